@@ -1,0 +1,129 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Airlock: a redacting TLS proxy between an AI lab and its data-labeling vendors.
+// Modules stack one way: C bindings -> TLS / policy / redaction / audit -> proxy -> the `airlock` CLI.
+let package = Package(
+    name: "Airlock",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "airlock", targets: ["airlock"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: C libraries from the system
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "COpenSSLShims",
+            dependencies: ["COpenSSL"]
+        ),
+        .systemLibrary(
+            name: "CVectorscan",
+            pkgConfig: "libhs",
+            providers: [.apt(["libvectorscan-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // MARK: Airlock modules
+        .target(
+            name: "AirlockTLS",
+            dependencies: [
+                "COpenSSL",
+                "COpenSSLShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AirlockPolicy",
+            dependencies: [
+                .product(name: "Yams", package: "Yams")
+            ]
+        ),
+        .target(
+            name: "AirlockRedaction",
+            dependencies: [
+                "AirlockPolicy",
+                "CVectorscan",
+                "CZlib",
+                "COpenSSL",
+                "COpenSSLShims",
+            ]
+        ),
+        .target(
+            name: "AirlockAudit",
+            dependencies: [
+                "COpenSSL",
+                "COpenSSLShims",
+            ]
+        ),
+        .target(
+            name: "AirlockProxy",
+            dependencies: [
+                "AirlockTLS",
+                "AirlockPolicy",
+                "AirlockRedaction",
+                "AirlockAudit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "airlock",
+            dependencies: [
+                "AirlockTLS",
+                "AirlockPolicy",
+                "AirlockRedaction",
+                "AirlockAudit",
+                "AirlockProxy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "AirlockTLSTests",
+            dependencies: [
+                "AirlockTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"]),
+        .testTarget(name: "AirlockRedactionTests", dependencies: ["AirlockRedaction", "AirlockPolicy"]),
+        .testTarget(name: "AirlockAuditTests", dependencies: ["AirlockAudit"]),
+        .testTarget(
+            name: "AirlockProxyTests",
+            dependencies: [
+                "AirlockProxy",
+                "AirlockTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,69 @@
+#include "COpenSSLShims.h"
+
+int COpenSSLShims_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
+
+int COpenSSLShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_min_proto_version(ctx, version);
+}
+
+int COpenSSLShims_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_max_proto_version(ctx, version);
+}
+
+long COpenSSLShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_mode(ctx, mode);
+}
+
+long COpenSSLShims_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
+
+long COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *)) {
+    return SSL_CTX_set_tlsext_servername_callback(ctx, cb);
+}
+
+int COpenSSLShims_SSL_CTX_set1_sigalgs_list(SSL_CTX *ctx, const char *list) {
+    return (int)SSL_CTX_set1_sigalgs_list(ctx, list);
+}
+
+size_t COpenSSLShims_BIO_pending(BIO *bio) {
+    return BIO_ctrl_pending(bio);
+}
+
+int COpenSSLShims_BIO_set_mem_eof_return(BIO *bio, int value) {
+    return (int)BIO_set_mem_eof_return(bio, value);
+}
+
+int COpenSSLShims_sk_X509_num(const STACK_OF(X509) *stack) {
+    return sk_X509_num(stack);
+}
+
+X509 *COpenSSLShims_sk_X509_value(const STACK_OF(X509) *stack, int index) {
+    return sk_X509_value(stack, index);
+}
+
+void COpenSSLShims_sk_X509_pop_free(STACK_OF(X509) *stack) {
+    sk_X509_pop_free(stack, X509_free);
+}
+
+int COpenSSLShims_sk_GENERAL_NAME_num(const STACK_OF(GENERAL_NAME) *stack) {
+    return sk_GENERAL_NAME_num(stack);
+}
+
+GENERAL_NAME *COpenSSLShims_sk_GENERAL_NAME_value(const STACK_OF(GENERAL_NAME) *stack, int index) {
+    return sk_GENERAL_NAME_value(stack, index);
+}
+
+void COpenSSLShims_GENERAL_NAMES_free(STACK_OF(GENERAL_NAME) *names) {
+    GENERAL_NAMES_free(names);
+}
+
+int COpenSSLShims_sk_X509_NAME_num(const STACK_OF(X509_NAME) *stack) {
+    return sk_X509_NAME_num(stack);
+}
+
+void COpenSSLShims_OPENSSL_free(void *pointer) {
+    OPENSSL_free(pointer);
+}
