@@ -68,6 +68,7 @@ let package = Package(
         .target(
             name: "AirlockAudit",
             dependencies: [
+                "CZlib",
                 "COpenSSL",
                 "COpenSSLShims",
             ]
@@ -100,6 +101,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+
+        // MARK: Benchmarks (executables that print figures; never run as tests)
+        .executableTarget(
+            name: "airlock-redaction-bench",
+            dependencies: ["AirlockPolicy", "AirlockRedaction", "CVectorscan"],
+            path: "Benchmarks/RedactionBenchmark"
         ),
 
         // MARK: Tests

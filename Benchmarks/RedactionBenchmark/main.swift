@@ -1,0 +1,1 @@
+print("redaction benchmark: in progress")
