@@ -28,6 +28,18 @@ int COpenSSLShims_SSL_CTX_set1_sigalgs_list(SSL_CTX *ctx, const char *list) {
     return (int)SSL_CTX_set1_sigalgs_list(ctx, list);
 }
 
+uint64_t COpenSSLShims_SSL_OP_NO_RENEGOTIATION(void) {
+    return SSL_OP_NO_RENEGOTIATION;
+}
+
+uint64_t COpenSSLShims_SSL_OP_NO_COMPRESSION(void) {
+    return SSL_OP_NO_COMPRESSION;
+}
+
+uint64_t COpenSSLShims_SSL_OP_CIPHER_SERVER_PREFERENCE(void) {
+    return SSL_OP_CIPHER_SERVER_PREFERENCE;
+}
+
 size_t COpenSSLShims_BIO_pending(BIO *bio) {
     return BIO_ctrl_pending(bio);
 }

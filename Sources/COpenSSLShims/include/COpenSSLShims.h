@@ -19,6 +19,11 @@ long COpenSSLShims_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode);
 long COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *));
 int COpenSSLShims_SSL_CTX_set1_sigalgs_list(SSL_CTX *ctx, const char *list);
 
+// Option bits (defined through macros Swift cannot evaluate)
+uint64_t COpenSSLShims_SSL_OP_NO_RENEGOTIATION(void);
+uint64_t COpenSSLShims_SSL_OP_NO_COMPRESSION(void);
+uint64_t COpenSSLShims_SSL_OP_CIPHER_SERVER_PREFERENCE(void);
+
 // BIO controls
 size_t COpenSSLShims_BIO_pending(BIO *bio);
 int COpenSSLShims_BIO_set_mem_eof_return(BIO *bio, int value);
