@@ -1,0 +1,96 @@
+internal import COpenSSL
+import Foundation
+
+/// Memory-BIO helpers shared by the key and certificate types.
+enum CertificateBIO {
+    /// Runs `body` with a read-only memory BIO over `text`'s UTF-8 bytes.
+    static func reading<T>(
+        _ text: String,
+        _ body: (OpaquePointer) throws(CertificateError) -> T
+    ) throws(CertificateError) -> T {
+        let bytes = Array(text.utf8)
+        let result: Result<T, CertificateError> = bytes.withUnsafeBytes { raw in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
+                return .failure(.openSSL(.internalError, "could not allocate a memory BIO"))
+            }
+            defer { BIO_free(bio) }
+            do throws(CertificateError) {
+                return .success(try body(bio))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs `body` with an empty writable memory BIO and returns what it wrote as text.
+    static func writing(
+        _ what: String,
+        _ body: (OpaquePointer) -> Bool
+    ) throws(CertificateError) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else {
+            throw .openSSL(.internalError, "could not allocate a memory BIO")
+        }
+        defer { BIO_free(bio) }
+        guard body(bio) else {
+            throw .openSSL(.internalError, "could not encode \(what) as PEM")
+        }
+        let pending = Int(BIO_ctrl_pending(bio))
+        var buffer = [UInt8](repeating: 0, count: pending)
+        let read = buffer.withUnsafeMutableBytes { BIO_read(bio, $0.baseAddress, Int32(pending)) }
+        guard read == pending else {
+            throw .openSSL(.internalError, "could not read back the PEM encoding of \(what)")
+        }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Reads a whole text file, turning failures into a one-line `CertificateError`.
+    static func readFile(_ path: String, what: String) throws(CertificateError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CertificateError(code: .io, message: "cannot read \(what) at \(path): \(Self.reason(error))")
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? CocoaError, let underlying = error.underlying as? POSIXError {
+            return String(cString: strerror(underlying.code.rawValue))
+        }
+        if let error = error as? CocoaError, error.code == .fileReadNoSuchFile {
+            return "no such file"
+        }
+        return error.localizedDescription
+    }
+}
+
+/// SHA-256 and DER helpers.
+enum CertificateDigest {
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBytes { input in
+            EVP_Digest(input.baseAddress, input.count, &digest, &length, EVP_sha256(), nil)
+        }
+        precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) cannot fail on an in-memory buffer")
+        return digest
+    }
+
+    /// Upper-case colon-separated hex, the way `openssl x509 -fingerprint` prints it.
+    static func colonHex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02X", $0) }.joined(separator: ":")
+    }
+
+    /// Calls an OpenSSL `i2d_*` function twice: once for the length, once to encode.
+    static func der(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8]? {
+        let length = encode(nil)
+        guard length > 0 else { return nil }
+        var output = [UInt8](repeating: 0, count: Int(length))
+        let written = output.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+            return encode(&cursor)
+        }
+        guard written == length else { return nil }
+        return output
+    }
+}
