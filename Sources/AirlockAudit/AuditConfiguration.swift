@@ -1,0 +1,47 @@
+import Foundation
+
+/// Where and how the audit log is written.
+public struct AuditConfiguration: Sendable {
+    /// The directory holding `audit-NNNNNN.jsonl` files, `bodies/`, `torn/` and the `.lock` file. Created if missing.
+    public var directory: URL
+    /// An Ed25519 private key (PEM, PKCS#8) that signs checkpoints. Without it checkpoints are written unsigned and
+    /// `airlock log verify` can only check the hash chain.
+    public var signingKeyPath: URL?
+    /// Store each forwarded (already redacted) body, gzip-compressed and named by its SHA-256, under `bodies/`.
+    public var storeBodies: Bool
+    /// Start a new file once the current one reaches this many bytes.
+    public var rotateBytes: Int
+    /// Write a signed checkpoint after this many records ...
+    public var checkpointEvery: Int
+    /// ... or after this many seconds with unsigned records, whichever comes first.
+    public var checkpointInterval: Double
+
+    public init(
+        directory: URL,
+        signingKeyPath: URL? = nil,
+        storeBodies: Bool = true,
+        rotateBytes: Int = 64 * 1024 * 1024,
+        checkpointEvery: Int = 1000,
+        checkpointInterval: Double = 60
+    ) {
+        self.directory = directory
+        self.signingKeyPath = signingKeyPath
+        self.storeBodies = storeBodies
+        self.rotateBytes = rotateBytes
+        self.checkpointEvery = checkpointEvery
+        self.checkpointInterval = checkpointInterval
+    }
+
+    func validated() throws(AuditError) -> AuditConfiguration {
+        guard rotateBytes >= 4096 else {
+            throw AuditError(.invalidArgument, "rotate_bytes must be at least 4096 (got \(rotateBytes))")
+        }
+        guard checkpointEvery >= 1 else {
+            throw AuditError(.invalidArgument, "checkpoint_every must be at least 1 (got \(checkpointEvery))")
+        }
+        guard checkpointInterval > 0, checkpointInterval.isFinite else {
+            throw AuditError(.invalidArgument, "checkpoint_interval must be a positive number of seconds")
+        }
+        return self
+    }
+}

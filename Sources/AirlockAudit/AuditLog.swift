@@ -1,0 +1,213 @@
+import Foundation
+
+/// The append-only, hash-chained, signed egress log.
+///
+/// All file work happens on one dedicated writer thread (never on Swift's cooperative pool, since fsync blocks).
+/// Appends from any number of tasks queue up while the previous fsync runs and are then written and fsync'd together:
+/// one fsync per batch, not per record (group commit; see ``statistics``).
+///
+/// Lifecycle: ``open(_:)`` → ``recordDecision(_:forwardedBody:)`` / ``recordOutcome(id:status:durationMs:error:)``
+/// from any task → ``close()`` once. A second process cannot open the same directory while this one holds it.
+public final class AuditLog: @unchecked Sendable {
+    // `@unchecked`: `queue`, `closing`, `closeContinuation` and `published` are only touched under `condition`; the
+    // writer is only touched by the writer thread.
+    private let condition = NSCondition()
+    private var queue: [WriterItem] = []
+    private var closing: CloseRequest?
+    private var accepting = true
+    private var published = AuditStatistics()
+    private let writer: AuditWriter
+
+    public let configuration: AuditConfiguration
+    /// `key_id` of the signing key, or nil when checkpoints are unsigned.
+    public let keyID: String?
+
+    private enum CloseRequest {
+        case shutdown(CheckedContinuation<Result<Void, AuditError>, Never>)
+        case crash(CheckedContinuation<Result<Void, AuditError>, Never>)
+    }
+
+    private init(configuration: AuditConfiguration, writer: AuditWriter) {
+        self.configuration = configuration
+        self.writer = writer
+        self.keyID = writer.signingKey?.keyID
+    }
+
+    /// Opens (creating if needed) the log in `configuration.directory`. A torn last line left by a crash is moved
+    /// to `torn/` and a `recovery` event is chained in its place, so the log verifies again.
+    public static func open(_ configuration: AuditConfiguration) async throws(AuditError) -> AuditLog {
+        let configuration = try configuration.validated()
+        var signingKey: SigningKey?
+        if let path = configuration.signingKeyPath { signingKey = try SigningKey(path: path) }
+        let log = AuditLog(configuration: configuration, writer: AuditWriter(configuration: configuration, signingKey: signingKey))
+        let started = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, AuditError>, Never>) in
+            let thread = Thread { log.run(started: continuation) }
+            thread.name = "airlock-audit"
+            thread.start()
+        }
+        try started.get()
+        return log
+    }
+
+    /// Records what the proxy decided, and stores `forwardedBody` (the bytes as they will leave, after redaction)
+    /// when bodies are stored. Returns once the record — and the body — are durable (fsync'd).
+    ///
+    /// The proxy forwards only after this returns; if it throws, the proxy answers 503 and sends nothing.
+    /// `forwardedBody` is nil for requests that are not forwarded.
+    public func recordDecision(_ record: DecisionRecord, forwardedBody: [UInt8]?) async throws(AuditError)
+        -> AuditReceipt
+    {
+        guard !record.id.isEmpty else { throw AuditError(.invalidArgument, "a decision record needs a request id") }
+        var record = record
+        var body: PreparedBody?
+        if let forwardedBody {
+            // Hash and compress here, in parallel across callers, so the writer thread only writes.
+            let sha256 = Digest.sha256Hex(forwardedBody)
+            record.forwardedBytes = forwardedBody.count
+            record.forwardedSHA256 = sha256
+            body = PreparedBody(sha256: sha256, compressed: configuration.storeBodies ? BodyStore.gzip(forwardedBody) : nil)
+        } else {
+            record.forwardedBytes = nil
+            record.forwardedSHA256 = nil
+        }
+        let result = await withCheckedContinuation { continuation in
+            enqueue(.decision(record, body, continuation)) { continuation.resume(returning: .failure($0)) }
+        }
+        return try result.get()
+    }
+
+    /// Records the vendor's answer to a forwarded request (or why there was none), linked to its decision by `id`.
+    /// Durable before it returns.
+    public func recordOutcome(id: String, status: Int?, durationMs: Double, error: String?) async throws(AuditError) {
+        let result = await withCheckedContinuation { continuation in
+            enqueue(.outcome(id: id, status: status, durationMs: durationMs, error: error, continuation)) {
+                continuation.resume(returning: .failure($0))
+            }
+        }
+        try result.get()
+    }
+
+    /// Writes what is queued, then a final signed checkpoint, and releases the directory. Later appends throw
+    /// ``AuditError/Code-swift.struct/closed``.
+    public func close() async throws {
+        try await stop { .shutdown($0) }
+    }
+
+    /// Stops the writer without a final checkpoint, as if the process had been killed; for crash-recovery tests.
+    func simulateCrash() async throws {
+        try await stop { .crash($0) }
+    }
+
+    /// Counters of what the writer has done so far.
+    public var statistics: AuditStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return published
+    }
+
+    // MARK: Queue
+
+    private func enqueue(_ item: WriterItem, rejected: (AuditError) -> Void) {
+        condition.lock()
+        guard accepting else {
+            condition.unlock()
+            rejected(AuditError(.closed, "the audit log in \(writer.root) is closed"))
+            return
+        }
+        queue.append(item)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func stop(
+        _ request: (CheckedContinuation<Result<Void, AuditError>, Never>) -> CloseRequest
+    ) async throws(AuditError) {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, AuditError>, Never>) in
+            condition.lock()
+            guard accepting else {
+                condition.unlock()
+                continuation.resume(returning: .failure(AuditError(.closed, "the audit log is already closed")))
+                return
+            }
+            accepting = false
+            closing = request(continuation)
+            condition.signal()
+            condition.unlock()
+        }
+        try result.get()
+    }
+
+    // MARK: Writer thread
+
+    private func run(started: CheckedContinuation<Result<Void, AuditError>, Never>) {
+        do {
+            try writer.start()
+        } catch {
+            writer.release()
+            condition.lock()
+            accepting = false
+            condition.unlock()
+            started.resume(returning: .failure(error))
+            return
+        }
+        publish()
+        started.resume(returning: .success(()))
+
+        while true {
+            condition.lock()
+            while queue.isEmpty && closing == nil {
+                if let deadline = writer.checkpointDeadline {
+                    let seconds = ContinuousClock.now.duration(to: deadline) / .seconds(1)
+                    if seconds <= 0 || !condition.wait(until: Date(timeIntervalSinceNow: seconds)) { break }
+                } else {
+                    condition.wait()
+                }
+            }
+            let items = queue
+            queue.removeAll(keepingCapacity: true)
+            let close = closing
+            condition.unlock()
+
+            if items.isEmpty {
+                writer.checkpointIfDue()
+            } else {
+                let results = writer.process(items)
+                publish()
+                for (item, result) in zip(items, results) {
+                    switch item {
+                    case .decision(_, _, let continuation):
+                        continuation.resume(returning: result.map { $0! })
+                    case .outcome(_, _, _, _, let continuation):
+                        continuation.resume(returning: result.map { _ in () })
+                    }
+                }
+            }
+
+            guard let close else { continue }
+            switch close {
+            case .shutdown(let continuation):
+                let result: Result<Void, AuditError>
+                do {
+                    try writer.shutdown()
+                    result = .success(())
+                } catch {
+                    result = .failure(error)
+                }
+                publish()
+                continuation.resume(returning: result)
+            case .crash(let continuation):
+                writer.release()
+                continuation.resume(returning: .success(()))
+            }
+            return
+        }
+    }
+
+    private func publish() {
+        let snapshot = writer.statistics
+        condition.lock()
+        published = snapshot
+        condition.unlock()
+    }
+}

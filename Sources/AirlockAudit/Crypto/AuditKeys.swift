@@ -1,0 +1,194 @@
+internal import COpenSSL
+import Foundation
+
+/// An Ed25519 key pair in PEM (PKCS#8 private key, SubjectPublicKeyInfo public key), as `airlock certs init` writes
+/// to `Certs/audit-signing.key` and `Certs/audit-signing.pub`.
+public struct AuditKeyPair: Sendable {
+    public var privateKeyPEM: String
+    public var publicKeyPEM: String
+    /// First 16 hex digits of SHA-256 over the public key's DER: the `key_id` written in checkpoints.
+    public var keyID: String
+}
+
+/// Ed25519 keys for checkpoint signatures.
+public enum AuditKeys {
+    /// A fresh Ed25519 key pair from OpenSSL's generator.
+    public static func generateEd25519() throws(AuditError) -> AuditKeyPair {
+        ERR_clear_error()
+        guard let context = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nil) else {
+            throw AuditError(.signingKey, "cannot create an Ed25519 key context: \(openSSLErrors())")
+        }
+        defer { EVP_PKEY_CTX_free(context) }
+        var key: OpaquePointer?
+        guard EVP_PKEY_keygen_init(context) == 1, EVP_PKEY_keygen(context, &key) == 1, let key else {
+            throw AuditError(.signingKey, "Ed25519 key generation failed: \(openSSLErrors())")
+        }
+        defer { EVP_PKEY_free(key) }
+        let privatePEM = try pem { bio in PEM_write_bio_PrivateKey(bio, key, nil, nil, 0, nil, nil) }
+        let publicPEM = try pem { bio in PEM_write_bio_PUBKEY(bio, key) }
+        return AuditKeyPair(privateKeyPEM: privatePEM, publicKeyPEM: publicPEM, keyID: try keyID(of: key))
+    }
+
+    /// The `key_id` of a PEM public key (or of the public half of a PEM private key).
+    public static func keyID(pem: String) throws(AuditError) -> String {
+        if pem.contains("PRIVATE KEY") {
+            return try SigningKey(pem: Array(pem.utf8), source: "key").keyID
+        }
+        return try VerifyingKey(pem: Array(pem.utf8), source: "key").keyID
+    }
+
+    static func keyID(of key: OpaquePointer) throws(AuditError) -> String {
+        var der: UnsafeMutablePointer<UInt8>?
+        let length = i2d_PUBKEY(key, &der)
+        guard length > 0, let der else {
+            throw AuditError(.signingKey, "cannot encode the public key: \(openSSLErrors())")
+        }
+        defer { CRYPTO_free(der, #fileID, #line) }
+        return String(Digest.sha256Hex(Array(UnsafeBufferPointer(start: der, count: Int(length)))).prefix(16))
+    }
+
+    private static func pem(_ write: (OpaquePointer) -> Int32) throws(AuditError) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { throw AuditError(.signingKey, "cannot allocate a BIO") }
+        defer { BIO_free(bio) }
+        guard write(bio) == 1 else { throw AuditError(.signingKey, "cannot write PEM: \(openSSLErrors())") }
+        var out = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1024)
+        while true {
+            let read = chunk.withUnsafeMutableBytes { BIO_read(bio, $0.baseAddress, Int32($0.count)) }
+            if read <= 0 { break }
+            out.append(contentsOf: chunk[0..<Int(read)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The Ed25519 private key that signs checkpoints. Immutable after loading; each signature uses its own digest
+/// context, so one key may sign from any thread.
+final class SigningKey: @unchecked Sendable {
+    private let key: OpaquePointer
+    let keyID: String
+
+    convenience init(path: URL) throws(AuditError) {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try Data(contentsOf: path))
+        } catch {
+            throw AuditError(.signingKey, "cannot read the audit signing key \(path.path): \(error.localizedDescription)")
+        }
+        try self.init(pem: bytes, source: path.path)
+    }
+
+    init(pem: [UInt8], source: String) throws(AuditError) {
+        ERR_clear_error()
+        let loaded: OpaquePointer? = pem.withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let loaded else {
+            throw AuditError(.signingKey, "\(source) is not a PEM private key: \(openSSLErrors())")
+        }
+        guard EVP_PKEY_get_base_id(loaded) == EVP_PKEY_ED25519 else {
+            EVP_PKEY_free(loaded)
+            throw AuditError(.signingKey, "\(source) is not an Ed25519 key (run `airlock certs init` to create one)")
+        }
+        key = loaded
+        do {
+            keyID = try AuditKeys.keyID(of: loaded)
+        } catch {
+            EVP_PKEY_free(loaded)
+            throw error
+        }
+    }
+
+    deinit { EVP_PKEY_free(key) }
+
+    func sign(_ message: [UInt8]) throws(AuditError) -> [UInt8] {
+        ERR_clear_error()
+        guard let context = EVP_MD_CTX_new() else { throw AuditError(.signingKey, "cannot allocate a digest context") }
+        defer { EVP_MD_CTX_free(context) }
+        var signature = [UInt8](repeating: 0, count: 64)
+        var length = 64
+        let ok = message.withUnsafeBytes { input in
+            signature.withUnsafeMutableBytes { output in
+                EVP_DigestSignInit(context, nil, nil, nil, key) == 1
+                    && EVP_DigestSign(
+                        context, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length,
+                        input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1
+            }
+        }
+        guard ok, length == 64 else { throw AuditError(.signingKey, "Ed25519 signing failed: \(openSSLErrors())") }
+        return signature
+    }
+}
+
+/// An Ed25519 public key that checks checkpoint signatures.
+final class VerifyingKey: @unchecked Sendable {
+    private let key: OpaquePointer
+    let keyID: String
+
+    convenience init(path: URL) throws(AuditError) {
+        let bytes: [UInt8]
+        do {
+            bytes = Array(try Data(contentsOf: path))
+        } catch {
+            throw AuditError(.signingKey, "cannot read the public key \(path.path): \(error.localizedDescription)")
+        }
+        try self.init(pem: bytes, source: path.path)
+    }
+
+    /// Accepts a PEM public key, or a PEM private key whose public half is used.
+    init(pem: [UInt8], source: String) throws(AuditError) {
+        ERR_clear_error()
+        let isPrivate = String(decoding: pem, as: UTF8.self).contains("PRIVATE KEY")
+        let loaded: OpaquePointer? = pem.withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return isPrivate ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+        }
+        guard let loaded else {
+            throw AuditError(.signingKey, "\(source) is not a PEM public key: \(openSSLErrors())")
+        }
+        guard EVP_PKEY_get_base_id(loaded) == EVP_PKEY_ED25519 else {
+            EVP_PKEY_free(loaded)
+            throw AuditError(.signingKey, "\(source) is not an Ed25519 key")
+        }
+        key = loaded
+        do {
+            keyID = try AuditKeys.keyID(of: loaded)
+        } catch {
+            EVP_PKEY_free(loaded)
+            throw error
+        }
+    }
+
+    deinit { EVP_PKEY_free(key) }
+
+    func isValid(signature: [UInt8], for message: [UInt8]) -> Bool {
+        ERR_clear_error()
+        defer { ERR_clear_error() }
+        guard signature.count == 64, let context = EVP_MD_CTX_new() else { return false }
+        defer { EVP_MD_CTX_free(context) }
+        return message.withUnsafeBytes { input in
+            signature.withUnsafeBytes { sig in
+                EVP_DigestVerifyInit(context, nil, nil, nil, key) == 1
+                    && EVP_DigestVerify(
+                        context, sig.baseAddress?.assumingMemoryBound(to: UInt8.self), sig.count,
+                        input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1
+            }
+        }
+    }
+}
+
+/// Drains OpenSSL's error queue into one line.
+func openSSLErrors() -> String {
+    var messages: [String] = []
+    while true {
+        let code = ERR_get_error()
+        if code == 0 { break }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+    return messages.isEmpty ? "no OpenSSL error reported" : messages.joined(separator: "; ")
+}

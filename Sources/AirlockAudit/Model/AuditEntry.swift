@@ -1,0 +1,147 @@
+/// One line of the log as read back: a decision, an outcome, a checkpoint or a recovery event. Fields that do not
+/// belong to the line's event are nil.
+public struct AuditEntry: Sendable, Codable, Equatable {
+    public enum Event: String, Sendable, Codable {
+        case decision, outcome, checkpoint, recovery
+    }
+
+    public var event: Event
+    public var seq: Int
+    public var time: String
+
+    // decision and outcome
+    public var id: String?
+    public var client: AuditClient?
+    public var vendor: String?
+    public var method: String?
+    public var path: String?
+    public var decision: AuditDecision?
+    public var reason: String?
+    public var rule: String?
+    public var policy: String?
+    public var findings: [AuditFinding]?
+    public var requestBytes: Int?
+    public var forwardedBytes: Int?
+    public var forwardedSHA256: String?
+    public var status: Int?
+    public var durationMs: Double?
+    public var error: String?
+
+    // checkpoint
+    public var head: String?
+    public var count: Int?
+    public var keyID: String?
+    public var signature: String?
+
+    // recovery
+    public var afterSeq: Int?
+    public var tornBytes: Int?
+    public var tornSHA256: String?
+    public var kept: String?
+
+    // chain
+    public var prev: String
+    public var hash: String
+
+    enum CodingKeys: String, CodingKey {
+        case event, seq, time, id, client, vendor, method, path, decision, reason, rule, policy, findings, status, error
+        case head, count, signature, kept, prev, hash
+        case requestBytes = "request_bytes"
+        case forwardedBytes = "forwarded_bytes"
+        case forwardedSHA256 = "forwarded_sha256"
+        case durationMs = "duration_ms"
+        case keyID = "key_id"
+        case afterSeq = "after_seq"
+        case tornBytes = "torn_bytes"
+        case tornSHA256 = "torn_sha256"
+    }
+}
+
+/// Why a checkpoint was written. `shutdown` marks a clean end of a writer session; `rotate` closes a file.
+enum CheckpointReason: String {
+    case count, interval, rotate, shutdown
+}
+
+/// How each kind of line is laid out. The order of members is part of the canonical form.
+enum RecordEncoding {
+    static func decision(seq: Int, time: String, _ record: DecisionRecord) -> JSONLine {
+        var line = header("decision", seq: seq, time: time)
+        line.string("id", record.id)
+        var client = JSONLine(capacity: 64)
+        client.string("ip", record.client.ip)
+        client.string("subject", record.client.subject)
+        line.object("client", client)
+        line.string("vendor", record.vendor)
+        line.string("method", record.method)
+        line.string("path", record.path)
+        line.string("decision", record.decision.rawValue)
+        line.string("reason", record.reason)
+        line.string("rule", record.rule)
+        line.string("policy", record.policy)
+        line.objects(
+            "findings",
+            record.findings.map { finding in
+                var object = JSONLine(capacity: 128)
+                object.string("id", finding.id)
+                object.string("action", finding.action)
+                object.int("count", finding.count)
+                object.strings("paths", finding.paths)
+                return object
+            })
+        line.int("request_bytes", record.requestBytes)
+        line.int("forwarded_bytes", record.forwardedBytes)
+        line.string("forwarded_sha256", record.forwardedSHA256)
+        line.int("status", record.status)
+        line.milliseconds("duration_ms", record.durationMs)
+        return line
+    }
+
+    static func outcome(
+        seq: Int, time: String, id: String, status: Int?, durationMs: Double, error: String?
+    ) -> JSONLine {
+        var line = header("outcome", seq: seq, time: time)
+        line.string("id", id)
+        line.int("status", status)
+        line.milliseconds("duration_ms", durationMs)
+        line.string("error", error)
+        return line
+    }
+
+    static func checkpoint(
+        seq: Int, time: String, reason: CheckpointReason, head: String, keyID: String?, signature: String?
+    ) -> JSONLine {
+        var line = header("checkpoint", seq: seq, time: time)
+        line.string("reason", reason.rawValue)
+        line.string("head", head)
+        line.int("count", seq - 1)
+        line.string("key_id", keyID)
+        line.string("signature", signature)
+        return line
+    }
+
+    /// The bytes a checkpoint signature covers. `count` is the number of records before the checkpoint and `head`
+    /// the hash of the last of them, so the signature pins the whole chain up to it.
+    static func checkpointMessage(seq: Int, time: String, reason: String, head: String, count: Int) -> [UInt8] {
+        Array("airlock-audit-checkpoint/v1 seq=\(seq) time=\(time) reason=\(reason) head=\(head) count=\(count)".utf8)
+    }
+
+    static func recovery(
+        seq: Int, time: String, reason: String, afterSeq: Int, tornBytes: Int?, tornSHA256: String?, kept: String?
+    ) -> JSONLine {
+        var line = header("recovery", seq: seq, time: time)
+        line.string("reason", reason)
+        line.int("after_seq", afterSeq)
+        line.int("torn_bytes", tornBytes)
+        line.string("torn_sha256", tornSHA256)
+        line.string("kept", kept)
+        return line
+    }
+
+    private static func header(_ event: String, seq: Int, time: String) -> JSONLine {
+        var line = JSONLine()
+        line.string("event", event)
+        line.int("seq", seq)
+        line.string("time", time)
+        return line
+    }
+}

@@ -1,0 +1,141 @@
+/// Builds one record as compact JSON with members in the order they are added.
+///
+/// This is the canonical form the chain hashes: no whitespace, strings escaped minimally (`"`, `\`, and control
+/// characters as `\n`, `\t`, … or `\u00XX`; everything else as raw UTF-8), integers in decimal, milliseconds with
+/// exactly three decimals, absent values as `null`. The writer controls every byte, so a verifier hashes the bytes it
+/// reads instead of re-encoding parsed values.
+struct JSONLine {
+    private(set) var bytes: [UInt8]
+    private var needsComma = false
+
+    init(capacity: Int = 512) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    private mutating func key(_ name: String) {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        JSONLine.appendString(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    mutating func string(_ name: String, _ value: String?) {
+        key(name)
+        if let value { JSONLine.appendString(value, to: &bytes) } else { bytes.append(contentsOf: JSONLine.null) }
+    }
+
+    mutating func int(_ name: String, _ value: Int?) {
+        key(name)
+        if let value { bytes.append(contentsOf: String(value).utf8) } else { bytes.append(contentsOf: JSONLine.null) }
+    }
+
+    mutating func milliseconds(_ name: String, _ value: Double?) {
+        key(name)
+        guard let value, value.isFinite, abs(value) < 1e15 else {
+            bytes.append(contentsOf: JSONLine.null)
+            return
+        }
+        let thousandths = Int((value * 1000).rounded())
+        if thousandths < 0 { bytes.append(UInt8(ascii: "-")) }
+        let magnitude = thousandths.magnitude
+        bytes.append(contentsOf: String(magnitude / 1000).utf8)
+        bytes.append(UInt8(ascii: "."))
+        let fraction = String(magnitude % 1000)
+        for _ in fraction.utf8.count..<3 { bytes.append(UInt8(ascii: "0")) }
+        bytes.append(contentsOf: fraction.utf8)
+    }
+
+    mutating func strings(_ name: String, _ values: [String]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONLine.appendString(value, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    mutating func object(_ name: String, _ value: JSONLine?) {
+        key(name)
+        if let value { bytes.append(contentsOf: value.finished()) } else { bytes.append(contentsOf: JSONLine.null) }
+    }
+
+    mutating func objects(_ name: String, _ values: [JSONLine]) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: value.finished())
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// The object with its closing brace.
+    func finished() -> [UInt8] {
+        var out = bytes
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    private static let null: [UInt8] = Array("null".utf8)
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func appendString(_ value: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x00..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// The chain's hash member, always last on a line: `,"hash":"<64 hex>"}`.
+enum ChainLine {
+    static let hashPrefix: [UInt8] = Array(#","hash":""#.utf8)
+    /// `,"hash":"` + 64 hex digits + `"}`
+    static let suffixLength = hashPrefix.count + 64 + 2
+    static let genesis = String(repeating: "0", count: 64)
+
+    /// Appends `prev`, hashes the canonical form (the record without its `hash` member) and returns the full line,
+    /// newline included, with the hash.
+    static func seal(_ record: JSONLine, prev: String) -> (line: [UInt8], hash: String) {
+        var record = record
+        record.string("prev", prev)
+        let canonical = record.finished()
+        let hash = Digest.sha256Hex(canonical)
+        var line = record.bytes
+        line.append(contentsOf: hashPrefix)
+        line.append(contentsOf: hash.utf8)
+        line.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "}"), UInt8(ascii: "\n")])
+        return (line, hash)
+    }
+
+    /// Splits a line (without its newline) into its canonical form and claimed hash; nil if it has no hash suffix.
+    static func unseal(_ line: ArraySlice<UInt8>) -> (canonical: [UInt8], hash: String)? {
+        guard line.count > suffixLength + 1, line.first == UInt8(ascii: "{") else { return nil }
+        let suffixStart = line.endIndex - suffixLength
+        guard line[suffixStart..<(suffixStart + hashPrefix.count)].elementsEqual(hashPrefix),
+            line[line.endIndex - 2] == UInt8(ascii: "\""), line[line.endIndex - 1] == UInt8(ascii: "}")
+        else { return nil }
+        let hashBytes = line[(suffixStart + hashPrefix.count)..<(line.endIndex - 2)]
+        guard hashBytes.allSatisfy({ Digest.isLowerHex($0) }) else { return nil }
+        var canonical = Array(line[line.startIndex..<suffixStart])
+        canonical.append(UInt8(ascii: "}"))
+        return (canonical, String(decoding: hashBytes, as: UTF8.self))
+    }
+}

@@ -1,0 +1,401 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A decision's forwarded body, hashed and compressed by the caller before it joins the queue.
+struct PreparedBody: Sendable {
+    var sha256: String
+    /// nil when bodies are not stored.
+    var compressed: [UInt8]?
+}
+
+/// One queued request to the writer thread.
+enum WriterItem: Sendable {
+    case decision(DecisionRecord, PreparedBody?, CheckedContinuation<Result<AuditReceipt, AuditError>, Never>)
+    case outcome(
+        id: String, status: Int?, durationMs: Double, error: String?,
+        CheckedContinuation<Result<Void, AuditError>, Never>)
+}
+
+/// Owns the files and the chain state. Used only from the writer thread of ``AuditLog``, so it needs no locking.
+///
+/// Every append is one `write` of whole lines followed by one `fsync`: a batch of concurrent records costs a single
+/// fsync (group commit). A failed write is cut back to the last durable size so the file never keeps half a batch;
+/// a failed fsync or cut stops the writer for good (what reached the disk is then unknown), and every later append
+/// fails, so the proxy keeps answering 503 until it is restarted.
+final class AuditWriter {
+    let root: String
+    let configuration: AuditConfiguration
+    let signingKey: SigningKey?
+
+    private var lockFile: POSIXFile?
+    private var file: POSIXFile?
+    private var fileIndex = 0
+    private var fileSize = 0
+    private var needsNewFile = false
+    private(set) var nextSeq = 1
+    private(set) var head = ChainLine.genesis
+    private var unsignedRecords = 0
+    private var lastCheckpoint = ContinuousClock.now
+    private(set) var failure: AuditError?
+    var statistics = AuditStatistics()
+
+    init(configuration: AuditConfiguration, signingKey: SigningKey?) {
+        self.configuration = configuration
+        self.root = configuration.directory.standardizedFileURL.path
+        self.signingKey = signingKey
+    }
+
+    // MARK: Opening and recovery
+
+    /// Creates or reopens the log: takes the lock, finds the chain head, sets a torn last line aside and records
+    /// a recovery event when the previous writer did not shut down cleanly.
+    func start() throws(AuditError) {
+        try makeDirectories(root)
+        let lock = try POSIXFile.open("\(root)/\(LogFiles.lockName)", flags: O_RDWR | O_CREAT)
+        guard flock(lock.descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let failure = errno
+            lock.close()
+            if failure == EWOULDBLOCK {
+                throw AuditError(.inUse, "\(root) is already open in another airlock process (it holds \(LogFiles.lockName))")
+            }
+            throw AuditError.posix(.unwritable, "cannot lock", path: "\(root)/\(LogFiles.lockName)", errno: failure)
+        }
+        lockFile = lock
+
+        let files = try LogFiles.list(root)
+        guard let last = files.last else {
+            try openNewFile(index: 1)
+            return
+        }
+        fileIndex = last.index
+        let path = "\(root)/\(last.name)"
+        let current = try POSIXFile.open(path, flags: O_RDWR | O_APPEND)
+        file = current
+        var contents = try current.readAll()
+
+        var torn: (bytes: Int, sha256: String, kept: String)?
+        let lineEnd = contents.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        if lineEnd < contents.count {
+            let tail = Array(contents[lineEnd...])
+            let kept = try keepAside(tail, from: last.name, offset: lineEnd)
+            try current.truncate(to: lineEnd)
+            try current.sync()
+            torn = (tail.count, Digest.sha256Hex(tail), kept)
+            contents.removeSubrange(lineEnd...)
+        }
+        fileSize = contents.count
+
+        // The chain head is the last line of the newest file that has one.
+        var lastLine = Self.lastLine(of: contents)
+        var lineSource = last.name
+        for earlier in files.dropLast().reversed() where lastLine == nil {
+            lastLine = Self.lastLine(of: try POSIXFile.readFile("\(root)/\(earlier.name)"))
+            lineSource = earlier.name
+        }
+        var cleanShutdown = true
+        if let lastLine {
+            let entry = try Self.decodeVerified(lastLine, source: lineSource)
+            nextSeq = entry.seq + 1
+            head = entry.hash
+            cleanShutdown = entry.event == .checkpoint && entry.reason == CheckpointReason.shutdown.rawValue
+            if entry.event == .checkpoint, entry.reason == CheckpointReason.rotate.rawValue, lineSource == last.name {
+                // The previous writer stopped between closing this file and creating the next one.
+                try openNewFile(index: fileIndex + 1)
+            }
+        }
+        if torn != nil || (lastLine != nil && !cleanShutdown) {
+            let line = RecordEncoding.recovery(
+                seq: nextSeq, time: AuditTime.now(),
+                reason: torn == nil ? "unclean shutdown" : "unclean shutdown, torn last line set aside",
+                afterSeq: nextSeq - 1, tornBytes: torn?.bytes, tornSHA256: torn?.sha256, kept: torn?.kept)
+            let sealed = ChainLine.seal(line, prev: head)
+            try appendDurably(sealed.line)
+            nextSeq += 1
+            head = sealed.hash
+            unsignedRecords += 1
+            statistics.recoveries += 1
+        }
+    }
+
+    private func makeDirectories(_ path: String) throws(AuditError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw AuditError(.unwritable, "the audit directory \(path) exists and is not a directory")
+            }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path { try makeDirectories(parent) }
+        if try POSIXFile.makeDirectory(path), !parent.isEmpty { try POSIXFile.syncDirectory(parent) }
+    }
+
+    private func keepAside(_ tail: [UInt8], from name: String, offset: Int) throws(AuditError) -> String {
+        let directory = "\(root)/\(LogFiles.tornDirectory)"
+        if try POSIXFile.makeDirectory(directory) { try POSIXFile.syncDirectory(root) }
+        let relative = "\(LogFiles.tornDirectory)/\(name).\(offset).\(Int(Date().timeIntervalSince1970)).torn"
+        let kept = try POSIXFile.open("\(root)/\(relative)", flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        defer { kept.close() }
+        try kept.write(tail)
+        try kept.sync()
+        try POSIXFile.syncDirectory(directory)
+        return relative
+    }
+
+    static func lastLine(of contents: [UInt8]) -> ArraySlice<UInt8>? {
+        guard contents.last == UInt8(ascii: "\n") else { return nil }
+        let body = contents.dropLast()
+        let start = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? body.startIndex
+        return body[start...]
+    }
+
+    static func decodeVerified(_ line: ArraySlice<UInt8>, source: String) throws(AuditError) -> AuditEntry {
+        guard let (canonical, hash) = ChainLine.unseal(line), Digest.sha256Hex(canonical) == hash else {
+            throw AuditError(
+                .corrupt, "the last record in \(source) does not match its hash: run `airlock log verify` before reopening")
+        }
+        do {
+            return try JSONDecoder().decode(AuditEntry.self, from: Data(line))
+        } catch {
+            throw AuditError(.corrupt, "the last record in \(source) is not a valid audit record")
+        }
+    }
+
+    private func openNewFile(index: Int) throws(AuditError) {
+        let name = LogFiles.name(index: index)
+        let created = try POSIXFile.open("\(root)/\(name)", flags: O_WRONLY | O_CREAT | O_APPEND)
+        do throws(AuditError) {
+            guard try created.size() == 0 else {
+                throw AuditError(.corrupt, "\(root)/\(name) already has content; it was not created by this writer")
+            }
+            try POSIXFile.syncDirectory(root)
+        } catch {
+            created.close()
+            throw error
+        }
+        file?.close()
+        file = created
+        fileIndex = index
+        fileSize = 0
+        needsNewFile = false
+    }
+
+    // MARK: Appending
+
+    /// Writes the batch as one `write` and one `fsync`; returns per item either its receipt or why it failed.
+    func process(_ items: [WriterItem]) -> [Result<AuditReceipt?, AuditError>] {
+        if let failure { return items.map { _ in .failure(failure) } }
+        if needsNewFile {
+            do { try openNewFile(index: fileIndex + 1) } catch { return items.map { _ in .failure(error) } }
+        }
+        var results = [Result<AuditReceipt?, AuditError>?](repeating: nil, count: items.count)
+
+        // Bodies first: a record never points at a body that is not durable.
+        var changedDirectories = Set<String>()
+        var storedNow = Set<String>()
+        for (index, item) in items.enumerated() {
+            guard case .decision(_, let body?, _) = item, let compressed = body.compressed,
+                !storedNow.contains(body.sha256)
+            else { continue }
+            do {
+                let changed = try BodyStore.store(root: root, sha256: body.sha256, compressed: compressed)
+                if !changed.isEmpty { statistics.bodiesStored += 1 }
+                changedDirectories.formUnion(changed)
+                storedNow.insert(body.sha256)
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        for directory in changedDirectories.sorted(by: { $0.count > $1.count }) {
+            do { try POSIXFile.syncDirectory(directory) } catch { return items.map { _ in .failure(error) } }
+        }
+
+        let startSeq = nextSeq
+        let startHead = head
+        let startUnsigned = unsignedRecords
+        var buffer = [UInt8]()
+        buffer.reserveCapacity(items.count * 600)
+        let time = AuditTime.now()
+        var written = 0
+        for (index, item) in items.enumerated() where results[index] == nil {
+            let line: JSONLine
+            switch item {
+            case .decision(let record, _, _):
+                line = RecordEncoding.decision(seq: nextSeq, time: time, record)
+            case .outcome(let id, let status, let durationMs, let error, _):
+                line = RecordEncoding.outcome(
+                    seq: nextSeq, time: time, id: id, status: status, durationMs: durationMs, error: error)
+            }
+            let sealed = ChainLine.seal(line, prev: head)
+            buffer.append(contentsOf: sealed.line)
+            if case .decision(let record, let body, _) = item {
+                results[index] = .success(
+                    AuditReceipt(
+                        id: record.id, seq: nextSeq, hash: sealed.hash, forwardedSHA256: body?.sha256, time: time))
+            } else {
+                results[index] = .success(nil)
+            }
+            nextSeq += 1
+            head = sealed.hash
+            written += 1
+        }
+        unsignedRecords += written
+        var checkpoints = 0
+        if unsignedRecords >= configuration.checkpointEvery || (unsignedRecords > 0 && checkpointIsDue) {
+            do {
+                let reason: CheckpointReason = unsignedRecords >= configuration.checkpointEvery ? .count : .interval
+                buffer.append(contentsOf: try checkpointLine(reason: reason))
+                checkpoints = 1
+            } catch {
+                // An unsigned stretch is only delayed, not lost: the next batch tries again.
+                checkpoints = 0
+            }
+        }
+        guard !buffer.isEmpty else { return results.map { $0! } }
+        do {
+            try appendDurably(buffer)
+        } catch {
+            nextSeq = startSeq
+            head = startHead
+            unsignedRecords = startUnsigned
+            return items.map { _ in .failure(error) }
+        }
+        statistics.records += written
+        if checkpoints > 0 { markCheckpointed() }
+        if fileSize >= configuration.rotateBytes { rotate() }
+        return results.map { $0! }
+    }
+
+    /// Called when the writer thread wakes with nothing queued.
+    func checkpointIfDue() {
+        guard failure == nil, unsignedRecords > 0, checkpointIsDue else { return }
+        _ = try? writeCheckpoint(reason: .interval)
+    }
+
+    /// When the next time-based checkpoint is due, if records are waiting for one.
+    var checkpointDeadline: ContinuousClock.Instant? {
+        guard failure == nil, unsignedRecords > 0 else { return nil }
+        return lastCheckpoint.advanced(by: .seconds(configuration.checkpointInterval))
+    }
+
+    private var checkpointIsDue: Bool {
+        ContinuousClock.now >= lastCheckpoint.advanced(by: .seconds(configuration.checkpointInterval))
+    }
+
+    /// Writes the final checkpoint and releases the files. Throws if the checkpoint could not be written; the files
+    /// are released either way.
+    func shutdown() throws(AuditError) {
+        defer { release() }
+        if let failure { throw failure }
+        if needsNewFile { try openNewFile(index: fileIndex + 1) }
+        try writeCheckpoint(reason: .shutdown)
+    }
+
+    /// Releases the files without a final checkpoint, as a crash would.
+    func release() {
+        file?.close()
+        file = nil
+        lockFile?.close()
+        lockFile = nil
+    }
+
+    private func rotate() {
+        do {
+            try writeCheckpoint(reason: .rotate)
+        } catch {
+            return  // the file stays current; the next batch tries again
+        }
+        file?.close()
+        file = nil
+        needsNewFile = true
+        statistics.rotations += 1
+        try? openNewFile(index: fileIndex + 1)
+    }
+
+    private func writeCheckpoint(reason: CheckpointReason) throws(AuditError) {
+        let startSeq = nextSeq
+        let startHead = head
+        let line = try checkpointLine(reason: reason)
+        do {
+            try appendDurably(line)
+        } catch {
+            nextSeq = startSeq
+            head = startHead
+            throw error
+        }
+        markCheckpointed()
+    }
+
+    private func markCheckpointed() {
+        unsignedRecords = 0
+        lastCheckpoint = .now
+        statistics.checkpoints += 1
+    }
+
+    /// A sealed checkpoint line over the current head; advances the chain state.
+    private func checkpointLine(reason: CheckpointReason) throws(AuditError) -> [UInt8] {
+        let time = AuditTime.now()
+        var signature: String?
+        if let signingKey {
+            let message = RecordEncoding.checkpointMessage(
+                seq: nextSeq, time: time, reason: reason.rawValue, head: head, count: nextSeq - 1)
+            signature = Data(try signingKey.sign(message)).base64EncodedString()
+        }
+        let line = RecordEncoding.checkpoint(
+            seq: nextSeq, time: time, reason: reason, head: head, keyID: signingKey?.keyID, signature: signature)
+        let sealed = ChainLine.seal(line, prev: head)
+        nextSeq += 1
+        head = sealed.hash
+        return sealed.line
+    }
+
+    /// One write and one fsync. A failed write is cut back so no partial line stays; a failed cut or fsync stops the
+    /// writer.
+    private func appendDurably(_ bytes: [UInt8]) throws(AuditError) {
+        guard let file else {
+            throw failure ?? AuditError(.closed, "no open audit file in \(root)")
+        }
+        do {
+            try file.write(bytes)
+        } catch {
+            do {
+                try file.truncate(to: fileSize)
+            } catch let cut {
+                stop(AuditError(.writeFailed, "\(error.message); cutting the partial write back also failed: \(cut.message)"))
+            }
+            throw error
+        }
+        do {
+            try file.sync()
+        } catch {
+            stop(error)
+            throw error
+        }
+        fileSize += bytes.count
+        statistics.logSyncs += 1
+    }
+
+    private func stop(_ error: AuditError) {
+        failure = AuditError(
+            .closed, "the audit log stopped after an unrecoverable failure (\(error.message)); restart airlock")
+    }
+}
+
+/// Counters for tests and metrics.
+public struct AuditStatistics: Sendable, Equatable {
+    /// Decision and outcome records made durable.
+    public var records = 0
+    /// fsyncs of log files; with concurrent appends this stays well below `records` (group commit).
+    public var logSyncs = 0
+    public var checkpoints = 0
+    public var rotations = 0
+    public var bodiesStored = 0
+    public var recoveries = 0
+}

@@ -1,0 +1,111 @@
+internal import CZlib
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The content-addressed store of forwarded bodies: `bodies/<first two hex>/<sha256>.gz`, gzip so a reviewer can also
+/// read one with `zcat`. Only bodies as forwarded (after redaction) are ever given to it.
+enum BodyStore {
+    static func relativePath(sha256: String) -> String {
+        "bodies/\(sha256.prefix(2))/\(sha256).gz"
+    }
+
+    /// Writes a compressed body durably (temporary file, fsync, rename) unless it is already stored. Returns the
+    /// directories whose entries changed, for the caller to fsync once per batch.
+    static func store(
+        root: String, sha256: String, compressed: [UInt8]
+    ) throws(AuditError) -> [String] {
+        let final = "\(root)/\(relativePath(sha256: sha256))"
+        if POSIXFile.exists(final) { return [] }
+        var changed: [String] = []
+        if try POSIXFile.makeDirectory("\(root)/bodies") { changed.append(root) }
+        let shard = "\(root)/bodies/\(sha256.prefix(2))"
+        if try POSIXFile.makeDirectory(shard) { changed.append("\(root)/bodies") }
+        let temporary = "\(shard)/.\(sha256).\(getpid()).tmp"
+        let file = try POSIXFile.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        do {
+            try file.write(compressed)
+            try file.sync()
+            file.close()
+            try POSIXFile.rename(temporary, final)
+        } catch {
+            file.close()
+            POSIXFile.remove(temporary)
+            throw error
+        }
+        changed.append(shard)
+        return changed
+    }
+
+    /// Reads a stored body and checks that it still hashes to its name.
+    static func read(root: String, sha256: String) throws(AuditError) -> [UInt8] {
+        let path = "\(root)/\(relativePath(sha256: sha256))"
+        guard POSIXFile.exists(path) else {
+            throw AuditError(.notFound, "no stored body \(sha256) under \(root)/bodies")
+        }
+        let body = try gunzip(try POSIXFile.readFile(path), source: path)
+        guard Digest.sha256Hex(body) == sha256 else {
+            throw AuditError(.corrupt, "stored body \(path) does not hash to its name: it was altered")
+        }
+        return body
+    }
+
+    static func gzip(_ input: [UInt8], level: Int32 = 1) -> [UInt8] {
+        var stream = z_stream()
+        let initialised = deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        precondition(initialised == Z_OK, "deflateInit2 fails only without memory")
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
+        var input = input
+        let produced: Int = input.withUnsafeMutableBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = uInt(inBuffer.count)
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = uInt(outBuffer.count)
+                let status = deflate(&stream, Z_FINISH)
+                precondition(status == Z_STREAM_END, "deflate into a deflateBound buffer finishes in one call")
+                return Int(stream.total_out)
+            }
+        }
+        output.removeSubrange(produced...)
+        return output
+    }
+
+    static func gunzip(_ input: [UInt8], source: String) throws(AuditError) -> [UInt8] {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw AuditError(.corrupt, "cannot start decompressing \(source)")
+        }
+        defer { inflateEnd(&stream) }
+        var input = input
+        var output = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        let status: Int32 = input.withUnsafeMutableBufferPointer { inBuffer in
+            stream.next_in = inBuffer.baseAddress
+            stream.avail_in = uInt(inBuffer.count)
+            while true {
+                let (status, produced) = chunk.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.next_out = outBuffer.baseAddress
+                    stream.avail_out = uInt(outBuffer.count)
+                    let status = inflate(&stream, Z_NO_FLUSH)
+                    return (status, outBuffer.count - Int(stream.avail_out))
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                if status == Z_STREAM_END { return status }
+                if status != Z_OK { return status }
+                if produced == 0 && stream.avail_in == 0 { return Z_BUF_ERROR }
+            }
+        }
+        guard status == Z_STREAM_END else {
+            throw AuditError(.corrupt, "\(source) is not a complete gzip stream (zlib status \(status))")
+        }
+        return output
+    }
+}

@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file descriptor with the few calls the log needs, each turning errno into an ``AuditError``.
+/// Not thread-safe: owned by one thread at a time.
+struct POSIXFile {
+    let descriptor: Int32
+    let path: String
+
+    static func open(_ path: String, flags: Int32, mode: mode_t = 0o640) throws(AuditError) -> POSIXFile {
+        while true {
+            let descriptor = Glibc_open(path, flags | O_CLOEXEC, mode)
+            if descriptor >= 0 { return POSIXFile(descriptor: descriptor, path: path) }
+            if errno == EINTR { continue }
+            throw AuditError.posix(.unwritable, "cannot open", path: path, errno: errno)
+        }
+    }
+
+    /// Writes every byte or throws; a short write is continued, never silently accepted.
+    func write(_ bytes: [UInt8]) throws(AuditError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                Glibc_write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw AuditError.posix(.writeFailed, "cannot write", path: path, errno: errno)
+            }
+            if written == 0 { throw AuditError(.writeFailed, "cannot write \(path): the kernel accepted 0 bytes") }
+            offset += written
+        }
+    }
+
+    func sync() throws(AuditError) {
+        while fsync(descriptor) != 0 {
+            if errno == EINTR { continue }
+            throw AuditError.posix(.syncFailed, "cannot fsync", path: path, errno: errno)
+        }
+    }
+
+    func truncate(to length: Int) throws(AuditError) {
+        while ftruncate(descriptor, off_t(length)) != 0 {
+            if errno == EINTR { continue }
+            throw AuditError.posix(.writeFailed, "cannot truncate", path: path, errno: errno)
+        }
+    }
+
+    func size() throws(AuditError) -> Int {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw AuditError.posix(.corrupt, "cannot stat", path: path, errno: errno)
+        }
+        return Int(info.st_size)
+    }
+
+    func readAll() throws(AuditError) -> [UInt8] {
+        var out = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var offset: off_t = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw AuditError.posix(.corrupt, "cannot read", path: path, errno: errno)
+            }
+            if count == 0 { return out }
+            out.append(contentsOf: chunk[0..<count])
+            offset += off_t(count)
+        }
+    }
+
+    func close() { _ = Glibc_close(descriptor) }
+
+    /// Makes a directory entry (a created or renamed file) durable.
+    static func syncDirectory(_ path: String) throws(AuditError) {
+        let directory = try POSIXFile.open(path, flags: O_RDONLY | O_DIRECTORY)
+        defer { directory.close() }
+        try directory.sync()
+    }
+
+    /// Creates one directory level; returns true if it was created (so the caller syncs the parent).
+    static func makeDirectory(_ path: String) throws(AuditError) -> Bool {
+        if mkdir(path, 0o750) == 0 { return true }
+        let failure = errno
+        var info = stat()
+        if failure == EEXIST, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return false }
+        throw AuditError.posix(.unwritable, "cannot create directory", path: path, errno: failure)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    static func rename(_ from: String, _ to: String) throws(AuditError) {
+        guard Glibc_rename(from, to) == 0 else {
+            throw AuditError.posix(.writeFailed, "cannot rename to", path: to, errno: errno)
+        }
+    }
+
+    static func remove(_ path: String) { _ = unlink(path) }
+
+    static func readFile(_ path: String) throws(AuditError) -> [UInt8] {
+        let file = try POSIXFile.open(path, flags: O_RDONLY)
+        defer { file.close() }
+        return try file.readAll()
+    }
+}
+
+// The C names, spelled so they do not collide with the methods above.
+private func Glibc_open(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
+private func Glibc_close(_ fd: Int32) -> Int32 { close(fd) }
+private func Glibc_rename(_ from: String, _ to: String) -> Int32 { rename(from, to) }
