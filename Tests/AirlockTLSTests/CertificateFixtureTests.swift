@@ -72,7 +72,8 @@ struct CertificateFixture: Sendable {
         }
 
         let server = try leaf("server", by: ca)
-        let serverChain = try String(contentsOfFile: server.certificatePath, encoding: .utf8)
+        let serverChain =
+            try String(contentsOfFile: server.certificatePath, encoding: .utf8)
             + ca.certificate.pemRepresentation
         return CertificateFixture(
             directory: directory,
@@ -92,7 +93,8 @@ struct CertificateFixture: Sendable {
                 notBefore: now.addingTimeInterval(day),
                 notAfter: now.addingTimeInterval(30 * day)
             ),
-            wrongHost: try leaf("wrong-host", by: ca, commonName: "wrong.example", dnsNames: ["wrong.example"], ipAddresses: []),
+            wrongHost: try leaf(
+                "wrong-host", by: ca, commonName: "wrong.example", dnsNames: ["wrong.example"], ipAddresses: []),
             untrusted: try leaf("untrusted", by: otherCA),
             client: try leaf("client", by: ca, commonName: "lab-client", dnsNames: [], ipAddresses: [], usage: .client),
             untrustedClient: try leaf(

@@ -59,7 +59,8 @@ struct CertificateInitTests {
         for ip in ["127.0.0.1", "::1"] {
             #expect(try openssl("verify", "-verify_ip", ip, "-CAfile", path("ca.crt"), path("airlock.crt")).status == 0)
         }
-        #expect(try openssl("verify", "-verify_ip", "10.0.0.1", "-CAfile", path("ca.crt"), path("airlock.crt")).status != 0)
+        #expect(
+            try openssl("verify", "-verify_ip", "10.0.0.1", "-CAfile", path("ca.crt"), path("airlock.crt")).status != 0)
         let client = try openssl("verify", "-purpose", "sslclient", "-CAfile", path("ca.crt"), path("client.crt"))
         #expect(client.status == 0, "\(client.standardError)")
         #expect(try openssl("x509", "-in", path("client.crt"), "-noout", "-subject").text.contains("CN = lab-client"))
@@ -79,12 +80,15 @@ struct CertificateInitTests {
         let signature = directory.appendingPathComponent("signature").path
         try "checkpoint\n".write(toFile: message, atomically: true, encoding: .utf8)
         #expect(
-            try openssl("pkeyutl", "-sign", "-rawin", "-inkey", path("audit-signing.key"), "-in", message, "-out", signature)
-                .status == 0
+            try openssl(
+                "pkeyutl", "-sign", "-rawin", "-inkey", path("audit-signing.key"), "-in", message, "-out", signature
+            )
+            .status == 0
         )
         #expect(
             try openssl(
-                "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", path("audit-signing.pub"), "-in", message, "-sigfile",
+                "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", path("audit-signing.pub"), "-in", message,
+                "-sigfile",
                 signature
             ).status == 0
         )

@@ -110,10 +110,12 @@ struct CertificateTests {
         #expect(abs(expired.notAfter.timeIntervalSince(now.addingTimeInterval(-86_400))) < 2)
         #expect(future.notBefore > now)
         let caPath = try scratch.write(ca.certificate.pemRepresentation, "ca.crt")
-        let expiredResult = try openssl("verify", "-CAfile", caPath, try scratch.write(expired.pemRepresentation, "e.crt"))
+        let expiredResult = try openssl(
+            "verify", "-CAfile", caPath, try scratch.write(expired.pemRepresentation, "e.crt"))
         #expect(expiredResult.status != 0)
         #expect((expiredResult.text + expiredResult.standardError).contains("certificate has expired"))
-        let futureResult = try openssl("verify", "-CAfile", caPath, try scratch.write(future.pemRepresentation, "f.crt"))
+        let futureResult = try openssl(
+            "verify", "-CAfile", caPath, try scratch.write(future.pemRepresentation, "f.crt"))
         #expect(futureResult.status != 0)
         #expect((futureResult.text + futureResult.standardError).contains("not yet valid"))
     }
@@ -133,7 +135,8 @@ struct CertificateTests {
 
     @Test func clientAndRSALeaves() throws {
         let scratch = try Scratch()
-        let ca = try CertificateAuthority(selfSignedCommonName: "Airlock test CA", key: PrivateKey(generating: .rsa(bits: 2048)))
+        let ca = try CertificateAuthority(
+            selfSignedCommonName: "Airlock test CA", key: PrivateKey(generating: .rsa(bits: 2048)))
         let rsaKey = try PrivateKey(generating: .rsa(bits: 2048))
         #expect(rsaKey.algorithm == .rsa(bits: 2048))
         let client = try ca.issue(commonName: "lab-client", usage: .client, key: rsaKey)
@@ -174,7 +177,8 @@ struct CertificateTests {
         let ca = try CertificateAuthority(selfSignedCommonName: "Airlock test CA")
         let path = try scratch.write(ca.certificate.pemRepresentation, "ca.crt")
         let printed = try openssl("x509", "-in", path, "-noout", "-fingerprint", "-sha256").text
-        #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("=\(ca.certificate.sha256Fingerprint)"))
+        #expect(
+            printed.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("=\(ca.certificate.sha256Fingerprint)"))
     }
 
     @Test(arguments: [PrivateKey.Algorithm.ecdsaP256, .rsa(bits: 2048), .ed25519])
@@ -226,7 +230,8 @@ struct CertificateTests {
         let certPath = scratch.url.appendingPathComponent("ossl.crt").path
         let made = try openssl(
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath,
-            "-out", certPath, "-days", "2", "-subj", "/CN=openssl made", "-addext", "subjectAltName=DNS:a.example,IP:10.0.0.1"
+            "-out", certPath, "-days", "2", "-subj", "/CN=openssl made", "-addext",
+            "subjectAltName=DNS:a.example,IP:10.0.0.1"
         )
         #expect(made.status == 0, "\(made.standardError)")
         let certificate = try Certificate(pemFile: certPath)
@@ -249,7 +254,9 @@ struct CertificateTests {
         let ca = try CertificateAuthority(selfSignedCommonName: "Airlock test CA")
         let key = try PrivateKey()
         #expect(throws: CertificateError.self) { try Certificate(pemRepresentation: "not a certificate") }
-        #expect(throws: CertificateError.self) { try PrivateKey(pemRepresentation: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") }
+        #expect(throws: CertificateError.self) {
+            try PrivateKey(pemRepresentation: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        }
         #expect(throws: CertificateError.self) { try Certificate(pemFile: "/nonexistent/airlock.crt") }
         #expect(throws: CertificateError.self) { try ca.issue(commonName: "x", dnsNames: ["a,IP:1.2.3.4"], key: key) }
         #expect(throws: CertificateError.self) { try ca.issue(commonName: "x", ipAddresses: ["localhost"], key: key) }
@@ -258,7 +265,9 @@ struct CertificateTests {
         }
         #expect(throws: CertificateError.self) { try PrivateKey(generating: .rsa(bits: 512)) }
         // A CA whose key does not match, and a leaf used as a CA, are both refused.
-        #expect(throws: CertificateError.self) { try CertificateAuthority(certificate: ca.certificate, privateKey: key) }
+        #expect(throws: CertificateError.self) {
+            try CertificateAuthority(certificate: ca.certificate, privateKey: key)
+        }
         let leaf = try ca.issue(commonName: "leaf", key: key)
         #expect(throws: CertificateError.self) { try CertificateAuthority(certificate: leaf, privateKey: key) }
         do {

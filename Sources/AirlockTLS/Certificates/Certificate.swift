@@ -60,11 +60,14 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
                 }
                 // Running out of PEM blocks after at least one certificate is the normal end.
                 let error = ERR_peek_last_error()
-                if !certificates.isEmpty, ERR_GET_LIB(error) == ERR_LIB_PEM, ERR_GET_REASON(error) == PEM_R_NO_START_LINE {
+                if !certificates.isEmpty, ERR_GET_LIB(error) == ERR_LIB_PEM,
+                    ERR_GET_REASON(error) == PEM_R_NO_START_LINE
+                {
                     ERR_clear_error()
                     return certificates
                 }
-                let which = certificates.isEmpty ? "no PEM certificate" : "a bad certificate after #\(certificates.count)"
+                let which =
+                    certificates.isEmpty ? "no PEM certificate" : "a bad certificate after #\(certificates.count)"
                 throw .openSSL(.invalidInput, "\(which) in \(source)")
             }
         }
@@ -195,9 +198,13 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     static func oneLine(_ name: OpaquePointer?) -> String {
         guard let name else { return "" }
-        guard let text = try? CertificateBIO.writing("a name", { bio in
-            X509_NAME_print_ex(bio, name, 0, Self.rfc2253UTF8Flags) >= 0
-        }) else {
+        guard
+            let text = try? CertificateBIO.writing(
+                "a name",
+                { bio in
+                    X509_NAME_print_ex(bio, name, 0, Self.rfc2253UTF8Flags) >= 0
+                })
+        else {
             return ""
         }
         return text

@@ -89,24 +89,43 @@ public enum DevelopmentCertificates {
         }
 
         let contents: [(name: String, kind: File.Kind, summary: String, facts: [String], text: String)] = [
-            ("ca.crt", .certificate, "development CA certificate (trust anchor; listen.tls.client_ca for mTLS)",
-             certificateFacts(ca.certificate), try ca.certificate.pemRepresentation),
-            ("ca.key", .secret, "development CA private key (ECDSA P-256)",
-             keyFacts(ca.privateKey), try ca.privateKey.pemRepresentation),
-            ("airlock.crt", .certificate, "server certificate for localhost, 127.0.0.1, ::1 (listen.tls.certificate)",
-             certificateFacts(server), try server.pemRepresentation),
-            ("airlock.key", .secret, "server private key (listen.tls.key)",
-             keyFacts(serverKey), try serverKey.pemRepresentation),
-            ("client.crt", .certificate, "mTLS client certificate, CN \(Self.clientCommonName)",
-             certificateFacts(client), try client.pemRepresentation),
-            ("client.key", .secret, "mTLS client private key",
-             keyFacts(clientKey), try clientKey.pemRepresentation),
-            ("audit-signing.key", .secret, "audit log checkpoint signing key (Ed25519, PKCS#8)",
-             keyFacts(auditKey), try auditKey.pemRepresentation),
-            ("audit-signing.pub", .publicKey, "audit log checkpoint verification key (Ed25519, SPKI)",
-             ["spki-sha256 \(auditKey.spkiSHA256Base64)"], try auditKey.publicKeyPEM),
-            ("pseudonym.key", .secret, "pseudonym HMAC key (32 random bytes, base64)",
-             [], Data(pseudonymSecret).base64EncodedString() + "\n"),
+            (
+                "ca.crt", .certificate, "development CA certificate (trust anchor; listen.tls.client_ca for mTLS)",
+                certificateFacts(ca.certificate), try ca.certificate.pemRepresentation
+            ),
+            (
+                "ca.key", .secret, "development CA private key (ECDSA P-256)",
+                keyFacts(ca.privateKey), try ca.privateKey.pemRepresentation
+            ),
+            (
+                "airlock.crt", .certificate,
+                "server certificate for localhost, 127.0.0.1, ::1 (listen.tls.certificate)",
+                certificateFacts(server), try server.pemRepresentation
+            ),
+            (
+                "airlock.key", .secret, "server private key (listen.tls.key)",
+                keyFacts(serverKey), try serverKey.pemRepresentation
+            ),
+            (
+                "client.crt", .certificate, "mTLS client certificate, CN \(Self.clientCommonName)",
+                certificateFacts(client), try client.pemRepresentation
+            ),
+            (
+                "client.key", .secret, "mTLS client private key",
+                keyFacts(clientKey), try clientKey.pemRepresentation
+            ),
+            (
+                "audit-signing.key", .secret, "audit log checkpoint signing key (Ed25519, PKCS#8)",
+                keyFacts(auditKey), try auditKey.pemRepresentation
+            ),
+            (
+                "audit-signing.pub", .publicKey, "audit log checkpoint verification key (Ed25519, SPKI)",
+                ["spki-sha256 \(auditKey.spkiSHA256Base64)"], try auditKey.publicKeyPEM
+            ),
+            (
+                "pseudonym.key", .secret, "pseudonym HMAC key (32 random bytes, base64)",
+                [], Data(pseudonymSecret).base64EncodedString() + "\n"
+            ),
         ]
 
         var written: [File] = []
@@ -118,7 +137,8 @@ public enum DevelopmentCertificates {
                 mode: item.kind == .secret ? 0o600 : 0o644,
                 overwrite: force
             )
-            written.append(File(name: item.name, path: path, kind: item.kind, summary: item.summary, fingerprints: item.facts))
+            written.append(
+                File(name: item.name, path: path, kind: item.kind, summary: item.summary, fingerprints: item.facts))
         }
         AtomicFile.syncDirectory(directoryPath)
         return written

@@ -35,7 +35,8 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible {
         case .ecdsaP256: name = "EC"
         case .rsa(let bits):
             guard bits >= 2048, bits <= 16384 else {
-                throw CertificateError(code: .invalidInput, message: "RSA keys must have 2048 to 16384 bits, not \(bits)")
+                throw CertificateError(
+                    code: .invalidInput, message: "RSA keys must have 2048 to 16384 bits, not \(bits)")
             }
             name = "RSA"
         case .ed25519: name = "ED25519"
