@@ -171,6 +171,7 @@ public final class AuditLog: @unchecked Sendable {
 
             if items.isEmpty {
                 writer.checkpointIfDue()
+                publish()
             } else {
                 let results = writer.process(items)
                 publish()
