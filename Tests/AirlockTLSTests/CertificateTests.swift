@@ -231,7 +231,7 @@ struct CertificateTests {
         let made = try openssl(
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath,
             "-out", certPath, "-days", "2", "-subj", "/CN=openssl made", "-addext",
-            "subjectAltName=DNS:a.example,IP:10.0.0.1"
+            "subjectAltName=DNS:a.example,IP:10.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE"
         )
         #expect(made.status == 0, "\(made.standardError)")
         let certificate = try Certificate(pemFile: certPath)
