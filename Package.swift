@@ -64,6 +64,7 @@ let package = Package(
                 "CZlib",
                 "COpenSSL",
                 "COpenSSLShims",
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
@@ -119,6 +120,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"]),
