@@ -124,7 +124,20 @@ struct PolicyLoadSession {
     mutating func run() throws(PolicyLoadError) -> Policy {
         hasher.update("airlock-policy-v1\n")
         let unknown = loadPolicyFile(root, isRoot: true, referencedAt: nil)
-        guard diagnostics.isEmpty else { throw PolicyLoadError(diagnostics: diagnostics) }
+        guard diagnostics.isEmpty else {
+            // Files in load order, then positions in file order, whatever order the checks ran in.
+            let fileOrder = Dictionary(sourceFiles.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            let sorted = diagnostics.enumerated().sorted { a, b in
+                let fileA = fileOrder[a.element.location.file] ?? Int.max
+                let fileB = fileOrder[b.element.location.file] ?? Int.max
+                if fileA != fileB { return fileA < fileB }
+                let positionA = (a.element.location.line, a.element.location.column)
+                let positionB = (b.element.location.line, b.element.location.column)
+                if positionA != positionB { return positionA < positionB }
+                return a.offset < b.offset
+            }
+            throw PolicyLoadError(diagnostics: sorted.map(\.element))
+        }
         return Policy(
             version: version,
             name: name,
@@ -304,12 +317,37 @@ struct PolicyLoadSession {
             let while_ = context.map { " (\($0.text) at \($0.mark))" } ?? ""
             report(at(mark), "YAML syntax error: \(problem)\(while_)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            report(at(context.mark), "duplicate key(s) \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")) in a mapping")
+            // Yams points at the mapping; point at the repeated key instead where it can be found.
+            let key = duplicates.sorted().first ?? ""
+            let location = Self.secondOccurrence(ofKey: key, in: context.text).map {
+                SourceLocation(file: file.display, line: $0.line, column: $0.column)
+            }
+            report(location ?? at(context.mark), "duplicate key '\(key)' in a mapping: each key may appear once")
         case .reader(let problem, _, _, _):
             report(SourceLocation(file: file.display, line: 1, column: 1), "cannot read YAML: \(problem)")
         default:
             report(SourceLocation(file: file.display, line: 1, column: 1), "cannot parse YAML: \(error)")
         }
+    }
+
+    /// Line and column of the second line that starts with `key:` at the same indentation as the first, or nil.
+    static func secondOccurrence(ofKey key: String, in text: String) -> (line: Int, column: Int)? {
+        var seen: [Int: Int] = [:]
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = Substring(line)
+            var column = 1
+            while let first = rest.first, first == " " || first == "-" {
+                rest = rest.dropFirst()
+                column += 1
+            }
+            for quote in ["", "'", "\""] where rest.hasPrefix(quote + key + quote) {
+                let after = rest.dropFirst(quote.count * 2 + key.count).drop { $0 == " " }
+                guard after.hasPrefix(":") else { continue }
+                seen[column, default: 0] += 1
+                if seen[column] == 2 { return (index + 1, column) }
+            }
+        }
+        return nil
     }
 
     // MARK: - Rules
@@ -489,7 +527,16 @@ struct PolicyLoadSession {
             report(scope.location(options), "the \(kind) detector needs options as a mapping, like '- \(kind): {action: redact}', found \(Self.describe(options))")
             return
         }
-        let entries = mappingEntries(options, scope: scope, allowed: PolicyLoader.detectorKeys(kind), context: "for the \(kind) detector")
+        let entries = mappingEntries(
+            options,
+            scope: scope,
+            allowed: PolicyLoader.detectorKeys(kind),
+            context: "for the \(kind) detector",
+            elsewhere: { key in
+                DetectorRule.Kind.allCases.first { PolicyLoader.detectorKeys($0).contains(key) }
+                    .map { "'\(key)' is an option of the \($0) detector" }
+            }
+        )
         var explicitID: String? = nil
         var idOK = true
         if let entry = entries["id"] {
@@ -664,7 +711,13 @@ struct PolicyLoadSession {
     typealias Entries = [String: (key: Node, value: Node)]
 
     /// The entries of a mapping by key; reports keys not in `allowed` (with the closest known key) and non-string keys.
-    private mutating func mappingEntries(_ node: Node, scope: Scope, allowed: [String], context: String) -> Entries {
+    private mutating func mappingEntries(
+        _ node: Node,
+        scope: Scope,
+        allowed: [String],
+        context: String,
+        elsewhere: (String) -> String? = { _ in nil }
+    ) -> Entries {
         guard case .mapping(let mapping) = node else { return [:] }
         var entries: Entries = [:]
         for (key, value) in mapping {
@@ -673,7 +726,8 @@ struct PolicyLoadSession {
                 continue
             }
             guard allowed.contains(name) else {
-                report(scope.location(key), "unknown key '\(name)' \(context)\(KeySuggestion.hint(for: name, in: allowed))")
+                let hint = elsewhere(name).map { "; \($0)" } ?? KeySuggestion.hint(for: name, in: allowed)
+                report(scope.location(key), "unknown key '\(name)' \(context)\(hint)")
                 continue
             }
             entries[name] = (key, value)

@@ -13,7 +13,14 @@ enum KeySuggestion {
         }
         guard let best else { return nil }
         let allowed = max(1, min(3, best.candidate.count / 3))
-        return best.distance <= allowed ? best.candidate : nil
+        if best.distance <= allowed { return best.candidate }
+        // A key with extra letters at the end, or cut short: `nearby` -> `near`, `domain` -> `domains`.
+        let word = String(normalized)
+        return candidates.first { candidate in
+            let candidate = String(Self.normalize(candidate))
+            let shorter = min(candidate.count, word.count)
+            return shorter >= 3 && (word.hasPrefix(candidate) || candidate.hasPrefix(word))
+        }
     }
 
     /// `; did you mean 'x'?` or the empty string.
@@ -25,20 +32,24 @@ enum KeySuggestion {
         Array(word.lowercased().replacingOccurrences(of: "-", with: "_"))
     }
 
+    /// Optimal string alignment distance: insertions, deletions, substitutions and adjacent transpositions
+    /// (`temrs` -> `terms` is one edit).
     private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
+        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
         for i in 1...a.count {
-            current[0] = i
             for j in 1...b.count {
-                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
             }
-            swap(&previous, &current)
         }
-        return previous[b.count]
+        return d[a.count][b.count]
     }
 }
 

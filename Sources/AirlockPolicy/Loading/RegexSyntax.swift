@@ -8,12 +8,21 @@ import Foundation
 public enum RegexSyntax {
     /// `nil` when `pattern` is acceptable, else the reason (with a character offset where there is one).
     public static func problem(in pattern: String) -> String? {
-        if let problem = scan(Array(pattern.unicodeScalars)) {
+        let scalars = Array(pattern.unicodeScalars)
+        var literalBraces: [Int] = []
+        if let problem = scan(scalars, literalBraces: &literalBraces) {
             return problem
+        }
+        // PCRE reads a '{' that does not start a repeat (`a{,3}`, `{x}`), and any '}' outside one, as a literal; ICU
+        // refuses both unescaped.
+        var icuPattern = String.UnicodeScalarView()
+        for (offset, scalar) in scalars.enumerated() {
+            if literalBraces.contains(offset) { icuPattern.append("\\") }
+            icuPattern.append(scalar)
         }
         let expression: NSRegularExpression
         do {
-            expression = try NSRegularExpression(pattern: pattern)
+            expression = try NSRegularExpression(pattern: String(icuPattern))
         } catch {
             return "not a valid regular expression"
         }
@@ -27,7 +36,7 @@ public enum RegexSyntax {
         return nil
     }
 
-    private static func scan(_ s: [Unicode.Scalar]) -> String? {
+    private static func scan(_ s: [Unicode.Scalar], literalBraces: inout [Int]) -> String? {
         var i = 0
         var depth = 0
         // Whether the previous token can take a quantifier.
@@ -118,9 +127,22 @@ public enum RegexSyntax {
                         afterQuantifier = false
                         continue
                     }
+                    // A group with a prefix: (?:, (?i:, (?<name>, (?P<name>, (?'name'.
+                    if j < s.count, s[j] == ":" {
+                        i = j + 1
+                    } else if j < s.count, s[j] == "<" || s[j] == "P" || s[j] == "'" {
+                        let close: Unicode.Scalar = s[j] == "'" ? "'" : ">"
+                        var k = j + 1
+                        while k < s.count, s[k] != close { k += 1 }
+                        guard k < s.count else { return "unterminated group name at offset \(i)" }
+                        i = k + 1
+                    } else {
+                        return "unknown group syntax '(?' at offset \(i)"
+                    }
+                } else {
+                    i += 1
                 }
                 depth += 1
-                i += 1
                 canRepeat = false
                 afterQuantifier = false
             case ")":
@@ -180,11 +202,13 @@ public enum RegexSyntax {
                     canRepeat = false
                     afterQuantifier = true
                 } else {
+                    literalBraces.append(i)
                     i += 1
                     canRepeat = true
                     afterQuantifier = false
                 }
             default:
+                if c == "}" { literalBraces.append(i) }
                 i += 1
                 canRepeat = true
                 afterQuantifier = false
