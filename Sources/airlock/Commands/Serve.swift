@@ -1,6 +1,251 @@
+import AirlockProxy
+import AirlockTLS
 import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
 
-// Placeholder while the owning issue is in progress; replaced by the real command.
+/// `airlock serve [--config FILE] [--demo-once]`
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "(in progress)")
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Airlock reverse proxy (HTTPS in front of the configured vendors).",
+        discussion: """
+            With --config, serves that configuration until SIGTERM or SIGINT, then stops accepting, lets in-flight
+            requests finish (limits.shutdown_grace_seconds) and exits.
+            Without --config, runs the built-in demo: throwaway certificates in a temporary directory, a stand-in
+            vendor on 127.0.0.1, Airlock in front of it, one demo request through it; then keeps serving and prints
+            a curl command to try (or exits with --demo-once).
+            Exit codes: 0 clean shutdown; 1 runtime failure (cannot bind, bad certificate); 64 bad usage or an
+            invalid configuration (reported as file:line:col).
+            """
+    )
+
+    @Option(name: .long, help: "The configuration file (YAML). Without it, the built-in demo runs.")
+    var config: String?
+
+    @Flag(name: .long, help: "Built-in demo only: exit after the demo request instead of serving on.")
+    var demoOnce = false
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if self.demoOnce && self.config != nil {
+            throw ValidationError("--demo-once applies to the built-in demo only; drop it or drop --config.")
+        }
+        if Logger.Level(rawValue: self.logLevel) == nil {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: self.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "airlock")
+        if let path = self.config {
+            let configuration: ProxyConfiguration
+            do {
+                configuration = try ProxyConfiguration.load(path: path)
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(64)
+            }
+            try await Self.serve(configuration, logger: logger, afterStart: { _, _ in })
+        } else {
+            try await ServeDemo.run(once: self.demoOnce, logger: logger)
+        }
+    }
+
+    /// Starts the proxy, calls `afterStart`, then serves until SIGTERM/SIGINT (or until `afterStart` returns
+    /// `stopNow`), and shuts down gracefully.
+    static func serve(
+        _ configuration: ProxyConfiguration, logger: Logger, group: MultiThreadedEventLoopGroup? = nil,
+        afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void, stopNow: Bool = false
+    ) async throws {
+        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let server: AirlockProxyServer
+        do {
+            server = try AirlockProxyServer(configuration: configuration, group: group, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            try? await group.shutdownGracefully()
+            throw ExitCode(1)
+        }
+        let signals = SignalWaiter()
+        do {
+            try await server.start()
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot start listening (\(error))\n".utf8))
+            try? await group.shutdownGracefully()
+            throw ExitCode(1)
+        }
+        do {
+            try await afterStart(server, group)
+        } catch {
+            await server.shutdown(gracePeriod: .seconds(1))
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        if !stopNow {
+            let signal = await signals.wait()
+            logger.info("signal received; shutting down", metadata: ["airlock.signal": "\(signal)"])
+        }
+        let grace = TimeAmount.nanoseconds(Int64(configuration.limits.shutdownGraceSeconds * 1e9))
+        await server.shutdown(gracePeriod: grace)
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Waits for SIGTERM or SIGINT (delivered through Dispatch, not a C handler).
+final class SignalWaiter {
+    private let sources: [any DispatchSourceSignal]
+    private let stream: AsyncStream<Int32>
+
+    init() {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func wait() async -> Int32 {
+        for await number in self.stream {
+            return number
+        }
+        return SIGTERM
+    }
+
+    deinit {
+        for source in self.sources { source.cancel() }
+    }
+}
+/// The built-in demo behind `airlock serve` without `--config`.
+enum ServeDemo {
+    /// A labeling task as a lab would send it, carrying things that must not reach a vendor as they are: a codename,
+    /// a roadmap marker, an internal URL and a staff email. All fictional.
+    static let demoTask = """
+        {"project": "Nightingale", "instruction": "Rank the answers of Project Falcon before the Q3 2026 launch.", \
+        "reference": "https://eval.corp.example.com/falcon/runs/4411", "contact": "jane.doe@lab.example.com", \
+        "attachments": [{"type": "text", "content": "Tidewater eval batch 7: compare tone and accuracy."}]}
+        """
+
+    static func run(once: Bool, logger: Logger) async throws {
+        let certificates = try ThrowawayCertificates.create(commonName: "Airlock demo CA (throwaway)")
+        defer { certificates.remove() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let vendor = try await StandInVendor.start(
+            group: group, certificatePath: certificates.vendorCertificatePath, keyPath: certificates.vendorKeyPath)
+
+        var configuration = try Self.configuration(certificates: certificates, vendorPort: vendor.port, port: 8443,
+                                                   adminPort: 9901)
+        // The usual ports may be taken (a second demo, a real Airlock): fall back to ephemeral ones.
+        if !Self.portIsFree(8443) || !Self.portIsFree(9901) {
+            configuration = try Self.configuration(certificates: certificates, vendorPort: vendor.port, port: 0,
+                                                   adminPort: 0)
+        }
+
+        try await Serve.serve(configuration, logger: logger, group: group, afterStart: { server, group in
+            let port = server.listenAddress?.port ?? 0
+            let adminPort = server.adminAddress?.port ?? 0
+            print("Airlock demo")
+            print("  stand-in vendor  https://127.0.0.1:\(vendor.port)  (throwaway certificate)")
+            print("  Airlock          https://127.0.0.1:\(port)/scale/...  -> vendor \"scale\"")
+            print("  admin            http://127.0.0.1:\(adminPort)/metrics")
+            print("  policy           Policies/demo.yaml (applied once the redaction engine is joined in)")
+            print("")
+            print("What the lab sent:  POST /scale/v1/task/textcollection")
+            print("  " + Self.demoTask)
+            let response = try await HTTPSProbe.send(
+                group: group, host: "127.0.0.1", port: port, caPath: certificates.caCertificatePath,
+                method: "POST", path: "/scale/v1/task/textcollection",
+                headers: [("Content-Type", "application/json"), ("X-Forwarded-For", "10.1.2.3"),
+                          ("Via", "1.1 lab-gateway.corp.example.com")],
+                body: Array(Self.demoTask.utf8))
+            print("")
+            if let received = vendor.requests.last {
+                print("What the vendor received:  \(received.method) \(received.uri)")
+                for (name, value) in received.headers {
+                    print("  \(name): \(value)")
+                }
+                print("  " + received.bodyText)
+            } else {
+                print("The vendor received nothing.")
+            }
+            print("")
+            print("What the lab got back: HTTP \(response.status), \(response.body.count) bytes")
+            if !once {
+                print("")
+                print("Try it yourself (Ctrl-C to stop):")
+                print("  curl --cacert \(certificates.caCertificatePath) -H 'Content-Type: application/json' \\")
+                print("    -d '{\"project\": \"Nightingale\", \"contact\": \"jane.doe@lab.example.com\"}' \\")
+                print("    https://127.0.0.1:\(port)/scale/v1/task/textcollection")
+            }
+            fflush(nil)
+            if response.status != 200 {
+                throw DemoFailure(status: response.status, body: response.bodyText)
+            }
+        }, stopNow: once)
+        await vendor.stop()
+    }
+
+    struct DemoFailure: Error, CustomStringConvertible {
+        var status: Int
+        var body: String
+        var description: String { "the demo request failed with HTTP \(self.status): \(self.body)" }
+    }
+
+    static func configuration(certificates: ThrowawayCertificates, vendorPort: Int, port: Int, adminPort: Int) throws
+        -> ProxyConfiguration
+    {
+        let yaml = """
+            listen:
+              address: 127.0.0.1:\(port)
+              tls: {certificate: \(certificates.airlockCertificatePath), key: \(certificates.airlockKeyPath)}
+            admin:
+              address: 127.0.0.1:\(adminPort)
+            limits:
+              max_body_bytes: 33554432
+              upstream_timeout_seconds: 30
+              shutdown_grace_seconds: 5
+            vendors:
+              - name: scale
+                path_prefix: /scale
+                upstream: https://127.0.0.1:\(vendorPort)
+                ca: \(certificates.caCertificatePath)
+                routes: ["POST /v1/task/*", "GET /v1/task/*", "POST /v1/batches"]
+                policy: Policies/demo.yaml
+            """
+        return try ProxyConfiguration.parse(
+            yaml: yaml, file: "<built-in demo>", baseDirectory: FileManager.default.currentDirectoryPath)
+    }
+
+    static func portIsFree(_ port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return result == 0
+    }
 }

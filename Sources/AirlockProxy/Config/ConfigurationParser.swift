@@ -1,0 +1,285 @@
+import AirlockTLS
+import Foundation
+import Yams
+
+/// Walks the composed YAML tree (not a Decodable) so every error can point at the node's line and column.
+struct ConfigurationParser {
+    let file: String?
+    let baseDirectory: String
+
+    init(file: String?, baseDirectory: String) {
+        self.file = file
+        self.baseDirectory = baseDirectory
+    }
+
+    mutating func parse(_ yaml: String) throws(ConfigurationError) -> ProxyConfiguration {
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: yaml) else {
+                throw ConfigurationError(file: self.file, message: "the configuration is empty")
+            }
+            root = composed
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let error as YamlError {
+            throw self.yamlError(error)
+        } catch {
+            throw ConfigurationError(file: self.file, message: "not valid YAML (\(error))")
+        }
+
+        let top = try self.mapping(root, "the configuration", allowed: ["listen", "admin", "limits", "vendors"])
+        guard let listenNode = top["listen"] else {
+            throw self.error(root, "missing \"listen\" (address and tls of the HTTPS listener)")
+        }
+        let listen = try self.listen(listenNode)
+        let admin = try top["admin"].map { node throws(ConfigurationError) in try self.admin(node) }
+        let limits = try top["limits"].map { node throws(ConfigurationError) in try self.limits(node) }
+            ?? ProxyConfiguration.Limits()
+        guard let vendorsNode = top["vendors"] else {
+            throw self.error(root, "missing \"vendors\" (at least one vendor to forward to)")
+        }
+        let vendors = try self.vendors(vendorsNode)
+        if let admin, admin.address == listen.address, listen.address.port != 0 {
+            throw self.error(top["admin"]!, "admin.address must differ from listen.address")
+        }
+        return ProxyConfiguration(
+            listen: listen, admin: admin, limits: limits, vendors: vendors, sourcePath: self.file)
+    }
+
+    // MARK: Sections
+
+    private func listen(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Listen {
+        let map = try self.mapping(node, "listen", allowed: ["address", "tls"])
+        let address = try self.address(try self.required(map, "address", in: node, "listen"), "listen.address")
+        let tlsNode = try self.required(map, "tls", in: node, "listen")
+        let tls = try self.mapping(tlsNode, "listen.tls", allowed: ["certificate", "key", "client_ca"])
+        let certificate = try self.path(try self.required(tls, "certificate", in: tlsNode, "listen.tls"),
+                                        "listen.tls.certificate")
+        let key = try self.path(try self.required(tls, "key", in: tlsNode, "listen.tls"), "listen.tls.key")
+        let clientCA = try tls["client_ca"].map { node throws(ConfigurationError) in
+            try self.path(node, "listen.tls.client_ca")
+        }
+        return ProxyConfiguration.Listen(
+            address: address,
+            tls: ProxyConfiguration.ServerTLS(certificatePath: certificate, keyPath: key, clientCAPath: clientCA))
+    }
+
+    private func admin(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Admin {
+        let map = try self.mapping(node, "admin", allowed: ["address"])
+        return ProxyConfiguration.Admin(
+            address: try self.address(try self.required(map, "address", in: node, "admin"), "admin.address"))
+    }
+
+    private func limits(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Limits {
+        let map = try self.mapping(
+            node, "limits", allowed: ["max_body_bytes", "max_response_bytes", "upstream_timeout_seconds", "shutdown_grace_seconds"])
+        var limits = ProxyConfiguration.Limits()
+        if let value = map["max_body_bytes"] {
+            guard let bytes = value.int, bytes > 0 else {
+                throw self.error(value, "limits.max_body_bytes must be a positive integer (bytes)")
+            }
+            limits.maxBodyBytes = bytes
+        }
+        if let value = map["max_response_bytes"] {
+            guard let bytes = value.int, bytes > 0 else {
+                throw self.error(value, "limits.max_response_bytes must be a positive integer (bytes)")
+            }
+            limits.maxResponseBytes = bytes
+        }
+        if let value = map["upstream_timeout_seconds"] {
+            limits.upstreamTimeoutSeconds = try self.seconds(value, "limits.upstream_timeout_seconds")
+        }
+        if let value = map["shutdown_grace_seconds"] {
+            limits.shutdownGraceSeconds = try self.seconds(value, "limits.shutdown_grace_seconds")
+        }
+        return limits
+    }
+
+    private func vendors(_ node: Node) throws(ConfigurationError) -> [ProxyConfiguration.Vendor] {
+        guard let sequence = node.sequence else {
+            throw self.error(node, "vendors must be a list of vendors")
+        }
+        if sequence.isEmpty {
+            throw self.error(node, "vendors is empty: configure at least one vendor")
+        }
+        var vendors: [ProxyConfiguration.Vendor] = []
+        var names: Set<String> = []
+        for item in sequence {
+            let vendor = try self.vendor(item)
+            if !names.insert(vendor.name).inserted {
+                throw self.error(item, "vendor name \"\(vendor.name)\" is used twice")
+            }
+            for other in vendors where Self.prefixesOverlap(other.pathPrefix, vendor.pathPrefix) {
+                throw self.error(
+                    item,
+                    "path_prefix \"\(vendor.pathPrefix)\" overlaps vendor \"\(other.name)\" (\(other.pathPrefix)); "
+                        + "every prefix must route to exactly one vendor")
+            }
+            vendors.append(vendor)
+        }
+        return vendors
+    }
+
+    private static func prefixesOverlap(_ a: String, _ b: String) -> Bool {
+        a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
+    }
+
+    private func vendor(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Vendor {
+        let map = try self.mapping(
+            node, "a vendor",
+            allowed: ["name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool"])
+        let nameNode = try self.required(map, "name", in: node, "the vendor")
+        let name = try self.string(nameNode, "vendors[].name")
+        guard !name.isEmpty,
+            name.utf8.allSatisfy({ byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            })
+        else {
+            throw self.error(nameNode, "vendor name \"\(name)\" must be lower-case letters, digits, - or _")
+        }
+        let context = "vendor \"\(name)\""
+
+        let prefixNode = try self.required(map, "path_prefix", in: node, context)
+        var prefix = try self.string(prefixNode, "\(context) path_prefix")
+        while prefix.count > 1 && prefix.hasSuffix("/") { prefix.removeLast() }
+        guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("*"), !prefix.contains("?"),
+            !prefix.contains("%"), !prefix.split(separator: "/").contains(where: { $0 == "." || $0 == ".." })
+        else {
+            throw self.error(prefixNode, "\(context): path_prefix must look like /name (no wildcards, query or dots)")
+        }
+
+        let upstreamNode = try self.required(map, "upstream", in: node, context)
+        let upstream: UpstreamURL
+        switch UpstreamURL.parse(try self.string(upstreamNode, "\(context) upstream")) {
+        case .success(let url): upstream = url
+        case .failure(let failure): throw self.error(upstreamNode, "\(context): upstream \(failure.reason)")
+        }
+
+        var trustRoots = TLSTrustRoots.system
+        if let caNode = map["ca"] {
+            let ca = try self.string(caNode, "\(context) ca")
+            if ca != "system" {
+                trustRoots = .file(try self.path(caNode, "\(context) ca"))
+            }
+        }
+
+        var pins: [String] = []
+        if let pinNode = map["pin_sha256"] {
+            guard let list = pinNode.sequence else {
+                throw self.error(pinNode, "\(context): pin_sha256 must be a list of base64 SHA-256 SPKI digests")
+            }
+            for pin in list {
+                let text = try self.string(pin, "\(context) pin_sha256 entry")
+                guard let decoded = Data(base64Encoded: text), decoded.count == 32 else {
+                    throw self.error(pin, "\(context): pin \"\(text)\" is not a base64 SHA-256 digest (32 bytes)")
+                }
+                pins.append(text)
+            }
+        }
+
+        let routesNode = try self.required(map, "routes", in: node, context)
+        guard let routeList = routesNode.sequence, !routeList.isEmpty else {
+            throw self.error(routesNode, "\(context): routes must be a non-empty list like [\"POST /v1/task/*\"]")
+        }
+        var routes: [RoutePattern] = []
+        for routeNode in routeList {
+            switch RoutePattern.parse(try self.string(routeNode, "\(context) route")) {
+            case .success(let route): routes.append(route)
+            case .failure(let failure): throw self.error(routeNode, "\(context): route \(failure.reason)")
+            }
+        }
+
+        var policy: ProxyConfiguration.PolicyReference?
+        if let policyNode = map["policy"] {
+            let text = try self.string(policyNode, "\(context) policy")
+            policy = text == "none" ? ProxyConfiguration.PolicyReference.none : .file(try self.path(policyNode, "\(context) policy"))
+        }
+
+        var maxConnections = 64
+        var idleTimeout = 30.0
+        if let poolNode = map["pool"] {
+            let pool = try self.mapping(poolNode, "\(context) pool", allowed: ["max_connections", "idle_timeout_seconds"])
+            if let value = pool["max_connections"] {
+                guard let count = value.int, count > 0, count <= 10_000 else {
+                    throw self.error(value, "\(context): pool.max_connections must be an integer from 1 to 10000")
+                }
+                maxConnections = count
+            }
+            if let value = pool["idle_timeout_seconds"] {
+                idleTimeout = try self.seconds(value, "\(context) pool.idle_timeout_seconds")
+            }
+        }
+
+        return ProxyConfiguration.Vendor(
+            name: name, pathPrefix: prefix, upstream: upstream, trustRoots: trustRoots, pinnedSPKISHA256: pins,
+            routes: routes, policy: policy, maxConnections: maxConnections, idleTimeoutSeconds: idleTimeout)
+    }
+
+    // MARK: Scalars
+
+    private func mapping(_ node: Node, _ what: String, allowed: Set<String>) throws(ConfigurationError) -> Node.Mapping {
+        guard let map = node.mapping else {
+            throw self.error(node, "\(what) must be a mapping of keys to values")
+        }
+        for key in map.keys {
+            guard let name = key.string, allowed.contains(name) else {
+                let known = allowed.sorted().joined(separator: ", ")
+                throw self.error(key, "unknown key \"\(key.string ?? "?")\" in \(what) (known: \(known))")
+            }
+        }
+        return map
+    }
+
+    private func required(_ map: Node.Mapping, _ key: String, in node: Node, _ what: String) throws(ConfigurationError)
+        -> Node
+    {
+        guard let value = map[key] else {
+            throw self.error(node, "\(what) is missing \"\(key)\"")
+        }
+        return value
+    }
+
+    private func string(_ node: Node, _ what: String) throws(ConfigurationError) -> String {
+        guard let scalar = node.scalar, !scalar.string.isEmpty else {
+            throw self.error(node, "\(what) must be a non-empty string")
+        }
+        return scalar.string
+    }
+
+    private func address(_ node: Node, _ what: String) throws(ConfigurationError) -> HostAndPort {
+        let text = try self.string(node, what)
+        guard let address = HostAndPort(parsing: text) else {
+            throw self.error(node, "\(what) \"\(text)\" must be host:port, e.g. 127.0.0.1:8443 or [::1]:8443")
+        }
+        return address
+    }
+
+    private func seconds(_ node: Node, _ what: String) throws(ConfigurationError) -> Double {
+        guard let value = node.float, value > 0, value <= 86_400 else {
+            throw self.error(node, "\(what) must be a number of seconds between 0 and 86400")
+        }
+        return value
+    }
+
+    /// Resolves a path relative to the configuration file's directory.
+    private func path(_ node: Node, _ what: String) throws(ConfigurationError) -> String {
+        let text = try self.string(node, what)
+        if text.hasPrefix("/") { return text }
+        return URL(fileURLWithPath: self.baseDirectory).appendingPathComponent(text).standardizedFileURL.path
+    }
+
+    private func error(_ node: Node, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: self.file, line: node.mark?.line, column: node.mark?.column, message: message)
+    }
+
+    private func yamlError(_ error: YamlError) -> ConfigurationError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+            .composer(_, let problem, let mark, _):
+            return ConfigurationError(file: self.file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+        default:
+            return ConfigurationError(file: self.file, message: "invalid YAML: \(error)")
+        }
+    }
+}

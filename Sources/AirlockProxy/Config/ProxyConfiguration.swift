@@ -1,0 +1,130 @@
+import AirlockTLS
+import Foundation
+
+/// Everything `airlock serve` needs, loaded from the YAML contract (see README "Configuration").
+///
+/// Paths in the file are resolved against the directory of the configuration file, so a config and its certificates
+/// can move together.
+public struct ProxyConfiguration: Sendable {
+    public struct Listen: Sendable {
+        public var address: HostAndPort
+        public var tls: ServerTLS
+
+        public init(address: HostAndPort, tls: ServerTLS) {
+            self.address = address
+            self.tls = tls
+        }
+    }
+
+    /// Certificate and key Airlock presents to the lab; `clientCA` set requires client certificates (mTLS).
+    public struct ServerTLS: Sendable {
+        public var certificatePath: String
+        public var keyPath: String
+        public var clientCAPath: String?
+
+        public init(certificatePath: String, keyPath: String, clientCAPath: String? = nil) {
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
+            self.clientCAPath = clientCAPath
+        }
+    }
+
+    public struct Admin: Sendable {
+        public var address: HostAndPort
+
+        public init(address: HostAndPort) {
+            self.address = address
+        }
+    }
+
+    public struct Limits: Sendable {
+        /// Largest request body Airlock buffers; larger requests get 413 and nothing is forwarded.
+        public var maxBodyBytes: Int
+        /// Largest vendor response Airlock buffers (responses are inspected whole); larger ones get 502.
+        public var maxResponseBytes: Int
+        /// Longest wait for a vendor (connect, TLS, full response); beyond it the lab gets 504.
+        public var upstreamTimeoutSeconds: Double
+        /// On SIGTERM/SIGINT, how long in-flight requests may run before connections are cut.
+        public var shutdownGraceSeconds: Double
+
+        public init(maxBodyBytes: Int = 32 * 1024 * 1024, maxResponseBytes: Int = 64 * 1024 * 1024,
+                    upstreamTimeoutSeconds: Double = 60, shutdownGraceSeconds: Double = 30) {
+            self.maxBodyBytes = maxBodyBytes
+            self.maxResponseBytes = maxResponseBytes
+            self.upstreamTimeoutSeconds = upstreamTimeoutSeconds
+            self.shutdownGraceSeconds = shutdownGraceSeconds
+        }
+    }
+
+    /// Which policy a vendor's traffic is redacted with (used once the redaction engine is joined to the proxy).
+    public enum PolicyReference: Sendable, Hashable {
+        /// Explicitly none: only allowed for routes that carry no content.
+        case none
+        /// A policy file (absolute path).
+        case file(String)
+    }
+
+    public struct Vendor: Sendable {
+        public var name: String
+        /// `/scale`: requests under it go to this vendor with the prefix removed.
+        public var pathPrefix: String
+        public var upstream: UpstreamURL
+        public var trustRoots: TLSTrustRoots
+        public var pinnedSPKISHA256: [String]
+        public var routes: [RoutePattern]
+        public var policy: PolicyReference?
+        /// Upstream connections kept per vendor (split across event loops).
+        public var maxConnections: Int
+        /// An idle pooled connection is closed after this long.
+        public var idleTimeoutSeconds: Double
+
+        public init(name: String, pathPrefix: String, upstream: UpstreamURL, trustRoots: TLSTrustRoots = .system,
+                    pinnedSPKISHA256: [String] = [], routes: [RoutePattern], policy: PolicyReference? = nil,
+                    maxConnections: Int = 64, idleTimeoutSeconds: Double = 30) {
+            self.name = name
+            self.pathPrefix = pathPrefix
+            self.upstream = upstream
+            self.trustRoots = trustRoots
+            self.pinnedSPKISHA256 = pinnedSPKISHA256
+            self.routes = routes
+            self.policy = policy
+            self.maxConnections = maxConnections
+            self.idleTimeoutSeconds = idleTimeoutSeconds
+        }
+    }
+
+    public var listen: Listen
+    public var admin: Admin?
+    public var limits: Limits
+    public var vendors: [Vendor]
+    /// The file this configuration was read from, if any.
+    public var sourcePath: String?
+
+    public init(listen: Listen, admin: Admin?, limits: Limits = Limits(), vendors: [Vendor], sourcePath: String? = nil) {
+        self.listen = listen
+        self.admin = admin
+        self.limits = limits
+        self.vendors = vendors
+        self.sourcePath = sourcePath
+    }
+
+    /// Reads and validates a configuration file.
+    public static func load(path: String) throws(ConfigurationError) -> ProxyConfiguration {
+        let url = URL(fileURLWithPath: path)
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(file: path, message: "cannot read the configuration file (\(error.localizedDescription))")
+        }
+        return try Self.parse(yaml: text, file: path, baseDirectory: url.deletingLastPathComponent().path)
+    }
+
+    /// Parses and validates configuration text; relative paths resolve against `baseDirectory`.
+    public static func parse(yaml: String, file: String? = nil, baseDirectory: String) throws(ConfigurationError)
+        -> ProxyConfiguration
+    {
+        var parser = ConfigurationParser(file: file, baseDirectory: baseDirectory)
+        return try parser.parse(yaml)
+    }
+}

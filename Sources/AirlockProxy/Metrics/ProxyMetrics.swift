@@ -1,0 +1,78 @@
+import Metrics
+import NIOCore
+
+/// The metrics the proxy publishes. Labels carry vendor names and status codes only: never paths, queries or bodies.
+///
+/// Handles are created up front per vendor; the per-status request counters are cached per event loop
+/// (`LoopMetrics`) so the request path neither locks nor allocates once warm.
+public final class ProxyMetrics: Sendable {
+    public let registry: PrometheusRegistry
+    let vendorNames: [String]
+    let upstreamLatency: [Timer]
+    let upstreamConnections: [Meter]
+    let labToAirlockBytes: [Counter]
+    let airlockToVendorBytes: [Counter]
+    let vendorToAirlockBytes: [Counter]
+    let airlockToLabBytes: [Counter]
+    let clientConnections: Meter
+
+    /// `vendorNames` in configuration order; index `vendorNames.count` stands for "no vendor" (e.g. 404s).
+    public init(registry: PrometheusRegistry, vendorNames: [String]) {
+        self.registry = registry
+        self.vendorNames = vendorNames + ["none"]
+        registry.setHelp("Requests answered, by vendor and HTTP status.", for: "airlock_requests_total")
+        registry.setHelp("Time from forwarding a request to the vendor's full response.",
+                         for: "airlock_upstream_latency_seconds")
+        registry.setHelp("Open TLS connections to the vendor.", for: "airlock_upstream_connections")
+        registry.setHelp("Body bytes, by vendor and direction.", for: "airlock_body_bytes_total")
+        registry.setHelp("Open connections from the lab.", for: "airlock_client_connections")
+        self.upstreamLatency = vendorNames.map {
+            Timer(label: "airlock_upstream_latency_seconds", dimensions: [("vendor", $0)], factory: registry)
+        }
+        self.upstreamConnections = vendorNames.map {
+            Meter(label: "airlock_upstream_connections", dimensions: [("vendor", $0)], factory: registry)
+        }
+        func bytes(_ direction: String) -> [Counter] {
+            vendorNames.map {
+                Counter(label: "airlock_body_bytes_total", dimensions: [("vendor", $0), ("direction", direction)],
+                        factory: registry)
+            }
+        }
+        self.labToAirlockBytes = bytes("lab_to_airlock")
+        self.airlockToVendorBytes = bytes("airlock_to_vendor")
+        self.vendorToAirlockBytes = bytes("vendor_to_airlock")
+        self.airlockToLabBytes = bytes("airlock_to_lab")
+        self.clientConnections = Meter(label: "airlock_client_connections", factory: registry)
+    }
+
+    func requestCounter(vendorIndex: Int, status: Int) -> Counter {
+        Counter(
+            label: "airlock_requests_total",
+            dimensions: [("vendor", self.vendorNames[vendorIndex]), ("status", String(status))],
+            factory: self.registry)
+    }
+}
+
+/// Event-loop-local cache of the per-(vendor, status) request counters. Only touched on its event loop.
+final class LoopMetrics {
+    private let metrics: ProxyMetrics
+    private var counters: [Int: Counter] = [:]
+
+    init(metrics: ProxyMetrics) {
+        self.metrics = metrics
+    }
+
+    func countRequest(vendorIndex: Int, status: Int) {
+        let key = vendorIndex &* 1000 &+ status
+        if let counter = self.counters[key] {
+            counter.increment()
+            return
+        }
+        let counter = self.metrics.requestCounter(vendorIndex: vendorIndex, status: status)
+        self.counters[key] = counter
+        counter.increment()
+    }
+}
+
+@available(*, unavailable)
+extension LoopMetrics: Sendable {}

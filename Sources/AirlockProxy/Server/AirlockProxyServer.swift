@@ -1,0 +1,179 @@
+import AirlockTLS
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// The Airlock reverse proxy: an HTTPS listener for the lab, a pool of verified TLS connections per vendor, and the
+/// plain-HTTP admin listener.
+///
+/// Lifecycle: `init` validates TLS material (throws on bad certificates/keys/CA files), `start()` binds the listeners
+/// (after which `listenAddress`/`adminAddress` are known and `/readyz` says ready), `shutdown(gracePeriod:)` stops
+/// accepting, lets in-flight requests finish, and closes everything. The event loop group belongs to the caller.
+public final class AirlockProxyServer: Sendable {
+    private struct Channels {
+        var listener: (any Channel)?
+        var admin: (any Channel)?
+        var isShuttingDown = false
+    }
+
+    public let configuration: ProxyConfiguration
+    public let metrics: ProxyMetrics
+    private let group: any EventLoopGroup
+    private let core: ProxyCore
+    private let serverTLS: TLSServerContext
+    private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
+    private let tracker = ConnectionTracker()
+    private let readiness = Readiness()
+    private let channels = Mutex(Channels())
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - inspector: the content-inspection seam; pass-through by default.
+    ///   - recorder: the audit seam; records nothing by default.
+    ///   - registry: where metrics go; `/metrics` renders it.
+    public init(
+        configuration: ProxyConfiguration,
+        group: any EventLoopGroup,
+        inspector: any EgressInspector = PassThroughInspector(),
+        recorder: any EgressRecorder = NoOpRecorder(),
+        registry: PrometheusRegistry = PrometheusRegistry(),
+        logger: Logger
+    ) throws(TLSError) {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        let tls = configuration.listen.tls
+        self.serverTLS = try TLSServerContext(
+            configuration: TLSServerConfiguration(
+                certificateChainPath: tls.certificatePath, privateKeyPath: tls.keyPath,
+                clientCAPath: tls.clientCAPath))
+        var loopBoxes: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>] = [:]
+        for loop in group.makeIterator() {
+            loopBoxes[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeEmptyBox(valueType: LoopContext.self, eventLoop: loop)
+        }
+        self.loops = loopBoxes
+        var vendors: [VendorRuntime] = []
+        for (index, vendor) in configuration.vendors.enumerated() {
+            let context = try TLSClientContext(
+                configuration: TLSClientConfiguration(
+                    trustRoots: vendor.trustRoots, pinnedSPKISHA256: vendor.pinnedSPKISHA256))
+            vendors.append(
+                VendorRuntime(index: index, configuration: vendor, tls: context, loopCount: max(1, loopBoxes.count)))
+        }
+        self.metrics = ProxyMetrics(registry: registry, vendorNames: configuration.vendors.map(\.name))
+        self.core = ProxyCore(
+            configuration: configuration, vendors: vendors, inspector: inspector, recorder: recorder,
+            metrics: self.metrics, logger: logger)
+    }
+
+    /// The lab-facing HTTPS address, once started.
+    public var listenAddress: SocketAddress? {
+        self.channels.withLock { $0.listener?.localAddress }
+    }
+
+    /// The admin address, once started (nil when no admin listener is configured).
+    public var adminAddress: SocketAddress? {
+        self.channels.withLock { $0.admin?.localAddress }
+    }
+
+    public var isReady: Bool { self.readiness.isReady }
+
+    /// Binds the HTTPS listener and the admin listener. Throws if either address cannot be bound.
+    public func start() async throws {
+        let core = self.core
+        let serverTLS = self.serverTLS
+        let loops = self.loops
+        let tracker = self.tracker
+        let listen = self.configuration.listen.address
+        let listener = try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    tracker.add(channel)
+                    let box = loops[ObjectIdentifier(channel.eventLoop)]!
+                    let loop: LoopContext
+                    if let existing = box.value {
+                        loop = existing
+                    } else {
+                        loop = LoopContext(core: core, eventLoop: channel.eventLoop)
+                        box.value = loop
+                    }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(serverTLS.makeHandler())
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    try sync.addHandler(ProxyHTTPHandler(core: core, loop: loop))
+                }
+            }
+            .bind(host: listen.host, port: listen.port)
+            .get()
+        self.channels.withLock { $0.listener = listener }
+
+        if let admin = self.configuration.admin {
+            let registry = self.metrics.registry
+            let readiness = self.readiness
+            do {
+                let adminChannel = try await ServerBootstrap(group: self.group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let sync = channel.pipeline.syncOperations
+                            try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                            try sync.addHandler(AdminHandler(registry: registry, readiness: readiness))
+                        }
+                    }
+                    .bind(host: admin.address.host, port: admin.address.port)
+                    .get()
+                self.channels.withLock { $0.admin = adminChannel }
+            } catch {
+                try? await listener.close()
+                throw error
+            }
+        }
+        self.readiness.set(true)
+        self.logger.info(
+            "airlock listening",
+            metadata: [
+                "airlock.listen": "\(listener.localAddress.map { "\($0)" } ?? "?")",
+                "airlock.admin": "\(self.adminAddress.map { "\($0)" } ?? "none")",
+                "airlock.vendors": "\(self.configuration.vendors.map(\.name).joined(separator: ","))",
+            ])
+    }
+
+    /// Stops accepting, asks every lab connection to close once its current request is answered, waits up to
+    /// `gracePeriod` for them, then cuts what is left and closes the upstream pools and the admin listener.
+    public func shutdown(gracePeriod: TimeAmount) async {
+        let (listener, admin, alreadyShuttingDown) = self.channels.withLock { state in
+            defer { state.isShuttingDown = true }
+            return (state.listener, state.admin, state.isShuttingDown)
+        }
+        guard !alreadyShuttingDown else { return }
+        self.readiness.set(false)
+        self.logger.info("airlock shutting down", metadata: ["airlock.open_connections": "\(self.tracker.openChannels.count)"])
+        try? await listener?.close()
+        for channel in self.tracker.openChannels {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        let drained = self.tracker.waitUntilDrained(on: self.group.next())
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await drained.get() }
+            group.addTask { try? await Task.sleep(nanoseconds: UInt64(max(0, gracePeriod.nanoseconds))) }
+            await group.next()
+            group.cancelAll()
+        }
+        let left = self.tracker.openChannels
+        if !left.isEmpty {
+            self.logger.warning("grace period over; closing connections", metadata: ["airlock.open_connections": "\(left.count)"])
+            for channel in left { channel.close(promise: nil) }
+        }
+        for (_, box) in self.loops {
+            try? await box.eventLoop.submit { box.value?.shutdown() }.get()
+        }
+        try? await admin?.close()
+        self.logger.info("airlock stopped")
+    }
+}

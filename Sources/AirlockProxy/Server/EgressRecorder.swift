@@ -1,0 +1,84 @@
+import NIOHTTP1
+
+/// THE SEAM where the audit log plugs into the proxy.
+///
+/// `recordDecision` is awaited before the first byte goes to the vendor: if it throws, the lab gets 503
+/// `audit_unavailable` and nothing leaves. `recordOutcome` follows once the exchange is over; a failure there is
+/// logged (the request has already left, so there is nothing left to hold back).
+public protocol EgressRecorder: Sendable {
+    func recordDecision(_ record: EgressDecisionRecord) async throws
+    func recordOutcome(_ record: EgressOutcomeRecord) async throws
+    /// True only for a recorder that records nothing; lets the proxy skip the async hop entirely.
+    var isPassThrough: Bool { get }
+}
+
+extension EgressRecorder {
+    public var isPassThrough: Bool { false }
+}
+
+/// One decision about one request, written before anything is forwarded.
+public struct EgressDecisionRecord: Sendable {
+    public enum Decision: String, Sendable {
+        case forwarded
+        case blocked
+        case error
+    }
+
+    public var requestID: String
+    public var vendor: String
+    public var method: HTTPMethod
+    /// The path as forwarded (after inspection), or as received for refusals. Never the query string.
+    public var path: String
+    public var client: EgressClient
+    public var decision: Decision
+    /// Refusal code (`route_not_allowed`, `blocked_by_policy`, …) or nil when forwarded.
+    public var reason: String?
+    public var rule: String?
+    /// Body bytes received from the lab.
+    public var requestBytes: Int
+    /// The request exactly as it will be sent, when forwarded.
+    public var forwarded: EgressRequest?
+
+    public init(requestID: String, vendor: String, method: HTTPMethod, path: String, client: EgressClient,
+                decision: Decision, reason: String?, rule: String?, requestBytes: Int, forwarded: EgressRequest?) {
+        self.requestID = requestID
+        self.vendor = vendor
+        self.method = method
+        self.path = path
+        self.client = client
+        self.decision = decision
+        self.reason = reason
+        self.rule = rule
+        self.requestBytes = requestBytes
+        self.forwarded = forwarded
+    }
+}
+
+/// How a forwarded request ended.
+public struct EgressOutcomeRecord: Sendable {
+    public var requestID: String
+    public var vendor: String
+    /// The vendor's status, or nil when no response came (then `error` says why).
+    public var vendorStatus: Int?
+    public var error: String?
+    public var durationNanoseconds: Int64
+    public var responseBytes: Int
+
+    public init(requestID: String, vendor: String, vendorStatus: Int?, error: String?, durationNanoseconds: Int64,
+                responseBytes: Int) {
+        self.requestID = requestID
+        self.vendor = vendor
+        self.vendorStatus = vendorStatus
+        self.error = error
+        self.durationNanoseconds = durationNanoseconds
+        self.responseBytes = responseBytes
+    }
+}
+
+/// Records nothing. The default until an audit log is configured.
+public struct NoOpRecorder: EgressRecorder {
+    public init() {}
+    public func recordDecision(_ record: EgressDecisionRecord) async throws {}
+    public func recordOutcome(_ record: EgressOutcomeRecord) async throws {}
+    public var isPassThrough: Bool { true }
+}

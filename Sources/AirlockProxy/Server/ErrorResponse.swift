@@ -1,0 +1,76 @@
+import NIOCore
+import NIOHTTP1
+
+/// The JSON body of every refusal: `{"error": {"code": "...", "message": "...", "rule": "..."}}`.
+enum ErrorResponse {
+    static func body(_ refusal: EgressRefusal, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var text = "{\"error\": {\"code\": "
+        Self.appendJSONString(refusal.code, to: &text)
+        if let rule = refusal.rule {
+            text += ", \"rule\": "
+            Self.appendJSONString(rule, to: &text)
+        }
+        text += ", \"message\": "
+        Self.appendJSONString(refusal.message, to: &text)
+        text += "}}\n"
+        return allocator.buffer(string: text)
+    }
+
+    static func appendJSONString(_ value: String, to text: inout String) {
+        text.append("\"")
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text.append("\\\"")
+            case "\\": text.append("\\\\")
+            case "\n": text.append("\\n")
+            case "\r": text.append("\\r")
+            case "\t": text.append("\\t")
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    text.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+                } else {
+                    text.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        text.append("\"")
+    }
+}
+
+extension EgressRefusal {
+    static func unknownVendor() -> EgressRefusal {
+        EgressRefusal(status: .notFound, code: "unknown_vendor", message: "no vendor is configured for this path")
+    }
+    static func routeNotAllowed(vendor: String) -> EgressRefusal {
+        EgressRefusal(
+            status: .forbidden, code: "route_not_allowed",
+            message: "this method and path are not in the route allowlist of vendor \(vendor)")
+    }
+    static func bodyTooLarge(limit: Int) -> EgressRefusal {
+        EgressRefusal(
+            status: .payloadTooLarge, code: "body_too_large",
+            message: "the request body exceeds limits.max_body_bytes (\(limit) bytes)")
+    }
+    static func badRequest(_ message: String) -> EgressRefusal {
+        EgressRefusal(status: .badRequest, code: "bad_request", message: message)
+    }
+    static func auditUnavailable() -> EgressRefusal {
+        EgressRefusal(
+            status: .serviceUnavailable, code: "audit_unavailable",
+            message: "the egress decision could not be recorded; nothing was sent")
+    }
+    static func inspectionFailed() -> EgressRefusal {
+        EgressRefusal(
+            status: .internalServerError, code: "inspection_failed",
+            message: "the request could not be inspected; nothing was sent")
+    }
+    static func responseInspectionFailed() -> EgressRefusal {
+        EgressRefusal(
+            status: .badGateway, code: "response_inspection_failed",
+            message: "the vendor response could not be inspected")
+    }
+    static func shuttingDown() -> EgressRefusal {
+        EgressRefusal(status: .serviceUnavailable, code: "shutting_down", message: "Airlock is shutting down")
+    }
+}

@@ -1,0 +1,90 @@
+import NIOHTTP1
+
+/// Which headers cross Airlock, per RFC 9110 §7.6.1 (hop-by-hop) plus the headers that would reveal the lab.
+enum HeaderHygiene {
+    /// Hop-by-hop headers: meaningful for one connection only, never forwarded in either direction.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade",
+    ]
+
+    /// Headers that describe the lab's network or its proxies; Airlock strips them and never adds them.
+    static let revealing: Set<String> = [
+        "via", "forwarded", "x-real-ip", "x-client-ip", "x-cluster-client-ip", "true-client-ip", "cf-connecting-ip",
+        "fastly-client-ip", "x-originating-ip", "x-remote-ip", "x-remote-addr", "client-ip",
+    ]
+
+    /// Framing and routing headers Airlock recomputes itself for the vendor.
+    static let recomputed: Set<String> = ["host", "content-length", "expect"]
+
+    private static func isDropped(_ lowercasedName: String) -> Bool {
+        if hopByHop.contains(lowercasedName) || revealing.contains(lowercasedName) { return true }
+        return lowercasedName.hasPrefix("proxy-") || lowercasedName.hasPrefix("x-forwarded-")
+    }
+
+    /// Names listed in `Connection` header values (they are hop-by-hop for this message), lower-cased.
+    private static func connectionNominated(_ headers: HTTPHeaders) -> [String] {
+        var names: [String] = []
+        for value in headers[canonicalForm: "connection"] {
+            let name = value.lowercased()
+            if name != "close" && name != "keep-alive" { names.append(String(name)) }
+        }
+        return names
+    }
+
+    /// The lab's headers as the vendor may see them: hop-by-hop, revealing and framing headers removed.
+    /// `Host` and `Content-Length` are added by `frameForVendor`.
+    static func requestHeadersForVendor(_ headers: HTTPHeaders) -> HTTPHeaders {
+        let nominated = Self.connectionNominated(headers)
+        var result = HTTPHeaders()
+        result.reserveCapacity(headers.count + 2)
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            if Self.isDropped(lower) || Self.recomputed.contains(lower) { continue }
+            if !nominated.isEmpty && nominated.contains(lower) { continue }
+            result.add(name: name, value: value)
+        }
+        return result
+    }
+
+    /// Sets the framing the vendor needs after inspection: its `Host`, a fixed `Content-Length`, no chunking, and
+    /// once more drops anything hop-by-hop an inspector may have added.
+    static func frameForVendor(_ headers: inout HTTPHeaders, host: String, method: HTTPMethod, bodyLength: Int) {
+        var needsScrub = false
+        for (name, _) in headers {
+            let lower = name.lowercased()
+            if Self.isDropped(lower) || Self.recomputed.contains(lower) {
+                needsScrub = true
+                break
+            }
+        }
+        if needsScrub {
+            headers = Self.requestHeadersForVendor(headers)
+        }
+        headers.replaceOrAdd(name: "Host", value: host)
+        if bodyLength > 0 || Self.methodExpectsBody(method) {
+            headers.add(name: "Content-Length", value: String(bodyLength))
+        }
+    }
+
+    static func methodExpectsBody(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .POST, .PUT, .PATCH: return true
+        default: return false
+        }
+    }
+
+    /// The vendor's response headers as the lab may see them; `Content-Length` is set by the caller.
+    static func responseHeadersForLab(_ headers: HTTPHeaders) -> HTTPHeaders {
+        let nominated = Self.connectionNominated(headers)
+        var result = HTTPHeaders()
+        result.reserveCapacity(headers.count + 1)
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            if Self.hopByHop.contains(lower) || lower == "content-length" || lower.hasPrefix("proxy-") { continue }
+            if !nominated.isEmpty && nominated.contains(lower) { continue }
+            result.add(name: name, value: value)
+        }
+        return result
+    }
+}

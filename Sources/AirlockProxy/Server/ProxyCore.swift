@@ -1,0 +1,71 @@
+import AirlockTLS
+import Logging
+import NIOCore
+
+/// What every connection handler shares: the loaded configuration, the vendors, the seams. Immutable and Sendable.
+final class ProxyCore: Sendable {
+    let configuration: ProxyConfiguration
+    let vendors: [VendorRuntime]
+    let inspector: any EgressInspector
+    let recorder: any EgressRecorder
+    let metrics: ProxyMetrics
+    let logger: Logger
+    let maxBodyBytes: Int
+    let maxResponseBytes: Int
+    let upstreamTimeout: TimeAmount
+    /// Largest request URI accepted; longer ones get 414 before any routing.
+    let maxURIBytes = 8192
+
+    init(configuration: ProxyConfiguration, vendors: [VendorRuntime], inspector: any EgressInspector,
+         recorder: any EgressRecorder, metrics: ProxyMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.vendors = vendors
+        self.inspector = inspector
+        self.recorder = recorder
+        self.metrics = metrics
+        self.logger = logger
+        self.maxBodyBytes = configuration.limits.maxBodyBytes
+        self.maxResponseBytes = configuration.limits.maxResponseBytes
+        self.upstreamTimeout = .nanoseconds(Int64(configuration.limits.upstreamTimeoutSeconds * 1e9))
+    }
+
+    /// The vendor whose prefix starts `path` (followed by `/` or the end), and the rest of the path.
+    func route(_ path: Substring) -> (vendor: VendorRuntime, rest: Substring)? {
+        for vendor in self.vendors {
+            let prefix = vendor.configuration.pathPrefix
+            guard path.hasPrefix(prefix) else { continue }
+            let rest = path.dropFirst(prefix.utf8.count)
+            if rest.isEmpty || rest.utf8.first == UInt8(ascii: "/") {
+                return (vendor, rest)
+            }
+        }
+        return nil
+    }
+}
+
+/// Per event loop: the upstream pools and the metric cache. Only touched on its event loop.
+final class LoopContext {
+    let pools: [UpstreamPool]
+    let metrics: LoopMetrics
+    private var nextConnectionID: UInt64
+
+    init(core: ProxyCore, eventLoop: any EventLoop) {
+        self.pools = core.vendors.map {
+            UpstreamPool(eventLoop: eventLoop, vendor: $0, metrics: core.metrics, logger: core.logger)
+        }
+        self.metrics = LoopMetrics(metrics: core.metrics)
+        self.nextConnectionID = UInt64.random(in: 0..<(1 << 40)) << 20
+    }
+
+    func makeConnectionID() -> UInt64 {
+        self.nextConnectionID &+= 1
+        return self.nextConnectionID
+    }
+
+    func shutdown() {
+        for pool in self.pools { pool.shutdown() }
+    }
+}
+
+@available(*, unavailable)
+extension LoopContext: Sendable {}

@@ -1,0 +1,566 @@
+import AirlockTLS
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Serves one lab connection: routes, checks, buffers, runs the seams, forwards through the vendor's pool, answers.
+///
+/// Sits after the TLS handler and NIO's HTTP/1.1 server pipeline (with pipelining assistance, so one request is
+/// handled at a time and the next is read only once this one's response is written). Everything runs on the
+/// channel's event loop; the inspector and recorder are awaited off-loop and their results hopped back.
+final class ProxyHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// A request being received.
+    private struct Incoming {
+        var vendor: VendorRuntime
+        var head: HTTPRequestHead
+        var path: Substring
+        var query: Substring?
+        var body: ByteBuffer
+    }
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// Routed and allowed; buffering the body.
+        case receiving(Incoming)
+        /// Refused before the body was read; dropping the rest of the body. `closeAtEnd`: close once both the body
+        /// has ended and the refusal is written; `responded`/`ended` track those two.
+        case discarding(Discarding)
+        /// The request is complete; waiting for the seams or the vendor.
+        case processing(keepAlive: Bool)
+        /// A parse error or a close is under way; ignore everything.
+        case closing
+    }
+
+    private struct Discarding {
+        var closeAtEnd: Bool
+        var discarded = 0
+        var responded = false
+        var ended = false
+    }
+
+    private let core: ProxyCore
+    private let loop: LoopContext
+    private var state: State = .idle
+    private var context: ChannelHandlerContext?
+    private let connectionID: UInt64
+    private var requestCounter: UInt32 = 0
+    private var lingerTimer: Scheduled<Void>?
+    /// The last response write, kept only while a close waits for it.
+    private var lastWrite: EventLoopFuture<Void>?
+
+    init(core: ProxyCore, loop: LoopContext) {
+        self.core = core
+        self.loop = loop
+        self.connectionID = loop.makeConnectionID()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.core.metrics.clientConnections.increment()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.lingerTimer?.cancel()
+        self.core.metrics.clientConnections.decrement()
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.receivedHead(head, context: context)
+        case .body(let part):
+            self.receivedBody(part, context: context)
+        case .end:
+            self.receivedEnd(context: context)
+        }
+    }
+
+    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .idle = self.state else {
+            // The pipelining handler only hands us one request at a time.
+            preconditionFailure("a request head arrived while another request was in progress")
+        }
+        let keepAlive = head.isKeepAlive
+        let uri = head.uri
+        if uri.utf8.count > self.core.maxURIBytes {
+            let refusal = EgressRefusal(status: .uriTooLong, code: "uri_too_long",
+                                        message: "the request URI exceeds \(self.core.maxURIBytes) bytes")
+            self.refuseEarly(refusal, vendorIndex: nil, keepAlive: keepAlive, context: context)
+            return
+        }
+        // Request smuggling guard: a message with both framings is ambiguous; refuse and close.
+        if head.headers.contains(name: "transfer-encoding") && head.headers.contains(name: "content-length") {
+            self.refuseEarly(.badRequest("Content-Length and Transfer-Encoding must not both be present"),
+                             vendorIndex: nil, keepAlive: false, context: context)
+            return
+        }
+        guard uri.utf8.first == UInt8(ascii: "/") else {
+            self.refuseEarly(.badRequest("the request target must be an absolute path (origin-form)"),
+                             vendorIndex: nil, keepAlive: keepAlive, context: context)
+            return
+        }
+        let path: Substring
+        let query: Substring?
+        if let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            path = uri[..<mark]
+            query = uri[uri.index(after: mark)...]
+        } else {
+            path = uri[...]
+            query = nil
+        }
+        if let problem = Self.pathProblem(path) {
+            self.refuseEarly(.badRequest(problem), vendorIndex: nil, keepAlive: keepAlive, context: context)
+            return
+        }
+        guard let (vendor, rest) = self.core.route(path) else {
+            self.refuseEarly(.unknownVendor(), vendorIndex: nil, keepAlive: keepAlive, context: context)
+            return
+        }
+        let routePath: Substring = rest.isEmpty ? "/" : rest
+        let method = head.method.rawValue
+        guard vendor.configuration.routes.contains(where: { $0.matches(method: method, path: routePath) }) else {
+            let refusal = EgressRefusal.routeNotAllowed(vendor: vendor.configuration.name)
+            self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: keepAlive, context: context,
+                             record: (head, rest))
+            return
+        }
+        var capacity = 0
+        if let lengthText = head.headers.first(name: "content-length") {
+            guard let length = Int(lengthText), length >= 0 else {
+                self.refuseEarly(.badRequest("Content-Length is not a number"), vendorIndex: vendor.index,
+                                 keepAlive: false, context: context)
+                return
+            }
+            if length > self.core.maxBodyBytes {
+                self.refuseEarly(.bodyTooLarge(limit: self.core.maxBodyBytes), vendorIndex: vendor.index,
+                                 keepAlive: false, context: context, record: (head, rest))
+                return
+            }
+            capacity = length
+        }
+        if let expect = head.headers.first(name: "expect") {
+            guard expect.lowercased() == "100-continue" else {
+                let refusal = EgressRefusal(status: .expectationFailed, code: "expectation_failed",
+                                            message: "only Expect: 100-continue is supported")
+                self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: false, context: context)
+                return
+            }
+            context.writeAndFlush(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        }
+        let body = context.channel.allocator.buffer(capacity: capacity)
+        self.state = .receiving(Incoming(vendor: vendor, head: head, path: rest, query: query, body: body))
+    }
+
+    private func receivedBody(_ part: ByteBuffer, context: ChannelHandlerContext) {
+        switch self.state {
+        case .receiving(var incoming):
+            self.state = .closing  // release our copy so appending does not copy the buffer
+            if incoming.body.readableBytes + part.readableBytes > self.core.maxBodyBytes {
+                let refusal = EgressRefusal.bodyTooLarge(limit: self.core.maxBodyBytes)
+                self.state = .idle
+                self.refuseEarly(refusal, vendorIndex: incoming.vendor.index, keepAlive: false, context: context,
+                                 record: (incoming.head, incoming.path))
+                return
+            }
+            var part = part
+            incoming.body.writeBuffer(&part)
+            self.state = .receiving(incoming)
+        case .discarding(var discarding):
+            discarding.discarded += part.readableBytes
+            if !discarding.closeAtEnd && discarding.discarded > self.core.maxBodyBytes {
+                // Too much to skip for the sake of keep-alive.
+                discarding.closeAtEnd = true
+                self.startLingering()
+            }
+            self.state = .discarding(discarding)
+        case .closing:
+            break
+        case .idle, .processing:
+            preconditionFailure("request body without a request head")
+        }
+    }
+
+    private func receivedEnd(context: ChannelHandlerContext) {
+        switch self.state {
+        case .receiving(let incoming):
+            self.state = .processing(keepAlive: incoming.head.isKeepAlive)
+            self.core.metrics.labToAirlockBytes[incoming.vendor.index].increment(by: Int64(incoming.body.readableBytes))
+            self.inspect(incoming)
+        case .discarding(var discarding):
+            discarding.ended = true
+            self.state = .discarding(discarding)
+            self.finishDiscardingIfDone()
+        case .closing:
+            break
+        case .idle, .processing:
+            preconditionFailure("request end without a request head")
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.state = .closing
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if error is HTTPParserError {
+            switch self.state {
+            case .idle, .receiving:
+                // Malformed framing (e.g. Content-Length with Transfer-Encoding, bad chunk sizes): refuse and close.
+                self.state = .processing(keepAlive: false)
+                self.respond(refusal: .badRequest("the request is not valid HTTP/1.1 (\(error))"), vendorIndex: nil)
+                return
+            case .discarding, .processing, .closing:
+                break
+            }
+        } else if !(error is TLSError) {
+            self.core.logger.debug("lab connection error", metadata: ["airlock.error": "\(type(of: error))"])
+        }
+        self.state = .closing
+        context.close(promise: nil)
+    }
+
+    // MARK: Paths
+
+    /// Refuses dot segments and encoded separators so the allowlist sees the same path the vendor will.
+    static func pathProblem(_ path: Substring) -> String? {
+        var segmentStart = path.utf8.startIndex
+        let utf8 = path.utf8
+        var index = utf8.startIndex
+        while index <= utf8.endIndex {
+            if index == utf8.endIndex || utf8[index] == UInt8(ascii: "/") {
+                let segment = utf8[segmentStart..<index]
+                if segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) {
+                    return "the path must not contain . or .. segments"
+                }
+                if index == utf8.endIndex { break }
+                segmentStart = utf8.index(after: index)
+            } else if utf8[index] == UInt8(ascii: "%") {
+                let next = utf8.index(after: index)
+                if next < utf8.endIndex, utf8.index(after: next) < utf8.endIndex {
+                    let high = utf8[next] | 0x20
+                    let low = utf8[utf8.index(after: next)] | 0x20
+                    // %2e (.), %2f (/), %5c (\)
+                    if (high == UInt8(ascii: "2") && (low == UInt8(ascii: "e") || low == UInt8(ascii: "f")))
+                        || (high == UInt8(ascii: "5") && low == UInt8(ascii: "c"))
+                    {
+                        return "the path must not contain encoded dots or slashes"
+                    }
+                }
+            } else if utf8[index] == UInt8(ascii: "\\") {
+                return "the path must not contain backslashes"
+            }
+            index = utf8.index(after: index)
+        }
+        return nil
+    }
+
+    // MARK: Early refusals
+
+    /// Answers before the body has been read (nothing is ever forwarded), then drops the rest of the body.
+    private func refuseEarly(_ refusal: EgressRefusal, vendorIndex: Int?, keepAlive: Bool,
+                             context: ChannelHandlerContext, record: (HTTPRequestHead, Substring)? = nil) {
+        self.state = .discarding(Discarding(closeAtEnd: !keepAlive))
+        if !keepAlive { self.startLingering() }
+        if let (head, path) = record, let vendorIndex, !self.core.recorder.isPassThrough {
+            let vendor = self.core.vendors[vendorIndex]
+            let decision = self.decisionRecord(
+                id: self.nextRequestID(), vendor: vendor, method: head.method, path: String(path),
+                decision: .blocked, refusal: refusal, requestBytes: 0, forwarded: nil)
+            let recorder = self.core.recorder
+            self.runAsync({ try await recorder.recordDecision(decision) }) { result in
+                let final = (try? result.get()) != nil ? refusal : EgressRefusal.auditUnavailable()
+                self.writeEarlyRefusal(final, keepAlive: keepAlive, vendorIndex: vendorIndex)
+            }
+            return
+        }
+        self.writeEarlyRefusal(refusal, keepAlive: keepAlive, vendorIndex: vendorIndex)
+    }
+
+    private func writeEarlyRefusal(_ refusal: EgressRefusal, keepAlive: Bool, vendorIndex: Int?) {
+        guard case .discarding(var discarding) = self.state else { return }
+        discarding.responded = true
+        self.state = .discarding(discarding)
+        self.writeResponse(status: refusal.status, headers: Self.jsonHeaders, body: self.errorBody(refusal),
+                           keepAlive: keepAlive, vendorIndex: vendorIndex, closeNow: false)
+        self.finishDiscardingIfDone()
+    }
+
+    /// Once the refusal is written and the refused body has ended: back to idle, or close.
+    private func finishDiscardingIfDone() {
+        guard case .discarding(let discarding) = self.state, discarding.responded, discarding.ended else { return }
+        if discarding.closeAtEnd {
+            self.state = .closing
+            self.closeAfterWrites()
+        } else {
+            self.state = .idle
+        }
+    }
+
+    private func closeAfterWrites() {
+        guard let context = self.context else { return }
+        if let pending = self.lastWrite {
+            pending.assumeIsolated().whenComplete { _ in self.context?.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    /// After refusing with `Connection: close`, keep reading (and dropping) what the client still sends for a short
+    /// while, so its TCP stack does not reset the connection before it has read our answer.
+    private func startLingering() {
+        guard let context = self.context, self.lingerTimer == nil else { return }
+        self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) {
+            self.state = .closing
+            self.context?.close(promise: nil)
+        }
+    }
+
+    // MARK: Seams and forwarding
+
+    private func nextRequestID() -> String {
+        self.requestCounter &+= 1
+        return String(self.connectionID, radix: 16) + "-" + String(self.requestCounter, radix: 16)
+    }
+
+    private lazy var client: EgressClient = {
+        guard let context = self.context else { return EgressClient(address: nil) }
+        let address = context.channel.remoteAddress?.ipAddress
+        let identity = try? context.pipeline.syncOperations.handler(type: TLSHandler.self).peerIdentity
+        return EgressClient(
+            address: address, certificateCommonName: identity?.commonName,
+            certificateNames: identity?.subjectAlternativeNames ?? [])
+    }()
+
+    private func inspect(_ incoming: Incoming) {
+        let vendor = incoming.vendor
+        var headers = HeaderHygiene.requestHeadersForVendor(incoming.head.headers)
+        headers.add(name: "Host", value: vendor.configuration.upstream.hostHeader)
+        let request = EgressRequest(
+            id: self.nextRequestID(), vendor: vendor.configuration.name, method: incoming.head.method,
+            path: String(incoming.path), query: incoming.query.map(String.init), headers: headers,
+            body: incoming.body, client: self.core.inspector.isPassThrough && self.core.recorder.isPassThrough
+                ? EgressClient(address: nil) : self.client)
+        let requestBytes = incoming.body.readableBytes
+        if self.core.inspector.isPassThrough {
+            self.decided(.forward(request), vendor: vendor, requestBytes: requestBytes, original: request)
+            return
+        }
+        let inspector = self.core.inspector
+        self.runAsync({ try await inspector.inspect(request) }) { result in
+            switch result {
+            case .success(let decision):
+                self.decided(decision, vendor: vendor, requestBytes: requestBytes, original: request)
+            case .failure:
+                self.core.logger.warning(
+                    "inspection failed; request refused", metadata: ["airlock.vendor": "\(vendor.configuration.name)"])
+                self.decided(.refuse(.inspectionFailed()), vendor: vendor, requestBytes: requestBytes,
+                             original: request)
+            }
+        }
+    }
+
+    private func decided(_ decision: EgressDecision, vendor: VendorRuntime, requestBytes: Int,
+                         original: EgressRequest) {
+        switch decision {
+        case .refuse(let refusal):
+            guard !self.core.recorder.isPassThrough else {
+                self.respond(refusal: refusal, vendorIndex: vendor.index)
+                return
+            }
+            let record = self.decisionRecord(
+                id: original.id, vendor: vendor, method: original.method, path: original.path,
+                decision: refusal.status.code >= 500 ? .error : .blocked, refusal: refusal,
+                requestBytes: requestBytes, forwarded: nil)
+            let recorder = self.core.recorder
+            self.runAsync({ try await recorder.recordDecision(record) }) { result in
+                self.respond(refusal: (try? result.get()) != nil ? refusal : .auditUnavailable(),
+                             vendorIndex: vendor.index)
+            }
+        case .forward(var request):
+            HeaderHygiene.frameForVendor(
+                &request.headers, host: vendor.configuration.upstream.hostHeader, method: request.method,
+                bodyLength: request.body.readableBytes)
+            guard !self.core.recorder.isPassThrough else {
+                self.forward(request, vendor: vendor)
+                return
+            }
+            let record = self.decisionRecord(
+                id: request.id, vendor: vendor, method: request.method, path: request.path, decision: .forwarded,
+                refusal: nil, requestBytes: requestBytes, forwarded: request)
+            let recorder = self.core.recorder
+            self.runAsync({ try await recorder.recordDecision(record) }) { result in
+                switch result {
+                case .success:
+                    self.forward(request, vendor: vendor)
+                case .failure:
+                    self.core.logger.error(
+                        "egress decision could not be recorded; request refused",
+                        metadata: ["airlock.vendor": "\(vendor.configuration.name)"])
+                    self.respond(refusal: .auditUnavailable(), vendorIndex: vendor.index)
+                }
+            }
+        }
+    }
+
+    private func decisionRecord(id: String, vendor: VendorRuntime, method: HTTPMethod, path: String,
+                                decision: EgressDecisionRecord.Decision, refusal: EgressRefusal?, requestBytes: Int,
+                                forwarded: EgressRequest?) -> EgressDecisionRecord {
+        EgressDecisionRecord(
+            requestID: id, vendor: vendor.configuration.name, method: method, path: path, client: self.client,
+            decision: decision, reason: refusal?.code, rule: refusal?.rule, requestBytes: requestBytes,
+            forwarded: forwarded)
+    }
+
+    private func forward(_ request: EgressRequest, vendor: VendorRuntime) {
+        let upstream = vendor.configuration.upstream
+        var target = upstream.basePath
+        target += request.path.isEmpty ? "/" : request.path
+        if let query = request.query {
+            target += "?"
+            target += query
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: request.method, uri: target, headers: request.headers)
+        let upstreamRequest = UpstreamRequest(head: head, body: request.body)
+        let start = NIODeadline.now()
+        let pool = self.loop.pools[vendor.index]
+        self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: Int64(request.body.readableBytes))
+        pool.execute(upstreamRequest, timeout: self.core.upstreamTimeout, maxResponseBytes: self.core.maxResponseBytes) {
+            result in
+            let elapsed = NIODeadline.now() - start
+            self.core.metrics.upstreamLatency[vendor.index].recordNanoseconds(elapsed.nanoseconds)
+            switch result {
+            case .success(let response):
+                self.core.metrics.vendorToAirlockBytes[vendor.index].increment(by: Int64(response.body.readableBytes))
+                self.recordOutcome(request, vendor: vendor, status: Int(response.head.status.code), error: nil,
+                                   elapsed: elapsed, responseBytes: response.body.readableBytes)
+                self.deliver(response, for: request, vendor: vendor)
+            case .failure(let error):
+                self.core.logger.debug(
+                    "vendor exchange failed",
+                    metadata: ["airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)"])
+                self.recordOutcome(request, vendor: vendor, status: nil, error: error.label, elapsed: elapsed,
+                                   responseBytes: 0)
+                self.respond(refusal: error.refusal(vendor: vendor.configuration.name), vendorIndex: vendor.index)
+            }
+        }
+    }
+
+    private func recordOutcome(_ request: EgressRequest, vendor: VendorRuntime, status: Int?, error: String?,
+                               elapsed: TimeAmount, responseBytes: Int) {
+        guard !self.core.recorder.isPassThrough else { return }
+        let record = EgressOutcomeRecord(
+            requestID: request.id, vendor: vendor.configuration.name, vendorStatus: status, error: error,
+            durationNanoseconds: elapsed.nanoseconds, responseBytes: responseBytes)
+        let recorder = self.core.recorder
+        let logger = self.core.logger
+        // The request has left; the outcome is recorded without holding up the lab's response.
+        Task {
+            do {
+                try await recorder.recordOutcome(record)
+            } catch {
+                logger.error("egress outcome could not be recorded", metadata: ["airlock.request": "\(record.requestID)"])
+            }
+        }
+    }
+
+    private func deliver(_ response: UpstreamResponse, for request: EgressRequest, vendor: VendorRuntime) {
+        let isHead = request.method == .HEAD
+        var headers = HeaderHygiene.responseHeadersForLab(response.head.headers)
+        if isHead, let length = response.head.headers.first(name: "content-length") {
+            headers.add(name: "Content-Length", value: length)
+        }
+        if self.core.inspector.isPassThrough {
+            self.writeFinal(status: response.head.status, headers: headers, body: response.body, isHead: isHead,
+                            vendorIndex: vendor.index)
+            return
+        }
+        let egressResponse = EgressResponse(status: response.head.status, headers: headers, body: response.body)
+        let inspector = self.core.inspector
+        self.runAsync({ try await inspector.transformResponse(egressResponse, for: request) }) { result in
+            switch result {
+            case .success(let transformed):
+                self.writeFinal(status: transformed.status, headers: transformed.headers, body: transformed.body,
+                                isHead: isHead, vendorIndex: vendor.index)
+            case .failure:
+                self.respond(refusal: .responseInspectionFailed(), vendorIndex: vendor.index)
+            }
+        }
+    }
+
+    // MARK: Responses
+
+    private static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json"]
+
+    private func errorBody(_ refusal: EgressRefusal) -> ByteBuffer {
+        ErrorResponse.body(refusal, allocator: self.context?.channel.allocator ?? ByteBufferAllocator())
+    }
+
+    /// Answers a complete request with a refusal.
+    private func respond(refusal: EgressRefusal, vendorIndex: Int?) {
+        self.writeFinal(status: refusal.status, headers: Self.jsonHeaders, body: self.errorBody(refusal),
+                        isHead: false, vendorIndex: vendorIndex)
+    }
+
+    /// Answers a complete request (state `.processing`) and returns to idle, or closes.
+    private func writeFinal(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, isHead: Bool,
+                            vendorIndex: Int?) {
+        guard case .processing(let keepAlive) = self.state else { return }  // the lab went away meanwhile
+        self.state = keepAlive ? .idle : .closing
+        self.writeResponse(status: status, headers: headers, body: body, keepAlive: keepAlive,
+                           vendorIndex: vendorIndex, closeNow: !keepAlive, isHead: isHead)
+    }
+
+    /// Writes head, body and end, then flushes once.
+    private func writeResponse(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, keepAlive: Bool,
+                               vendorIndex: Int?, closeNow: Bool, isHead: Bool = false) {
+        guard let context = self.context else { return }
+        var headers = headers
+        let bodyless = isHead || status.code == 204 || status.code == 304 || status.code < 200
+        if !bodyless {
+            headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+        }
+        if !keepAlive {
+            headers.replaceOrAdd(name: "Connection", value: "close")
+        }
+        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        if !bodyless && body.readableBytes > 0 {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        if closeNow {
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                self.context?.close(promise: nil)
+            }
+        } else if !keepAlive {
+            self.lastWrite = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+        } else {
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        let index = vendorIndex ?? self.core.vendors.count
+        self.loop.metrics.countRequest(vendorIndex: index, status: Int(status.code))
+        if let vendorIndex, !bodyless {
+            self.core.metrics.airlockToLabBytes[vendorIndex].increment(by: Int64(body.readableBytes))
+        }
+    }
+
+    /// Runs `work` off the event loop and continues with its result back on it.
+    private func runAsync<Value: Sendable>(_ work: @escaping @Sendable () async throws -> Value,
+                                           then: @escaping (Result<Value, any Error>) -> Void) {
+        guard let context = self.context else { return }
+        let promise = context.eventLoop.makePromise(of: Value.self)
+        promise.completeWithTask(work)
+        promise.futureResult.assumeIsolated().whenComplete(then)
+    }
+}
+
+@available(*, unavailable)
+extension ProxyHTTPHandler: Sendable {}

@@ -1,0 +1,217 @@
+import AirlockTLS
+import NIOCore
+import NIOHTTP1
+import NIOTLS
+
+/// The last handler on a connection to a vendor: runs one request/response exchange at a time.
+///
+/// Becomes ready once the TLS handshake completed (certificate and pins verified), so a connection whose vendor fails
+/// verification never carries a request byte. All methods run on the channel's event loop.
+final class UpstreamConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private enum State {
+        case connecting
+        case idle
+        case waitingForHead(Exchange)
+        case receivingBody(Exchange, HTTPResponseHead, ByteBuffer)
+        case closed
+    }
+
+    /// One request in flight; `completion` is called exactly once.
+    private struct Exchange {
+        var maxResponseBytes: Int
+        var reused: Bool
+        var completion: (Result<UpstreamResponse, UpstreamError>) -> Void
+    }
+
+    private var state: State = .connecting
+    private var context: ChannelHandlerContext?
+    private var lastError: UpstreamError?
+    private var exchanges = 0
+    /// Called once: with success when the connection can carry requests, or with why it cannot.
+    var onReady: ((Result<Void, UpstreamError>) -> Void)?
+    /// Called once when the channel closes, whatever the state.
+    var onClose: (() -> Void)?
+    /// True after a response that allows the connection to carry another request.
+    private(set) var isReusable = false
+
+    var channel: Channel? { self.context?.channel }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event, case .connecting = self.state {
+            self.state = .idle
+            self.isReusable = true
+            let ready = self.onReady
+            self.onReady = nil
+            ready?(.success(()))
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Sends `request` and calls `completion` with the full response, or why there is none.
+    /// Precondition: the connection is ready and idle.
+    func execute(_ request: UpstreamRequest, maxResponseBytes: Int,
+                 completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void) {
+        guard case .idle = self.state, let context = self.context else {
+            completion(.failure(.closedBeforeResponse(reusedConnection: self.exchanges > 0, receivedResponseBytes: false)))
+            return
+        }
+        self.isReusable = false
+        self.state = .waitingForHead(
+            Exchange(maxResponseBytes: maxResponseBytes, reused: self.exchanges > 0, completion: completion))
+        self.exchanges += 1
+        context.write(self.wrapOutboundOut(.head(request.head)), promise: nil)
+        if request.body.readableBytes > 0 {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(request.body))), promise: nil)
+        }
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            guard case .waitingForHead(let exchange) = self.state else {
+                // A response nobody asked for: the connection cannot be trusted any more.
+                self.lastError = .badResponse
+                context.close(promise: nil)
+                return
+            }
+            if head.status.code >= 100 && head.status.code < 200 {
+                return  // 100 Continue and other interim responses precede the real one.
+            }
+            var body = context.channel.allocator.buffer(capacity: 0)
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init) {
+                if length > exchange.maxResponseBytes {
+                    self.finish(.failure(.responseTooLarge(limit: exchange.maxResponseBytes)), context: context)
+                    context.close(promise: nil)
+                    return
+                }
+                body.reserveCapacity(length)
+            }
+            self.state = .receivingBody(exchange, head, body)
+        case .body(var part):
+            guard case .receivingBody(let exchange, let head, var body) = self.state else {
+                if case .waitingForHead = self.state { return }  // body of an interim response: none expected
+                return
+            }
+            self.state = .closed  // avoid a copy-on-write of `body` while we append
+            if body.readableBytes + part.readableBytes > exchange.maxResponseBytes {
+                self.state = .receivingBody(exchange, head, body)
+                self.finish(.failure(.responseTooLarge(limit: exchange.maxResponseBytes)), context: context)
+                context.close(promise: nil)
+                return
+            }
+            if body.readableBytes == 0 && body.capacity == 0 {
+                body = part
+            } else {
+                body.writeBuffer(&part)
+            }
+            self.state = .receivingBody(exchange, head, body)
+        case .end:
+            guard case .receivingBody(_, let head, let body) = self.state else {
+                if case .waitingForHead = self.state { return }
+                return
+            }
+            let reusable = head.isKeepAlive && context.channel.isActive
+            self.finish(.success(UpstreamResponse(head: head, body: body)), context: context, reusable: reusable)
+            if !reusable {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    private func finish(_ result: Result<UpstreamResponse, UpstreamError>, context: ChannelHandlerContext,
+                        reusable: Bool = false) {
+        let exchange: Exchange
+        switch self.state {
+        case .waitingForHead(let current), .receivingBody(let current, _, _):
+            exchange = current
+        case .connecting, .idle, .closed:
+            return
+        }
+        self.state = reusable ? .idle : .closed
+        self.isReusable = reusable
+        exchange.completion(result)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let tls = error as? TLSError {
+            // An unclean shutdown after a complete exchange is just a vendor closing an idle connection.
+            if tls.code != .uncleanShutdown || self.lastError == nil {
+                self.lastError = .tls(tls)
+            }
+        } else if error is HTTPParserError {
+            self.lastError = .badResponse
+        } else if self.lastError == nil {
+            self.lastError = .connectFailed(error)
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let previous = self.state
+        self.state = .closed
+        self.isReusable = false
+        switch previous {
+        case .connecting:
+            let ready = self.onReady
+            self.onReady = nil
+            ready?(.failure(self.lastError ?? .closedBeforeResponse(reusedConnection: false, receivedResponseBytes: false)))
+        case .waitingForHead(let exchange):
+            exchange.completion(.failure(self.closeError(reused: exchange.reused, receivedBytes: false)))
+        case .receivingBody(let exchange, _, _):
+            exchange.completion(.failure(self.closeError(reused: exchange.reused, receivedBytes: true)))
+        case .idle, .closed:
+            break
+        }
+        let onClose = self.onClose
+        self.onClose = nil
+        onClose?()
+        context.fireChannelInactive()
+    }
+
+    private func closeError(reused: Bool, receivedBytes: Bool) -> UpstreamError {
+        switch self.lastError {
+        case .some(.tls(let error)) where error.code != .uncleanShutdown:
+            return .tls(error)
+        case .some(.badResponse):
+            return .badResponse
+        case .some(.responseTooLarge(let limit)):
+            return .responseTooLarge(limit: limit)
+        default:
+            return .closedBeforeResponse(reusedConnection: reused, receivedResponseBytes: receivedBytes)
+        }
+    }
+
+    /// Closes the connection; an exchange in flight fails with `error`.
+    func abort(_ error: UpstreamError) {
+        self.lastError = error
+        switch self.state {
+        case .waitingForHead(let exchange), .receivingBody(let exchange, _, _):
+            self.state = .closed
+            exchange.completion(.failure(error))
+        case .connecting:
+            self.state = .closed
+            let ready = self.onReady
+            self.onReady = nil
+            ready?(.failure(error))
+        case .idle, .closed:
+            self.state = .closed
+        }
+        self.isReusable = false
+        self.context?.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamConnectionHandler: Sendable {}

@@ -1,0 +1,89 @@
+import AirlockTLS
+import NIOCore
+import NIOHTTP1
+
+/// Why an exchange with a vendor did not produce a response.
+enum UpstreamError: Error {
+    /// TCP connect failed (refused, unreachable, DNS).
+    case connectFailed(any Error)
+    /// The vendor's certificate or pin did not verify, or the handshake failed.
+    case tls(TLSError)
+    /// The vendor closed the connection before a complete response. `sentOnReusedConnection` marks the race with a
+    /// vendor closing an idle keep-alive connection; `receivedResponseBytes` says whether the vendor answered at all.
+    case closedBeforeResponse(reusedConnection: Bool, receivedResponseBytes: Bool)
+    /// `limits.upstream_timeout_seconds` passed (connecting, handshaking or waiting for the response).
+    case timeout
+    /// The response body exceeded the limit Airlock buffers.
+    case responseTooLarge(limit: Int)
+    /// The vendor sent something that is not HTTP/1.1.
+    case badResponse
+    /// Airlock is shutting down.
+    case shuttingDown
+
+    /// The refusal the lab sees. Messages name the vendor, never request content.
+    func refusal(vendor: String) -> EgressRefusal {
+        switch self {
+        case .connectFailed:
+            return EgressRefusal(
+                status: .badGateway, code: "vendor_unreachable", message: "could not connect to vendor \(vendor)")
+        case .tls(let error):
+            switch error.code {
+            case .verificationFailed, .pinMismatch:
+                return EgressRefusal(
+                    status: .badGateway, code: "vendor_tls_verification_failed",
+                    message: "the TLS certificate of vendor \(vendor) did not verify (\(error.code)); nothing was sent")
+            case .uncleanShutdown:
+                return EgressRefusal(
+                    status: .badGateway, code: "vendor_connection_closed",
+                    message: "vendor \(vendor) closed the connection before answering")
+            case .configuration, .handshakeFailed, .internalError:
+                return EgressRefusal(
+                    status: .badGateway, code: "vendor_tls_failed",
+                    message: "the TLS handshake with vendor \(vendor) failed; nothing was sent")
+            }
+        case .closedBeforeResponse:
+            return EgressRefusal(
+                status: .badGateway, code: "vendor_connection_closed",
+                message: "vendor \(vendor) closed the connection before a complete response")
+        case .timeout:
+            return EgressRefusal(
+                status: .gatewayTimeout, code: "vendor_timeout",
+                message: "vendor \(vendor) did not answer within limits.upstream_timeout_seconds")
+        case .responseTooLarge(let limit):
+            return EgressRefusal(
+                status: .badGateway, code: "vendor_response_too_large",
+                message: "the response of vendor \(vendor) exceeds \(limit) bytes")
+        case .badResponse:
+            return EgressRefusal(
+                status: .badGateway, code: "vendor_bad_response",
+                message: "vendor \(vendor) sent a response that is not valid HTTP/1.1")
+        case .shuttingDown:
+            return .shuttingDown()
+        }
+    }
+
+    /// Short, content-free label for logs and outcome records.
+    var label: String {
+        switch self {
+        case .connectFailed: return "connect_failed"
+        case .tls(let error): return "tls_\(error.code)"
+        case .closedBeforeResponse: return "closed_before_response"
+        case .timeout: return "timeout"
+        case .responseTooLarge: return "response_too_large"
+        case .badResponse: return "bad_response"
+        case .shuttingDown: return "shutting_down"
+        }
+    }
+}
+
+/// A complete vendor response.
+struct UpstreamResponse {
+    var head: HTTPResponseHead
+    var body: ByteBuffer
+}
+
+/// A request ready for the wire: head (with `Host` and `Content-Length` already set) and body.
+struct UpstreamRequest {
+    var head: HTTPRequestHead
+    var body: ByteBuffer
+}

@@ -1,0 +1,272 @@
+import AirlockTLS
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// What a pool needs to know about its vendor; shared by the pools of all event loops.
+final class VendorRuntime: Sendable {
+    let index: Int
+    let configuration: ProxyConfiguration.Vendor
+    let tls: TLSClientContext
+    /// Connections each event loop's pool may open (the configured maximum split across loops, at least 1).
+    let maxConnectionsPerLoop: Int
+
+    init(index: Int, configuration: ProxyConfiguration.Vendor, tls: TLSClientContext, loopCount: Int) {
+        self.index = index
+        self.configuration = configuration
+        self.tls = tls
+        self.maxConnectionsPerLoop = max(1, (configuration.maxConnections + loopCount - 1) / max(1, loopCount))
+    }
+}
+
+/// A bounded pool of keep-alive TLS connections to one vendor, owned by one event loop.
+///
+/// Every method runs on `eventLoop`; the pool is never shared across threads, so it needs no locks. Idle connections
+/// are reused most-recently-used first and closed after the vendor's idle timeout; when all `maxConnectionsPerLoop`
+/// are busy, requests wait in FIFO order (bounded by their own timeout).
+final class UpstreamPool {
+    private struct Waiter {
+        var id: Int
+        var handOver: (Result<UpstreamConnectionHandler, UpstreamError>) -> Void
+    }
+
+    private struct IdleConnection {
+        var connection: UpstreamConnectionHandler
+        var timer: Scheduled<Void>
+    }
+
+    let eventLoop: any EventLoop
+    let vendor: VendorRuntime
+    private let metrics: ProxyMetrics
+    private let logger: Logger
+    private var idle: [IdleConnection] = []
+    private var waiters = CircularBuffer<Waiter>(initialCapacity: 8)
+    private var nextWaiterID = 0
+    /// Open or opening connections: idle + busy + connecting.
+    private var openCount = 0
+    private var isShutDown = false
+
+    init(eventLoop: any EventLoop, vendor: VendorRuntime, metrics: ProxyMetrics, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.vendor = vendor
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Runs one exchange: takes a connection (idle, new, or after waiting), sends the request, reads the response,
+    /// and puts the connection back if it can carry another request. `completion` is called exactly once, on the
+    /// event loop, at the latest `timeout` after the call.
+    func execute(_ request: UpstreamRequest, timeout: TimeAmount, maxResponseBytes: Int,
+                 completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void) {
+        let exchange = PooledExchange(completion: completion)
+        exchange.timer = self.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak exchange] in
+            guard let exchange else { return }
+            if let waiterID = exchange.waiterID {
+                self.removeWaiter(waiterID)
+            }
+            exchange.connection?.abort(.timeout)
+            exchange.complete(.failure(.timeout))
+        }
+        self.run(request, exchange: exchange, maxResponseBytes: maxResponseBytes, allowReuse: true)
+    }
+
+    private func run(_ request: UpstreamRequest, exchange: PooledExchange, maxResponseBytes: Int, allowReuse: Bool) {
+        self.acquire(exchange: exchange, allowReuse: allowReuse) { result in
+            guard !exchange.isComplete else {
+                // Timed out while waiting: hand the connection straight back.
+                if case .success(let connection) = result { self.release(connection) }
+                return
+            }
+            switch result {
+            case .failure(let error):
+                exchange.complete(.failure(error))
+            case .success(let connection):
+                exchange.connection = connection
+                connection.execute(request, maxResponseBytes: maxResponseBytes) { outcome in
+                    exchange.connection = nil
+                    self.release(connection)
+                    if case .failure(.closedBeforeResponse(true, false)) = outcome, !exchange.isComplete,
+                        Self.isSafeToRetry(request.head.method)
+                    {
+                        // The vendor closed an idle keep-alive connection as we reused it; nothing was answered,
+                        // and the method is idempotent, so one retry on a fresh connection is safe.
+                        self.run(request, exchange: exchange, maxResponseBytes: maxResponseBytes, allowReuse: false)
+                        return
+                    }
+                    exchange.complete(outcome)
+                }
+            }
+        }
+    }
+
+    private static func isSafeToRetry(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .PUT, .DELETE, .OPTIONS: return true
+        default: return false
+        }
+    }
+
+    // MARK: Connections
+
+    private func acquire(exchange: PooledExchange, allowReuse: Bool,
+                         _ handOver: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
+        if self.isShutDown {
+            handOver(.failure(.shuttingDown))
+            return
+        }
+        if allowReuse {
+            while let candidate = self.idle.popLast() {
+                candidate.timer.cancel()
+                if candidate.connection.isReusable, candidate.connection.channel?.isActive == true {
+                    handOver(.success(candidate.connection))
+                    return
+                }
+            }
+        }
+        if self.openCount < self.vendor.maxConnectionsPerLoop {
+            self.connect(handOver)
+            return
+        }
+        if !allowReuse, let oldest = self.idle.first {
+            // A retry needs a fresh connection but the pool is full: retire the oldest idle one.
+            self.idle.removeFirst()
+            oldest.timer.cancel()
+            oldest.connection.abort(.shuttingDown)
+        }
+        let id = self.nextWaiterID
+        self.nextWaiterID += 1
+        exchange.waiterID = id
+        self.waiters.append(Waiter(id: id, handOver: { result in
+            exchange.waiterID = nil
+            handOver(result)
+        }))
+    }
+
+    private func removeWaiter(_ id: Int) {
+        if let index = self.waiters.firstIndex(where: { $0.id == id }) {
+            self.waiters.remove(at: index)
+        }
+    }
+
+    /// Returns a connection after an exchange: to a waiter, to the idle list, or closed.
+    private func release(_ connection: UpstreamConnectionHandler) {
+        guard connection.isReusable, connection.channel?.isActive == true, !self.isShutDown else {
+            connection.abort(.shuttingDown)  // its onClose accounts for it and serves a waiter
+            return
+        }
+        if let waiter = self.waiters.popFirst() {
+            waiter.handOver(.success(connection))
+            return
+        }
+        let idleTimeout = TimeAmount.nanoseconds(Int64(self.vendor.configuration.idleTimeoutSeconds * 1e9))
+        let timer = self.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak connection] in
+            guard let connection else { return }
+            if let index = self.idle.firstIndex(where: { $0.connection === connection }) {
+                self.idle.remove(at: index)
+                connection.abort(.shuttingDown)
+            }
+        }
+        self.idle.append(IdleConnection(connection: connection, timer: timer))
+    }
+
+    private func connect(_ handOver: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
+        self.openCount += 1
+        let vendorIndex = self.vendor.index
+        self.metrics.upstreamConnections[vendorIndex].increment()
+        let upstream = self.vendor.configuration.upstream
+        let tls = self.vendor.tls
+        let handler = UpstreamConnectionHandler()
+        var handedOver = false
+        handler.onReady = { result in
+            handedOver = true
+            handOver(result.map { handler })
+        }
+        handler.onClose = { [weak self] in
+            guard let self else { return }
+            self.openCount -= 1
+            self.metrics.upstreamConnections[vendorIndex].decrement()
+            if let index = self.idle.firstIndex(where: { $0.connection === handler }) {
+                self.idle[index].timer.cancel()
+                self.idle.remove(at: index)
+            }
+            // A slot opened up: start a connection for the longest waiter.
+            if !self.isShutDown, !self.waiters.isEmpty, self.openCount < self.vendor.maxConnectionsPerLoop {
+                let waiter = self.waiters.removeFirst()
+                self.connect(waiter.handOver)
+            }
+        }
+        let loopBoundHandler = NIOLoopBound(handler, eventLoop: self.eventLoop)
+        ClientBootstrap(group: self.eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(30))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(tls.makeHandler(serverHostname: upstream.host))
+                    try sync.addHTTPClientHandlers()
+                    try sync.addHandler(loopBoundHandler.value)
+                }
+            }
+            .connect(host: upstream.host, port: upstream.port)
+            .assumeIsolated()
+            .whenFailure { [weak self] error in
+                guard let self else { return }
+                // The channel never became active: onClose will not run.
+                if !handedOver {
+                    handedOver = true
+                    handler.onReady = nil
+                    handOver(.failure(.connectFailed(error)))
+                }
+                if handler.channel == nil {
+                    self.openCount -= 1
+                    self.metrics.upstreamConnections[vendorIndex].decrement()
+                    if !self.isShutDown, !self.waiters.isEmpty, self.openCount < self.vendor.maxConnectionsPerLoop {
+                        let waiter = self.waiters.removeFirst()
+                        self.connect(waiter.handOver)
+                    }
+                }
+            }
+    }
+
+    /// Closes idle connections and fails waiters; busy connections finish their exchange and are then closed.
+    func shutdown() {
+        self.isShutDown = true
+        for entry in self.idle {
+            entry.timer.cancel()
+            entry.connection.abort(.shuttingDown)
+        }
+        self.idle.removeAll()
+        while let waiter = self.waiters.popFirst() {
+            waiter.handOver(.failure(.shuttingDown))
+        }
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamPool: Sendable {}
+
+/// One exchange through the pool: completes once, whichever of response, failure or timeout comes first.
+final class PooledExchange {
+    private var completion: ((Result<UpstreamResponse, UpstreamError>) -> Void)?
+    var timer: Scheduled<Void>?
+    var waiterID: Int?
+    var connection: UpstreamConnectionHandler?
+
+    init(completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void) {
+        self.completion = completion
+    }
+
+    var isComplete: Bool { self.completion == nil }
+
+    func complete(_ result: Result<UpstreamResponse, UpstreamError>) {
+        guard let completion = self.completion else { return }
+        self.completion = nil
+        self.timer?.cancel()
+        self.timer = nil
+        completion(result)
+    }
+}
+
+@available(*, unavailable)
+extension PooledExchange: Sendable {}

@@ -1,0 +1,146 @@
+import AirlockProxy
+import Foundation
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+/// Every refusal: the right status, a JSON error with the right code, and nothing at the vendor.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct ProxyRefusalTests {
+    @Test func unknownPrefixIs404AndVendorSeesNothing() async throws {
+        let harness = try await ProxyHarness()
+        let result = try harness.curl(["-d", "{\"a\":1}", harness.url("/labelbox/v1/task/x")])
+        await harness.close()
+        #expect(result.status == 404)
+        #expect(errorCode(result.body) == "unknown_vendor")
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
+    @Test func routeOutsideAllowlistIs403AndVendorSeesNothing() async throws {
+        let harness = try await ProxyHarness()
+        let delete = try harness.curl(["-X", "DELETE", harness.url("/scale/v1/task/x")])
+        let nested = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x/cancel")])
+        let dotted = try harness.curl(["--path-as-is", "-d", "{}", harness.url("/scale/v1/task/../../admin")])
+        await harness.close()
+        #expect(delete.status == 403)
+        #expect(errorCode(delete.body) == "route_not_allowed")
+        #expect(nested.status == 403)
+        #expect(dotted.status == 400)
+        #expect(errorCode(dotted.body) == "bad_request")
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
+    @Test func bodyOverLimitIs413ByContentLengthAndWhileStreaming() async throws {
+        var options = ProxyHarness.Options()
+        options.maxBodyBytes = 1000
+        let harness = try await ProxyHarness(options)
+        let big = String(repeating: "x", count: 5000)
+        let declared = try harness.curl(["-H", "Content-Type: application/json", "-d", big,
+                                         harness.url("/scale/v1/task/x")])
+        // Chunked: no Content-Length, so the limit trips while buffering.
+        let streamed = try harness.curl(["-H", "Transfer-Encoding: chunked", "-d", big,
+                                         harness.url("/scale/v1/task/x")])
+        let justUnder = try harness.curl(["-d", String(repeating: "y", count: 1000), harness.url("/scale/v1/task/x")])
+        await harness.close()
+        #expect(declared.status == 413)
+        #expect(errorCode(declared.body) == "body_too_large")
+        #expect(streamed.status == 413)
+        #expect(errorCode(streamed.body) == "body_too_large")
+        #expect(justUnder.status == 200, "\(justUnder.body)")
+        // Only the request under the limit reached the vendor.
+        #expect(harness.vendor.requests.count == 1)
+        #expect(harness.vendor.requests.first?.body.count == 1000)
+    }
+
+    @Test func contentLengthWithTransferEncodingIs400() async throws {
+        let harness = try await ProxyHarness()
+        let result = try harness.curl(["-H", "Transfer-Encoding: chunked", "-H", "Content-Length: 5", "-d", "hello",
+                                       harness.url("/scale/v1/task/x")])
+        await harness.close()
+        #expect(result.status == 400)
+        #expect(errorCode(result.body) == "bad_request")
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
+    @Test func untrustedVendorCertificateIs502AndNoRequestByteIsSent() async throws {
+        // A second vendor whose certificate comes from a CA Airlock does not trust.
+        let other = try ThrowawayCertificates.create(commonName: "Some other CA")
+        defer { other.remove() }
+        let group = MultiThreadedEventLoopGroupHolder.shared
+        let impostor = try await StandInVendor.start(
+            group: group, certificatePath: other.vendorCertificatePath, keyPath: other.vendorKeyPath)
+        var options = ProxyHarness.Options()
+        options.upstreamPort = impostor.port
+        let harness = try await ProxyHarness(options)
+        let result = try harness.curl(["-d", "{\"secret\": \"Nightingale\"}", harness.url("/scale/v1/task/x")])
+        await harness.close()
+        await impostor.stop()
+        #expect(result.status == 502)
+        #expect(errorCode(result.body) == "vendor_tls_verification_failed")
+        #expect(impostor.connectionCount >= 1)  // the handshake was attempted ...
+        #expect(impostor.plaintextBytesReceived == 0)  // ... and not one request byte got through
+        #expect(impostor.requests.isEmpty)
+    }
+
+    @Test func unreachableVendorIs502() async throws {
+        var options = ProxyHarness.Options()
+        options.upstreamPort = try closedPort()
+        let harness = try await ProxyHarness(options)
+        let result = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
+        await harness.close()
+        #expect(result.status == 502)
+        #expect(errorCode(result.body) == "vendor_unreachable")
+    }
+
+    @Test func slowVendorIs504() async throws {
+        var options = ProxyHarness.Options()
+        options.upstreamTimeoutSeconds = 0.5
+        let harness = try await ProxyHarness(options)
+        harness.vendor.behavior = .delay(.seconds(3))
+        let started = Date()
+        let result = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
+        let elapsed = Date().timeIntervalSince(started)
+        await harness.close()
+        #expect(result.status == 504)
+        #expect(errorCode(result.body) == "vendor_timeout")
+        #expect(elapsed < 2.5)
+    }
+
+    @Test func vendorClosingWithoutAnswerIs502() async throws {
+        let harness = try await ProxyHarness()
+        harness.vendor.behavior = .close
+        let result = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
+        await harness.close()
+        #expect(result.status == 502)
+        #expect(errorCode(result.body) == "vendor_connection_closed")
+    }
+
+    @Test func recorderFailureIs503AndNothingLeaves() async throws {
+        var options = ProxyHarness.Options()
+        options.recorder = FailingRecorder()
+        let harness = try await ProxyHarness(options)
+        let result = try harness.curl(["-d", "{\"task\": 1}", harness.url("/scale/v1/task/x")])
+        await harness.close()
+        #expect(result.status == 503)
+        #expect(errorCode(result.body) == "audit_unavailable")
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
+    @Test func refusalsAreJSON() async throws {
+        let harness = try await ProxyHarness()
+        let result = try harness.curl(["-i", harness.url("/nope")])
+        await harness.close()
+        #expect(result.stdout.lowercased().contains("content-type: application/json"))
+    }
+}
+
+struct FailingRecorder: EgressRecorder {
+    struct DiskFull: Error {}
+    func recordDecision(_ record: EgressDecisionRecord) async throws { throw DiskFull() }
+    func recordOutcome(_ record: EgressOutcomeRecord) async throws { throw DiskFull() }
+}
+
+/// One shared group for helper servers that outlive a single harness.
+enum MultiThreadedEventLoopGroupHolder {
+    static let shared = NIOPosix.MultiThreadedEventLoopGroup.singleton
+}

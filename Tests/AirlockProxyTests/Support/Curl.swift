@@ -1,0 +1,80 @@
+import Foundation
+
+/// Runs the real `curl` binary with a hard timeout, so a hung peer fails the test instead of hanging it.
+struct CurlResult {
+    var exitCode: Int32
+    var stdout: String
+    var stderr: String
+
+    /// With `-w "\n%{http_code} %{num_connects}"` appended by `Curl.run`: the transfers' bodies, statuses and
+    /// new connections, in order.
+    var transfers: [(body: String, status: Int, connects: Int)] {
+        var results: [(String, Int, Int)] = []
+        var rest = self.stdout[...]
+        while let marker = rest.range(of: Curl.marker) {
+            let body = String(rest[..<marker.lowerBound])
+            let afterMarker = rest[marker.upperBound...]
+            let lineEnd = afterMarker.firstIndex(of: "\n") ?? afterMarker.endIndex
+            let fields = afterMarker[..<lineEnd].split(separator: " ")
+            let status = fields.count > 0 ? Int(fields[0]) ?? -1 : -1
+            let connects = fields.count > 1 ? Int(fields[1]) ?? -1 : -1
+            results.append((body, status, connects))
+            rest = lineEnd < afterMarker.endIndex ? afterMarker[afterMarker.index(after: lineEnd)...] : ""
+        }
+        return results
+    }
+
+    var status: Int { self.transfers.last?.status ?? -1 }
+    var body: String { self.transfers.last?.body ?? "" }
+}
+
+enum Curl {
+    static let marker = "\n@@CURL@@ "
+
+    /// Runs `curl -sS <arguments>` with a `-w` that reports status and connection count per transfer.
+    static func run(_ arguments: [String], timeout: TimeInterval = 20) throws -> CurlResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sS", "--max-time", String(Int(timeout)), "-w", marker + "%{http_code} %{num_connects}\n"]
+            + arguments
+        return try Self.execute(process, timeout: timeout + 5)
+    }
+
+    static func execute(_ process: Process, timeout: TimeInterval) throws -> CurlResult {
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes concurrently so a large output cannot block the child.
+        let outData = LockedData()
+        let errData = LockedData()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            outData.set(out.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errData.set(err.fileHandleForReading.readDataToEndOfFile())
+            group.leave()
+        }
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            _ = group.wait(timeout: .now() + 5)
+        }
+        process.waitUntilExit()
+        return CurlResult(
+            exitCode: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+            stderr: String(decoding: errData.get(), as: UTF8.self))
+    }
+}
+
+final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ value: Data) { self.lock.withLock { self.data = value } }
+    func get() -> Data { self.lock.withLock { self.data } }
+}
