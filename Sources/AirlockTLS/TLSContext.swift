@@ -156,13 +156,18 @@ enum SSLContextSetup {
     }
 
     static func useCertificate(_ context: OpaquePointer, chainPath: String, keyPath: String) throws(TLSError) {
+        // A server must never stop to ask a terminal for a passphrase: an encrypted key is refused instead.
+        SSL_CTX_set_default_passwd_cb(context, refusePassphrase)
         try requireReadable(chainPath, what: "certificate chain")
         try requireReadable(keyPath, what: "private key")
         guard SSL_CTX_use_certificate_chain_file(context, chainPath) == 1 else {
             throw TLSError.fromOpenSSL(.configuration, "cannot load the certificate chain at \(chainPath)")
         }
         guard SSL_CTX_use_PrivateKey_file(context, keyPath, SSL_FILETYPE_PEM) == 1 else {
-            throw TLSError.fromOpenSSL(.configuration, "cannot load the private key at \(keyPath)")
+            throw TLSError.fromOpenSSL(
+                .configuration,
+                "cannot load the private key at \(keyPath) (it must be unencrypted PEM)"
+            )
         }
         guard SSL_CTX_check_private_key(context) == 1 else {
             throw TLSError.fromOpenSSL(
@@ -195,6 +200,16 @@ final class ALPNProtocolList: Sendable {
         }
         self.wireFormat = wire
     }
+}
+
+/// Answers OpenSSL's passphrase prompt with "no passphrase", so an encrypted key fails to load.
+private func refusePassphrase(
+    _ buffer: UnsafeMutablePointer<CChar>?,
+    _ size: Int32,
+    _ writing: Int32,
+    _ userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    0
 }
 
 /// Server side: picks our most preferred protocol that the client also offers; with no overlap, goes on without ALPN.

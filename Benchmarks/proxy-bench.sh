@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Proxy throughput benchmark (a measurement, not a test).
+#
+# Drives wrk with 4 KB JSON POSTs over keep-alive TLS, in one run:
+#   1. through Airlock (release build)            -> upstream
+#   2. through nginx as a plain TLS reverse proxy -> the same upstream
+# The upstream is nginx answering a small JSON body over TLS. Both proxies verify the upstream's certificate and keep
+# upstream connections alive. Prints req/s, p50 and p99 latency for each, and Airlock's share of nginx's req/s.
+#
+# Environment: DURATION (seconds per run, default 10), CONNECTIONS (default 64), THREADS (wrk threads, default 2),
+# WORKERS (proxy worker threads/processes, default the number of cores), AIRLOCK_CONFIG_EXTRA (YAML appended to
+# Airlock's config, e.g. an audit section).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+WORKERS="${WORKERS:-$(nproc)}"
+
+AIRLOCK_BENCH=1 bash scripts/install-deps.sh
+echo "==> building airlock (release)"
+swift build -c release --product airlock >/dev/null
+AIRLOCK="$PWD/.build/release/airlock"
+
+work="$(mktemp -d /tmp/airlock-bench.XXXXXX)"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() {
+    for _ in $(seq 1 100); do
+        if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$1)))" 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "error: nothing listens on port $1" >&2; exit 1
+}
+
+"$AIRLOCK" certs init --dir "$work/certs" >/dev/null
+UPSTREAM_PORT="$(free_port)"; NGINX_PORT="$(free_port)"; AIRLOCK_PORT="$(free_port)"; ADMIN_PORT="$(free_port)"
+
+# --- upstream: nginx answering JSON over TLS ----------------------------------------------------------------------
+mkdir -p "$work/upstream" "$work/proxy"
+cat > "$work/upstream/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/upstream/nginx.pid;
+error_log $work/upstream/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_buffer_size 64k;
+    server {
+        listen 127.0.0.1:$UPSTREAM_PORT ssl;
+        ssl_certificate $work/certs/airlock.crt;
+        ssl_certificate_key $work/certs/airlock.key;
+        keepalive_requests 1000000;
+        location / {
+            default_type application/json;
+            return 200 '{"id":"task_123","status":"pending"}';
+        }
+    }
+}
+CONF
+nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+
+# --- nginx as a plain TLS reverse proxy ----------------------------------------------------------------------------
+cat > "$work/proxy/nginx.conf" <<CONF
+worker_processes $WORKERS;
+pid $work/proxy/nginx.pid;
+error_log $work/proxy/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_buffer_size 64k;
+    upstream vendor {
+        server 127.0.0.1:$UPSTREAM_PORT;
+        keepalive 128;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT ssl;
+        ssl_certificate $work/certs/airlock.crt;
+        ssl_certificate_key $work/certs/airlock.key;
+        keepalive_requests 1000000;
+        location / {
+            proxy_pass https://vendor;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host localhost;
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate $work/certs/ca.crt;
+            proxy_ssl_name localhost;
+            proxy_ssl_server_name on;
+            proxy_ssl_session_reuse on;
+        }
+    }
+}
+CONF
+nginx -p "$work/proxy" -c "$work/proxy/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+
+# --- Airlock -------------------------------------------------------------------------------------------------------
+cat > "$work/airlock.yaml" <<CONF
+listen:
+  address: 127.0.0.1:$AIRLOCK_PORT
+  tls: {certificate: certs/airlock.crt, key: certs/airlock.key}
+admin:
+  address: 127.0.0.1:$ADMIN_PORT
+limits:
+  max_body_bytes: 33554432
+  upstream_timeout_seconds: 60
+vendors:
+  - name: bench
+    path_prefix: /bench
+    upstream: https://localhost:$UPSTREAM_PORT
+    ca: certs/ca.crt
+    routes: ["POST /v1/*"]
+    policy: ${AIRLOCK_POLICY:-none}
+    pool: {max_connections: 128}
+${AIRLOCK_CONFIG_EXTRA:-}
+CONF
+"$AIRLOCK" serve --config "$work/airlock.yaml" --log-level warning &
+pids+=($!)
+
+wait_port "$UPSTREAM_PORT"; wait_port "$NGINX_PORT"; wait_port "$AIRLOCK_PORT"
+
+# --- the load: 4 KB JSON labeling tasks ----------------------------------------------------------------------------
+python3 - "$work/post.lua" <<'PY'
+import json, sys
+task = {"project": "bench", "type": "textcollection", "instruction": "Rate the two responses.",
+        "attachments": [{"type": "text", "content": "lorem ipsum dolor sit amet " * 120}],
+        "metadata": {"batch": "b-001", "source": "benchmark"}}
+body = json.dumps(task)[:4096]
+body = body + " " * (4096 - len(body)) if len(body) < 4096 else body
+body = json.dumps({"payload": body[:4000]})
+body = body + " " * (4096 - len(body))
+assert len(body) == 4096
+lua = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ' + json.dumps(body) + "\n"
+open(sys.argv[1], "w").write(lua)
+PY
+
+# Each request must succeed: check once with curl before measuring.
+for url in "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks" "https://127.0.0.1:$NGINX_PORT/v1/tasks"; do
+    status="$(curl -s -o /dev/null -w '%{http_code}' -k -X POST -H 'content-type: application/json' --data @<(printf '{"a":1}') "$url")"
+    if [[ "$status" != "200" ]]; then echo "error: $url answered $status" >&2; exit 1; fi
+done
+
+run_wrk() { # url -> "rps p50 p99 non2xx"
+    local out
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/post.lua" "$1")"
+    local rps p50 p99 errors
+    rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+    p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+    p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    errors="$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")"
+    echo "$rps $p50 $p99 ${errors:-0}"
+}
+
+echo "==> warming up"
+wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks" >/dev/null
+wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$NGINX_PORT/v1/tasks" >/dev/null
+
+echo "==> measuring ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads, $WORKERS proxy workers, $(nproc) cores"
+read -r a_rps a_p50 a_p99 a_err <<<"$(run_wrk "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks")"
+read -r n_rps n_p50 n_p99 n_err <<<"$(run_wrk "https://127.0.0.1:$NGINX_PORT/v1/tasks")"
+
+printf '\n%-10s %12s %10s %10s %10s\n' "proxy" "req/s" "p50" "p99" "non-2xx"
+printf '%-10s %12s %10s %10s %10s\n' "airlock" "$a_rps" "$a_p50" "$a_p99" "$a_err"
+printf '%-10s %12s %10s %10s %10s\n' "nginx" "$n_rps" "$n_p50" "$n_p99" "$n_err"
+python3 -c "print(f'\nairlock / nginx req/s: {float(\"$a_rps\") / float(\"$n_rps\") * 100:.1f}%')"
