@@ -90,7 +90,10 @@ func resealChain(_ lines: inout [String], from start: Int, previousHash: String?
         var object = String(decoding: canonical, as: UTF8.self)
         // canonical ends with "prev":"<64 hex>"}
         let prevRange = object.index(object.endIndex, offsetBy: -66)..<object.index(object.endIndex, offsetBy: -2)
+        let oldPrev = String(object[prevRange])
         object.replaceSubrange(prevRange, with: prev)
+        // A checkpoint repeats its prev as `head`; a thorough attacker keeps the two equal.
+        object = object.replacingOccurrences(of: #""head":"\#(oldPrev)""#, with: #""head":"\#(prev)""#)
         let hash = Digest.sha256Hex(Array(object.utf8))
         lines[index] = String(object.dropLast()) + #","hash":""# + hash + #""}"#
         prev = hash
