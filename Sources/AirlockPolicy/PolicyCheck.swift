@@ -36,7 +36,8 @@ public enum PolicyCheck {
     /// all term rules.
     public static func summary(path: String, policy: Policy) -> String {
         let hash = policy.contentHash.prefix(12)
-        return "OK \(path) (\(policy.name)@sha256:\(hash)…, \(policy.termCount) terms, \(policy.patterns.count) patterns, "
+        return
+            "OK \(path) (\(policy.name)@sha256:\(hash)…, \(policy.termCount) terms, \(policy.patterns.count) patterns, "
             + "\(policy.detectors.count) detectors, \(policy.fields.count) fields)"
     }
 }

@@ -126,7 +126,10 @@ struct PolicyLoadSession {
         let unknown = loadPolicyFile(root, isRoot: true, referencedAt: nil)
         guard diagnostics.isEmpty else {
             // Files in load order, then positions in file order, whatever order the checks ran in.
-            let fileOrder = Dictionary(sourceFiles.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            let fileOrder = Dictionary(
+                sourceFiles.enumerated().map { ($1, $0) },
+                uniquingKeysWith: { first, _ in first }
+            )
             let sorted = diagnostics.enumerated().sorted { a, b in
                 let fileA = fileOrder[a.element.location.file] ?? Int.max
                 let fileB = fileOrder[b.element.location.file] ?? Int.max
@@ -165,11 +168,18 @@ struct PolicyLoadSession {
         let at = referencedAt ?? SourceLocation(file: file.display, line: 1, column: 1)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file.display, isDirectory: &isDirectory) else {
-            report(at, referencedAt == nil ? "policy file not found" : "\(what) '\(reference)' not found (looked for \(file.display))")
+            report(
+                at,
+                referencedAt == nil
+                    ? "policy file not found" : "\(what) '\(reference)' not found (looked for \(file.display))"
+            )
             return nil
         }
         guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: file.display) else {
-            report(at, isDirectory.boolValue ? "\(what) '\(reference)' is a directory" : "cannot read \(what) '\(reference)'")
+            report(
+                at,
+                isDirectory.boolValue ? "\(what) '\(reference)' is a directory" : "cannot read \(what) '\(reference)'"
+            )
             return nil
         }
         guard var text = String(validating: data, as: UTF8.self) else {
@@ -198,7 +208,14 @@ struct PolicyLoadSession {
         referencedAt: SourceLocation?
     ) -> UnknownContent? {
         loadedFiles.insert(file.canonical)
-        guard let text = readText(file, kind: "policy", what: "included file", reference: file.display, referencedAt: referencedAt)
+        guard
+            let text = readText(
+                file,
+                kind: "policy",
+                what: "included file",
+                reference: file.display,
+                referencedAt: referencedAt
+            )
         else { return nil }
         let node: Node?
         do {
@@ -213,15 +230,26 @@ struct PolicyLoadSession {
             return nil
         }
         guard case .mapping = node else {
-            report(scope.location(node), "a policy file must be a mapping of keys (version, name, terms, ...), found \(Self.describe(node))")
+            report(
+                scope.location(node),
+                "a policy file must be a mapping of keys (version, name, terms, ...), found \(Self.describe(node))"
+            )
             return nil
         }
-        let entries = mappingEntries(node, scope: scope, allowed: PolicyLoader.topLevelKeys, context: "at the top level")
+        let entries = mappingEntries(
+            node,
+            scope: scope,
+            allowed: PolicyLoader.topLevelKeys,
+            context: "at the top level"
+        )
 
         if let version = entries["version"] {
             if let value = integer(version.value, key: "version", scope: scope) {
                 if value != 1 {
-                    report(scope.location(version.value), "unsupported policy version \(value); this Airlock reads version 1")
+                    report(
+                        scope.location(version.value),
+                        "unsupported policy version \(value); this Airlock reads version 1"
+                    )
                 } else if isRoot {
                     self.version = value
                 }
@@ -283,21 +311,34 @@ struct PolicyLoadSession {
             }
         }
         if let entry = entries["content"], case .mapping = entry.value {
-            let content = mappingEntries(entry.value, scope: scope, allowed: PolicyLoader.contentKeys, context: "in 'content'")
+            let content = mappingEntries(
+                entry.value,
+                scope: scope,
+                allowed: PolicyLoader.contentKeys,
+                context: "in 'content'"
+            )
             if let value = content["unknown"], let text = string(value.value, key: "unknown", scope: scope) {
                 if let setting = UnknownContent(rawValue: text) {
                     unknown = setting
                 } else {
-                    report(scope.location(value.value), "unknown value '\(text)' for 'content.unknown'; expected block or pass")
+                    report(
+                        scope.location(value.value),
+                        "unknown value '\(text)' for 'content.unknown'; expected block or pass"
+                    )
                 }
             }
         } else if let entry = entries["content"] {
-            report(scope.location(entry.value), "'content' must be a mapping (like 'content: {unknown: block}'), found \(Self.describe(entry.value))")
+            report(
+                scope.location(entry.value),
+                "'content' must be a mapping (like 'content: {unknown: block}'), found \(Self.describe(entry.value))"
+            )
         }
         return unknown
     }
 
-    private mutating func loadIncluded(_ file: PolicySourceFile, reference: String, at: SourceLocation) -> UnknownContent? {
+    private mutating func loadIncluded(_ file: PolicySourceFile, reference: String, at: SourceLocation)
+        -> UnknownContent?
+    {
         guard FileManager.default.fileExists(atPath: file.display) else {
             report(at, "included file '\(reference)' not found (looked for \(file.display))")
             return nil
@@ -310,12 +351,14 @@ struct PolicyLoadSession {
             report(SourceLocation(file: file.display, line: 1, column: 1), "cannot parse YAML: \(error)")
             return
         }
-        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file.display, line: mark.line, column: mark.column) }
+        func at(_ mark: Mark) -> SourceLocation {
+            SourceLocation(file: file.display, line: mark.line, column: mark.column)
+        }
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            let while_ = context.map { " (\($0.text) at \($0.mark))" } ?? ""
-            report(at(mark), "YAML syntax error: \(problem)\(while_)")
+            let contextNote = context.map { " (\($0.text) at \($0.mark))" } ?? ""
+            report(at(mark), "YAML syntax error: \(problem)\(contextNote)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             // Yams points at the mapping; point at the repeated key instead where it can be found.
             let key = duplicates.sorted().first ?? ""
@@ -354,7 +397,10 @@ struct PolicyLoadSession {
 
     private mutating func parseTerm(_ node: Node, scope: Scope) {
         guard case .mapping = node else {
-            report(scope.location(node), "a term rule must be a mapping with 'id', 'action' and 'values' or 'files', found \(Self.describe(node))")
+            report(
+                scope.location(node),
+                "a term rule must be a mapping with 'id', 'action' and 'values' or 'files', found \(Self.describe(node))"
+            )
             return
         }
         let at = scope.location(node)
@@ -362,7 +408,8 @@ struct PolicyLoadSession {
         let id = ruleID(entries, rule: "term rule", at: at, scope: scope)
         let label = ruleLabel(entries, id: id, scope: scope)
         let action = requiredAction(entries, allowed: Action.contentActions, rule: "term rule", at: at, scope: scope)
-        let caseSensitive = entries["case_sensitive"].flatMap { boolean($0.value, key: "case_sensitive", scope: scope) } ?? false
+        let caseSensitive =
+            entries["case_sensitive"].flatMap { boolean($0.value, key: "case_sensitive", scope: scope) } ?? false
         let wholeWord = entries["whole_word"].flatMap { boolean($0.value, key: "whole_word", scope: scope) } ?? true
         let variants = entries["variants"].flatMap { boolean($0.value, key: "variants", scope: scope) } ?? true
 
@@ -431,7 +478,8 @@ struct PolicyLoadSession {
     /// The terms of a terms file, or nil (with a diagnostic) when it is missing, unreadable or has none.
     private mutating func readTermsFile(_ reference: String, scope: Scope, at: SourceLocation) -> [String]? {
         let file = scope.file.resolve(reference)
-        guard let text = readText(file, kind: "terms", what: "terms file", reference: reference, referencedAt: at) else {
+        guard let text = readText(file, kind: "terms", what: "terms file", reference: reference, referencedAt: at)
+        else {
             return nil
         }
         var terms: [String] = []
@@ -449,11 +497,19 @@ struct PolicyLoadSession {
 
     private mutating func parsePattern(_ node: Node, scope: Scope) {
         guard case .mapping = node else {
-            report(scope.location(node), "a pattern rule must be a mapping with 'id', 'regex' and 'action', found \(Self.describe(node))")
+            report(
+                scope.location(node),
+                "a pattern rule must be a mapping with 'id', 'regex' and 'action', found \(Self.describe(node))"
+            )
             return
         }
         let at = scope.location(node)
-        let entries = mappingEntries(node, scope: scope, allowed: PolicyLoader.patternKeys, context: "in a pattern rule")
+        let entries = mappingEntries(
+            node,
+            scope: scope,
+            allowed: PolicyLoader.patternKeys,
+            context: "in a pattern rule"
+        )
         let id = ruleID(entries, rule: "pattern rule", at: at, scope: scope)
         let label = ruleLabel(entries, id: id, scope: scope)
         let action = requiredAction(entries, allowed: Action.contentActions, rule: "pattern rule", at: at, scope: scope)
@@ -491,13 +547,19 @@ struct PolicyLoadSession {
         var within = PatternRule.defaultWithin
         if let entry = entries["within"] {
             if entries["near"] == nil {
-                report(scope.location(entry.key), "'within' has no effect without 'near': add hotwords in 'near' or remove 'within'")
+                report(
+                    scope.location(entry.key),
+                    "'within' has no effect without 'near': add hotwords in 'near' or remove 'within'"
+                )
             }
             if let value = integer(entry.value, key: "within", scope: scope) {
                 if (1...PolicyLoader.maximumWithin).contains(value) {
                     within = value
                 } else {
-                    report(scope.location(entry.value), "'within' must be from 1 to \(PolicyLoader.maximumWithin) characters, found \(value)")
+                    report(
+                        scope.location(entry.value),
+                        "'within' must be from 1 to \(PolicyLoader.maximumWithin) characters, found \(value)"
+                    )
                 }
             }
         }
@@ -520,11 +582,17 @@ struct PolicyLoadSession {
         }
         let known = DetectorRule.Kind.allCases.map(\.rawValue)
         guard let kind = DetectorRule.Kind(rawValue: kindName) else {
-            report(at, "unknown detector '\(kindName)'\(KeySuggestion.hint(for: kindName, in: known)) (known detectors: \(known.joined(separator: ", ")))")
+            report(
+                at,
+                "unknown detector '\(kindName)'\(KeySuggestion.hint(for: kindName, in: known)) (known detectors: \(known.joined(separator: ", ")))"
+            )
             return
         }
         guard case .mapping = options else {
-            report(scope.location(options), "the \(kind) detector needs options as a mapping, like '- \(kind): {action: redact}', found \(Self.describe(options))")
+            report(
+                scope.location(options),
+                "the \(kind) detector needs options as a mapping, like '- \(kind): {action: redact}', found \(Self.describe(options))"
+            )
             return
         }
         let entries = mappingEntries(
@@ -546,20 +614,34 @@ struct PolicyLoadSession {
         let id = explicitID ?? kind.rawValue
         if idOK { registerID(id, at: at) }
         let label = ruleLabel(entries, id: id, scope: scope)
-        let action = requiredAction(entries, allowed: Action.contentActions, rule: "\(kind) detector", at: at, scope: scope)
+        let action = requiredAction(
+            entries,
+            allowed: Action.contentActions,
+            rule: "\(kind) detector",
+            at: at,
+            scope: scope
+        )
 
         var optionsOK = true
         var domains: [String] = []
         var hosts: [HostPattern] = []
         var ranges: [CIDRRange] = []
         if let entry = entries["domains"] {
-            for item in nonEmptyList(entry.value, key: "domains", scope: scope) ?? { optionsOK = false; return [] }() {
+            for item in nonEmptyList(entry.value, key: "domains", scope: scope)
+                ?? {
+                    optionsOK = false
+                    return []
+                }()
+            {
                 guard let text = string(item, key: "domains", scope: scope) else {
                     optionsOK = false
                     continue
                 }
                 if text.hasPrefix("@") || text.hasPrefix("*") || HostPattern(text) == nil || text.contains("*") {
-                    report(scope.location(item), "invalid e-mail domain '\(text)': write the bare domain, like 'lab.example.com' (subdomains are included)")
+                    report(
+                        scope.location(item),
+                        "invalid e-mail domain '\(text)': write the bare domain, like 'lab.example.com' (subdomains are included)"
+                    )
                     optionsOK = false
                 } else {
                     domains.append(text.lowercased())
@@ -567,7 +649,12 @@ struct PolicyLoadSession {
             }
         }
         if let entry = entries["hosts"] {
-            for item in nonEmptyList(entry.value, key: "hosts", scope: scope) ?? { optionsOK = false; return [] }() {
+            for item in nonEmptyList(entry.value, key: "hosts", scope: scope)
+                ?? {
+                    optionsOK = false
+                    return []
+                }()
+            {
                 guard let text = string(item, key: "hosts", scope: scope) else {
                     optionsOK = false
                     continue
@@ -575,13 +662,21 @@ struct PolicyLoadSession {
                 if let pattern = HostPattern(text) {
                     hosts.append(pattern)
                 } else {
-                    report(scope.location(item), "invalid host pattern '\(text)': use letters, digits, '-', '.', '_' and '*' (no scheme, port or path)")
+                    report(
+                        scope.location(item),
+                        "invalid host pattern '\(text)': use letters, digits, '-', '.', '_' and '*' (no scheme, port or path)"
+                    )
                     optionsOK = false
                 }
             }
         }
         if let entry = entries["ranges"] {
-            for item in nonEmptyList(entry.value, key: "ranges", scope: scope) ?? { optionsOK = false; return [] }() {
+            for item in nonEmptyList(entry.value, key: "ranges", scope: scope)
+                ?? {
+                    optionsOK = false
+                    return []
+                }()
+            {
                 guard let text = string(item, key: "ranges", scope: scope) else {
                     optionsOK = false
                     continue
@@ -596,13 +691,25 @@ struct PolicyLoadSession {
         }
         guard idOK, let label, let action, optionsOK else { return }
         detectors.append(
-            DetectorRule(kind: kind, id: id, label: label, action: action, domains: domains, hosts: hosts, ranges: ranges, location: at)
+            DetectorRule(
+                kind: kind,
+                id: id,
+                label: label,
+                action: action,
+                domains: domains,
+                hosts: hosts,
+                ranges: ranges,
+                location: at
+            )
         )
     }
 
     private mutating func parseField(_ node: Node, scope: Scope) {
         guard case .mapping = node else {
-            report(scope.location(node), "a fields rule must be a mapping with 'path' and 'action', found \(Self.describe(node))")
+            report(
+                scope.location(node),
+                "a fields rule must be a mapping with 'path' and 'action', found \(Self.describe(node))"
+            )
             return
         }
         let at = scope.location(node)
@@ -613,7 +720,10 @@ struct PolicyLoadSession {
                 do {
                     path = try JSONPath(parsing: text)
                 } catch {
-                    report(scope.location(entry.value), "bad JSONPath '\(text)': \(error.reason) (at character \(error.offset + 1))")
+                    report(
+                        scope.location(entry.value),
+                        "bad JSONPath '\(text)': \(error.reason) (at character \(error.offset + 1))"
+                    )
                 }
             }
         } else {
@@ -654,7 +764,11 @@ struct PolicyLoadSession {
 
     private mutating func ruleIDValue(_ node: Node, scope: Scope) -> String? {
         guard let id = string(node, key: "id", scope: scope) else { return nil }
-        if id.isEmpty || id.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) {
+        if id.isEmpty
+            || id.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.properties.generalCategory == .control
+            })
+        {
             report(scope.location(node), "rule id must be non-empty and without spaces, found '\(id)'")
             return nil
         }
@@ -674,7 +788,10 @@ struct PolicyLoadSession {
         guard let entry = entries["label"] else { return id.map(RuleLabel.defaultLabel(forID:)) }
         guard let label = string(entry.value, key: "label", scope: scope) else { return nil }
         guard RuleLabel.isValid(label) else {
-            report(scope.location(entry.value), "label '\(label)' may only contain ASCII letters, digits and '_' (it appears in placeholders and tokens)")
+            report(
+                scope.location(entry.value),
+                "label '\(label)' may only contain ASCII letters, digits and '_' (it appears in placeholders and tokens)"
+            )
             return nil
         }
         return label
@@ -688,19 +805,28 @@ struct PolicyLoadSession {
         scope: Scope
     ) -> Action? {
         guard let entry = entries["action"] else {
-            report(at, "\(rule) is missing required key 'action' (one of: \(allowed.map(\.rawValue).joined(separator: ", ")))")
+            report(
+                at,
+                "\(rule) is missing required key 'action' (one of: \(allowed.map(\.rawValue).joined(separator: ", ")))"
+            )
             return nil
         }
         guard let text = string(entry.value, key: "action", scope: scope) else { return nil }
-        let where_ = scope.location(entry.value)
+        let actionLocation = scope.location(entry.value)
         guard let action = Action(rawValue: text) else {
             let names = allowed.map(\.rawValue)
-            report(where_, "unknown action '\(text)'\(KeySuggestion.hint(for: text, in: names)) (expected one of: \(names.joined(separator: ", ")))")
+            report(
+                actionLocation,
+                "unknown action '\(text)'\(KeySuggestion.hint(for: text, in: names)) (expected one of: \(names.joined(separator: ", ")))"
+            )
             return nil
         }
         guard allowed.contains(action) else {
             let only = action == .drop ? "; 'drop' only applies to fields rules" : ""
-            report(where_, "action '\(text)' is not allowed for a \(rule)\(only) (use one of: \(allowed.map(\.rawValue).joined(separator: ", ")))")
+            report(
+                actionLocation,
+                "action '\(text)' is not allowed for a \(rule)\(only) (use one of: \(allowed.map(\.rawValue).joined(separator: ", ")))"
+            )
             return nil
         }
         return action

@@ -50,9 +50,11 @@ struct ExamplePoliciesTests {
         #expect(policy.fields.contains { $0.path.description == "$..run_id" && $0.action == .hash })
         #expect(policy.allow.contains("Project Gutenberg"))
         #expect(policy.content.unknown == .block)
-        #expect(policy.sourceFiles.map { URL(fileURLWithPath: $0).lastPathComponent } == [
-            "lab.yaml", "secrets.yaml", "codenames.txt",
-        ])
+        #expect(
+            policy.sourceFiles.map { URL(fileURLWithPath: $0).lastPathComponent } == [
+                "lab.yaml", "secrets.yaml", "codenames.txt",
+            ]
+        )
         #expect(policy.contentHash.count == 64)
     }
 
@@ -93,9 +95,11 @@ struct CheckCommandTests {
                 == "OK \(examplePolicy("demo.yaml")) (demo@sha256:\(demo.contentHash.prefix(12))…, \(demo.termCount) terms, "
                 + "\(demo.patterns.count) patterns, \(demo.detectors.count) detectors, \(demo.fields.count) fields)"
         )
-        #expect(reports[1].lines == [
-            "\(fixture.path("bad.yaml")):4:21: unknown action 'wipe' (expected one of: redact, mask, hash, pseudonymize, block)"
-        ])
+        #expect(
+            reports[1].lines == [
+                "\(fixture.path("bad.yaml")):4:21: unknown action 'wipe' (expected one of: redact, mask, hash, pseudonymize, block)"
+            ]
+        )
     }
 
     static let binary = repositoryRoot.appendingPathComponent(".build/debug/airlock")
@@ -121,7 +125,9 @@ struct CheckCommandTests {
             Issue.record("airlock check did not finish within 30 s")
         }
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     @Test(
@@ -142,11 +148,13 @@ struct CheckCommandTests {
         let invalid = try run(["check", examplePolicy("demo.yaml"), fixture.path("bad.yaml")])
         #expect(invalid.status == 1)
         #expect(invalid.stdout.hasPrefix("OK "))
-        #expect(invalid.stderr.split(separator: "\n").map(String.init) == [
-            "\(fixture.path("bad.yaml")):4:5: term rule 't' has an empty term list",
-            "\(fixture.path("bad.yaml")):4:21: unknown action 'wipe' (expected one of: redact, mask, hash, pseudonymize, block)",
-            "\(fixture.path("bad.yaml")):5:1: unknown key 'zzz' at the top level",
-        ])
+        #expect(
+            invalid.stderr.split(separator: "\n").map(String.init) == [
+                "\(fixture.path("bad.yaml")):4:5: term rule 't' has an empty term list",
+                "\(fixture.path("bad.yaml")):4:21: unknown action 'wipe' (expected one of: redact, mask, hash, pseudonymize, block)",
+                "\(fixture.path("bad.yaml")):5:1: unknown key 'zzz' at the top level",
+            ]
+        )
 
         let missing = try run(["check", fixture.path("absent.yaml")])
         #expect(missing.status == 1)

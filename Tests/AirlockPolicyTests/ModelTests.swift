@@ -7,7 +7,9 @@ import Testing
 struct ModelTests {
     @Test("JSONPath parses the subset into segments")
     func jsonPathParsing() throws {
-        #expect(try JSONPath(parsing: "$.metadata.internal_notes").segments == [.key("metadata"), .key("internal_notes")])
+        #expect(
+            try JSONPath(parsing: "$.metadata.internal_notes").segments == [.key("metadata"), .key("internal_notes")]
+        )
         #expect(try JSONPath(parsing: "$.a[*].b").segments == [.key("a"), .wildcard, .key("b")])
         #expect(try JSONPath(parsing: "$..run_id").segments == [.descendant("run_id")])
         #expect(try JSONPath(parsing: "$.a[0]").segments == [.key("a"), .index(0)])
@@ -125,7 +127,10 @@ struct ModelTests {
             SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
         )
-        #expect(SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        )
         // Lengths around the padding boundary (55, 56, 64 bytes) against the system's sha256sum.
         for length in [55, 56, 63, 64, 65, 119, 120] {
             let input = [UInt8](repeating: 0x7A, count: length)

@@ -49,7 +49,9 @@ final class PolicyFixture {
     }
 
     /// The diagnostics of loading `name`; records an issue when it loads fine.
-    func diagnostics(_ name: String = "policy.yaml", sourceLocation: Testing.SourceLocation = #_sourceLocation) -> [String] {
+    func diagnostics(_ name: String = "policy.yaml", sourceLocation: Testing.SourceLocation = #_sourceLocation)
+        -> [String]
+    {
         let (policy, diagnostics) = load(name)
         if policy != nil {
             Issue.record("expected \(name) to be invalid, but it loaded", sourceLocation: sourceLocation)
@@ -61,7 +63,10 @@ final class PolicyFixture {
     func policy(_ name: String = "policy.yaml", sourceLocation: Testing.SourceLocation = #_sourceLocation) -> Policy? {
         let (policy, diagnostics) = load(name)
         if policy == nil {
-            Issue.record("expected \(name) to load, got:\n\(diagnostics.joined(separator: "\n"))", sourceLocation: sourceLocation)
+            Issue.record(
+                "expected \(name) to load, got:\n\(diagnostics.joined(separator: "\n"))",
+                sourceLocation: sourceLocation
+            )
         }
         return policy
     }

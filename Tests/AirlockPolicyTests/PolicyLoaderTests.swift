@@ -125,15 +125,18 @@ struct PolicyLoaderTests {
                     files: [lists/codenames.txt, more.txt]
                 """
             ),
-            "sub/lists/codenames.txt": "# codenames\n\n  Larkspur  \nBluebird\n\t# indented comment\r\nProject Heron\r\n",
+            "sub/lists/codenames.txt":
+                "# codenames\n\n  Larkspur  \nBluebird\n\t# indented comment\r\nProject Heron\r\n",
             "sub/more.txt": "Driftwood",
         ])
         let policy = try #require(fixture.policy("sub/policy.yaml"))
         #expect(policy.terms.first?.values == ["Nightingale", "Larkspur", "Bluebird", "Project Heron", "Driftwood"])
         #expect(policy.termCount == 5)
-        #expect(policy.sourceFiles.map { $0.replacingOccurrences(of: fixture.directory.path + "/", with: "") } == [
-            "sub/policy.yaml", "sub/lists/codenames.txt", "sub/more.txt",
-        ])
+        #expect(
+            policy.sourceFiles.map { $0.replacingOccurrences(of: fixture.directory.path + "/", with: "") } == [
+                "sub/policy.yaml", "sub/lists/codenames.txt", "sub/more.txt",
+            ]
+        )
     }
 
     @Test("Includes merge in order before the including file's rules; allow is a union; content.unknown overrides")
@@ -148,25 +151,25 @@ struct PolicyLoaderTests {
                 """
             ),
             "a.yaml": """
-                version: 1
-                name: a
-                terms:
-                  - {id: a-terms, action: redact, values: [Alpha]}
-                allow: [A Allowed]
-                content: {unknown: pass}
-                """,
+            version: 1
+            name: a
+            terms:
+              - {id: a-terms, action: redact, values: [Alpha]}
+            allow: [A Allowed]
+            content: {unknown: pass}
+            """,
             "shared/b.yaml": """
-                include: [../c.yaml]
-                detectors:
-                  - secret: {action: block}
-                patterns:
-                  - {id: b-pattern, regex: 'run-[0-9]+', action: hash}
-                """,
+            include: [../c.yaml]
+            detectors:
+              - secret: {action: block}
+            patterns:
+              - {id: b-pattern, regex: 'run-[0-9]+', action: hash}
+            """,
             "c.yaml": """
-                terms:
-                  - {id: c-terms, action: mask, files: [c-terms.txt]}
-                content: {unknown: block}
-                """,
+            terms:
+              - {id: c-terms, action: mask, files: [c-terms.txt]}
+            content: {unknown: block}
+            """,
             "c-terms.txt": "Gamma\n",
         ])
         let policy = try #require(fixture.policy())
@@ -239,7 +242,11 @@ struct PolicyLoaderTests {
 
     @Test("Include and term file paths resolve against the including file's directory, lexically")
     func pathResolution() {
-        let root = PolicySourceFile(display: "./Policies/lab.yaml", relative: "lab.yaml", canonical: "/x/Policies/lab.yaml")
+        let root = PolicySourceFile(
+            display: "./Policies/lab.yaml",
+            relative: "lab.yaml",
+            canonical: "/x/Policies/lab.yaml"
+        )
         let included = root.resolve("shared/../secrets.yaml")
         #expect(included.display == "Policies/secrets.yaml")
         #expect(included.relative == "secrets.yaml")

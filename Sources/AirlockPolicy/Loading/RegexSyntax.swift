@@ -9,17 +9,19 @@ public enum RegexSyntax {
     /// `nil` when `pattern` is acceptable, else the reason (with a character offset where there is one).
     public static func problem(in pattern: String) -> String? {
         let scalars = Array(pattern.unicodeScalars)
-        var literalBraces: [Int] = []
-        if let problem = scan(scalars, literalBraces: &literalBraces) {
+        var rewrites: [Rewrite] = []
+        if let problem = scan(scalars, rewrites: &rewrites) {
             return problem
         }
-        // PCRE reads a '{' that does not start a repeat (`a{,3}`, `{x}`), and any '}' outside one, as a literal; ICU
-        // refuses both unescaped.
+        // ICU's syntax differs from PCRE's in a few places the scanner has rewritten (see `Rewrite`).
         var icuPattern = String.UnicodeScalarView()
-        for (offset, scalar) in scalars.enumerated() {
-            if literalBraces.contains(offset) { icuPattern.append("\\") }
-            icuPattern.append(scalar)
+        var offset = 0
+        for rewrite in rewrites.sorted(by: { $0.start < $1.start }) where rewrite.start >= offset {
+            icuPattern.append(contentsOf: scalars[offset..<rewrite.start])
+            icuPattern.append(contentsOf: rewrite.replacement.unicodeScalars)
+            offset = rewrite.end
         }
+        icuPattern.append(contentsOf: scalars[offset...])
         let expression: NSRegularExpression
         do {
             expression = try NSRegularExpression(pattern: String(icuPattern))
@@ -36,7 +38,19 @@ public enum RegexSyntax {
         return nil
     }
 
-    private static func scan(_ s: [Unicode.Scalar], literalBraces: inout [Int]) -> String? {
+    /// PCRE syntax that Vectorscan accepts but ICU does not, replaced by an equivalent for the ICU check: a `{` that
+    /// does not start a repeat and any `}` outside one (literals in PCRE), `(?'name'` and `(?P<name>` groups, leading
+    /// `(*UTF8)`-style options, and octal escapes.
+    private struct Rewrite {
+        var start: Int
+        var end: Int
+        var replacement: String
+    }
+
+    /// Vectorscan's accepted leading options.
+    private static let leadingOptions = ["(*UTF8)", "(*UTF)", "(*UCP)"]
+
+    private static func scan(_ s: [Unicode.Scalar], rewrites: inout [Rewrite]) -> String? {
         var i = 0
         var depth = 0
         // Whether the previous token can take a quantifier.
@@ -58,8 +72,24 @@ public enum RegexSyntax {
                 guard i + 1 < s.count else { return "trailing '\\' at offset \(i)" }
                 let e = s[i + 1]
                 switch e {
-                case "1"..."9":
-                    return "backreference '\\\(e)' at offset \(i): Vectorscan does not support backreferences"
+                case "0"..."9":
+                    // \0, \0oo and multi-digit octal like \101 are characters; \1 to \9 are backreferences.
+                    var end = i + 2
+                    while end < s.count, end < i + 4, ("0"..."7").contains(s[end]) { end += 1 }
+                    if e != "0", end == i + 2 {
+                        return "backreference '\\\(e)' at offset \(i): Vectorscan does not support backreferences"
+                    }
+                    let octal = String(String.UnicodeScalarView(s[(i + 1)..<end]))
+                    guard let value = Int(octal, radix: 8) else {
+                        return "backreference '\\\(octal)' at offset \(i): Vectorscan does not support backreferences"
+                    }
+                    rewrites.append(Rewrite(start: i, end: end, replacement: "\\x{\(String(value, radix: 16))}"))
+                    i = end
+                    canRepeat = true
+                    afterQuantifier = false
+                    continue
+                case "X", "N", "G":
+                    return "'\\\(e)' at offset \(i) is not supported by Vectorscan"
                 case "g", "k":
                     return "backreference '\\\(e)' at offset \(i): Vectorscan does not support backreferences"
                 case "K", "R", "C":
@@ -72,8 +102,18 @@ public enum RegexSyntax {
                     i = min(s.count, j + 2)
                     afterQuantifier = false
                     continue
-                case "b", "B", "A", "Z", "z", "G":
+                case "b", "B", "A", "Z", "z":
                     canRepeat = false
+                case "p", "P", "x",
+                    "o" where i + 2 < s.count && s[i + 2] == "{":
+                    // \p{L}, \x{41}, \o{101}: the braces belong to the escape.
+                    var end = i + 3
+                    while end < s.count, s[end] != "}" { end += 1 }
+                    guard end < s.count else { return "unterminated '\\\(e){' at offset \(i)" }
+                    i = end + 1
+                    canRepeat = true
+                    afterQuantifier = false
+                    continue
                 default:
                     canRepeat = true
                 }
@@ -89,7 +129,15 @@ public enum RegexSyntax {
                 afterQuantifier = false
             case "(":
                 if i + 1 < s.count, s[i + 1] == "*" {
-                    return "backtracking verb '(*' at offset \(i) is not supported by Vectorscan"
+                    let rest = String(String.UnicodeScalarView(s[i...]))
+                    if let option = leadingOptions.first(where: { rest.hasPrefix($0) }),
+                        i == 0 || rewrites.last.map({ $0.replacement.isEmpty && $0.end == i }) == true
+                    {
+                        rewrites.append(Rewrite(start: i, end: i + option.unicodeScalars.count, replacement: ""))
+                        i += option.unicodeScalars.count
+                        continue
+                    }
+                    return "control verb '(*' at offset \(i) is not supported by Vectorscan"
                 }
                 if i + 1 < s.count, s[i + 1] == "?" {
                     let rest = String(String.UnicodeScalarView(s[(i + 2)..<min(s.count, i + 4)]))
@@ -106,7 +154,9 @@ public enum RegexSyntax {
                         return "conditional '(?(' at offset \(i) is not supported by Vectorscan"
                     }
                     if rest.hasPrefix("R") || rest.hasPrefix("&") || rest.hasPrefix("P>")
-                        || rest.first.map({ $0.isNumber || $0 == "+" || $0 == "-" && rest.count > 1 && rest.last!.isNumber }) == true
+                        || rest.first.map({
+                            $0.isNumber || $0 == "+" || $0 == "-" && rest.count > 1 && rest.last!.isNumber
+                        }) == true
                     {
                         return "recursion or subroutine call at offset \(i) is not supported by Vectorscan"
                     }
@@ -135,6 +185,7 @@ public enum RegexSyntax {
                         var k = j + 1
                         while k < s.count, s[k] != close { k += 1 }
                         guard k < s.count else { return "unterminated group name at offset \(i)" }
+                        rewrites.append(Rewrite(start: i, end: k + 1, replacement: "(?:"))
                         i = k + 1
                     } else {
                         return "unknown group syntax '(?' at offset \(i)"
@@ -181,7 +232,7 @@ public enum RegexSyntax {
                 let (low, afterLow) = digits(i + 1)
                 var end: Int? = nil
                 var high: Int? = low
-                if let _ = low, afterLow < s.count {
+                if low != nil, afterLow < s.count {
                     if s[afterLow] == "}" {
                         end = afterLow
                     } else if s[afterLow] == "," {
@@ -202,13 +253,13 @@ public enum RegexSyntax {
                     canRepeat = false
                     afterQuantifier = true
                 } else {
-                    literalBraces.append(i)
+                    rewrites.append(Rewrite(start: i, end: i + 1, replacement: "\\{"))
                     i += 1
                     canRepeat = true
                     afterQuantifier = false
                 }
             default:
-                if c == "}" { literalBraces.append(i) }
+                if c == "}" { rewrites.append(Rewrite(start: i, end: i + 1, replacement: "\\}")) }
                 i += 1
                 canRepeat = true
                 afterQuantifier = false

@@ -10,7 +10,8 @@ public struct HostPattern: Sendable, Hashable, CustomStringConvertible {
         guard !text.isEmpty,
             text.unicodeScalars.allSatisfy({ scalar in
                 scalar.isASCII
-                    && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-._*".unicodeScalars.contains(scalar))
+                    && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                        || "-._*".unicodeScalars.contains(scalar))
             })
         else { return nil }
         pattern = text.lowercased()

@@ -176,7 +176,8 @@ private struct JSONPathParser {
         } else {
             throw JSONPathError(
                 offset: start,
-                reason: "expected '*', a non-negative index or a quoted key inside '[]' (filters and slices are not supported)"
+                reason:
+                    "expected '*', a non-negative index or a quoted key inside '[]' (filters and slices are not supported)"
             )
         }
         try expect("]")
