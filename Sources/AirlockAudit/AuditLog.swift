@@ -98,6 +98,10 @@ public final class AuditLog: @unchecked Sendable {
         try await stop { .crash($0) }
     }
 
+    /// The current log file's descriptor, so tests can make it fail (`dup2` of a read-only descriptor over it).
+    /// Only meaningful while no append is in flight.
+    var descriptorForTesting: Int32? { writer.descriptorForTesting }
+
     /// Counters of what the writer has done so far.
     public var statistics: AuditStatistics {
         condition.lock()

@@ -127,10 +127,10 @@ struct Tmpfs {
         return true
     }()
 
-    init(sizeKB: Int) throws {
+    init(sizeKB: Int, options: String = "") throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-tmpfs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
-        guard run("/bin/mount", "-t", "tmpfs", "-o", "size=\(sizeKB)k", "tmpfs", path.path) == 0 else {
+        guard run("/bin/mount", "-t", "tmpfs", "-o", "size=\(sizeKB)k\(options.isEmpty ? "" : "," + options)", "tmpfs", path.path) == 0 else {
             try? FileManager.default.removeItem(at: path)
             throw CocoaError(.fileWriteNoPermission)
         }

@@ -187,6 +187,9 @@ final class AuditWriter {
         needsNewFile = false
     }
 
+    /// The descriptor of the current file, for fault-injection tests only (read while the writer is idle).
+    var descriptorForTesting: Int32? { file?.descriptor }
+
     // MARK: Appending
 
     /// Writes the batch as one `write` and one `fsync`; returns per item either its receipt or why it failed.

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+@testable import AirlockAudit
+
+@Suite("Audit log: what left, and nothing secret")
+struct BodyAndSecretTests {
+    @Test func forwardedBodyIsStoredCompressedAndAddressedByHash() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(scratch.configuration())
+        let body = Array(String(repeating: #"{"text":"hello vendor"}"#, count: 200).utf8)
+        let receipt = try await log.recordDecision(sampleDecision(1), forwardedBody: body)
+        let again = try await log.recordDecision(sampleDecision(2), forwardedBody: body)
+        try await log.close()
+
+        let sha = Digest.sha256Hex(body)
+        #expect(receipt.forwardedSHA256 == sha && again.forwardedSHA256 == sha)
+        let stored = scratch.audit.appendingPathComponent("bodies/\(sha.prefix(2))/\(sha).gz")
+        let compressed = try Data(contentsOf: stored)
+        #expect(compressed.prefix(2) == Data([0x1f, 0x8b]))  // gzip: `zcat` reads it
+        #expect(compressed.count < body.count / 4)
+        #expect(log.statistics.bodiesStored == 1)  // the same bytes are stored once
+
+        let reader = AuditLogReader(directory: scratch.audit)
+        #expect(try reader.body(for: sha) == body)
+        #expect(try reader.body(for: "req-1") == body)
+        let missing = #expect(throws: AuditError.self) { _ = try reader.body(for: "req-404") }
+        #expect(missing?.code == .notFound)
+
+        // A stored body that was altered is refused, not shown.
+        try Data(BodyStore.gzip(Array("something else".utf8))).write(to: stored)
+        let altered = #expect(throws: AuditError.self) { _ = try reader.body(for: sha) }
+        #expect(altered?.code == .corrupt)
+    }
+
+    @Test func bodiesAreNotStoredWhenTurnedOff() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(scratch.configuration(storeBodies: false))
+        let receipt = try await log.recordDecision(sampleDecision(1), forwardedBody: Array("abc".utf8))
+        try await log.close()
+        #expect(receipt.forwardedSHA256 == Digest.sha256Hex(Array("abc".utf8)))
+        #expect(!FileManager.default.fileExists(atPath: scratch.audit.appendingPathComponent("bodies").path))
+        let error = #expect(throws: AuditError.self) { _ = try AuditLogReader(directory: scratch.audit).body(for: "req-1") }
+        #expect(error?.message.contains("not stored") == true)
+    }
+
+    @Test func plantedSecretsAppearNowhereUnderTheAuditDirectory() async throws {
+        let scratch = try Scratch()
+        let keys = try scratch.keyPair()
+        let log = try await AuditLog.open(scratch.configuration(key: keys.key, checkpointEvery: 2))
+        let secrets = ["PROJECT-NIGHTINGALE", "sk-live-9f8e7d6c5b4a39281706", "alice@lab.internal", "gpt-7-preview"]
+        // What the proxy hands over: the redacted body, and findings that name rules and places, not values.
+        let original = #"{"prompt":"PROJECT-NIGHTINGALE ships gpt-7-preview; key sk-live-9f8e7d6c5b4a39281706, ask alice@lab.internal"}"#
+        let redacted = #"{"prompt":"[codename:3f2a] ships [model:91bc]; key [REDACTED], ask [email:77d0]"}"#
+        var record = sampleDecision(
+            1,
+            findings: [
+                AuditFinding(id: "codename", action: "pseudonymise", count: 1, paths: ["$.prompt"]),
+                AuditFinding(id: "api-key", action: "redact", count: 1, paths: ["$.prompt"]),
+            ])
+        record.requestBytes = original.utf8.count
+        _ = try await log.recordDecision(record, forwardedBody: Array(redacted.utf8))
+        _ = try await log.recordDecision(sampleDecision(2, decision: .blocked, rule: "roadmap"), forwardedBody: nil)
+        try await log.recordOutcome(id: "req-1", status: 200, durationMs: 1, error: nil)
+        try await log.close()
+
+        let everything = String(decoding: try scratch.everythingStored(), as: UTF8.self)
+        #expect(everything.contains("[codename:3f2a]"))  // the check can see inside stored bodies
+        for secret in secrets { #expect(!everything.contains(secret), "\(secret) leaked into the audit directory") }
+        #expect(everything.contains(Digest.sha256Hex(Array(redacted.utf8))))
+    }
+
+    @Test func recordTypesHaveNoFieldForAMatchedValue() {
+        // The record API is the whole surface the proxy can write through. If a field is added here, decide
+        // deliberately that it cannot carry a matched value, then update this list.
+        let record = sampleDecision(1, findings: [AuditFinding(id: "r", action: "redact", count: 1)])
+        let recordFields = Mirror(reflecting: record).children.compactMap(\.label)
+        #expect(
+            recordFields == [
+                "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "policy", "findings",
+                "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs",
+            ])
+        #expect(Mirror(reflecting: record.findings[0]).children.compactMap(\.label) == ["id", "action", "count", "paths"])
+        #expect(Mirror(reflecting: record.client).children.compactMap(\.label) == ["ip", "subject"])
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@testable import AirlockAudit
+
+@Suite("Audit log: reviewing (filters and stats)")
+struct ReportTests {
+    static func makeLog() async throws -> Scratch {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(scratch.configuration())
+        let mtls = AuditClient(ip: "10.0.0.7", subject: "CN=labeling-bot,O=Lab")
+        _ = try await log.recordDecision(
+            sampleDecision(1, vendor: "scale", findings: [AuditFinding(id: "email", action: "pseudonymise", count: 2)]),
+            forwardedBody: Array("aaaa".utf8))
+        try await log.recordOutcome(id: "req-1", status: 200, durationMs: 40, error: nil)
+        _ = try await log.recordDecision(sampleDecision(2, vendor: "scale", decision: .blocked, rule: "roadmap"), forwardedBody: nil)
+        _ = try await log.recordDecision(
+            sampleDecision(3, vendor: "labelbox", client: mtls, findings: [AuditFinding(id: "email", action: "pseudonymise", count: 1)]),
+            forwardedBody: Array("bbbbbbbb".utf8))
+        try await log.recordOutcome(id: "req-3", status: 502, durationMs: 10, error: "upstream reset")
+        _ = try await log.recordDecision(sampleDecision(4, vendor: "labelbox", decision: .error), forwardedBody: nil)
+        try await log.close()
+        return scratch
+    }
+
+    @Test func filtersSelectDecisionsAndMergeOutcomes() async throws {
+        let scratch = try await Self.makeLog()
+        let reader = AuditLogReader(directory: scratch.audit)
+        #expect(try reader.decisions().map(\.id) == ["req-1", "req-2", "req-3", "req-4"])
+        #expect(try reader.decisions(matching: AuditQuery(vendor: "scale")).map(\.id) == ["req-1", "req-2"])
+        #expect(try reader.decisions(matching: AuditQuery(decision: .blocked)).map(\.id) == ["req-2"])
+        #expect(try reader.decisions(matching: AuditQuery(rule: "email")).map(\.id) == ["req-1", "req-3"])
+        #expect(try reader.decisions(matching: AuditQuery(rule: "roadmap")).map(\.id) == ["req-2"])
+        #expect(try reader.decisions(matching: AuditQuery(client: "10.0.0.7")).map(\.id) == ["req-3"])
+        #expect(try reader.decisions(matching: AuditQuery(client: "labeling-bot")).map(\.id) == ["req-3"])
+        let third = try reader.decisions(matching: AuditQuery(vendor: "labelbox", decision: .forwarded))
+        #expect(third.first?.status == 502 && third.first?.error == "upstream reset")
+        let future = try #require(AuditTime.parse("2999-01-01T00:00:00Z"))
+        #expect(try reader.decisions(matching: AuditQuery(since: future)).isEmpty)
+        #expect(try reader.decisions(matching: AuditQuery(until: future)).count == 4)
+        #expect(try reader.decisions(matching: AuditQuery(until: AuditTime.parse("2000-01-01"))).isEmpty)
+    }
+
+    @Test func statsCountRequestsAndBytes() async throws {
+        let scratch = try await Self.makeLog()
+        let stats = AuditStats(try AuditLogReader(directory: scratch.audit).decisions())
+        #expect(stats.total.requests == 4 && stats.total.forwarded == 2 && stats.total.blocked == 1 && stats.total.error == 1)
+        #expect(stats.total.forwardedBytes == 12)
+        #expect(stats.byVendor["scale"]?.requests == 2 && stats.byVendor["scale"]?.forwardedBytes == 4)
+        #expect(stats.byVendor["labelbox"]?.forwardedBytes == 8)
+        #expect(stats.byDecision["blocked"]?.requests == 1)
+        #expect(stats.byRule["email"] == AuditStats.RuleBucket(requests: 2, matches: 3, blocked: 0, actions: ["pseudonymise": 3]))
+        #expect(stats.byRule["roadmap"]?.blocked == 1)
+    }
+
+    @Test func timesParseInRFC3339Forms() {
+        #expect(AuditTime.parse("2026-11-26T23:04:05.123Z") != nil)
+        #expect(AuditTime.parse("2026-11-26T23:04:05Z") != nil)
+        #expect(AuditTime.parse("2026-11-26T23:04:05+01:00") == AuditTime.parse("2026-11-26T22:04:05Z"))
+        #expect(AuditTime.parse("2026-11-26") == AuditTime.parse("2026-11-26T00:00:00Z"))
+        #expect(AuditTime.parse("yesterday") == nil)
+        #expect(AuditTime.format(seconds: 0, milliseconds: 7) == "1970-01-01T00:00:00.007Z")
+    }
+}
