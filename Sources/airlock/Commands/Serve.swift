@@ -69,13 +69,15 @@ struct Serve: AsyncParsableCommand {
         _ configuration: ProxyConfiguration, logger: Logger, group: MultiThreadedEventLoopGroup? = nil,
         afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void, stopNow: Bool = false
     ) async throws {
+        // A group passed in belongs to the caller, who shuts it down.
+        let ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server: AirlockProxyServer
         do {
             server = try AirlockProxyServer(configuration: configuration, group: group, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            try? await group.shutdownGracefully()
+            if ownsGroup { try? await group.shutdownGracefully() }
             throw ExitCode(1)
         }
         let signals = SignalWaiter()
@@ -83,14 +85,14 @@ struct Serve: AsyncParsableCommand {
             try await server.start()
         } catch {
             FileHandle.standardError.write(Data("error: cannot start listening (\(error))\n".utf8))
-            try? await group.shutdownGracefully()
+            if ownsGroup { try? await group.shutdownGracefully() }
             throw ExitCode(1)
         }
         do {
             try await afterStart(server, group)
         } catch {
             await server.shutdown(gracePeriod: .seconds(1))
-            try? await group.shutdownGracefully()
+            if ownsGroup { try? await group.shutdownGracefully() }
             throw error
         }
         if !stopNow {
@@ -99,7 +101,7 @@ struct Serve: AsyncParsableCommand {
         }
         let grace = TimeAmount.nanoseconds(Int64(configuration.limits.shutdownGraceSeconds * 1e9))
         await server.shutdown(gracePeriod: grace)
-        try? await group.shutdownGracefully()
+        if ownsGroup { try? await group.shutdownGracefully() }
     }
 }
 
@@ -158,6 +160,22 @@ enum ServeDemo {
                                                    adminPort: 0)
         }
 
+        let outcome: Result<Void, any Error>
+        do {
+            try await Self.runDemo(configuration, certificates: certificates, vendor: vendor, group: group, once: once,
+                                   logger: logger)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        await vendor.stop()
+        try? await group.shutdownGracefully()
+        try outcome.get()
+    }
+
+    private static func runDemo(_ configuration: ProxyConfiguration, certificates: ThrowawayCertificates,
+                                vendor: StandInVendor, group: MultiThreadedEventLoopGroup, once: Bool,
+                                logger: Logger) async throws {
         try await Serve.serve(configuration, logger: logger, group: group, afterStart: { server, group in
             let port = server.listenAddress?.port ?? 0
             let adminPort = server.adminAddress?.port ?? 0
@@ -199,7 +217,6 @@ enum ServeDemo {
                 throw DemoFailure(status: response.status, body: response.bodyText)
             }
         }, stopNow: once)
-        await vendor.stop()
     }
 
     struct DemoFailure: Error, CustomStringConvertible {
