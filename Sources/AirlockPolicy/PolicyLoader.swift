@@ -123,7 +123,7 @@ struct PolicyLoadSession {
 
     mutating func run() throws(PolicyLoadError) -> Policy {
         hasher.update("airlock-policy-v1\n")
-        let unknown = loadPolicyFile(root, isRoot: true, referencedAt: nil)
+        let unknown = loadPolicyFile(root, isRoot: true, reference: root.display, referencedAt: nil)
         guard diagnostics.isEmpty else {
             // Files in load order, then positions in file order, whatever order the checks ran in.
             let fileOrder = Dictionary(
@@ -205,6 +205,7 @@ struct PolicyLoadSession {
     private mutating func loadPolicyFile(
         _ file: PolicySourceFile,
         isRoot: Bool,
+        reference: String,
         referencedAt: SourceLocation?
     ) -> UnknownContent? {
         loadedFiles.insert(file.canonical)
@@ -212,8 +213,8 @@ struct PolicyLoadSession {
             let text = readText(
                 file,
                 kind: "policy",
-                what: "included file",
-                reference: file.display,
+                what: isRoot ? "policy file" : "included file",
+                reference: reference,
                 referencedAt: referencedAt
             )
         else { return nil }
@@ -285,7 +286,7 @@ struct PolicyLoadSession {
                     continue
                 }
                 if loadedFiles.contains(included.canonical) { continue }
-                if let settled = loadIncluded(included, reference: reference, at: at) {
+                if let settled = loadPolicyFile(included, isRoot: false, reference: reference, referencedAt: at) {
                     unknown = settled
                 }
             }
@@ -334,16 +335,6 @@ struct PolicyLoadSession {
             )
         }
         return unknown
-    }
-
-    private mutating func loadIncluded(_ file: PolicySourceFile, reference: String, at: SourceLocation)
-        -> UnknownContent?
-    {
-        guard FileManager.default.fileExists(atPath: file.display) else {
-            report(at, "included file '\(reference)' not found (looked for \(file.display))")
-            return nil
-        }
-        return loadPolicyFile(file, isRoot: false, referencedAt: at)
     }
 
     private mutating func reportYAMLError(_ error: any Error, in file: PolicySourceFile) {

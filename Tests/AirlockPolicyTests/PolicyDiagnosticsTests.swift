@@ -313,6 +313,28 @@ struct PolicyDiagnosticsTests {
         )
     }
 
+    @Test("Unreadable sources: a terms file that is not UTF-8, a directory where a file should be")
+    func unreadableSources() throws {
+        let fixture = try PolicyFixture([
+            "policy.yaml": policyYAML(
+                """
+                include: [rules]
+                terms:
+                  - {id: t, action: redact, files: [latin1.txt]}
+                """
+            ),
+            "rules/placeholder.txt": "x",
+        ])
+        try Data([0x4E, 0x69, 0x67, 0x68, 0xE9, 0x0A]).write(to: fixture.directory.appendingPathComponent("latin1.txt"))
+        #expect(
+            fixture.diagnostics() == [
+                "policy.yaml:3:11: included file 'rules' is a directory",
+                "policy.yaml:5:37: terms file 'latin1.txt' is not valid UTF-8",
+            ]
+        )
+        #expect(fixture.diagnostics("rules") == ["rules:1:1: policy file 'rules' is a directory"])
+    }
+
     @Test("A missing root policy is reported, not crashed on")
     func missingRootPolicy() throws {
         let fixture = try PolicyFixture([:])
