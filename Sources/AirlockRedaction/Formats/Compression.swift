@@ -1,0 +1,142 @@
+import Foundation
+internal import CZlib
+
+/// A Content-Encoding Airlock can decode and re-encode.
+enum ContentCoding: Sendable {
+    case identity
+    case gzip
+    /// HTTP `deflate`: a zlib stream (RFC 1950). Raw deflate (RFC 1951), which some clients send, is accepted too.
+    case deflate
+
+    /// Parses a Content-Encoding header value. `nil` means a coding Airlock cannot inspect (br, zstd, stacked codings).
+    init?(header: String?) {
+        guard let header else {
+            self = .identity
+            return
+        }
+        switch header.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "", "identity": self = .identity
+        case "gzip", "x-gzip": self = .gzip
+        case "deflate": self = .deflate
+        default: return nil
+        }
+    }
+}
+
+/// Limits that keep a small compressed body from expanding into an unbounded one (a "zip bomb").
+public struct DecompressionLimits: Sendable, Hashable {
+    /// The largest decompressed body accepted, in bytes.
+    public var maxBytes: Int
+    /// The largest accepted ratio of decompressed to compressed size, checked once the output passes `ratioFloor`.
+    public var maxRatio: Int
+    /// Output below this size is never refused for its ratio (tiny bodies of repeated JSON compress very well).
+    public var ratioFloor: Int
+
+    public init(maxBytes: Int = 64 << 20, maxRatio: Int = 200, ratioFloor: Int = 1 << 20) {
+        self.maxBytes = maxBytes
+        self.maxRatio = maxRatio
+        self.ratioFloor = ratioFloor
+    }
+}
+
+enum Compression {
+    struct Failure: Error {
+        var reason: String
+    }
+
+    /// Decompresses a whole body. Fails on a corrupt or truncated stream, trailing bytes, or a limit exceeded.
+    static func decompress(_ input: UnsafeBufferPointer<UInt8>, coding: ContentCoding, limits: DecompressionLimits)
+        throws(Failure) -> [UInt8]
+    {
+        switch coding {
+        case .identity:
+            return Array(input)
+        case .gzip:
+            return try inflate(input, windowBits: 15 + 16, name: "gzip", limits: limits)
+        case .deflate:
+            do {
+                return try inflate(input, windowBits: 15, name: "deflate", limits: limits)
+            } catch {
+                // Some clients send raw deflate for `deflate`; only fall back when the zlib header itself is wrong.
+                guard error.reason.hasPrefix("deflate: incorrect header") else { throw error }
+                return try inflate(input, windowBits: -15, name: "deflate", limits: limits)
+            }
+        }
+    }
+
+    static func compress(_ input: [UInt8], coding: ContentCoding) -> [UInt8] {
+        switch coding {
+        case .identity: return input
+        case .gzip: return deflate(input, windowBits: 15 + 16)
+        case .deflate: return deflate(input, windowBits: 15)
+        }
+    }
+
+    private static func inflate(
+        _ input: UnsafeBufferPointer<UInt8>, windowBits: Int32, name: String, limits: DecompressionLimits
+    ) throws(Failure) -> [UInt8] {
+        guard input.count > 0, let base = input.baseAddress else {
+            throw Failure(reason: "\(name): empty stream")
+        }
+        var stream = z_stream()
+        guard inflateInit2_(&stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw Failure(reason: "\(name): zlib could not start")
+        }
+        defer { inflateEnd(&stream) }
+        stream.next_in = UnsafeMutablePointer(mutating: base)
+        stream.avail_in = UInt32(input.count)
+        var output = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: min(max(input.count * 4, 16 << 10), 1 << 20))
+        while true {
+            let status = chunk.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                stream.next_out = buffer.baseAddress
+                stream.avail_out = UInt32(buffer.count)
+                return CZlib.inflate(&stream, Z_NO_FLUSH)
+            }
+            let produced = chunk.count - Int(stream.avail_out)
+            output.append(contentsOf: chunk[0..<produced])
+            if output.count > limits.maxBytes {
+                throw Failure(reason: "\(name): decompressed body exceeds \(limits.maxBytes) bytes")
+            }
+            if output.count > limits.ratioFloor && output.count / max(Int(stream.total_in), 1) > limits.maxRatio {
+                throw Failure(reason: "\(name): compression ratio exceeds \(limits.maxRatio):1")
+            }
+            switch status {
+            case Z_STREAM_END:
+                if stream.avail_in != 0 { throw Failure(reason: "\(name): trailing bytes after the stream") }
+                return output
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR:
+                if stream.avail_in == 0 { throw Failure(reason: "\(name): truncated stream") }
+                continue
+            default:
+                let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+                throw Failure(reason: "\(name): \(message)")
+            }
+        }
+    }
+
+    private static func deflate(_ input: [UInt8], windowBits: Int32) -> [UInt8] {
+        var stream = z_stream()
+        let ok = deflateInit2_(
+            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+            Int32(MemoryLayout<z_stream>.size))
+        precondition(ok == Z_OK, "deflateInit2 failed: out of memory")
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)
+        var input = input
+        let status = input.withUnsafeMutableBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer -> Int32 in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = UInt32(inBuffer.count)
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = UInt32(outBuffer.count)
+                return CZlib.deflate(&stream, Z_FINISH)
+            }
+        }
+        precondition(status == Z_STREAM_END, "deflate with a deflateBound-sized buffer did not finish")
+        output.removeLast(Int(stream.avail_out))
+        return output
+    }
+}

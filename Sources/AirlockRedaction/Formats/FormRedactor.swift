@@ -1,0 +1,127 @@
+/// application/x-www-form-urlencoded: each name and value is percent-decoded, redacted as text, and re-encoded when
+/// it changed. `fields` rules apply to a form field as the path `$.name`.
+enum FormRedactor {
+    static func redact(_ body: UnsafeBufferPointer<UInt8>, session: RedactionSession) throws(Stop) -> [UInt8]? {
+        guard let p = body.baseAddress, body.count > 0 else { return nil }
+        var pieces: [[UInt8]] = []
+        var changed = false
+        var start = 0
+        while true {
+            var end = start
+            while end < body.count, p[end] != UInt8(ascii: "&") { end += 1 }
+            let original = Array(UnsafeBufferPointer(start: p + start, count: end - start))
+            if let piece = try redactPair(p, start, end, session: session) {
+                changed = true
+                if let piece { pieces.append(piece) }
+            } else {
+                pieces.append(original)
+            }
+            if end >= body.count { break }
+            start = end + 1
+        }
+        guard changed else { return nil }
+        return Array(pieces.joined(separator: [UInt8(ascii: "&")]))
+    }
+
+    /// `nil`: unchanged; `.some(nil)`: dropped; otherwise the new `name=value`.
+    private static func redactPair(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, session: RedactionSession)
+        throws(Stop) -> [UInt8]??
+    {
+        guard end > start else { return nil }
+        var eq = start
+        while eq < end, p[eq] != UInt8(ascii: "=") { eq += 1 }
+        let name = try decode(p, start, eq)
+        let value: [UInt8]? = eq < end ? try decode(p, eq + 1, end) : nil
+        let fieldPath = "$." + String(decoding: name, as: UTF8.self)
+        var newValue: [UInt8]? = nil
+        let newName = try redactText(name, session: session, path: fieldPath)
+        if let rule = fieldRule(for: name, session: session) {
+            let field = session.rules.fieldRules[rule]
+            session.record(rule: field.id, action: field.action, path: fieldPath, value: nil)
+            switch field.action {
+            case .block: throw .blocked(rule: field.id, reason: "field rule \(field.id) matched at \(fieldPath)")
+            case .drop: return .some(nil)
+            default:
+                let canonical = value ?? []
+                newValue = RedactionSession.replacement(
+                    action: field.action, ruleID: field.id, label: field.label, canonical: canonical,
+                    scalars: UTF8Text.scalarCount(canonical), keys: session.vendor.keys)
+            }
+        } else if let value {
+            newValue = try redactText(value, session: session, path: fieldPath)
+        }
+        guard newName != nil || newValue != nil else { return nil }
+        var out = newName.map(encode) ?? Array(UnsafeBufferPointer(start: p + start, count: eq - start))
+        if eq < end {
+            out.append(UInt8(ascii: "="))
+            out += newValue.map(encode) ?? Array(UnsafeBufferPointer(start: p + eq + 1, count: end - eq - 1))
+        }
+        return .some(out)
+    }
+
+    private static func fieldRule(for name: [UInt8], session: RedactionSession) -> Int? {
+        session.rules.fieldRules.firstIndex { rule in
+            guard rule.segments.count == 1 else { return false }
+            switch rule.segments[0] {
+            case .key(let key), .descendant(let key): return key == name
+            case .wildcard: return true
+            case .index: return false
+            }
+        }
+    }
+
+    private static func redactText(_ text: [UInt8], session: RedactionSession, path: String) throws(Stop) -> [UInt8]? {
+        try text.withUnsafeBufferPointer { (t) throws(Stop) -> [UInt8]? in
+            let summary = UTF8Text.summarize(t)
+            guard summary.valid else { throw .uninspectable("form field \(path) is not valid UTF-8") }
+            return try session.redactSegment(
+                t.baseAddress!, lo: 0, hi: t.count, hits: nil, zeroWidth: summary.hasZeroWidth, path: { path })
+        }
+    }
+
+    /// Percent-decodes `p[start..<end]` (`+` is a space). Malformed escapes are uninspectable.
+    static func decode(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) throws(Stop) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(end - start)
+        var k = start
+        while k < end {
+            let b = p[k]
+            if b == UInt8(ascii: "+") {
+                out.append(0x20)
+                k += 1
+            } else if b == UInt8(ascii: "%") {
+                guard k + 3 <= end else {
+                    throw .uninspectable("form body: truncated percent escape at byte \(k)")
+                }
+                let high = JSONRedactor.hexValue(p[k + 1])
+                let low = JSONRedactor.hexValue(p[k + 2])
+                guard high >= 0, low >= 0 else { throw .uninspectable("form body: invalid percent escape at byte \(k)") }
+                out.append(UInt8(high << 4 | low))
+                k += 3
+            } else {
+                out.append(b)
+                k += 1
+            }
+        }
+        return out
+    }
+
+    /// Percent-encodes everything but unreserved characters; spaces become `+`.
+    static func encode(_ bytes: [UInt8]) -> [UInt8] {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        for b in bytes {
+            if TermVariants.isAlnum(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+                || b == UInt8(ascii: "~")
+            {
+                out.append(b)
+            } else if b == 0x20 {
+                out.append(UInt8(ascii: "+"))
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,582 @@
+import Foundation
+import AirlockPolicy
+
+/// One step of the path to the value being walked. Keys point into the walked buffer, or own their decoded bytes
+/// (escaped keys, and the prefix inherited by a JSON document nested in a string).
+struct PathEntry {
+    var index: Int
+    var keyStart: Int
+    var keyCount: Int
+    var owned: [UInt8]?
+
+    static func element(_ index: Int) -> PathEntry { PathEntry(index: index, keyStart: 0, keyCount: 0, owned: nil) }
+    var isKey: Bool { index < 0 }
+}
+
+/// Structure-aware JSON redaction over one buffer.
+///
+/// One Vectorscan pass over the whole buffer finds every hit; one walk then validates the document (RFC 8259, UTF-8)
+/// and, for each string (keys included), takes the hits that fall inside it. Strings with escapes or invisible
+/// characters are decoded and rescanned on their own, so matching always sees the text a person reads. A string that
+/// holds a JSON document is redacted as JSON and re-encoded. `fields` rules apply by path. Every change is an edit of
+/// a byte range; bytes outside edited strings are copied verbatim.
+struct JSONRedactor {
+    static let maxDepth = 512
+    static let maxNesting = 4
+
+    let session: RedactionSession
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    var i = 0
+    var edits: [(Range<Int>, [UInt8])] = []
+    var hits: [Hit] = []
+    var cursor = 0
+    var path: [PathEntry]
+    var depth = 0
+    let checkFields: Bool
+    let prefixCount: Int
+
+    init(session: RedactionSession, buffer: UnsafeBufferPointer<UInt8>, prefix: [PathEntry]) {
+        self.session = session
+        self.p = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        self.n = buffer.count
+        self.path = prefix
+        self.prefixCount = prefix.count
+        self.checkFields = !session.rules.fieldRules.isEmpty
+    }
+
+    /// Redacts a whole document. Returns the new bytes, or `nil` when nothing changes.
+    static func redact(
+        _ buffer: UnsafeBufferPointer<UInt8>, session: RedactionSession, prefix: [PathEntry] = []
+    ) throws(Stop) -> [UInt8]? {
+        var walker = JSONRedactor(session: session, buffer: buffer, prefix: prefix)
+        try walker.run()
+        guard !walker.edits.isEmpty else { return nil }
+        return walker.applyEdits()
+    }
+
+    mutating func run() throws(Stop) {
+        guard n > 0 else { throw .uninspectable("JSON: empty body") }
+        hits = try session.scan(UnsafeBufferPointer(start: p, count: n), base: 0)
+        if hits.count > 1, !Self.isSorted(hits) { hits.sort { $0.end < $1.end } }
+        skipWhitespace()
+        try value(scanning: true)
+        skipWhitespace()
+        if i != n { throw syntax("unexpected data after the document") }
+    }
+
+    private static func isSorted(_ hits: [Hit]) -> Bool {
+        for k in 1..<hits.count where hits[k - 1].end > hits[k].end { return false }
+        return true
+    }
+
+    func applyEdits() -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(n + edits.reduce(0) { $0 + $1.1.count })
+        var at = 0
+        for (range, bytes) in edits {
+            out.append(contentsOf: UnsafeBufferPointer(start: p + at, count: range.lowerBound - at))
+            out.append(contentsOf: bytes)
+            at = range.upperBound
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: p + at, count: n - at))
+        return out
+    }
+
+    private func syntax(_ what: String) -> Stop {
+        .uninspectable("malformed JSON at byte \(i): \(what)")
+    }
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while i < n {
+            let b = p[i]
+            if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { i += 1 } else { return }
+        }
+    }
+
+    // MARK: Values
+
+    private mutating func value(scanning: Bool) throws(Stop) {
+        guard i < n else { throw syntax("unexpected end") }
+        switch p[i] {
+        case UInt8(ascii: "{"): try object(scanning: scanning)
+        case UInt8(ascii: "["): try array(scanning: scanning)
+        case UInt8(ascii: "\""):
+            let string = try stringToken()
+            if scanning { try redactString(string, isKey: false) }
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+        default: throw syntax("unexpected character")
+        }
+    }
+
+    private mutating func object(scanning: Bool) throws(Stop) {
+        depth += 1
+        if depth > Self.maxDepth { throw syntax("nested deeper than \(Self.maxDepth)") }
+        i += 1
+        skipWhitespace()
+        if i < n, p[i] == UInt8(ascii: "}") {
+            i += 1
+            depth -= 1
+            return
+        }
+        var keptAny = false
+        var gapStart = -1
+        // The end of the previous member's value (for dropping members).
+        var previousEnd = i
+        while true {
+            guard i < n, p[i] == UInt8(ascii: "\"") else { throw syntax("expected a key") }
+            let keyStart = i
+            let key = try stringToken()
+            skipWhitespace()
+            guard i < n, p[i] == UInt8(ascii: ":") else { throw syntax("expected ':'") }
+            i += 1
+            skipWhitespace()
+            var entry = PathEntry(index: -1, keyStart: key.start, keyCount: key.end - key.start, owned: nil)
+            if key.escaped { entry.owned = try decodeString(key) }
+            path.append(entry)
+            let valueStart = i
+            let rule = checkFields ? fieldRule() : nil
+            if let rule, scanning {
+                try value(scanning: false)
+                let valueEnd = i
+                let fieldAction = session.rules.fieldRules[rule].action
+                if fieldAction == .drop {
+                    session.record(rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
+                    if gapStart >= 0 {
+                        edits.append((gapStart..<keyStart, []))
+                        gapStart = -1
+                    }
+                    if keptAny {
+                        // Removes ", "key": value" back to the end of the previous member.
+                        edits.append((previousEnd..<valueEnd, []))
+                    } else {
+                        edits.append((keyStart..<valueEnd, []))
+                        gapStart = valueEnd
+                    }
+                } else {
+                    if gapStart >= 0 {
+                        edits.append((gapStart..<keyStart, []))
+                        gapStart = -1
+                    }
+                    try redactString(key, isKey: true)
+                    try applyField(rule, valueStart..<valueEnd)
+                    keptAny = true
+                }
+                previousEnd = valueEnd
+            } else {
+                if gapStart >= 0 {
+                    edits.append((gapStart..<keyStart, []))
+                    gapStart = -1
+                }
+                if scanning { try redactString(key, isKey: true) }
+                try value(scanning: scanning)
+                keptAny = true
+                previousEnd = i
+            }
+            path.removeLast()
+            skipWhitespace()
+            guard i < n else { throw syntax("unterminated object") }
+            if p[i] == UInt8(ascii: ",") {
+                i += 1
+                skipWhitespace()
+                continue
+            }
+            guard p[i] == UInt8(ascii: "}") else { throw syntax("expected ',' or '}'") }
+            if gapStart >= 0 {
+                // Every member so far was dropped: remove the separators left between them.
+                edits.append((gapStart..<i, []))
+            }
+            i += 1
+            depth -= 1
+            return
+        }
+    }
+
+    private mutating func array(scanning: Bool) throws(Stop) {
+        depth += 1
+        if depth > Self.maxDepth { throw syntax("nested deeper than \(Self.maxDepth)") }
+        i += 1
+        skipWhitespace()
+        if i < n, p[i] == UInt8(ascii: "]") {
+            i += 1
+            depth -= 1
+            return
+        }
+        var index = 0
+        while true {
+            path.append(.element(index))
+            let valueStart = i
+            if scanning, checkFields, let rule = fieldRule(), session.rules.fieldRules[rule].action != .drop {
+                try value(scanning: false)
+                try applyField(rule, valueStart..<i)
+            } else {
+                try value(scanning: scanning)
+            }
+            path.removeLast()
+            index += 1
+            skipWhitespace()
+            guard i < n else { throw syntax("unterminated array") }
+            if p[i] == UInt8(ascii: ",") {
+                i += 1
+                skipWhitespace()
+                continue
+            }
+            guard p[i] == UInt8(ascii: "]") else { throw syntax("expected ',' or ']'") }
+            i += 1
+            depth -= 1
+            return
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Stop) {
+        let count = word.utf8CodeUnitCount
+        guard i + count <= n else { throw syntax("unexpected end") }
+        let base = word.utf8Start
+        for k in 0..<count where p[i + k] != base[k] { throw syntax("invalid literal") }
+        i += count
+    }
+
+    private mutating func number() throws(Stop) {
+        @inline(__always) func digit(_ k: Int) -> Bool { k < n && p[k] >= 0x30 && p[k] <= 0x39 }
+        if p[i] == UInt8(ascii: "-") { i += 1 }
+        guard digit(i) else { throw syntax("invalid number") }
+        if p[i] == UInt8(ascii: "0") {
+            i += 1
+        } else {
+            while digit(i) { i += 1 }
+        }
+        if i < n, p[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digit(i) else { throw syntax("invalid number") }
+            while digit(i) { i += 1 }
+        }
+        if i < n, p[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < n, p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-") { i += 1 }
+            guard digit(i) else { throw syntax("invalid number") }
+            while digit(i) { i += 1 }
+        }
+    }
+
+    // MARK: Strings
+
+    struct StringToken {
+        /// Content range (inside the quotes).
+        var start: Int
+        var end: Int
+        var escaped: Bool
+        var nonASCII: Bool
+    }
+
+    /// Validates the string at `i` (which is `"`) and moves past it.
+    @inline(__always)
+    private mutating func stringToken() throws(Stop) -> StringToken {
+        i += 1
+        var token = StringToken(start: i, end: i, escaped: false, nonASCII: false)
+        while true {
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let high: UInt64 = 0x8080_8080_8080_8080
+                let quote = w ^ (ones &* 0x22)
+                let slash = w ^ (ones &* 0x5C)
+                let special =
+                    ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w) | w
+                if special & high != 0 { break }
+                i += 8
+            }
+            guard i < n else { throw syntax("unterminated string") }
+            let b = p[i]
+            if b == UInt8(ascii: "\"") { break }
+            if b == UInt8(ascii: "\\") {
+                token.escaped = true
+                guard i + 1 < n else { throw syntax("unterminated escape") }
+                switch p[i + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    i += 2
+                case UInt8(ascii: "u"):
+                    guard i + 6 <= n, (2..<6).allSatisfy({ Self.hexValue(p[i + $0]) >= 0 }) else {
+                        throw syntax("invalid \\u escape")
+                    }
+                    i += 6
+                default:
+                    throw syntax("invalid escape")
+                }
+                continue
+            }
+            if b < 0x20 { throw syntax("control character in string") }
+            if b >= 0x80 {
+                token.nonASCII = true
+                let length = UTF8Text.sequenceLength(p, i, n)
+                guard length > 0 else { throw syntax("invalid UTF-8") }
+                i += length
+                continue
+            }
+            i += 1
+        }
+        token.end = i
+        i += 1
+        return token
+    }
+
+    @inline(__always)
+    static func hexValue(_ b: UInt8) -> Int {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(b) - 0x30
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(b) - 0x57
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(b) - 0x37
+        default: -1
+        }
+    }
+
+    /// The decoded content of a string token (escapes resolved; already validated).
+    private func decodeString(_ token: StringToken) throws(Stop) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(token.end - token.start)
+        var k = token.start
+        func hex4(_ at: Int) -> UInt32 {
+            (0..<4).reduce(UInt32(0)) { $0 << 4 | UInt32(Self.hexValue(p[at + $1])) }
+        }
+        while k < token.end {
+            let b = p[k]
+            guard b == UInt8(ascii: "\\") else {
+                out.append(b)
+                k += 1
+                continue
+            }
+            let e = p[k + 1]
+            k += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = hex4(k)
+                k += 4
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    guard k + 6 <= token.end, p[k] == UInt8(ascii: "\\"), p[k + 1] == UInt8(ascii: "u") else {
+                        throw .uninspectable("malformed JSON at byte \(k): unpaired surrogate escape")
+                    }
+                    let low = hex4(k + 2)
+                    guard low >= 0xDC00 && low < 0xE000 else {
+                        throw .uninspectable("malformed JSON at byte \(k): unpaired surrogate escape")
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    k += 6
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    throw .uninspectable("malformed JSON at byte \(k): unpaired surrogate escape")
+                }
+                out.append(contentsOf: String(Unicode.Scalar(scalar)!).utf8)
+            default: out.append(e)
+            }
+        }
+        return out
+    }
+
+    /// Encodes bytes (valid UTF-8) as JSON string content: quotes, backslashes and control characters escaped.
+    static func encodeString(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count + 8)
+        let hex = Array("0123456789abcdef".utf8)
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: "\""): out += [0x5C, 0x22]
+            case UInt8(ascii: "\\"): out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+            case 0x09: out += [0x5C, UInt8(ascii: "t")]
+            case 0..<0x20: out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            default: out.append(b)
+            }
+        }
+        return out
+    }
+
+    /// Redacts one string (key or value) in place, through an edit when anything changes.
+    private mutating func redactString(_ token: StringToken, isKey: Bool) throws(Stop) {
+        // Hits of the single pass that end inside this string; earlier ones belonged to skipped bytes.
+        while cursor < hits.count, hits[cursor].end <= token.start { cursor += 1 }
+        let first = cursor
+        while cursor < hits.count, hits[cursor].end <= token.end { cursor += 1 }
+        let inside = hits[first..<cursor]
+
+        let zeroWidth = token.nonASCII && Self.containsZeroWidth(p, token.start, token.end)
+        let maybeNested = !isKey && session.nesting < Self.maxNesting && Self.looksLikeJSON(p, token.start, token.end)
+        if !token.escaped && !zeroWidth && !maybeNested {
+            if inside.isEmpty { return }
+            let path = self.path
+            let result = try session.redactSegment(
+                p, lo: token.start, hi: token.end, hits: inside, zeroWidth: false,
+                path: { Self.pathString(path, buffer: p) })
+            if let result { edits.append((token.start..<token.end, result)) }
+            return
+        }
+        if !token.escaped && !zeroWidth && inside.isEmpty && !maybeNested { return }
+        let decoded = try decodeString(token)
+        if maybeNested, let nested = try redactNested(decoded) {
+            if let nested { edits.append((token.start..<token.end, Self.encodeString(nested))) }
+            return
+        }
+        let path = self.path
+        let base = p
+        // An escape can spell an invisible character (`\u200b`) too.
+        let hidden = zeroWidth || (token.escaped && Self.containsZeroWidth(decoded))
+        let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
+            try session.redactSegment(
+                d.baseAddress!, lo: 0, hi: d.count, hits: nil, zeroWidth: hidden,
+                path: { Self.pathString(path, buffer: base) })
+        }
+        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// Tries the decoded content of a string as a JSON document of its own (Labelbox `row_data`).
+    ///
+    /// Returns `nil` when it is not a JSON document (the caller then redacts it as text), `.some(nil)` when it is and
+    /// nothing changed, and the redacted document otherwise.
+    private mutating func redactNested(_ decoded: [UInt8]) throws(Stop) -> [UInt8]?? {
+        let prefix = path.map { entry -> PathEntry in
+            guard entry.isKey, entry.owned == nil else { return entry }
+            var copy = entry
+            copy.owned = Array(UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount))
+            return copy
+        }
+        session.nesting += 1
+        defer { session.nesting -= 1 }
+        let snapshot = session.snapshotFindings()
+        do {
+            let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
+                try JSONRedactor.redact(d, session: session, prefix: prefix)
+            }
+            return .some(result)
+        } catch {
+            switch error {
+            case .blocked: throw error
+            case .uninspectable:
+                // Not a JSON document after all; forget what the attempt recorded, the text scan records its own.
+                session.restoreFindings(snapshot)
+                return nil
+            }
+        }
+    }
+
+    @inline(__always)
+    static func looksLikeJSON(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var k = start
+        while k < end, p[k] == 0x20 || p[k] == 0x0A || p[k] == 0x0D || p[k] == 0x09 { k += 1 }
+        guard k < end else { return false }
+        if p[k] == UInt8(ascii: "{") { return true }
+        // Escaped strings: `{\"a\"...` is the common shape; `[` followed by a value start.
+        if p[k] == UInt8(ascii: "[") {
+            var m = k + 1
+            while m < end, p[m] == 0x20 || p[m] == 0x0A || p[m] == 0x0D || p[m] == 0x09 { m += 1 }
+            return m < end && (p[m] == UInt8(ascii: "{") || p[m] == UInt8(ascii: "[") || p[m] == UInt8(ascii: "\\"))
+        }
+        return false
+    }
+
+    static func containsZeroWidth(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { containsZeroWidth($0.baseAddress!, 0, $0.count) }
+    }
+
+    static func containsZeroWidth(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var k = start
+        while k < end {
+            if p[k] >= 0xC2, UTF8Text.zeroWidthLength(p, k, end) > 0 { return true }
+            k += 1
+        }
+        return false
+    }
+
+    // MARK: Fields
+
+    /// The first `fields` rule selecting the current path, if any.
+    private func fieldRule() -> Int? {
+        for (index, rule) in session.rules.fieldRules.enumerated() where matches(rule.segments[...], from: 0) {
+            return index
+        }
+        return nil
+    }
+
+    private func matches(_ segments: ArraySlice<CompiledFieldRule.Segment>, from k: Int) -> Bool {
+        guard let segment = segments.first else { return k == path.count }
+        guard k < path.count else { return false }
+        let rest = segments.dropFirst()
+        switch segment {
+        case .key(let name):
+            return keyEquals(path[k], name) && matches(rest, from: k + 1)
+        case .index(let index):
+            return path[k].index == index && matches(rest, from: k + 1)
+        case .wildcard:
+            return matches(rest, from: k + 1)
+        case .descendant(let name):
+            // Fast reject: the rule's remaining segments are usually empty, so the last key must be `name`.
+            if rest.isEmpty { return keyEquals(path[path.count - 1], name) }
+            var m = k
+            while m < path.count {
+                if keyEquals(path[m], name), matches(rest, from: m + 1) { return true }
+                m += 1
+            }
+            return false
+        }
+    }
+
+    @inline(__always)
+    private func keyEquals(_ entry: PathEntry, _ name: [UInt8]) -> Bool {
+        guard entry.isKey else { return false }
+        if let owned = entry.owned { return owned == name }
+        guard entry.keyCount == name.count else { return false }
+        for k in 0..<name.count where p[entry.keyStart + k] != name[k] { return false }
+        return true
+    }
+
+    /// Applies a non-drop `fields` rule to the whole value at `range`.
+    private mutating func applyField(_ index: Int, _ range: Range<Int>) throws(Stop) {
+        let rule = session.rules.fieldRules[index]
+        let place = pathString()
+        var canonical = Array(UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
+        if canonical.first == UInt8(ascii: "\"") {
+            let token = StringToken(
+                start: range.lowerBound + 1, end: range.upperBound - 1,
+                escaped: canonical.contains(UInt8(ascii: "\\")), nonASCII: false)
+            canonical = try decodeString(token)
+        }
+        session.record(rule: rule.id, action: rule.action, path: place, value: nil)
+        if rule.action == .block {
+            throw .blocked(rule: rule.id, reason: "field rule \(rule.id) matched at \(place)")
+        }
+        let replacement = RedactionSession.replacement(
+            action: rule.action, ruleID: rule.id, label: rule.label, canonical: canonical,
+            scalars: UTF8Text.scalarCount(canonical), keys: session.vendor.keys)
+        edits.append((range, [UInt8(ascii: "\"")] + Self.encodeString(replacement) + [UInt8(ascii: "\"")]))
+    }
+
+    // MARK: Paths
+
+    private func pathString() -> String { Self.pathString(path, buffer: p) }
+
+    /// The JSONPath of `entries`: `$.messages[2].content`, `$['odd key']`.
+    static func pathString(_ entries: [PathEntry], buffer p: UnsafePointer<UInt8>) -> String {
+        var out = "$"
+        for entry in entries {
+            if !entry.isKey {
+                out += "[\(entry.index)]"
+                continue
+            }
+            let key =
+                entry.owned.map { String(decoding: $0, as: UTF8.self) }
+                ?? String(decoding: UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount), as: UTF8.self)
+            let simple =
+                !key.isEmpty
+                && key.utf8.allSatisfy { TermVariants.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+            out += simple ? "." + key : "['" + key.replacingOccurrences(of: "'", with: "\\'") + "']"
+        }
+        return out
+    }
+}

@@ -1,0 +1,74 @@
+/// A parsed Content-Type: lowercased `type/subtype` and its parameters (names lowercased, values unquoted).
+struct MediaType {
+    enum Format {
+        case json
+        /// Newline-delimited JSON: one document per line.
+        case jsonLines
+        case text
+        case form
+        case multipart
+        case unknown
+    }
+
+    var essence: String
+    var parameters: [String: String]
+
+    init(_ header: String) {
+        var parts = MediaType.splitParameters(header)
+        essence = parts.isEmpty ? "" : parts.removeFirst().trimmingCharacters(in: .whitespaces).lowercased()
+        parameters = [:]
+        for part in parts {
+            guard let eq = part.firstIndex(of: "=") else { continue }
+            let name = part[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
+            var value = part[part.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
+            }
+            parameters[name] = value
+        }
+    }
+
+    /// Splits on `;` outside quotes.
+    private static func splitParameters(_ header: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false
+        for char in header {
+            if char == "\"" { quoted.toggle() }
+            if char == ";" && !quoted {
+                parts.append(current)
+                current = ""
+            } else {
+                current.append(char)
+            }
+        }
+        parts.append(current)
+        return parts
+    }
+
+    var format: Format {
+        switch essence {
+        case "application/json", "text/json", "application/graphql-response+json": return .json
+        case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
+            return .jsonLines
+        case "application/x-www-form-urlencoded": return .form
+        case "multipart/form-data": return .multipart
+        case "application/graphql", "application/xml", "application/javascript", "application/x-yaml",
+            "application/yaml":
+            return .text
+        default:
+            if essence.hasSuffix("+json") { return .json }
+            if essence.hasPrefix("text/") { return .text }
+            if essence.hasSuffix("+xml") { return .text }
+            return .unknown
+        }
+    }
+
+    /// `nil` when the charset is UTF-8 compatible (or absent); otherwise the charset, which Airlock cannot inspect.
+    var unsupportedCharset: String? {
+        guard let charset = parameters["charset"]?.lowercased() else { return nil }
+        return ["utf-8", "utf8", "us-ascii", "ascii"].contains(charset) ? nil : charset
+    }
+}
+
+import Foundation

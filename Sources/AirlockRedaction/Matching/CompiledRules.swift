@@ -1,0 +1,184 @@
+import AirlockPolicy
+
+/// What a compiled rule is, for the parts of matching that differ by kind.
+enum RuleKind: Sendable, Equatable {
+    case term
+    case pattern
+    case detector(DetectorRule.Kind)
+    /// A bare-host expression of a `url` detector with `hosts`: `wiki.corp.example.com/page` without a scheme.
+    case bareHost
+    /// The policy's `allow` list: spans that suppress every match inside them.
+    case allow
+}
+
+/// A policy rule as the matcher uses it. Index = position in `CompiledRules.rules`.
+struct CompiledRule: Sendable {
+    var id: String
+    var label: String
+    var action: Action
+    var kind: RuleKind
+    /// Term rules: the dictionary values, canonical spelling. The pseudonym of a term is computed from this.
+    var values: [String] = []
+    /// Pattern rules: lowercased hotwords and their distance.
+    var near: [[UInt8]] = []
+    var within: Int = 0
+    /// Detector rules: the policy's detector with its options (domains, hosts, ranges).
+    var detector: DetectorRule?
+}
+
+/// Per Vectorscan expression id: how to turn a reported match end into a span.
+struct ExpressionInfo: Sendable {
+    var rule: Int32
+    /// Term value index, or -1 for a regular expression.
+    var value: Int32
+    /// Literals: the number of Unicode scalars, so the start is found by walking back from the end.
+    var scalars: Int32
+    var wholeWord: Bool
+    var variants: Bool
+    /// Regular expressions: how far before the end a match can start (bounded for unbounded expressions).
+    var window: Int
+    var isRegex: Bool { value < 0 }
+}
+
+/// A `fields` rule with its path pre-split into byte keys.
+struct CompiledFieldRule: Sendable {
+    enum Segment: Sendable {
+        case key([UInt8])
+        case index(Int)
+        case wildcard
+        case descendant([UInt8])
+    }
+
+    var id: String
+    var label: String
+    var action: Action
+    var segments: [Segment]
+}
+
+/// Everything matching needs from a policy, compiled: the rules, the expression table and the Vectorscan databases.
+struct CompiledRules: Sendable {
+    /// How far before a reported end an unbounded regular expression's match is looked for.
+    static let unboundedWindow = 1024
+
+    var rules: [CompiledRule] = []
+    var expressions: [ExpressionInfo] = []
+    var fieldRules: [CompiledFieldRule] = []
+    /// The single-pass database: every term, allow entry, pattern and detector. `nil` when the policy has none.
+    var fast: VectorscanDatabase?
+    /// The same regular expressions compiled with start-of-match, scanned only in small windows around fast hits.
+    var startOfMatch: VectorscanDatabase?
+
+    init(policy: Policy) throws(RedactionError) {
+        var fastExpressions: [VectorscanExpression] = []
+        var somExpressions: [VectorscanExpression] = []
+
+        func addLiteral(_ text: String, rule: Int, value: Int, caseSensitive: Bool, wholeWord: Bool, variants: Bool) {
+            let nonASCII = text.utf8.contains { $0 >= 0x80 }
+            var flags: UInt32 = 0
+            if !caseSensitive { flags |= VS.caseless }
+            if nonASCII { flags |= VS.utf8 | VS.ucp }
+            fastExpressions.append(
+                VectorscanExpression(
+                    pattern: TermVariants.escapeLiteral(text), flags: flags, id: UInt32(expressions.count)))
+            expressions.append(
+                ExpressionInfo(
+                    rule: Int32(rule), value: Int32(value), scalars: Int32(text.unicodeScalars.count),
+                    wholeWord: wholeWord, variants: variants, window: 0))
+        }
+
+        func addRegex(_ regex: String, flags: UInt32, rule: Int, unboundedWindow: Int = Self.unboundedWindow) {
+            let id = UInt32(expressions.count)
+            fastExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
+            somExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
+            let width = VectorscanDatabase.maxWidth(of: regex, flags: flags) ?? unboundedWindow
+            expressions.append(
+                ExpressionInfo(
+                    rule: Int32(rule), value: -1, scalars: 0, wholeWord: false, variants: false,
+                    window: min(max(width, 1), 1 << 15)))
+        }
+
+        for term in policy.terms {
+            let rule = rules.count
+            rules.append(CompiledRule(id: term.id, label: term.label, action: term.action, kind: .term, values: term.values))
+            for (index, value) in term.values.enumerated() {
+                let spellings = term.variants ? TermVariants.spellings(of: value) : [value]
+                for spelling in spellings {
+                    addLiteral(
+                        spelling, rule: rule, value: index, caseSensitive: term.caseSensitive,
+                        wholeWord: term.wholeWord, variants: term.variants)
+                }
+            }
+        }
+        for pattern in policy.patterns {
+            let rule = rules.count
+            rules.append(
+                CompiledRule(
+                    id: pattern.id, label: pattern.label, action: pattern.action, kind: .pattern,
+                    near: pattern.near.map { Array($0.lowercased().utf8) }, within: pattern.within))
+            addRegex(pattern.regex, flags: VS.utf8, rule: rule)
+        }
+        for detector in policy.detectors {
+            let rule = rules.count
+            rules.append(
+                CompiledRule(
+                    id: detector.id, label: detector.label, action: detector.action, kind: .detector(detector.kind),
+                    detector: detector))
+            for (regex, window) in Detectors.expressions(for: detector.kind) {
+                addRegex(regex, flags: VS.utf8, rule: rule, unboundedWindow: window)
+            }
+            if detector.kind == .url, !detector.hosts.isEmpty {
+                let bare = rules.count
+                rules.append(
+                    CompiledRule(
+                        id: detector.id, label: detector.label, action: detector.action, kind: .bareHost,
+                        detector: detector))
+                for host in detector.hosts {
+                    addRegex(
+                        Detectors.bareHostExpression(host.pattern), flags: VS.utf8 | VS.caseless, rule: bare,
+                        unboundedWindow: 2048)
+                }
+            }
+        }
+        if !policy.allow.isEmpty {
+            let rule = rules.count
+            rules.append(CompiledRule(id: "allow", label: "ALLOW", action: .mask, kind: .allow, values: policy.allow))
+            for (index, value) in policy.allow.enumerated() where !value.isEmpty {
+                addLiteral(value, rule: rule, value: index, caseSensitive: false, wholeWord: false, variants: false)
+            }
+        }
+        fieldRules = policy.fields.map { field in
+            CompiledFieldRule(
+                id: field.id, label: field.label, action: field.action,
+                segments: field.path.segments.map { segment in
+                    switch segment {
+                    case .key(let name): .key(Array(name.utf8))
+                    case .index(let index): .index(index)
+                    case .wildcard: .wildcard
+                    case .descendant(let name): .descendant(Array(name.utf8))
+                    }
+                })
+        }
+
+        guard !fastExpressions.isEmpty else { return }
+        do {
+            fast = try VectorscanDatabase(expressions: fastExpressions, som: false)
+            if !somExpressions.isEmpty {
+                startOfMatch = try VectorscanDatabase(expressions: somExpressions, som: true)
+            }
+        } catch {
+            var rule = "the policy"
+            if let index = error.expressionIndex, index < fastExpressions.count {
+                let info = expressions[Int(fastExpressions[index].id)]
+                rule = "rule \(rules[Int(info.rule)].id)"
+            }
+            throw RedactionError(.compile, "\(rule) does not compile for matching: \(error.message)")
+        }
+    }
+}
+
+/// Vectorscan flag values as `UInt32`.
+enum VS {
+    static let caseless: UInt32 = 1
+    static let utf8: UInt32 = 32
+    static let ucp: UInt32 = 64
+}

@@ -1,0 +1,406 @@
+import AirlockPolicy
+
+/// Why processing of a body stopped early.
+enum Stop: Error {
+    case blocked(rule: String, reason: String)
+    case uninspectable(String)
+}
+
+/// A resolved match: a byte span and the rule (and dictionary value, for terms) that produced it.
+struct Match {
+    var start: Int
+    var end: Int
+    var rule: Int32
+    var value: Int32
+}
+
+/// Accumulates one rule's finding over a body.
+struct FindingBuilder {
+    var rule: String
+    var action: String
+    var count = 0
+    var paths: [String] = []
+    var fingerprints: [String] = []
+
+    var finding: Finding {
+        Finding(rule: rule, action: action, count: count, paths: paths, fingerprints: fingerprints)
+    }
+}
+
+/// The state of redacting one body: a scratch space, the vendor's keys, the findings so far. Not thread-safe; one
+/// per request.
+final class RedactionSession {
+    let rules: CompiledRules
+    let keys: PseudonymKeys
+    let vendor: VendorState
+    let scratch: OpaquePointer?
+    let sink = HitSink()
+    let unknownContent: UnknownContent
+    let limits: DecompressionLimits
+    private var findingIndex: [String: Int] = [:]
+    private(set) var findingBuilders: [FindingBuilder] = []
+    /// How many JSON-in-a-string documents deep the walker is.
+    var nesting = 0
+
+    init(
+        rules: CompiledRules, keys: PseudonymKeys, vendor: VendorState, scratch: OpaquePointer?,
+        unknownContent: UnknownContent, limits: DecompressionLimits
+    ) {
+        self.rules = rules
+        self.keys = keys
+        self.vendor = vendor
+        self.scratch = scratch
+        self.unknownContent = unknownContent
+        self.limits = limits
+    }
+
+    var findings: [Finding] { findingBuilders.map(\.finding) }
+
+    // MARK: Findings
+
+    func record(rule: String, action: Action, path: String?, value: UnsafeBufferPointer<UInt8>?) {
+        let key = rule + "\u{0}" + action.rawValue
+        let index: Int
+        if let existing = findingIndex[key] {
+            index = existing
+        } else {
+            index = findingBuilders.count
+            findingIndex[key] = index
+            findingBuilders.append(FindingBuilder(rule: rule, action: action.rawValue))
+        }
+        findingBuilders[index].count += 1
+        if let path, findingBuilders[index].paths.count < Finding.maxPaths,
+            !findingBuilders[index].paths.contains(path)
+        {
+            findingBuilders[index].paths.append(path)
+        }
+        if let value, findingBuilders[index].fingerprints.count < Finding.maxFingerprints {
+            let fingerprint = keys.fingerprint(value)
+            if !findingBuilders[index].fingerprints.contains(fingerprint) {
+                findingBuilders[index].fingerprints.append(fingerprint)
+            }
+        }
+    }
+
+    struct FindingsSnapshot {
+        fileprivate var builders: [FindingBuilder]
+        fileprivate var index: [String: Int]
+    }
+
+    func snapshotFindings() -> FindingsSnapshot { FindingsSnapshot(builders: findingBuilders, index: findingIndex) }
+
+    /// Forgets everything recorded since `snapshot` (a speculative parse that was abandoned).
+    func restoreFindings(_ snapshot: FindingsSnapshot) {
+        findingBuilders = snapshot.builders
+        findingIndex = snapshot.index
+    }
+
+    // MARK: Scanning
+
+    /// Runs the single-pass database over `bytes` and returns the hits, offsets shifted by `base`.
+    func scan(_ bytes: UnsafeBufferPointer<UInt8>, base: Int) throws(Stop) -> [Hit] {
+        guard let fast = rules.fast else { return [] }
+        sink.hits.removeAll(keepingCapacity: true)
+        sink.base = base
+        fast.scanEnds(bytes, scratch: scratch, into: sink)
+        if sink.hits.count >= sink.maxHits {
+            throw .uninspectable("more than \(sink.maxHits) rule matches in one body")
+        }
+        return sink.hits
+    }
+
+    /// Turns the hits inside `p[lo..<hi]` into non-overlapping matches: starts resolved, word boundaries and
+    /// suffixes applied, detector options and hotwords checked, allow-listed spans removed, overlaps resolved by
+    /// action precedence then leftmost-longest. Sorted by start.
+    func resolve(_ p: UnsafePointer<UInt8>, lo: Int, hi: Int, hits: ArraySlice<Hit>) throws(Stop) -> [Match] {
+        var candidates: [Match] = []
+        var allowed: [Range<Int>] = []
+        var regexHits: [Hit] = []
+        for hit in hits {
+            let info = rules.expressions[Int(hit.id)]
+            if info.isRegex {
+                regexHits.append(hit)
+                continue
+            }
+            guard let start = UTF8Text.start(p, end: hit.end, scalars: Int(info.scalars), floor: lo) else { continue }
+            let rule = rules.rules[Int(info.rule)]
+            if rule.kind == .allow {
+                allowed.append(start..<hit.end)
+                continue
+            }
+            if info.wholeWord, UTF8Text.wordBefore(p, start, floor: lo, count: hi) { continue }
+            var end = hit.end
+            if info.variants {
+                let extended = TermVariants.suffixEnd(p, end: end, limit: hi)
+                if extended > end, !info.wholeWord || !UTF8Text.wordAt(p, extended, count: hi) { end = extended }
+            }
+            if info.wholeWord, end == hit.end, UTF8Text.wordAt(p, end, count: hi) { continue }
+            candidates.append(Match(start: start, end: end, rule: info.rule, value: info.value))
+        }
+        if !regexHits.isEmpty {
+            try resolveRegexes(p, lo: lo, hi: hi, hits: regexHits, into: &candidates)
+        }
+        if candidates.isEmpty { return [] }
+        if !allowed.isEmpty {
+            candidates.removeAll { match in allowed.contains { $0.lowerBound <= match.start && match.end <= $0.upperBound } }
+        }
+        return Self.resolveOverlaps(candidates, rules: rules.rules)
+    }
+
+    private func resolveRegexes(
+        _ p: UnsafePointer<UInt8>, lo: Int, hi: Int, hits: [Hit], into candidates: inout [Match]
+    ) throws(Stop) {
+        guard let som = rules.startOfMatch else { return }
+        var wanted = Set<UInt64>()
+        var windows: [Range<Int>] = []
+        for hit in hits {
+            wanted.insert(UInt64(hit.id) << 40 | UInt64(hit.end))
+            let window = rules.expressions[Int(hit.id)].window
+            windows.append(max(lo, hit.end - window)..<hit.end)
+        }
+        windows.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<Int>] = []
+        for window in windows {
+            if let last = merged.last, window.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, window.upperBound)
+            } else {
+                merged.append(window)
+            }
+        }
+        // The longest match for each (expression, start).
+        var longest: [UInt64: Int] = [:]
+        for window in merged {
+            sink.spans.removeAll(keepingCapacity: true)
+            sink.base = window.lowerBound
+            som.scanSpans(UnsafeBufferPointer(start: p + window.lowerBound, count: window.count), scratch: scratch, into: sink)
+            if sink.spans.count >= sink.maxHits { throw .uninspectable("too many rule matches in one body") }
+            for span in sink.spans where wanted.contains(UInt64(span.id) << 40 | UInt64(span.end)) {
+                let key = UInt64(span.id) << 40 | UInt64(span.start)
+                if let end = longest[key], end >= span.end { continue }
+                longest[key] = span.end
+            }
+        }
+        for (key, end) in longest {
+            let id = Int(key >> 40)
+            let start = Int(key & ((1 << 40) - 1))
+            let info = rules.expressions[id]
+            let rule = rules.rules[Int(info.rule)]
+            guard accepts(rule, p, start: start, end: end, lo: lo, hi: hi) else { continue }
+            candidates.append(Match(start: start, end: end, rule: info.rule, value: -1))
+        }
+    }
+
+    /// Detector options and hotwords, applied to a resolved regex match.
+    private func accepts(_ rule: CompiledRule, _ p: UnsafePointer<UInt8>, start: Int, end: Int, lo: Int, hi: Int) -> Bool {
+        let text = { String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self) }
+        switch rule.kind {
+        case .pattern:
+            guard !rule.near.isEmpty else { return true }
+            let from = max(lo, start - rule.within)
+            let to = min(hi, end + rule.within)
+            return Hotwords.contains(rule.near, in: UnsafeBufferPointer(start: p + from, count: to - from))
+        case .detector(let kind):
+            guard let detector = rule.detector else { return true }
+            switch kind {
+            case .email:
+                let value = text()
+                guard let at = value.lastIndex(of: "@") else { return false }
+                return detector.coversEmailDomain(String(value[value.index(after: at)...]))
+            case .url:
+                guard let host = URLHost.extract(text(), hasScheme: true) else { return false }
+                return detector.coversHost(host)
+            case .ip:
+                // Not inside a longer run of digits, dots or colons (version strings, timestamps).
+                if start > lo, Self.isAddressByte(p[start - 1]) { return false }
+                if end < hi, Self.isAddressByte(p[end]) || (p[end] == UInt8(ascii: ".") && end + 1 < hi && Self.isAddressByte(p[end + 1])) {
+                    return false
+                }
+                return detector.coversAddress(text())
+            case .secret:
+                return true
+            }
+        case .bareHost:
+            if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: ".") { return false }
+            guard let detector = rule.detector, let host = URLHost.extract(text(), hasScheme: false) else { return false }
+            return detector.coversHost(host)
+        case .term, .allow:
+            return true
+        }
+    }
+
+    private static func isAddressByte(_ b: UInt8) -> Bool {
+        TermVariants.isAlnum(b) || b == UInt8(ascii: ":")
+    }
+
+    /// Keeps the winning matches: highest action precedence first, then leftmost, then longest, then rule order.
+    static func resolveOverlaps(_ candidates: [Match], rules: [CompiledRule]) -> [Match] {
+        if candidates.count == 1 { return candidates }
+        let ordered = candidates.sorted { a, b in
+            let pa = rules[Int(a.rule)].action.precedence
+            let pb = rules[Int(b.rule)].action.precedence
+            if pa != pb { return pa > pb }
+            if a.start != b.start { return a.start < b.start }
+            if a.end - a.start != b.end - b.start { return a.end - a.start > b.end - b.start }
+            return a.rule < b.rule
+        }
+        // `accepted` stays sorted by start and non-overlapping, so one neighbour check on each side suffices.
+        var accepted: [Match] = []
+        for match in ordered {
+            var low = 0
+            var high = accepted.count
+            while low < high {
+                let mid = (low + high) / 2
+                if accepted[mid].start < match.start { low = mid + 1 } else { high = mid }
+            }
+            if low < accepted.count, accepted[low].start < match.end { continue }
+            if low > 0, accepted[low - 1].end > match.start { continue }
+            accepted.insert(match, at: low)
+        }
+        return accepted
+    }
+
+    // MARK: Segments
+
+    /// Redacts the text `buffer[lo..<hi]`. `hits` are the single-pass hits inside it (already computed over a larger
+    /// buffer), or `nil` to scan the segment now. `zeroWidth` says the segment contains invisible characters, which
+    /// matching then ignores (the segment is rescanned without them).
+    ///
+    /// Returns the new bytes for the segment, or `nil` when nothing changes. Throws `.blocked` when a block rule
+    /// matches.
+    func redactSegment(
+        _ p: UnsafePointer<UInt8>, lo: Int, hi: Int, hits: ArraySlice<Hit>?, zeroWidth: Bool, path: () -> String?
+    ) throws(Stop) -> [UInt8]? {
+        guard rules.fast != nil, hi > lo else { return nil }
+        var matches: [Match]
+        if zeroWidth {
+            let normalized = NormalizedText(removingZeroWidthFrom: UnsafeBufferPointer(start: p + lo, count: hi - lo))
+            matches = try normalized.bytes.withUnsafeBufferPointer { (nb) throws(Stop) -> [Match] in
+                let hits = try scan(nb, base: 0)
+                if hits.isEmpty { return [] }
+                return try resolve(nb.baseAddress!, lo: 0, hi: nb.count, hits: hits[...])
+            }
+            for i in matches.indices {
+                let range = normalized.originalRange(matches[i].start, matches[i].end)
+                matches[i].start = lo + range.lowerBound
+                matches[i].end = lo + range.upperBound
+            }
+        } else {
+            let segmentHits: ArraySlice<Hit>
+            if let hits {
+                segmentHits = hits
+            } else {
+                segmentHits = try scan(UnsafeBufferPointer(start: p + lo, count: hi - lo), base: lo)[...]
+            }
+            if segmentHits.isEmpty { return nil }
+            matches = try resolve(p, lo: lo, hi: hi, hits: segmentHits)
+        }
+        if matches.isEmpty { return nil }
+
+        let place = path()
+        for match in matches where rules.rules[Int(match.rule)].action == .block {
+            let rule = rules.rules[Int(match.rule)]
+            record(rule: rule.id, action: .block, path: place, value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start))
+            throw .blocked(rule: rule.id, reason: "rule \(rule.id) (\(rule.label)) matched\(place.map { " at " + $0 } ?? "")")
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(hi - lo + matches.count * 16)
+        var cursor = lo
+        for match in matches {
+            out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: match.start - cursor))
+            let value = UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
+            let rule = rules.rules[Int(match.rule)]
+            record(rule: rule.id, action: rule.action, path: place, value: value)
+            out.append(contentsOf: replacement(rule: Int(match.rule), value: match.value, matched: value, zeroWidth: zeroWidth))
+            cursor = match.end
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: hi - cursor))
+        return out
+    }
+
+    /// The bytes that replace a match.
+    func replacement(rule index: Int, value: Int32, matched: UnsafeBufferPointer<UInt8>, zeroWidth: Bool) -> [UInt8] {
+        let rule = rules.rules[index]
+        let canonical: [UInt8]
+        if value >= 0 {
+            canonical = Array(rule.values[Int(value)].utf8)
+        } else if zeroWidth {
+            canonical = NormalizedText(removingZeroWidthFrom: matched).bytes
+        } else {
+            canonical = Array(matched)
+        }
+        switch rule.action {
+        case .pseudonymize where value >= 0:
+            return Array(vendor.termTokens[index][Int(value)].utf8)
+        default:
+            return Self.replacement(
+                action: rule.action, ruleID: rule.id, label: rule.label, canonical: canonical,
+                scalars: UTF8Text.scalarCount(canonical), keys: vendor.keys)
+        }
+    }
+
+    /// The replacement for `canonical` under an action, for anything that is not a dictionary term's pseudonym.
+    static func replacement(
+        action: Action, ruleID: String, label: String, canonical: [UInt8], scalars: Int, keys: VendorKeys
+    ) -> [UInt8] {
+        switch action {
+        case .redact, .block, .drop:
+            return Array("[REDACTED:\(label)]".utf8)
+        case .mask:
+            return Array(repeating: "•", count: scalars).joined().utf8.map { $0 }
+        case .hash:
+            let mac = OpenSSLCrypto.hmacSHA256(key: keys.tokenKey, data: Array("hash|\(ruleID)|".utf8) + canonical)
+            return Array((label + "_" + Hex.encode(mac.prefix(6))).utf8)
+        case .pseudonymize:
+            let sealed = OpenSSLCrypto.sivSeal(key: keys.sivKey, associatedData: Array(label.utf8), plaintext: canonical)
+            return Array((label + "_").utf8) + Base32.encode(sealed)
+        }
+    }
+}
+
+/// Case-insensitive whole-word search for hotwords.
+enum Hotwords {
+    static func contains(_ words: [[UInt8]], in text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = text.baseAddress else { return false }
+        let n = text.count
+        for word in words where !word.isEmpty && word.count <= n {
+            var i = 0
+            while i + word.count <= n {
+                var k = 0
+                while k < word.count, Self.lower(p[i + k]) == word[k] { k += 1 }
+                if k == word.count, i == 0 || !TermVariants.isAlnum(p[i - 1]),
+                    i + k == n || !TermVariants.isAlnum(p[i + k])
+                {
+                    return true
+                }
+                i += 1
+            }
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func lower(_ b: UInt8) -> UInt8 {
+        b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+    }
+}
+
+/// The host of a URL or bare host match.
+enum URLHost {
+    static func extract(_ text: String, hasScheme: Bool) -> String? {
+        var rest = Substring(text)
+        if hasScheme {
+            guard let range = rest.range(of: "://") else { return nil }
+            rest = rest[range.upperBound...]
+        }
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        var host = authority
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            return String(host[host.index(after: host.startIndex)..<close]).lowercased()
+        }
+        if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
+        while host.hasSuffix(".") { host = host.dropLast() }
+        return host.isEmpty ? nil : host.lowercased()
+    }
+}

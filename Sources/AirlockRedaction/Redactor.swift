@@ -1,0 +1,161 @@
+import AirlockPolicy
+import Foundation
+
+/// The redaction engine for one loaded policy.
+///
+/// Compiles every term, pattern, detector and allow entry of the policy into one Vectorscan database at `init` (plus
+/// a small start-of-match database for the regular expressions, only scanned around hits). Immutable afterwards and
+/// safe to share between threads: each call takes its own scratch space from a pool.
+///
+/// Bodies are handled by Content-Type (JSON structure-aware, text/*, form-urlencoded, multipart/form-data, NDJSON)
+/// and Content-Encoding (gzip, deflate). Anything that cannot be decoded or parsed is `.uninspectable`: nothing of it
+/// may be forwarded.
+public final class Redactor: Sendable {
+    let rules: CompiledRules
+    let keys: PseudonymKeys
+    let unknownContent: UnknownContent
+    let limits: DecompressionLimits
+    let scratchPool: ScratchPool
+    let vendors: VendorCache
+    /// Labels whose tokens `restore` reverses, by label bytes.
+    let restoreLabels: [[UInt8]: RestoreKind]
+
+    enum RestoreKind: Sendable {
+        case term
+        case sealed
+        case both
+    }
+
+    /// Compiles `policy`. Throws `.compile` naming the rule when an expression does not compile.
+    public init(policy: Policy, keys: PseudonymKeys, limits: DecompressionLimits = DecompressionLimits())
+        throws(RedactionError)
+    {
+        let rules = try CompiledRules(policy: policy)
+        self.rules = rules
+        self.keys = keys
+        self.unknownContent = policy.content.unknown
+        self.limits = limits
+        self.scratchPool = ScratchPool(databases: [rules.fast, rules.startOfMatch].compactMap { $0 })
+        self.vendors = VendorCache(keys: keys, rules: rules.rules)
+        var labels: [[UInt8]: RestoreKind] = [:]
+        func add(_ label: String, _ kind: RestoreKind) {
+            let key = Array(label.utf8)
+            switch (labels[key], kind) {
+            case (nil, _): labels[key] = kind
+            case (.term?, .sealed), (.sealed?, .term): labels[key] = .both
+            default: break
+            }
+        }
+        for rule in rules.rules where rule.action == .pseudonymize && rule.kind != .allow {
+            add(rule.label, rule.kind == .term ? .term : .sealed)
+        }
+        for rule in rules.fieldRules where rule.action == .pseudonymize { add(rule.label, .sealed) }
+        self.restoreLabels = labels
+    }
+
+    /// The number of Vectorscan expressions in the single-pass database (term spellings, allow entries, regexes).
+    public var expressionCount: Int { rules.expressions.count }
+
+    /// Decides what of `body` may leave for `vendor`.
+    ///
+    /// - Parameters:
+    ///   - contentType: the request's Content-Type header (`nil` when absent).
+    ///   - contentEncoding: the request's Content-Encoding header (`nil` when absent); gzip and deflate are decoded,
+    ///     redacted and re-encoded, anything else is uninspectable.
+    ///   - vendor: selects the pseudonym keys; tokens for different vendors cannot be linked.
+    public func redact(body: [UInt8], contentType: String?, contentEncoding: String?, vendor: String)
+        -> RedactionOutcome
+    {
+        body.withUnsafeBufferPointer { buffer in
+            redact(buffer, original: body, contentType: contentType, contentEncoding: contentEncoding, vendor: vendor)
+        }
+    }
+
+    /// `redact(body:...)` over bytes the caller owns (a NIO `ByteBuffer`'s readable bytes), without copying them
+    /// unless something changes.
+    public func redact(
+        body: UnsafeRawBufferPointer, contentType: String?, contentEncoding: String?, vendor: String
+    ) -> RedactionOutcome {
+        redact(body.bindMemory(to: UInt8.self), original: nil, contentType: contentType, contentEncoding: contentEncoding, vendor: vendor)
+    }
+
+    /// Redacts a short text (a query value, a path segment) as plain text.
+    public func redactText(_ text: String, vendor: String) -> RedactionOutcome {
+        redact(body: Array(text.utf8), contentType: "text/plain; charset=utf-8", contentEncoding: nil, vendor: vendor)
+    }
+
+    private func redact(
+        _ input: UnsafeBufferPointer<UInt8>, original: [UInt8]?, contentType: String?, contentEncoding: String?,
+        vendor: String
+    ) -> RedactionOutcome {
+        guard let coding = ContentCoding(header: contentEncoding) else {
+            return .uninspectable(reason: "Content-Encoding \(contentEncoding ?? "") cannot be inspected", findings: [])
+        }
+        let scratch = scratchPool.take()
+        defer { scratchPool.give(scratch) }
+        let session = RedactionSession(
+            rules: rules, keys: keys, vendor: vendors.state(for: vendor), scratch: scratch,
+            unknownContent: unknownContent, limits: limits)
+        do throws(Stop) {
+            let changed: [UInt8]?
+            switch coding {
+            case .identity:
+                changed = try redactBody(input, contentType: contentType, session: session)
+            case .gzip, .deflate:
+                let plain: [UInt8]
+                do {
+                    plain = try Compression.decompress(input, coding: coding, limits: limits)
+                } catch {
+                    throw Stop.uninspectable(error.reason)
+                }
+                changed = try plain.withUnsafeBufferPointer { (buffer) throws(Stop) -> [UInt8]? in
+                    try redactBody(buffer, contentType: contentType, session: session)
+                }.map { Compression.compress($0, coding: coding) }
+            }
+            return .forward(body: changed ?? original ?? Array(input), findings: session.findings)
+        } catch {
+            switch error {
+            case .blocked(let rule, let reason):
+                return .block(rule: rule, reason: reason, findings: session.findings)
+            case .uninspectable(let reason):
+                return .uninspectable(reason: reason, findings: session.findings)
+            }
+        }
+    }
+
+    /// Redacts a decoded body by its media type. `nil`: forward unchanged.
+    private func redactBody(_ body: UnsafeBufferPointer<UInt8>, contentType: String?, session: RedactionSession)
+        throws(Stop) -> [UInt8]?
+    {
+        guard body.count > 0 else { return nil }
+        let media = contentType.map(MediaType.init)
+        let format = media?.format ?? .unknown
+        if format != .unknown, format != .multipart, let charset = media?.unsupportedCharset {
+            throw .uninspectable("charset \(charset) cannot be inspected; send UTF-8")
+        }
+        switch format {
+        case .json:
+            return try JSONRedactor.redact(body, session: session)
+        case .jsonLines:
+            return try JSONLinesRedactor.redact(body, session: session)
+        case .text:
+            return try TextRedactor.redact(body, session: session, what: "the body", path: nil)
+        case .form:
+            let summary = UTF8Text.summarize(body)
+            guard summary.valid else { throw .uninspectable("form body is not valid UTF-8") }
+            return try FormRedactor.redact(body, session: session)
+        case .multipart:
+            return try MultipartRedactor.redact(body, boundary: media?.parameters["boundary"], session: session)
+        case .unknown:
+            switch unknownContent {
+            case .pass:
+                return nil
+            case .block:
+                session.record(rule: "content.unknown", action: .block, path: nil, value: nil)
+                throw .blocked(
+                    rule: "content.unknown",
+                    reason: "Content-Type \(media?.essence ?? "(none)") cannot be inspected and content.unknown is block")
+            }
+        }
+    }
+}
