@@ -185,6 +185,11 @@ final class RedactionSession {
             let start = Int(key & ((1 << 40) - 1))
             let info = rules.expressions[id]
             let rule = rules.rules[Int(info.rule)]
+            var end = end
+            if rule.kind == .detector(.url) || rule.kind == .bareHost {
+                // Sentence punctuation after a link is not part of it: "see https://x.internal/a, then".
+                while end > start, Self.isTrailingPunctuation(p[end - 1]) { end -= 1 }
+            }
             guard accepts(rule, p, start: start, end: end, lo: lo, hi: hi) else { continue }
             candidates.append(Match(start: start, end: end, rule: info.rule, value: -1))
         }
@@ -225,6 +230,16 @@ final class RedactionSession {
             return detector.coversHost(host)
         case .term, .allow:
             return true
+        }
+    }
+
+    private static func isTrailingPunctuation(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "!"),
+            UInt8(ascii: "?"), UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"):
+            true
+        default:
+            false
         }
     }
 
