@@ -156,6 +156,18 @@ struct CheckCommandTests {
             ]
         )
 
+        // Valid to the loader but refused by Vectorscan: check compiles like serve does, and points at the rule.
+        try fixture.write(
+            "repeat.yaml",
+            policyYAML("patterns:\n  - id: p\n    regex: 'x{40000}'\n    action: redact\n")
+        )
+        let uncompilable = try run(["check", fixture.path("repeat.yaml")])
+        #expect(uncompilable.status == 1)
+        #expect(uncompilable.stdout.isEmpty)
+        #expect(
+            uncompilable.stderr.hasPrefix("\(fixture.path("repeat.yaml")):4:5: rule p does not compile for matching: ")
+        )
+
         let missing = try run(["check", fixture.path("absent.yaml")])
         #expect(missing.status == 1)
         #expect(missing.stderr == "\(fixture.path("absent.yaml")):1:1: policy file not found\n")
