@@ -1,6 +1,260 @@
+import AirlockAudit
 import ArgumentParser
+import Foundation
 
-// Placeholder while the owning issue is in progress; replaced by the real command.
+/// `airlock log verify|show|stats|body`: reviewing what left, and proving the record was not edited.
 struct Log: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "log", abstract: "(in progress)")
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Review the egress audit log: verify it, list and count what left, print a forwarded body.",
+        subcommands: [Verify.self, Show.self, Stats.self, Body.self]
+    )
+}
+
+extension Log {
+    struct Location: ParsableArguments {
+        @Option(name: .long, help: "The audit directory (audit.directory in the config).")
+        var dir: String = "airlock-data/audit"
+
+        var url: URL { URL(fileURLWithPath: dir) }
+    }
+
+    struct Filters: ParsableArguments {
+        @Option(help: "Only decisions at or after this RFC 3339 time (e.g. 2026-11-26T09:00:00Z) or date.")
+        var since: String?
+        @Option(help: "Only decisions at or before this RFC 3339 time or date.")
+        var until: String?
+        @Option(help: "Only this vendor.")
+        var vendor: String?
+        @Option(help: "Only this decision: forwarded, blocked or error.")
+        var decision: String?
+        @Option(help: "Only decisions where this rule id matched or blocked.")
+        var rule: String?
+        @Option(help: "Only this client IP, or clients whose mTLS subject contains this text.")
+        var client: String?
+
+        func validate() throws {
+            for (name, value) in [("--since", since), ("--until", until)] {
+                if let value, AuditTime.parse(value) == nil {
+                    throw ValidationError(
+                        "\(name) '\(value)' is not an RFC 3339 time; use e.g. 2026-11-26T09:00:00Z or 2026-11-26.")
+                }
+            }
+            if let decision, AuditDecision(rawValue: decision) == nil {
+                throw ValidationError("--decision must be forwarded, blocked or error (got '\(decision)').")
+            }
+        }
+
+        var query: AuditQuery {
+            AuditQuery(
+                since: since.flatMap(AuditTime.parse), until: until.flatMap(AuditTime.parse), vendor: vendor,
+                decision: decision.flatMap(AuditDecision.init(rawValue:)), rule: rule, client: client)
+        }
+    }
+
+    /// Runs `body`, turning an audit error into a one-line message and exit code 1.
+    static func reporting<T>(_ body: () throws(AuditError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            FileHandle.standardError.write(Data("airlock log: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    static func print(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+}
+
+// MARK: - verify
+
+extension Log {
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain, the file sequence and every checkpoint signature.",
+            discussion: """
+                Walks every audit-NNNNNN.jsonl file in order. Prints one summary line to standard output:
+                  OK: N records (N decisions, N outcomes) in N files, seq 1-N, N checkpoints (…), FIRST .. LAST
+                or, to standard error, the first bad record and what is wrong with it:
+                  seq N: edited | deleted | reordered | truncated | bad signature | forged checkpoint |
+                         dropped rotated file | no public key: DETAIL [FILE line L]
+
+                Without --public-key, Certs/audit-signing.pub is used if it exists; a log with signed checkpoints
+                fails when no public key is available. Repeat --public-key for a log signed by several keys.
+
+                Exit codes: 0 the log verifies; 1 it does not (or cannot be read).
+                """
+        )
+
+        @OptionGroup var location: Location
+        @Option(name: .customLong("public-key"), help: "Ed25519 public key (PEM) that signed the checkpoints.")
+        var publicKeys: [String] = []
+
+        func run() async throws {
+            var keys = publicKeys.map { URL(fileURLWithPath: $0) }
+            if keys.isEmpty, FileManager.default.fileExists(atPath: "Certs/audit-signing.pub") {
+                keys = [URL(fileURLWithPath: "Certs/audit-signing.pub")]
+            }
+            do {
+                let summary = try AuditVerifier.verify(directory: location.url, publicKeys: keys)
+                Log.print(summary.description)
+            } catch {
+                FileHandle.standardError.write(Data("FAILED: \(error.description)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+// MARK: - show
+
+extension Log {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List decisions, with the vendor's answer, as a table or JSON lines.",
+            discussion: """
+                One row per decision, completed with its outcome (vendor status, duration). Columns: TIME, ID,
+                CLIENT, VENDOR, METHOD, PATH (as forwarded), DECISION, RULES (blocking rule, then finding rule
+                ids with counts), FWD BYTES, STATUS, MS. With --json, one JSON object per line instead.
+                Filters combine (all must match). Matched values are never in the log, so never shown.
+
+                Exit codes: 0 listed (possibly nothing); 1 the log cannot be read.
+                """
+        )
+
+        @OptionGroup var location: Location
+        @OptionGroup var filters: Filters
+        @Flag(help: "Print JSON lines instead of a table.")
+        var json = false
+
+        func run() async throws {
+            let rows = try Log.reporting { () throws(AuditError) in
+                try AuditLogReader(directory: location.url).decisions(matching: filters.query)
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                for row in rows { Log.print(String(decoding: try encoder.encode(row), as: UTF8.self)) }
+                return
+            }
+            var table = [["TIME", "ID", "CLIENT", "VENDOR", "METHOD", "PATH", "DECISION", "RULES", "FWD BYTES", "STATUS", "MS"]]
+            for row in rows {
+                var rules = row.rule.map { ["\($0)(block)"] } ?? []
+                rules += (row.findings ?? []).map { "\($0.id)×\($0.count)" }
+                let client = [row.client?.ip, row.client?.subject].compactMap { $0 }.joined(separator: " ")
+                table.append([
+                    row.time, row.id ?? "-", client, row.vendor ?? "-", row.method ?? "-", Log.clip(row.path ?? "-", 48),
+                    row.decision?.rawValue ?? "-", rules.isEmpty ? "-" : rules.joined(separator: ","),
+                    row.forwardedBytes.map(String.init) ?? "-", row.status.map(String.init) ?? "-",
+                    row.durationMs.map { String(format: "%.1f", $0) } ?? "-",
+                ])
+            }
+            Log.printTable(table)
+            Log.print("\(rows.count) decision\(rows.count == 1 ? "" : "s")")
+        }
+    }
+
+    /// Cuts long cells and replaces control characters, so a logged path cannot drive the terminal.
+    static func clip(_ text: String, _ width: Int) -> String {
+        let safe = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        return safe.count <= width ? safe : String(safe.prefix(width - 1)) + "…"
+    }
+
+    static func printTable(_ rows: [[String]]) {
+        let rows = rows.map { $0.map { clip($0, 64) } }
+        guard let header = rows.first else { return }
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        for row in rows {
+            let cells = row.enumerated().map { index, cell in
+                cell + String(repeating: " ", count: widths[index] - cell.count)
+            }
+            print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+// MARK: - stats
+
+extension Log {
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Count requests and bytes per vendor, per decision and per rule.",
+            discussion: """
+                Takes the same filters as `show`. Bytes are request bytes as received and forwarded bytes as sent
+                (after redaction). Per rule: requests it matched in, total matches, requests it blocked, and
+                matches per action. With --json, one JSON object.
+
+                Exit codes: 0 counted; 1 the log cannot be read.
+                """
+        )
+
+        @OptionGroup var location: Location
+        @OptionGroup var filters: Filters
+        @Flag(help: "Print one JSON object instead of tables.")
+        var json = false
+
+        func run() async throws {
+            let rows = try Log.reporting { () throws(AuditError) in
+                try AuditLogReader(directory: location.url).decisions(matching: filters.query)
+            }
+            let stats = AuditStats(rows)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                Log.print(String(decoding: try encoder.encode(stats), as: UTF8.self))
+                return
+            }
+            func buckets(_ title: String, _ buckets: [String: AuditStats.Bucket]) {
+                var table = [[title, "REQUESTS", "FORWARDED", "BLOCKED", "ERROR", "REQUEST BYTES", "FORWARDED BYTES"]]
+                for (name, bucket) in buckets.sorted(by: { $0.key < $1.key }) + [("TOTAL", stats.total)] {
+                    table.append([
+                        name, "\(bucket.requests)", "\(bucket.forwarded)", "\(bucket.blocked)", "\(bucket.error)",
+                        "\(bucket.requestBytes)", "\(bucket.forwardedBytes)",
+                    ])
+                }
+                Log.printTable(table)
+                Log.print("")
+            }
+            buckets("VENDOR", stats.byVendor)
+            buckets("DECISION", stats.byDecision)
+            var rules = [["RULE", "REQUESTS", "MATCHES", "BLOCKED", "ACTIONS"]]
+            for (rule, bucket) in stats.byRule.sorted(by: { $0.key < $1.key }) {
+                let actions = bucket.actions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                rules.append([
+                    rule, "\(bucket.requests)", "\(bucket.matches)", "\(bucket.blocked)",
+                    actions.isEmpty ? "-" : actions.joined(separator: ","),
+                ])
+            }
+            Log.printTable(rules)
+        }
+    }
+}
+
+// MARK: - body
+
+extension Log {
+    struct Body: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the stored forwarded body (the bytes the vendor received, after redaction).",
+            discussion: """
+                REFERENCE is the body's SHA-256 (forwarded_sha256 in the log) or the request id. The stored body is
+                checked against its hash before it is printed, byte for byte, to standard output.
+
+                Exit codes: 0 printed; 1 not found, not stored (audit.store_bodies: false), or altered.
+                """
+        )
+
+        @OptionGroup var location: Location
+        @Argument(help: "SHA-256 of the body, or the request id (Airlock-Request-Id).")
+        var reference: String
+
+        func run() async throws {
+            let body = try Log.reporting { () throws(AuditError) in
+                try AuditLogReader(directory: location.url).body(for: reference)
+            }
+            FileHandle.standardOutput.write(Data(body))
+        }
+    }
 }
