@@ -730,7 +730,7 @@ struct PolicyLoadSession {
         }
         if idOK, let id { registerID(id, at: at) }
         let label: String?
-        if entries["label"] != nil {
+        if entries["label"] != nil || entries["id"] != nil {
             label = ruleLabel(entries, id: id, scope: scope)
         } else {
             label = path.map(FieldRule.defaultLabel(for:))

@@ -109,6 +109,14 @@ struct ModelTests {
         #expect(!RuleLabel.isValid(""))
         #expect(FieldRule.defaultLabel(for: JSONPath(segments: [.key("a"), .index(0)], description: "$.a[0]")) == "A")
         #expect(FieldRule.defaultLabel(for: JSONPath(segments: [.wildcard], description: "$.*")) == "FIELD")
+        let runID = JSONPath(segments: [.descendant("run_id")], description: "$..run_id")
+        #expect(FieldRule(path: runID, action: .hash).label == "RUN_ID")
+        #expect(FieldRule(path: runID, action: .hash).id == "$..run_id")
+        #expect(FieldRule(id: "run-hash", path: runID, action: .hash).label == "RUN_HASH")
+        #expect(DetectorRule(kind: .url, action: .redact).label == "URL")
+        #expect(DetectorRule(kind: .url, id: "wiki-url", action: .redact).label == "WIKI_URL")
+        #expect(TermRule(id: "model-names", action: .redact, values: ["x"]).label == "MODEL_NAMES")
+        #expect(PatternRule(id: "q", action: .redact, regex: "Q[1-4]").within == PatternRule.defaultWithin)
     }
 
     @Test("Action precedence resolves overlaps: block > redact > hash > pseudonymize > mask")

@@ -83,6 +83,8 @@ struct PolicyLoaderTests {
                   - secret: {action: block}
                 fields:
                   - {id: notes, label: NOTES, path: "$.metadata.internal_notes", action: drop}
+                  - {id: annotator-email, path: "$.tasks[*].reviewer", action: pseudonymize}
+                  - {path: "$.tasks[*].reviewer_id", action: hash}
                 allow: ["Project Gutenberg", "Project Gutenberg"]
                 content: {unknown: pass}
                 """
@@ -108,6 +110,8 @@ struct PolicyLoaderTests {
         #expect(!policy.detectors[2].coversEmailDomain("notlab.example.com"))
         #expect(policy.fields.first?.action == .drop)
         #expect(policy.fields.first?.label == "NOTES")
+        #expect(policy.fields.map(\.label) == ["NOTES", "ANNOTATOR_EMAIL", "REVIEWER_ID"])
+        #expect(policy.fields.map(\.id) == ["notes", "annotator-email", "$.tasks[*].reviewer_id"])
         #expect(policy.allow == ["Project Gutenberg"])
         #expect(policy.content.unknown == .pass)
         #expect(policy.unknownContent == .pass)

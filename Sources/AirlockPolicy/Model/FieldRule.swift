@@ -2,7 +2,8 @@
 public struct FieldRule: Sendable, Hashable {
     /// Stable identifier. Defaults to the path as written (`$..run_id`).
     public var id: String
-    /// Defaults to the last key of the path, uppercased (`RUN_ID`), or `FIELD` when the path names no key.
+    /// Defaults to the explicit `id` uppercased like every rule's (`annotator-email` -> `ANNOTATOR_EMAIL`); without an
+    /// explicit id, to the last key of the path uppercased (`$..run_id` -> `RUN_ID`), or `FIELD` when it names none.
     public var label: String
     public var path: JSONPath
     /// Any action, including `.drop` (remove the key and its value).
@@ -17,7 +18,7 @@ public struct FieldRule: Sendable, Hashable {
         location: SourceLocation = SourceLocation(file: "<memory>", line: 0, column: 0)
     ) {
         self.id = id ?? path.description
-        self.label = label ?? FieldRule.defaultLabel(for: path)
+        self.label = label ?? id.map(RuleLabel.defaultLabel(forID:)) ?? FieldRule.defaultLabel(for: path)
         self.path = path
         self.action = action
         self.location = location
