@@ -83,11 +83,18 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     }
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        guard case .idle = self.state else {
+        switch self.state {
+        case .idle:
+            break
+        case .closing:
+            return  // a request pipelined behind one we answered with Connection: close
+        case .receiving, .discarding, .processing:
             // The pipelining handler only hands us one request at a time.
             preconditionFailure("a request head arrived while another request was in progress")
         }
-        let keepAlive = head.isKeepAlive
+        // A client that sent Expect: 100-continue and gets a refusal instead may skip the body: after a refusal,
+        // the connection cannot be trusted to be at a message boundary, so close it.
+        let keepAlive = head.isKeepAlive && !head.headers.contains(name: "expect")
         let uri = head.uri
         if uri.utf8.count > self.core.maxURIBytes {
             let refusal = EgressRefusal(status: .uriTooLong, code: "uri_too_long",
@@ -547,6 +554,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         }
         let index = vendorIndex ?? self.core.vendors.count
         self.loop.metrics.countRequest(vendorIndex: index, status: Int(status.code))
+        // Vendor and status only: paths and queries can carry content.
+        self.core.logger.debug(
+            "answered",
+            metadata: [
+                "airlock.conn": "\(String(self.connectionID, radix: 16))",
+                "airlock.vendor": "\(self.core.metrics.vendorNames[index])", "airlock.status": "\(status.code)",
+            ])
         if let vendorIndex, !bodyless {
             self.core.metrics.airlockToLabBytes[vendorIndex].increment(by: Int64(body.readableBytes))
         }
