@@ -163,6 +163,8 @@ struct PolicyDiagnosticsTests {
             (#"a|"#, #"it can match the empty string, which Vectorscan refuses (e.g. write 'a+' instead of 'a*')"#),
             (#"(?(1)a|b)"#, #"conditional '(?(' at offset 0 is not supported by Vectorscan"#),
             (#"(?1)"#, #"recursion or subroutine call at offset 0 is not supported by Vectorscan"#),
+            (#"(?-1)"#, #"recursion or subroutine call at offset 0 is not supported by Vectorscan"#),
+            (#"(?<n>a)(?P=n)"#, #"backreference '(?P=' at offset 7: Vectorscan does not support backreferences"#),
             (#"a\g{1}"#, #"backreference '\g' at offset 1: Vectorscan does not support backreferences"#),
             (#"\k<n>"#, #"backreference '\k' at offset 0: Vectorscan does not support backreferences"#),
             (#"\X"#, #"'\X' at offset 0 is not supported by Vectorscan"#),
@@ -194,7 +196,8 @@ struct PolicyDiagnosticsTests {
             // Cross-checked against Vectorscan 5.4's hs_compile: each of these compiles there.
             #"\p{L}+"#, #"\h+"#, #"(?#c)a"#, #"\x{41}"#, #"\o{101}"#, #"\e"#, #"\cA"#, #"(?s).+"#, #"\d{1,3}?"#,
             #"[[:^alpha:]]+"#, #"[\1]"#, #"(*UTF8)a"#, #"(*UCP)(*UTF8)a"#, #"a(?i)"#, #"\ba\b"#, #"a$"#, #"^a"#,
-            #"(?<name>ab)"#, #"(?'n'ab)"#, #"(?P<n>ab)"#, #"\101"#, #"a\0b"#, #"\012"#, #"(?i:ab)"#,
+            #"(?<name>ab)"#, #"(?'n'ab)"#, #"(?P<n>ab)"#, #"\101"#, #"a\0b"#, #"\012"#, #"(?i:ab)"#, #"(?-i)ab"#,
+            #"(?i-s:ab)"#,
             #"[[:alpha:]]+"#, #"(?:ab|cd)+"#, #"\d{1,3}\.\d{1,3}"#, #"a{,3}b"#, #"{x}"#, #"a}"#, #"[a\-z]"#,
             #"run-20[0-9]{6}-[0-9a-f]{8}"#,
         ]

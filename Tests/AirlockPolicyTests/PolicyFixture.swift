@@ -49,7 +49,10 @@ final class PolicyFixture {
     }
 
     /// The diagnostics of loading `name`; records an issue when it loads fine.
-    func diagnostics(_ name: String = "policy.yaml", sourceLocation: Testing.SourceLocation = #_sourceLocation)
+    func diagnostics(
+        _ name: String = "policy.yaml",
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    )
         -> [String]
     {
         let (policy, diagnostics) = load(name)

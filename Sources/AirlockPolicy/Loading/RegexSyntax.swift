@@ -153,11 +153,13 @@ public enum RegexSyntax {
                     if rest.hasPrefix("(") {
                         return "conditional '(?(' at offset \(i) is not supported by Vectorscan"
                     }
-                    if rest.hasPrefix("R") || rest.hasPrefix("&") || rest.hasPrefix("P>")
-                        || rest.first.map({
-                            $0.isNumber || $0 == "+" || $0 == "-" && rest.count > 1 && rest.last!.isNumber
-                        }) == true
-                    {
+                    if rest.hasPrefix("P=") {
+                        return "backreference '(?P=' at offset \(i): Vectorscan does not support backreferences"
+                    }
+                    let callsGroup = rest.first.map { first in
+                        first.isNumber || first == "+" || (first == "-" && rest.last?.isNumber == true)
+                    }
+                    if rest.hasPrefix("R") || rest.hasPrefix("&") || rest.hasPrefix("P>") || callsGroup == true {
                         return "recursion or subroutine call at offset \(i) is not supported by Vectorscan"
                     }
                     if rest.hasPrefix("#") {
