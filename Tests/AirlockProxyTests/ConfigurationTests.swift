@@ -31,8 +31,11 @@ struct ConfigurationTests {
         """
 
     @Test func parsesTheDocumentedContract() throws {
-        let config = try ProxyConfiguration.parse(yaml: Self.valid, file: "/etc/airlock/airlock.yaml",
-                                                  baseDirectory: "/etc/airlock")
+        let config = try ProxyConfiguration.parse(
+            yaml: Self.valid,
+            file: "/etc/airlock/airlock.yaml",
+            baseDirectory: "/etc/airlock"
+        )
         #expect(config.listen.address == HostAndPort(host: "127.0.0.1", port: 8443))
         #expect(config.listen.tls.certificatePath == "/etc/airlock/Certs/airlock.crt")
         #expect(config.listen.tls.clientCAPath == "/etc/airlock/Certs/ca.crt")
@@ -55,19 +58,33 @@ struct ConfigurationTests {
         #expect(labelbox.policy == ProxyConfiguration.PolicyReference.none)
     }
 
-    @Test(arguments: [
-        ("listen:\n  address: nope\n  tls: {certificate: a, key: b}\nvendors: []", "must be host:port", 2, 12),
-        ("listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a}\nvendors: []", "missing \"key\"", 3, 8),
-        ("listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nvendorz: []", "unknown key \"vendorz\"", 4, 1),
-        ("listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nvendors: []", "at least one vendor", 4, 10),
-        ("listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nvendors:\n  - {name: s, path_prefix: /s, upstream: http://x, routes: [\"GET /\"]}",
-         "must start with https://", 5, 42),
-        ("listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nvendors:\n  - {name: s, path_prefix: /s, upstream: https://x, routes: [\"get /x\"]}",
-         "must be upper case", 5, 62),
-        ("listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nlimits: {max_body_bytes: -1}\nvendors: []",
-         "max_body_bytes must be a positive integer", 4, 26),
-        ("listen: [\n", "invalid YAML", nil, nil),
-    ] as [(String, String, Int?, Int?)])
+    @Test(
+        arguments: [
+            ("listen:\n  address: nope\n  tls: {certificate: a, key: b}\nvendors: []", "must be host:port", 2, 12),
+            ("listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a}\nvendors: []", "missing \"key\"", 3, 8),
+            (
+                "listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nvendorz: []",
+                "unknown key \"vendorz\"", 4, 1
+            ),
+            (
+                "listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nvendors: []", "at least one vendor",
+                4, 10
+            ),
+            (
+                "listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nvendors:\n  - {name: s, path_prefix: /s, upstream: http://x, routes: [\"GET /\"]}",
+                "must start with https://", 5, 42
+            ),
+            (
+                "listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nvendors:\n  - {name: s, path_prefix: /s, upstream: https://x, routes: [\"get /x\"]}",
+                "must be upper case", 5, 62
+            ),
+            (
+                "listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nlimits: {max_body_bytes: -1}\nvendors: []",
+                "max_body_bytes must be a positive integer", 4, 26
+            ),
+            ("listen: [\n", "invalid YAML", nil, nil),
+        ] as [(String, String, Int?, Int?)]
+    )
     func invalidConfigurationsSayWhereAndWhy(yaml: String, message: String, line: Int?, column: Int?) {
         do {
             _ = try ProxyConfiguration.parse(yaml: yaml, file: "bad.yaml", baseDirectory: "/tmp")
@@ -107,7 +124,9 @@ struct ConfigurationTests {
         let file = directory.appendingPathComponent("airlock.yaml")
         try Self.valid.write(to: file, atomically: true, encoding: .utf8)
         let config = try ProxyConfiguration.load(path: file.path)
-        #expect(config.listen.tls.keyPath == directory.appendingPathComponent("Certs/airlock.key").standardizedFileURL.path)
+        #expect(
+            config.listen.tls.keyPath == directory.appendingPathComponent("Certs/airlock.key").standardizedFileURL.path
+        )
         #expect(throws: ConfigurationError.self) {
             try ProxyConfiguration.load(path: directory.appendingPathComponent("missing.yaml").path)
         }
@@ -115,21 +134,23 @@ struct ConfigurationTests {
 }
 
 struct RoutePatternTests {
-    @Test(arguments: [
-        ("POST /v1/task/*", "POST", "/v1/task/42", true),
-        ("POST /v1/task/*", "POST", "/v1/task/", true),
-        ("POST /v1/task/*", "GET", "/v1/task/42", false),
-        ("POST /v1/task/*", "POST", "/v1/task/42/cancel", false),
-        ("POST /v1/task/*", "POST", "/v1/tasks", false),
-        ("POST /v1/task/**", "POST", "/v1/task/42/cancel", true),
-        ("POST /v1/batches", "POST", "/v1/batches", true),
-        ("POST /v1/batches", "POST", "/v1/batches/1", false),
-        ("* /graphql", "DELETE", "/graphql", true),
-        ("GET /v1/*/items/*", "GET", "/v1/p/items/9", true),
-        ("GET /v1/*/items/*", "GET", "/v1/p/q/items/9", false),
-        ("GET /a*b*c", "GET", "/axxbyyc", true),
-        ("GET /a*b*c", "GET", "/axxbyy", false),
-    ] as [(String, String, String, Bool)])
+    @Test(
+        arguments: [
+            ("POST /v1/task/*", "POST", "/v1/task/42", true),
+            ("POST /v1/task/*", "POST", "/v1/task/", true),
+            ("POST /v1/task/*", "GET", "/v1/task/42", false),
+            ("POST /v1/task/*", "POST", "/v1/task/42/cancel", false),
+            ("POST /v1/task/*", "POST", "/v1/tasks", false),
+            ("POST /v1/task/**", "POST", "/v1/task/42/cancel", true),
+            ("POST /v1/batches", "POST", "/v1/batches", true),
+            ("POST /v1/batches", "POST", "/v1/batches/1", false),
+            ("* /graphql", "DELETE", "/graphql", true),
+            ("GET /v1/*/items/*", "GET", "/v1/p/items/9", true),
+            ("GET /v1/*/items/*", "GET", "/v1/p/q/items/9", false),
+            ("GET /a*b*c", "GET", "/axxbyyc", true),
+            ("GET /a*b*c", "GET", "/axxbyy", false),
+        ] as [(String, String, String, Bool)]
+    )
     func globMatching(pattern: String, method: String, path: String, expected: Bool) throws {
         let route = try RoutePattern.parse(pattern).get()
         #expect(route.matches(method: method, path: path[...]) == expected)

@@ -11,8 +11,10 @@ struct ProxyForwardingTests {
         let harness = try await ProxyHarness()
         let vendorPort = harness.vendor.port
         let body = "{\"instruction\": \"label this\", \"n\": 3}"
-        let result = try harness.curl(["-H", "Content-Type: application/json", "-d", body,
-                                       harness.url("/scale/v1/task/abc?priority=high")])
+        let result = try harness.curl([
+            "-H", "Content-Type: application/json", "-d", body,
+            harness.url("/scale/v1/task/abc?priority=high"),
+        ])
         await harness.close()
         #expect(result.status == 200)
         let received = try #require(harness.vendor.requests.first)
@@ -56,8 +58,10 @@ struct ProxyForwardingTests {
         #expect(result.status == 200)
         let received = try #require(harness.vendor.requests.first)
         let names = Set(received.headers.map { $0.name.lowercased() })
-        for stripped in ["via", "x-forwarded-for", "x-forwarded-host", "forwarded", "x-real-ip", "x-secret",
-                         "keep-alive", "te", "proxy-authorization", "upgrade", "transfer-encoding"] {
+        for stripped in [
+            "via", "x-forwarded-for", "x-forwarded-host", "forwarded", "x-real-ip", "x-secret",
+            "keep-alive", "te", "proxy-authorization", "upgrade", "transfer-encoding",
+        ] {
             #expect(!names.contains(stripped), "\(stripped) reached the vendor")
         }
         #expect(received.headers.allSatisfy { !$0.value.contains("10.20.30.40") && !$0.value.contains("corp.example") })
@@ -85,9 +89,11 @@ struct ProxyForwardingTests {
         options.inspector = RewritingInspector()
         options.recorder = recorder
         let harness = try await ProxyHarness(options)
-        let result = try harness.curl(["-H", "Content-Type: application/json", "-d",
-                                       "{\"project\": \"Nightingale\", \"note\": \"short\"}",
-                                       harness.url("/scale/v1/task/x")])
+        let result = try harness.curl([
+            "-H", "Content-Type: application/json", "-d",
+            "{\"project\": \"Nightingale\", \"note\": \"short\"}",
+            harness.url("/scale/v1/task/x"),
+        ])
         await harness.close()
         #expect(result.status == 200)
         let received = try #require(harness.vendor.requests.first)
@@ -174,8 +180,14 @@ struct BlockingInspector: EgressInspector {
         if request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes)?
             .contains("Nightingale") == true
         {
-            return .refuse(EgressRefusal(status: .forbidden, code: "blocked_by_policy",
-                                         message: "a codename may not leave", rule: "codenames"))
+            return .refuse(
+                EgressRefusal(
+                    status: .forbidden,
+                    code: "blocked_by_policy",
+                    message: "a codename may not leave",
+                    rule: "codenames"
+                )
+            )
         }
         return .forward(request)
     }
@@ -204,6 +216,10 @@ final class CollectingRecorder: EgressRecorder, @unchecked Sendable {
     private var _outcomes: [EgressOutcomeRecord] = []
     var decisions: [EgressDecisionRecord] { self.lock.withLock { self._decisions } }
     var outcomes: [EgressOutcomeRecord] { self.lock.withLock { self._outcomes } }
-    func recordDecision(_ record: EgressDecisionRecord) async throws { self.lock.withLock { self._decisions.append(record) } }
-    func recordOutcome(_ record: EgressOutcomeRecord) async throws { self.lock.withLock { self._outcomes.append(record) } }
+    func recordDecision(_ record: EgressDecisionRecord) async throws {
+        self.lock.withLock { self._decisions.append(record) }
+    }
+    func recordOutcome(_ record: EgressOutcomeRecord) async throws {
+        self.lock.withLock { self._outcomes.append(record) }
+    }
 }

@@ -35,11 +35,15 @@ struct ProxyRefusalTests {
         options.maxBodyBytes = 1000
         let harness = try await ProxyHarness(options)
         let big = String(repeating: "x", count: 5000)
-        let declared = try harness.curl(["-H", "Content-Type: application/json", "-d", big,
-                                         harness.url("/scale/v1/task/x")])
+        let declared = try harness.curl([
+            "-H", "Content-Type: application/json", "-d", big,
+            harness.url("/scale/v1/task/x"),
+        ])
         // Chunked: no Content-Length, so the limit trips while buffering.
-        let streamed = try harness.curl(["-H", "Transfer-Encoding: chunked", "-d", big,
-                                         harness.url("/scale/v1/task/x")])
+        let streamed = try harness.curl([
+            "-H", "Transfer-Encoding: chunked", "-d", big,
+            harness.url("/scale/v1/task/x"),
+        ])
         let justUnder = try harness.curl(["-d", String(repeating: "y", count: 1000), harness.url("/scale/v1/task/x")])
         await harness.close()
         #expect(declared.status == 413)
@@ -54,8 +58,10 @@ struct ProxyRefusalTests {
 
     @Test func contentLengthWithTransferEncodingIs400() async throws {
         let harness = try await ProxyHarness()
-        let result = try harness.curl(["-H", "Transfer-Encoding: chunked", "-H", "Content-Length: 5", "-d", "hello",
-                                       harness.url("/scale/v1/task/x")])
+        let result = try harness.curl([
+            "-H", "Transfer-Encoding: chunked", "-H", "Content-Length: 5", "-d", "hello",
+            harness.url("/scale/v1/task/x"),
+        ])
         await harness.close()
         #expect(result.status == 400)
         #expect(errorCode(result.body) == "bad_request")
@@ -68,7 +74,10 @@ struct ProxyRefusalTests {
         defer { other.remove() }
         let group = MultiThreadedEventLoopGroupHolder.shared
         let impostor = try await StandInVendor.start(
-            group: group, certificatePath: other.vendorCertificatePath, keyPath: other.vendorKeyPath)
+            group: group,
+            certificatePath: other.vendorCertificatePath,
+            keyPath: other.vendorKeyPath
+        )
         var options = ProxyHarness.Options()
         options.upstreamPort = impostor.port
         let harness = try await ProxyHarness(options)

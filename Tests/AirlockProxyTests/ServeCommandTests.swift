@@ -30,8 +30,10 @@ struct ServeCommandTests {
         let certificates = try ThrowawayCertificates.create()
         defer { certificates.remove() }
         let vendor = try await StandInVendor.start(
-            group: MultiThreadedEventLoopGroupHolder.shared, certificatePath: certificates.vendorCertificatePath,
-            keyPath: certificates.vendorKeyPath)
+            group: MultiThreadedEventLoopGroupHolder.shared,
+            certificatePath: certificates.vendorCertificatePath,
+            keyPath: certificates.vendorKeyPath
+        )
         let port = try closedPort()
         let config = """
             listen:
@@ -54,8 +56,13 @@ struct ServeCommandTests {
         try process.run()
         var answered: CurlResult?
         for _ in 0..<100 {
-            let attempt = try Curl.run(["--cacert", certificates.caCertificatePath, "-d", "{}",
-                                        "https://127.0.0.1:\(port)/scale/v1/task/1"], timeout: 5)
+            let attempt = try Curl.run(
+                [
+                    "--cacert", certificates.caCertificatePath, "-d", "{}",
+                    "https://127.0.0.1:\(port)/scale/v1/task/1",
+                ],
+                timeout: 5
+            )
             if attempt.exitCode == 0 {
                 answered = attempt
                 break
@@ -95,14 +102,21 @@ struct MutualTLSTests {
         let certificates = try ThrowawayCertificates.create()
         defer { certificates.remove() }
         let clientKey = try PrivateKey(generating: .ecdsaP256)
-        let clientCertificate = try certificates.authority.issue(commonName: "lab-client", usage: .client, key: clientKey)
+        let clientCertificate = try certificates.authority.issue(
+            commonName: "lab-client",
+            usage: .client,
+            key: clientKey
+        )
         let certPath = certificates.directory + "/client.crt"
         let keyPath = certificates.directory + "/client.key"
         try ThrowawayCertificates.write(clientCertificate.pemRepresentation, to: certPath, mode: 0o644)
         try ThrowawayCertificates.write(clientKey.pemRepresentation, to: keyPath, mode: 0o600)
         let group = MultiThreadedEventLoopGroupHolder.shared
         let vendor = try await StandInVendor.start(
-            group: group, certificatePath: certificates.vendorCertificatePath, keyPath: certificates.vendorKeyPath)
+            group: group,
+            certificatePath: certificates.vendorCertificatePath,
+            keyPath: certificates.vendorKeyPath
+        )
         let yaml = """
             listen:
               address: 127.0.0.1:0
@@ -113,13 +127,19 @@ struct MutualTLSTests {
             """
         let configuration = try ProxyConfiguration.parse(yaml: yaml, baseDirectory: certificates.directory)
         let recorder = CollectingRecorder()
-        let server = try AirlockProxyServer(configuration: configuration, group: group, recorder: recorder,
-                                            logger: .init(label: "test"))
+        let server = try AirlockProxyServer(
+            configuration: configuration,
+            group: group,
+            recorder: recorder,
+            logger: .init(label: "test")
+        )
         try await server.start()
         let url = "https://127.0.0.1:\(server.listenAddress!.port!)/scale/v1/task/1"
         let without = try Curl.run(["--cacert", certificates.caCertificatePath, "-d", "{}", url])
-        let with = try Curl.run(["--cacert", certificates.caCertificatePath, "--cert", certPath, "--key", keyPath,
-                                 "-d", "{}", url])
+        let with = try Curl.run([
+            "--cacert", certificates.caCertificatePath, "--cert", certPath, "--key", keyPath,
+            "-d", "{}", url,
+        ])
         await server.shutdown(gracePeriod: .seconds(1))
         await vendor.stop()
         #expect(without.exitCode != 0)

@@ -50,22 +50,30 @@ final class AdminHandler: ChannelInboundHandler {
             (status, contentType, text) = (.ok, "text/plain; charset=utf-8", "ok\n")
         case (.GET, "/readyz"), (.HEAD, "/readyz"):
             let ready = self.readiness.isReady
-            (status, contentType, text) = (ready ? .ok : .serviceUnavailable, "text/plain; charset=utf-8",
-                                           ready ? "ready\n" : "not ready\n")
+            (status, contentType, text) = (
+                ready ? .ok : .serviceUnavailable, "text/plain; charset=utf-8",
+                ready ? "ready\n" : "not ready\n"
+            )
         case (.GET, "/metrics"), (.HEAD, "/metrics"):
             (status, contentType, text) = (.ok, "text/plain; version=0.0.4; charset=utf-8", self.registry.render())
         case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"):
-            (status, contentType, text) = (.methodNotAllowed, "application/json",
-                                           "{\"error\": {\"code\": \"method_not_allowed\", \"message\": \"use GET\"}}\n")
+            (status, contentType, text) = (
+                .methodNotAllowed, "application/json",
+                "{\"error\": {\"code\": \"method_not_allowed\", \"message\": \"use GET\"}}\n"
+            )
         default:
-            (status, contentType, text) = (.notFound, "application/json",
-                                           "{\"error\": {\"code\": \"not_found\", \"message\": \"try /healthz, /readyz or /metrics\"}}\n")
+            (status, contentType, text) = (
+                .notFound, "application/json",
+                "{\"error\": {\"code\": \"not_found\", \"message\": \"try /healthz, /readyz or /metrics\"}}\n"
+            )
         }
         let body = context.channel.allocator.buffer(string: text)
         var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(body.readableBytes))])
         if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
-                      promise: nil)
+        context.write(
+            self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
         if head.method != .HEAD {
             context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }

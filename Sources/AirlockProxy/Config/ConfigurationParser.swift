@@ -33,7 +33,8 @@ struct ConfigurationParser {
         }
         let listen = try self.listen(listenNode)
         let admin = try top["admin"].map { node throws(ConfigurationError) in try self.admin(node) }
-        let limits = try top["limits"].map { node throws(ConfigurationError) in try self.limits(node) }
+        let limits =
+            try top["limits"].map { node throws(ConfigurationError) in try self.limits(node) }
             ?? ProxyConfiguration.Limits()
         guard let vendorsNode = top["vendors"] else {
             throw self.error(root, "missing \"vendors\" (at least one vendor to forward to)")
@@ -43,7 +44,12 @@ struct ConfigurationParser {
             throw self.error(top["admin"]!, "admin.address must differ from listen.address")
         }
         return ProxyConfiguration(
-            listen: listen, admin: admin, limits: limits, vendors: vendors, sourcePath: self.file)
+            listen: listen,
+            admin: admin,
+            limits: limits,
+            vendors: vendors,
+            sourcePath: self.file
+        )
     }
 
     // MARK: Sections
@@ -53,26 +59,33 @@ struct ConfigurationParser {
         let address = try self.address(try self.required(map, "address", in: node, "listen"), "listen.address")
         let tlsNode = try self.required(map, "tls", in: node, "listen")
         let tls = try self.mapping(tlsNode, "listen.tls", allowed: ["certificate", "key", "client_ca"])
-        let certificate = try self.path(try self.required(tls, "certificate", in: tlsNode, "listen.tls"),
-                                        "listen.tls.certificate")
+        let certificate = try self.path(
+            try self.required(tls, "certificate", in: tlsNode, "listen.tls"),
+            "listen.tls.certificate"
+        )
         let key = try self.path(try self.required(tls, "key", in: tlsNode, "listen.tls"), "listen.tls.key")
         let clientCA = try tls["client_ca"].map { node throws(ConfigurationError) in
             try self.path(node, "listen.tls.client_ca")
         }
         return ProxyConfiguration.Listen(
             address: address,
-            tls: ProxyConfiguration.ServerTLS(certificatePath: certificate, keyPath: key, clientCAPath: clientCA))
+            tls: ProxyConfiguration.ServerTLS(certificatePath: certificate, keyPath: key, clientCAPath: clientCA)
+        )
     }
 
     private func admin(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Admin {
         let map = try self.mapping(node, "admin", allowed: ["address"])
         return ProxyConfiguration.Admin(
-            address: try self.address(try self.required(map, "address", in: node, "admin"), "admin.address"))
+            address: try self.address(try self.required(map, "address", in: node, "admin"), "admin.address")
+        )
     }
 
     private func limits(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Limits {
         let map = try self.mapping(
-            node, "limits", allowed: ["max_body_bytes", "max_response_bytes", "upstream_timeout_seconds", "shutdown_grace_seconds"])
+            node,
+            "limits",
+            allowed: ["max_body_bytes", "max_response_bytes", "upstream_timeout_seconds", "shutdown_grace_seconds"]
+        )
         var limits = ProxyConfiguration.Limits()
         if let value = map["max_body_bytes"] {
             guard let bytes = value.int, bytes > 0 else {
@@ -113,7 +126,8 @@ struct ConfigurationParser {
                 throw self.error(
                     item,
                     "path_prefix \"\(vendor.pathPrefix)\" overlaps vendor \"\(other.name)\" (\(other.pathPrefix)); "
-                        + "every prefix must route to exactly one vendor")
+                        + "every prefix must route to exactly one vendor"
+                )
             }
             vendors.append(vendor)
         }
@@ -126,13 +140,16 @@ struct ConfigurationParser {
 
     private func vendor(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Vendor {
         let map = try self.mapping(
-            node, "a vendor",
-            allowed: ["name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool"])
+            node,
+            "a vendor",
+            allowed: ["name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool"]
+        )
         let nameNode = try self.required(map, "name", in: node, "the vendor")
         let name = try self.string(nameNode, "vendors[].name")
         guard !name.isEmpty,
             name.utf8.allSatisfy({ byte in
-                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
             })
         else {
@@ -193,13 +210,19 @@ struct ConfigurationParser {
         var policy: ProxyConfiguration.PolicyReference?
         if let policyNode = map["policy"] {
             let text = try self.string(policyNode, "\(context) policy")
-            policy = text == "none" ? ProxyConfiguration.PolicyReference.none : .file(try self.path(policyNode, "\(context) policy"))
+            policy =
+                text == "none"
+                ? ProxyConfiguration.PolicyReference.none : .file(try self.path(policyNode, "\(context) policy"))
         }
 
         var maxConnections = 64
         var idleTimeout = 30.0
         if let poolNode = map["pool"] {
-            let pool = try self.mapping(poolNode, "\(context) pool", allowed: ["max_connections", "idle_timeout_seconds"])
+            let pool = try self.mapping(
+                poolNode,
+                "\(context) pool",
+                allowed: ["max_connections", "idle_timeout_seconds"]
+            )
             if let value = pool["max_connections"] {
                 guard let count = value.int, count > 0, count <= 10_000 else {
                     throw self.error(value, "\(context): pool.max_connections must be an integer from 1 to 10000")
@@ -212,13 +235,22 @@ struct ConfigurationParser {
         }
 
         return ProxyConfiguration.Vendor(
-            name: name, pathPrefix: prefix, upstream: upstream, trustRoots: trustRoots, pinnedSPKISHA256: pins,
-            routes: routes, policy: policy, maxConnections: maxConnections, idleTimeoutSeconds: idleTimeout)
+            name: name,
+            pathPrefix: prefix,
+            upstream: upstream,
+            trustRoots: trustRoots,
+            pinnedSPKISHA256: pins,
+            routes: routes,
+            policy: policy,
+            maxConnections: maxConnections,
+            idleTimeoutSeconds: idleTimeout
+        )
     }
 
     // MARK: Scalars
 
-    private func mapping(_ node: Node, _ what: String, allowed: Set<String>) throws(ConfigurationError) -> Node.Mapping {
+    private func mapping(_ node: Node, _ what: String, allowed: Set<String>) throws(ConfigurationError) -> Node.Mapping
+    {
         guard let map = node.mapping else {
             throw self.error(node, "\(what) must be a mapping of keys to values")
         }
@@ -231,7 +263,12 @@ struct ConfigurationParser {
         return map
     }
 
-    private func required(_ map: Node.Mapping, _ key: String, in node: Node, _ what: String) throws(ConfigurationError)
+    private func required(
+        _ map: Node.Mapping,
+        _ key: String,
+        in node: Node,
+        _ what: String
+    ) throws(ConfigurationError)
         -> Node
     {
         guard let value = map[key] else {
@@ -277,7 +314,12 @@ struct ConfigurationParser {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
             .composer(_, let problem, let mark, _):
-            return ConfigurationError(file: self.file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+            return ConfigurationError(
+                file: self.file,
+                line: mark.line,
+                column: mark.column,
+                message: "invalid YAML: \(problem)"
+            )
         default:
             return ConfigurationError(file: self.file, message: "invalid YAML: \(error)")
         }

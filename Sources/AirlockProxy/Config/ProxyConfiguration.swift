@@ -47,8 +47,12 @@ public struct ProxyConfiguration: Sendable {
         /// On SIGTERM/SIGINT, how long in-flight requests may run before connections are cut.
         public var shutdownGraceSeconds: Double
 
-        public init(maxBodyBytes: Int = 32 * 1024 * 1024, maxResponseBytes: Int = 64 * 1024 * 1024,
-                    upstreamTimeoutSeconds: Double = 60, shutdownGraceSeconds: Double = 30) {
+        public init(
+            maxBodyBytes: Int = 32 * 1024 * 1024,
+            maxResponseBytes: Int = 64 * 1024 * 1024,
+            upstreamTimeoutSeconds: Double = 60,
+            shutdownGraceSeconds: Double = 30
+        ) {
             self.maxBodyBytes = maxBodyBytes
             self.maxResponseBytes = maxResponseBytes
             self.upstreamTimeoutSeconds = upstreamTimeoutSeconds
@@ -78,9 +82,17 @@ public struct ProxyConfiguration: Sendable {
         /// An idle pooled connection is closed after this long.
         public var idleTimeoutSeconds: Double
 
-        public init(name: String, pathPrefix: String, upstream: UpstreamURL, trustRoots: TLSTrustRoots = .system,
-                    pinnedSPKISHA256: [String] = [], routes: [RoutePattern], policy: PolicyReference? = nil,
-                    maxConnections: Int = 64, idleTimeoutSeconds: Double = 30) {
+        public init(
+            name: String,
+            pathPrefix: String,
+            upstream: UpstreamURL,
+            trustRoots: TLSTrustRoots = .system,
+            pinnedSPKISHA256: [String] = [],
+            routes: [RoutePattern],
+            policy: PolicyReference? = nil,
+            maxConnections: Int = 64,
+            idleTimeoutSeconds: Double = 30
+        ) {
             self.name = name
             self.pathPrefix = pathPrefix
             self.upstream = upstream
@@ -100,7 +112,8 @@ public struct ProxyConfiguration: Sendable {
     /// The file this configuration was read from, if any.
     public var sourcePath: String?
 
-    public init(listen: Listen, admin: Admin?, limits: Limits = Limits(), vendors: [Vendor], sourcePath: String? = nil) {
+    public init(listen: Listen, admin: Admin?, limits: Limits = Limits(), vendors: [Vendor], sourcePath: String? = nil)
+    {
         self.listen = listen
         self.admin = admin
         self.limits = limits
@@ -115,13 +128,20 @@ public struct ProxyConfiguration: Sendable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ConfigurationError(file: path, message: "cannot read the configuration file (\(error.localizedDescription))")
+            throw ConfigurationError(
+                file: path,
+                message: "cannot read the configuration file (\(error.localizedDescription))"
+            )
         }
         return try Self.parse(yaml: text, file: path, baseDirectory: url.deletingLastPathComponent().path)
     }
 
     /// Parses and validates configuration text; relative paths resolve against `baseDirectory`.
-    public static func parse(yaml: String, file: String? = nil, baseDirectory: String) throws(ConfigurationError)
+    public static func parse(
+        yaml: String,
+        file: String? = nil,
+        baseDirectory: String
+    ) throws(ConfigurationError)
         -> ProxyConfiguration
     {
         var parser = ConfigurationParser(file: file, baseDirectory: baseDirectory)

@@ -35,7 +35,11 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
         self.state.withLock { $0.help[Self.sanitizeName(name)] = text }
     }
 
-    private func metric(_ label: String, _ dimensions: [(String, String)], make: () -> PrometheusMetric)
+    private func metric(
+        _ label: String,
+        _ dimensions: [(String, String)],
+        make: () -> PrometheusMetric
+    )
         -> PrometheusMetric
     {
         let key = Key(name: Self.sanitizeName(label), labels: Self.renderLabels(dimensions))
@@ -108,7 +112,8 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
     static func sanitizeName(_ name: String) -> String {
         var result = ""
         for (index, scalar) in name.unicodeScalars.enumerated() {
-            let ok = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || scalar == "_"
+            let ok =
+                (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || scalar == "_"
                 || scalar == ":" || (index > 0 && scalar >= "0" && scalar <= "9")
             result.unicodeScalars.append(ok ? scalar : "_")
         }
@@ -162,7 +167,10 @@ struct AtomicDouble: ~Copyable {
         while true {
             let next = (Double(bitPattern: current) + delta).bitPattern
             let (exchanged, original) = self.bits.compareExchange(
-                expected: current, desired: next, ordering: .relaxed)
+                expected: current,
+                desired: next,
+                ordering: .relaxed
+            )
             if exchanged { return }
             current = original
         }

@@ -21,8 +21,10 @@ public final class ProxyMetrics: Sendable {
         self.registry = registry
         self.vendorNames = vendorNames + ["none"]
         registry.setHelp("Requests answered, by vendor and HTTP status.", for: "airlock_requests_total")
-        registry.setHelp("Time from forwarding a request to the vendor's full response.",
-                         for: "airlock_upstream_latency_seconds")
+        registry.setHelp(
+            "Time from forwarding a request to the vendor's full response.",
+            for: "airlock_upstream_latency_seconds"
+        )
         registry.setHelp("Open TLS connections to the vendor.", for: "airlock_upstream_connections")
         registry.setHelp("Body bytes, by vendor and direction.", for: "airlock_body_bytes_total")
         registry.setHelp("Open connections from the lab.", for: "airlock_client_connections")
@@ -34,8 +36,11 @@ public final class ProxyMetrics: Sendable {
         }
         func bytes(_ direction: String) -> [Counter] {
             vendorNames.map {
-                Counter(label: "airlock_body_bytes_total", dimensions: [("vendor", $0), ("direction", direction)],
-                        factory: registry)
+                Counter(
+                    label: "airlock_body_bytes_total",
+                    dimensions: [("vendor", $0), ("direction", direction)],
+                    factory: registry
+                )
             }
         }
         self.labToAirlockBytes = bytes("lab_to_airlock")
@@ -49,7 +54,8 @@ public final class ProxyMetrics: Sendable {
         Counter(
             label: "airlock_requests_total",
             dimensions: [("vendor", self.vendorNames[vendorIndex]), ("status", String(status))],
-            factory: self.registry)
+            factory: self.registry
+        )
     }
 }
 

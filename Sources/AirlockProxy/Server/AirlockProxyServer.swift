@@ -47,25 +47,40 @@ public final class AirlockProxyServer: Sendable {
         let tls = configuration.listen.tls
         self.serverTLS = try TLSServerContext(
             configuration: TLSServerConfiguration(
-                certificateChainPath: tls.certificatePath, privateKeyPath: tls.keyPath,
-                clientCAPath: tls.clientCAPath))
+                certificateChainPath: tls.certificatePath,
+                privateKeyPath: tls.keyPath,
+                clientCAPath: tls.clientCAPath
+            )
+        )
         var loopBoxes: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>] = [:]
         for loop in group.makeIterator() {
-            loopBoxes[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeEmptyBox(valueType: LoopContext.self, eventLoop: loop)
+            loopBoxes[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeEmptyBox(
+                valueType: LoopContext.self,
+                eventLoop: loop
+            )
         }
         self.loops = loopBoxes
         var vendors: [VendorRuntime] = []
         for (index, vendor) in configuration.vendors.enumerated() {
             let context = try TLSClientContext(
                 configuration: TLSClientConfiguration(
-                    trustRoots: vendor.trustRoots, pinnedSPKISHA256: vendor.pinnedSPKISHA256))
+                    trustRoots: vendor.trustRoots,
+                    pinnedSPKISHA256: vendor.pinnedSPKISHA256
+                )
+            )
             vendors.append(
-                VendorRuntime(index: index, configuration: vendor, tls: context, loopCount: max(1, loopBoxes.count)))
+                VendorRuntime(index: index, configuration: vendor, tls: context, loopCount: max(1, loopBoxes.count))
+            )
         }
         self.metrics = ProxyMetrics(registry: registry, vendorNames: configuration.vendors.map(\.name))
         self.core = ProxyCore(
-            configuration: configuration, vendors: vendors, inspector: inspector, recorder: recorder,
-            metrics: self.metrics, logger: logger)
+            configuration: configuration,
+            vendors: vendors,
+            inspector: inspector,
+            recorder: recorder,
+            metrics: self.metrics,
+            logger: logger
+        )
     }
 
     /// The lab-facing HTTPS address, once started.
@@ -141,7 +156,8 @@ public final class AirlockProxyServer: Sendable {
                 "airlock.listen": "\(listener.localAddress.map { "\($0)" } ?? "?")",
                 "airlock.admin": "\(self.adminAddress.map { "\($0)" } ?? "none")",
                 "airlock.vendors": "\(self.configuration.vendors.map(\.name).joined(separator: ","))",
-            ])
+            ]
+        )
     }
 
     /// Stops accepting, asks every lab connection to close once its current request is answered, waits up to
@@ -153,7 +169,10 @@ public final class AirlockProxyServer: Sendable {
         }
         guard !alreadyShuttingDown else { return }
         self.readiness.set(false)
-        self.logger.info("airlock shutting down", metadata: ["airlock.open_connections": "\(self.tracker.openChannels.count)"])
+        self.logger.info(
+            "airlock shutting down",
+            metadata: ["airlock.open_connections": "\(self.tracker.openChannels.count)"]
+        )
         try? await listener?.close()
         for channel in self.tracker.openChannels {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
@@ -167,7 +186,10 @@ public final class AirlockProxyServer: Sendable {
         }
         let left = self.tracker.openChannels
         if !left.isEmpty {
-            self.logger.warning("grace period over; closing connections", metadata: ["airlock.open_connections": "\(left.count)"])
+            self.logger.warning(
+                "grace period over; closing connections",
+                metadata: ["airlock.open_connections": "\(left.count)"]
+            )
             for channel in left { channel.close(promise: nil) }
         }
         for (_, box) in self.loops {

@@ -16,7 +16,10 @@ public protocol EgressInspector: Sendable {
 }
 
 extension EgressInspector {
-    public func transformResponse(_ response: EgressResponse, for request: EgressRequest) async throws
+    public func transformResponse(
+        _ response: EgressResponse,
+        for request: EgressRequest
+    ) async throws
         -> EgressResponse
     {
         response

@@ -39,8 +39,18 @@ public struct EgressDecisionRecord: Sendable {
     /// The request exactly as it will be sent, when forwarded.
     public var forwarded: EgressRequest?
 
-    public init(requestID: String, vendor: String, method: HTTPMethod, path: String, client: EgressClient,
-                decision: Decision, reason: String?, rule: String?, requestBytes: Int, forwarded: EgressRequest?) {
+    public init(
+        requestID: String,
+        vendor: String,
+        method: HTTPMethod,
+        path: String,
+        client: EgressClient,
+        decision: Decision,
+        reason: String?,
+        rule: String?,
+        requestBytes: Int,
+        forwarded: EgressRequest?
+    ) {
         self.requestID = requestID
         self.vendor = vendor
         self.method = method
@@ -64,8 +74,14 @@ public struct EgressOutcomeRecord: Sendable {
     public var durationNanoseconds: Int64
     public var responseBytes: Int
 
-    public init(requestID: String, vendor: String, vendorStatus: Int?, error: String?, durationNanoseconds: Int64,
-                responseBytes: Int) {
+    public init(
+        requestID: String,
+        vendor: String,
+        vendorStatus: Int?,
+        error: String?,
+        durationNanoseconds: Int64,
+        responseBytes: Int
+    ) {
         self.requestID = requestID
         self.vendor = vendor
         self.vendorStatus = vendorStatus

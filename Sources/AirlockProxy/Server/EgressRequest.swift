@@ -18,8 +18,16 @@ public struct EgressRequest: Sendable {
     public var body: ByteBuffer
     public var client: EgressClient
 
-    public init(id: String, vendor: String, method: HTTPMethod, path: String, query: String?, headers: HTTPHeaders,
-                body: ByteBuffer, client: EgressClient) {
+    public init(
+        id: String,
+        vendor: String,
+        method: HTTPMethod,
+        path: String,
+        query: String?,
+        headers: HTTPHeaders,
+        body: ByteBuffer,
+        client: EgressClient
+    ) {
         self.id = id
         self.vendor = vendor
         self.method = method

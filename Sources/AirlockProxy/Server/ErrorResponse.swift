@@ -44,31 +44,41 @@ extension EgressRefusal {
     }
     static func routeNotAllowed(vendor: String) -> EgressRefusal {
         EgressRefusal(
-            status: .forbidden, code: "route_not_allowed",
-            message: "this method and path are not in the route allowlist of vendor \(vendor)")
+            status: .forbidden,
+            code: "route_not_allowed",
+            message: "this method and path are not in the route allowlist of vendor \(vendor)"
+        )
     }
     static func bodyTooLarge(limit: Int) -> EgressRefusal {
         EgressRefusal(
-            status: .payloadTooLarge, code: "body_too_large",
-            message: "the request body exceeds limits.max_body_bytes (\(limit) bytes)")
+            status: .payloadTooLarge,
+            code: "body_too_large",
+            message: "the request body exceeds limits.max_body_bytes (\(limit) bytes)"
+        )
     }
     static func badRequest(_ message: String) -> EgressRefusal {
         EgressRefusal(status: .badRequest, code: "bad_request", message: message)
     }
     static func auditUnavailable() -> EgressRefusal {
         EgressRefusal(
-            status: .serviceUnavailable, code: "audit_unavailable",
-            message: "the egress decision could not be recorded; nothing was sent")
+            status: .serviceUnavailable,
+            code: "audit_unavailable",
+            message: "the egress decision could not be recorded; nothing was sent"
+        )
     }
     static func inspectionFailed() -> EgressRefusal {
         EgressRefusal(
-            status: .internalServerError, code: "inspection_failed",
-            message: "the request could not be inspected; nothing was sent")
+            status: .internalServerError,
+            code: "inspection_failed",
+            message: "the request could not be inspected; nothing was sent"
+        )
     }
     static func responseInspectionFailed() -> EgressRefusal {
         EgressRefusal(
-            status: .badGateway, code: "response_inspection_failed",
-            message: "the vendor response could not be inspected")
+            status: .badGateway,
+            code: "response_inspection_failed",
+            message: "the vendor response could not be inspected"
+        )
     }
     static func shuttingDown() -> EgressRefusal {
         EgressRefusal(status: .serviceUnavailable, code: "shutting_down", message: "Airlock is shutting down")

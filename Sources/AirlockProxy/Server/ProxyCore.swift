@@ -16,8 +16,14 @@ final class ProxyCore: Sendable {
     /// Largest request URI accepted; longer ones get 414 before any routing.
     let maxURIBytes = 8192
 
-    init(configuration: ProxyConfiguration, vendors: [VendorRuntime], inspector: any EgressInspector,
-         recorder: any EgressRecorder, metrics: ProxyMetrics, logger: Logger) {
+    init(
+        configuration: ProxyConfiguration,
+        vendors: [VendorRuntime],
+        inspector: any EgressInspector,
+        recorder: any EgressRecorder,
+        metrics: ProxyMetrics,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.vendors = vendors
         self.inspector = inspector

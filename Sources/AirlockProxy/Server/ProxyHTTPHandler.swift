@@ -97,20 +97,31 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         let keepAlive = head.isKeepAlive && !head.headers.contains(name: "expect")
         let uri = head.uri
         if uri.utf8.count > self.core.maxURIBytes {
-            let refusal = EgressRefusal(status: .uriTooLong, code: "uri_too_long",
-                                        message: "the request URI exceeds \(self.core.maxURIBytes) bytes")
+            let refusal = EgressRefusal(
+                status: .uriTooLong,
+                code: "uri_too_long",
+                message: "the request URI exceeds \(self.core.maxURIBytes) bytes"
+            )
             self.refuseEarly(refusal, vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
         // Request smuggling guard: a message with both framings is ambiguous; refuse and close.
         if head.headers.contains(name: "transfer-encoding") && head.headers.contains(name: "content-length") {
-            self.refuseEarly(.badRequest("Content-Length and Transfer-Encoding must not both be present"),
-                             vendorIndex: nil, keepAlive: false, context: context)
+            self.refuseEarly(
+                .badRequest("Content-Length and Transfer-Encoding must not both be present"),
+                vendorIndex: nil,
+                keepAlive: false,
+                context: context
+            )
             return
         }
         guard uri.utf8.first == UInt8(ascii: "/") else {
-            self.refuseEarly(.badRequest("the request target must be an absolute path (origin-form)"),
-                             vendorIndex: nil, keepAlive: keepAlive, context: context)
+            self.refuseEarly(
+                .badRequest("the request target must be an absolute path (origin-form)"),
+                vendorIndex: nil,
+                keepAlive: keepAlive,
+                context: context
+            )
             return
         }
         let path: Substring
@@ -134,33 +145,52 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         let method = head.method.rawValue
         guard vendor.configuration.routes.contains(where: { $0.matches(method: method, path: routePath) }) else {
             let refusal = EgressRefusal.routeNotAllowed(vendor: vendor.configuration.name)
-            self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: keepAlive, context: context,
-                             record: (head, rest))
+            self.refuseEarly(
+                refusal,
+                vendorIndex: vendor.index,
+                keepAlive: keepAlive,
+                context: context,
+                record: (head, rest)
+            )
             return
         }
         var capacity = 0
         if let lengthText = head.headers.first(name: "content-length") {
             guard let length = Int(lengthText), length >= 0 else {
-                self.refuseEarly(.badRequest("Content-Length is not a number"), vendorIndex: vendor.index,
-                                 keepAlive: false, context: context)
+                self.refuseEarly(
+                    .badRequest("Content-Length is not a number"),
+                    vendorIndex: vendor.index,
+                    keepAlive: false,
+                    context: context
+                )
                 return
             }
             if length > self.core.maxBodyBytes {
-                self.refuseEarly(.bodyTooLarge(limit: self.core.maxBodyBytes), vendorIndex: vendor.index,
-                                 keepAlive: false, context: context, record: (head, rest))
+                self.refuseEarly(
+                    .bodyTooLarge(limit: self.core.maxBodyBytes),
+                    vendorIndex: vendor.index,
+                    keepAlive: false,
+                    context: context,
+                    record: (head, rest)
+                )
                 return
             }
             capacity = length
         }
         if let expect = head.headers.first(name: "expect") {
             guard expect.lowercased() == "100-continue" else {
-                let refusal = EgressRefusal(status: .expectationFailed, code: "expectation_failed",
-                                            message: "only Expect: 100-continue is supported")
+                let refusal = EgressRefusal(
+                    status: .expectationFailed,
+                    code: "expectation_failed",
+                    message: "only Expect: 100-continue is supported"
+                )
                 self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: false, context: context)
                 return
             }
             context.writeAndFlush(
-                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
+                promise: nil
+            )
         }
         let body = context.channel.allocator.buffer(capacity: capacity)
         self.state = .receiving(Incoming(vendor: vendor, head: head, path: rest, query: query, body: body))
@@ -173,8 +203,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             if incoming.body.readableBytes + part.readableBytes > self.core.maxBodyBytes {
                 let refusal = EgressRefusal.bodyTooLarge(limit: self.core.maxBodyBytes)
                 self.state = .idle
-                self.refuseEarly(refusal, vendorIndex: incoming.vendor.index, keepAlive: false, context: context,
-                                 record: (incoming.head, incoming.path))
+                self.refuseEarly(
+                    refusal,
+                    vendorIndex: incoming.vendor.index,
+                    keepAlive: false,
+                    context: context,
+                    record: (incoming.head, incoming.path)
+                )
                 return
             }
             var part = part
@@ -273,15 +308,27 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     // MARK: Early refusals
 
     /// Answers before the body has been read (nothing is ever forwarded), then drops the rest of the body.
-    private func refuseEarly(_ refusal: EgressRefusal, vendorIndex: Int?, keepAlive: Bool,
-                             context: ChannelHandlerContext, record: (HTTPRequestHead, Substring)? = nil) {
+    private func refuseEarly(
+        _ refusal: EgressRefusal,
+        vendorIndex: Int?,
+        keepAlive: Bool,
+        context: ChannelHandlerContext,
+        record: (HTTPRequestHead, Substring)? = nil
+    ) {
         self.state = .discarding(Discarding(closeAtEnd: !keepAlive))
         if !keepAlive { self.startLingering() }
         if let (head, path) = record, let vendorIndex, !self.core.recorder.isPassThrough {
             let vendor = self.core.vendors[vendorIndex]
             let decision = self.decisionRecord(
-                id: self.nextRequestID(), vendor: vendor, method: head.method, path: String(path),
-                decision: .blocked, refusal: refusal, requestBytes: 0, forwarded: nil)
+                id: self.nextRequestID(),
+                vendor: vendor,
+                method: head.method,
+                path: String(path),
+                decision: .blocked,
+                refusal: refusal,
+                requestBytes: 0,
+                forwarded: nil
+            )
             let recorder = self.core.recorder
             self.runAsync({ try await recorder.recordDecision(decision) }) { result in
                 let final = (try? result.get()) != nil ? refusal : EgressRefusal.auditUnavailable()
@@ -296,8 +343,14 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         guard case .discarding(var discarding) = self.state else { return }
         discarding.responded = true
         self.state = .discarding(discarding)
-        self.writeResponse(status: refusal.status, headers: Self.jsonHeaders, body: self.errorBody(refusal),
-                           keepAlive: keepAlive, vendorIndex: vendorIndex, closeNow: false)
+        self.writeResponse(
+            status: refusal.status,
+            headers: Self.jsonHeaders,
+            body: self.errorBody(refusal),
+            keepAlive: keepAlive,
+            vendorIndex: vendorIndex,
+            closeNow: false
+        )
         self.finishDiscardingIfDone()
     }
 
@@ -343,8 +396,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         let address = context.channel.remoteAddress?.ipAddress
         let identity = try? context.pipeline.syncOperations.handler(type: TLSHandler.self).peerIdentity
         return EgressClient(
-            address: address, certificateCommonName: identity?.commonName,
-            certificateNames: identity?.subjectAlternativeNames ?? [])
+            address: address,
+            certificateCommonName: identity?.commonName,
+            certificateNames: identity?.subjectAlternativeNames ?? []
+        )
     }()
 
     private func inspect(_ incoming: Incoming) {
@@ -352,10 +407,16 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         var headers = HeaderHygiene.requestHeadersForVendor(incoming.head.headers)
         headers.add(name: "Host", value: vendor.configuration.upstream.hostHeader)
         let request = EgressRequest(
-            id: self.nextRequestID(), vendor: vendor.configuration.name, method: incoming.head.method,
-            path: String(incoming.path), query: incoming.query.map(String.init), headers: headers,
-            body: incoming.body, client: self.core.inspector.isPassThrough && self.core.recorder.isPassThrough
-                ? EgressClient(address: nil) : self.client)
+            id: self.nextRequestID(),
+            vendor: vendor.configuration.name,
+            method: incoming.head.method,
+            path: String(incoming.path),
+            query: incoming.query.map(String.init),
+            headers: headers,
+            body: incoming.body,
+            client: self.core.inspector.isPassThrough && self.core.recorder.isPassThrough
+                ? EgressClient(address: nil) : self.client
+        )
         let requestBytes = incoming.body.readableBytes
         if self.core.inspector.isPassThrough {
             self.decided(.forward(request), vendor: vendor, requestBytes: requestBytes, original: request)
@@ -368,15 +429,25 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 self.decided(decision, vendor: vendor, requestBytes: requestBytes, original: request)
             case .failure:
                 self.core.logger.warning(
-                    "inspection failed; request refused", metadata: ["airlock.vendor": "\(vendor.configuration.name)"])
-                self.decided(.refuse(.inspectionFailed()), vendor: vendor, requestBytes: requestBytes,
-                             original: request)
+                    "inspection failed; request refused",
+                    metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
+                )
+                self.decided(
+                    .refuse(.inspectionFailed()),
+                    vendor: vendor,
+                    requestBytes: requestBytes,
+                    original: request
+                )
             }
         }
     }
 
-    private func decided(_ decision: EgressDecision, vendor: VendorRuntime, requestBytes: Int,
-                         original: EgressRequest) {
+    private func decided(
+        _ decision: EgressDecision,
+        vendor: VendorRuntime,
+        requestBytes: Int,
+        original: EgressRequest
+    ) {
         switch decision {
         case .refuse(let refusal):
             guard !self.core.recorder.isPassThrough else {
@@ -384,25 +455,43 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 return
             }
             let record = self.decisionRecord(
-                id: original.id, vendor: vendor, method: original.method, path: original.path,
-                decision: refusal.status.code >= 500 ? .error : .blocked, refusal: refusal,
-                requestBytes: requestBytes, forwarded: nil)
+                id: original.id,
+                vendor: vendor,
+                method: original.method,
+                path: original.path,
+                decision: refusal.status.code >= 500 ? .error : .blocked,
+                refusal: refusal,
+                requestBytes: requestBytes,
+                forwarded: nil
+            )
             let recorder = self.core.recorder
             self.runAsync({ try await recorder.recordDecision(record) }) { result in
-                self.respond(refusal: (try? result.get()) != nil ? refusal : .auditUnavailable(),
-                             vendorIndex: vendor.index)
+                self.respond(
+                    refusal: (try? result.get()) != nil ? refusal : .auditUnavailable(),
+                    vendorIndex: vendor.index
+                )
             }
         case .forward(var request):
             HeaderHygiene.frameForVendor(
-                &request.headers, host: vendor.configuration.upstream.hostHeader, method: request.method,
-                bodyLength: request.body.readableBytes)
+                &request.headers,
+                host: vendor.configuration.upstream.hostHeader,
+                method: request.method,
+                bodyLength: request.body.readableBytes
+            )
             guard !self.core.recorder.isPassThrough else {
                 self.forward(request, vendor: vendor)
                 return
             }
             let record = self.decisionRecord(
-                id: request.id, vendor: vendor, method: request.method, path: request.path, decision: .forwarded,
-                refusal: nil, requestBytes: requestBytes, forwarded: request)
+                id: request.id,
+                vendor: vendor,
+                method: request.method,
+                path: request.path,
+                decision: .forwarded,
+                refusal: nil,
+                requestBytes: requestBytes,
+                forwarded: request
+            )
             let recorder = self.core.recorder
             self.runAsync({ try await recorder.recordDecision(record) }) { result in
                 switch result {
@@ -411,20 +500,36 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 case .failure:
                     self.core.logger.error(
                         "egress decision could not be recorded; request refused",
-                        metadata: ["airlock.vendor": "\(vendor.configuration.name)"])
+                        metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
+                    )
                     self.respond(refusal: .auditUnavailable(), vendorIndex: vendor.index)
                 }
             }
         }
     }
 
-    private func decisionRecord(id: String, vendor: VendorRuntime, method: HTTPMethod, path: String,
-                                decision: EgressDecisionRecord.Decision, refusal: EgressRefusal?, requestBytes: Int,
-                                forwarded: EgressRequest?) -> EgressDecisionRecord {
+    private func decisionRecord(
+        id: String,
+        vendor: VendorRuntime,
+        method: HTTPMethod,
+        path: String,
+        decision: EgressDecisionRecord.Decision,
+        refusal: EgressRefusal?,
+        requestBytes: Int,
+        forwarded: EgressRequest?
+    ) -> EgressDecisionRecord {
         EgressDecisionRecord(
-            requestID: id, vendor: vendor.configuration.name, method: method, path: path, client: self.client,
-            decision: decision, reason: refusal?.code, rule: refusal?.rule, requestBytes: requestBytes,
-            forwarded: forwarded)
+            requestID: id,
+            vendor: vendor.configuration.name,
+            method: method,
+            path: path,
+            client: self.client,
+            decision: decision,
+            reason: refusal?.code,
+            rule: refusal?.rule,
+            requestBytes: requestBytes,
+            forwarded: forwarded
+        )
     }
 
     private func forward(_ request: EgressRequest, vendor: VendorRuntime) {
@@ -440,33 +545,58 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         let start = NIODeadline.now()
         let pool = self.loop.pools[vendor.index]
         self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: Int64(request.body.readableBytes))
-        pool.execute(upstreamRequest, timeout: self.core.upstreamTimeout, maxResponseBytes: self.core.maxResponseBytes) {
+        pool.execute(upstreamRequest, timeout: self.core.upstreamTimeout, maxResponseBytes: self.core.maxResponseBytes)
+        {
             result in
             let elapsed = NIODeadline.now() - start
             self.core.metrics.upstreamLatency[vendor.index].recordNanoseconds(elapsed.nanoseconds)
             switch result {
             case .success(let response):
                 self.core.metrics.vendorToAirlockBytes[vendor.index].increment(by: Int64(response.body.readableBytes))
-                self.recordOutcome(request, vendor: vendor, status: Int(response.head.status.code), error: nil,
-                                   elapsed: elapsed, responseBytes: response.body.readableBytes)
+                self.recordOutcome(
+                    request,
+                    vendor: vendor,
+                    status: Int(response.head.status.code),
+                    error: nil,
+                    elapsed: elapsed,
+                    responseBytes: response.body.readableBytes
+                )
                 self.deliver(response, for: request, vendor: vendor)
             case .failure(let error):
                 self.core.logger.debug(
                     "vendor exchange failed",
-                    metadata: ["airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)"])
-                self.recordOutcome(request, vendor: vendor, status: nil, error: error.label, elapsed: elapsed,
-                                   responseBytes: 0)
+                    metadata: ["airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)"]
+                )
+                self.recordOutcome(
+                    request,
+                    vendor: vendor,
+                    status: nil,
+                    error: error.label,
+                    elapsed: elapsed,
+                    responseBytes: 0
+                )
                 self.respond(refusal: error.refusal(vendor: vendor.configuration.name), vendorIndex: vendor.index)
             }
         }
     }
 
-    private func recordOutcome(_ request: EgressRequest, vendor: VendorRuntime, status: Int?, error: String?,
-                               elapsed: TimeAmount, responseBytes: Int) {
+    private func recordOutcome(
+        _ request: EgressRequest,
+        vendor: VendorRuntime,
+        status: Int?,
+        error: String?,
+        elapsed: TimeAmount,
+        responseBytes: Int
+    ) {
         guard !self.core.recorder.isPassThrough else { return }
         let record = EgressOutcomeRecord(
-            requestID: request.id, vendor: vendor.configuration.name, vendorStatus: status, error: error,
-            durationNanoseconds: elapsed.nanoseconds, responseBytes: responseBytes)
+            requestID: request.id,
+            vendor: vendor.configuration.name,
+            vendorStatus: status,
+            error: error,
+            durationNanoseconds: elapsed.nanoseconds,
+            responseBytes: responseBytes
+        )
         let recorder = self.core.recorder
         let logger = self.core.logger
         // The request has left; the outcome is recorded without holding up the lab's response.
@@ -474,7 +604,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             do {
                 try await recorder.recordOutcome(record)
             } catch {
-                logger.error("egress outcome could not be recorded", metadata: ["airlock.request": "\(record.requestID)"])
+                logger.error(
+                    "egress outcome could not be recorded",
+                    metadata: ["airlock.request": "\(record.requestID)"]
+                )
             }
         }
     }
@@ -486,8 +619,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             headers.add(name: "Content-Length", value: length)
         }
         if self.core.inspector.isPassThrough {
-            self.writeFinal(status: response.head.status, headers: headers, body: response.body, isHead: isHead,
-                            vendorIndex: vendor.index)
+            self.writeFinal(
+                status: response.head.status,
+                headers: headers,
+                body: response.body,
+                isHead: isHead,
+                vendorIndex: vendor.index
+            )
             return
         }
         let egressResponse = EgressResponse(status: response.head.status, headers: headers, body: response.body)
@@ -495,8 +633,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         self.runAsync({ try await inspector.transformResponse(egressResponse, for: request) }) { result in
             switch result {
             case .success(let transformed):
-                self.writeFinal(status: transformed.status, headers: transformed.headers, body: transformed.body,
-                                isHead: isHead, vendorIndex: vendor.index)
+                self.writeFinal(
+                    status: transformed.status,
+                    headers: transformed.headers,
+                    body: transformed.body,
+                    isHead: isHead,
+                    vendorIndex: vendor.index
+                )
             case .failure:
                 self.respond(refusal: .responseInspectionFailed(), vendorIndex: vendor.index)
             }
@@ -513,22 +656,46 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
 
     /// Answers a complete request with a refusal.
     private func respond(refusal: EgressRefusal, vendorIndex: Int?) {
-        self.writeFinal(status: refusal.status, headers: Self.jsonHeaders, body: self.errorBody(refusal),
-                        isHead: false, vendorIndex: vendorIndex)
+        self.writeFinal(
+            status: refusal.status,
+            headers: Self.jsonHeaders,
+            body: self.errorBody(refusal),
+            isHead: false,
+            vendorIndex: vendorIndex
+        )
     }
 
     /// Answers a complete request (state `.processing`) and returns to idle, or closes.
-    private func writeFinal(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, isHead: Bool,
-                            vendorIndex: Int?) {
+    private func writeFinal(
+        status: HTTPResponseStatus,
+        headers: HTTPHeaders,
+        body: ByteBuffer,
+        isHead: Bool,
+        vendorIndex: Int?
+    ) {
         guard case .processing(let keepAlive) = self.state else { return }  // the lab went away meanwhile
         self.state = keepAlive ? .idle : .closing
-        self.writeResponse(status: status, headers: headers, body: body, keepAlive: keepAlive,
-                           vendorIndex: vendorIndex, closeNow: !keepAlive, isHead: isHead)
+        self.writeResponse(
+            status: status,
+            headers: headers,
+            body: body,
+            keepAlive: keepAlive,
+            vendorIndex: vendorIndex,
+            closeNow: !keepAlive,
+            isHead: isHead
+        )
     }
 
     /// Writes head, body and end, then flushes once.
-    private func writeResponse(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, keepAlive: Bool,
-                               vendorIndex: Int?, closeNow: Bool, isHead: Bool = false) {
+    private func writeResponse(
+        status: HTTPResponseStatus,
+        headers: HTTPHeaders,
+        body: ByteBuffer,
+        keepAlive: Bool,
+        vendorIndex: Int?,
+        closeNow: Bool,
+        isHead: Bool = false
+    ) {
         guard let context = self.context else { return }
         var headers = headers
         let bodyless = isHead || status.code == 204 || status.code == 304 || status.code < 200
@@ -560,15 +727,18 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             metadata: [
                 "airlock.conn": "\(String(self.connectionID, radix: 16))",
                 "airlock.vendor": "\(self.core.metrics.vendorNames[index])", "airlock.status": "\(status.code)",
-            ])
+            ]
+        )
         if let vendorIndex, !bodyless {
             self.core.metrics.airlockToLabBytes[vendorIndex].increment(by: Int64(body.readableBytes))
         }
     }
 
     /// Runs `work` off the event loop and continues with its result back on it.
-    private func runAsync<Value: Sendable>(_ work: @escaping @Sendable () async throws -> Value,
-                                           then: @escaping (Result<Value, any Error>) -> Void) {
+    private func runAsync<Value: Sendable>(
+        _ work: @escaping @Sendable () async throws -> Value,
+        then: @escaping (Result<Value, any Error>) -> Void
+    ) {
         guard let context = self.context else { return }
         let promise = context.eventLoop.makePromise(of: Value.self)
         promise.completeWithTask(work)

@@ -14,8 +14,15 @@ public enum HTTPSProbe {
     }
 
     public static func send(
-        group: any EventLoopGroup, host: String, port: Int, caPath: String, method: String, path: String,
-        headers: [(String, String)] = [], body: [UInt8] = [], timeout: TimeAmount = .seconds(30)
+        group: any EventLoopGroup,
+        host: String,
+        port: Int,
+        caPath: String,
+        method: String,
+        path: String,
+        headers: [(String, String)] = [],
+        body: [UInt8] = [],
+        timeout: TimeAmount = .seconds(30)
     ) async throws -> Response {
         let tls = try TLSClientContext(configuration: TLSClientConfiguration(trustRoots: .file(caPath)))
         let eventLoop = group.next()
@@ -36,8 +43,12 @@ public enum HTTPSProbe {
         requestHeaders.replaceOrAdd(name: "Host", value: "\(host):\(port)")
         requestHeaders.replaceOrAdd(name: "Content-Length", value: String(body.count))
         requestHeaders.replaceOrAdd(name: "Connection", value: "close")
-        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path,
-                                   headers: requestHeaders)
+        let head = HTTPRequestHead(
+            version: .http1_1,
+            method: HTTPMethod(rawValue: method),
+            uri: path,
+            headers: requestHeaders
+        )
         let bodyBuffer = channel.allocator.buffer(bytes: body)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         channel.write(HTTPClientRequestPart.body(.byteBuffer(bodyBuffer)), promise: nil)
@@ -74,8 +85,12 @@ private final class ProbeHandler: ChannelInboundHandler {
             guard let head = self.head, !self.done else { return }
             self.done = true
             self.promise.succeed(
-                HTTPSProbe.Response(status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) },
-                                    body: self.body))
+                HTTPSProbe.Response(
+                    status: Int(head.status.code),
+                    headers: head.headers.map { ($0.name, $0.value) },
+                    body: self.body
+                )
+            )
         }
     }
 

@@ -50,11 +50,17 @@ public final class StandInVendor: Sendable {
     private init() {}
 
     /// Starts listening on `host:port` (port 0: ephemeral) with this certificate and key.
-    public static func start(group: any EventLoopGroup, certificatePath: String, keyPath: String,
-                             host: String = "127.0.0.1", port: Int = 0) async throws -> StandInVendor {
+    public static func start(
+        group: any EventLoopGroup,
+        certificatePath: String,
+        keyPath: String,
+        host: String = "127.0.0.1",
+        port: Int = 0
+    ) async throws -> StandInVendor {
         let vendor = StandInVendor()
         let tls = try TLSServerContext(
-            configuration: TLSServerConfiguration(certificateChainPath: certificatePath, privateKeyPath: keyPath))
+            configuration: TLSServerConfiguration(certificateChainPath: certificatePath, privateKeyPath: keyPath)
+        )
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -176,14 +182,22 @@ private final class StandInHandler: ChannelInboundHandler {
             guard let head = self.head else { return }
             self.head = nil
             let request = StandInVendor.ReceivedRequest(
-                method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) },
-                body: self.body, connection: self.connection)
+                method: head.method.rawValue,
+                uri: head.uri,
+                headers: head.headers.map { ($0.name, $0.value) },
+                body: self.body,
+                connection: self.connection
+            )
             switch self.vendor.record(request) {
             case .echo:
                 self.answer(request, status: .ok, keepAlive: head.isKeepAlive, context: context)
             case .status(let code):
-                self.answer(request, status: HTTPResponseStatus(statusCode: code), keepAlive: head.isKeepAlive,
-                            context: context)
+                self.answer(
+                    request,
+                    status: HTTPResponseStatus(statusCode: code),
+                    keepAlive: head.isKeepAlive,
+                    context: context
+                )
             case .delay(let delay):
                 let keepAlive = head.isKeepAlive
                 context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
@@ -195,8 +209,12 @@ private final class StandInHandler: ChannelInboundHandler {
         }
     }
 
-    private func answer(_ request: StandInVendor.ReceivedRequest, status: HTTPResponseStatus, keepAlive: Bool,
-                        context: ChannelHandlerContext) {
+    private func answer(
+        _ request: StandInVendor.ReceivedRequest,
+        status: HTTPResponseStatus,
+        keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
         guard context.channel.isActive else { return }
         let bytes = StandInVendor.echo(request)
         var headers = HTTPHeaders([
@@ -204,10 +222,14 @@ private final class StandInHandler: ChannelInboundHandler {
             ("X-Stand-In-Vendor", "1"),
         ])
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
-                      promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))),
-                      promise: nil)
+        context.write(
+            self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
+        context.write(
+            self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))),
+            promise: nil
+        )
         let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
         if !keepAlive {
             done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }

@@ -18,26 +18,43 @@ public struct ThrowawayCertificates: Sendable {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("airlock-\(UInt64.random(in: 0...UInt64.max))", isDirectory: true)
         try FileManager.default.createDirectory(
-            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            at: directory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         let authority = try CertificateAuthority(selfSignedCommonName: commonName)
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         try Self.write(authority.certificate.pemRepresentation, to: path("ca.crt"), mode: 0o644)
         for name in ["airlock", "vendor"] {
             let key = try PrivateKey(generating: .ecdsaP256)
             let certificate = try authority.issue(
-                commonName: name, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server, key: key)
+                commonName: name,
+                dnsNames: ["localhost"],
+                ipAddresses: ["127.0.0.1"],
+                usage: .server,
+                key: key
+            )
             try Self.write(certificate.pemRepresentation, to: path("\(name).crt"), mode: 0o644)
             try Self.write(key.pemRepresentation, to: path("\(name).key"), mode: 0o600)
         }
         return ThrowawayCertificates(
-            directory: directory.path, caCertificatePath: path("ca.crt"), airlockCertificatePath: path("airlock.crt"),
-            airlockKeyPath: path("airlock.key"), vendorCertificatePath: path("vendor.crt"),
-            vendorKeyPath: path("vendor.key"), authority: authority)
+            directory: directory.path,
+            caCertificatePath: path("ca.crt"),
+            airlockCertificatePath: path("airlock.crt"),
+            airlockKeyPath: path("airlock.key"),
+            vendorCertificatePath: path("vendor.crt"),
+            vendorKeyPath: path("vendor.key"),
+            authority: authority
+        )
     }
 
     public static func write(_ text: String, to path: String, mode: Int) throws {
-        guard FileManager.default.createFile(
-            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        guard
+            FileManager.default.createFile(
+                atPath: path,
+                contents: Data(text.utf8),
+                attributes: [.posixPermissions: mode]
+            )
         else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }

@@ -60,15 +60,21 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     /// Sends `request` and calls `completion` with the full response, or why there is none.
     /// Precondition: the connection is ready and idle.
-    func execute(_ request: UpstreamRequest, maxResponseBytes: Int,
-                 completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void) {
+    func execute(
+        _ request: UpstreamRequest,
+        maxResponseBytes: Int,
+        completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void
+    ) {
         guard case .idle = self.state, let context = self.context else {
-            completion(.failure(.closedBeforeResponse(reusedConnection: self.exchanges > 0, receivedResponseBytes: false)))
+            completion(
+                .failure(.closedBeforeResponse(reusedConnection: self.exchanges > 0, receivedResponseBytes: false))
+            )
             return
         }
         self.isReusable = false
         self.state = .waitingForHead(
-            Exchange(maxResponseBytes: maxResponseBytes, reused: self.exchanges > 0, completion: completion))
+            Exchange(maxResponseBytes: maxResponseBytes, reused: self.exchanges > 0, completion: completion)
+        )
         self.exchanges += 1
         context.write(self.wrapOutboundOut(.head(request.head)), promise: nil)
         if request.body.readableBytes > 0 {
@@ -130,8 +136,11 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func finish(_ result: Result<UpstreamResponse, UpstreamError>, context: ChannelHandlerContext,
-                        reusable: Bool = false) {
+    private func finish(
+        _ result: Result<UpstreamResponse, UpstreamError>,
+        context: ChannelHandlerContext,
+        reusable: Bool = false
+    ) {
         let exchange: Exchange
         switch self.state {
         case .waitingForHead(let current), .receivingBody(let current, _, _):
@@ -166,7 +175,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         case .connecting:
             let ready = self.onReady
             self.onReady = nil
-            ready?(.failure(self.lastError ?? .closedBeforeResponse(reusedConnection: false, receivedResponseBytes: false)))
+            ready?(
+                .failure(self.lastError ?? .closedBeforeResponse(reusedConnection: false, receivedResponseBytes: false))
+            )
         case .waitingForHead(let exchange):
             exchange.completion(.failure(self.closeError(reused: exchange.reused, receivedBytes: false)))
         case .receivingBody(let exchange, _, _):

@@ -25,38 +25,55 @@ enum UpstreamError: Error {
         switch self {
         case .connectFailed:
             return EgressRefusal(
-                status: .badGateway, code: "vendor_unreachable", message: "could not connect to vendor \(vendor)")
+                status: .badGateway,
+                code: "vendor_unreachable",
+                message: "could not connect to vendor \(vendor)"
+            )
         case .tls(let error):
             switch error.code {
             case .verificationFailed, .pinMismatch:
                 return EgressRefusal(
-                    status: .badGateway, code: "vendor_tls_verification_failed",
-                    message: "the TLS certificate of vendor \(vendor) did not verify (\(error.code)); nothing was sent")
+                    status: .badGateway,
+                    code: "vendor_tls_verification_failed",
+                    message: "the TLS certificate of vendor \(vendor) did not verify (\(error.code)); nothing was sent"
+                )
             case .uncleanShutdown:
                 return EgressRefusal(
-                    status: .badGateway, code: "vendor_connection_closed",
-                    message: "vendor \(vendor) closed the connection before answering")
+                    status: .badGateway,
+                    code: "vendor_connection_closed",
+                    message: "vendor \(vendor) closed the connection before answering"
+                )
             case .configuration, .handshakeFailed, .internalError:
                 return EgressRefusal(
-                    status: .badGateway, code: "vendor_tls_failed",
-                    message: "the TLS handshake with vendor \(vendor) failed; nothing was sent")
+                    status: .badGateway,
+                    code: "vendor_tls_failed",
+                    message: "the TLS handshake with vendor \(vendor) failed; nothing was sent"
+                )
             }
         case .closedBeforeResponse:
             return EgressRefusal(
-                status: .badGateway, code: "vendor_connection_closed",
-                message: "vendor \(vendor) closed the connection before a complete response")
+                status: .badGateway,
+                code: "vendor_connection_closed",
+                message: "vendor \(vendor) closed the connection before a complete response"
+            )
         case .timeout:
             return EgressRefusal(
-                status: .gatewayTimeout, code: "vendor_timeout",
-                message: "vendor \(vendor) did not answer within limits.upstream_timeout_seconds")
+                status: .gatewayTimeout,
+                code: "vendor_timeout",
+                message: "vendor \(vendor) did not answer within limits.upstream_timeout_seconds"
+            )
         case .responseTooLarge(let limit):
             return EgressRefusal(
-                status: .badGateway, code: "vendor_response_too_large",
-                message: "the response of vendor \(vendor) exceeds \(limit) bytes")
+                status: .badGateway,
+                code: "vendor_response_too_large",
+                message: "the response of vendor \(vendor) exceeds \(limit) bytes"
+            )
         case .badResponse:
             return EgressRefusal(
-                status: .badGateway, code: "vendor_bad_response",
-                message: "vendor \(vendor) sent a response that is not valid HTTP/1.1")
+                status: .badGateway,
+                code: "vendor_bad_response",
+                message: "vendor \(vendor) sent a response that is not valid HTTP/1.1"
+            )
         case .shuttingDown:
             return .shuttingDown()
         }

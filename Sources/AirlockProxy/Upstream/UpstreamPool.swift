@@ -57,8 +57,12 @@ final class UpstreamPool {
     /// Runs one exchange: takes a connection (idle, new, or after waiting), sends the request, reads the response,
     /// and puts the connection back if it can carry another request. `completion` is called exactly once, on the
     /// event loop, at the latest `timeout` after the call.
-    func execute(_ request: UpstreamRequest, timeout: TimeAmount, maxResponseBytes: Int,
-                 completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void) {
+    func execute(
+        _ request: UpstreamRequest,
+        timeout: TimeAmount,
+        maxResponseBytes: Int,
+        completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void
+    ) {
         let exchange = PooledExchange(completion: completion)
         exchange.timer = self.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak exchange] in
             guard let exchange else { return }
@@ -109,8 +113,11 @@ final class UpstreamPool {
 
     // MARK: Connections
 
-    private func acquire(exchange: PooledExchange, allowReuse: Bool,
-                         _ handOver: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
+    private func acquire(
+        exchange: PooledExchange,
+        allowReuse: Bool,
+        _ handOver: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void
+    ) {
         if self.isShutDown {
             handOver(.failure(.shuttingDown))
             return
@@ -137,10 +144,15 @@ final class UpstreamPool {
         let id = self.nextWaiterID
         self.nextWaiterID += 1
         exchange.waiterID = id
-        self.waiters.append(Waiter(id: id, handOver: { result in
-            exchange.waiterID = nil
-            handOver(result)
-        }))
+        self.waiters.append(
+            Waiter(
+                id: id,
+                handOver: { result in
+                    exchange.waiterID = nil
+                    handOver(result)
+                }
+            )
+        )
     }
 
     private func removeWaiter(_ id: Int) {

@@ -66,8 +66,11 @@ struct Serve: AsyncParsableCommand {
     /// Starts the proxy, calls `afterStart`, then serves until SIGTERM/SIGINT (or until `afterStart` returns
     /// `stopNow`), and shuts down gracefully.
     static func serve(
-        _ configuration: ProxyConfiguration, logger: Logger, group: MultiThreadedEventLoopGroup? = nil,
-        afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void, stopNow: Bool = false
+        _ configuration: ProxyConfiguration,
+        logger: Logger,
+        group: MultiThreadedEventLoopGroup? = nil,
+        afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void,
+        stopNow: Bool = false
     ) async throws {
         // A group passed in belongs to the caller, who shuts it down.
         let ownsGroup = group == nil
@@ -150,20 +153,37 @@ enum ServeDemo {
         defer { certificates.remove() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let vendor = try await StandInVendor.start(
-            group: group, certificatePath: certificates.vendorCertificatePath, keyPath: certificates.vendorKeyPath)
+            group: group,
+            certificatePath: certificates.vendorCertificatePath,
+            keyPath: certificates.vendorKeyPath
+        )
 
-        var configuration = try Self.configuration(certificates: certificates, vendorPort: vendor.port, port: 8443,
-                                                   adminPort: 9901)
+        var configuration = try Self.configuration(
+            certificates: certificates,
+            vendorPort: vendor.port,
+            port: 8443,
+            adminPort: 9901
+        )
         // The usual ports may be taken (a second demo, a real Airlock): fall back to ephemeral ones.
         if !Self.portIsFree(8443) || !Self.portIsFree(9901) {
-            configuration = try Self.configuration(certificates: certificates, vendorPort: vendor.port, port: 0,
-                                                   adminPort: 0)
+            configuration = try Self.configuration(
+                certificates: certificates,
+                vendorPort: vendor.port,
+                port: 0,
+                adminPort: 0
+            )
         }
 
         let outcome: Result<Void, any Error>
         do {
-            try await Self.runDemo(configuration, certificates: certificates, vendor: vendor, group: group, once: once,
-                                   logger: logger)
+            try await Self.runDemo(
+                configuration,
+                certificates: certificates,
+                vendor: vendor,
+                group: group,
+                once: once,
+                logger: logger
+            )
             outcome = .success(())
         } catch {
             outcome = .failure(error)
@@ -173,50 +193,68 @@ enum ServeDemo {
         try outcome.get()
     }
 
-    private static func runDemo(_ configuration: ProxyConfiguration, certificates: ThrowawayCertificates,
-                                vendor: StandInVendor, group: MultiThreadedEventLoopGroup, once: Bool,
-                                logger: Logger) async throws {
-        try await Serve.serve(configuration, logger: logger, group: group, afterStart: { server, group in
-            let port = server.listenAddress?.port ?? 0
-            let adminPort = server.adminAddress?.port ?? 0
-            print("Airlock demo")
-            print("  stand-in vendor  https://127.0.0.1:\(vendor.port)  (throwaway certificate)")
-            print("  Airlock          https://127.0.0.1:\(port)/scale/...  -> vendor \"scale\"")
-            print("  admin            http://127.0.0.1:\(adminPort)/metrics")
-            print("  policy           Policies/demo.yaml (applied once the redaction engine is joined in)")
-            print("")
-            print("What the lab sent:  POST /scale/v1/task/textcollection")
-            print("  " + Self.demoTask)
-            let response = try await HTTPSProbe.send(
-                group: group, host: "127.0.0.1", port: port, caPath: certificates.caCertificatePath,
-                method: "POST", path: "/scale/v1/task/textcollection",
-                headers: [("Content-Type", "application/json"), ("X-Forwarded-For", "10.1.2.3"),
-                          ("Via", "1.1 lab-gateway.corp.example.com")],
-                body: Array(Self.demoTask.utf8))
-            print("")
-            if let received = vendor.requests.last {
-                print("What the vendor received:  \(received.method) \(received.uri)")
-                for (name, value) in received.headers {
-                    print("  \(name): \(value)")
-                }
-                print("  " + received.bodyText)
-            } else {
-                print("The vendor received nothing.")
-            }
-            print("")
-            print("What the lab got back: HTTP \(response.status), \(response.body.count) bytes")
-            if !once {
+    private static func runDemo(
+        _ configuration: ProxyConfiguration,
+        certificates: ThrowawayCertificates,
+        vendor: StandInVendor,
+        group: MultiThreadedEventLoopGroup,
+        once: Bool,
+        logger: Logger
+    ) async throws {
+        try await Serve.serve(
+            configuration,
+            logger: logger,
+            group: group,
+            afterStart: { server, group in
+                let port = server.listenAddress?.port ?? 0
+                let adminPort = server.adminAddress?.port ?? 0
+                print("Airlock demo")
+                print("  stand-in vendor  https://127.0.0.1:\(vendor.port)  (throwaway certificate)")
+                print("  Airlock          https://127.0.0.1:\(port)/scale/...  -> vendor \"scale\"")
+                print("  admin            http://127.0.0.1:\(adminPort)/metrics")
+                print("  policy           Policies/demo.yaml (applied once the redaction engine is joined in)")
                 print("")
-                print("Try it yourself (Ctrl-C to stop):")
-                print("  curl --cacert \(certificates.caCertificatePath) -H 'Content-Type: application/json' \\")
-                print("    -d '{\"project\": \"Nightingale\", \"contact\": \"jane.doe@lab.example.com\"}' \\")
-                print("    https://127.0.0.1:\(port)/scale/v1/task/textcollection")
-            }
-            fflush(nil)
-            if response.status != 200 {
-                throw DemoFailure(status: response.status, body: response.bodyText)
-            }
-        }, stopNow: once)
+                print("What the lab sent:  POST /scale/v1/task/textcollection")
+                print("  " + Self.demoTask)
+                let response = try await HTTPSProbe.send(
+                    group: group,
+                    host: "127.0.0.1",
+                    port: port,
+                    caPath: certificates.caCertificatePath,
+                    method: "POST",
+                    path: "/scale/v1/task/textcollection",
+                    headers: [
+                        ("Content-Type", "application/json"), ("X-Forwarded-For", "10.1.2.3"),
+                        ("Via", "1.1 lab-gateway.corp.example.com"),
+                    ],
+                    body: Array(Self.demoTask.utf8)
+                )
+                print("")
+                if let received = vendor.requests.last {
+                    print("What the vendor received:  \(received.method) \(received.uri)")
+                    for (name, value) in received.headers {
+                        print("  \(name): \(value)")
+                    }
+                    print("  " + received.bodyText)
+                } else {
+                    print("The vendor received nothing.")
+                }
+                print("")
+                print("What the lab got back: HTTP \(response.status), \(response.body.count) bytes")
+                if !once {
+                    print("")
+                    print("Try it yourself (Ctrl-C to stop):")
+                    print("  curl --cacert \(certificates.caCertificatePath) -H 'Content-Type: application/json' \\")
+                    print("    -d '{\"project\": \"Nightingale\", \"contact\": \"jane.doe@lab.example.com\"}' \\")
+                    print("    https://127.0.0.1:\(port)/scale/v1/task/textcollection")
+                }
+                fflush(nil)
+                if response.status != 200 {
+                    throw DemoFailure(status: response.status, body: response.bodyText)
+                }
+            },
+            stopNow: once
+        )
     }
 
     struct DemoFailure: Error, CustomStringConvertible {
@@ -225,7 +263,12 @@ enum ServeDemo {
         var description: String { "the demo request failed with HTTP \(self.status): \(self.body)" }
     }
 
-    static func configuration(certificates: ThrowawayCertificates, vendorPort: Int, port: Int, adminPort: Int) throws
+    static func configuration(
+        certificates: ThrowawayCertificates,
+        vendorPort: Int,
+        port: Int,
+        adminPort: Int
+    ) throws
         -> ProxyConfiguration
     {
         let yaml = """
@@ -247,7 +290,10 @@ enum ServeDemo {
                 policy: Policies/demo.yaml
             """
         return try ProxyConfiguration.parse(
-            yaml: yaml, file: "<built-in demo>", baseDirectory: FileManager.default.currentDirectoryPath)
+            yaml: yaml,
+            file: "<built-in demo>",
+            baseDirectory: FileManager.default.currentDirectoryPath
+        )
     }
 
     static func portIsFree(_ port: Int) -> Bool {

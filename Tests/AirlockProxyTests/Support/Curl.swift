@@ -35,7 +35,8 @@ enum Curl {
     static func run(_ arguments: [String], timeout: TimeInterval = 20) throws -> CurlResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sS", "--max-time", String(Int(timeout)), "-w", marker + "%{http_code} %{num_connects}\n"]
+        process.arguments =
+            ["-sS", "--max-time", String(Int(timeout)), "-w", marker + "%{http_code} %{num_connects}\n"]
             + arguments
         return try Self.execute(process, timeout: timeout + 5)
     }
@@ -67,8 +68,10 @@ enum Curl {
         }
         process.waitUntilExit()
         return CurlResult(
-            exitCode: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
-            stderr: String(decoding: errData.get(), as: UTF8.self))
+            exitCode: process.terminationStatus,
+            stdout: String(decoding: outData.get(), as: UTF8.self),
+            stderr: String(decoding: errData.get(), as: UTF8.self)
+        )
     }
 }
 

@@ -29,8 +29,10 @@ final class ProxyHarness: @unchecked Sendable {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         self.vendor = try await StandInVendor.start(
-            group: self.group, certificatePath: self.certificates.vendorCertificatePath,
-            keyPath: self.certificates.vendorKeyPath)
+            group: self.group,
+            certificatePath: self.certificates.vendorCertificatePath,
+            keyPath: self.certificates.vendorKeyPath
+        )
         let routes = options.routes.map { "\"\($0)\"" }.joined(separator: ", ")
         let yaml = """
             listen:
@@ -49,12 +51,19 @@ final class ProxyHarness: @unchecked Sendable {
                 routes: [\(routes)]
             """
         self.configuration = try ProxyConfiguration.parse(
-            yaml: yaml, file: "test.yaml", baseDirectory: self.certificates.directory)
+            yaml: yaml,
+            file: "test.yaml",
+            baseDirectory: self.certificates.directory
+        )
         var logger = Logger(label: "airlock.test")
         logger.logLevel = .critical
         self.server = try AirlockProxyServer(
-            configuration: self.configuration, group: self.group, inspector: options.inspector,
-            recorder: options.recorder, logger: logger)
+            configuration: self.configuration,
+            group: self.group,
+            inspector: options.inspector,
+            recorder: options.recorder,
+            logger: logger
+        )
         try await self.server.start()
     }
 
