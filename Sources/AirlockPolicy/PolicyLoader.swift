@@ -618,12 +618,9 @@ struct PolicyLoadSession {
         var hosts: [HostPattern] = []
         var ranges: [CIDRRange] = []
         if let entry = entries["domains"] {
-            for item in nonEmptyList(entry.value, key: "domains", scope: scope)
-                ?? {
-                    optionsOK = false
-                    return []
-                }()
-            {
+            let items = nonEmptyList(entry.value, key: "domains", scope: scope)
+            if items == nil { optionsOK = false }
+            for item in items ?? [] {
                 guard let text = string(item, key: "domains", scope: scope) else {
                     optionsOK = false
                     continue
@@ -640,12 +637,9 @@ struct PolicyLoadSession {
             }
         }
         if let entry = entries["hosts"] {
-            for item in nonEmptyList(entry.value, key: "hosts", scope: scope)
-                ?? {
-                    optionsOK = false
-                    return []
-                }()
-            {
+            let items = nonEmptyList(entry.value, key: "hosts", scope: scope)
+            if items == nil { optionsOK = false }
+            for item in items ?? [] {
                 guard let text = string(item, key: "hosts", scope: scope) else {
                     optionsOK = false
                     continue
@@ -662,12 +656,9 @@ struct PolicyLoadSession {
             }
         }
         if let entry = entries["ranges"] {
-            for item in nonEmptyList(entry.value, key: "ranges", scope: scope)
-                ?? {
-                    optionsOK = false
-                    return []
-                }()
-            {
+            let items = nonEmptyList(entry.value, key: "ranges", scope: scope)
+            if items == nil { optionsOK = false }
+            for item in items ?? [] {
                 guard let text = string(item, key: "ranges", scope: scope) else {
                     optionsOK = false
                     continue
