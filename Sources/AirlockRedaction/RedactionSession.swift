@@ -41,6 +41,9 @@ final class RedactionSession {
     private(set) var findingBuilders: [FindingBuilder] = []
     /// How many JSON-in-a-string documents deep the walker is.
     var nesting = 0
+    /// Keyed operations (HMAC, AES-SIV) cost microseconds; a body tends to repeat the same few values.
+    private var fingerprintCache: [[UInt8]: String] = [:]
+    private var replacementCache: [[UInt8]: [UInt8]] = [:]
 
     init(
         rules: CompiledRules, keys: PseudonymKeys, vendor: VendorState, scratch: OpaquePointer?,
@@ -75,7 +78,14 @@ final class RedactionSession {
             findingBuilders[index].paths.append(path)
         }
         if let value, findingBuilders[index].fingerprints.count < Finding.maxFingerprints {
-            let fingerprint = keys.fingerprint(value)
+            let bytes = Array(value)
+            let fingerprint: String
+            if let cached = fingerprintCache[bytes] {
+                fingerprint = cached
+            } else {
+                fingerprint = keys.fingerprint(bytes)
+                fingerprintCache[bytes] = fingerprint
+            }
             if !findingBuilders[index].fingerprints.contains(fingerprint) {
                 findingBuilders[index].fingerprints.append(fingerprint)
             }
@@ -100,13 +110,15 @@ final class RedactionSession {
     /// Runs the single-pass database over `bytes` and returns the hits, offsets shifted by `base`.
     func scan(_ bytes: UnsafeBufferPointer<UInt8>, base: Int) throws(Stop) -> [Hit] {
         guard let fast = rules.fast else { return [] }
-        sink.hits.removeAll(keepingCapacity: true)
         sink.base = base
         fast.scanEnds(bytes, scratch: scratch, into: sink)
         if sink.hits.count >= sink.maxHits {
             throw .uninspectable("more than \(sink.maxHits) rule matches in one body")
         }
-        return sink.hits
+        // Hand the buffer over instead of sharing it, so the next scan does not copy it on write.
+        let hits = sink.hits
+        sink.hits = []
+        return hits
     }
 
     /// Turns the hits inside `p[lo..<hi]` into non-overlapping matches: starts resolved, word boundaries and
@@ -346,10 +358,17 @@ final class RedactionSession {
         switch rule.action {
         case .pseudonymize where value >= 0:
             return Array(vendor.termTokens[index][Int(value)].utf8)
-        default:
-            return Self.replacement(
+        case .redact, .block, .drop:
+            return Array("[REDACTED:\(rule.label)]".utf8)
+        case .mask, .hash, .pseudonymize:
+            var key = canonical
+            key.append(contentsOf: withUnsafeBytes(of: Int32(index).littleEndian, Array.init))
+            if let cached = replacementCache[key] { return cached }
+            let made = Self.replacement(
                 action: rule.action, ruleID: rule.id, label: rule.label, canonical: canonical,
                 scalars: UTF8Text.scalarCount(canonical), keys: vendor.keys)
+            replacementCache[key] = made
+            return made
         }
     }
 

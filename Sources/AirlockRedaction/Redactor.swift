@@ -159,3 +159,17 @@ public final class Redactor: Sendable {
         }
     }
 }
+
+extension Redactor {
+    /// Benchmark hook: scans `bytes` with the policy's single-pass database only (no structure, no resolution) and
+    /// returns the number of raw hits. Measures the Vectorscan ceiling the full redaction is compared against.
+    @_spi(Benchmark)
+    public func rawScanHitCount(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let fast = rules.fast else { return 0 }
+        let scratch = scratchPool.take()
+        defer { scratchPool.give(scratch) }
+        let sink = HitSink()
+        fast.scanEnds(bytes.bindMemory(to: UInt8.self), scratch: scratch, into: sink)
+        return sink.hits.count
+    }
+}

@@ -63,6 +63,18 @@ import Testing
         #expect(out == #"{"tasks":[{"reviewer":"[REDACTED:REVIEWER]","x":1},{"reviewer":"[REDACTED:REVIEWER]"}]}"#)
     }
 
+    @Test(arguments: [
+        ("[1, 2, 3]", "[2, 3]"), ("[1]", "[]"), ("[1, 2]", "[2]"),
+    ])
+    func dropOnAnArrayElementRemovesIt(_ input: String, _ expected: String) throws {
+        let dropper = try makeRedactor(makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[0]"), action: .drop)]))
+        let out = try #require(forwarded(dropper, #"{"a":\#(input)}"#))
+        #expect(out == #"{"a":\#(expected)}"#)
+        #expect(isValidJSON(out))
+        let all = try makeRedactor(makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[*]"), action: .drop)]))
+        #expect(forwarded(all, #"{"a":\#(input),"b":1}"#) == #"{"a":[],"b":1}"#)
+    }
+
     @Test func blockFieldRefusesTheRequest() {
         let outcome = redactor.redact(body: Array(#"{"vault":"x"}"#.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
         guard case .block(let rule, _, _) = outcome else {

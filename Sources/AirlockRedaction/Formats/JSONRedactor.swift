@@ -139,7 +139,9 @@ struct JSONRedactor {
             if key.escaped { entry.owned = try decodeString(key) }
             path.append(entry)
             let valueStart = i
-            let rule = checkFields ? fieldRule() : nil
+            let rule =
+                checkFields && session.rules.fieldLastKeyLengths & (1 << UInt64(min(entry.owned?.count ?? entry.keyCount, 63))) != 0
+                ? fieldRule() : nil
             if let rule, scanning {
                 try value(scanning: false)
                 let valueEnd = i
@@ -207,15 +209,43 @@ struct JSONRedactor {
             return
         }
         var index = 0
+        var keptAny = false
+        var gapStart = -1
+        var previousEnd = i
         while true {
             path.append(.element(index))
             let valueStart = i
-            if scanning, checkFields, let rule = fieldRule(), session.rules.fieldRules[rule].action != .drop {
+            if scanning, checkFields, session.rules.fieldRulesEndingInElement, let rule = fieldRule() {
                 try value(scanning: false)
-                try applyField(rule, valueStart..<i)
+                if session.rules.fieldRules[rule].action == .drop {
+                    session.record(rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
+                    if gapStart >= 0 {
+                        edits.append((gapStart..<valueStart, []))
+                        gapStart = -1
+                    }
+                    if keptAny {
+                        edits.append((previousEnd..<i, []))
+                    } else {
+                        edits.append((valueStart..<i, []))
+                        gapStart = i
+                    }
+                } else {
+                    if gapStart >= 0 {
+                        edits.append((gapStart..<valueStart, []))
+                        gapStart = -1
+                    }
+                    try applyField(rule, valueStart..<i)
+                    keptAny = true
+                }
             } else {
+                if gapStart >= 0 {
+                    edits.append((gapStart..<valueStart, []))
+                    gapStart = -1
+                }
                 try value(scanning: scanning)
+                keptAny = true
             }
+            previousEnd = i
             path.removeLast()
             index += 1
             skipWhitespace()
@@ -226,6 +256,7 @@ struct JSONRedactor {
                 continue
             }
             guard p[i] == UInt8(ascii: "]") else { throw syntax("expected ',' or ']'") }
+            if gapStart >= 0 { edits.append((gapStart..<i, [])) }
             i += 1
             depth -= 1
             return

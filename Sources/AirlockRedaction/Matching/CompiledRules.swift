@@ -63,6 +63,11 @@ struct CompiledRules: Sendable {
     var rules: [CompiledRule] = []
     var expressions: [ExpressionInfo] = []
     var fieldRules: [CompiledFieldRule] = []
+    /// Bit n set: some field rule's path ends in a key of n bytes (63: longer). Lets the JSON walker skip the path
+    /// check for almost every member.
+    var fieldLastKeyLengths: UInt64 = 0
+    /// Some field rule's path ends in `[n]` or `[*]`, so array elements need the path check too.
+    var fieldRulesEndingInElement = false
     /// The single-pass database: every term, allow entry, pattern and detector. `nil` when the policy has none.
     var fast: VectorscanDatabase?
     /// The same regular expressions compiled with start-of-match, scanned only in small windows around fast hits.
@@ -157,6 +162,16 @@ struct CompiledRules: Sendable {
                     case .descendant(let name): .descendant(Array(name.utf8))
                     }
                 })
+        }
+
+        for rule in fieldRules {
+            switch rule.segments.last {
+            case .key(let name)?, .descendant(let name)?:
+                fieldLastKeyLengths |= 1 << UInt64(min(name.count, 63))
+            case .index?, .wildcard?, nil:
+                fieldRulesEndingInElement = true
+                fieldLastKeyLengths = ~0
+            }
         }
 
         guard !fastExpressions.isEmpty else { return }
