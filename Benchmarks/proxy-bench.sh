@@ -21,8 +21,8 @@ WORKERS="${WORKERS:-$(nproc)}"
 
 AIRLOCK_BENCH=1 bash scripts/install-deps.sh
 echo "==> building airlock (release)"
-swift build -c release --product airlock >/dev/null
-AIRLOCK="$PWD/.build/release/airlock"
+swift build -c release --scratch-path .build-release --product airlock >/dev/null
+AIRLOCK="$PWD/.build-release/release/airlock"
 
 work="$(mktemp -d /tmp/airlock-bench.XXXXXX)"
 pids=()
