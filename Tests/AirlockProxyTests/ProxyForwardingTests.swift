@@ -52,6 +52,7 @@ struct ProxyForwardingTests {
             "-H", "X-Real-IP: 10.20.30.40", "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: hunter2",
             "-H", "Keep-Alive: timeout=5", "-H", "TE: trailers", "-H", "Proxy-Authorization: Basic Zm9vOmJhcg==",
             "-H", "Upgrade: h2c", "-H", "Authorization: Bearer vendor-key", "-H", "X-Custom: kept",
+                "-H", "Referer: https://wiki.corp.example.com/nightingale", "-H", "Origin: https://tools.corp.example.com",
             "-d", "{}", harness.url("/scale/v1/task/x"),
         ])
         await harness.close()
@@ -60,7 +61,7 @@ struct ProxyForwardingTests {
         let names = Set(received.headers.map { $0.name.lowercased() })
         for stripped in [
             "via", "x-forwarded-for", "x-forwarded-host", "forwarded", "x-real-ip", "x-secret",
-            "keep-alive", "te", "proxy-authorization", "upgrade", "transfer-encoding",
+            "keep-alive", "te", "proxy-authorization", "upgrade", "transfer-encoding", "referer", "origin",
         ] {
             #expect(!names.contains(stripped), "\(stripped) reached the vendor")
         }

@@ -12,6 +12,8 @@ enum HeaderHygiene {
     static let revealing: Set<String> = [
         "via", "forwarded", "x-real-ip", "x-client-ip", "x-cluster-client-ip", "true-client-ip", "cf-connecting-ip",
         "fastly-client-ip", "x-originating-ip", "x-remote-ip", "x-remote-addr", "client-ip",
+        // A browser's page and origin would name internal hosts; API clients have no need to send them onwards.
+        "referer", "origin",
     ]
 
     /// Framing and routing headers Airlock recomputes itself for the vendor.

@@ -23,6 +23,8 @@ final class ProxyHarness: @unchecked Sendable {
         /// Overrides the vendor upstream (e.g. a closed port, or a vendor with another certificate).
         var upstreamPort: Int?
         var admin = true
+        /// YAML flow mapping for the vendor's `pool:` key, e.g. `{max_connections: 2}`.
+        var pool: String?
     }
 
     init(_ options: Options = Options()) async throws {
@@ -49,6 +51,7 @@ final class ProxyHarness: @unchecked Sendable {
                 upstream: https://127.0.0.1:\(options.upstreamPort ?? self.vendor.port)
                 ca: ca.crt
                 routes: [\(routes)]
+            \(options.pool.map { "    pool: \($0)" } ?? "")
             """
         self.configuration = try ProxyConfiguration.parse(
             yaml: yaml,
