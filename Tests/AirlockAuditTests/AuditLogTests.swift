@@ -123,6 +123,13 @@ struct AuditLogTests {
         #expect(statistics.logSyncs < 200, "group commit: \(statistics.logSyncs) fsyncs for 200 records")
         let summary = try AuditVerifier.verify(directory: scratch.audit, publicKeys: [keys.pub])
         #expect(summary.decisions == 200)
+        // Bodies written in parallel within a batch are all there, each under its own hash.
+        let reader = AuditLogReader(directory: scratch.audit)
+        for receipt in receipts {
+            let number = receipt.id.dropFirst("req-".count)
+            #expect(try reader.body(for: try #require(receipt.forwardedSHA256)) == Array("b\(number)".utf8))
+        }
+        #expect(statistics.bodiesStored == 200)
     }
 
     @Test func rotationKeepsTheChain() async throws {

@@ -200,22 +200,26 @@ final class AuditWriter {
         }
         var results = [Result<AuditReceipt?, AuditError>?](repeating: nil, count: items.count)
 
-        // Bodies first: a record never points at a body that is not durable.
-        var changedDirectories = Set<String>()
-        var storedNow = Set<String>()
+        // Bodies first: a record never points at a body that is not durable. Each body is its own file and fsync;
+        // they are written in parallel so the file system commits their fsyncs together.
+        var bodies: [(sha256: String, compressed: [UInt8])] = []
+        var itemsByBody: [String: [Int]] = [:]
         for (index, item) in items.enumerated() {
-            guard case .decision(_, let body?, _) = item, let compressed = body.compressed,
-                !storedNow.contains(body.sha256)
-            else { continue }
-            do {
-                let changed = try BodyStore.store(root: root, sha256: body.sha256, compressed: compressed)
+            guard case .decision(_, let body?, _) = item, let compressed = body.compressed else { continue }
+            if itemsByBody[body.sha256] == nil { bodies.append((body.sha256, compressed)) }
+            itemsByBody[body.sha256, default: []].append(index)
+        }
+        var changedDirectories = Set<String>()
+        for (body, outcome) in zip(bodies, BodyStore.store(root: root, bodies: bodies, width: 16)) {
+            switch outcome {
+            case .success(let changed):
                 if !changed.isEmpty { statistics.bodiesStored += 1 }
                 changedDirectories.formUnion(changed)
-                storedNow.insert(body.sha256)
-            } catch {
-                results[index] = .failure(error)
+            case .failure(let error):
+                for index in itemsByBody[body.sha256] ?? [] { results[index] = .failure(error) }
             }
         }
+        // Deepest first, so a new shard's entry is durable before its parent's.
         for directory in changedDirectories.sorted(by: { $0.count > $1.count }) {
             do { try POSIXFile.syncDirectory(directory) } catch { return items.map { _ in .failure(error) } }
         }

@@ -1,4 +1,5 @@
 internal import CZlib
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -40,6 +41,33 @@ enum BodyStore {
         }
         changed.append(shard)
         return changed
+    }
+
+    /// Stores several bodies, up to `width` at a time on short-lived threads, and returns each one's outcome in
+    /// order. Blocks until all are done.
+    static func store(
+        root: String, bodies: [(sha256: String, compressed: [UInt8])], width: Int
+    ) -> [Result<[String], AuditError>] {
+        @Sendable func one(_ index: Int) -> Result<[String], AuditError> {
+            do {
+                return .success(try store(root: root, sha256: bodies[index].sha256, compressed: bodies[index].compressed))
+            } catch {
+                return .failure(error)
+            }
+        }
+        if bodies.count <= 1 { return bodies.indices.map(one) }
+        let results = ResultSlots(count: bodies.count)
+        let workers = min(width, bodies.count)
+        let done = DispatchGroup()
+        for worker in 0..<workers {
+            done.enter()
+            Thread {
+                for index in stride(from: worker, to: bodies.count, by: workers) { results[index] = one(index) }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        return results.all
     }
 
     /// Reads a stored body and checks that it still hashes to its name.
@@ -107,5 +135,23 @@ enum BodyStore {
             throw AuditError(.corrupt, "\(source) is not a complete gzip stream (zlib status \(status))")
         }
         return output
+    }
+}
+
+/// Result slots filled from several threads.
+private final class ResultSlots: @unchecked Sendable {
+    // `@unchecked`: every access to `slots` holds `lock`.
+    private let lock = NSLock()
+    private var slots: [Result<[String], AuditError>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    subscript(index: Int) -> Result<[String], AuditError>? {
+        get { lock.withLock { slots[index] } }
+        set { lock.withLock { slots[index] = newValue } }
+    }
+
+    var all: [Result<[String], AuditError>] {
+        lock.withLock { slots.map { $0 ?? .failure(AuditError(.writeFailed, "a body store worker did not finish")) } }
     }
 }
