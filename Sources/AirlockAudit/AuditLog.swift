@@ -39,8 +39,10 @@ public final class AuditLog: @unchecked Sendable {
         let configuration = try configuration.validated()
         var signingKey: SigningKey?
         if let path = configuration.signingKeyPath { signingKey = try SigningKey(path: path) }
-        let log = AuditLog(configuration: configuration, writer: AuditWriter(configuration: configuration, signingKey: signingKey))
-        let started = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, AuditError>, Never>) in
+        let log = AuditLog(
+            configuration: configuration, writer: AuditWriter(configuration: configuration, signingKey: signingKey))
+        let started = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, AuditError>, Never>) in
             let thread = Thread { log.run(started: continuation) }
             thread.name = "airlock-audit"
             thread.start()
@@ -65,7 +67,8 @@ public final class AuditLog: @unchecked Sendable {
             let sha256 = Digest.sha256Hex(forwardedBody)
             record.forwardedBytes = forwardedBody.count
             record.forwardedSHA256 = sha256
-            body = PreparedBody(sha256: sha256, compressed: configuration.storeBodies ? BodyStore.gzip(forwardedBody) : nil)
+            body = PreparedBody(
+                sha256: sha256, compressed: configuration.storeBodies ? BodyStore.gzip(forwardedBody) : nil)
         } else {
             record.forwardedBytes = nil
             record.forwardedSHA256 = nil

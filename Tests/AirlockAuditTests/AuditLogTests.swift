@@ -11,7 +11,8 @@ struct AuditLogTests {
         let log = try await AuditLog.open(scratch.configuration(key: keys.key, checkpointEvery: 10))
         #expect(log.keyID == keys.keyID)
         for number in 1...40 {
-            let receipt = try await log.recordDecision(sampleDecision(number), forwardedBody: Array("body \(number)".utf8))
+            let receipt = try await log.recordDecision(
+                sampleDecision(number), forwardedBody: Array("body \(number)".utf8))
             #expect(receipt.seq >= number)
             try await log.recordOutcome(id: "req-\(number)", status: 200, durationMs: 12.5, error: nil)
         }
@@ -49,9 +50,13 @@ struct AuditLogTests {
         #expect(summary.signedCheckpoints == 1)
         // A non-Ed25519 key is refused with a clear error before anything is written.
         let rsa = scratch.root.appendingPathComponent("rsa.key")
-        #expect(run("/usr/bin/openssl", "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", rsa.path) == 0)
+        #expect(
+            run(
+                "/usr/bin/openssl", "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", rsa.path
+            ) == 0)
         let error = await #expect(throws: AuditError.self) {
-            _ = try await AuditLog.open(AuditConfiguration(directory: scratch.root.appendingPathComponent("x"), signingKeyPath: rsa))
+            _ = try await AuditLog.open(
+                AuditConfiguration(directory: scratch.root.appendingPathComponent("x"), signingKeyPath: rsa))
         }
         #expect(error?.code == .signingKey)
     }
@@ -72,7 +77,8 @@ struct AuditLogTests {
     @Test func recordLayoutIsTheDocumentedOne() async throws {
         let scratch = try Scratch()
         let log = try await AuditLog.open(scratch.configuration())
-        var record = sampleDecision(7, findings: [AuditFinding(id: "codename", action: "redact", count: 2, paths: ["$.a", "$.b[0]"])])
+        var record = sampleDecision(
+            7, findings: [AuditFinding(id: "codename", action: "redact", count: 2, paths: ["$.a", "$.b[0]"])])
         record.path = "/v1/t?q=\"quoted\"\n\u{1}é"
         record.client.subject = "CN=labeler,O=Lab"
         record.forwardedSHA256 = "caller value is replaced"
@@ -81,14 +87,21 @@ struct AuditLogTests {
         try await log.close()
 
         let lines = try readLines(scratch.file(1))
+        let helloSHA = Digest.sha256Hex(Array("hello".utf8))
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix(#"{"event":"decision","seq":1,"time":""#))
         #expect(lines[0].contains(#""client":{"ip":"127.0.0.1","subject":"CN=labeler,O=Lab"}"#))
         #expect(lines[0].contains(#""path":"/v1/t?q=\"quoted\"\n\u0001é""#))
-        #expect(lines[0].contains(#""findings":[{"id":"codename","action":"redact","count":2,"paths":["$.a","$.b[0]"]}]"#))
-        #expect(lines[0].contains(#""request_bytes":107,"forwarded_bytes":5,"forwarded_sha256":"\#(Digest.sha256Hex(Array("hello".utf8)))""#))
+        #expect(
+            lines[0].contains(#""findings":[{"id":"codename","action":"redact","count":2,"paths":["$.a","$.b[0]"]}]"#))
+        #expect(
+            lines[0].contains(
+                #""request_bytes":107,"forwarded_bytes":5,"forwarded_sha256":"\#(helloSHA)""#
+            ))
         #expect(lines[0].contains(#""prev":"\#(ChainLine.genesis)","hash":"\#(receipt.hash)"}"#))
-        #expect(lines[1].contains(#""event":"outcome","seq":2"#) && lines[1].contains(#""status":201,"duration_ms":3.142,"error":null"#))
+        #expect(
+            lines[1].contains(#""event":"outcome","seq":2"#)
+                && lines[1].contains(#""status":201,"duration_ms":3.142,"error":null"#))
         #expect(lines[2].hasPrefix(#"{"event":"checkpoint","seq":3,"#) && lines[2].contains(#""reason":"shutdown""#))
         #expect(receipt.time.count == 24 && receipt.time.hasSuffix("Z"))  // 2026-11-26T23:04:05.123Z
 
@@ -105,7 +118,9 @@ struct AuditLogTests {
         let log = try await AuditLog.open(scratch.configuration(key: keys.key, checkpointEvery: 64))
         let receipts = try await withThrowingTaskGroup(of: AuditReceipt.self) { group in
             for number in 1...200 {
-                group.addTask { try await log.recordDecision(sampleDecision(number), forwardedBody: Array("b\(number)".utf8)) }
+                group.addTask {
+                    try await log.recordDecision(sampleDecision(number), forwardedBody: Array("b\(number)".utf8))
+                }
             }
             var all: [AuditReceipt] = []
             for try await receipt in group { all.append(receipt) }
@@ -186,10 +201,15 @@ struct AuditLogTests {
         let inUse = await #expect(throws: AuditError.self) { _ = try await AuditLog.open(scratch.configuration()) }
         #expect(inUse?.code == .inUse)
         try await log.close()
-        let closed = await #expect(throws: AuditError.self) { _ = try await log.recordDecision(sampleDecision(1), forwardedBody: nil) }
+        let closed = await #expect(throws: AuditError.self) {
+            _ = try await log.recordDecision(sampleDecision(1), forwardedBody: nil)
+        }
         #expect(closed?.code == .closed)
         let empty = await #expect(throws: AuditError.self) {
-            _ = try await log.recordDecision(DecisionRecord(id: "", client: .init(ip: "::1"), vendor: "v", method: "GET", path: "/", decision: .blocked, policy: "p", requestBytes: 0), forwardedBody: nil)
+            _ = try await log.recordDecision(
+                DecisionRecord(
+                    id: "", client: .init(ip: "::1"), vendor: "v", method: "GET", path: "/", decision: .blocked,
+                    policy: "p", requestBytes: 0), forwardedBody: nil)
         }
         #expect(empty?.code == .invalidArgument)
     }

@@ -40,7 +40,9 @@ struct BodyAndSecretTests {
         try await log.close()
         #expect(receipt.forwardedSHA256 == Digest.sha256Hex(Array("abc".utf8)))
         #expect(!FileManager.default.fileExists(atPath: scratch.audit.appendingPathComponent("bodies").path))
-        let error = #expect(throws: AuditError.self) { _ = try AuditLogReader(directory: scratch.audit).body(for: "req-1") }
+        let error = #expect(throws: AuditError.self) {
+            _ = try AuditLogReader(directory: scratch.audit).body(for: "req-1")
+        }
         #expect(error?.message.contains("not stored") == true)
     }
 
@@ -50,7 +52,9 @@ struct BodyAndSecretTests {
         let log = try await AuditLog.open(scratch.configuration(key: keys.key, checkpointEvery: 2))
         let secrets = ["PROJECT-NIGHTINGALE", "sk-live-9f8e7d6c5b4a39281706", "alice@lab.internal", "gpt-7-preview"]
         // What the proxy hands over: the redacted body, and findings that name rules and places, not values.
-        let original = #"{"prompt":"PROJECT-NIGHTINGALE ships gpt-7-preview; key sk-live-9f8e7d6c5b4a39281706, ask alice@lab.internal"}"#
+        let original =
+            #"{"prompt":"PROJECT-NIGHTINGALE ships gpt-7-preview; "#
+            + #"key sk-live-9f8e7d6c5b4a39281706, ask alice@lab.internal"}"#
         let redacted = #"{"prompt":"[codename:3f2a] ships [model:91bc]; key [REDACTED], ask [email:77d0]"}"#
         var record = sampleDecision(
             1,
@@ -80,7 +84,8 @@ struct BodyAndSecretTests {
                 "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "policy", "findings",
                 "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs",
             ])
-        #expect(Mirror(reflecting: record.findings[0]).children.compactMap(\.label) == ["id", "action", "count", "paths"])
+        #expect(
+            Mirror(reflecting: record.findings[0]).children.compactMap(\.label) == ["id", "action", "count", "paths"])
         #expect(Mirror(reflecting: record.client).children.compactMap(\.label) == ["ip", "subject"])
     }
 }

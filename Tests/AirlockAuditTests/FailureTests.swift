@@ -4,7 +4,7 @@ import Testing
 @testable import AirlockAudit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// When the log cannot be written the append throws (the proxy answers 503 and forwards nothing), and what was
@@ -15,7 +15,8 @@ struct FailureTests {
     func diskFullThrowsAndKeepsTheLogConsistent() async throws {
         let tmpfs = try Tmpfs(sizeKB: 64)
         defer { tmpfs.unmount() }
-        let configuration = AuditConfiguration(directory: tmpfs.path.appendingPathComponent("audit"), storeBodies: false)
+        let configuration = AuditConfiguration(
+            directory: tmpfs.path.appendingPathComponent("audit"), storeBodies: false)
         let log = try await AuditLog.open(configuration)
         var acknowledged: [AuditReceipt] = []
         var failure: AuditError?
@@ -34,7 +35,9 @@ struct FailureTests {
         #expect(error.message.contains("No space left on device"))
         #expect(!acknowledged.isEmpty)
         // Still refusing while the disk is full; no partial line was left behind.
-        await #expect(throws: AuditError.self) { _ = try await log.recordDecision(sampleDecision(9999), forwardedBody: nil) }
+        await #expect(throws: AuditError.self) {
+            _ = try await log.recordDecision(sampleDecision(9999), forwardedBody: nil)
+        }
         let file = configuration.directory.appendingPathComponent(LogFiles.name(index: 1))
         let bytes = try Data(contentsOf: file)
         #expect(bytes.last == UInt8(ascii: "\n"))
@@ -55,11 +58,14 @@ struct FailureTests {
         let log = try await AuditLog.open(AuditConfiguration(directory: tmpfs.path.appendingPathComponent("audit")))
         // Random bytes do not compress: 200 KiB cannot be stored in 64 KiB.
         let body = (0..<200_000).map { _ in UInt8.random(in: 0...255) }
-        let error = await #expect(throws: AuditError.self) { _ = try await log.recordDecision(sampleDecision(1), forwardedBody: body) }
+        let error = await #expect(throws: AuditError.self) {
+            _ = try await log.recordDecision(sampleDecision(1), forwardedBody: body)
+        }
         #expect(error?.code == .writeFailed)
         // No record points at a body that was not stored.
         #expect(try AuditLogReader(directory: log.configuration.directory).entries().isEmpty)
-        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: tmpfs.path.appendingPathComponent("audit/bodies").path)
+        let leftovers = try FileManager.default.subpathsOfDirectory(
+            atPath: tmpfs.path.appendingPathComponent("audit/bodies").path)
         #expect(leftovers.allSatisfy { !$0.hasSuffix(".tmp") })
         try await log.close()
     }
@@ -78,7 +84,9 @@ struct FailureTests {
         }
         #expect(error?.code == .writeFailed)
         // The cut-back could not be done on that descriptor either, so the log stops: later appends fail fast.
-        let later = await #expect(throws: AuditError.self) { _ = try await log.recordDecision(sampleDecision(3), forwardedBody: nil) }
+        let later = await #expect(throws: AuditError.self) {
+            _ = try await log.recordDecision(sampleDecision(3), forwardedBody: nil)
+        }
         #expect(later?.code == .closed)
         await #expect(throws: AuditError.self) { try await log.close() }
         // What was acknowledged before is intact.

@@ -4,7 +4,7 @@ import Testing
 @testable import AirlockAudit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Audit log: crash recovery")
@@ -15,7 +15,9 @@ struct RecoveryTests {
         let configuration = scratch.configuration(key: keys.key, checkpointEvery: 4)
         var log = try await AuditLog.open(configuration)
         var acknowledged: [AuditReceipt] = []
-        for number in 1...10 { acknowledged.append(try await log.recordDecision(sampleDecision(number), forwardedBody: nil)) }
+        for number in 1...10 {
+            acknowledged.append(try await log.recordDecision(sampleDecision(number), forwardedBody: nil))
+        }
         try await log.simulateCrash()
 
         // The crash cut the next record short: half a line, no newline.
@@ -37,7 +39,8 @@ struct RecoveryTests {
         let text = try String(contentsOf: scratch.file(1), encoding: .utf8)
         for receipt in acknowledged { #expect(text.contains(#""hash":"\#(receipt.hash)""#)) }
         // The torn bytes are kept, byte for byte, and the recovery event names them.
-        let torn = try FileManager.default.contentsOfDirectory(atPath: scratch.audit.appendingPathComponent("torn").path)
+        let torn = try FileManager.default.contentsOfDirectory(
+            atPath: scratch.audit.appendingPathComponent("torn").path)
         #expect(torn.count == 1)
         let kept = try Data(contentsOf: scratch.audit.appendingPathComponent("torn/\(torn[0])"))
         #expect(kept == Data(next.utf8))

@@ -13,9 +13,12 @@ struct ReportTests {
             sampleDecision(1, vendor: "scale", findings: [AuditFinding(id: "email", action: "pseudonymise", count: 2)]),
             forwardedBody: Array("aaaa".utf8))
         try await log.recordOutcome(id: "req-1", status: 200, durationMs: 40, error: nil)
-        _ = try await log.recordDecision(sampleDecision(2, vendor: "scale", decision: .blocked, rule: "roadmap"), forwardedBody: nil)
         _ = try await log.recordDecision(
-            sampleDecision(3, vendor: "labelbox", client: mtls, findings: [AuditFinding(id: "email", action: "pseudonymise", count: 1)]),
+            sampleDecision(2, vendor: "scale", decision: .blocked, rule: "roadmap"), forwardedBody: nil)
+        _ = try await log.recordDecision(
+            sampleDecision(
+                3, vendor: "labelbox", client: mtls,
+                findings: [AuditFinding(id: "email", action: "pseudonymise", count: 1)]),
             forwardedBody: Array("bbbbbbbb".utf8))
         try await log.recordOutcome(id: "req-3", status: 502, durationMs: 10, error: "upstream reset")
         _ = try await log.recordDecision(sampleDecision(4, vendor: "labelbox", decision: .error), forwardedBody: nil)
@@ -44,12 +47,16 @@ struct ReportTests {
     @Test func statsCountRequestsAndBytes() async throws {
         let scratch = try await Self.makeLog()
         let stats = AuditStats(try AuditLogReader(directory: scratch.audit).decisions())
-        #expect(stats.total.requests == 4 && stats.total.forwarded == 2 && stats.total.blocked == 1 && stats.total.error == 1)
+        #expect(
+            stats.total.requests == 4 && stats.total.forwarded == 2 && stats.total.blocked == 1
+                && stats.total.error == 1)
         #expect(stats.total.forwardedBytes == 12)
         #expect(stats.byVendor["scale"]?.requests == 2 && stats.byVendor["scale"]?.forwardedBytes == 4)
         #expect(stats.byVendor["labelbox"]?.forwardedBytes == 8)
         #expect(stats.byDecision["blocked"]?.requests == 1)
-        #expect(stats.byRule["email"] == AuditStats.RuleBucket(requests: 2, matches: 3, blocked: 0, actions: ["pseudonymise": 3]))
+        #expect(
+            stats.byRule["email"]
+                == AuditStats.RuleBucket(requests: 2, matches: 3, blocked: 0, actions: ["pseudonymise": 3]))
         #expect(stats.byRule["roadmap"]?.blocked == 1)
     }
 

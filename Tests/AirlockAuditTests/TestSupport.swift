@@ -4,7 +4,7 @@ import Testing
 @testable import AirlockAudit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A temporary audit directory (and key files), removed when the test ends.
@@ -130,7 +130,11 @@ struct Tmpfs {
     init(sizeKB: Int, options: String = "") throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-tmpfs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
-        guard run("/bin/mount", "-t", "tmpfs", "-o", "size=\(sizeKB)k\(options.isEmpty ? "" : "," + options)", "tmpfs", path.path) == 0 else {
+        guard
+            run(
+                "/bin/mount", "-t", "tmpfs", "-o", "size=\(sizeKB)k\(options.isEmpty ? "" : "," + options)", "tmpfs",
+                path.path) == 0
+        else {
             try? FileManager.default.removeItem(at: path)
             throw CocoaError(.fileWriteNoPermission)
         }

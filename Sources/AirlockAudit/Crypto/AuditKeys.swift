@@ -73,7 +73,8 @@ final class SigningKey: @unchecked Sendable {
         do {
             bytes = Array(try Data(contentsOf: path))
         } catch {
-            throw AuditError(.signingKey, "cannot read the audit signing key \(path.path): \(error.localizedDescription)")
+            throw AuditError(
+                .signingKey, "cannot read the audit signing key \(path.path): \(error.localizedDescription)")
         }
         try self.init(pem: bytes, source: path.path)
     }

@@ -25,6 +25,8 @@ enum LogFiles {
         } catch {
             throw AuditError(.notFound, "cannot list the audit directory \(directory): \(error.localizedDescription)")
         }
-        return names.compactMap { name in index(of: name).map { (index: $0, name: name) } }.sorted { $0.index < $1.index }
+        return names.compactMap { name in index(of: name).map { (index: $0, name: name) } }.sorted {
+            $0.index < $1.index
+        }
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads an audit directory back, file by file and line by line. It does not verify the chain; that is
@@ -94,7 +94,7 @@ public struct AuditLogReader: Sendable {
         }
         do {
             return try BodyStore.read(root: root, sha256: sha256)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             throw AuditError(
                 .notFound, "the body of request \(reference) (\(sha256)) was not stored (audit.store_bodies: false?)")
         }

@@ -20,8 +20,8 @@ public struct AuditVerification: Sendable, CustomStringConvertible {
 
     public var description: String {
         var text =
-            "OK: \(records) records (\(decisions) decisions, \(outcomes) outcomes) in \(files) file\(files == 1 ? "" : "s"), "
-            + "seq 1-\(lastSeq), \(checkpoints) checkpoints"
+            "OK: \(records) records (\(decisions) decisions, \(outcomes) outcomes) "
+            + "in \(files) file\(files == 1 ? "" : "s"), seq 1-\(lastSeq), \(checkpoints) checkpoints"
         if signedCheckpoints > 0 {
             text += " (\(signedCheckpoints) signed by key_id \(keyIDs.sorted().joined(separator: ", ")))"
         } else if checkpoints > 0 {
@@ -30,7 +30,8 @@ public struct AuditVerification: Sendable, CustomStringConvertible {
         if recoveries > 0 { text += ", \(recoveries) recovery event\(recoveries == 1 ? "" : "s")" }
         if let firstTime, let lastTime { text += ", \(firstTime) .. \(lastTime)" }
         if openByWriter {
-            text += "; open by a writer, \(unsignedTail) record\(unsignedTail == 1 ? "" : "s") after the last checkpoint"
+            text +=
+                "; open by a writer, \(unsignedTail) record\(unsignedTail == 1 ? "" : "s") after the last checkpoint"
         }
         return text
     }
@@ -150,7 +151,8 @@ private struct ChainWalk {
             if let torn = lines.tornTail, !(isLast && live) {
                 throw AuditVerificationFailure(
                     kind: .truncated, seq: expectedSeq, file: file.name,
-                    detail: "\(file.name) ends in an incomplete line (\(torn.count) bytes): it was truncated, or airlock "
+                    detail:
+                        "\(file.name) ends in an incomplete line (\(torn.count) bytes): it was truncated, or airlock "
                         + "crashed mid-write (starting airlock again sets the line aside and records the recovery)")
             }
             previousFile = (file.name, fileLast ?? nil)
@@ -212,7 +214,8 @@ private struct ChainWalk {
                 if number == 0 && expectedSeq > 1 {
                     throw AuditVerificationFailure(
                         kind: .droppedFile, seq: expectedSeq, file: where_,
-                        detail: "\(file.name) starts at seq \(entry.seq); seq \(expectedSeq)-\(entry.seq - 1) are missing "
+                        detail:
+                            "\(file.name) starts at seq \(entry.seq); seq \(expectedSeq)-\(entry.seq - 1) are missing "
                             + "(a rotated file was removed and the rest renamed)")
                 }
                 throw AuditVerificationFailure(

@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A decision's forwarded body, hashed and compressed by the caller before it joins the queue.
@@ -63,7 +63,8 @@ final class AuditWriter {
             let failure = errno
             lock.close()
             if failure == EWOULDBLOCK {
-                throw AuditError(.inUse, "\(root) is already open in another airlock process (it holds \(LogFiles.lockName))")
+                throw AuditError(
+                    .inUse, "\(root) is already open in another airlock process (it holds \(LogFiles.lockName))")
             }
             throw AuditError.posix(.unwritable, "cannot lock", path: "\(root)/\(LogFiles.lockName)", errno: failure)
         }
@@ -159,7 +160,8 @@ final class AuditWriter {
     static func decodeVerified(_ line: ArraySlice<UInt8>, source: String) throws(AuditError) -> AuditEntry {
         guard let (canonical, hash) = ChainLine.unseal(line), Digest.sha256Hex(canonical) == hash else {
             throw AuditError(
-                .corrupt, "the last record in \(source) does not match its hash: run `airlock log verify` before reopening")
+                .corrupt,
+                "the last record in \(source) does not match its hash: run `airlock log verify` before reopening")
         }
         do {
             return try JSONDecoder().decode(AuditEntry.self, from: Data(line))
@@ -375,7 +377,9 @@ final class AuditWriter {
             do {
                 try file.truncate(to: fileSize)
             } catch let cut {
-                stop(AuditError(.writeFailed, "\(error.message); cutting the partial write back also failed: \(cut.message)"))
+                stop(
+                    AuditError(
+                        .writeFailed, "\(error.message); cutting the partial write back also failed: \(cut.message)"))
             }
             throw error
         }

@@ -2,11 +2,11 @@ internal import CZlib
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The content-addressed store of forwarded bodies: `bodies/<first two hex>/<sha256>.gz`, gzip so a reviewer can also
@@ -50,7 +50,8 @@ enum BodyStore {
     ) -> [Result<[String], AuditError>] {
         @Sendable func one(_ index: Int) -> Result<[String], AuditError> {
             do {
-                return .success(try store(root: root, sha256: bodies[index].sha256, compressed: bodies[index].compressed))
+                return .success(
+                    try store(root: root, sha256: bodies[index].sha256, compressed: bodies[index].compressed))
             } catch {
                 return .failure(error)
             }
@@ -86,7 +87,8 @@ enum BodyStore {
     static func gzip(_ input: [UInt8], level: Int32 = 1) -> [UInt8] {
         var stream = z_stream()
         let initialised = deflateInit2_(
-            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)
+        )
         precondition(initialised == Z_OK, "deflateInit2 fails only without memory")
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)

@@ -138,13 +138,16 @@ extension Log {
                 for row in rows { Log.print(String(decoding: try encoder.encode(row), as: UTF8.self)) }
                 return
             }
-            var table = [["TIME", "ID", "CLIENT", "VENDOR", "METHOD", "PATH", "DECISION", "RULES", "FWD BYTES", "STATUS", "MS"]]
+            var table = [
+                ["TIME", "ID", "CLIENT", "VENDOR", "METHOD", "PATH", "DECISION", "RULES", "FWD BYTES", "STATUS", "MS"]
+            ]
             for row in rows {
                 var rules = row.rule.map { ["\($0)(block)"] } ?? []
                 rules += (row.findings ?? []).map { "\($0.id)×\($0.count)" }
                 let client = [row.client?.ip, row.client?.subject].compactMap { $0 }.joined(separator: " ")
                 table.append([
-                    row.time, row.id ?? "-", client, row.vendor ?? "-", row.method ?? "-", Log.clip(row.path ?? "-", 48),
+                    row.time, row.id ?? "-", client, row.vendor ?? "-", row.method ?? "-",
+                    Log.clip(row.path ?? "-", 48),
                     row.decision?.rawValue ?? "-", rules.isEmpty ? "-" : rules.joined(separator: ","),
                     row.forwardedBytes.map(String.init) ?? "-", row.status.map(String.init) ?? "-",
                     row.durationMs.map { String(format: "%.1f", $0) } ?? "-",
