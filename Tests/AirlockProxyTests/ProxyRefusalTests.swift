@@ -91,14 +91,41 @@ struct ProxyRefusalTests {
         #expect(impostor.requests.isEmpty)
     }
 
-    @Test func unreachableVendorIs502() async throws {
+    @Test func unreachableVendorIs502AndFailedConnectsFreeTheirPoolSlot() async throws {
         var options = ProxyHarness.Options()
         options.upstreamPort = try closedPort()
+        options.pool = "{max_connections: 2}"
         let harness = try await ProxyHarness(options)
-        let result = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
+        var results: [CurlResult] = []
+        for _ in 0..<4 {
+            results.append(try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")]))
+        }
         await harness.close()
-        #expect(result.status == 502)
-        #expect(errorCode(result.body) == "vendor_unreachable")
+        #expect(results.map(\.status) == [502, 502, 502, 502])
+        #expect(results.allSatisfy { errorCode($0.body) == "vendor_unreachable" })
+    }
+
+    @Test func vendorThatStallsTheHandshakeIs504AndDoesNotHoldThePool() async throws {
+        // Accepts TCP, never speaks TLS.
+        let group = MultiThreadedEventLoopGroupHolder.shared
+        let silent = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        var options = ProxyHarness.Options()
+        options.upstreamPort = silent.localAddress!.port!
+        options.upstreamTimeoutSeconds = 0.3
+        options.pool = "{max_connections: 2}"
+        let harness = try await ProxyHarness(options)
+        var results: [CurlResult] = []
+        for _ in 0..<3 {
+            results.append(try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")]))
+        }
+        let released = await eventually(timeout: 5) {
+            harness.server.metrics.registry.render().contains("airlock_upstream_connections{vendor=\"scale\"} 0")
+        }
+        await harness.close()
+        try? await silent.close()
+        #expect(results.map(\.status) == [504, 504, 504])
+        #expect(results.allSatisfy { errorCode($0.body) == "vendor_timeout" })
+        #expect(released)
     }
 
     @Test func slowVendorIs504() async throws {

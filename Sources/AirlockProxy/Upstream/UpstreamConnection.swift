@@ -38,6 +38,13 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private(set) var isReusable = false
 
     var channel: Channel? { self.context?.channel }
+    /// Whether the TCP connection was ever established; if not, `onClose` never runs.
+    private(set) var becameActive = false
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.becameActive = true
+        context.fireChannelActive()
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context

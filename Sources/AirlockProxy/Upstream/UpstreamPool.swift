@@ -47,7 +47,13 @@ final class UpstreamPool {
     private var openCount = 0
     private var isShutDown = false
 
-    init(eventLoop: any EventLoop, vendor: VendorRuntime, metrics: ProxyMetrics, logger: Logger) {
+    /// Longest time a new connection may take to connect and complete its TLS handshake before it is abandoned
+    /// (so a vendor that accepts TCP and then stalls cannot hold a pool slot forever).
+    private let establishTimeout: TimeAmount
+
+    init(eventLoop: any EventLoop, vendor: VendorRuntime, metrics: ProxyMetrics, logger: Logger,
+         establishTimeout: TimeAmount) {
+        self.establishTimeout = establishTimeout
         self.eventLoop = eventLoop
         self.vendor = vendor
         self.metrics = metrics
@@ -190,7 +196,12 @@ final class UpstreamPool {
         let tls = self.vendor.tls
         let handler = UpstreamConnectionHandler()
         var handedOver = false
+        let establishTimer = self.eventLoop.assumeIsolated().scheduleTask(in: self.establishTimeout) {
+            [weak handler] in
+            handler?.abort(.timeout)
+        }
         handler.onReady = { result in
+            establishTimer.cancel()
             handedOver = true
             handOver(result.map { handler })
         }
@@ -211,7 +222,7 @@ final class UpstreamPool {
         let loopBoundHandler = NIOLoopBound(handler, eventLoop: self.eventLoop)
         ClientBootstrap(group: self.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(30))
+            .connectTimeout(self.establishTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -223,6 +234,7 @@ final class UpstreamPool {
             .connect(host: upstream.host, port: upstream.port)
             .assumeIsolated()
             .whenFailure { [weak self] error in
+                establishTimer.cancel()
                 guard let self else { return }
                 // The channel never became active: onClose will not run.
                 if !handedOver {
@@ -230,7 +242,7 @@ final class UpstreamPool {
                     handler.onReady = nil
                     handOver(.failure(.connectFailed(error)))
                 }
-                if handler.channel == nil {
+                if !handler.becameActive {
                     self.openCount -= 1
                     self.metrics.upstreamConnections[vendorIndex].decrement()
                     if !self.isShutDown, !self.waiters.isEmpty, self.openCount < self.vendor.maxConnectionsPerLoop {
