@@ -51,6 +51,16 @@ struct TamperingTests {
         expectFailure(scratch.audit, publicKeys: [pub], kind: .edited, seq: 2)
     }
 
+    @Test func duplicatedMemberIsDetectedEvenWithARecomputedChain() async throws {
+        let (scratch, pub, _) = try await Self.makeLog(rotate: false)
+        var lines = try readLines(scratch.file(1))
+        // A JSON reader may take either "vendor"; the verifier accepts only the canonical layout.
+        lines[2] = lines[2].replacingOccurrences(of: #""method":"POST""#, with: #""method":"POST","vendor":"other""#)
+        resealChain(&lines, from: 2)
+        try writeLines(lines, to: scratch.file(1))
+        expectFailure(scratch.audit, publicKeys: [pub], kind: .edited, seq: 3)
+    }
+
     @Test func deletedRecordIsDetected() async throws {
         let (scratch, pub, _) = try await Self.makeLog(rotate: false)
         var lines = try readLines(scratch.file(1))

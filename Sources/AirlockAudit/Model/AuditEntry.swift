@@ -145,3 +145,45 @@ enum RecordEncoding {
         return line
     }
 }
+
+extension RecordEncoding {
+    /// The canonical form (without `hash`) of a decoded entry, rebuilt from its fields. The verifier compares it with
+    /// the bytes it read, so a line with duplicated, extra or reformatted members is rejected even when its hash was
+    /// recomputed: what a reviewer reads is exactly what was hashed.
+    static func canonical(_ entry: AuditEntry) -> [UInt8]? {
+        var line: JSONLine
+        switch entry.event {
+        case .decision:
+            guard let id = entry.id, let client = entry.client, let vendor = entry.vendor, let method = entry.method,
+                let path = entry.path, let decision = entry.decision, let policy = entry.policy,
+                let findings = entry.findings, let requestBytes = entry.requestBytes
+            else { return nil }
+            var record = DecisionRecord(
+                id: id, client: client, vendor: vendor, method: method, path: path, decision: decision,
+                reason: entry.reason, rule: entry.rule, policy: policy, findings: findings, requestBytes: requestBytes,
+                status: entry.status, durationMs: entry.durationMs)
+            record.forwardedBytes = entry.forwardedBytes
+            record.forwardedSHA256 = entry.forwardedSHA256
+            line = RecordEncoding.decision(seq: entry.seq, time: entry.time, record)
+        case .outcome:
+            guard let id = entry.id, let durationMs = entry.durationMs else { return nil }
+            line = outcome(
+                seq: entry.seq, time: entry.time, id: id, status: entry.status, durationMs: durationMs,
+                error: entry.error)
+        case .checkpoint:
+            guard let reason = entry.reason.flatMap(CheckpointReason.init(rawValue:)), let head = entry.head else {
+                return nil
+            }
+            line = checkpoint(
+                seq: entry.seq, time: entry.time, reason: reason, head: head, keyID: entry.keyID,
+                signature: entry.signature)
+        case .recovery:
+            guard let reason = entry.reason, let afterSeq = entry.afterSeq else { return nil }
+            line = recovery(
+                seq: entry.seq, time: entry.time, reason: reason, afterSeq: afterSeq, tornBytes: entry.tornBytes,
+                tornSHA256: entry.tornSHA256, kept: entry.kept)
+        }
+        line.string("prev", entry.prev)
+        return line.finished()
+    }
+}

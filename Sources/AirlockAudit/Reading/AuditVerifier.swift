@@ -205,6 +205,11 @@ private struct ChainWalk {
                 throw AuditVerificationFailure(
                     kind: .edited, seq: entry.seq, file: where_, detail: "its content no longer matches its hash")
             }
+            guard RecordEncoding.canonical(entry) == canonical else {
+                throw AuditVerificationFailure(
+                    kind: .edited, seq: entry.seq, file: where_,
+                    detail: "the record is not in canonical form (a member was added, repeated or reformatted)")
+            }
             if entry.seq != expectedSeq {
                 if entry.seq < expectedSeq || present.contains(expectedSeq) {
                     throw AuditVerificationFailure(
