@@ -1,7 +1,7 @@
 // airlock-redaction-bench: raw Vectorscan scan speed vs. full structure-aware redaction on the same bytes.
 //
 // Build and run (release):  swift build -c release --product airlock-redaction-bench
-//                           .build/release/airlock-redaction-bench [MiB]
+//                           .build/release/airlock-redaction-bench [MiB [rounds [single-line]]]
 // One thread, so the figures are per core. The corpus is generated (deterministic): JSON labeling tasks (preference
 // pairs and chats) of ~64 KiB per request body, English-like text with sparse hits (a codename, an email, a
 // roadmap quarter in a few percent of tasks).
@@ -87,7 +87,7 @@ func corpus(total: Int, bodySize: Int, hits: [String]) -> [[UInt8]] {
             if g.below(2) == 0 {
                 task = """
                     {"id":"task-\(taskID)","type":"preference","prompt":"\(escapeJSON(paragraph(&g, hits: hits, hitRate: hitRate)))",\
-                    "chosen":"\(escapeJSON(paragraph(&g, hits: hits, hitRate: hitRate) + "\n\n" + paragraph(&g, hits: hits, hitRate: hitRate)))",\
+                    "chosen":"\(escapeJSON(paragraph(&g, hits: hits, hitRate: hitRate) + paragraphBreak + paragraph(&g, hits: hits, hitRate: hitRate)))",\
                     "rejected":"\(escapeJSON(paragraph(&g, hits: hits, hitRate: hitRate)))",\
                     "metadata":{"run_id":"r\(taskID)","annotator_pool":"general","difficulty":\(g.below(5)),"tags":["writing","helpfulness"]}}
                     """
@@ -142,10 +142,13 @@ func seconds(_ duration: Duration) -> Double {
 }
 
 let totalMiB = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 64 : 64
+let rounds = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 3 : 3
+// `single-line` leaves out the "\n\n" between paragraphs: no JSON escapes, so no string is decoded and rescanned.
+let paragraphBreak = CommandLine.arguments.count > 3 && CommandLine.arguments[3] == "single-line" ? " " : "\n\n"
 let keys = PseudonymKeys(secret: Array(repeating: 1, count: 32))
 let clock = ContinuousClock()
 
-print("airlock-redaction-bench: one core, \(totalMiB) MiB of JSON labeling tasks per run, ~64 KiB bodies")
+print("airlock-redaction-bench: one core, \(totalMiB) MiB of JSON labeling tasks, ~64 KiB bodies, best of \(rounds)")
 print("terms  regex rules  expressions  compile (s)  raw scan (MB/s)  redaction (MB/s)  redaction/raw  findings/MB")
 for termCount in [1_000, 10_000] {
     let policy = policy(termCount: termCount)
@@ -161,20 +164,26 @@ for termCount in [1_000, 10_000] {
     // Warm up (scratch, vendor keys, dictionary tokens).
     _ = engine.redact(body: bodies[0], contentType: "application/json", contentEncoding: nil, vendor: "bench")
 
+    // Best of `rounds`: the machine is shared, the best round is the closest to the engine's own speed.
     var rawHits = 0
-    let raw = clock.measure {
-        for body in bodies { rawHits += body.withUnsafeBytes { engine.rawScanHitCount($0) } }
-    }
+    var raw = Duration.seconds(1_000)
+    var full = Duration.seconds(1_000)
     var findings = 0
     var forwarded = 0
-    let full = clock.measure {
-        for body in bodies {
-            let outcome = engine.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "bench")
-            if case .forward(let out, let f) = outcome {
-                forwarded += out.count
-                findings += f.reduce(0) { $0 + $1.count }
+    for _ in 0..<rounds {
+        raw = min(raw, clock.measure {
+            for body in bodies { rawHits += body.withUnsafeBytes { engine.rawScanHitCount($0) } }
+        })
+        findings = 0
+        full = min(full, clock.measure {
+            for body in bodies {
+                let outcome = engine.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "bench")
+                if case .forward(let out, let f) = outcome {
+                    forwarded += out.count
+                    findings += f.reduce(0) { $0 + $1.count }
+                }
             }
-        }
+        })
     }
     precondition(forwarded > 0, "every body should have been forwarded")
     let rawMBs = Double(bytes) / seconds(raw) / 1e6

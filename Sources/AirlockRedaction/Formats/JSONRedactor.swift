@@ -33,6 +33,8 @@ struct JSONRedactor {
     var cursor = 0
     var path: [PathEntry]
     var depth = 0
+    /// Reused for decoding escaped strings.
+    var decodeBuffer: [UInt8] = []
     let checkFields: Bool
     let prefixCount: Int
 
@@ -301,6 +303,8 @@ struct JSONRedactor {
         var end: Int
         var escaped: Bool
         var nonASCII: Bool
+        /// A `\\u` escape occurs (it may spell a non-ASCII or invisible character).
+        var unicodeEscape = false
     }
 
     /// Validates the string at `i` (which is `"`) and moves past it.
@@ -334,6 +338,7 @@ struct JSONRedactor {
                     guard i + 6 <= n, (2..<6).allSatisfy({ Self.hexValue(p[i + $0]) >= 0 }) else {
                         throw syntax("invalid \\u escape")
                     }
+                    token.unicodeEscape = true
                     i += 6
                 default:
                     throw syntax("invalid escape")
@@ -368,20 +373,28 @@ struct JSONRedactor {
     /// The decoded content of a string token (escapes resolved; already validated).
     private func decodeString(_ token: StringToken) throws(Stop) -> [UInt8] {
         var out = [UInt8]()
+        try decodeString(token, into: &out)
+        return out
+    }
+
+    /// Decodes a string token into `out` (replacing its contents, keeping its capacity). Runs between escapes are
+    /// copied in bulk.
+    private func decodeString(_ token: StringToken, into out: inout [UInt8]) throws(Stop) {
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(token.end - token.start)
         var k = token.start
         func hex4(_ at: Int) -> UInt32 {
             (0..<4).reduce(UInt32(0)) { $0 << 4 | UInt32(Self.hexValue(p[at + $1])) }
         }
         while k < token.end {
-            let b = p[k]
-            guard b == UInt8(ascii: "\\") else {
-                out.append(b)
-                k += 1
-                continue
+            guard let found = memchr(p + k, 0x5C, token.end - k) else {
+                out.append(contentsOf: UnsafeBufferPointer(start: p + k, count: token.end - k))
+                return
             }
-            let e = p[k + 1]
-            k += 2
+            let slash = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - p
+            if slash > k { out.append(contentsOf: UnsafeBufferPointer(start: p + k, count: slash - k)) }
+            let e = p[slash + 1]
+            k = slash + 2
             switch e {
             case UInt8(ascii: "b"): out.append(0x08)
             case UInt8(ascii: "f"): out.append(0x0C)
@@ -408,7 +421,6 @@ struct JSONRedactor {
             default: out.append(e)
             }
         }
-        return out
     }
 
     /// Encodes bytes (valid UTF-8) as JSON string content: quotes, backslashes and control characters escaped.
@@ -436,29 +448,32 @@ struct JSONRedactor {
         while cursor < hits.count, hits[cursor].end <= token.start { cursor += 1 }
         let first = cursor
         while cursor < hits.count, hits[cursor].end <= token.end { cursor += 1 }
-        let inside = hits[first..<cursor]
-
         let zeroWidth = token.nonASCII && Self.containsZeroWidth(p, token.start, token.end)
-        let maybeNested = !isKey && session.nesting < Self.maxNesting && Self.looksLikeJSON(p, token.start, token.end)
+        let maybeNested =
+            !isKey && token.end > token.start && (p[token.start] == UInt8(ascii: "{") || p[token.start] == UInt8(ascii: "[") || p[token.start] <= 0x20)
+            && session.nesting < Self.maxNesting && Self.looksLikeJSON(p, token.start, token.end)
         if !token.escaped && !zeroWidth && !maybeNested {
-            if inside.isEmpty { return }
+            // The common case: the single pass already saw exactly what a reader sees.
+            if first == cursor { return }
             let path = self.path
             let result = try session.redactSegment(
-                p, lo: token.start, hi: token.end, hits: inside, zeroWidth: false,
+                p, lo: token.start, hi: token.end, hits: hits[first..<cursor], zeroWidth: false,
                 path: { Self.pathString(path, buffer: p) })
             if let result { edits.append((token.start..<token.end, result)) }
             return
         }
-        if !token.escaped && !zeroWidth && inside.isEmpty && !maybeNested { return }
-        let decoded = try decodeString(token)
+        var decoded = decodeBuffer
+        decodeBuffer = []
+        defer { decodeBuffer = decoded }
+        try decodeString(token, into: &decoded)
         if maybeNested, let nested = try redactNested(decoded) {
             if let nested { edits.append((token.start..<token.end, Self.encodeString(nested))) }
             return
         }
         let path = self.path
         let base = p
-        // An escape can spell an invisible character (`\u200b`) too.
-        let hidden = zeroWidth || (token.escaped && Self.containsZeroWidth(decoded))
+        // A `\u` escape can spell an invisible character (`\u200b`) too.
+        let hidden = zeroWidth || (token.unicodeEscape && Self.containsZeroWidth(decoded))
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
             try session.redactSegment(
                 d.baseAddress!, lo: 0, hi: d.count, hits: nil, zeroWidth: hidden,
