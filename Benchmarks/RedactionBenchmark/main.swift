@@ -35,7 +35,9 @@ let commonWords = """
 /// Made-up words that never occur in the generated English: codenames for the dictionary.
 func pseudoWords(_ count: Int, seed: UInt64) -> [String] {
     var g = Generator(state: seed)
-    let syllables = ["ka", "zor", "vex", "quil", "tra", "mor", "pel", "dax", "rin", "hol", "syl", "bru", "nek", "zan", "fio", "gla"]
+    let syllables = [
+        "ka", "zor", "vex", "quil", "tra", "mor", "pel", "dax", "rin", "hol", "syl", "bru", "nek", "zan", "fio", "gla",
+    ]
     var out = Set<String>()
     while out.count < count {
         var word = ""
@@ -95,14 +97,18 @@ func corpus(total: Int, bodySize: Int, hits: [String]) -> [[UInt8]] {
                 var messages: [String] = []
                 for turn in 0..<(2 + g.below(6)) {
                     let role = turn % 2 == 0 ? "user" : "assistant"
-                    messages.append(#"{"role":"\#(role)","content":"\#(escapeJSON(paragraph(&g, hits: hits, hitRate: hitRate)))"}"#)
+                    messages.append(
+                        #"{"role":"\#(role)","content":"\#(escapeJSON(paragraph(&g, hits: hits, hitRate: hitRate)))"}"#)
                 }
-                task = #"{"id":"task-\#(taskID)","type":"chat","messages":[\#(messages.joined(separator: ","))],"rating":null}"#
+                task =
+                    #"{"id":"task-\#(taskID)","type":"chat","messages":[\#(messages.joined(separator: ","))],"rating":null}"#
             }
             tasks.append(task)
             size += task.utf8.count + 1
         }
-        let body = Array(#"{"project":"benchmark","tasks":["#.utf8) + Array(tasks.joined(separator: ",").utf8) + Array("]}".utf8)
+        let body =
+            Array(#"{"project":"benchmark","tasks":["#.utf8) + Array(tasks.joined(separator: ",").utf8)
+            + Array("]}".utf8)
         produced += body.count
         bodies.append(body)
     }
@@ -112,7 +118,9 @@ func corpus(total: Int, bodySize: Int, hits: [String]) -> [[UInt8]] {
 func policy(termCount: Int) -> Policy {
     let terms = pseudoWords(termCount, seed: 42)
     var patterns: [PatternRule] = [
-        PatternRule(id: "roadmap-quarter", label: "ROADMAP", action: .redact, regex: "Q[1-4] ?20[0-9]{2}", near: ["launch", "ship", "GA"]),
+        PatternRule(
+            id: "roadmap-quarter", label: "ROADMAP", action: .redact, regex: "Q[1-4] ?20[0-9]{2}",
+            near: ["launch", "ship", "GA"]),
         PatternRule(id: "run-id", label: "RUN", action: .hash, regex: "run-20[0-9]{6}-[0-9a-f]{8}"),
         PatternRule(id: "job-id", label: "JOB", action: .redact, regex: "job/[0-9a-f]{10}"),
         PatternRule(id: "eval-id", label: "EVAL", action: .hash, regex: "EVAL-[0-9]{6}"),
@@ -171,19 +179,24 @@ for termCount in [1_000, 10_000] {
     var findings = 0
     var forwarded = 0
     for _ in 0..<rounds {
-        raw = min(raw, clock.measure {
-            for body in bodies { rawHits += body.withUnsafeBytes { engine.rawScanHitCount($0) } }
-        })
+        raw = min(
+            raw,
+            clock.measure {
+                for body in bodies { rawHits += body.withUnsafeBytes { engine.rawScanHitCount($0) } }
+            })
         findings = 0
-        full = min(full, clock.measure {
-            for body in bodies {
-                let outcome = engine.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "bench")
-                if case .forward(let out, let f) = outcome {
-                    forwarded += out.count
-                    findings += f.reduce(0) { $0 + $1.count }
+        full = min(
+            full,
+            clock.measure {
+                for body in bodies {
+                    let outcome = engine.redact(
+                        body: body, contentType: "application/json", contentEncoding: nil, vendor: "bench")
+                    if case .forward(let out, let f) = outcome {
+                        forwarded += out.count
+                        findings += f.reduce(0) { $0 + $1.count }
+                    }
                 }
-            }
-        })
+            })
     }
     precondition(forwarded > 0, "every body should have been forwarded")
     let rawMBs = Double(bytes) / seconds(raw) / 1e6

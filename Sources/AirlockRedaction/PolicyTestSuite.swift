@@ -82,7 +82,8 @@ public struct PolicyTestSuite {
                 results.append(CaseResult(file: file, name: name, failure: "no `policy:` for this case"))
                 continue
             }
-            let resolved = policyPath.hasPrefix("/") ? policyPath : (directory as NSString).appendingPathComponent(policyPath)
+            let resolved =
+                policyPath.hasPrefix("/") ? policyPath : (directory as NSString).appendingPathComponent(policyPath)
             if redactors[resolved] == nil { redactors[resolved] = loadRedactor(resolved) }
             switch redactors[resolved]! {
             case .failure(let error):
@@ -123,7 +124,8 @@ public struct PolicyTestSuite {
         let vendor = (spec["vendor"] as? String) ?? (defaults["vendor"] as? String) ?? "test"
         let contentType =
             (spec["content_type"] as? String) ?? (defaults["content_type"] as? String) ?? "application/json"
-        let outcome = redactor.redact(body: Array(input.utf8), contentType: contentType, contentEncoding: nil, vendor: vendor)
+        let outcome = redactor.redact(
+            body: Array(input.utf8), contentType: contentType, contentEncoding: nil, vendor: vendor)
         let expectBlocked = (spec["blocked"] as? Bool) ?? false
         let expectUninspectable = (spec["uninspectable"] as? Bool) ?? false
         switch outcome {

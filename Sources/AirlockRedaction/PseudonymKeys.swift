@@ -129,6 +129,7 @@ enum Base32 {
     }
 
     static func isAlphabet(_ char: UInt8) -> Bool {
-        (char >= UInt8(ascii: "A") && char <= UInt8(ascii: "Z")) || (char >= UInt8(ascii: "2") && char <= UInt8(ascii: "7"))
+        (char >= UInt8(ascii: "A") && char <= UInt8(ascii: "Z"))
+            || (char >= UInt8(ascii: "2") && char <= UInt8(ascii: "7"))
     }
 }

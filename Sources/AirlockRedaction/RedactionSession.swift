@@ -154,7 +154,9 @@ final class RedactionSession {
         }
         if candidates.isEmpty { return [] }
         if !allowed.isEmpty {
-            candidates.removeAll { match in allowed.contains { $0.lowerBound <= match.start && match.end <= $0.upperBound } }
+            candidates.removeAll { match in
+                allowed.contains { $0.lowerBound <= match.start && match.end <= $0.upperBound }
+            }
         }
         return Self.resolveOverlaps(candidates, rules: rules.rules)
     }
@@ -184,7 +186,8 @@ final class RedactionSession {
         for window in merged {
             sink.spans.removeAll(keepingCapacity: true)
             sink.base = window.lowerBound
-            som.scanSpans(UnsafeBufferPointer(start: p + window.lowerBound, count: window.count), scratch: scratch, into: sink)
+            som.scanSpans(
+                UnsafeBufferPointer(start: p + window.lowerBound, count: window.count), scratch: scratch, into: sink)
             if sink.spans.count >= sink.maxHits { throw .uninspectable("too many rule matches in one body") }
             for span in sink.spans where wanted.contains(UInt64(span.id) << 40 | UInt64(span.end)) {
                 let key = UInt64(span.id) << 40 | UInt64(span.start)
@@ -208,7 +211,9 @@ final class RedactionSession {
     }
 
     /// Detector options and hotwords, applied to a resolved regex match.
-    private func accepts(_ rule: CompiledRule, _ p: UnsafePointer<UInt8>, start: Int, end: Int, lo: Int, hi: Int) -> Bool {
+    private func accepts(_ rule: CompiledRule, _ p: UnsafePointer<UInt8>, start: Int, end: Int, lo: Int, hi: Int)
+        -> Bool
+    {
         let text = { String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self) }
         switch rule.kind {
         case .pattern:
@@ -229,7 +234,10 @@ final class RedactionSession {
             case .ip:
                 // Not inside a longer run of digits, dots or colons (version strings, timestamps).
                 if start > lo, Self.isAddressByte(p[start - 1]) { return false }
-                if end < hi, Self.isAddressByte(p[end]) || (p[end] == UInt8(ascii: ".") && end + 1 < hi && Self.isAddressByte(p[end + 1])) {
+                if end < hi,
+                    Self.isAddressByte(p[end])
+                        || (p[end] == UInt8(ascii: ".") && end + 1 < hi && Self.isAddressByte(p[end + 1]))
+                {
                     return false
                 }
                 return detector.coversAddress(text())
@@ -238,7 +246,9 @@ final class RedactionSession {
             }
         case .bareHost:
             if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: ".") { return false }
-            guard let detector = rule.detector, let host = URLHost.extract(text(), hasScheme: false) else { return false }
+            guard let detector = rule.detector, let host = URLHost.extract(text(), hasScheme: false) else {
+                return false
+            }
             return detector.coversHost(host)
         case .term, .allow:
             return true
@@ -326,8 +336,11 @@ final class RedactionSession {
         let place = path()
         for match in matches where rules.rules[Int(match.rule)].action == .block {
             let rule = rules.rules[Int(match.rule)]
-            record(rule: rule.id, action: .block, path: place, value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start))
-            throw .blocked(rule: rule.id, reason: "rule \(rule.id) (\(rule.label)) matched\(place.map { " at " + $0 } ?? "")")
+            record(
+                rule: rule.id, action: .block, path: place,
+                value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start))
+            throw .blocked(
+                rule: rule.id, reason: "rule \(rule.id) (\(rule.label)) matched\(place.map { " at " + $0 } ?? "")")
         }
         var out = [UInt8]()
         out.reserveCapacity(hi - lo + matches.count * 16)
@@ -337,7 +350,9 @@ final class RedactionSession {
             let value = UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
             let rule = rules.rules[Int(match.rule)]
             record(rule: rule.id, action: rule.action, path: place, value: value)
-            out.append(contentsOf: replacement(rule: Int(match.rule), value: match.value, matched: value, zeroWidth: zeroWidth))
+            out.append(
+                contentsOf: replacement(rule: Int(match.rule), value: match.value, matched: value, zeroWidth: zeroWidth)
+            )
             cursor = match.end
         }
         out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: hi - cursor))
@@ -385,7 +400,8 @@ final class RedactionSession {
             let mac = OpenSSLCrypto.hmacSHA256(key: keys.tokenKey, data: Array("hash|\(ruleID)|".utf8) + canonical)
             return Array((label + "_" + Hex.encode(mac.prefix(6))).utf8)
         case .pseudonymize:
-            let sealed = OpenSSLCrypto.sivSeal(key: keys.sivKey, associatedData: Array(label.utf8), plaintext: canonical)
+            let sealed = OpenSSLCrypto.sivSeal(
+                key: keys.sivKey, associatedData: Array(label.utf8), plaintext: canonical)
             return Array((label + "_").utf8) + Base32.encode(sealed)
         }
     }

@@ -68,7 +68,9 @@ extension Redactor {
                     let payload = UnsafeBufferPointer(start: p + underscore + 1, count: payloadLength)
                     var value: [UInt8]?
                     if kind != .sealed, payloadLength <= 8 {
-                        let token = String(decoding: UnsafeBufferPointer(start: p + labelStart, count: payloadEnd - labelStart), as: UTF8.self)
+                        let token = String(
+                            decoding: UnsafeBufferPointer(start: p + labelStart, count: payloadEnd - labelStart),
+                            as: UTF8.self)
                         value = vendor.termValues[token].map { Array($0.utf8) }
                     }
                     if value == nil, kind != .term, payloadLength >= 26, let sealed = Base32.decode(payload) {

@@ -76,7 +76,9 @@ public final class Redactor: Sendable {
     public func redact(
         body: UnsafeRawBufferPointer, contentType: String?, contentEncoding: String?, vendor: String
     ) -> RedactionOutcome {
-        redact(body.bindMemory(to: UInt8.self), original: nil, contentType: contentType, contentEncoding: contentEncoding, vendor: vendor)
+        redact(
+            body.bindMemory(to: UInt8.self), original: nil, contentType: contentType, contentEncoding: contentEncoding,
+            vendor: vendor)
     }
 
     /// Redacts a short text (a query value, a path segment) as plain text.
@@ -154,7 +156,8 @@ public final class Redactor: Sendable {
                 session.record(rule: "content.unknown", action: .block, path: nil, value: nil)
                 throw .blocked(
                     rule: "content.unknown",
-                    reason: "Content-Type \(media?.essence ?? "(none)") cannot be inspected and content.unknown is block")
+                    reason:
+                        "Content-Type \(media?.essence ?? "(none)") cannot be inspected and content.unknown is block")
             }
         }
     }

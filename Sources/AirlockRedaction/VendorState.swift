@@ -15,7 +15,7 @@ final class VendorState: Sendable {
         var tokens: [[String]] = Array(repeating: [], count: rules.count)
         var byToken: [String: String] = [:]
         // Five base32 characters (25 bits) keep tokens short; where two values of one label collide, both use eight.
-        var payloads: [[ [UInt8] ]] = Array(repeating: [], count: rules.count)
+        var payloads: [[[UInt8]]] = Array(repeating: [], count: rules.count)
         var firstSeen: [String: (Int, Int)] = [:]
         var long: Set<String> = []
         for (r, rule) in rules.enumerated() where rule.kind == .term && rule.action == .pseudonymize {

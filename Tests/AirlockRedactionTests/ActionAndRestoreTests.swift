@@ -6,11 +6,16 @@ import Testing
 
 @Suite struct ActionTests {
     func redactor(_ action: Action) throws -> Redactor {
-        try makeRedactor(makePolicy(terms: [TermRule(id: "codenames", label: "CODENAME", action: action, values: ["Nightingale", "Project Falcon"])]))
+        try makeRedactor(
+            makePolicy(terms: [
+                TermRule(id: "codenames", label: "CODENAME", action: action, values: ["Nightingale", "Project Falcon"])
+            ]))
     }
 
     @Test func maskKeepsTheCharacterCount() throws {
-        #expect(forwarded(try redactor(.mask), #"{"t":"a Nightingale b"}"#) == "{\"t\":\"a \(String(repeating: "•", count: 11)) b\"}")
+        #expect(
+            forwarded(try redactor(.mask), #"{"t":"a Nightingale b"}"#)
+                == "{\"t\":\"a \(String(repeating: "•", count: 11)) b\"}")
     }
 
     @Test func hashIsLabelAndTwelveHexKeyedAndPerVendor() throws {
@@ -21,7 +26,10 @@ import Testing
         #expect(a.range(of: #"^\{"t":"CODENAME_[0-9a-f]{12}"\}$"#, options: .regularExpression) != nil, "\(a)")
         #expect(a == b, "spellings of one term hash alike")
         #expect(a != c, "vendors get unlinkable hashes")
-        let otherKey = try Redactor(policy: makePolicy(terms: [TermRule(id: "codenames", label: "CODENAME", action: .hash, values: ["Nightingale"])]), keys: PseudonymKeys(secret: Array(repeating: 9, count: 32)))
+        let otherKey = try Redactor(
+            policy: makePolicy(terms: [
+                TermRule(id: "codenames", label: "CODENAME", action: .hash, values: ["Nightingale"])
+            ]), keys: PseudonymKeys(secret: Array(repeating: 9, count: 32)))
         #expect(forwarded(otherKey, #"{"t":"Nightingale"}"#, vendor: "scale") != a, "the hash is keyed")
     }
 
@@ -30,11 +38,20 @@ import Testing
         let a = try #require(forwarded(r, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "scale"))
         let again = try #require(forwarded(r, #"{"t":"nightingale","u":"Project Falcon"}"#, vendor: "scale"))
         let other = try #require(forwarded(r, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "labelbox"))
-        #expect(a.range(of: #"^\{"t":"CODENAME_[A-Z2-7]{5}","u":"CODENAME_[A-Z2-7]{5}"\}$"#, options: .regularExpression) != nil, "\(a)")
+        #expect(
+            a.range(of: #"^\{"t":"CODENAME_[A-Z2-7]{5}","u":"CODENAME_[A-Z2-7]{5}"\}$"#, options: .regularExpression)
+                != nil, "\(a)")
         #expect(a == again)
         #expect(a != other)
-        let replica = try Redactor(policy: makePolicy(terms: [TermRule(id: "codenames", label: "CODENAME", action: .pseudonymize, values: ["Nightingale", "Project Falcon"])]), keys: testKeys)
-        #expect(forwarded(replica, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "scale") == a, "replicas agree without state")
+        let replica = try Redactor(
+            policy: makePolicy(terms: [
+                TermRule(
+                    id: "codenames", label: "CODENAME", action: .pseudonymize,
+                    values: ["Nightingale", "Project Falcon"])
+            ]), keys: testKeys)
+        #expect(
+            forwarded(replica, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "scale") == a,
+            "replicas agree without state")
     }
 
     @Test func redactTextHandlesQueryValues() throws {
@@ -49,20 +66,26 @@ import Testing
     init() throws {
         redactor = try makeRedactor(
             makePolicy(
-                terms: [TermRule(id: "codenames", label: "CODENAME", action: .pseudonymize, values: ["Nightingale", "Project Falcon"])],
+                terms: [
+                    TermRule(
+                        id: "codenames", label: "CODENAME", action: .pseudonymize,
+                        values: ["Nightingale", "Project Falcon"])
+                ],
                 detectors: [DetectorRule(kind: .email, action: .pseudonymize)],
                 fields: [FieldRule(path: try JSONPath(parsing: "$..owner"), action: .pseudonymize)]))
     }
 
     @Test func roundTripsTermsPatternsAndFieldsThroughJSON() throws {
         let input = #"{"t":"Nightingale by ana@lab.example.com","u":"project-falcon","owner":"Zoë \"Q\"\n"}"#
-        let outcome = redactor.redact(body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "scale")
+        let outcome = redactor.redact(
+            body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "scale")
         let body = try #require(outcome.forwardedBody)
         let sent = String(decoding: body, as: UTF8.self)
         #expect(!sent.contains("Nightingale") && !sent.contains("lab.example.com") && !sent.contains("Zoë"))
         #expect(isValidJSON(sent))
         // The vendor answers with the tokens inside its own JSON.
-        let restored = try redactor.restore(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
+        let restored = try redactor.restore(
+            body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
         let text = String(decoding: restored, as: UTF8.self)
         #expect(isValidJSON(text), "restored values are JSON-escaped: \(text)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(restored)) as? [String: String])
@@ -72,35 +95,51 @@ import Testing
     }
 
     @Test func restoresEmailExactly() throws {
-        let outcome = redactor.redact(body: Array("mail ana.b@lab.example.com now".utf8), contentType: "text/plain", contentEncoding: nil, vendor: "scale")
+        let outcome = redactor.redact(
+            body: Array("mail ana.b@lab.example.com now".utf8), contentType: "text/plain", contentEncoding: nil,
+            vendor: "scale")
         let body = try #require(outcome.forwardedBody)
         #expect(String(decoding: body, as: UTF8.self).hasPrefix("mail EMAIL_"))
-        let restored = try redactor.restore(body: body, contentType: "text/plain", contentEncoding: nil, vendor: "scale")
+        let restored = try redactor.restore(
+            body: body, contentType: "text/plain", contentEncoding: nil, vendor: "scale")
         #expect(String(decoding: restored, as: UTF8.self) == "mail ana.b@lab.example.com now")
     }
 
     @Test func tokensOfAnotherVendorOrTamperedOnesAreLeftAlone() throws {
-        let body = try #require(redactor.redact(body: Array("ana@lab.example.com and Nightingale".utf8), contentType: "text/plain", contentEncoding: nil, vendor: "scale").forwardedBody)
-        let foreign = try redactor.restore(body: body, contentType: "text/plain", contentEncoding: nil, vendor: "labelbox")
+        let body = try #require(
+            redactor.redact(
+                body: Array("ana@lab.example.com and Nightingale".utf8), contentType: "text/plain",
+                contentEncoding: nil, vendor: "scale"
+            ).forwardedBody)
+        let foreign = try redactor.restore(
+            body: body, contentType: "text/plain", contentEncoding: nil, vendor: "labelbox")
         #expect(foreign == body)
         var tampered = body
         tampered[8] = tampered[8] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        let restored = String(decoding: try redactor.restore(body: tampered, contentType: "text/plain", contentEncoding: nil, vendor: "scale"), as: UTF8.self)
+        let restored = String(
+            decoding: try redactor.restore(
+                body: tampered, contentType: "text/plain", contentEncoding: nil, vendor: "scale"), as: UTF8.self)
         #expect(!restored.contains("ana@lab.example.com"))
         #expect(restored.hasSuffix("and Nightingale"))
     }
 
     @Test func restoresInsideGzip() throws {
         let compressed = Compression.compress(Array(#"{"t":"Nightingale"}"#.utf8), coding: .gzip)
-        let body = try #require(redactor.redact(body: compressed, contentType: "application/json", contentEncoding: "gzip", vendor: "scale").forwardedBody)
-        let restored = try redactor.restore(body: body, contentType: "application/json", contentEncoding: "gzip", vendor: "scale")
-        let plain = try restored.withUnsafeBufferPointer { try Compression.decompress($0, coding: .gzip, limits: DecompressionLimits()) }
+        let body = try #require(
+            redactor.redact(body: compressed, contentType: "application/json", contentEncoding: "gzip", vendor: "scale")
+                .forwardedBody)
+        let restored = try redactor.restore(
+            body: body, contentType: "application/json", contentEncoding: "gzip", vendor: "scale")
+        let plain = try restored.withUnsafeBufferPointer {
+            try Compression.decompress($0, coding: .gzip, limits: DecompressionLimits())
+        }
         #expect(String(decoding: plain, as: UTF8.self) == #"{"t":"Nightingale"}"#)
     }
 
     @Test func corruptCompressedResponseThrows() {
         #expect(throws: RedactionError.self) {
-            try redactor.restore(body: Array("junk".utf8), contentType: "application/json", contentEncoding: "gzip", vendor: "scale")
+            try redactor.restore(
+                body: Array("junk".utf8), contentType: "application/json", contentEncoding: "gzip", vendor: "scale")
         }
     }
 }
@@ -137,7 +176,9 @@ import Testing
 
     @Test func badRegexIsACompileErrorNamingTheRule() {
         do {
-            _ = try Redactor(policy: makePolicy(patterns: [PatternRule(id: "broken", action: .redact, regex: "(unclosed")]), keys: testKeys)
+            _ = try Redactor(
+                policy: makePolicy(patterns: [PatternRule(id: "broken", action: .redact, regex: "(unclosed")]),
+                keys: testKeys)
             Issue.record("expected an error")
         } catch {
             #expect(error.kind == .compile)

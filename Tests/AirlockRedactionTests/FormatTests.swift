@@ -67,16 +67,19 @@ import Testing
         ("[1, 2, 3]", "[2, 3]"), ("[1]", "[]"), ("[1, 2]", "[2]"),
     ])
     func dropOnAnArrayElementRemovesIt(_ input: String, _ expected: String) throws {
-        let dropper = try makeRedactor(makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[0]"), action: .drop)]))
+        let dropper = try makeRedactor(
+            makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[0]"), action: .drop)]))
         let out = try #require(forwarded(dropper, #"{"a":\#(input)}"#))
         #expect(out == #"{"a":\#(expected)}"#)
         #expect(isValidJSON(out))
-        let all = try makeRedactor(makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[*]"), action: .drop)]))
+        let all = try makeRedactor(
+            makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[*]"), action: .drop)]))
         #expect(forwarded(all, #"{"a":\#(input),"b":1}"#) == #"{"a":[],"b":1}"#)
     }
 
     @Test func blockFieldRefusesTheRequest() {
-        let outcome = redactor.redact(body: Array(#"{"vault":"x"}"#.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: Array(#"{"vault":"x"}"#.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
         guard case .block(let rule, _, _) = outcome else {
             Issue.record("expected block, got \(outcome)")
             return
@@ -108,7 +111,8 @@ import Testing
         "{\"a\":1} x", "  ", "{\"a\":\"\\ud800\"}", "[tru]", "{\"a\":-}", "{\"a\":1.}",
     ])
     func malformedJSONIsUninspectableAndProducesNothing(_ input: String) {
-        let outcome = redactor.redact(body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
         guard case .uninspectable = outcome else {
             Issue.record("expected uninspectable for \(input.debugDescription), got \(outcome)")
             return
@@ -117,19 +121,23 @@ import Testing
     }
 
     @Test func invalidUTF8InJSONIsUninspectable() {
-        let outcome = redactor.redact(body: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), contentType: "application/json",
+            contentEncoding: nil, vendor: "v")
         #expect(outcome.forwardedBody == nil)
         if case .uninspectable = outcome {} else { Issue.record("expected uninspectable, got \(outcome)") }
     }
 
     @Test func deeplyNestedJSONIsUninspectable() {
         let input = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
-        let outcome = redactor.redact(body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
         #expect(outcome.forwardedBody == nil)
     }
 
     @Test func ndjsonRedactsEveryLine() throws {
-        let out = try #require(forwarded(redactor, "{\"a\":\"Nightingale\"}\n\n{\"b\":\"x\"}\n", type: "application/x-ndjson"))
+        let out = try #require(
+            forwarded(redactor, "{\"a\":\"Nightingale\"}\n\n{\"b\":\"x\"}\n", type: "application/x-ndjson"))
         #expect(out == "{\"a\":\"[REDACTED:CODENAME]\"}\n\n{\"b\":\"x\"}\n")
     }
 }
@@ -142,13 +150,16 @@ import Testing
     }
 
     @Test func plainTextMarkdownAndCSV() {
-        #expect(forwarded(redactor, "About Nightingale.", type: "text/plain; charset=utf-8") == "About [REDACTED:CODENAME].")
+        #expect(
+            forwarded(redactor, "About Nightingale.", type: "text/plain; charset=utf-8") == "About [REDACTED:CODENAME]."
+        )
         #expect(forwarded(redactor, "# Nightingale\n", type: "text/markdown") == "# [REDACTED:CODENAME]\n")
         #expect(forwarded(redactor, "id,name\n1,Nightingale\n", type: "text/csv") == "id,name\n1,[REDACTED:CODENAME]\n")
     }
 
     @Test func invalidUTF8TextIsUninspectable() {
-        let outcome = redactor.redact(body: [0x61, 0xFF, 0x62], contentType: "text/plain", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: [0x61, 0xFF, 0x62], contentType: "text/plain", contentEncoding: nil, vendor: "v")
         guard case .uninspectable = outcome else {
             Issue.record("expected uninspectable, got \(outcome)")
             return
@@ -156,19 +167,23 @@ import Testing
     }
 
     @Test func nonUTF8CharsetIsUninspectable() {
-        let outcome = redactor.redact(body: Array("abc".utf8), contentType: "text/plain; charset=iso-8859-1", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: Array("abc".utf8), contentType: "text/plain; charset=iso-8859-1", contentEncoding: nil, vendor: "v")
         #expect(outcome.forwardedBody == nil)
     }
 
     @Test func formURLEncodedIsDecodedRedactedAndReEncoded() {
-        let out = forwarded(redactor, "a=1&note=about+Night%69ngale%21&&flag", type: "application/x-www-form-urlencoded")
+        let out = forwarded(
+            redactor, "a=1&note=about+Night%69ngale%21&&flag", type: "application/x-www-form-urlencoded")
         #expect(out == "a=1&note=about+%5BREDACTED%3ACODENAME%5D%21&&flag")
         let clean = "a=1&b=hello+world%21"
         #expect(forwarded(redactor, clean, type: "application/x-www-form-urlencoded") == clean)
     }
 
     @Test func malformedPercentEscapeIsUninspectable() {
-        let outcome = redactor.redact(body: Array("a=%G1".utf8), contentType: "application/x-www-form-urlencoded", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: Array("a=%G1".utf8), contentType: "application/x-www-form-urlencoded", contentEncoding: nil,
+            vendor: "v")
         #expect(outcome.forwardedBody == nil)
     }
 
@@ -181,11 +196,18 @@ import Testing
 
     @Test func multipartGraphQLUploadRedactsOperationsMapAndTextFiles() throws {
         let body = Self.multipart([
-            ("Content-Disposition: form-data; name=\"operations\"", #"{"query":"mutation","variables":{"note":"Nightingale","file":null}}"#),
+            (
+                "Content-Disposition: form-data; name=\"operations\"",
+                #"{"query":"mutation","variables":{"note":"Nightingale","file":null}}"#
+            ),
             ("Content-Disposition: form-data; name=\"map\"", #"{"0":["variables.file"]}"#),
-            ("Content-Disposition: form-data; name=\"0\"; filename=\"nightingale-notes.txt\"\r\nContent-Type: text/plain", "Project Falcon notes"),
+            (
+                "Content-Disposition: form-data; name=\"0\"; filename=\"nightingale-notes.txt\"\r\nContent-Type: text/plain",
+                "Project Falcon notes"
+            ),
         ])
-        let outcome = redactor.redact(body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
         let out = try #require(outcome.forwardedBody.map { String(decoding: $0, as: UTF8.self) })
         #expect(out.contains(#"{"query":"mutation","variables":{"note":"[REDACTED:CODENAME]","file":null}}"#))
         #expect(out.contains("filename=\"[REDACTED:CODENAME]-notes.txt\""))
@@ -198,14 +220,16 @@ import Testing
         let body = Self.multipart([
             ("Content-Disposition: form-data; name=\"img\"; filename=\"a.png\"\r\nContent-Type: image/png", "\u{89}PNG")
         ])
-        let blocked = redactor.redact(body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
+        let blocked = redactor.redact(
+            body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
         guard case .block(let rule, _, _) = blocked else {
             Issue.record("expected block, got \(blocked)")
             return
         }
         #expect(rule == "content.unknown")
         let passing = try makeRedactor(makePolicy(terms: [codenames], unknown: .pass))
-        let passed = passing.redact(body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
+        let passed = passing.redact(
+            body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
         #expect(passed.forwardedBody == body)
     }
 
@@ -224,7 +248,8 @@ import Testing
     }
 
     @Test func unknownContentTypeFollowsContentUnknown() throws {
-        let blocked = redactor.redact(body: [1, 2, 3], contentType: "application/octet-stream", contentEncoding: nil, vendor: "v")
+        let blocked = redactor.redact(
+            body: [1, 2, 3], contentType: "application/octet-stream", contentEncoding: nil, vendor: "v")
         guard case .block(let rule, _, _) = blocked else {
             Issue.record("expected block, got \(blocked)")
             return
@@ -233,11 +258,15 @@ import Testing
         let missing = redactor.redact(body: [1, 2, 3], contentType: nil, contentEncoding: nil, vendor: "v")
         #expect(missing.forwardedBody == nil)
         let passing = try makeRedactor(makePolicy(terms: [codenames], unknown: .pass))
-        #expect(passing.redact(body: [1, 2, 3], contentType: "image/png", contentEncoding: nil, vendor: "v").forwardedBody == [1, 2, 3])
+        #expect(
+            passing.redact(body: [1, 2, 3], contentType: "image/png", contentEncoding: nil, vendor: "v").forwardedBody
+                == [1, 2, 3])
     }
 
     @Test func emptyBodyIsForwarded() {
-        #expect(redactor.redact(body: [], contentType: "application/json", contentEncoding: nil, vendor: "v").forwardedBody == [])
+        #expect(
+            redactor.redact(body: [], contentType: "application/json", contentEncoding: nil, vendor: "v").forwardedBody
+                == [])
     }
 }
 
@@ -252,21 +281,27 @@ import Testing
     func decompressesRedactsAndRecompresses(_ coding: String) throws {
         let codingValue = try #require(ContentCoding(header: coding))
         let compressed = Compression.compress(Array(#"{"t":"Nightingale"}"#.utf8), coding: codingValue)
-        let outcome = redactor.redact(body: compressed, contentType: "application/json", contentEncoding: coding, vendor: "v")
+        let outcome = redactor.redact(
+            body: compressed, contentType: "application/json", contentEncoding: coding, vendor: "v")
         let body = try #require(outcome.forwardedBody)
-        let plain = try body.withUnsafeBufferPointer { try Compression.decompress($0, coding: codingValue, limits: DecompressionLimits()) }
+        let plain = try body.withUnsafeBufferPointer {
+            try Compression.decompress($0, coding: codingValue, limits: DecompressionLimits())
+        }
         #expect(String(decoding: plain, as: UTF8.self) == #"{"t":"[REDACTED:CODENAME]"}"#)
     }
 
     @Test func unchangedCompressedBodyIsForwardedAsSent() throws {
         let compressed = Compression.compress(Array(#"{"t":"fine"}"#.utf8), coding: .gzip)
-        #expect(redactor.redact(body: compressed, contentType: "application/json", contentEncoding: "gzip", vendor: "v").forwardedBody == compressed)
+        #expect(
+            redactor.redact(body: compressed, contentType: "application/json", contentEncoding: "gzip", vendor: "v")
+                .forwardedBody == compressed)
     }
 
     @Test func corruptTruncatedOrTrailingGzipIsUninspectable() {
         let good = Compression.compress(Array(#"{"t":"x"}"#.utf8), coding: .gzip)
         for bad in [Array("not gzip".utf8), Array(good.dropLast(4)), good + [0x00]] {
-            let outcome = redactor.redact(body: bad, contentType: "application/json", contentEncoding: "gzip", vendor: "v")
+            let outcome = redactor.redact(
+                body: bad, contentType: "application/json", contentEncoding: "gzip", vendor: "v")
             guard case .uninspectable = outcome else {
                 Issue.record("expected uninspectable, got \(outcome)")
                 continue
@@ -276,14 +311,24 @@ import Testing
 
     @Test func decompressionBombIsRefusedBySizeAndByRatio() throws {
         let bomb = Compression.compress(Array(repeating: UInt8(ascii: " "), count: 8 << 20), coding: .gzip)
-        let bySize = try Redactor(policy: makePolicy(terms: [codenames]), keys: testKeys, limits: DecompressionLimits(maxBytes: 1 << 20, maxRatio: 100_000))
-        guard case .uninspectable(let sizeReason, _) = bySize.redact(body: bomb, contentType: "text/plain", contentEncoding: "gzip", vendor: "v") else {
+        let bySize = try Redactor(
+            policy: makePolicy(terms: [codenames]), keys: testKeys,
+            limits: DecompressionLimits(maxBytes: 1 << 20, maxRatio: 100_000))
+        guard
+            case .uninspectable(let sizeReason, _) = bySize.redact(
+                body: bomb, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
+        else {
             Issue.record("size limit did not trip")
             return
         }
         #expect(sizeReason.contains("exceeds"))
-        let byRatio = try Redactor(policy: makePolicy(terms: [codenames]), keys: testKeys, limits: DecompressionLimits(maxBytes: 1 << 30, maxRatio: 100, ratioFloor: 1 << 16))
-        guard case .uninspectable(let ratioReason, _) = byRatio.redact(body: bomb, contentType: "text/plain", contentEncoding: "gzip", vendor: "v") else {
+        let byRatio = try Redactor(
+            policy: makePolicy(terms: [codenames]), keys: testKeys,
+            limits: DecompressionLimits(maxBytes: 1 << 30, maxRatio: 100, ratioFloor: 1 << 16))
+        guard
+            case .uninspectable(let ratioReason, _) = byRatio.redact(
+                body: bomb, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
+        else {
             Issue.record("ratio limit did not trip")
             return
         }
@@ -291,7 +336,8 @@ import Testing
     }
 
     @Test func unsupportedContentEncodingIsUninspectable() {
-        let outcome = redactor.redact(body: [1, 2], contentType: "application/json", contentEncoding: "br", vendor: "v")
+        let outcome = redactor.redact(
+            body: [1, 2], contentType: "application/json", contentEncoding: "br", vendor: "v")
         guard case .uninspectable = outcome else {
             Issue.record("expected uninspectable, got \(outcome)")
             return

@@ -1,4 +1,5 @@
 import AirlockPolicy
+import Foundation
 import Testing
 
 @testable import AirlockRedaction
@@ -7,18 +8,25 @@ import Testing
     @Test func patternWithHotwordsNeedsAHotwordNearby() throws {
         let redactor = try makeRedactor(
             makePolicy(patterns: [
-                PatternRule(id: "roadmap-quarter", label: "ROADMAP", action: .redact, regex: "Q[1-4] ?20[0-9]{2}", near: ["launch", "GA"], within: 30)
+                PatternRule(
+                    id: "roadmap-quarter", label: "ROADMAP", action: .redact, regex: "Q[1-4] ?20[0-9]{2}",
+                    near: ["launch", "GA"], within: 30)
             ]))
         #expect(forwarded(redactor, #"{"t":"We launch in Q3 2026."}"#) == #"{"t":"We launch in [REDACTED:ROADMAP]."}"#)
-        #expect(forwarded(redactor, #"{"t":"Revenue for Q3 2026 was flat."}"#) == #"{"t":"Revenue for Q3 2026 was flat."}"#)
+        #expect(
+            forwarded(redactor, #"{"t":"Revenue for Q3 2026 was flat."}"#) == #"{"t":"Revenue for Q3 2026 was flat."}"#)
         let far = #"{"t":"launch. "# + String(repeating: "x", count: 60) + #" Q3 2026"}"#
         #expect(forwarded(redactor, far) == far)
     }
 
     @Test func patternWithoutHotwordsMatchesAnywhereWithItsFullSpan() throws {
         let redactor = try makeRedactor(
-            makePolicy(patterns: [PatternRule(id: "run", label: "RUN", action: .redact, regex: "run-20[0-9]{6}-[0-9a-f]{8}")]))
-        #expect(forwarded(redactor, #"{"t":"see run-20260114-7f3a9c2e, run-20250101-00000000"}"#) == #"{"t":"see [REDACTED:RUN], [REDACTED:RUN]"}"#)
+            makePolicy(patterns: [
+                PatternRule(id: "run", label: "RUN", action: .redact, regex: "run-20[0-9]{6}-[0-9a-f]{8}")
+            ]))
+        #expect(
+            forwarded(redactor, #"{"t":"see run-20260114-7f3a9c2e, run-20250101-00000000"}"#)
+                == #"{"t":"see [REDACTED:RUN], [REDACTED:RUN]"}"#)
     }
 
     @Test func emailDetectorHonoursDomains() throws {
@@ -31,17 +39,22 @@ import Testing
 
     @Test func urlDetectorHonoursHostsWithAndWithoutScheme() throws {
         let redactor = try makeRedactor(
-            makePolicy(detectors: [DetectorRule(kind: .url, action: .redact, hosts: [HostPattern("*.corp.example.com")!])]))
+            makePolicy(detectors: [
+                DetectorRule(kind: .url, action: .redact, hosts: [HostPattern("*.corp.example.com")!])
+            ]))
         let out = forwarded(
             redactor,
-            #"{"t":"see https://wiki.corp.example.com/x?y=1 and wiki.corp.example.com/page but https://example.org/a"}"#)
+            #"{"t":"see https://wiki.corp.example.com/x?y=1 and wiki.corp.example.com/page but https://example.org/a"}"#
+        )
         #expect(out == #"{"t":"see [REDACTED:URL] and [REDACTED:URL] but https://example.org/a"}"#)
     }
 
     @Test func ipDetectorHonoursRanges() throws {
         let redactor = try makeRedactor(
             makePolicy(detectors: [
-                DetectorRule(kind: .ip, action: .redact, ranges: [try CIDRRange(parsing: "10.0.0.0/8"), try CIDRRange(parsing: "fd00::/8")])
+                DetectorRule(
+                    kind: .ip, action: .redact,
+                    ranges: [try CIDRRange(parsing: "10.0.0.0/8"), try CIDRRange(parsing: "fd00::/8")])
             ]))
         #expect(
             forwarded(redactor, #"{"t":"hosts 10.1.2.3, 8.8.8.8, fd00::1 and version 1.2.3.4.5"}"#)
@@ -82,7 +95,8 @@ import Testing
         let redactor = try makeRedactor(
             makePolicy(
                 terms: [TermRule(id: "bird", label: "BIRD", action: .mask, values: ["Falcon"])],
-                patterns: [PatternRule(id: "project", label: "PROJECT", action: .redact, regex: "Project [A-Z][a-z]+")]))
+                patterns: [PatternRule(id: "project", label: "PROJECT", action: .redact, regex: "Project [A-Z][a-z]+")])
+        )
         #expect(forwarded(redactor, #"{"t":"Project Falcon"}"#) == #"{"t":"[REDACTED:PROJECT]"}"#)
     }
 
@@ -92,7 +106,9 @@ import Testing
                 TermRule(id: "short", label: "SHORT", action: .redact, values: ["Project"]),
                 TermRule(id: "long", label: "LONG", action: .redact, values: ["Project Falcon"]),
             ]))
-        #expect(forwarded(redactor, #"{"t":"Project Falcon and Project"}"#) == #"{"t":"[REDACTED:LONG] and [REDACTED:SHORT]"}"#)
+        #expect(
+            forwarded(redactor, #"{"t":"Project Falcon and Project"}"#)
+                == #"{"t":"[REDACTED:LONG] and [REDACTED:SHORT]"}"#)
     }
 
     @Test func blockWinsOverEverything() throws {
@@ -101,7 +117,9 @@ import Testing
                 TermRule(id: "redacted", label: "R", action: .redact, values: ["Falcon"]),
                 TermRule(id: "blocked", label: "B", action: .block, values: ["Project Falcon"]),
             ]))
-        let outcome = redactor.redact(body: Array(#"{"t":"Project Falcon"}"#.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: Array(#"{"t":"Project Falcon"}"#.utf8), contentType: "application/json", contentEncoding: nil,
+            vendor: "v")
         guard case .block(let rule, let reason, _) = outcome else {
             Issue.record("expected block, got \(outcome)")
             return
@@ -122,14 +140,16 @@ import Testing
 
     @Test func allowListDoesNotSuppressABlockOutsideIt() throws {
         let redactor = try makeRedactor(
-            makePolicy(terms: [TermRule(id: "b", label: "B", action: .block, values: ["Nightingale"])], allow: ["Nightingale Hospital"]))
+            makePolicy(
+                terms: [TermRule(id: "b", label: "B", action: .block, values: ["Nightingale"])],
+                allow: ["Nightingale Hospital"]))
         #expect(forwarded(redactor, #"{"t":"at Nightingale Hospital"}"#) == #"{"t":"at Nightingale Hospital"}"#)
-        let outcome = redactor.redact(body: Array(#"{"t":"Nightingale"}"#.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+        let outcome = redactor.redact(
+            body: Array(#"{"t":"Nightingale"}"#.utf8), contentType: "application/json", contentEncoding: nil,
+            vendor: "v")
         #expect(outcome.forwardedBody == nil)
     }
 }
-
-import Foundation
 
 enum JSONEncoderHelper {
     static func json(_ object: [String: String]) throws -> [UInt8] {

@@ -32,7 +32,9 @@ import Testing
 
     @Test func matchesPossessive() {
         #expect(forwarded(redactor, #"{"t":"Nightingale's eval"}"#) == #"{"t":"[REDACTED:CODENAME]'s eval"}"#)
-        #expect(forwarded(redactor, "{\"t\":\"Nightingale\u{2019}s eval\"}") == "{\"t\":\"[REDACTED:CODENAME]\u{2019}s eval\"}")
+        #expect(
+            forwarded(redactor, "{\"t\":\"Nightingale\u{2019}s eval\"}")
+                == "{\"t\":\"[REDACTED:CODENAME]\u{2019}s eval\"}")
     }
 
     @Test(arguments: [
@@ -66,7 +68,9 @@ import Testing
     }
 
     @Test func foldsUnicodeCase() {
-        #expect(forwarded(redactor, #"{"t":"un ÉCLAIR et un éclair"}"#) == #"{"t":"un [REDACTED:PASTRY] et un [REDACTED:PASTRY]"}"#)
+        #expect(
+            forwarded(redactor, #"{"t":"un ÉCLAIR et un éclair"}"#)
+                == #"{"t":"un [REDACTED:PASTRY] et un [REDACTED:PASTRY]"}"#)
     }
 
     @Test func scansObjectKeys() {
@@ -76,7 +80,9 @@ import Testing
     @Test func caseSensitiveTermsMatchOnlyTheirSpelling() throws {
         let strict = try makeRedactor(
             makePolicy(terms: [
-                TermRule(id: "c", label: "CUSTOMER", action: .redact, values: ["Bramblewood Analytics"], caseSensitive: true, variants: false)
+                TermRule(
+                    id: "c", label: "CUSTOMER", action: .redact, values: ["Bramblewood Analytics"], caseSensitive: true,
+                    variants: false)
             ]))
         #expect(forwarded(strict, #"{"t":"bramblewood analytics"}"#) == #"{"t":"bramblewood analytics"}"#)
         #expect(forwarded(strict, #"{"t":"Bramblewood-Analytics"}"#) == #"{"t":"Bramblewood-Analytics"}"#)
@@ -94,7 +100,8 @@ import Testing
         let clock = ContinuousClock()
         var big: Redactor?
         let elapsed = try clock.measure {
-            big = try makeRedactor(makePolicy(terms: [TermRule(id: "big", label: "BIG", action: .redact, values: values)]))
+            big = try makeRedactor(
+                makePolicy(terms: [TermRule(id: "big", label: "BIG", action: .redact, values: values)]))
         }
         #expect(elapsed < .seconds(10), "compile took \(elapsed)")
         let redactor = try #require(big)

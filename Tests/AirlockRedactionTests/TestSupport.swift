@@ -38,4 +38,5 @@ func isValidJSON(_ text: String) -> Bool {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
 }
 
-let codenames = TermRule(id: "codenames", label: "CODENAME", action: .redact, values: ["Nightingale", "Project Falcon"])
+let codenames = TermRule(
+    id: "codenames", label: "CODENAME", action: .redact, values: ["Nightingale", "Project Falcon"])

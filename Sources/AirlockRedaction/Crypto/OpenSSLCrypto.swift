@@ -31,7 +31,8 @@ enum OpenSSLCrypto {
         let ok =
             EVP_PKEY_derive_init(context) > 0
             && EVP_PKEY_CTX_set_hkdf_md(context, EVP_sha256()) > 0
-            && salt.withUnsafeBufferPointer { EVP_PKEY_CTX_set1_hkdf_salt(context, $0.baseAddress, Int32($0.count)) } > 0
+            && salt.withUnsafeBufferPointer { EVP_PKEY_CTX_set1_hkdf_salt(context, $0.baseAddress, Int32($0.count)) }
+                > 0
             && secret.withUnsafeBufferPointer { EVP_PKEY_CTX_set1_hkdf_key(context, $0.baseAddress, Int32($0.count)) }
                 > 0
             && info.withUnsafeBufferPointer { EVP_PKEY_CTX_add1_hkdf_info(context, $0.baseAddress, Int32($0.count)) }
@@ -57,20 +58,30 @@ enum OpenSSLCrypto {
         var length: Int32 = 0
         var ok = key.withUnsafeBufferPointer { EVP_EncryptInit_ex2(context, cipher, $0.baseAddress, nil, nil) } > 0
         ok =
-            ok && associatedData.withUnsafeBufferPointer {
+            ok
+            && associatedData.withUnsafeBufferPointer {
                 EVP_EncryptUpdate(context, nil, &length, $0.baseAddress, Int32($0.count))
             } > 0
         var produced: Int32 = 0
         ok =
-            ok && (plaintext.isEmpty ? [0] : plaintext).withUnsafeBufferPointer { p in
+            ok
+            && (plaintext.isEmpty ? [0] : plaintext).withUnsafeBufferPointer { p in
                 ciphertext.withUnsafeMutableBufferPointer { c in
                     // SIV needs non-null buffers even for an empty plaintext, hence the padded input.
                     EVP_EncryptUpdate(context, c.baseAddress, &produced, p.baseAddress, Int32(plaintext.count))
                 }
             } > 0
         var finalLength: Int32 = 0
-        ok = ok && ciphertext.withUnsafeMutableBufferPointer { EVP_EncryptFinal_ex(context, $0.baseAddress! + Int(produced), &finalLength) } > 0
-        ok = ok && tag.withUnsafeMutableBufferPointer { EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, 16, $0.baseAddress) } > 0
+        ok =
+            ok
+            && ciphertext.withUnsafeMutableBufferPointer {
+                EVP_EncryptFinal_ex(context, $0.baseAddress! + Int(produced), &finalLength)
+            } > 0
+        ok =
+            ok
+            && tag.withUnsafeMutableBufferPointer {
+                EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, 16, $0.baseAddress)
+            } > 0
         precondition(ok, "AES-256-SIV encryption failed inside OpenSSL")
         return tag + ciphertext[0..<Int(produced + finalLength)]
     }
@@ -92,20 +103,30 @@ enum OpenSSLCrypto {
         var plaintext = [UInt8](repeating: 0, count: ciphertext.count + 16)
         var length: Int32 = 0
         var ok = key.withUnsafeBufferPointer { EVP_DecryptInit_ex2(context, cipher, $0.baseAddress, nil, nil) } > 0
-        ok = ok && tag.withUnsafeMutableBufferPointer { EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, 16, $0.baseAddress) } > 0
         ok =
-            ok && associatedData.withUnsafeBufferPointer {
+            ok
+            && tag.withUnsafeMutableBufferPointer {
+                EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, 16, $0.baseAddress)
+            } > 0
+        ok =
+            ok
+            && associatedData.withUnsafeBufferPointer {
                 EVP_DecryptUpdate(context, nil, &length, $0.baseAddress, Int32($0.count))
             } > 0
         var produced: Int32 = 0
         ok =
-            ok && (ciphertext.isEmpty ? [0] : ciphertext).withUnsafeBufferPointer { c in
+            ok
+            && (ciphertext.isEmpty ? [0] : ciphertext).withUnsafeBufferPointer { c in
                 plaintext.withUnsafeMutableBufferPointer { p in
                     EVP_DecryptUpdate(context, p.baseAddress, &produced, c.baseAddress, Int32(ciphertext.count))
                 }
             } > 0
         var finalLength: Int32 = 0
-        ok = ok && plaintext.withUnsafeMutableBufferPointer { EVP_DecryptFinal_ex(context, $0.baseAddress! + Int(produced), &finalLength) } > 0
+        ok =
+            ok
+            && plaintext.withUnsafeMutableBufferPointer {
+                EVP_DecryptFinal_ex(context, $0.baseAddress! + Int(produced), &finalLength)
+            } > 0
         guard ok else { return nil }
         return Array(plaintext[0..<Int(produced + finalLength)])
     }

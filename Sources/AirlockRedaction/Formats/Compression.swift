@@ -1,5 +1,5 @@
-import Foundation
 internal import CZlib
+import Foundation
 
 /// A Content-Encoding Airlock can decode and re-encode.
 enum ContentCoding: Sendable {

@@ -95,7 +95,9 @@ enum FormRedactor {
                 }
                 let high = JSONRedactor.hexValue(p[k + 1])
                 let low = JSONRedactor.hexValue(p[k + 2])
-                guard high >= 0, low >= 0 else { throw .uninspectable("form body: invalid percent escape at byte \(k)") }
+                guard high >= 0, low >= 0 else {
+                    throw .uninspectable("form body: invalid percent escape at byte \(k)")
+                }
                 out.append(UInt8(high << 4 | low))
                 k += 3
             } else {

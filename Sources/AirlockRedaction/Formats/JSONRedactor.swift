@@ -1,5 +1,5 @@
-import Foundation
 import AirlockPolicy
+import Foundation
 
 /// One step of the path to the value being walked. Keys point into the walked buffer, or own their decoded bytes
 /// (escaped keys, and the prefix inherited by a JSON document nested in a string).
@@ -142,14 +142,17 @@ struct JSONRedactor {
             path.append(entry)
             let valueStart = i
             let rule =
-                checkFields && session.rules.fieldLastKeyLengths & (1 << UInt64(min(entry.owned?.count ?? entry.keyCount, 63))) != 0
+                checkFields
+                    && session.rules.fieldLastKeyLengths & (1 << UInt64(min(entry.owned?.count ?? entry.keyCount, 63)))
+                        != 0
                 ? fieldRule() : nil
             if let rule, scanning {
                 try value(scanning: false)
                 let valueEnd = i
                 let fieldAction = session.rules.fieldRules[rule].action
                 if fieldAction == .drop {
-                    session.record(rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
+                    session.record(
+                        rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
                     if gapStart >= 0 {
                         edits.append((gapStart..<keyStart, []))
                         gapStart = -1
@@ -220,7 +223,8 @@ struct JSONRedactor {
             if scanning, checkFields, session.rules.fieldRulesEndingInElement, let rule = fieldRule() {
                 try value(scanning: false)
                 if session.rules.fieldRules[rule].action == .drop {
-                    session.record(rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
+                    session.record(
+                        rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
                     if gapStart >= 0 {
                         edits.append((gapStart..<valueStart, []))
                         gapStart = -1
@@ -450,7 +454,8 @@ struct JSONRedactor {
         while cursor < hits.count, hits[cursor].end <= token.end { cursor += 1 }
         let zeroWidth = token.nonASCII && Self.containsZeroWidth(p, token.start, token.end)
         let maybeNested =
-            !isKey && token.end > token.start && (p[token.start] == UInt8(ascii: "{") || p[token.start] == UInt8(ascii: "[") || p[token.start] <= 0x20)
+            !isKey && token.end > token.start
+            && (p[token.start] == UInt8(ascii: "{") || p[token.start] == UInt8(ascii: "[") || p[token.start] <= 0x20)
             && session.nesting < Self.maxNesting && Self.looksLikeJSON(p, token.start, token.end)
         if !token.escaped && !zeroWidth && !maybeNested {
             // The common case: the single pass already saw exactly what a reader sees.
@@ -617,10 +622,13 @@ struct JSONRedactor {
             }
             let key =
                 entry.owned.map { String(decoding: $0, as: UTF8.self) }
-                ?? String(decoding: UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount), as: UTF8.self)
+                ?? String(
+                    decoding: UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount), as: UTF8.self)
             let simple =
                 !key.isEmpty
-                && key.utf8.allSatisfy { TermVariants.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+                && key.utf8.allSatisfy {
+                    TermVariants.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+                }
             out += simple ? "." + key : "['" + key.replacingOccurrences(of: "'", with: "\\'") + "']"
         }
         return out

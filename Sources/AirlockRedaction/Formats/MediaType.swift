@@ -1,3 +1,5 @@
+import Foundation
+
 /// A parsed Content-Type: lowercased `type/subtype` and its parameters (names lowercased, values unquoted).
 struct MediaType {
     enum Format {
@@ -70,5 +72,3 @@ struct MediaType {
         return ["utf-8", "utf8", "us-ascii", "ascii"].contains(charset) ? nil : charset
     }
 }
-
-import Foundation

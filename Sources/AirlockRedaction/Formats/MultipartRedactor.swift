@@ -1,3 +1,5 @@
+import Foundation
+
 /// Plain text (text/*): must be valid UTF-8; redacted in one scan.
 enum TextRedactor {
     static func redact(_ body: UnsafeBufferPointer<UInt8>, session: RedactionSession, what: String, path: String?)
@@ -41,7 +43,8 @@ enum JSONLinesRedactor {
             } else {
                 out.append(contentsOf: slice)
             }
-            out.append(contentsOf: UnsafeBufferPointer(start: p + contentEnd, count: min(end + 1, body.count) - contentEnd))
+            out.append(
+                contentsOf: UnsafeBufferPointer(start: p + contentEnd, count: min(end + 1, body.count) - contentEnd))
             start = end + 1
             line += 1
         }
@@ -101,7 +104,8 @@ enum MultipartRedactor {
             }
             let bodyStart = at
             let bodyEnd = max(next, at)
-            let headers = try parseHeaders(UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart), part: partIndex + 1)
+            let headers = try parseHeaders(
+                UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart), part: partIndex + 1)
             let name = headers.name ?? "part\(partIndex + 1)"
             let path = "$." + name
             if let redacted = try TextRedactor.redact(
@@ -159,7 +163,9 @@ enum MultipartRedactor {
         case .json:
             guard body.count > 0 else { return nil }
             do {
-                return try JSONRedactor.redact(body, session: session, prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))])
+                return try JSONRedactor.redact(
+                    body, session: session,
+                    prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))])
             } catch {
                 if case .uninspectable(let reason) = error { throw .uninspectable("\(what): \(reason)") }
                 throw error
@@ -229,5 +235,3 @@ enum MultipartRedactor {
         return nil
     }
 }
-
-import Foundation

@@ -104,7 +104,8 @@ struct CompiledRules: Sendable {
 
         for term in policy.terms {
             let rule = rules.count
-            rules.append(CompiledRule(id: term.id, label: term.label, action: term.action, kind: .term, values: term.values))
+            rules.append(
+                CompiledRule(id: term.id, label: term.label, action: term.action, kind: .term, values: term.values))
             for (index, value) in term.values.enumerated() {
                 let spellings = term.variants ? TermVariants.spellings(of: value) : [value]
                 for spelling in spellings {

@@ -12,7 +12,10 @@ enum Detectors {
         case .secret:
             return [
                 // PEM private keys: the whole block when it is complete, else at least the header.
-                (#"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----[A-Za-z0-9+/=\s:,\-]+-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"#, 16384),
+                (
+                    #"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----[A-Za-z0-9+/=\s:,\-]+-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"#,
+                    16384
+                ),
                 (#"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"#, 128),
                 // AWS access key ids.
                 (#"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"#, 32),
@@ -24,7 +27,10 @@ enum Detectors {
                 // OpenAI / Anthropic style keys.
                 (#"\bsk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{20}[A-Za-z0-9_\-]*"#, 512),
                 // JWTs.
-                (#"\beyJ[A-Za-z0-9_\-]{5}[A-Za-z0-9_\-]*\.eyJ[A-Za-z0-9_\-]{5}[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{10}[A-Za-z0-9_\-]*"#, 8192),
+                (
+                    #"\beyJ[A-Za-z0-9_\-]{5}[A-Za-z0-9_\-]*\.eyJ[A-Za-z0-9_\-]{5}[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{10}[A-Za-z0-9_\-]*"#,
+                    8192
+                ),
                 // Bearer tokens in pasted headers.
                 (#"[Bb]earer[ \t]+[A-Za-z0-9\-._~+/]{16}[A-Za-z0-9\-._~+/]*=*"#, 4096),
             ]

@@ -64,7 +64,9 @@ enum TermVariants {
             while isDigit(core) { core += 1 }
         }
         var sized = false
-        if core < limit, [UInt8(ascii: "b"), UInt8(ascii: "m"), UInt8(ascii: "k"), UInt8(ascii: "t")].contains(lower(core)) {
+        if core < limit,
+            [UInt8(ascii: "b"), UInt8(ascii: "m"), UInt8(ascii: "k"), UInt8(ascii: "t")].contains(lower(core))
+        {
             core += 1
             sized = true
         }

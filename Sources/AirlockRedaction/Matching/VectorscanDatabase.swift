@@ -1,5 +1,5 @@
-import Foundation
 internal import CVectorscan
+import Foundation
 
 /// One expression handed to Vectorscan: its text, flags and the id reported back on a match.
 struct VectorscanExpression {

@@ -122,7 +122,9 @@ struct Redact: AsyncParsableCommand {
         if report == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let data = (try? encoder.encode(Report(decision: decision, rule: rule, reason: reason, findings: findings))) ?? Data()
+            let data =
+                (try? encoder.encode(Report(decision: decision, rule: rule, reason: reason, findings: findings)))
+                ?? Data()
             FileHandle.standardError.write(data + Data("\n".utf8))
             return
         }
