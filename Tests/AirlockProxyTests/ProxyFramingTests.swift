@@ -41,6 +41,18 @@ struct ProxyFramingTests {
         #expect(harness.vendor.requests.first?.bodyText == "{}")
     }
 
+    @Test func silentClientsAreDisconnected() async throws {
+        var options = ProxyHarness.Options()
+        options.clientIdleTimeoutSeconds = 0.3
+        let harness = try await ProxyHarness(options)
+        let silent = try await self.exchange(harness, "", wait: 3)
+        let partial = try await self.exchange(harness, "POST /scale/v1/task/x HTTP/1.1\r\nContent-Length: 10\r\n\r\n{", wait: 3)
+        await harness.close()
+        #expect(silent.closedByServer)
+        #expect(partial.closedByServer)
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
     @Test func oddTargetsAreRefused() async throws {
         let harness = try await ProxyHarness()
         let encoded = try await self.exchange(harness, "GET /scale/v1/task/%2e%2e/admin HTTP/1.1\r\nHost: a\r\n\r\n", wait: 1)

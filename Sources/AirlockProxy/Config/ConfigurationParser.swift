@@ -84,7 +84,10 @@ struct ConfigurationParser {
         let map = try self.mapping(
             node,
             "limits",
-            allowed: ["max_body_bytes", "max_response_bytes", "upstream_timeout_seconds", "shutdown_grace_seconds"]
+            allowed: [
+                "max_body_bytes", "max_response_bytes", "upstream_timeout_seconds", "client_idle_timeout_seconds",
+                "shutdown_grace_seconds",
+            ]
         )
         var limits = ProxyConfiguration.Limits()
         if let value = map["max_body_bytes"] {
@@ -101,6 +104,9 @@ struct ConfigurationParser {
         }
         if let value = map["upstream_timeout_seconds"] {
             limits.upstreamTimeoutSeconds = try self.seconds(value, "limits.upstream_timeout_seconds")
+        }
+        if let value = map["client_idle_timeout_seconds"] {
+            limits.clientIdleTimeoutSeconds = try self.seconds(value, "limits.client_idle_timeout_seconds")
         }
         if let value = map["shutdown_grace_seconds"] {
             limits.shutdownGraceSeconds = try self.seconds(value, "limits.shutdown_grace_seconds")

@@ -44,6 +44,8 @@ public struct ProxyConfiguration: Sendable {
         public var maxResponseBytes: Int
         /// Longest wait for a vendor (connect, TLS, full response); beyond it the lab gets 504.
         public var upstreamTimeoutSeconds: Double
+        /// A lab connection that sends nothing for this long while no request of it is being processed is closed.
+        public var clientIdleTimeoutSeconds: Double
         /// On SIGTERM/SIGINT, how long in-flight requests may run before connections are cut.
         public var shutdownGraceSeconds: Double
 
@@ -51,8 +53,10 @@ public struct ProxyConfiguration: Sendable {
             maxBodyBytes: Int = 32 * 1024 * 1024,
             maxResponseBytes: Int = 64 * 1024 * 1024,
             upstreamTimeoutSeconds: Double = 60,
+            clientIdleTimeoutSeconds: Double = 60,
             shutdownGraceSeconds: Double = 30
         ) {
+            self.clientIdleTimeoutSeconds = clientIdleTimeoutSeconds
             self.maxBodyBytes = maxBodyBytes
             self.maxResponseBytes = maxResponseBytes
             self.upstreamTimeoutSeconds = upstreamTimeoutSeconds

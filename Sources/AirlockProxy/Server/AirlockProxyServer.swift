@@ -102,6 +102,7 @@ public final class AirlockProxyServer: Sendable {
         let loops = self.loops
         let tracker = self.tracker
         let listen = self.configuration.listen.address
+        let clientIdle = TimeAmount.nanoseconds(Int64(self.configuration.limits.clientIdleTimeoutSeconds * 1e9))
         let listener = try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -120,6 +121,7 @@ public final class AirlockProxyServer: Sendable {
                     }
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(serverTLS.makeHandler())
+                    try sync.addHandler(IdleStateHandler(readTimeout: clientIdle))
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
                     try sync.addHandler(ProxyHTTPHandler(core: core, loop: loop))
                 }

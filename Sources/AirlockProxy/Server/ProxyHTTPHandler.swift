@@ -247,6 +247,21 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            switch self.state {
+            case .idle, .receiving, .discarding:
+                // A silent client (or one trickling nothing) does not get to hold a connection forever.
+                self.state = .closing
+                context.close(promise: nil)
+            case .processing, .closing:
+                break  // waiting for the vendor is bounded by the upstream timeout
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         self.state = .closing
         context.fireChannelInactive()

@@ -25,6 +25,7 @@ final class ProxyHarness: @unchecked Sendable {
         var admin = true
         /// YAML flow mapping for the vendor's `pool:` key, e.g. `{max_connections: 2}`.
         var pool: String?
+        var clientIdleTimeoutSeconds = 60.0
     }
 
     init(_ options: Options = Options()) async throws {
@@ -45,6 +46,7 @@ final class ProxyHarness: @unchecked Sendable {
               max_body_bytes: \(options.maxBodyBytes)
               upstream_timeout_seconds: \(options.upstreamTimeoutSeconds)
               shutdown_grace_seconds: 10
+              client_idle_timeout_seconds: \(options.clientIdleTimeoutSeconds)
             vendors:
               - name: scale
                 path_prefix: /scale
