@@ -27,10 +27,19 @@ struct BodyAndSecretTests {
         let missing = #expect(throws: AuditError.self) { _ = try reader.body(for: "req-404") }
         #expect(missing?.code == .notFound)
 
-        // A stored body that was altered is refused, not shown.
+        let intact = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
+        #expect(intact.bodiesChecked == 1 && intact.bodiesMissing == 0)
+
+        // A stored body that was altered is refused, not shown, and fails verification.
         try Data(BodyStore.gzip(Array("something else".utf8))).write(to: stored)
         let altered = #expect(throws: AuditError.self) { _ = try reader.body(for: sha) }
         #expect(altered?.code == .corrupt)
+        do {
+            _ = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
+            Issue.record("an altered body verified")
+        } catch {
+            #expect(error.kind == .alteredBody && error.seq == 1)
+        }
     }
 
     @Test func bodiesAreNotStoredWhenTurnedOff() async throws {

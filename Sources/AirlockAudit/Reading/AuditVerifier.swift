@@ -17,6 +17,10 @@ public struct AuditVerification: Sendable, CustomStringConvertible {
     /// Records after the last checkpoint of a log that a writer still holds open; the next checkpoint signs them.
     public var unsignedTail = 0
     public var openByWriter = false
+    /// With `checkBodies`: distinct stored bodies that hash to their names, and forwarded bodies with no stored copy
+    /// (expected when `audit.store_bodies` is off).
+    public var bodiesChecked = 0
+    public var bodiesMissing = 0
 
     public var description: String {
         var text =
@@ -29,6 +33,10 @@ public struct AuditVerification: Sendable, CustomStringConvertible {
         }
         if recoveries > 0 { text += ", \(recoveries) recovery event\(recoveries == 1 ? "" : "s")" }
         if let firstTime, let lastTime { text += ", \(firstTime) .. \(lastTime)" }
+        if bodiesChecked > 0 || bodiesMissing > 0 {
+            text += ", \(bodiesChecked) stored bodies intact"
+            if bodiesMissing > 0 { text += ", \(bodiesMissing) forwarded bodies not stored" }
+        }
         if openByWriter {
             text +=
                 "; open by a writer, \(unsignedTail) record\(unsignedTail == 1 ? "" : "s") after the last checkpoint"
@@ -47,6 +55,7 @@ public struct AuditVerificationFailure: Error, Sendable, CustomStringConvertible
         case badSignature = "bad signature"
         case forgedCheckpoint = "forged checkpoint"
         case droppedFile = "dropped rotated file"
+        case alteredBody = "altered body"
         case noPublicKey = "no public key"
         case unreadable
     }
@@ -70,8 +79,9 @@ public enum AuditVerifier {
     /// - Parameters:
     ///   - publicKeys: PEM Ed25519 public keys whose signatures are accepted. With none, a log with signed
     ///     checkpoints fails (`no public key`) and an unsigned log is checked as a hash chain only.
+    ///   - checkBodies: also decompress every stored forwarded body and check it against its hash.
     public static func verify(
-        directory: URL, publicKeys: [URL] = []
+        directory: URL, publicKeys: [URL] = [], checkBodies: Bool = false
     ) throws(AuditVerificationFailure) -> AuditVerification {
         var keys: [String: VerifyingKey] = [:]
         for path in publicKeys {
@@ -82,7 +92,7 @@ public enum AuditVerifier {
                 throw AuditVerificationFailure(kind: .unreadable, seq: nil, file: path.path, detail: error.message)
             }
         }
-        var walk = ChainWalk(keys: keys)
+        var walk = ChainWalk(keys: keys, checkBodies: checkBodies)
         let reader = AuditLogReader(directory: directory)
         do {
             try walk.run(reader)
@@ -106,9 +116,13 @@ private struct ChainWalk {
     var sawSigned = false
     var sinceCheckpoint = 0
     let decoder = JSONDecoder()
+    let checkBodies: Bool
+    var root = ""
+    var bodiesSeen = Set<String>()
 
-    init(keys: [String: VerifyingKey]) {
+    init(keys: [String: VerifyingKey], checkBodies: Bool) {
         self.keys = keys
+        self.checkBodies = checkBodies
     }
 
     mutating func run(_ reader: AuditLogReader) throws {
@@ -117,6 +131,7 @@ private struct ChainWalk {
             throw AuditVerificationFailure(
                 kind: .unreadable, seq: nil, file: nil, detail: "no audit-NNNNNN.jsonl files in \(reader.root)")
         }
+        root = reader.root
         let live = reader.isOpenByWriter()
         summary.openByWriter = live
         summary.files = files.count
@@ -236,6 +251,7 @@ private struct ChainWalk {
             }
             switch entry.event {
             case .decision:
+                if checkBodies, let sha256 = entry.forwardedSHA256 { try checkBody(sha256, seq: entry.seq) }
                 summary.decisions += 1
                 if summary.firstTime == nil { summary.firstTime = entry.time }
                 summary.lastTime = entry.time
@@ -255,6 +271,19 @@ private struct ChainWalk {
             fileLast = entry
         }
         return fileLast
+    }
+
+    private mutating func checkBody(_ sha256: String, seq: Int) throws {
+        guard bodiesSeen.insert(sha256).inserted else { return }
+        do {
+            _ = try BodyStore.read(root: root, sha256: sha256)
+            summary.bodiesChecked += 1
+        } catch  where error.code == .notFound {
+            summary.bodiesMissing += 1
+        } catch {
+            throw AuditVerificationFailure(
+                kind: .alteredBody, seq: seq, file: BodyStore.relativePath(sha256: sha256), detail: error.message)
+        }
     }
 
     private mutating func checkCheckpoint(_ entry: AuditEntry, where location: String) throws {

@@ -69,6 +69,7 @@ final class AuditWriter {
             throw AuditError.posix(.unwritable, "cannot lock", path: "\(root)/\(LogFiles.lockName)", errno: failure)
         }
         lockFile = lock
+        removeUnfinishedBodies()
 
         let files = try LogFiles.list(root)
         guard let last = files.last else {
@@ -122,6 +123,18 @@ final class AuditWriter {
             head = sealed.hash
             unsignedRecords += 1
             statistics.recoveries += 1
+        }
+    }
+
+    /// Temporary body files a crash left before their rename; no record points at them.
+    private func removeUnfinishedBodies() {
+        let bodies = "\(root)/bodies"
+        guard let shards = try? FileManager.default.contentsOfDirectory(atPath: bodies) else { return }
+        for shard in shards {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(bodies)/\(shard)")) ?? []
+            where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+                POSIXFile.remove("\(bodies)/\(shard)/\(name)")
+            }
         }
     }
 

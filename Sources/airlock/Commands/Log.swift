@@ -78,7 +78,7 @@ extension Log {
                   OK: N records (N decisions, N outcomes) in N files, seq 1-N, N checkpoints (…), FIRST .. LAST
                 or, to standard error, the first bad record and what is wrong with it:
                   seq N: edited | deleted | reordered | truncated | bad signature | forged checkpoint |
-                         dropped rotated file | no public key: DETAIL [FILE line L]
+                         dropped rotated file | altered body | no public key: DETAIL [FILE line L]
 
                 Without --public-key, Certs/audit-signing.pub is used if it exists; a log with signed checkpoints
                 fails when no public key is available. Repeat --public-key for a log signed by several keys.
@@ -90,6 +90,8 @@ extension Log {
         @OptionGroup var location: Location
         @Option(name: .customLong("public-key"), help: "Ed25519 public key (PEM) that signed the checkpoints.")
         var publicKeys: [String] = []
+        @Flag(help: "Also check every stored forwarded body against its hash (reads and decompresses them all).")
+        var checkBodies = false
 
         func run() async throws {
             var keys = publicKeys.map { URL(fileURLWithPath: $0) }
@@ -97,7 +99,8 @@ extension Log {
                 keys = [URL(fileURLWithPath: "Certs/audit-signing.pub")]
             }
             do {
-                let summary = try AuditVerifier.verify(directory: location.url, publicKeys: keys)
+                let summary = try AuditVerifier.verify(
+                    directory: location.url, publicKeys: keys, checkBodies: checkBodies)
                 Log.print(summary.description)
             } catch {
                 FileHandle.standardError.write(Data("FAILED: \(error.description)\n".utf8))
