@@ -38,6 +38,9 @@ struct ReportTests {
         #expect(try reader.decisions(matching: AuditQuery(client: "labeling-bot")).map(\.id) == ["req-3"])
         let third = try reader.decisions(matching: AuditQuery(vendor: "labelbox", decision: .forwarded))
         #expect(third.first?.status == 502 && third.first?.error == "upstream reset")
+        let all = try reader.decisions()
+        let exactly = try #require(AuditTime.parse(all[2].time))
+        #expect(try reader.decisions(matching: AuditQuery(since: exactly, until: exactly)).map(\.id).contains("req-3"))
         let future = try #require(AuditTime.parse("2999-01-01T00:00:00Z"))
         #expect(try reader.decisions(matching: AuditQuery(since: future)).isEmpty)
         #expect(try reader.decisions(matching: AuditQuery(until: future)).count == 4)
@@ -67,5 +70,7 @@ struct ReportTests {
         #expect(AuditTime.parse("2026-11-26") == AuditTime.parse("2026-11-26T00:00:00Z"))
         #expect(AuditTime.parse("yesterday") == nil)
         #expect(AuditTime.format(seconds: 0, milliseconds: 7) == "1970-01-01T00:00:00.007Z")
+        #expect(AuditTime.format(AuditTime.parse("2026-11-26T23:04:05.123+01:00")!) == "2026-11-26T22:04:05.123Z")
+        #expect(AuditTime.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
     }
 }

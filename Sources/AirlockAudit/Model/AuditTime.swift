@@ -28,6 +28,13 @@ public enum AuditTime {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
     }
 
+    /// `date` in the log's format, truncated to the millisecond.
+    static func format(_ date: Date) -> String {
+        let whole = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let floorSeconds = Int((Double(whole) / 1000).rounded(.down))
+        return format(seconds: floorSeconds, milliseconds: whole - floorSeconds * 1000)
+    }
+
     /// Parses an RFC 3339 time (`Z` or a numeric offset, with or without fractional seconds) or a bare date
     /// (`2026-11-26`, midnight UTC). Nil when it is neither.
     public static func parse(_ text: String) -> Date? {

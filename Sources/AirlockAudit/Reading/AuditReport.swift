@@ -25,11 +25,10 @@ public struct AuditQuery: Sendable {
 
     public func matches(_ entry: AuditEntry) -> Bool {
         guard entry.event == .decision else { return false }
-        if since != nil || until != nil {
-            guard let time = AuditTime.parse(entry.time) else { return false }
-            if let since, time < since { return false }
-            if let until, time > until { return false }
-        }
+        // The log's times are fixed-width UTC, so they compare as strings; the bounds are formatted the same way
+        // (truncated to the millisecond the log records).
+        if let since, entry.time < AuditTime.format(since) { return false }
+        if let until, entry.time > AuditTime.format(until) { return false }
         if let vendor, entry.vendor != vendor { return false }
         if let decision, entry.decision != decision { return false }
         if let rule, entry.rule != rule, !(entry.findings ?? []).contains(where: { $0.id == rule }) { return false }

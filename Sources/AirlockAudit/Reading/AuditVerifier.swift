@@ -183,7 +183,8 @@ private struct ChainWalk {
             let missing = LogFiles.name(index: (files.last?.index ?? 0) + 1)
             throw AuditVerificationFailure(
                 kind: .droppedFile, seq: last.seq + 1, file: missing,
-                detail: "the log ends with the rotation checkpoint seq \(last.seq) but \(missing) is missing")
+                detail: "the log ends with the rotation checkpoint seq \(last.seq) but \(missing) is missing "
+                    + "(removed, or airlock stopped right after rotating: starting it again creates the file)")
         }
         let cleanEnd = last.event == .checkpoint && last.reason == CheckpointReason.shutdown.rawValue
         if !cleanEnd {
