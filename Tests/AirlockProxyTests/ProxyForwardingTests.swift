@@ -52,7 +52,7 @@ struct ProxyForwardingTests {
             "-H", "X-Real-IP: 10.20.30.40", "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: hunter2",
             "-H", "Keep-Alive: timeout=5", "-H", "TE: trailers", "-H", "Proxy-Authorization: Basic Zm9vOmJhcg==",
             "-H", "Upgrade: h2c", "-H", "Authorization: Bearer vendor-key", "-H", "X-Custom: kept",
-                "-H", "Referer: https://wiki.corp.example.com/nightingale", "-H", "Origin: https://tools.corp.example.com",
+            "-H", "Referer: https://wiki.corp.example.com/nightingale", "-H", "Origin: https://tools.corp.example.com",
             "-d", "{}", harness.url("/scale/v1/task/x"),
         ])
         await harness.close()

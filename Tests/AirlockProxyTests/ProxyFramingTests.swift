@@ -5,14 +5,21 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct ProxyFramingTests {
     func exchange(_ harness: ProxyHarness, _ request: String, wait: Int64 = 2) async throws -> RawTLSClient.Exchange {
-        try await RawTLSClient.send(request, port: harness.port, caPath: harness.certificates.caCertificatePath,
-                                    wait: .seconds(wait))
+        try await RawTLSClient.send(
+            request,
+            port: harness.port,
+            caPath: harness.certificates.caCertificatePath,
+            wait: .seconds(wait)
+        )
     }
 
     @Test func bothFramingHeadersAreRefusedAndTheConnectionClosed() async throws {
         let harness = try await ProxyHarness()
-        let result = try await self.exchange(harness, "POST /scale/v1/task/x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
-            + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /scale/v1/task/y HTTP/1.1\r\nHost: a\r\n\r\n")
+        let result = try await self.exchange(
+            harness,
+            "POST /scale/v1/task/x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /scale/v1/task/y HTTP/1.1\r\nHost: a\r\n\r\n"
+        )
         await harness.close()
         #expect(result.statuses == [400])
         #expect(result.text.contains("\"code\": \"bad_request\""))
@@ -22,8 +29,11 @@ struct ProxyFramingTests {
 
     @Test func requestsPipelinedBehindAClosingRefusalAreDropped() async throws {
         let harness = try await ProxyHarness()
-        let result = try await self.exchange(harness, "GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
-            + "POST /scale/v1/task/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}")
+        let result = try await self.exchange(
+            harness,
+            "GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                + "POST /scale/v1/task/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}"
+        )
         await harness.close()
         #expect(result.statuses == [404])
         #expect(result.closedByServer)
@@ -32,8 +42,12 @@ struct ProxyFramingTests {
 
     @Test func aRefusedBodyIsSkippedAndTheConnectionStaysUsable() async throws {
         let harness = try await ProxyHarness()
-        let result = try await self.exchange(harness, "POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789"
-            + "POST /scale/v1/task/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}", wait: 1)
+        let result = try await self.exchange(
+            harness,
+            "POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789"
+                + "POST /scale/v1/task/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}",
+            wait: 1
+        )
         await harness.close()
         #expect(result.statuses == [404, 200])
         #expect(!result.closedByServer)
@@ -46,7 +60,11 @@ struct ProxyFramingTests {
         options.clientIdleTimeoutSeconds = 0.3
         let harness = try await ProxyHarness(options)
         let silent = try await self.exchange(harness, "", wait: 3)
-        let partial = try await self.exchange(harness, "POST /scale/v1/task/x HTTP/1.1\r\nContent-Length: 10\r\n\r\n{", wait: 3)
+        let partial = try await self.exchange(
+            harness,
+            "POST /scale/v1/task/x HTTP/1.1\r\nContent-Length: 10\r\n\r\n{",
+            wait: 3
+        )
         await harness.close()
         #expect(silent.closedByServer)
         #expect(partial.closedByServer)
@@ -55,10 +73,21 @@ struct ProxyFramingTests {
 
     @Test func oddTargetsAreRefused() async throws {
         let harness = try await ProxyHarness()
-        let encoded = try await self.exchange(harness, "GET /scale/v1/task/%2e%2e/admin HTTP/1.1\r\nHost: a\r\n\r\n", wait: 1)
-        let absolute = try await self.exchange(harness, "GET https://evil.example/x HTTP/1.1\r\nHost: a\r\n\r\n", wait: 1)
+        let encoded = try await self.exchange(
+            harness,
+            "GET /scale/v1/task/%2e%2e/admin HTTP/1.1\r\nHost: a\r\n\r\n",
+            wait: 1
+        )
+        let absolute = try await self.exchange(
+            harness,
+            "GET https://evil.example/x HTTP/1.1\r\nHost: a\r\n\r\n",
+            wait: 1
+        )
         let long = try await self.exchange(
-            harness, "GET /scale/v1/task/" + String(repeating: "a", count: 9000) + " HTTP/1.1\r\nHost: a\r\n\r\n", wait: 1)
+            harness,
+            "GET /scale/v1/task/" + String(repeating: "a", count: 9000) + " HTTP/1.1\r\nHost: a\r\n\r\n",
+            wait: 1
+        )
         await harness.close()
         #expect(encoded.statuses == [400])
         #expect(absolute.statuses == [400])
@@ -68,10 +97,18 @@ struct ProxyFramingTests {
 
     @Test func expectContinueIsHonouredAndRefusalsSkipIt() async throws {
         let harness = try await ProxyHarness()
-        let accepted = try await self.exchange(harness, "POST /scale/v1/task/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
-            + "Expect: 100-continue\r\n\r\n{}", wait: 1)
-        let refused = try await self.exchange(harness, "POST /scale/v1/other HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
-            + "Expect: 100-continue\r\n\r\n", wait: 3)
+        let accepted = try await self.exchange(
+            harness,
+            "POST /scale/v1/task/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+                + "Expect: 100-continue\r\n\r\n{}",
+            wait: 1
+        )
+        let refused = try await self.exchange(
+            harness,
+            "POST /scale/v1/other HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+                + "Expect: 100-continue\r\n\r\n",
+            wait: 3
+        )
         await harness.close()
         #expect(accepted.statuses == [100, 200])
         #expect(refused.statuses == [403])

@@ -58,8 +58,12 @@ final class LoopContext {
     init(core: ProxyCore, eventLoop: any EventLoop) {
         self.pools = core.vendors.map {
             UpstreamPool(
-                eventLoop: eventLoop, vendor: $0, metrics: core.metrics, logger: core.logger,
-                establishTimeout: core.upstreamTimeout)
+                eventLoop: eventLoop,
+                vendor: $0,
+                metrics: core.metrics,
+                logger: core.logger,
+                establishTimeout: core.upstreamTimeout
+            )
         }
         self.metrics = LoopMetrics(metrics: core.metrics)
         self.nextConnectionID = UInt64.random(in: 0..<(1 << 40)) << 20

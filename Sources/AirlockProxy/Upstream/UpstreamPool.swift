@@ -51,8 +51,13 @@ final class UpstreamPool {
     /// (so a vendor that accepts TCP and then stalls cannot hold a pool slot forever).
     private let establishTimeout: TimeAmount
 
-    init(eventLoop: any EventLoop, vendor: VendorRuntime, metrics: ProxyMetrics, logger: Logger,
-         establishTimeout: TimeAmount) {
+    init(
+        eventLoop: any EventLoop,
+        vendor: VendorRuntime,
+        metrics: ProxyMetrics,
+        logger: Logger,
+        establishTimeout: TimeAmount
+    ) {
         self.establishTimeout = establishTimeout
         self.eventLoop = eventLoop
         self.vendor = vendor

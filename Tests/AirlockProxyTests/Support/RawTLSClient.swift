@@ -16,7 +16,12 @@ enum RawTLSClient {
         }
     }
 
-    static func send(_ request: String, port: Int, caPath: String, wait: TimeAmount = .seconds(3)) async throws
+    static func send(
+        _ request: String,
+        port: Int,
+        caPath: String,
+        wait: TimeAmount = .seconds(3)
+    ) async throws
         -> Exchange
     {
         let group = MultiThreadedEventLoopGroup.singleton
