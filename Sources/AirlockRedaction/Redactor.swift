@@ -77,7 +77,8 @@ public final class Redactor: Sendable {
         body: UnsafeRawBufferPointer, contentType: String?, contentEncoding: String?, vendor: String
     ) -> RedactionOutcome {
         redact(
-            body.bindMemory(to: UInt8.self), original: nil, contentType: contentType, contentEncoding: contentEncoding,
+            body.assumingMemoryBound(to: UInt8.self), original: nil, contentType: contentType,
+            contentEncoding: contentEncoding,
             vendor: vendor)
     }
 

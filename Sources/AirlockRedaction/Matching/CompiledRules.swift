@@ -176,18 +176,26 @@ struct CompiledRules: Sendable {
         }
 
         guard !fastExpressions.isEmpty else { return }
-        do {
-            fast = try VectorscanDatabase(expressions: fastExpressions, som: false)
-            if !somExpressions.isEmpty {
-                startOfMatch = try VectorscanDatabase(expressions: somExpressions, som: true)
-            }
-        } catch {
+        func failure(_ error: VectorscanCompileFailure, in set: [VectorscanExpression], what: String) -> RedactionError
+        {
             var rule = "the policy"
-            if let index = error.expressionIndex, index < fastExpressions.count {
-                let info = expressions[Int(fastExpressions[index].id)]
+            if let index = error.expressionIndex, index < set.count {
+                let info = expressions[Int(set[index].id)]
                 rule = "rule \(rules[Int(info.rule)].id)"
             }
-            throw RedactionError(.compile, "\(rule) does not compile for matching: \(error.message)")
+            return RedactionError(.compile, "\(rule) does not compile for \(what): \(error.message)")
+        }
+        do {
+            fast = try VectorscanDatabase(expressions: fastExpressions, som: false)
+        } catch {
+            throw failure(error, in: fastExpressions, what: "matching")
+        }
+        if !somExpressions.isEmpty {
+            do {
+                startOfMatch = try VectorscanDatabase(expressions: somExpressions, som: true)
+            } catch {
+                throw failure(error, in: somExpressions, what: "start-of-match resolution (simplify the expression)")
+            }
         }
     }
 }

@@ -81,7 +81,7 @@ final class HitSink {
     var spans: [SpanHit] = []
     /// Added to every reported offset (a window scan reports offsets relative to the window).
     var base = 0
-    /// Only used by window scans: keep start-of-match results with these ids only.
+    /// A scan stops after this many matches; the caller then refuses the body rather than redact it partially.
     var maxHits = 4_000_000
 }
 
