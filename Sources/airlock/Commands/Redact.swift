@@ -9,17 +9,18 @@ struct Redact: AsyncParsableCommand {
         commandName: "redact",
         abstract: "Redact a request body with a policy, offline.",
         discussion: """
-            Writes the body that would leave to standard output and a findings summary (rule, action, count, paths;
-            never the matched values) to standard error, as JSON with --report json.
+            Writes the body that would leave to standard output and a findings summary (rule, action, count, \
+            paths; never the matched values) to standard error, as JSON with --report json.
 
-            The content type decides the format: JSON (structure-aware), text/*, x-www-form-urlencoded,
-            multipart/form-data, NDJSON. Without --content-type it is guessed from INPUT's extension (.json, .txt,
-            .md, .csv, .ndjson/.jsonl), else application/json.
+            The content type decides the format: JSON (structure-aware), text/*, x-www-form-urlencoded, \
+            multipart/form-data, NDJSON. Without --content-type it is guessed from INPUT's extension (.json, .txt, \
+            .md, .csv, .ndjson, .jsonl), else application/json.
 
             Exit codes:
-              0  the body would be forwarded (standard output holds it)
-              2  the body would be refused: a block rule matched, or it cannot be inspected (standard output empty)
-              1  Airlock could not run: bad flags, an invalid policy, an unreadable key or input
+              0  would forward (the body is on standard output)
+              2  would block: a block rule matched or the body is uninspectable
+                 (standard output empty)
+              1  could not run: bad flags, invalid policy, unreadable key/input
             """
     )
 

@@ -8,13 +8,13 @@ struct Test: AsyncParsableCommand {
         commandName: "test",
         abstract: "Run policy test cases written as YAML.",
         discussion: """
-            Runs every *.yaml / *.yml file under DIR (or the one file given). Each file names a policy and lists
-            cases: name, input, optional vendor / content_type / policy, and expectations: output (exact), contains,
-            not_contains, blocked (true: refused by a rule or as uninspectable), uninspectable, rule (the blocking
-            rule id). See Policies/tests/ for examples.
+            Runs every *.yaml / *.yml file under DIR (or the one file given). Each file names a policy and lists \
+            cases: name, input, optional vendor / content_type / policy, and expectations: output (exact), \
+            contains, not_contains, blocked (true: refused by a rule or as uninspectable), uninspectable, rule \
+            (the blocking rule id). See Policies/tests/ for examples.
 
-            Prints each failure with its reason, then exactly one line: N passed, N failed.
-            Tokens use a fixed test key unless --key-file names one, so expected outputs stay stable.
+            Prints each failure with its reason, then exactly one line: N passed, N failed. Tokens use a fixed \
+            test key unless --key-file names one, so expected outputs stay stable.
 
             Exit codes: 0 every case passed; 1 a case failed, or there were no test files.
             """
