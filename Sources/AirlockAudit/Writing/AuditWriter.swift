@@ -227,9 +227,9 @@ final class AuditWriter {
         var changedDirectories = Set<String>()
         for (body, outcome) in zip(bodies, BodyStore.store(root: root, bodies: bodies, width: 16)) {
             switch outcome {
-            case .success(let changed):
-                if !changed.isEmpty { statistics.bodiesStored += 1 }
-                changedDirectories.formUnion(changed)
+            case .success(let stored):
+                if stored.written { statistics.bodiesStored += 1 }
+                changedDirectories.formUnion(stored.changedDirectories)
             case .failure(let error):
                 for index in itemsByBody[body.sha256] ?? [] { results[index] = .failure(error) }
             }

@@ -16,13 +16,14 @@ enum BodyStore {
         "bodies/\(sha256.prefix(2))/\(sha256).gz"
     }
 
-    /// Writes a compressed body durably (temporary file, fsync, rename) unless it is already stored. Returns the
-    /// directories whose entries changed, for the caller to fsync once per batch.
+    /// Writes a compressed body durably (temporary file, fsync, rename, fsync of its shard directory) unless it is
+    /// already stored. Returns the parent directories whose entries changed (a new shard or `bodies/`), for the caller
+    /// to fsync once per batch.
     static func store(
         root: String, sha256: String, compressed: [UInt8]
-    ) throws(AuditError) -> [String] {
+    ) throws(AuditError) -> StoredBody {
         let final = "\(root)/\(relativePath(sha256: sha256))"
-        if POSIXFile.exists(final) { return [] }
+        if POSIXFile.exists(final) { return StoredBody(written: false, changedDirectories: []) }
         var changed: [String] = []
         if try POSIXFile.makeDirectory("\(root)/bodies") { changed.append(root) }
         let shard = "\(root)/bodies/\(sha256.prefix(2))"
@@ -39,16 +40,18 @@ enum BodyStore {
             POSIXFile.remove(temporary)
             throw error
         }
-        changed.append(shard)
-        return changed
+        // The shard's entry for the renamed file is synced here, in parallel with the other bodies; only the rare
+        // parent changes (a new shard or a new bodies/) are left to the caller.
+        try POSIXFile.syncDirectory(shard)
+        return StoredBody(written: true, changedDirectories: changed)
     }
 
     /// Stores several bodies, up to `width` at a time on short-lived threads, and returns each one's outcome in
     /// order. Blocks until all are done.
     static func store(
         root: String, bodies: [(sha256: String, compressed: [UInt8])], width: Int
-    ) -> [Result<[String], AuditError>] {
-        @Sendable func one(_ index: Int) -> Result<[String], AuditError> {
+    ) -> [Result<StoredBody, AuditError>] {
+        @Sendable func one(_ index: Int) -> Result<StoredBody, AuditError> {
             do {
                 return .success(
                     try store(root: root, sha256: bodies[index].sha256, compressed: bodies[index].compressed))
@@ -140,20 +143,28 @@ enum BodyStore {
     }
 }
 
+/// What storing one body did.
+struct StoredBody: Sendable {
+    /// False when the same bytes were already stored.
+    var written: Bool
+    /// Parent directories with a new entry (a new shard, a new `bodies/`), to fsync.
+    var changedDirectories: [String]
+}
+
 /// Result slots filled from several threads.
 private final class ResultSlots: @unchecked Sendable {
     // `@unchecked`: every access to `slots` holds `lock`.
     private let lock = NSLock()
-    private var slots: [Result<[String], AuditError>?]
+    private var slots: [Result<StoredBody, AuditError>?]
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    subscript(index: Int) -> Result<[String], AuditError>? {
+    subscript(index: Int) -> Result<StoredBody, AuditError>? {
         get { lock.withLock { slots[index] } }
         set { lock.withLock { slots[index] = newValue } }
     }
 
-    var all: [Result<[String], AuditError>] {
+    var all: [Result<StoredBody, AuditError>] {
         lock.withLock { slots.map { $0 ?? .failure(AuditError(.writeFailed, "a body store worker did not finish")) } }
     }
 }
