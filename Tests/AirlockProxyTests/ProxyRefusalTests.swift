@@ -91,6 +91,26 @@ struct ProxyRefusalTests {
         #expect(impostor.requests.isEmpty)
     }
 
+    @Test func pinMismatchIs502VerificationFailedAndTheRightPinPasses() async throws {
+        var options = ProxyHarness.Options()
+        options.pins = [Data(repeating: 7, count: 32).base64EncodedString()]
+        let wrong = try await ProxyHarness(options)
+        let refused = try wrong.curl(["-d", "{}", wrong.url("/scale/v1/task/x")])
+        await wrong.close()
+        #expect(refused.status == 502)
+        #expect(errorCode(refused.body) == "vendor_tls_verification_failed")
+        #expect(wrong.vendor.plaintextBytesReceived == 0)
+        #expect(wrong.vendor.requests.isEmpty)
+
+        // Pinned to the vendor's real key (plus the wrong one), it goes through.
+        options.pinTheVendorKey = true
+        let right = try await ProxyHarness(options)
+        let accepted = try right.curl(["-d", "{}", right.url("/scale/v1/task/x")])
+        await right.close()
+        #expect(accepted.status == 200)
+        #expect(right.vendor.requests.count == 1)
+    }
+
     @Test func unreachableVendorIs502AndFailedConnectsFreeTheirPoolSlot() async throws {
         var options = ProxyHarness.Options()
         options.upstreamPort = try closedPort()

@@ -26,6 +26,10 @@ final class ProxyHarness: @unchecked Sendable {
         /// YAML flow mapping for the vendor's `pool:` key, e.g. `{max_connections: 2}`.
         var pool: String?
         var clientIdleTimeoutSeconds = 60.0
+        /// SPKI pins for the vendor (`pin_sha256`).
+        var pins: [String] = []
+        /// Adds the pin of the stand-in vendor's own key.
+        var pinTheVendorKey = false
     }
 
     init(_ options: Options = Options()) async throws {
@@ -36,6 +40,10 @@ final class ProxyHarness: @unchecked Sendable {
             certificatePath: self.certificates.vendorCertificatePath,
             keyPath: self.certificates.vendorKeyPath
         )
+        var pins = options.pins
+        if options.pinTheVendorKey {
+            pins.append(try Certificate(pemFile: self.certificates.vendorCertificatePath).spkiSHA256Base64)
+        }
         let routes = options.routes.map { "\"\($0)\"" }.joined(separator: ", ")
         let yaml = """
             listen:
@@ -54,6 +62,7 @@ final class ProxyHarness: @unchecked Sendable {
                 ca: ca.crt
                 routes: [\(routes)]
             \(options.pool.map { "    pool: \($0)" } ?? "")
+                pin_sha256: [\(pins.map { "\"\($0)\"" }.joined(separator: ", "))]
             """
         self.configuration = try ProxyConfiguration.parse(
             yaml: yaml,
