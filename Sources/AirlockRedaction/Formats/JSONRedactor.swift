@@ -30,13 +30,33 @@ struct JSONRedactor {
     var i = 0
     var edits: [(Range<Int>, [UInt8])] = []
     var hits: [Hit] = []
-    var cursor = 0
+    /// Every string to scan, as a reader sees it (escapes decoded), one after another with a newline between:
+    /// the single Vectorscan pass runs over this, so escaped strings are not scanned twice.
+    var text: [UInt8] = []
+    var segments: [Segment] = []
+    /// The path as a tree, so a segment can name its path after the walk without copying the path stack.
+    var nodes: [PathNode] = []
+    var currentNode: Int32 = -1
     var path: [PathEntry]
     var depth = 0
     /// Reused for decoding escaped strings.
     var decodeBuffer: [UInt8] = []
     let checkFields: Bool
     let prefixCount: Int
+
+    /// A string whose redaction waits for the single scan of `text`.
+    struct Segment {
+        var textStart: Int
+        var textEnd: Int
+        var raw: Range<Int>
+        var escaped: Bool
+        var node: Int32
+    }
+
+    struct PathNode {
+        var parent: Int32
+        var entry: PathEntry
+    }
 
     init(session: RedactionSession, buffer: UnsafeBufferPointer<UInt8>, prefix: [PathEntry]) {
         self.session = session
@@ -45,6 +65,29 @@ struct JSONRedactor {
         self.path = prefix
         self.prefixCount = prefix.count
         self.checkFields = !session.rules.fieldRules.isEmpty
+        for entry in prefix { pushNode(entry) }
+    }
+
+    @inline(__always)
+    private mutating func pushNode(_ entry: PathEntry) {
+        nodes.append(PathNode(parent: currentNode, entry: entry))
+        currentNode = Int32(nodes.count - 1)
+    }
+
+    @inline(__always)
+    private mutating func popNode() {
+        currentNode = nodes[Int(currentNode)].parent
+    }
+
+    /// The JSONPath of a node of the path tree.
+    private func pathString(node: Int32) -> String {
+        var entries: [PathEntry] = []
+        var k = node
+        while k >= 0 {
+            entries.append(nodes[Int(k)].entry)
+            k = nodes[Int(k)].parent
+        }
+        return Self.pathString(entries.reversed(), buffer: p)
     }
 
     /// Redacts a whole document. Returns the new bytes, or `nil` when nothing changes.
@@ -59,12 +102,37 @@ struct JSONRedactor {
 
     mutating func run() throws(Stop) {
         guard n > 0 else { throw .uninspectable("JSON: empty body") }
-        hits = try session.scan(UnsafeBufferPointer(start: p, count: n), base: 0)
-        if hits.count > 1, !Self.isSorted(hits) { hits.sort { $0.end < $1.end } }
+        text.reserveCapacity(n)
         skipWhitespace()
         try value(scanning: true)
         skipWhitespace()
         if i != n { throw syntax("unexpected data after the document") }
+        try redactSegments()
+        if edits.count > 1 { edits.sort { $0.0.lowerBound < $1.0.lowerBound } }
+    }
+
+    /// One Vectorscan pass over `text`, then each segment with hits is resolved and edited.
+    private mutating func redactSegments() throws(Stop) {
+        guard !segments.isEmpty else { return }
+        hits = try text.withUnsafeBufferPointer { (buffer) throws(Stop) -> [Hit] in try session.scan(buffer, base: 0) }
+        guard !hits.isEmpty else { return }
+        if hits.count > 1, !Self.isSorted(hits) { hits.sort { $0.end < $1.end } }
+        var cursor = 0
+        for segment in segments {
+            while cursor < hits.count, hits[cursor].end <= segment.textStart { cursor += 1 }
+            let first = cursor
+            while cursor < hits.count, hits[cursor].end <= segment.textEnd { cursor += 1 }
+            if first == cursor { continue }
+            let walker = self
+            let found = hits[first..<cursor]
+            let result = try text.withUnsafeBufferPointer { (buffer) throws(Stop) -> [UInt8]? in
+                try session.redactSegment(
+                    buffer.baseAddress!, lo: segment.textStart, hi: segment.textEnd, hits: found, zeroWidth: false,
+                    path: { walker.pathString(node: segment.node) })
+            }
+            if let result { edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result)) }
+            if cursor >= hits.count { break }
+        }
     }
 
     private static func isSorted(_ hits: [Hit]) -> Bool {
@@ -140,6 +208,7 @@ struct JSONRedactor {
             var entry = PathEntry(index: -1, keyStart: key.start, keyCount: key.end - key.start, owned: nil)
             if key.escaped { entry.owned = try decodeString(key) }
             path.append(entry)
+            pushNode(entry)
             let valueStart = i
             let rule =
                 checkFields
@@ -185,6 +254,7 @@ struct JSONRedactor {
                 previousEnd = i
             }
             path.removeLast()
+            popNode()
             skipWhitespace()
             guard i < n else { throw syntax("unterminated object") }
             if p[i] == UInt8(ascii: ",") {
@@ -219,6 +289,7 @@ struct JSONRedactor {
         var previousEnd = i
         while true {
             path.append(.element(index))
+            pushNode(.element(index))
             let valueStart = i
             if scanning, checkFields, session.rules.fieldRulesEndingInElement, let rule = fieldRule() {
                 try value(scanning: false)
@@ -253,6 +324,7 @@ struct JSONRedactor {
             }
             previousEnd = i
             path.removeLast()
+            popNode()
             index += 1
             skipWhitespace()
             guard i < n else { throw syntax("unterminated array") }
@@ -448,23 +520,17 @@ struct JSONRedactor {
 
     /// Redacts one string (key or value) in place, through an edit when anything changes.
     private mutating func redactString(_ token: StringToken, isKey: Bool) throws(Stop) {
-        // Hits of the single pass that end inside this string; earlier ones belonged to skipped bytes.
-        while cursor < hits.count, hits[cursor].end <= token.start { cursor += 1 }
-        let first = cursor
-        while cursor < hits.count, hits[cursor].end <= token.end { cursor += 1 }
+        guard token.end > token.start else { return }
         let zeroWidth = token.nonASCII && Self.containsZeroWidth(p, token.start, token.end)
         let maybeNested =
-            !isKey && token.end > token.start
+            !isKey
             && (p[token.start] == UInt8(ascii: "{") || p[token.start] == UInt8(ascii: "[") || p[token.start] <= 0x20)
             && session.nesting < Self.maxNesting && Self.looksLikeJSON(p, token.start, token.end)
         if !token.escaped && !zeroWidth && !maybeNested {
-            // The common case: the single pass already saw exactly what a reader sees.
-            if first == cursor { return }
-            let path = self.path
-            let result = try session.redactSegment(
-                p, lo: token.start, hi: token.end, hits: hits[first..<cursor], zeroWidth: false,
-                path: { Self.pathString(path, buffer: p) })
-            if let result { edits.append((token.start..<token.end, result)) }
+            // The common case: the bytes are exactly what a reader sees. Scanned later, with everything else.
+            queue(
+                token.start..<token.end, escaped: false,
+                UnsafeBufferPointer(start: p + token.start, count: token.end - token.start))
             return
         }
         var decoded = decodeBuffer
@@ -475,16 +541,31 @@ struct JSONRedactor {
             if let nested { edits.append((token.start..<token.end, Self.encodeString(nested))) }
             return
         }
-        let path = self.path
-        let base = p
         // A `\u` escape can spell an invisible character (`\u200b`) too.
         let hidden = zeroWidth || (token.unicodeEscape && Self.containsZeroWidth(decoded))
+        if !hidden {
+            decoded.withUnsafeBufferPointer { queue(token.start..<token.end, escaped: true, $0) }
+            return
+        }
+        // Invisible characters: matching needs its own normalized copy, so this string is scanned on its own.
+        let path = self.path
+        let base = p
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
             try session.redactSegment(
-                d.baseAddress!, lo: 0, hi: d.count, hits: nil, zeroWidth: hidden,
+                d.baseAddress!, lo: 0, hi: d.count, hits: nil, zeroWidth: true,
                 path: { Self.pathString(path, buffer: base) })
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// Queues a string's text for the single scan.
+    @inline(__always)
+    private mutating func queue(_ raw: Range<Int>, escaped: Bool, _ content: UnsafeBufferPointer<UInt8>) {
+        let start = text.count
+        text.append(contentsOf: content)
+        segments.append(Segment(textStart: start, textEnd: text.count, raw: raw, escaped: escaped, node: currentNode))
+        // A newline between strings: a word boundary, and outside the classes of the built-in detectors.
+        text.append(0x0A)
     }
 
     /// Tries the decoded content of a string as a JSON document of its own (Labelbox `row_data`).
@@ -613,7 +694,7 @@ struct JSONRedactor {
     private func pathString() -> String { Self.pathString(path, buffer: p) }
 
     /// The JSONPath of `entries`: `$.messages[2].content`, `$['odd key']`.
-    static func pathString(_ entries: [PathEntry], buffer p: UnsafePointer<UInt8>) -> String {
+    static func pathString(_ entries: some Sequence<PathEntry>, buffer p: UnsafePointer<UInt8>) -> String {
         var out = "$"
         for entry in entries {
             if !entry.isKey {
