@@ -15,11 +15,12 @@ struct PathEntry {
 
 /// Structure-aware JSON redaction over one buffer.
 ///
-/// One Vectorscan pass over the whole buffer finds every hit; one walk then validates the document (RFC 8259, UTF-8)
-/// and, for each string (keys included), takes the hits that fall inside it. Strings with escapes or invisible
-/// characters are decoded and rescanned on their own, so matching always sees the text a person reads. A string that
-/// holds a JSON document is redacted as JSON and re-encoded. `fields` rules apply by path. Every change is an edit of
-/// a byte range; bytes outside edited strings are copied verbatim.
+/// One walk validates the document (RFC 8259, UTF-8) and collects the text of every string (keys included) as a
+/// person reads it, escapes decoded, into one buffer; one Vectorscan pass over that buffer finds every hit; each
+/// string with hits is then resolved and edited. Strings with invisible characters are normalized and scanned on
+/// their own. A string that holds a JSON document is redacted as JSON and re-encoded. `fields` rules apply by path.
+/// Every change is an edit of a byte range; bytes outside edited strings are copied verbatim. Nothing is produced
+/// unless the whole document parsed.
 struct JSONRedactor {
     static let maxDepth = 512
     static let maxNesting = 4
