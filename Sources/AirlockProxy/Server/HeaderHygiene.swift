@@ -19,9 +19,11 @@ enum HeaderHygiene {
     /// Framing and routing headers Airlock recomputes itself for the vendor.
     static let recomputed: Set<String> = ["host", "content-length", "expect"]
 
+    /// Header names are short, so lowercasing stays in a small string (no allocation); the prefix checks run on
+    /// bytes so Foundation's locale-aware `hasPrefix` is never picked up on this per-header path.
     private static func isDropped(_ lowercasedName: String) -> Bool {
         if hopByHop.contains(lowercasedName) || revealing.contains(lowercasedName) { return true }
-        return lowercasedName.hasPrefix("proxy-") || lowercasedName.hasPrefix("x-forwarded-")
+        return lowercasedName.utf8.starts(with: "proxy-".utf8) || lowercasedName.utf8.starts(with: "x-forwarded-".utf8)
     }
 
     /// Names listed in `Connection` header values (they are hop-by-hop for this message), lower-cased.
@@ -51,11 +53,20 @@ enum HeaderHygiene {
 
     /// Sets the framing the vendor needs after inspection: its `Host`, a fixed `Content-Length`, no chunking, and
     /// once more drops anything hop-by-hop an inspector may have added.
-    static func frameForVendor(_ headers: inout HTTPHeaders, host: String, method: HTTPMethod, bodyLength: Int) {
+    /// `alreadyClean`: the headers are exactly what `requestHeadersForVendor` returned (no inspector touched them),
+    /// so the scrub scan can be skipped.
+    static func frameForVendor(
+        _ headers: inout HTTPHeaders,
+        host: String,
+        method: HTTPMethod,
+        bodyLength: Int,
+        alreadyClean: Bool = false
+    ) {
         var needsScrub = false
-        for (name, _) in headers {
+        for (name, _) in headers where !alreadyClean {
             let lower = name.lowercased()
-            if Self.isDropped(lower) || Self.recomputed.contains(lower) {
+            // `Host` is replaced below anyway; anything else Airlock owns means the inspector added it.
+            if Self.isDropped(lower) || lower == "content-length" || lower == "expect" {
                 needsScrub = true
                 break
             }
@@ -83,7 +94,9 @@ enum HeaderHygiene {
         result.reserveCapacity(headers.count + 1)
         for (name, value) in headers {
             let lower = name.lowercased()
-            if Self.hopByHop.contains(lower) || lower == "content-length" || lower.hasPrefix("proxy-") { continue }
+            if Self.hopByHop.contains(lower) || lower == "content-length" || lower.utf8.starts(with: "proxy-".utf8) {
+                continue
+            }
             if !nominated.isEmpty && nominated.contains(lower) { continue }
             result.add(name: name, value: value)
         }

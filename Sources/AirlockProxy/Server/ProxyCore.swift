@@ -39,7 +39,7 @@ final class ProxyCore: Sendable {
     func route(_ path: Substring) -> (vendor: VendorRuntime, rest: Substring)? {
         for vendor in self.vendors {
             let prefix = vendor.configuration.pathPrefix
-            guard path.hasPrefix(prefix) else { continue }
+            guard path.utf8.starts(with: prefix.utf8) else { continue }
             let rest = path.dropFirst(prefix.utf8.count)
             if rest.isEmpty || rest.utf8.first == UInt8(ascii: "/") {
                 return (vendor, rest)

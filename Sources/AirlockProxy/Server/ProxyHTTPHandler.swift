@@ -418,19 +418,20 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     }()
 
     private func inspect(_ incoming: Incoming) {
+        // With both seams pass-through nobody reads the id or the client, so neither is built.
+        let seamsArePassThrough = self.core.inspector.isPassThrough && self.core.recorder.isPassThrough
         let vendor = incoming.vendor
         var headers = HeaderHygiene.requestHeadersForVendor(incoming.head.headers)
         headers.add(name: "Host", value: vendor.configuration.upstream.hostHeader)
         let request = EgressRequest(
-            id: self.nextRequestID(),
+            id: seamsArePassThrough ? "" : self.nextRequestID(),
             vendor: vendor.configuration.name,
             method: incoming.head.method,
             path: String(incoming.path),
             query: incoming.query.map(String.init),
             headers: headers,
             body: incoming.body,
-            client: self.core.inspector.isPassThrough && self.core.recorder.isPassThrough
-                ? EgressClient(address: nil) : self.client
+            client: seamsArePassThrough ? EgressClient(address: nil) : self.client
         )
         let requestBytes = incoming.body.readableBytes
         if self.core.inspector.isPassThrough {
@@ -491,7 +492,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 &request.headers,
                 host: vendor.configuration.upstream.hostHeader,
                 method: request.method,
-                bodyLength: request.body.readableBytes
+                bodyLength: request.body.readableBytes,
+                alreadyClean: self.core.inspector.isPassThrough
             )
             guard !self.core.recorder.isPassThrough else {
                 self.forward(request, vendor: vendor)
