@@ -2,12 +2,14 @@ import Foundation
 
 /// Where and how the audit log is written.
 public struct AuditConfiguration: Sendable {
-    /// The directory holding `audit-NNNNNN.jsonl` files, `bodies/`, `torn/` and the `.lock` file. Created if missing.
+    /// The directory holding `audit-NNNNNN.jsonl` files, `bodies/pack-NNNNNN.gz`, `torn/` and the `.lock` file.
+    /// Created if missing.
     public var directory: URL
     /// An Ed25519 private key (PEM, PKCS#8) that signs checkpoints. Without it checkpoints are written unsigned and
     /// `airlock log verify` can only check the hash chain.
     public var signingKeyPath: URL?
-    /// Store each forwarded (already redacted) body, gzip-compressed and named by its SHA-256, under `bodies/`.
+    /// Store each distinct forwarded (already redacted) body, gzip-compressed, in append-only packs under `bodies/`;
+    /// records find it by SHA-256 and location. Packs rotate at `rotateBytes` like the log.
     public var storeBodies: Bool
     /// Start a new file once the current one reaches this many bytes.
     public var rotateBytes: Int

@@ -15,9 +15,16 @@ struct BodyAndSecretTests {
 
         let sha = Digest.sha256Hex(body)
         #expect(receipt.forwardedSHA256 == sha && again.forwardedSHA256 == sha)
-        let stored = scratch.audit.appendingPathComponent("bodies/\(sha.prefix(2))/\(sha).gz")
+        // Both records point at the one stored copy, a gzip member in the body pack.
+        let decisions = try AuditLogReader(directory: scratch.audit).decisions()
+        let text = try #require(decisions[0].body)
+        let location = try #require(BodyStore.Reference(text))
+        #expect(decisions[1].body == decisions[0].body)
+        #expect(location.pack == "pack-000001.gz" && location.offset == 0)
+        let stored = scratch.audit.appendingPathComponent("bodies/pack-000001.gz")
         let compressed = try Data(contentsOf: stored)
-        #expect(compressed.prefix(2) == Data([0x1f, 0x8b]))  // gzip: `zcat` reads it
+        #expect(compressed.count == location.length)
+        #expect(compressed.prefix(2) == Data([0x1f, 0x8b]))  // gzip: `zcat bodies/pack-*.gz` reads the pack
         #expect(compressed.count < body.count / 4)
         #expect(log.statistics.bodiesStored == 1)  // the same bytes are stored once
 
@@ -31,7 +38,9 @@ struct BodyAndSecretTests {
         #expect(intact.bodiesChecked == 1 && intact.bodiesMissing == 0)
 
         // A stored body that was altered is refused, not shown, and fails verification.
-        try Data(BodyStore.gzip(Array("something else".utf8))).write(to: stored)
+        var tampered = compressed
+        tampered[tampered.count / 2] ^= 0x20
+        try tampered.write(to: stored)
         let altered = #expect(throws: AuditError.self) { _ = try reader.body(for: sha) }
         #expect(altered?.code == .corrupt)
         do {

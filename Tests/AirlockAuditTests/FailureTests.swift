@@ -34,10 +34,10 @@ struct FailureTests {
         #expect(error.code == .writeFailed)
         #expect(error.message.contains("No space left on device"))
         #expect(!acknowledged.isEmpty)
-        // Still refusing while the disk is full; no partial line was left behind.
-        await #expect(throws: AuditError.self) {
-            _ = try await log.recordDecision(sampleDecision(9999), forwardedBody: nil)
-        }
+        // Still refusing the same record while the disk is full; no partial line was left behind.
+        var again = sampleDecision(9999)
+        again.path = "/v1/" + String(repeating: "p", count: 900)
+        await #expect(throws: AuditError.self) { _ = try await log.recordDecision(again, forwardedBody: nil) }
         let file = configuration.directory.appendingPathComponent(LogFiles.name(index: 1))
         let bytes = try Data(contentsOf: file)
         #expect(bytes.last == UInt8(ascii: "\n"))
@@ -64,9 +64,9 @@ struct FailureTests {
         #expect(error?.code == .writeFailed)
         // No record points at a body that was not stored.
         #expect(try AuditLogReader(directory: log.configuration.directory).entries().isEmpty)
-        let leftovers = try FileManager.default.subpathsOfDirectory(
-            atPath: tmpfs.path.appendingPathComponent("audit/bodies").path)
-        #expect(leftovers.allSatisfy { !$0.hasSuffix(".tmp") })
+        // The failed member was cut back: nothing partial stays in the pack.
+        let pack = tmpfs.path.appendingPathComponent("audit/bodies/pack-000001.gz")
+        #expect(try Data(contentsOf: pack).isEmpty)
         try await log.close()
     }
 

@@ -54,7 +54,7 @@ final class Scratch {
             else { continue }
             let bytes = Array(try Data(contentsOf: url))
             all += bytes
-            if url.pathExtension == "gz" { all += try BodyStore.gunzip(bytes, source: url.path) }
+            if url.pathExtension == "gz" { all += try BodyStore.gunzip(bytes, source: url.path, allMembers: true) }
         }
         return all
     }

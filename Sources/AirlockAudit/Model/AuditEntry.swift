@@ -23,6 +23,8 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var requestBytes: Int?
     public var forwardedBytes: Int?
     public var forwardedSHA256: String?
+    /// Where the forwarded body is stored (`pack-NNNNNN.gz:OFFSET:LENGTH` under `bodies/`), when it is.
+    public var body: String?
     public var status: Int?
     public var durationMs: Double?
     public var error: String?
@@ -45,7 +47,7 @@ public struct AuditEntry: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case event, seq, time, id, client, vendor, method, path, decision, reason, rule, policy, findings, status, error
-        case head, count, signature, kept, prev, hash
+        case head, count, signature, kept, prev, hash, body
         case requestBytes = "request_bytes"
         case forwardedBytes = "forwarded_bytes"
         case forwardedSHA256 = "forwarded_sha256"
@@ -64,7 +66,7 @@ enum CheckpointReason: String {
 
 /// How each kind of line is laid out. The order of members is part of the canonical form.
 enum RecordEncoding {
-    static func decision(seq: Int, time: String, _ record: DecisionRecord) -> JSONLine {
+    static func decision(seq: Int, time: String, _ record: DecisionRecord, body: String?) -> JSONLine {
         var line = header("decision", seq: seq, time: time)
         line.string("id", record.id)
         var client = JSONLine(capacity: 64)
@@ -91,6 +93,7 @@ enum RecordEncoding {
         line.int("request_bytes", record.requestBytes)
         line.int("forwarded_bytes", record.forwardedBytes)
         line.string("forwarded_sha256", record.forwardedSHA256)
+        line.string("body", body)
         line.int("status", record.status)
         line.milliseconds("duration_ms", record.durationMs)
         return line
@@ -164,7 +167,7 @@ extension RecordEncoding {
                 status: entry.status, durationMs: entry.durationMs)
             record.forwardedBytes = entry.forwardedBytes
             record.forwardedSHA256 = entry.forwardedSHA256
-            line = RecordEncoding.decision(seq: entry.seq, time: entry.time, record)
+            line = RecordEncoding.decision(seq: entry.seq, time: entry.time, record, body: entry.body)
         case .outcome:
             guard let id = entry.id, let durationMs = entry.durationMs else { return nil }
             line = outcome(

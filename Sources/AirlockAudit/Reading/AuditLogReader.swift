@@ -81,10 +81,11 @@ public struct AuditLogReader: Sendable {
     /// A stored forwarded body, by its SHA-256 (64 hex digits) or by the request id of its decision record.
     /// The body is checked against its hash before it is returned.
     public func body(for reference: String) throws(AuditError) -> [UInt8] {
-        if Digest.isSHA256Hex(reference.lowercased()) {
-            return try BodyStore.read(root: root, sha256: reference.lowercased())
-        }
-        guard let decision = try entries().last(where: { $0.event == .decision && $0.id == reference }) else {
+        let isHash = Digest.isSHA256Hex(reference.lowercased())
+        let wanted = reference.lowercased()
+        let decisions = try entries().filter { $0.event == .decision }
+        let matching = decisions.filter { isHash ? $0.forwardedSHA256 == wanted : $0.id == reference }
+        guard let decision = matching.last(where: { $0.body != nil }) ?? matching.last else {
             throw AuditError(.notFound, "no decision with request id or body hash \(reference) in \(root)")
         }
         guard let sha256 = decision.forwardedSHA256 else {
@@ -92,11 +93,10 @@ public struct AuditLogReader: Sendable {
                 .notFound,
                 "request \(reference) has no forwarded body (decision: \(decision.decision?.rawValue ?? "unknown"))")
         }
-        do {
-            return try BodyStore.read(root: root, sha256: sha256)
-        } catch  where error.code == .notFound {
+        guard let location = decision.body else {
             throw AuditError(
-                .notFound, "the body of request \(reference) (\(sha256)) was not stored (audit.store_bodies: false?)")
+                .notFound, "the body \(sha256) of \(reference) was not stored (audit.store_bodies: false?)")
         }
+        return try BodyStore.read(root: root, reference: location, sha256: sha256)
     }
 }

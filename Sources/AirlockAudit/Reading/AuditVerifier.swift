@@ -252,7 +252,7 @@ private struct ChainWalk {
             }
             switch entry.event {
             case .decision:
-                if checkBodies, let sha256 = entry.forwardedSHA256 { try checkBody(sha256, seq: entry.seq) }
+                if checkBodies { try checkBody(entry) }
                 summary.decisions += 1
                 if summary.firstTime == nil { summary.firstTime = entry.time }
                 summary.lastTime = entry.time
@@ -274,16 +274,19 @@ private struct ChainWalk {
         return fileLast
     }
 
-    private mutating func checkBody(_ sha256: String, seq: Int) throws {
-        guard bodiesSeen.insert(sha256).inserted else { return }
-        do {
-            _ = try BodyStore.read(root: root, sha256: sha256)
-            summary.bodiesChecked += 1
-        } catch  where error.code == .notFound {
+    private mutating func checkBody(_ entry: AuditEntry) throws {
+        guard let sha256 = entry.forwardedSHA256 else { return }
+        guard let location = entry.body else {
             summary.bodiesMissing += 1
+            return
+        }
+        guard bodiesSeen.insert(location).inserted else { return }
+        do {
+            _ = try BodyStore.read(root: root, reference: location, sha256: sha256)
+            summary.bodiesChecked += 1
         } catch {
             throw AuditVerificationFailure(
-                kind: .alteredBody, seq: seq, file: BodyStore.relativePath(sha256: sha256), detail: error.message)
+                kind: .alteredBody, seq: entry.seq, file: "\(BodyStore.directory)/\(location)", detail: error.message)
         }
     }
 

@@ -35,6 +35,11 @@ final class AuditWriter {
     let signingKey: SigningKey?
 
     private var lockFile: POSIXFile?
+    private var pack: POSIXFile?
+    private var packIndex = 0
+    private var packSize = 0
+    /// Where this session already stored each body, so repeated bodies are stored once. Bounded.
+    private var storedBodies: [String: String] = [:]
     private var file: POSIXFile?
     private var fileIndex = 0
     private var fileSize = 0
@@ -69,7 +74,6 @@ final class AuditWriter {
             throw AuditError.posix(.unwritable, "cannot lock", path: "\(root)/\(LogFiles.lockName)", errno: failure)
         }
         lockFile = lock
-        removeUnfinishedBodies()
 
         let files = try LogFiles.list(root)
         guard let last = files.last else {
@@ -126,15 +130,41 @@ final class AuditWriter {
         }
     }
 
-    /// Temporary body files a crash left before their rename; no record points at them.
-    private func removeUnfinishedBodies() {
-        let bodies = "\(root)/bodies"
-        guard let shards = try? FileManager.default.contentsOfDirectory(atPath: bodies) else { return }
-        for shard in shards {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(bodies)/\(shard)")) ?? []
-            where name.hasPrefix(".") && name.hasSuffix(".tmp") {
-                POSIXFile.remove("\(bodies)/\(shard)/\(name)")
+    /// Opens the newest body pack for appending, creating `bodies/` and the first pack if needed, or the next pack
+    /// when the current one reached the rotation size.
+    private func ensurePack() throws(AuditError) {
+        if pack != nil, packSize < configuration.rotateBytes { return }
+        let directory = "\(root)/\(BodyStore.directory)"
+        if try POSIXFile.makeDirectory(directory) { try POSIXFile.syncDirectory(root) }
+        if pack == nil {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            packIndex = names.compactMap(BodyStore.packIndex(of:)).max() ?? 0
+        }
+        if pack == nil, packIndex > 0 {
+            let existing = try POSIXFile.open(
+                "\(directory)/\(BodyStore.packName(index: packIndex))", flags: O_WRONLY | O_APPEND)
+            let size: Int
+            do { size = try existing.size() } catch {
+                existing.close()
+                throw error
             }
+            pack = existing
+            packSize = size
+            if packSize < configuration.rotateBytes { return }
+        }
+        let next = packIndex + 1
+        let created = try POSIXFile.open(
+            "\(directory)/\(BodyStore.packName(index: next))", flags: O_WRONLY | O_CREAT | O_APPEND)
+        do throws(AuditError) {
+            let size = try created.size()
+            try POSIXFile.syncDirectory(directory)
+            pack?.close()
+            pack = created
+            packIndex = next
+            packSize = size
+        } catch {
+            created.close()
+            throw error
         }
     }
 
@@ -215,28 +245,39 @@ final class AuditWriter {
         }
         var results = [Result<AuditReceipt?, AuditError>?](repeating: nil, count: items.count)
 
-        // Bodies first: a record never points at a body that is not durable. Each body is its own file and fsync;
-        // they are written in parallel so the file system commits their fsyncs together.
-        var bodies: [(sha256: String, compressed: [UInt8])] = []
-        var itemsByBody: [String: [Int]] = [:]
-        for (index, item) in items.enumerated() {
-            guard case .decision(_, let body?, _) = item, let compressed = body.compressed else { continue }
-            if itemsByBody[body.sha256] == nil { bodies.append((body.sha256, compressed)) }
-            itemsByBody[body.sha256, default: []].append(index)
-        }
-        var changedDirectories = Set<String>()
-        for (body, outcome) in zip(bodies, BodyStore.store(root: root, bodies: bodies, width: 16)) {
-            switch outcome {
-            case .success(let stored):
-                if stored.written { statistics.bodiesStored += 1 }
-                changedDirectories.formUnion(stored.changedDirectories)
-            case .failure(let error):
-                for index in itemsByBody[body.sha256] ?? [] { results[index] = .failure(error) }
+        // Bodies first: a record never points at a body that is not durable. New bodies of the batch go into the
+        // pack in one write and one fsync.
+        var references: [String: String] = [:]
+        var newBodies = 0
+        var packBuffer: [UInt8] = []
+        var bodyItems: [Int] = []
+        do {
+            for (index, item) in items.enumerated() {
+                guard case .decision(_, let body?, _) = item, let compressed = body.compressed else { continue }
+                bodyItems.append(index)
+                if references[body.sha256] != nil { continue }
+                if let known = storedBodies[body.sha256] {
+                    references[body.sha256] = known
+                    continue
+                }
+                if packBuffer.isEmpty { try ensurePack() }
+                let reference = BodyStore.Reference(
+                    pack: BodyStore.packName(index: packIndex), offset: packSize + packBuffer.count,
+                    length: compressed.count)
+                references[body.sha256] = reference.text
+                packBuffer.append(contentsOf: compressed)
+                newBodies += 1
             }
+            if !packBuffer.isEmpty { try appendToPack(packBuffer) }
+        } catch {
+            for index in bodyItems { results[index] = .failure(error) }
+            references.removeAll()
+            newBodies = 0
         }
-        // Deepest first, so a new shard's entry is durable before its parent's.
-        for directory in changedDirectories.sorted(by: { $0.count > $1.count }) {
-            do { try POSIXFile.syncDirectory(directory) } catch { return items.map { _ in .failure(error) } }
+        if !references.isEmpty {
+            if storedBodies.count > 100_000 { storedBodies.removeAll(keepingCapacity: true) }
+            storedBodies.merge(references) { _, new in new }
+            statistics.bodiesStored += newBodies
         }
 
         let startSeq = nextSeq
@@ -249,8 +290,9 @@ final class AuditWriter {
         for (index, item) in items.enumerated() where results[index] == nil {
             let line: JSONLine
             switch item {
-            case .decision(let record, _, _):
-                line = RecordEncoding.decision(seq: nextSeq, time: time, record)
+            case .decision(let record, let body, _):
+                line = RecordEncoding.decision(
+                    seq: nextSeq, time: time, record, body: body.flatMap { references[$0.sha256] })
             case .outcome(let id, let status, let durationMs, let error, _):
                 line = RecordEncoding.outcome(
                     seq: nextSeq, time: time, id: id, status: status, durationMs: durationMs, error: error)
@@ -324,6 +366,8 @@ final class AuditWriter {
     func release() {
         file?.close()
         file = nil
+        pack?.close()
+        pack = nil
         lockFile?.close()
         lockFile = nil
     }
@@ -404,6 +448,25 @@ final class AuditWriter {
         }
         fileSize += bytes.count
         statistics.logSyncs += 1
+    }
+
+    /// One write and one fsync to the body pack; a failed write is cut back so no partial member stays.
+    private func appendToPack(_ bytes: [UInt8]) throws(AuditError) {
+        guard let pack else { throw AuditError(.closed, "no open body pack in \(root)") }
+        do {
+            try pack.write(bytes)
+        } catch {
+            // A partial member that no record points at is harmless; cutting it keeps the pack tidy.
+            try? pack.truncate(to: packSize)
+            throw error
+        }
+        do {
+            try pack.sync()
+        } catch {
+            stop(error)
+            throw error
+        }
+        packSize += bytes.count
     }
 
     private func stop(_ error: AuditError) {

@@ -1,5 +1,4 @@
 internal import CZlib
-import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -9,80 +8,69 @@ import Foundation
     import Darwin
 #endif
 
-/// The content-addressed store of forwarded bodies: `bodies/<first two hex>/<sha256>.gz`, gzip so a reviewer can also
-/// read one with `zcat`. Only bodies as forwarded (after redaction) are ever given to it.
+/// The store of forwarded bodies under `bodies/`: append-only pack files (`pack-NNNNNN.gz`) of gzip members, one
+/// member per distinct body. A decision record names its body by SHA-256 (`forwarded_sha256`) and by location
+/// (`body`: `pack-000001.gz:OFFSET:LENGTH`); the reader checks the bytes against the hash before showing them.
+/// Only bodies as forwarded (after redaction) are ever given to it.
+///
+/// One pack append and one fsync per batch: storing a thousand bodies costs what storing one does, where a file per
+/// body would cost two fsyncs (file and directory) each, and the journal commits them one by one.
 enum BodyStore {
-    static func relativePath(sha256: String) -> String {
-        "bodies/\(sha256.prefix(2))/\(sha256).gz"
+    static let directory = "bodies"
+
+    static func packName(index: Int) -> String {
+        let digits = String(index)
+        return "pack-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".gz"
     }
 
-    /// Writes a compressed body durably (temporary file, fsync, rename, fsync of its shard directory) unless it is
-    /// already stored. Returns the parent directories whose entries changed (a new shard or `bodies/`), for the caller
-    /// to fsync once per batch.
-    static func store(
-        root: String, sha256: String, compressed: [UInt8]
-    ) throws(AuditError) -> StoredBody {
-        let final = "\(root)/\(relativePath(sha256: sha256))"
-        if POSIXFile.exists(final) { return StoredBody(written: false, changedDirectories: []) }
-        var changed: [String] = []
-        if try POSIXFile.makeDirectory("\(root)/bodies") { changed.append(root) }
-        let shard = "\(root)/bodies/\(sha256.prefix(2))"
-        if try POSIXFile.makeDirectory(shard) { changed.append("\(root)/bodies") }
-        let temporary = "\(shard)/.\(sha256).\(getpid()).tmp"
-        let file = try POSIXFile.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        do {
-            try file.write(compressed)
-            try file.sync()
-            file.close()
-            try POSIXFile.rename(temporary, final)
-        } catch {
-            file.close()
-            POSIXFile.remove(temporary)
-            throw error
-        }
-        // The shard's entry for the renamed file is synced here, in parallel with the other bodies; only the rare
-        // parent changes (a new shard or a new bodies/) are left to the caller.
-        try POSIXFile.syncDirectory(shard)
-        return StoredBody(written: true, changedDirectories: changed)
+    static func packIndex(of name: String) -> Int? {
+        guard name.hasPrefix("pack-"), name.hasSuffix(".gz") else { return nil }
+        let digits = name.dropFirst(5).dropLast(3)
+        guard digits.count >= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
     }
 
-    /// Stores several bodies, up to `width` at a time on short-lived threads, and returns each one's outcome in
-    /// order. Blocks until all are done.
-    static func store(
-        root: String, bodies: [(sha256: String, compressed: [UInt8])], width: Int
-    ) -> [Result<StoredBody, AuditError>] {
-        @Sendable func one(_ index: Int) -> Result<StoredBody, AuditError> {
-            do {
-                return .success(
-                    try store(root: root, sha256: bodies[index].sha256, compressed: bodies[index].compressed))
-            } catch {
-                return .failure(error)
-            }
+    /// A body's location: pack file name, byte offset, compressed length.
+    struct Reference: Equatable {
+        var pack: String
+        var offset: Int
+        var length: Int
+
+        var text: String { "\(pack):\(offset):\(length)" }
+
+        init(pack: String, offset: Int, length: Int) {
+            self.pack = pack
+            self.offset = offset
+            self.length = length
         }
-        if bodies.count <= 1 { return bodies.indices.map(one) }
-        let results = ResultSlots(count: bodies.count)
-        let workers = min(width, bodies.count)
-        let done = DispatchGroup()
-        for worker in 0..<workers {
-            done.enter()
-            Thread {
-                for index in stride(from: worker, to: bodies.count, by: workers) { results[index] = one(index) }
-                done.leave()
-            }.start()
+
+        init?(_ text: String) {
+            let parts = text.split(separator: ":")
+            guard parts.count == 3, BodyStore.packIndex(of: String(parts[0])) != nil, let offset = Int(parts[1]),
+                let length = Int(parts[2]), offset >= 0, length > 0
+            else { return nil }
+            self.init(pack: String(parts[0]), offset: offset, length: length)
         }
-        done.wait()
-        return results.all
     }
 
-    /// Reads a stored body and checks that it still hashes to its name.
-    static func read(root: String, sha256: String) throws(AuditError) -> [UInt8] {
-        let path = "\(root)/\(relativePath(sha256: sha256))"
+    /// Reads a stored body and checks that it still hashes to `sha256`.
+    static func read(root: String, reference text: String, sha256: String) throws(AuditError) -> [UInt8] {
+        guard let reference = Reference(text) else {
+            throw AuditError(.corrupt, "body reference '\(text)' is not PACK:OFFSET:LENGTH")
+        }
+        let path = "\(root)/\(directory)/\(reference.pack)"
         guard POSIXFile.exists(path) else {
-            throw AuditError(.notFound, "no stored body \(sha256) under \(root)/bodies")
+            throw AuditError(.notFound, "the body pack \(path) is missing")
         }
-        let body = try gunzip(try POSIXFile.readFile(path), source: path)
+        let file = try POSIXFile.open(path, flags: O_RDONLY)
+        defer { file.close() }
+        let compressed = try file.read(offset: reference.offset, count: reference.length)
+        guard compressed.count == reference.length else {
+            throw AuditError(.corrupt, "\(path) ends before body \(sha256) (\(text)): it was truncated")
+        }
+        let body = try gunzip(compressed, source: "\(reference.pack) at \(reference.offset)")
         guard Digest.sha256Hex(body) == sha256 else {
-            throw AuditError(.corrupt, "stored body \(path) does not hash to its name: it was altered")
+            throw AuditError(.corrupt, "stored body \(sha256) (\(text)) does not match its hash: it was altered")
         }
         return body
     }
@@ -111,7 +99,8 @@ enum BodyStore {
         return output
     }
 
-    static func gunzip(_ input: [UInt8], source: String) throws(AuditError) -> [UInt8] {
+    /// Decompresses one gzip member, or with `allMembers` a whole pack of concatenated members.
+    static func gunzip(_ input: [UInt8], source: String, allMembers: Bool = false) throws(AuditError) -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw AuditError(.corrupt, "cannot start decompressing \(source)")
@@ -131,7 +120,11 @@ enum BodyStore {
                     return (status, outBuffer.count - Int(stream.avail_out))
                 }
                 output.append(contentsOf: chunk[0..<produced])
-                if status == Z_STREAM_END { return status }
+                if status == Z_STREAM_END {
+                    guard allMembers, stream.avail_in > 0 else { return status }
+                    inflateReset(&stream)
+                    continue
+                }
                 if status != Z_OK { return status }
                 if produced == 0 && stream.avail_in == 0 { return Z_BUF_ERROR }
             }
@@ -140,31 +133,5 @@ enum BodyStore {
             throw AuditError(.corrupt, "\(source) is not a complete gzip stream (zlib status \(status))")
         }
         return output
-    }
-}
-
-/// What storing one body did.
-struct StoredBody: Sendable {
-    /// False when the same bytes were already stored.
-    var written: Bool
-    /// Parent directories with a new entry (a new shard, a new `bodies/`), to fsync.
-    var changedDirectories: [String]
-}
-
-/// Result slots filled from several threads.
-private final class ResultSlots: @unchecked Sendable {
-    // `@unchecked`: every access to `slots` holds `lock`.
-    private let lock = NSLock()
-    private var slots: [Result<StoredBody, AuditError>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    subscript(index: Int) -> Result<StoredBody, AuditError>? {
-        get { lock.withLock { slots[index] } }
-        set { lock.withLock { slots[index] = newValue } }
-    }
-
-    var all: [Result<StoredBody, AuditError>] {
-        lock.withLock { slots.map { $0 ?? .failure(AuditError(.writeFailed, "a body store worker did not finish")) } }
     }
 }

@@ -75,6 +75,25 @@ struct POSIXFile {
         }
     }
 
+    /// Up to `count` bytes at `offset` (fewer only at the end of the file).
+    func read(offset: Int, count: Int) throws(AuditError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let got = out.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw AuditError.posix(.corrupt, "cannot read", path: path, errno: errno)
+            }
+            if got == 0 { break }
+            done += got
+        }
+        out.removeSubrange(done...)
+        return out
+    }
+
     func close() { _ = Glibc_close(descriptor) }
 
     /// Makes a directory entry (a created or renamed file) durable.
