@@ -156,10 +156,16 @@ struct AuditLogTests {
         let keys = try scratch.keyPair()
         let configuration = scratch.configuration(key: keys.key, rotateBytes: 4096)
         var log = try await AuditLog.open(configuration)
-        for number in 1...60 { _ = try await log.recordDecision(sampleDecision(number), forwardedBody: nil) }
+        for number in 1...60 {
+            // Random bytes do not compress, so the body packs rotate too.
+            let body = number % 2 == 0 ? (0..<700).map { _ in UInt8.random(in: 0...255) } : nil
+            _ = try await log.recordDecision(sampleDecision(number), forwardedBody: body)
+        }
         try await log.close()
         let files = try scratch.logFiles()
         #expect(files.count >= 5)
+        let bodies = scratch.audit.appendingPathComponent("bodies").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: bodies).count >= 3)
         for file in files.dropLast() {
             let lines = try readLines(file)
             #expect(lines.last?.contains(#""reason":"rotate""#) == true)
@@ -174,7 +180,8 @@ struct AuditLogTests {
         log = try await AuditLog.open(configuration)
         let receipt = try await log.recordDecision(sampleDecision(61), forwardedBody: nil)
         try await log.close()
-        let summary = try AuditVerifier.verify(directory: scratch.audit, publicKeys: [keys.pub])
+        let summary = try AuditVerifier.verify(directory: scratch.audit, publicKeys: [keys.pub], checkBodies: true)
+        #expect(summary.bodiesChecked == 30 && summary.bodiesMissing == 0)
         let fileCount = try scratch.logFiles().count
         #expect(summary.decisions == 61 && summary.files == fileCount)
         #expect(receipt.seq == summary.lastSeq - 1)
