@@ -104,6 +104,43 @@ struct FailureTests {
         #expect(error?.message.contains("Read-only file system") == true)
     }
 
+    @Test func unwritableBodyStoreFailsEveryRecordWithABody() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(scratch.configuration())
+        // `bodies` is a file, so no pack can be created in it.
+        try Data("x".utf8).write(to: scratch.audit.appendingPathComponent("bodies"))
+        let outcomes = await withTaskGroup(of: (Bool, Result<AuditReceipt, AuditError>).self) { group in
+            for number in 1...40 {
+                group.addTask {
+                    let body: [UInt8]? = number % 2 == 0 ? Array("body \(number)".utf8) : nil
+                    do {
+                        return (
+                            body != nil,
+                            .success(try await log.recordDecision(sampleDecision(number), forwardedBody: body))
+                        )
+                    } catch let error as AuditError {
+                        return (body != nil, .failure(error))
+                    } catch {
+                        preconditionFailure("recordDecision throws only AuditError")
+                    }
+                }
+            }
+            var all: [(Bool, Result<AuditReceipt, AuditError>)] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        for (hasBody, outcome) in outcomes {
+            switch outcome {
+            case .success: #expect(!hasBody, "a record with a body was acknowledged without its body stored")
+            case .failure(let error): #expect(hasBody && error.code == .unwritable)
+            }
+        }
+        try await log.close()
+        let decisions = try AuditLogReader(directory: scratch.audit).decisions()
+        #expect(decisions.count == 20)
+        #expect(decisions.allSatisfy { $0.forwardedSHA256 == nil && $0.body == nil })
+    }
+
     @Test func directoryThatIsAFileIsRefusedAtOpen() async throws {
         let scratch = try Scratch()
         try Data("x".utf8).write(to: scratch.audit)

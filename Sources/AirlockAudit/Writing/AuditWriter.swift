@@ -64,7 +64,15 @@ final class AuditWriter {
     func start() throws(AuditError) {
         try makeDirectories(root)
         let lock = try POSIXFile.open("\(root)/\(LogFiles.lockName)", flags: O_RDWR | O_CREAT)
-        guard flock(lock.descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        // A lock can outlive its holder briefly: a child process forked (but not yet exec'd) by the previous holder
+        // shares the lock until its exec closes the descriptor. Wait a little before calling the log busy.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(2))
+        var locked = flock(lock.descriptor, LOCK_EX | LOCK_NB) == 0
+        while !locked && errno == EWOULDBLOCK && ContinuousClock.now < deadline {
+            usleep(10_000)
+            locked = flock(lock.descriptor, LOCK_EX | LOCK_NB) == 0
+        }
+        guard locked else {
             let failure = errno
             lock.close()
             if failure == EWOULDBLOCK {
@@ -250,11 +258,9 @@ final class AuditWriter {
         var references: [String: String] = [:]
         var newBodies = 0
         var packBuffer: [UInt8] = []
-        var bodyItems: [Int] = []
         do {
-            for (index, item) in items.enumerated() {
+            for item in items {
                 guard case .decision(_, let body?, _) = item, let compressed = body.compressed else { continue }
-                bodyItems.append(index)
                 if references[body.sha256] != nil { continue }
                 if let known = storedBodies[body.sha256] {
                     references[body.sha256] = known
@@ -270,10 +276,14 @@ final class AuditWriter {
             }
             if !packBuffer.isEmpty { try appendToPack(packBuffer) }
         } catch {
-            for index in bodyItems { results[index] = .failure(error) }
+            // Every record with a body to store fails, not only those reached before the error.
+            for (index, item) in items.enumerated() {
+                if case .decision(_, let body?, _) = item, body.compressed != nil { results[index] = .failure(error) }
+            }
             references.removeAll()
             newBodies = 0
         }
+        if let failure { return items.map { _ in .failure(failure) } }
         if !references.isEmpty {
             if storedBodies.count > 100_000 { storedBodies.removeAll(keepingCapacity: true) }
             storedBodies.merge(references) { _, new in new }
