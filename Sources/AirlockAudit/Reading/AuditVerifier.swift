@@ -25,7 +25,8 @@ public struct AuditVerification: Sendable, CustomStringConvertible {
     public var description: String {
         var text =
             "OK: \(records) records (\(decisions) decisions, \(outcomes) outcomes) "
-            + "in \(files) file\(files == 1 ? "" : "s"), seq 1-\(lastSeq), \(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s")"
+            + "in \(files) file\(files == 1 ? "" : "s"), seq 1-\(lastSeq), "
+            + "\(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s")"
         if signedCheckpoints > 0 {
             text += " (\(signedCheckpoints) signed by key_id \(keyIDs.sorted().joined(separator: ", ")))"
         } else if checkpoints > 0 {
