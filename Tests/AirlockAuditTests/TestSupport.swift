@@ -143,7 +143,8 @@ struct Tmpfs {
     func remount(_ options: String) -> Bool { run("/bin/mount", "-o", "remount,\(options)", path.path) == 0 }
 
     func unmount() {
-        _ = run("/bin/umount", path.path)
+        // Lazy, so a test that failed with the log still open does not leave the mount behind.
+        _ = run("/bin/umount", "-l", path.path)
         try? FileManager.default.removeItem(at: path)
     }
 }
