@@ -57,18 +57,37 @@ struct ProxyFramingTests {
 
     @Test func silentClientsAreDisconnected() async throws {
         var options = ProxyHarness.Options()
-        options.clientIdleTimeoutSeconds = 0.3
+        options.clientIdleTimeoutSeconds = 1
         let harness = try await ProxyHarness(options)
-        let silent = try await self.exchange(harness, "", wait: 3)
+        let silent = try await self.exchange(harness, "", wait: 4)
         let partial = try await self.exchange(
             harness,
             "POST /scale/v1/task/x HTTP/1.1\r\nContent-Length: 10\r\n\r\n{",
-            wait: 3
+            wait: 4
         )
         await harness.close()
         #expect(silent.closedByServer)
         #expect(partial.closedByServer)
         #expect(harness.vendor.connectionCount == 0)
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let harness = try await ProxyHarness()
+        var pipelined = ""
+        for index in 1...3 {
+            pipelined += "POST /scale/v1/task/\(index) HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n{\"i\": \(index)}"
+        }
+        pipelined += "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n"
+        pipelined += "POST /scale/v1/task/4 HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n{\"i\": 4}"
+        let result = try await self.exchange(harness, pipelined, wait: 1)
+        await harness.close()
+        #expect(result.statuses == [200, 200, 200, 404, 200])
+        let order = ["{\\\"i\\\": 1}", "{\\\"i\\\": 2}", "{\\\"i\\\": 3}", "{\\\"i\\\": 4}"].compactMap {
+            result.text.range(of: $0)?.lowerBound
+        }
+        #expect(order.count == 4 && order == order.sorted())
+        #expect(harness.vendor.requests.map(\.uri) == ["/v1/task/1", "/v1/task/2", "/v1/task/3", "/v1/task/4"])
+        #expect(harness.vendor.connectionCount == 1)
     }
 
     @Test func oddTargetsAreRefused() async throws {

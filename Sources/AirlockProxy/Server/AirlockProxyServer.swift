@@ -122,7 +122,8 @@ public final class AirlockProxyServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(serverTLS.makeHandler())
                     try sync.addHandler(IdleStateHandler(readTimeout: clientIdle))
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    // ProxyHTTPHandler serialises pipelined requests itself (see its queue), without pausing reads.
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
                     try sync.addHandler(ProxyHTTPHandler(core: core, loop: loop))
                 }
             }

@@ -51,6 +51,14 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var lingerTimer: Scheduled<Void>?
     /// The last response write, kept only while a close waits for it.
     private var lastWrite: EventLoopFuture<Void>?
+    /// Parts of requests the client pipelined behind one whose response is not written yet. Reads are never paused
+    /// for this (pausing costs two epoll_ctl calls per request); instead the queue is bounded and a client that
+    /// overfills it is disconnected.
+    private var queued = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
+    private var queuedBytes = 0
+    private var isDraining = false
+    /// Shutdown has begun: answer what is in progress with `Connection: close`, then close.
+    private var quiescing = false
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -72,7 +80,17 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        if !self.queued.isEmpty || self.mustQueue {
+            self.enqueue(part, context: context)
+            self.drainQueued()
+            return
+        }
+        self.handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             self.receivedHead(head, context: context)
         case .body(let part):
@@ -248,6 +266,14 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            self.quiescing = true
+            if case .idle = self.state, self.queued.isEmpty {
+                self.state = .closing
+                context.close(promise: nil)
+            }
+            return
+        }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             switch self.state {
             case .idle, .receiving, .discarding:
@@ -354,9 +380,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         self.writeEarlyRefusal(refusal, keepAlive: keepAlive, vendorIndex: vendorIndex)
     }
 
-    private func writeEarlyRefusal(_ refusal: EgressRefusal, keepAlive: Bool, vendorIndex: Int?) {
+    private func writeEarlyRefusal(_ refusal: EgressRefusal, keepAlive requestKeepAlive: Bool, vendorIndex: Int?) {
         guard case .discarding(var discarding) = self.state else { return }
+        let keepAlive = requestKeepAlive && !self.quiescing
         discarding.responded = true
+        if !keepAlive { discarding.closeAtEnd = true }
         self.state = .discarding(discarding)
         self.writeResponse(
             status: refusal.status,
@@ -372,12 +400,57 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     /// Once the refusal is written and the refused body has ended: back to idle, or close.
     private func finishDiscardingIfDone() {
         guard case .discarding(let discarding) = self.state, discarding.responded, discarding.ended else { return }
-        if discarding.closeAtEnd {
+        if discarding.closeAtEnd || self.quiescing {
             self.state = .closing
             self.closeAfterWrites()
         } else {
             self.state = .idle
+            self.drainQueued()
         }
+    }
+
+    // MARK: Pipelining
+
+    /// True while the current request has ended but its response is not written: later parts must wait.
+    private var mustQueue: Bool {
+        switch self.state {
+        case .processing:
+            return true
+        case .discarding(let discarding):
+            return discarding.ended && !discarding.responded
+        case .idle, .receiving, .closing:
+            return false
+        }
+    }
+
+    private func enqueue(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        if case .closing = self.state { return }
+        switch part {
+        case .body(let buffer): self.queuedBytes += buffer.readableBytes
+        case .head, .end: self.queuedBytes += 512
+        }
+        if self.queuedBytes > self.core.maxBodyBytes + (1 << 20) {
+            self.state = .closing
+            self.queued.removeAll()
+            context.close(promise: nil)
+            return
+        }
+        self.queued.append(part)
+    }
+
+    /// Hands queued parts to the request logic until one of them starts a request that must be answered first.
+    private func drainQueued() {
+        guard !self.isDraining, let context = self.context else { return }
+        self.isDraining = true
+        defer { self.isDraining = false }
+        while !self.mustQueue, let part = self.queued.popFirst() {
+            if case .closing = self.state {
+                self.queued.removeAll()
+                break
+            }
+            self.handle(part, context: context)
+        }
+        if self.queued.isEmpty { self.queuedBytes = 0 }
     }
 
     private func closeAfterWrites() {
@@ -690,7 +763,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         isHead: Bool,
         vendorIndex: Int?
     ) {
-        guard case .processing(let keepAlive) = self.state else { return }  // the lab went away meanwhile
+        guard case .processing(let requestKeepAlive) = self.state else { return }  // the lab went away meanwhile
+        let keepAlive = requestKeepAlive && !self.quiescing
         self.state = keepAlive ? .idle : .closing
         self.writeResponse(
             status: status,
@@ -701,6 +775,9 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             closeNow: !keepAlive,
             isHead: isHead
         )
+        if keepAlive {
+            self.drainQueued()
+        }
     }
 
     /// Writes head, body and end, then flushes once.

@@ -36,7 +36,8 @@ enum RawTLSClient {
             }
             .connect(host: "127.0.0.1", port: port)
             .get()
-        try await channel.writeAndFlush(channel.allocator.buffer(string: request))
+        // The server may already have closed (that is what some tests wait for): a failed write is not an error.
+        try? await channel.writeAndFlush(channel.allocator.buffer(string: request))
         let deadline = NIODeadline.now() + wait
         while NIODeadline.now() < deadline && channel.isActive {
             try await Task.sleep(nanoseconds: 20_000_000)
