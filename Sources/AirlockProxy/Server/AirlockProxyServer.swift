@@ -122,8 +122,9 @@ public final class AirlockProxyServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(serverTLS.makeHandler())
                     try sync.addHandler(IdleStateHandler(readTimeout: clientIdle))
-                    // ProxyHTTPHandler serialises pipelined requests itself (see its queue), without pausing reads.
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+                    // Only the request decoder: ProxyHTTPHandler serialises its responses itself (one buffer per answer)
+                    // and queues pipelined requests itself (see its queue) without pausing reads.
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(ProxyHTTPHandler(core: core, loop: loop))
                 }
             }

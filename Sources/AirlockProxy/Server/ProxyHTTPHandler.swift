@@ -10,7 +10,9 @@ import NIOHTTP1
 /// channel's event loop; the inspector and recorder are awaited off-loop and their results hopped back.
 final class ProxyHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses are serialised here into one buffer (head and body together), so each answer is one write and one
+    /// TLS record instead of one per part.
+    typealias OutboundOut = ByteBuffer
 
     /// A request being received.
     private struct Incoming {
@@ -206,7 +208,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 return
             }
             context.writeAndFlush(
-                self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
+                self.wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
                 promise: nil
             )
         }
@@ -799,19 +801,16 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         if !keepAlive {
             headers.replaceOrAdd(name: "Connection", value: "close")
         }
-        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        if !bodyless && body.readableBytes > 0 {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
+        let message = Self.serialize(
+            status: status, headers: headers, body: bodyless ? nil : body, allocator: context.channel.allocator)
         if closeNow {
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.writeAndFlush(self.wrapOutboundOut(message)).assumeIsolated().whenComplete { _ in
                 self.context?.close(promise: nil)
             }
         } else if !keepAlive {
-            self.lastWrite = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+            self.lastWrite = context.writeAndFlush(self.wrapOutboundOut(message))
         } else {
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(message), promise: nil)
         }
         let index = vendorIndex ?? self.core.vendors.count
         self.loop.metrics.countRequest(vendorIndex: index, status: Int(status.code))
@@ -826,6 +825,38 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         if let vendorIndex, !bodyless {
             self.core.metrics.airlockToLabBytes[vendorIndex].increment(by: Int64(body.readableBytes))
         }
+    }
+
+    /// `HTTP/1.1 <status>`, the headers, a blank line and the body, in one buffer. Headers whose name or value
+    /// could break the framing (CR, LF, NUL; an inspector could produce them) are dropped.
+    static func serialize(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?,
+                          allocator: ByteBufferAllocator) -> ByteBuffer {
+        var size = 32 + (body?.readableBytes ?? 0)
+        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
+        var buffer = allocator.buffer(capacity: size)
+        buffer.writeStaticString("HTTP/1.1 ")
+        let code = Int(status.code)
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100 % 10))
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        for (name, value) in headers where Self.isSafeHeader(name) && Self.isSafeHeader(value) {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        if let body {
+            buffer.writeImmutableBuffer(body)
+        }
+        return buffer
+    }
+
+    private static func isSafeHeader(_ text: String) -> Bool {
+        !text.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
     }
 
     /// Runs `work` off the event loop and continues with its result back on it.
