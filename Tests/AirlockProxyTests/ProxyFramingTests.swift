@@ -75,7 +75,8 @@ struct ProxyFramingTests {
         let harness = try await ProxyHarness()
         var pipelined = ""
         for index in 1...3 {
-            pipelined += "POST /scale/v1/task/\(index) HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n{\"i\": \(index)}"
+            pipelined +=
+                "POST /scale/v1/task/\(index) HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n{\"i\": \(index)}"
         }
         pipelined += "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n"
         pipelined += "POST /scale/v1/task/4 HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n{\"i\": 4}"

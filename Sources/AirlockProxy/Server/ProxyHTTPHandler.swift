@@ -802,7 +802,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             headers.replaceOrAdd(name: "Connection", value: "close")
         }
         let message = Self.serialize(
-            status: status, headers: headers, body: bodyless ? nil : body, allocator: context.channel.allocator)
+            status: status,
+            headers: headers,
+            body: bodyless ? nil : body,
+            allocator: context.channel.allocator
+        )
         if closeNow {
             context.writeAndFlush(self.wrapOutboundOut(message)).assumeIsolated().whenComplete { _ in
                 self.context?.close(promise: nil)
@@ -829,8 +833,12 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
 
     /// `HTTP/1.1 <status>`, the headers, a blank line and the body, in one buffer. Headers whose name or value
     /// could break the framing (CR, LF, NUL; an inspector could produce them) are dropped.
-    static func serialize(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?,
-                          allocator: ByteBufferAllocator) -> ByteBuffer {
+    static func serialize(
+        status: HTTPResponseStatus,
+        headers: HTTPHeaders,
+        body: ByteBuffer?,
+        allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
         var size = 32 + (body?.readableBytes ?? 0)
         for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
         var buffer = allocator.buffer(capacity: size)
