@@ -43,6 +43,22 @@ struct ProxyForwardingTests {
         #expect(harness.vendor.requests.map(\.uri) == (1...4).map { "/v1/task/\($0)" })
     }
 
+    @Test func headKeepsTheVendorsLengthAndTheConnectionsStayUsable() async throws {
+        let harness = try await ProxyHarness()
+        let head = harness.url("/scale/v1/task/h")
+        let result = try harness.curl([
+            "-I", head, "--next", "--cacert", harness.certificates.caCertificatePath,
+            "-w", Curl.marker + "%{http_code} %{num_connects}\n", "-d", "{}",
+            harness.url("/scale/v1/task/after"),
+        ])
+        await harness.close()
+        #expect(result.transfers.map(\.status) == [200, 200])
+        #expect(result.transfers.map(\.connects) == [1, 0])
+        #expect(result.stdout.lowercased().contains("content-length: "))
+        #expect(harness.vendor.requests.map(\.method) == ["HEAD", "POST"])
+        #expect(harness.vendor.connectionCount == 1)
+    }
+
     @Test func headersThatRevealTheLabOrAreHopByHopAreStripped() async throws {
         let harness = try await ProxyHarness()
         let vendorPort = harness.vendor.port

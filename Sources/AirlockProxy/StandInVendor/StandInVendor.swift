@@ -226,10 +226,12 @@ private final class StandInHandler: ChannelInboundHandler {
             self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
             promise: nil
         )
-        context.write(
-            self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))),
-            promise: nil
-        )
+        if request.method != "HEAD" {  // a HEAD answer carries the length but no body
+            context.write(
+                self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))),
+                promise: nil
+            )
+        }
         let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
         if !keepAlive {
             done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
