@@ -1,8 +1,8 @@
 import AirlockPolicy
 import Foundation
 
-/// One step of the path to the value being walked. Keys point into the walked buffer, or own their decoded bytes
-/// (escaped keys, and the prefix inherited by a JSON document nested in a string).
+/// One step of the path handed to a walker as its prefix (a multipart field name, the path of the string that holds
+/// a nested document): keys own their bytes.
 struct PathEntry {
     var index: Int
     var keyStart: Int
@@ -10,6 +10,18 @@ struct PathEntry {
     var owned: [UInt8]?
 
     static func element(_ index: Int) -> PathEntry { PathEntry(index: index, keyStart: 0, keyCount: 0, owned: nil) }
+    var isKey: Bool { index < 0 }
+}
+
+/// One step of the path inside a walk. A plain value (no references), so pushing and popping it costs no reference
+/// counting: a key's bytes are in the walked buffer, or, for escaped keys and the prefix, in the walker's key arena.
+struct PathStep {
+    var index: Int
+    var keyStart: Int
+    var keyCount: Int
+    var inArena: Bool
+
+    static func element(_ index: Int) -> PathStep { PathStep(index: index, keyStart: 0, keyCount: 0, inArena: false) }
     var isKey: Bool { index < 0 }
 }
 
@@ -32,18 +44,22 @@ struct JSONRedactor {
     var edits: [(Range<Int>, [UInt8])] = []
     var hits: [Hit] = []
     /// Every string to scan, as a reader sees it (escapes decoded), one after another with a newline between:
-    /// the single Vectorscan pass runs over this, so escaped strings are not scanned twice.
-    var text: [UInt8] = []
+    /// the single Vectorscan pass runs over this, so escaped strings are not scanned twice. Owned by `redact`, which
+    /// sizes it to the document: a string's text plus its newline never exceeds its quoted, escaped source.
+    let text: UnsafeMutablePointer<UInt8>
+    let textCapacity: Int
+    var textCount = 0
     var segments: [Segment] = []
     /// The path as a tree, so a segment can name its path after the walk without copying the path stack.
     var nodes: [PathNode] = []
     var currentNode: Int32 = -1
-    var path: [PathEntry]
+    var path: [PathStep] = []
+    /// Decoded escaped keys and the prefix's keys, which `PathStep`s with `inArena` point into.
+    var keyArena: [UInt8] = []
     var depth = 0
     /// Reused for decoding escaped strings.
     var decodeBuffer: [UInt8] = []
     let checkFields: Bool
-    let prefixCount: Int
 
     /// A string whose redaction waits for the single scan of `text`.
     struct Segment {
@@ -56,21 +72,33 @@ struct JSONRedactor {
 
     struct PathNode {
         var parent: Int32
-        var entry: PathEntry
+        var entry: PathStep
     }
 
-    init(session: RedactionSession, buffer: UnsafeBufferPointer<UInt8>, prefix: [PathEntry]) {
+    init(
+        session: RedactionSession, buffer: UnsafeBufferPointer<UInt8>, prefix: [PathEntry],
+        text: UnsafeMutableBufferPointer<UInt8>
+    ) {
         self.session = session
         self.p = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
         self.n = buffer.count
-        self.path = prefix
-        self.prefixCount = prefix.count
+        self.text = text.baseAddress!
+        self.textCapacity = text.count
         self.checkFields = !session.rules.fieldRules.isEmpty
-        for entry in prefix { pushNode(entry) }
+        for entry in prefix {
+            var step = PathStep.element(entry.index)
+            if entry.isKey {
+                let bytes = entry.owned ?? []
+                step = PathStep(index: -1, keyStart: keyArena.count, keyCount: bytes.count, inArena: true)
+                keyArena.append(contentsOf: bytes)
+            }
+            path.append(step)
+            pushNode(step)
+        }
     }
 
     @inline(__always)
-    private mutating func pushNode(_ entry: PathEntry) {
+    private mutating func pushNode(_ entry: PathStep) {
         nodes.append(PathNode(parent: currentNode, entry: entry))
         currentNode = Int32(nodes.count - 1)
     }
@@ -82,20 +110,23 @@ struct JSONRedactor {
 
     /// The JSONPath of a node of the path tree.
     private func pathString(node: Int32) -> String {
-        var entries: [PathEntry] = []
+        var entries: [PathStep] = []
         var k = node
         while k >= 0 {
             entries.append(nodes[Int(k)].entry)
             k = nodes[Int(k)].parent
         }
-        return Self.pathString(entries.reversed(), buffer: p)
+        return Self.pathString(entries.reversed(), buffer: p, arena: keyArena)
     }
 
     /// Redacts a whole document. Returns the new bytes, or `nil` when nothing changes.
     static func redact(
         _ buffer: UnsafeBufferPointer<UInt8>, session: RedactionSession, prefix: [PathEntry] = []
     ) throws(Stop) -> [UInt8]? {
-        var walker = JSONRedactor(session: session, buffer: buffer, prefix: prefix)
+        guard buffer.count > 0 else { throw .uninspectable("JSON: empty body") }
+        let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count + 1)
+        defer { text.deallocate() }
+        var walker = JSONRedactor(session: session, buffer: buffer, prefix: prefix, text: text)
         try walker.run()
         guard !walker.edits.isEmpty else { return nil }
         return walker.applyEdits()
@@ -103,7 +134,6 @@ struct JSONRedactor {
 
     mutating func run() throws(Stop) {
         guard n > 0 else { throw .uninspectable("JSON: empty body") }
-        text.reserveCapacity(n)
         skipWhitespace()
         try value(scanning: true)
         skipWhitespace()
@@ -115,7 +145,7 @@ struct JSONRedactor {
     /// One Vectorscan pass over `text`, then each segment with hits is resolved and edited.
     private mutating func redactSegments() throws(Stop) {
         guard !segments.isEmpty else { return }
-        hits = try text.withUnsafeBufferPointer { (buffer) throws(Stop) -> [Hit] in try session.scan(buffer, base: 0) }
+        hits = try session.scan(UnsafeBufferPointer(start: text, count: textCount), base: 0)
         guard !hits.isEmpty else { return }
         if hits.count > 1, !Self.isSorted(hits) { hits.sort { $0.end < $1.end } }
         var cursor = 0
@@ -126,11 +156,9 @@ struct JSONRedactor {
             if first == cursor { continue }
             let walker = self
             let found = hits[first..<cursor]
-            let result = try text.withUnsafeBufferPointer { (buffer) throws(Stop) -> [UInt8]? in
-                try session.redactSegment(
-                    buffer.baseAddress!, lo: segment.textStart, hi: segment.textEnd, hits: found, zeroWidth: false,
-                    path: { walker.pathString(node: segment.node) })
-            }
+            let result = try session.redactSegment(
+                text, lo: segment.textStart, hi: segment.textEnd, hits: found, zeroWidth: false,
+                path: { walker.pathString(node: segment.node) })
             if let result { edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result)) }
             if cursor >= hits.count { break }
         }
@@ -206,16 +234,16 @@ struct JSONRedactor {
             guard i < n, p[i] == UInt8(ascii: ":") else { throw syntax("expected ':'") }
             i += 1
             skipWhitespace()
-            var entry = PathEntry(index: -1, keyStart: key.start, keyCount: key.end - key.start, owned: nil)
-            if key.escaped { entry.owned = try decodeString(key) }
+            var entry = PathStep(index: -1, keyStart: key.start, keyCount: key.end - key.start, inArena: false)
+            if key.escaped {
+                let decoded = try decodeString(key)
+                entry = PathStep(index: -1, keyStart: keyArena.count, keyCount: decoded.count, inArena: true)
+                keyArena.append(contentsOf: decoded)
+            }
             path.append(entry)
             pushNode(entry)
             let valueStart = i
-            let rule =
-                checkFields
-                    && session.rules.fieldLastKeyLengths & (1 << UInt64(min(entry.owned?.count ?? entry.keyCount, 63)))
-                        != 0
-                ? fieldRule() : nil
+            let rule = checkFields && mayBeFieldKey(entry) ? fieldRule() : nil
             if let rule, scanning {
                 try value(scanning: false)
                 let valueEnd = i
@@ -501,22 +529,45 @@ struct JSONRedactor {
     }
 
     /// Encodes bytes (valid UTF-8) as JSON string content: quotes, backslashes and control characters escaped.
+    /// Runs of bytes that need no escape are copied in bulk.
     static func encodeString(_ bytes: [UInt8]) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count + 8)
-        let hex = Array("0123456789abcdef".utf8)
-        for b in bytes {
-            switch b {
-            case UInt8(ascii: "\""): out += [0x5C, 0x22]
-            case UInt8(ascii: "\\"): out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-            case 0x09: out += [0x5C, UInt8(ascii: "t")]
-            case 0..<0x20: out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]]
-            default: out.append(b)
+        bytes.withUnsafeBufferPointer { source in
+            let count = source.count
+            // At most 6 output bytes per input byte (`\u00XX`).
+            return [UInt8](unsafeUninitializedCapacity: count * 6 + 1) { out, written in
+                guard let p = source.baseAddress, let o = out.baseAddress else {
+                    written = 0
+                    return
+                }
+                let hex: StaticString = "0123456789abcdef"
+                var w = 0
+                var run = 0
+                for k in 0..<count {
+                    let b = p[k]
+                    if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") { continue }
+                    if k > run { (o + w).initialize(from: p + run, count: k - run) }
+                    w += k - run
+                    run = k + 1
+                    o[w] = 0x5C
+                    switch b {
+                    case 0x0A: o[w + 1] = UInt8(ascii: "n")
+                    case 0x0D: o[w + 1] = UInt8(ascii: "r")
+                    case 0x09: o[w + 1] = UInt8(ascii: "t")
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): o[w + 1] = b
+                    default:
+                        o[w + 1] = UInt8(ascii: "u")
+                        o[w + 2] = 0x30
+                        o[w + 3] = 0x30
+                        o[w + 4] = hex.utf8Start[Int(b >> 4)]
+                        o[w + 5] = hex.utf8Start[Int(b & 0xF)]
+                        w += 4
+                    }
+                    w += 2
+                }
+                if count > run { (o + w).initialize(from: p + run, count: count - run) }
+                written = w + count - run
             }
         }
-        return out
     }
 
     /// Redacts one string (key or value) in place, through an edit when anything changes.
@@ -550,11 +601,12 @@ struct JSONRedactor {
         }
         // Invisible characters: matching needs its own normalized copy, so this string is scanned on its own.
         let path = self.path
+        let arena = keyArena
         let base = p
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
             try session.redactSegment(
                 d.baseAddress!, lo: 0, hi: d.count, hits: nil, zeroWidth: true,
-                path: { Self.pathString(path, buffer: base) })
+                path: { Self.pathString(path, buffer: base, arena: arena) })
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
     }
@@ -562,11 +614,14 @@ struct JSONRedactor {
     /// Queues a string's text for the single scan.
     @inline(__always)
     private mutating func queue(_ raw: Range<Int>, escaped: Bool, _ content: UnsafeBufferPointer<UInt8>) {
-        let start = text.count
-        text.append(contentsOf: content)
-        segments.append(Segment(textStart: start, textEnd: text.count, raw: raw, escaped: escaped, node: currentNode))
+        let start = textCount
+        let end = start + content.count
+        precondition(end < textCapacity, "JSON text buffer sized below its contents")
+        if let source = content.baseAddress { (text + start).update(from: source, count: content.count) }
+        segments.append(Segment(textStart: start, textEnd: end, raw: raw, escaped: escaped, node: currentNode))
         // A newline between strings: a word boundary, and outside the classes of the built-in detectors.
-        text.append(0x0A)
+        text[end] = 0x0A
+        textCount = end + 1
     }
 
     /// Tries the decoded content of a string as a JSON document of its own (Labelbox `row_data`).
@@ -574,11 +629,9 @@ struct JSONRedactor {
     /// Returns `nil` when it is not a JSON document (the caller then redacts it as text), `.some(nil)` when it is and
     /// nothing changed, and the redacted document otherwise.
     private mutating func redactNested(_ decoded: [UInt8]) throws(Stop) -> [UInt8]?? {
-        let prefix = path.map { entry -> PathEntry in
-            guard entry.isKey, entry.owned == nil else { return entry }
-            var copy = entry
-            copy.owned = Array(UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount))
-            return copy
+        let prefix = path.map { step -> PathEntry in
+            guard step.isKey else { return .element(step.index) }
+            return PathEntry(index: -1, keyStart: 0, keyCount: step.keyCount, owned: keyBytes(step))
         }
         session.nesting += 1
         defer { session.nesting -= 1 }
@@ -629,6 +682,26 @@ struct JSONRedactor {
 
     // MARK: Fields
 
+    /// The bytes of a key step (a copy; for paths handed on and for rare slow paths only).
+    private func keyBytes(_ step: PathStep) -> [UInt8] {
+        if step.inArena { return Array(keyArena[step.keyStart..<step.keyStart + step.keyCount]) }
+        return Array(UnsafeBufferPointer(start: p + step.keyStart, count: step.keyCount))
+    }
+
+    /// Whether a member with this key could be selected by a `fields` rule: its key is the last key of some rule's
+    /// path. Most members are rejected here, without the full path check.
+    @inline(__always)
+    private func mayBeFieldKey(_ key: PathStep) -> Bool {
+        let rules = session.rules
+        guard rules.fieldLastKeyLengths & (1 << UInt64(min(key.keyCount, 63))) != 0 else { return false }
+        if rules.fieldRulesEndingInElement || key.inArena { return true }
+        for name in rules.fieldLastKeys where name.count == key.keyCount {
+            let equal = name.withUnsafeBufferPointer { memcmp($0.baseAddress!, p + key.keyStart, name.count) == 0 }
+            if equal { return true }
+        }
+        return false
+    }
+
     /// The first `fields` rule selecting the current path, if any.
     private func fieldRule() -> Int? {
         for (index, rule) in session.rules.fieldRules.enumerated() where matches(rule.segments[...], from: 0) {
@@ -661,10 +734,10 @@ struct JSONRedactor {
     }
 
     @inline(__always)
-    private func keyEquals(_ entry: PathEntry, _ name: [UInt8]) -> Bool {
+    private func keyEquals(_ entry: PathStep, _ name: [UInt8]) -> Bool {
         guard entry.isKey else { return false }
-        if let owned = entry.owned { return owned == name }
         guard entry.keyCount == name.count else { return false }
+        if entry.inArena { return keyArena[entry.keyStart..<entry.keyStart + entry.keyCount].elementsEqual(name) }
         for k in 0..<name.count where p[entry.keyStart + k] != name[k] { return false }
         return true
     }
@@ -692,10 +765,11 @@ struct JSONRedactor {
 
     // MARK: Paths
 
-    private func pathString() -> String { Self.pathString(path, buffer: p) }
+    private func pathString() -> String { Self.pathString(path, buffer: p, arena: keyArena) }
 
-    /// The JSONPath of `entries`: `$.messages[2].content`, `$['odd key']`.
-    static func pathString(_ entries: some Sequence<PathEntry>, buffer p: UnsafePointer<UInt8>) -> String {
+    /// The JSONPath of `entries`: `$.messages[2].content`, `$['odd key']`. Keys are in `p`, or in `arena`.
+    static func pathString(_ entries: some Sequence<PathStep>, buffer p: UnsafePointer<UInt8>, arena: [UInt8]) -> String
+    {
         var out = "$"
         for entry in entries {
             if !entry.isKey {
@@ -703,8 +777,9 @@ struct JSONRedactor {
                 continue
             }
             let key =
-                entry.owned.map { String(decoding: $0, as: UTF8.self) }
-                ?? String(
+                entry.inArena
+                ? String(decoding: arena[entry.keyStart..<entry.keyStart + entry.keyCount], as: UTF8.self)
+                : String(
                     decoding: UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount), as: UTF8.self)
             let simple =
                 !key.isEmpty

@@ -66,6 +66,9 @@ struct CompiledRules: Sendable {
     /// Bit n set: some field rule's path ends in a key of n bytes (63: longer). Lets the JSON walker skip the path
     /// check for almost every member.
     var fieldLastKeyLengths: UInt64 = 0
+    /// The last key of every field rule's path (when none ends in an element): a member whose key is none of these
+    /// cannot be selected, so the walker skips the full path check without touching the rules.
+    var fieldLastKeys: [[UInt8]] = []
     /// Some field rule's path ends in `[n]` or `[*]`, so array elements need the path check too.
     var fieldRulesEndingInElement = false
     /// The single-pass database: every term, allow entry, pattern and detector. `nil` when the policy has none.
@@ -169,6 +172,7 @@ struct CompiledRules: Sendable {
             switch rule.segments.last {
             case .key(let name)?, .descendant(let name)?:
                 fieldLastKeyLengths |= 1 << UInt64(min(name.count, 63))
+                if !fieldLastKeys.contains(name) { fieldLastKeys.append(name) }
             case .index?, .wildcard?, nil:
                 fieldRulesEndingInElement = true
                 fieldLastKeyLengths = ~0
