@@ -53,7 +53,6 @@ struct JSONRedactor {
     /// The path as a tree, so a segment can name its path after the walk without copying the path stack.
     var nodes: [PathNode] = []
     var currentNode: Int32 = -1
-    var path: [PathStep] = []
     /// Decoded escaped keys and the prefix's keys, which `PathStep`s with `inArena` point into.
     var keyArena: [UInt8] = []
     var depth = 0
@@ -92,7 +91,6 @@ struct JSONRedactor {
                 step = PathStep(index: -1, keyStart: keyArena.count, keyCount: bytes.count, inArena: true)
                 keyArena.append(contentsOf: bytes)
             }
-            path.append(step)
             pushNode(step)
         }
     }
@@ -108,15 +106,22 @@ struct JSONRedactor {
         currentNode = nodes[Int(currentNode)].parent
     }
 
-    /// The JSONPath of a node of the path tree.
-    private func pathString(node: Int32) -> String {
-        var entries: [PathStep] = []
-        var k = node
+    /// The steps from the root to a node of the path tree (the current one by default). The tree is the only record
+    /// of the path, so the walk pushes one value per key or element; the few that need the steps build them here.
+    private func pathSteps(node: Int32? = nil) -> [PathStep] {
+        var steps: [PathStep] = []
+        var k = node ?? currentNode
         while k >= 0 {
-            entries.append(nodes[Int(k)].entry)
+            steps.append(nodes[Int(k)].entry)
             k = nodes[Int(k)].parent
         }
-        return Self.pathString(entries.reversed(), buffer: p, arena: keyArena)
+        steps.reverse()
+        return steps
+    }
+
+    /// The JSONPath of a node of the path tree.
+    private func pathString(node: Int32) -> String {
+        Self.pathString(pathSteps(node: node), buffer: p, arena: keyArena)
     }
 
     /// Redacts a whole document. Returns the new bytes, or `nil` when nothing changes.
@@ -240,7 +245,6 @@ struct JSONRedactor {
                 entry = PathStep(index: -1, keyStart: keyArena.count, keyCount: decoded.count, inArena: true)
                 keyArena.append(contentsOf: decoded)
             }
-            path.append(entry)
             pushNode(entry)
             let valueStart = i
             let rule = checkFields && mayBeFieldKey(entry) ? fieldRule() : nil
@@ -282,7 +286,6 @@ struct JSONRedactor {
                 keptAny = true
                 previousEnd = i
             }
-            path.removeLast()
             popNode()
             skipWhitespace()
             guard i < n else { throw syntax("unterminated object") }
@@ -317,7 +320,6 @@ struct JSONRedactor {
         var gapStart = -1
         var previousEnd = i
         while true {
-            path.append(.element(index))
             pushNode(.element(index))
             let valueStart = i
             if scanning, checkFields, session.rules.fieldRulesEndingInElement, let rule = fieldRule() {
@@ -352,7 +354,6 @@ struct JSONRedactor {
                 keptAny = true
             }
             previousEnd = i
-            path.removeLast()
             popNode()
             index += 1
             skipWhitespace()
@@ -600,7 +601,7 @@ struct JSONRedactor {
             return
         }
         // Invisible characters: matching needs its own normalized copy, so this string is scanned on its own.
-        let path = self.path
+        let path = pathSteps()
         let arena = keyArena
         let base = p
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
@@ -629,7 +630,7 @@ struct JSONRedactor {
     /// Returns `nil` when it is not a JSON document (the caller then redacts it as text), `.some(nil)` when it is and
     /// nothing changed, and the redacted document otherwise.
     private mutating func redactNested(_ decoded: [UInt8]) throws(Stop) -> [UInt8]?? {
-        let prefix = path.map { step -> PathEntry in
+        let prefix = pathSteps().map { step -> PathEntry in
             guard step.isKey else { return .element(step.index) }
             return PathEntry(index: -1, keyStart: 0, keyCount: step.keyCount, owned: keyBytes(step))
         }
@@ -704,29 +705,31 @@ struct JSONRedactor {
 
     /// The first `fields` rule selecting the current path, if any.
     private func fieldRule() -> Int? {
-        for (index, rule) in session.rules.fieldRules.enumerated() where matches(rule.segments[...], from: 0) {
+        let path = pathSteps()
+        for (index, rule) in session.rules.fieldRules.enumerated()
+        where matches(rule.segments[...], from: 0, path: path) {
             return index
         }
         return nil
     }
 
-    private func matches(_ segments: ArraySlice<CompiledFieldRule.Segment>, from k: Int) -> Bool {
+    private func matches(_ segments: ArraySlice<CompiledFieldRule.Segment>, from k: Int, path: [PathStep]) -> Bool {
         guard let segment = segments.first else { return k == path.count }
         guard k < path.count else { return false }
         let rest = segments.dropFirst()
         switch segment {
         case .key(let name):
-            return keyEquals(path[k], name) && matches(rest, from: k + 1)
+            return keyEquals(path[k], name) && matches(rest, from: k + 1, path: path)
         case .index(let index):
-            return path[k].index == index && matches(rest, from: k + 1)
+            return path[k].index == index && matches(rest, from: k + 1, path: path)
         case .wildcard:
-            return matches(rest, from: k + 1)
+            return matches(rest, from: k + 1, path: path)
         case .descendant(let name):
             // Fast reject: the rule's remaining segments are usually empty, so the last key must be `name`.
             if rest.isEmpty { return keyEquals(path[path.count - 1], name) }
             var m = k
             while m < path.count {
-                if keyEquals(path[m], name), matches(rest, from: m + 1) { return true }
+                if keyEquals(path[m], name), matches(rest, from: m + 1, path: path) { return true }
                 m += 1
             }
             return false
@@ -765,7 +768,7 @@ struct JSONRedactor {
 
     // MARK: Paths
 
-    private func pathString() -> String { Self.pathString(path, buffer: p, arena: keyArena) }
+    private func pathString() -> String { pathString(node: currentNode) }
 
     /// The JSONPath of `entries`: `$.messages[2].content`, `$['odd key']`. Keys are in `p`, or in `arena`.
     static func pathString(_ entries: some Sequence<PathStep>, buffer p: UnsafePointer<UInt8>, arena: [UInt8]) -> String
