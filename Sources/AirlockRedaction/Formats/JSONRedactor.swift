@@ -153,19 +153,34 @@ struct JSONRedactor {
         hits = try session.scan(UnsafeBufferPointer(start: text, count: textCount), base: 0)
         guard !hits.isEmpty else { return }
         if hits.count > 1, !Self.isSorted(hits) { hits.sort { $0.end < $1.end } }
+        // Hits are sparse: find each one's segment by binary search instead of visiting every segment.
         var cursor = 0
-        for segment in segments {
-            while cursor < hits.count, hits[cursor].end <= segment.textStart { cursor += 1 }
+        var nextSegment = 0
+        while cursor < hits.count {
+            let end = hits[cursor].end
+            var low = nextSegment
+            var high = segments.count
+            while low < high {
+                let mid = (low + high) / 2
+                if segments[mid].textEnd < end { low = mid + 1 } else { high = mid }
+            }
+            guard low < segments.count else { break }
+            let segment = segments[low]
+            nextSegment = low + 1
+            if end <= segment.textStart {
+                // Ends on a separator between strings.
+                cursor += 1
+                nextSegment = low
+                continue
+            }
             let first = cursor
             while cursor < hits.count, hits[cursor].end <= segment.textEnd { cursor += 1 }
-            if first == cursor { continue }
             let walker = self
             let found = hits[first..<cursor]
             let result = try session.redactSegment(
                 text, lo: segment.textStart, hi: segment.textEnd, hits: found, zeroWidth: false,
                 path: { walker.pathString(node: segment.node) })
             if let result { edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result)) }
-            if cursor >= hits.count { break }
         }
     }
 
