@@ -11,7 +11,7 @@ struct ProxyForwardingTests {
         let harness = try await ProxyHarness()
         let vendorPort = harness.vendor.port
         let body = "{\"instruction\": \"label this\", \"n\": 3}"
-        let result = try harness.curl([
+        let result = try await harness.curl([
             "-H", "Content-Type: application/json", "-d", body,
             harness.url("/scale/v1/task/abc?priority=high"),
         ])
@@ -31,7 +31,7 @@ struct ProxyForwardingTests {
     @Test func keepAliveReusesOneConnectionOnBothLegs() async throws {
         let harness = try await ProxyHarness()
         let urls = (1...4).map { harness.url("/scale/v1/task/\($0)") }
-        let result = try harness.curl(["-d", "{\"n\": 1}"] + urls)
+        let result = try await harness.curl(["-d", "{\"n\": 1}"] + urls)
         await harness.close()
         let transfers = result.transfers
         #expect(transfers.map(\.status) == [200, 200, 200, 200])
@@ -46,7 +46,7 @@ struct ProxyForwardingTests {
     @Test func headKeepsTheVendorsLengthAndTheConnectionsStayUsable() async throws {
         let harness = try await ProxyHarness()
         let head = harness.url("/scale/v1/task/h")
-        let result = try harness.curl([
+        let result = try await harness.curl([
             "-I", head, "--next", "--cacert", harness.certificates.caCertificatePath,
             "-w", Curl.marker + "%{http_code} %{num_connects}\n", "-d", "{}",
             harness.url("/scale/v1/task/after"),
@@ -62,7 +62,7 @@ struct ProxyForwardingTests {
     @Test func headersThatRevealTheLabOrAreHopByHopAreStripped() async throws {
         let harness = try await ProxyHarness()
         let vendorPort = harness.vendor.port
-        let result = try harness.curl([
+        let result = try await harness.curl([
             "-H", "Via: 1.1 gateway.corp.example.com", "-H", "X-Forwarded-For: 10.20.30.40",
             "-H", "X-Forwarded-Host: airlock.corp.example.com", "-H", "Forwarded: for=10.20.30.40;by=gw",
             "-H", "X-Real-IP: 10.20.30.40", "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: hunter2",
@@ -91,7 +91,7 @@ struct ProxyForwardingTests {
         var options = ProxyHarness.Options()
         options.inspector = BlockingInspector()
         let harness = try await ProxyHarness(options)
-        let result = try harness.curl(["-d", "{\"project\": \"Nightingale\"}", harness.url("/scale/v1/task/x")])
+        let result = try await harness.curl(["-d", "{\"project\": \"Nightingale\"}", harness.url("/scale/v1/task/x")])
         await harness.close()
         #expect(result.status == 403)
         #expect(errorCode(result.body) == "blocked_by_policy")
@@ -106,7 +106,7 @@ struct ProxyForwardingTests {
         options.inspector = RewritingInspector()
         options.recorder = recorder
         let harness = try await ProxyHarness(options)
-        let result = try harness.curl([
+        let result = try await harness.curl([
             "-H", "Content-Type: application/json", "-d",
             "{\"project\": \"Nightingale\", \"note\": \"short\"}",
             harness.url("/scale/v1/task/x"),
@@ -133,14 +133,14 @@ struct ProxyForwardingTests {
         harness.vendor.behavior = .delay(.milliseconds(1500))
         let url = harness.url("/scale/v1/task/slow")
         let ca = harness.certificates.caCertificatePath
-        let slow = Task.detached { try Curl.run(["--cacert", ca, "-d", "{\"slow\": true}", url]) }
+        let slow = Task.detached { try await Curl.run(["--cacert", ca, "-d", "{\"slow\": true}", url]) }
         #expect(await eventually { harness.vendor.requests.count == 1 })
         let shutdown = Task { await harness.server.shutdown(gracePeriod: .seconds(10)) }
         #expect(await eventually { !harness.server.isReady })
         // The listener is closed: a new connection is refused (curl exit 7) while the slow request is in flight.
         var refused = false
         for _ in 0..<50 {
-            let attempt = try Curl.run(["--cacert", ca, harness.url("/scale/v1/task/new")], timeout: 5)
+            let attempt = try await Curl.run(["--cacert", ca, harness.url("/scale/v1/task/new")], timeout: 5)
             if attempt.exitCode == 7 {
                 refused = true
                 break
@@ -158,13 +158,13 @@ struct ProxyForwardingTests {
 
     @Test func adminEndpointsAndMetrics() async throws {
         let harness = try await ProxyHarness()
-        _ = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/a?token=SECRETQUERY")])
-        _ = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/b")])
-        _ = try harness.curl([harness.url("/unknown")])
+        _ = try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/a?token=SECRETQUERY")])
+        _ = try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/b")])
+        _ = try await harness.curl([harness.url("/unknown")])
         let admin = "http://127.0.0.1:\(harness.adminPort)"
-        let health = try Curl.run([admin + "/healthz"])
-        let ready = try Curl.run([admin + "/readyz"])
-        let metrics = try Curl.run([admin + "/metrics"])
+        let health = try await Curl.run([admin + "/healthz"])
+        let ready = try await Curl.run([admin + "/readyz"])
+        let metrics = try await Curl.run([admin + "/metrics"])
         await harness.close()
         #expect(health.status == 200)
         #expect(ready.status == 200)

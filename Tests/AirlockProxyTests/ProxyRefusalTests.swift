@@ -9,7 +9,7 @@ import Testing
 struct ProxyRefusalTests {
     @Test func unknownPrefixIs404AndVendorSeesNothing() async throws {
         let harness = try await ProxyHarness()
-        let result = try harness.curl(["-d", "{\"a\":1}", harness.url("/labelbox/v1/task/x")])
+        let result = try await harness.curl(["-d", "{\"a\":1}", harness.url("/labelbox/v1/task/x")])
         await harness.close()
         #expect(result.status == 404)
         #expect(errorCode(result.body) == "unknown_vendor")
@@ -18,9 +18,9 @@ struct ProxyRefusalTests {
 
     @Test func routeOutsideAllowlistIs403AndVendorSeesNothing() async throws {
         let harness = try await ProxyHarness()
-        let delete = try harness.curl(["-X", "DELETE", harness.url("/scale/v1/task/x")])
-        let nested = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x/cancel")])
-        let dotted = try harness.curl(["--path-as-is", "-d", "{}", harness.url("/scale/v1/task/../../admin")])
+        let delete = try await harness.curl(["-X", "DELETE", harness.url("/scale/v1/task/x")])
+        let nested = try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/x/cancel")])
+        let dotted = try await harness.curl(["--path-as-is", "-d", "{}", harness.url("/scale/v1/task/../../admin")])
         await harness.close()
         #expect(delete.status == 403)
         #expect(errorCode(delete.body) == "route_not_allowed")
@@ -35,16 +35,16 @@ struct ProxyRefusalTests {
         options.maxBodyBytes = 1000
         let harness = try await ProxyHarness(options)
         let big = String(repeating: "x", count: 5000)
-        let declared = try harness.curl([
+        let declared = try await harness.curl([
             "-H", "Content-Type: application/json", "-d", big,
             harness.url("/scale/v1/task/x"),
         ])
         // Chunked: no Content-Length, so the limit trips while buffering.
-        let streamed = try harness.curl([
+        let streamed = try await harness.curl([
             "-H", "Transfer-Encoding: chunked", "-d", big,
             harness.url("/scale/v1/task/x"),
         ])
-        let justUnder = try harness.curl(["-d", String(repeating: "y", count: 1000), harness.url("/scale/v1/task/x")])
+        let justUnder = try await harness.curl(["-d", String(repeating: "y", count: 1000), harness.url("/scale/v1/task/x")])
         await harness.close()
         #expect(declared.status == 413)
         #expect(errorCode(declared.body) == "body_too_large")
@@ -58,7 +58,7 @@ struct ProxyRefusalTests {
 
     @Test func contentLengthWithTransferEncodingIs400() async throws {
         let harness = try await ProxyHarness()
-        let result = try harness.curl([
+        let result = try await harness.curl([
             "-H", "Transfer-Encoding: chunked", "-H", "Content-Length: 5", "-d", "hello",
             harness.url("/scale/v1/task/x"),
         ])
@@ -81,7 +81,7 @@ struct ProxyRefusalTests {
         var options = ProxyHarness.Options()
         options.upstreamPort = impostor.port
         let harness = try await ProxyHarness(options)
-        let result = try harness.curl(["-d", "{\"secret\": \"Nightingale\"}", harness.url("/scale/v1/task/x")])
+        let result = try await harness.curl(["-d", "{\"secret\": \"Nightingale\"}", harness.url("/scale/v1/task/x")])
         await harness.close()
         await impostor.stop()
         #expect(result.status == 502)
@@ -95,7 +95,7 @@ struct ProxyRefusalTests {
         var options = ProxyHarness.Options()
         options.pins = [Data(repeating: 7, count: 32).base64EncodedString()]
         let wrong = try await ProxyHarness(options)
-        let refused = try wrong.curl(["-d", "{}", wrong.url("/scale/v1/task/x")])
+        let refused = try await wrong.curl(["-d", "{}", wrong.url("/scale/v1/task/x")])
         await wrong.close()
         #expect(refused.status == 502)
         #expect(errorCode(refused.body) == "vendor_tls_verification_failed")
@@ -105,7 +105,7 @@ struct ProxyRefusalTests {
         // Pinned to the vendor's real key (plus the wrong one), it goes through.
         options.pinTheVendorKey = true
         let right = try await ProxyHarness(options)
-        let accepted = try right.curl(["-d", "{}", right.url("/scale/v1/task/x")])
+        let accepted = try await right.curl(["-d", "{}", right.url("/scale/v1/task/x")])
         await right.close()
         #expect(accepted.status == 200)
         #expect(right.vendor.requests.count == 1)
@@ -118,7 +118,7 @@ struct ProxyRefusalTests {
         let harness = try await ProxyHarness(options)
         var results: [CurlResult] = []
         for _ in 0..<4 {
-            results.append(try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")]))
+            results.append(try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")]))
         }
         await harness.close()
         #expect(results.map(\.status) == [502, 502, 502, 502])
@@ -136,7 +136,7 @@ struct ProxyRefusalTests {
         let harness = try await ProxyHarness(options)
         var results: [CurlResult] = []
         for _ in 0..<3 {
-            results.append(try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")]))
+            results.append(try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")]))
         }
         let released = await eventually(timeout: 5) {
             harness.server.metrics.registry.render().contains("airlock_upstream_connections{vendor=\"scale\"} 0")
@@ -154,7 +154,7 @@ struct ProxyRefusalTests {
         let harness = try await ProxyHarness(options)
         harness.vendor.behavior = .delay(.seconds(3))
         let started = Date()
-        let result = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
+        let result = try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
         let elapsed = Date().timeIntervalSince(started)
         await harness.close()
         #expect(result.status == 504)
@@ -165,7 +165,7 @@ struct ProxyRefusalTests {
     @Test func vendorClosingWithoutAnswerIs502() async throws {
         let harness = try await ProxyHarness()
         harness.vendor.behavior = .close
-        let result = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
+        let result = try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
         await harness.close()
         #expect(result.status == 502)
         #expect(errorCode(result.body) == "vendor_connection_closed")
@@ -175,7 +175,7 @@ struct ProxyRefusalTests {
         var options = ProxyHarness.Options()
         options.recorder = FailingRecorder()
         let harness = try await ProxyHarness(options)
-        let result = try harness.curl(["-d", "{\"task\": 1}", harness.url("/scale/v1/task/x")])
+        let result = try await harness.curl(["-d", "{\"task\": 1}", harness.url("/scale/v1/task/x")])
         await harness.close()
         #expect(result.status == 503)
         #expect(errorCode(result.body) == "audit_unavailable")
@@ -184,7 +184,7 @@ struct ProxyRefusalTests {
 
     @Test func refusalsAreJSON() async throws {
         let harness = try await ProxyHarness()
-        let result = try harness.curl(["-i", harness.url("/nope")])
+        let result = try await harness.curl(["-i", harness.url("/nope")])
         await harness.close()
         #expect(result.stdout.lowercased().contains("content-type: application/json"))
     }

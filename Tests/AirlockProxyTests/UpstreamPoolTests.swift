@@ -14,7 +14,7 @@ struct UpstreamPoolTests {
         let urls = (1...6).map { harness.url("/scale/v1/task/\($0)") }
         let results = try await withThrowingTaskGroup(of: CurlResult.self) { group in
             for url in urls {
-                group.addTask { try Curl.run(["--cacert", ca, "-d", "{}", url]) }
+                group.addTask { try await Curl.run(["--cacert", ca, "-d", "{}", url]) }
             }
             var collected: [CurlResult] = []
             for try await result in group { collected.append(result) }
@@ -30,11 +30,11 @@ struct UpstreamPoolTests {
         var options = ProxyHarness.Options()
         options.pool = "{max_connections: 4, idle_timeout_seconds: 0.2}"
         let harness = try await ProxyHarness(options)
-        let first = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/1")])
+        let first = try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/1")])
         let closed = await eventually(timeout: 5) {
             harness.server.metrics.registry.render().contains("airlock_upstream_connections{vendor=\"scale\"} 0")
         }
-        let second = try harness.curl(["-d", "{}", harness.url("/scale/v1/task/2")])
+        let second = try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/2")])
         await harness.close()
         #expect(first.status == 200)
         #expect(closed)

@@ -620,7 +620,9 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             reason: refusal?.code,
             rule: refusal?.rule,
             requestBytes: requestBytes,
-            forwarded: forwarded
+            forwarded: forwarded,
+            inspection: refusal?.inspection,
+            status: refusal.map { Int($0.status.code) }
         )
     }
 
@@ -692,7 +694,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         let recorder = self.core.recorder
         let logger = self.core.logger
         // The request has left; the outcome is recorded without holding up the lab's response.
-        Task {
+        Task(executorPreference: SeamExecutor.shared) {
             do {
                 try await recorder.recordOutcome(record)
             } catch {
@@ -874,7 +876,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     ) {
         guard let context = self.context else { return }
         let promise = context.eventLoop.makePromise(of: Value.self)
-        promise.completeWithTask(work)
+        Task(executorPreference: SeamExecutor.shared) {
+            do {
+                promise.succeed(try await work())
+            } catch {
+                promise.fail(error)
+            }
+        }
         promise.futureResult.assumeIsolated().whenComplete(then)
     }
 }

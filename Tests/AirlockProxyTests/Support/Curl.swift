@@ -32,16 +32,33 @@ enum Curl {
     static let marker = "\n@@CURL@@ "
 
     /// Runs `curl -sS <arguments>` with a `-w` that reports status and connection count per transfer.
-    static func run(_ arguments: [String], timeout: TimeInterval = 20) throws -> CurlResult {
+    ///
+    /// Waits on a Dispatch thread, never on a Swift concurrency thread: the proxy under test runs its inspection
+    /// and audit seams on that small pool, and tests blocking it would starve the very requests they wait for.
+    static func run(_ arguments: [String], timeout: TimeInterval = 20) async throws -> CurlResult {
+        try await Self.offPool { try Self.runBlocking(arguments, timeout: timeout) }
+    }
+
+    static func execute(_ process: Process, timeout: TimeInterval) async throws -> CurlResult {
+        try await Self.offPool { try Self.executeBlocking(process, timeout: timeout) }
+    }
+
+    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    static func runBlocking(_ arguments: [String], timeout: TimeInterval = 20) throws -> CurlResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments =
             ["-sS", "--max-time", String(Int(timeout)), "-w", marker + "%{http_code} %{num_connects}\n"]
             + arguments
-        return try Self.execute(process, timeout: timeout + 5)
+        return try Self.executeBlocking(process, timeout: timeout + 5)
     }
 
-    static func execute(_ process: Process, timeout: TimeInterval) throws -> CurlResult {
+    static func executeBlocking(_ process: Process, timeout: TimeInterval) throws -> CurlResult {
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -61,6 +61,7 @@ final class ProxyHarness: @unchecked Sendable {
                 upstream: https://127.0.0.1:\(options.upstreamPort ?? self.vendor.port)
                 ca: ca.crt
                 routes: [\(routes)]
+                policy: none
             \(options.pool.map { "    pool: \($0)" } ?? "")
                 pin_sha256: [\(pins.map { "\"\($0)\"" }.joined(separator: ", "))]
             """
@@ -87,8 +88,8 @@ final class ProxyHarness: @unchecked Sendable {
     func url(_ path: String) -> String { "https://127.0.0.1:\(self.port)\(path)" }
 
     /// curl against the HTTPS listener, trusting only the throwaway CA.
-    func curl(_ arguments: [String], timeout: TimeInterval = 20) throws -> CurlResult {
-        try Curl.run(["--cacert", self.certificates.caCertificatePath] + arguments, timeout: timeout)
+    func curl(_ arguments: [String], timeout: TimeInterval = 20) async throws -> CurlResult {
+        try await Curl.run(["--cacert", self.certificates.caCertificatePath] + arguments, timeout: timeout)
     }
 
     func close() async {
