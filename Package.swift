@@ -132,6 +132,8 @@ let package = Package(
             dependencies: [
                 "AirlockProxy",
                 "AirlockTLS",
+                "AirlockRedaction",
+                "AirlockAudit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -13,12 +13,12 @@ struct ServeCommandTests {
         return root.appendingPathComponent(".build/debug/airlock").path
     }
 
-    @Test func demoOnceSendsTheDemoTaskThroughAndExitsZero() throws {
+    @Test func demoOnceSendsTheDemoTaskThroughAndExitsZero() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.airlockBinary), "build the airlock product first")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.airlockBinary)
         process.arguments = ["serve", "--demo-once", "--log-level", "warning"]
-        let result = try Curl.execute(process, timeout: 60)
+        let result = try await Curl.execute(process, timeout: 60)
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.contains("What the vendor received:  POST /v1/task/textcollection"))
         #expect(result.stdout.contains("What the lab got back: HTTP 200"))
@@ -45,7 +45,23 @@ struct ServeCommandTests {
                 upstream: https://localhost:\(vendor.port)
                 ca: ca.crt
                 routes: ["POST /v1/task/*"]
+                policy: policy.yaml
+            pseudonym_key: pseudonym.key
+            audit:
+              directory: audit
             """
+        // A real policy and key: what the binary forwards is redacted, and the audit log records it.
+        try """
+            version: 1
+            name: serve-test
+            terms:
+              - {id: codenames, label: CODENAME, action: pseudonymize, values: ["Nightingale"]}
+            """.write(toFile: certificates.directory + "/policy.yaml", atomically: true, encoding: .utf8)
+        try ThrowawayCertificates.write(
+            Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() + "\n",
+            to: certificates.directory + "/pseudonym.key",
+            mode: 0o600
+        )
         let configPath = certificates.directory + "/airlock.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let process = Process()
@@ -56,9 +72,10 @@ struct ServeCommandTests {
         try process.run()
         var answered: CurlResult?
         for _ in 0..<100 {
-            let attempt = try Curl.run(
+            let attempt = try await Curl.run(
                 [
-                    "--cacert", certificates.caCertificatePath, "-d", "{}",
+                    "--cacert", certificates.caCertificatePath, "-H", "Content-Type: application/json",
+                    "-d", #"{"project": "Nightingale"}"#,
                     "https://127.0.0.1:\(port)/scale/v1/task/1",
                 ],
                 timeout: 5
@@ -71,6 +88,10 @@ struct ServeCommandTests {
         }
         #expect(answered?.status == 200)
         #expect(vendor.requests.first?.header("host") == "localhost:\(vendor.port)")
+        let received = vendor.requests.first?.bodyText ?? ""
+        #expect(received.contains("CODENAME_") && !received.contains("Nightingale"), "\(received)")
+        // The vendor echoes the token back; the lab sees its own name again.
+        #expect(answered?.body.contains("Nightingale") == true)
         kill(process.processIdentifier, SIGTERM)
         let exited = await eventually(timeout: 15) { !process.isRunning }
         if !exited { process.terminate() }
@@ -78,9 +99,23 @@ struct ServeCommandTests {
         await vendor.stop()
         #expect(exited)
         #expect(process.terminationStatus == 0)
+        // The log holds the decision (rule ids only) and verifies; the codename appears nowhere in it.
+        let verify = Process()
+        verify.executableURL = URL(fileURLWithPath: Self.airlockBinary)
+        verify.arguments = ["log", "verify", "--dir", certificates.directory + "/audit"]
+        #expect(try await Curl.execute(verify, timeout: 30).exitCode == 0)
+        let show = Process()
+        show.executableURL = URL(fileURLWithPath: Self.airlockBinary)
+        show.arguments = ["log", "show", "--json", "--dir", certificates.directory + "/audit"]
+        let shown = try await Curl.execute(show, timeout: 30)
+        #expect(shown.stdout.contains("\"codenames\"") && shown.stdout.contains("serve-test@sha256:"), "\(shown.stdout)")
+        let grep = Process()
+        grep.executableURL = URL(fileURLWithPath: "/bin/grep")
+        grep.arguments = ["-r", "-a", "-c", "Nightingale", certificates.directory + "/audit"]
+        #expect(try await Curl.execute(grep, timeout: 30).stdout.split(separator: "\n").allSatisfy { $0.hasSuffix(":0") })
     }
 
-    @Test func invalidConfigurationExits64WithFileLineColumn() throws {
+    @Test func invalidConfigurationExits64WithFileLineColumn() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-bad-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -89,7 +124,7 @@ struct ServeCommandTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.airlockBinary)
         process.arguments = ["serve", "--config", path]
-        let result = try Curl.execute(process, timeout: 30)
+        let result = try await Curl.execute(process, timeout: 30)
         #expect(result.exitCode == 64)
         #expect(result.stderr.contains("bad.yaml:2:12:"), "\(result.stderr)")
     }
@@ -123,7 +158,7 @@ struct MutualTLSTests {
               tls: {certificate: airlock.crt, key: airlock.key, client_ca: ca.crt}
             vendors:
               - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:\(vendor.port)", ca: ca.crt,
-                 routes: ["POST /v1/task/*"]}
+                 routes: ["POST /v1/task/*"], policy: none}
             """
         let configuration = try ProxyConfiguration.parse(yaml: yaml, baseDirectory: certificates.directory)
         let recorder = CollectingRecorder()
@@ -135,8 +170,8 @@ struct MutualTLSTests {
         )
         try await server.start()
         let url = "https://127.0.0.1:\(server.listenAddress!.port!)/scale/v1/task/1"
-        let without = try Curl.run(["--cacert", certificates.caCertificatePath, "-d", "{}", url])
-        let with = try Curl.run([
+        let without = try await Curl.run(["--cacert", certificates.caCertificatePath, "-d", "{}", url])
+        let with = try await Curl.run([
             "--cacert", certificates.caCertificatePath, "--cert", certPath, "--key", keyPath,
             "-d", "{}", url,
         ])

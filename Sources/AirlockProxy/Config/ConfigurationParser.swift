@@ -27,7 +27,7 @@ struct ConfigurationParser {
             throw ConfigurationError(file: self.file, message: "not valid YAML (\(error))")
         }
 
-        let top = try self.mapping(root, "the configuration", allowed: ["listen", "admin", "limits", "vendors"])
+        let top = try self.mapping(root, "the configuration", allowed: ["listen", "admin", "limits", "vendors", "audit", "pseudonym_key"])
         guard let listenNode = top["listen"] else {
             throw self.error(root, "missing \"listen\" (address and tls of the HTTPS listener)")
         }
@@ -40,6 +40,10 @@ struct ConfigurationParser {
             throw self.error(root, "missing \"vendors\" (at least one vendor to forward to)")
         }
         let vendors = try self.vendors(vendorsNode)
+        let audit = try top["audit"].map { node throws(ConfigurationError) in try self.audit(node) } ?? self.defaultAudit
+        let pseudonymKey =
+            try top["pseudonym_key"].map { node throws(ConfigurationError) in try self.path(node, "pseudonym_key") }
+            ?? self.resolve("Certs/pseudonym.key")
         if let admin, admin.address == listen.address, listen.address.port != 0 {
             throw self.error(top["admin"]!, "admin.address must differ from listen.address")
         }
@@ -48,8 +52,57 @@ struct ConfigurationParser {
             admin: admin,
             limits: limits,
             vendors: vendors,
+            audit: audit,
+            pseudonymKeyPath: pseudonymKey,
             sourcePath: self.file
         )
+    }
+
+    private var defaultAudit: ProxyConfiguration.Audit {
+        ProxyConfiguration.Audit(directory: self.resolve("airlock-data/audit"))
+    }
+
+    private func resolve(_ relative: String) -> String {
+        URL(fileURLWithPath: relative, relativeTo: URL(fileURLWithPath: self.baseDirectory, isDirectory: true))
+            .standardizedFileURL.path
+    }
+
+    private func audit(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Audit {
+        let map = try self.mapping(
+            node,
+            "audit",
+            allowed: [
+                "enabled", "directory", "signing_key", "store_bodies", "rotate_bytes", "checkpoint_every",
+                "checkpoint_interval_seconds",
+            ]
+        )
+        var audit = self.defaultAudit
+        if let value = map["enabled"] {
+            guard let enabled = value.bool else { throw self.error(value, "audit.enabled must be true or false") }
+            audit.enabled = enabled
+        }
+        if let value = map["directory"] { audit.directory = try self.path(value, "audit.directory") }
+        if let value = map["signing_key"] { audit.signingKeyPath = try self.path(value, "audit.signing_key") }
+        if let value = map["store_bodies"] {
+            guard let store = value.bool else { throw self.error(value, "audit.store_bodies must be true or false") }
+            audit.storeBodies = store
+        }
+        if let value = map["rotate_bytes"] {
+            guard let bytes = value.int, bytes >= 4096 else {
+                throw self.error(value, "audit.rotate_bytes must be an integer of at least 4096 (bytes)")
+            }
+            audit.rotateBytes = bytes
+        }
+        if let value = map["checkpoint_every"] {
+            guard let count = value.int, count > 0 else {
+                throw self.error(value, "audit.checkpoint_every must be a positive integer (records)")
+            }
+            audit.checkpointEvery = count
+        }
+        if let value = map["checkpoint_interval_seconds"] {
+            audit.checkpointIntervalSeconds = try self.seconds(value, "audit.checkpoint_interval_seconds")
+        }
+        return audit
     }
 
     // MARK: Sections
@@ -213,13 +266,12 @@ struct ConfigurationParser {
             }
         }
 
-        var policy: ProxyConfiguration.PolicyReference?
-        if let policyNode = map["policy"] {
-            let text = try self.string(policyNode, "\(context) policy")
-            policy =
-                text == "none"
-                ? ProxyConfiguration.PolicyReference.none : .file(try self.path(policyNode, "\(context) policy"))
-        }
+        // Fail closed: every vendor says which policy inspects its traffic, or explicitly that none does.
+        let policyNode = try self.required(map, "policy", in: node, context)
+        let policyText = try self.string(policyNode, "\(context) policy")
+        let policy: ProxyConfiguration.PolicyReference? =
+            policyText == "none"
+            ? ProxyConfiguration.PolicyReference.none : .file(try self.path(policyNode, "\(context) policy"))
 
         var maxConnections = 64
         var idleTimeout = 30.0

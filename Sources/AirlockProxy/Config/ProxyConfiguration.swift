@@ -109,19 +109,61 @@ public struct ProxyConfiguration: Sendable {
         }
     }
 
+    /// The egress audit log (on unless `audit.enabled: false`).
+    public struct Audit: Sendable {
+        public var enabled: Bool
+        public var directory: String
+        /// Ed25519 private key (PEM) that signs checkpoints; unsigned hash chain only when nil.
+        public var signingKeyPath: String?
+        public var storeBodies: Bool
+        public var rotateBytes: Int
+        public var checkpointEvery: Int
+        public var checkpointIntervalSeconds: Double
+
+        public init(
+            enabled: Bool = true,
+            directory: String,
+            signingKeyPath: String? = nil,
+            storeBodies: Bool = true,
+            rotateBytes: Int = 64 * 1024 * 1024,
+            checkpointEvery: Int = 1000,
+            checkpointIntervalSeconds: Double = 60
+        ) {
+            self.enabled = enabled
+            self.directory = directory
+            self.signingKeyPath = signingKeyPath
+            self.storeBodies = storeBodies
+            self.rotateBytes = rotateBytes
+            self.checkpointEvery = checkpointEvery
+            self.checkpointIntervalSeconds = checkpointIntervalSeconds
+        }
+    }
+
     public var listen: Listen
     public var admin: Admin?
     public var limits: Limits
     public var vendors: [Vendor]
+    public var audit: Audit?
+    /// The key file behind pseudonyms, hashes and fingerprints (32 random bytes, base64).
+    public var pseudonymKeyPath: String?
     /// The file this configuration was read from, if any.
     public var sourcePath: String?
 
-    public init(listen: Listen, admin: Admin?, limits: Limits = Limits(), vendors: [Vendor], sourcePath: String? = nil)
-    {
+    public init(
+        listen: Listen,
+        admin: Admin?,
+        limits: Limits = Limits(),
+        vendors: [Vendor],
+        audit: Audit? = nil,
+        pseudonymKeyPath: String? = nil,
+        sourcePath: String? = nil
+    ) {
         self.listen = listen
         self.admin = admin
         self.limits = limits
         self.vendors = vendors
+        self.audit = audit
+        self.pseudonymKeyPath = pseudonymKeyPath
         self.sourcePath = sourcePath
     }
 

@@ -38,6 +38,10 @@ public struct EgressDecisionRecord: Sendable {
     public var requestBytes: Int
     /// The request exactly as it will be sent, when forwarded.
     public var forwarded: EgressRequest?
+    /// For refusals: what the policy found (forwarded requests carry theirs in `forwarded.inspection`).
+    public var inspection: EgressInspection?
+    /// For refusals: the status the lab is answered with.
+    public var status: Int?
 
     public init(
         requestID: String,
@@ -49,8 +53,12 @@ public struct EgressDecisionRecord: Sendable {
         reason: String?,
         rule: String?,
         requestBytes: Int,
-        forwarded: EgressRequest?
+        forwarded: EgressRequest?,
+        inspection: EgressInspection? = nil,
+        status: Int? = nil
     ) {
+        self.inspection = inspection
+        self.status = status
         self.requestID = requestID
         self.vendor = vendor
         self.method = method

@@ -17,6 +17,8 @@ public struct EgressRequest: Sendable {
     public var headers: HTTPHeaders
     public var body: ByteBuffer
     public var client: EgressClient
+    /// What the inspector found (policy version, findings); set by the inspector, read by the recorder.
+    public var inspection: EgressInspection?
 
     public init(
         id: String,
@@ -74,6 +76,9 @@ public struct EgressRefusal: Error, Sendable, Hashable {
     public var code: String
     public var message: String
     public var rule: String?
+
+    /// What inspection found before refusing, if the refusal came from a policy.
+    public var inspection: EgressInspection?
 
     public init(status: HTTPResponseStatus, code: String, message: String, rule: String? = nil) {
         self.status = status

@@ -1,4 +1,6 @@
+import AirlockAudit
 import AirlockProxy
+import AirlockRedaction
 import AirlockTLS
 import ArgumentParser
 import Dispatch
@@ -69,15 +71,55 @@ struct Serve: AsyncParsableCommand {
         _ configuration: ProxyConfiguration,
         logger: Logger,
         group: MultiThreadedEventLoopGroup? = nil,
+        keys: PseudonymKeys? = nil,
         afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void,
         stopNow: Bool = false
+    ) async throws {
+        // Policies compile and the audit log opens before anything listens: a bad policy or an unwritable log
+        // means Airlock does not start, rather than starting without them.
+        let egress: EgressSetup
+        do {
+            egress = try await EgressSetup.prepare(configuration, keys: keys, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        do {
+            try await Self.serve(
+                configuration,
+                egress: egress,
+                logger: logger,
+                group: group,
+                afterStart: afterStart,
+                stopNow: stopNow
+            )
+        } catch {
+            await egress.close()
+            throw error
+        }
+        await egress.close()
+    }
+
+    private static func serve(
+        _ configuration: ProxyConfiguration,
+        egress: EgressSetup,
+        logger: Logger,
+        group: MultiThreadedEventLoopGroup?,
+        afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void,
+        stopNow: Bool
     ) async throws {
         // A group passed in belongs to the caller, who shuts it down.
         let ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server: AirlockProxyServer
         do {
-            server = try AirlockProxyServer(configuration: configuration, group: group, logger: logger)
+            server = try AirlockProxyServer(
+                configuration: configuration,
+                group: group,
+                inspector: egress.inspector,
+                recorder: egress.recorder,
+                logger: logger
+            )
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             if ownsGroup { try? await group.shutdownGracefully() }
@@ -201,10 +243,14 @@ enum ServeDemo {
         once: Bool,
         logger: Logger
     ) async throws {
+        // A fresh pseudonym key per demo run: tokens are only meaningful to this run.
+        var secret = SystemRandomNumberGenerator()
+        let keys = PseudonymKeys(secret: (0..<PseudonymKeys.secretLength).map { _ in secret.next() as UInt8 })
         try await Serve.serve(
             configuration,
             logger: logger,
             group: group,
+            keys: keys,
             afterStart: { server, group in
                 let port = server.listenAddress?.port ?? 0
                 let adminPort = server.adminAddress?.port ?? 0
@@ -212,7 +258,8 @@ enum ServeDemo {
                 print("  stand-in vendor  https://127.0.0.1:\(vendor.port)  (throwaway certificate)")
                 print("  Airlock          https://127.0.0.1:\(port)/scale/...  -> vendor \"scale\"")
                 print("  admin            http://127.0.0.1:\(adminPort)/metrics")
-                print("  policy           Policies/demo.yaml (applied once the redaction engine is joined in)")
+                print("  policy           Policies/demo.yaml")
+                print("  audit log        \(certificates.directory)/audit  (airlock log show --dir …)")
                 print("")
                 print("What the lab sent:  POST /scale/v1/task/textcollection")
                 print("  " + Self.demoTask)
@@ -240,7 +287,10 @@ enum ServeDemo {
                     print("The vendor received nothing.")
                 }
                 print("")
-                print("What the lab got back: HTTP \(response.status), \(response.body.count) bytes")
+                print("What the lab got back: HTTP \(response.status), \(response.body.count) bytes "
+                    + "(the vendor's echo, with pseudonyms restored)")
+                print("  " + response.bodyText.prefix(600))
+                Self.printAuditRecord(directory: "\(certificates.directory)/audit")
                 if !once {
                     print("")
                     print("Try it yourself (Ctrl-C to stop):")
@@ -255,6 +305,23 @@ enum ServeDemo {
             },
             stopNow: once
         )
+    }
+
+    /// Shows the decision the audit log holds for the demo request: rule ids and counts, never the values.
+    private static func printAuditRecord(directory: String) {
+        print("")
+        guard let entries = try? AuditLogReader(directory: URL(fileURLWithPath: directory)).entries(),
+            let decision = entries.last(where: { $0.event == .decision })
+        else {
+            print("The audit log holds no decision.")
+            return
+        }
+        print("What the audit log recorded (seq \(decision.seq), hash-chained):")
+        print("  decision \(decision.decision?.rawValue ?? "?")  policy \(decision.policy ?? "?")")
+        for finding in decision.findings ?? [] {
+            print("  finding  \(finding.id) ×\(finding.count) (\(finding.action)) at \(finding.paths.joined(separator: ", "))")
+        }
+        print("  forwarded \(decision.forwardedBytes ?? 0) bytes, sha256 \(decision.forwardedSHA256 ?? "-")")
     }
 
     struct DemoFailure: Error, CustomStringConvertible {
@@ -288,6 +355,8 @@ enum ServeDemo {
                 ca: \(certificates.caCertificatePath)
                 routes: ["POST /v1/task/*", "GET /v1/task/*", "POST /v1/batches"]
                 policy: Policies/demo.yaml
+            audit:
+              directory: \(certificates.directory)/audit
             """
         return try ProxyConfiguration.parse(
             yaml: yaml,

@@ -1,0 +1,16 @@
+import AirlockRedaction
+
+/// What inspection of one request found: the policy that judged it and, per rule, what matched.
+///
+/// Findings carry rule ids, actions, counts, JSONPaths and keyed fingerprints — never a matched value — so this can
+/// travel to the audit log and metrics as it is.
+public struct EgressInspection: Sendable, Hashable {
+    /// `name@sha256:…` of the policy, or `none`.
+    public var policy: String
+    public var findings: [Finding]
+
+    public init(policy: String, findings: [Finding]) {
+        self.policy = policy
+        self.findings = findings
+    }
+}

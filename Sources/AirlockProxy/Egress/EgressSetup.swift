@@ -1,0 +1,116 @@
+import AirlockAudit
+import AirlockPolicy
+import AirlockRedaction
+import Foundation
+import Logging
+
+/// Everything a configuration needs at the proxy's seams: each vendor's compiled policy, and the audit log.
+///
+/// Preparing is slow (YAML, Vectorscan compilation, opening and recovering the log): do it before starting the
+/// listeners, off any event loop. Close it after the proxy has stopped, so the log ends with a signed checkpoint.
+public struct EgressSetup: Sendable {
+    public let inspector: PolicyInspector
+    public let recorder: any EgressRecorder
+    public let auditLog: AuditLog?
+    /// Vendor name -> `name@sha256:…` of its policy (`none` for `policy: none`).
+    public let policyVersions: [String: String]
+
+    /// Loads and compiles every vendor's policy and opens the audit log.
+    ///
+    /// - Parameter keys: the pseudonym keys; when nil they are read from the configuration's `pseudonym_key`.
+    /// - Throws: ``EgressSetupError`` naming the file and the problem; nothing has been started then.
+    public static func prepare(
+        _ configuration: ProxyConfiguration,
+        keys: PseudonymKeys? = nil,
+        logger: Logger
+    ) async throws(EgressSetupError) -> EgressSetup {
+        var policies: [String: VendorPolicy] = [:]
+        var versions: [String: String] = [:]
+        var compiled: [String: VendorPolicy] = [:]
+        var resolvedKeys = keys
+        for vendor in configuration.vendors {
+            switch vendor.policy {
+            case .file(let path)?:
+                if resolvedKeys == nil {
+                    resolvedKeys = try Self.loadKeys(configuration.pseudonymKeyPath)
+                }
+                if let cached = compiled[path] {
+                    policies[vendor.name] = cached
+                } else {
+                    let policy = try Self.loadPolicy(path: path, keys: resolvedKeys!)
+                    compiled[path] = policy
+                    policies[vendor.name] = policy
+                }
+                versions[vendor.name] = policies[vendor.name]!.identity
+            case .none?, nil:
+                versions[vendor.name] = "none"
+            }
+        }
+
+        var auditLog: AuditLog?
+        var recorder: any EgressRecorder = NoOpRecorder()
+        if let audit = configuration.audit, audit.enabled {
+            do {
+                let log = try await AuditLog.open(
+                    AuditConfiguration(
+                        directory: URL(fileURLWithPath: audit.directory, isDirectory: true),
+                        signingKeyPath: audit.signingKeyPath.map { URL(fileURLWithPath: $0) },
+                        storeBodies: audit.storeBodies,
+                        rotateBytes: audit.rotateBytes,
+                        checkpointEvery: audit.checkpointEvery,
+                        checkpointInterval: audit.checkpointIntervalSeconds
+                    )
+                )
+                auditLog = log
+                recorder = AuditRecorder(log: log)
+            } catch {
+                throw EgressSetupError("cannot open the audit log in \(audit.directory): \(error)")
+            }
+        } else {
+            logger.warning("the egress audit log is off (audit.enabled: false): nothing records what leaves")
+        }
+        return EgressSetup(
+            inspector: PolicyInspector(policies: policies),
+            recorder: recorder,
+            auditLog: auditLog,
+            policyVersions: versions
+        )
+    }
+
+    /// Writes the audit log's final signed checkpoint and releases its directory.
+    public func close() async {
+        try? await self.auditLog?.close()
+    }
+
+    private static func loadKeys(_ path: String?) throws(EgressSetupError) -> PseudonymKeys {
+        guard let path else {
+            throw EgressSetupError("pseudonym_key is not set; run `airlock certs init` or point pseudonym_key at a key")
+        }
+        do {
+            return try PseudonymKeys(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw EgressSetupError(
+                "cannot read the pseudonym key at \(path) (\(error)); create one with `airlock certs init`"
+            )
+        }
+    }
+
+    private static func loadPolicy(path: String, keys: PseudonymKeys) throws(EgressSetupError) -> VendorPolicy {
+        do {
+            return try VendorPolicy.load(path: path, keys: keys)
+        } catch let error as PolicyLoadError {
+            throw EgressSetupError("the policy \(path) is invalid:\n\(error)")
+        } catch {
+            throw EgressSetupError("the policy \(path) cannot be compiled: \(error)")
+        }
+    }
+}
+
+/// Why the proxy's policies or audit log could not be prepared. One readable message, never a matched value.
+public struct EgressSetupError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

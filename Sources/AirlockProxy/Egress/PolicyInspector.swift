@@ -1,0 +1,126 @@
+import AirlockPolicy
+import AirlockRedaction
+import NIOCore
+import NIOHTTP1
+
+/// The redaction engine at the proxy's inspection seam: each request body is redacted with its vendor's policy
+/// before it leaves, and pseudonyms in the vendor's response are restored before the lab sees it.
+///
+/// Fails closed: a vendor with no compiled policy may only send requests without a body (it was configured with
+/// `policy: none`); a policy block answers 403 `blocked_by_policy` naming the rule; a body the engine cannot parse
+/// answers 422 `uninspectable_body` with the parser's reason. In every refusal nothing reaches the vendor. Messages
+/// carry rule ids and reasons, never matched values.
+public struct PolicyInspector: EgressInspector {
+    /// One compiled policy per vendor name (lowercased); vendors absent here run without a policy.
+    let policies: [String: VendorPolicy]
+
+    public init(policies: [String: VendorPolicy]) {
+        var byName: [String: VendorPolicy] = [:]
+        for (name, policy) in policies { byName[name.lowercased()] = policy }
+        self.policies = byName
+    }
+
+    public func inspect(_ request: EgressRequest) async throws -> EgressDecision {
+        guard let policy = self.policies[request.vendor.lowercased()] else {
+            // `policy: none` is for routes that carry no content: reads and deletes, without a body.
+            let contentless: Bool
+            switch request.method {
+            case .GET, .HEAD, .DELETE: contentless = true
+            default: contentless = false
+            }
+            guard request.body.readableBytes == 0, contentless else {
+                return .refuse(
+                    EgressRefusal(
+                        status: .forbidden,
+                        code: "no_policy_for_content",
+                        message: "vendor '\(request.vendor)' has policy: none, which allows only GET, HEAD and "
+                            + "DELETE without a body"
+                    )
+                )
+            }
+            return .forward(request)
+        }
+        guard request.body.readableBytes > 0 else {
+            return .forward(request.inspected(by: policy, findings: []))
+        }
+        let outcome = request.body.withUnsafeReadableBytes { bytes in
+            policy.redactor.redact(
+                body: bytes,
+                contentType: request.headers.first(name: "content-type"),
+                contentEncoding: request.headers.first(name: "content-encoding"),
+                vendor: request.vendor
+            )
+        }
+        switch outcome {
+        case .forward(let body, let findings):
+            var forwarded = request.inspected(by: policy, findings: findings)
+            if !findings.isEmpty || body.count != request.body.readableBytes {
+                forwarded.body = ByteBuffer(bytes: body)
+            }
+            return .forward(forwarded)
+        case .block(let rule, let reason, let findings):
+            var refusal = EgressRefusal(
+                status: .forbidden,
+                code: "blocked_by_policy",
+                message: "the request was blocked by policy rule '\(rule)': \(reason)",
+                rule: rule
+            )
+            refusal.inspection = EgressInspection(policy: policy.identity, findings: findings)
+            return .refuse(refusal)
+        case .uninspectable(let reason, let findings):
+            var refusal = EgressRefusal(
+                status: .unprocessableEntity,
+                code: "uninspectable_body",
+                message: "the request body cannot be inspected, so it was not forwarded: \(reason)"
+            )
+            refusal.inspection = EgressInspection(policy: policy.identity, findings: findings)
+            return .refuse(refusal)
+        }
+    }
+
+    public func transformResponse(_ response: EgressResponse, for request: EgressRequest) async throws
+        -> EgressResponse
+    {
+        guard let policy = self.policies[request.vendor.lowercased()], response.body.readableBytes > 0 else {
+            return response
+        }
+        let body = Array(response.body.readableBytesView)
+        let restored = try policy.redactor.restore(
+            body: body,
+            contentType: response.headers.first(name: "content-type"),
+            contentEncoding: response.headers.first(name: "content-encoding"),
+            vendor: request.vendor
+        )
+        guard restored != body else { return response }
+        var changed = response
+        changed.body = ByteBuffer(bytes: restored)
+        return changed
+    }
+}
+
+/// A vendor's compiled policy.
+public struct VendorPolicy: Sendable {
+    public var redactor: Redactor
+    /// `name@sha256:…` of the loaded policy files, as the audit log and `/readyz` report it.
+    public var identity: String
+
+    public init(redactor: Redactor, identity: String) {
+        self.redactor = redactor
+        self.identity = identity
+    }
+
+    /// Loads, validates and compiles the policy at `path`. Slow (YAML, Vectorscan compile): call it off the event loop.
+    public static func load(path: String, keys: PseudonymKeys) throws -> VendorPolicy {
+        let policy = try PolicyLoader.load(path: path)
+        let redactor = try Redactor(policy: policy, keys: keys)
+        return VendorPolicy(redactor: redactor, identity: policy.identity)
+    }
+}
+
+extension EgressRequest {
+    fileprivate func inspected(by policy: VendorPolicy, findings: [Finding]) -> EgressRequest {
+        var copy = self
+        copy.inspection = EgressInspection(policy: policy.identity, findings: findings)
+        return copy
+    }
+}

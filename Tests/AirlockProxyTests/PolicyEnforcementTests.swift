@@ -1,0 +1,158 @@
+import AirlockAudit
+import AirlockProxy
+import AirlockRedaction
+import Foundation
+import Testing
+
+/// The redaction engine and the audit log at the proxy's seams, through real curl and a real vendor socket.
+@Suite(.timeLimit(.minutes(2)))
+struct PolicyEnforcementTests {
+    static let policyText = """
+        version: 1
+        name: enforcement-test
+        terms:
+          - {id: codenames, label: CODENAME, action: pseudonymize, values: ["Nightingale", "Project Falcon"]}
+        detectors:
+          - email: {action: redact, domains: [lab.example.com]}
+          - secret: {action: block}
+        content:
+          unknown: block
+        """
+
+    /// Compiles the test policy with a fresh key into an inspector for vendor "scale".
+    static func inspector() throws -> PolicyInspector {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-policy-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("policy.yaml").path
+        try Self.policyText.write(toFile: path, atomically: true, encoding: .utf8)
+        let keys = PseudonymKeys(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
+        return PolicyInspector(policies: ["scale": try VendorPolicy.load(path: path, keys: keys)])
+    }
+
+    @Test func whatLeavesIsRedactedAndWhatComesBackIsRestored() async throws {
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        let harness = try await ProxyHarness(options)
+        let body = #"{"project": "Project Falcon", "notes": "ask jane.doe@lab.example.com about nightingale"}"#
+        let result = try await harness.curl([
+            "-H", "Content-Type: application/json", "-d", body, harness.url("/scale/v1/task/x"),
+        ])
+        await harness.close()
+        #expect(result.status == 200)
+        let received = try #require(harness.vendor.requests.first).bodyText
+        #expect(!received.contains("Falcon") && !received.lowercased().contains("nightingale"), "\(received)")
+        #expect(!received.contains("jane.doe"))
+        #expect(received.contains("CODENAME_") && received.contains("[REDACTED:EMAIL]"), "\(received)")
+        // The stand-in vendor echoes what it received: the lab gets its own names back, the redaction stays.
+        #expect(result.body.contains("Project Falcon") && result.body.lowercased().contains("nightingale"), "\(result.body)")
+        #expect(!result.body.contains("CODENAME_"))
+        #expect(result.body.contains("[REDACTED:EMAIL]"))
+    }
+
+    @Test func aSecretBlocksTheRequestAndTheVendorSeesNothing() async throws {
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        let harness = try await ProxyHarness(options)
+        let result = try await harness.curl([
+            "-H", "Content-Type: application/json", "-d", #"{"key": "AKIAIOSFODNN7EXAMPLE"}"#,
+            harness.url("/scale/v1/task/x"),
+        ])
+        await harness.close()
+        #expect(result.status == 403)
+        #expect(errorCode(result.body) == "blocked_by_policy")
+        #expect(!result.body.contains("AKIAIOSFODNN7EXAMPLE"))
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
+    /// Each body Airlock cannot inspect is refused with its status and code, and nothing reaches the vendor.
+    @Test(arguments: [
+        ("application/json", Data(#"{"project": "Nightingale""#.utf8), nil, 422, "uninspectable_body"),
+        ("application/json", Data(#"{"a": 1} trailing"#.utf8), nil, 422, "uninspectable_body"),
+        ("application/json", Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]), "gzip", 422, "uninspectable_body"),
+        ("text/plain", Data([0x4e, 0x69, 0xff, 0xfe, 0x67]), nil, 422, "uninspectable_body"),
+        ("application/octet-stream", Data([0, 1, 2, 3]), nil, 403, "blocked_by_policy"),
+        ("application/json", Data(#"{"a": 1}"#.utf8), "br", 422, "uninspectable_body"),
+    ] as [(String, Data, String?, Int, String)])
+    func uninspectableBodiesAreRefused(
+        contentType: String,
+        body: Data,
+        encoding: String?,
+        status: Int,
+        code: String
+    ) async throws {
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        let harness = try await ProxyHarness(options)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-body-\(UUID())")
+        try body.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var arguments = ["-H", "Content-Type: \(contentType)", "--data-binary", "@\(file.path)"]
+        if let encoding { arguments += ["-H", "Content-Encoding: \(encoding)"] }
+        let result = try await harness.curl(arguments + [harness.url("/scale/v1/task/x")])
+        await harness.close()
+        #expect(result.status == status, "\(result.body)")
+        #expect(errorCode(result.body) == code)
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
+    @Test func policyNoneAllowsOnlyContentlessRequests() async throws {
+        var options = ProxyHarness.Options()
+        options.inspector = PolicyInspector(policies: [:])
+        let harness = try await ProxyHarness(options)
+        let post = try await harness.curl(["-d", "{}", harness.url("/scale/v1/task/x")])
+        let get = try await harness.curl([harness.url("/scale/v1/task/x")])
+        await harness.close()
+        #expect(post.status == 403)
+        #expect(errorCode(post.body) == "no_policy_for_content")
+        #expect(get.status == 200)
+        #expect(harness.vendor.requests.count == 1)
+    }
+
+    @Test func theAuditLogRecordsDecisionsWithoutTheSecrets() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-audit-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = try await AuditLog.open(AuditConfiguration(directory: directory))
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        options.recorder = AuditRecorder(log: log)
+        let harness = try await ProxyHarness(options)
+        let forwarded = try await harness.curl([
+            "-H", "Content-Type: application/json", "-d", #"{"project": "Project Falcon"}"#,
+            harness.url("/scale/v1/task/x"),
+        ])
+        let blocked = try await harness.curl([
+            "-H", "Content-Type: application/json", "-d", #"{"key": "AKIAIOSFODNN7EXAMPLE", "p": "Nightingale"}"#,
+            harness.url("/scale/v1/task/y"),
+        ])
+        await harness.close()
+        try await log.close()
+        #expect(forwarded.status == 200 && blocked.status == 403)
+
+        let decisions = try AuditLogReader(directory: directory).entries().filter { $0.event == .decision }
+        #expect(decisions.map(\.decision) == [.forwarded, .blocked])
+        #expect(decisions[0].findings?.map(\.id) == ["codenames"])
+        #expect(decisions[0].policy?.hasPrefix("enforcement-test@sha256:") == true)
+        #expect(decisions[0].forwardedBytes == harness.vendor.requests.first?.body.count)
+        #expect(decisions[1].rule == "secret")
+        #expect(decisions[1].forwardedBytes == nil)
+
+        // Not the codenames, not the key: anywhere under the audit directory, compressed bodies included.
+        let files = FileManager.default.enumerator(atPath: directory.path)?.compactMap { $0 as? String } ?? []
+        for name in files {
+            var data = (try? Data(contentsOf: directory.appendingPathComponent(name))) ?? Data()
+            if name.hasSuffix(".gz") {
+                let unzipped = Process()
+                unzipped.executableURL = URL(fileURLWithPath: "/bin/sh")
+                unzipped.arguments = ["-c", "zcat '\(directory.appendingPathComponent(name).path)'"]
+                let pipe = Pipe()
+                unzipped.standardOutput = pipe
+                try unzipped.run()
+                data = pipe.fileHandleForReading.readDataToEndOfFile()
+                unzipped.waitUntilExit()
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(!text.contains("Falcon") && !text.contains("Nightingale") && !text.contains("AKIAIOSFODNN7"), "\(name)")
+        }
+    }
+}
