@@ -121,3 +121,19 @@ import Testing
         #expect(out == "{" + members + #","last":"[REDACTED:CODENAME]"}"#)
     }
 }
+
+@Suite struct MediaTypeParsingTests {
+    @Test(arguments: [
+        ("application/json", "application/json", [String: String]()),
+        ("Application/JSON", "application/json", [:]),
+        (" application/json ", "application/json", [:]),
+        ("application/json; charset=UTF-8", "application/json", ["charset": "UTF-8"]),
+        ("multipart/form-data;boundary=\"a;b\"", "multipart/form-data", ["boundary": "a;b"]),
+        ("", "", [:]),
+    ])
+    func plainAndParameterizedHeadersParseAlike(_ header: String, _ essence: String, _ parameters: [String: String]) {
+        let media = MediaType(header)
+        #expect(media.essence == essence)
+        #expect(media.parameters == parameters)
+    }
+}

@@ -16,6 +16,16 @@ struct MediaType {
     var parameters: [String: String]
 
     init(_ header: String) {
+        // The common header (`application/json`): no parameters, nothing to trim. Skips the Foundation trimming,
+        // which costs about 1% of redacting a 64 KiB body.
+        let plain = header.utf8.allSatisfy { b in
+            b > 0x20 && b < 0x80 && b != UInt8(ascii: ";") && b != UInt8(ascii: "\"")
+        }
+        if plain {
+            essence = header.lowercased()
+            parameters = [:]
+            return
+        }
         var parts = MediaType.splitParameters(header)
         essence = parts.isEmpty ? "" : parts.removeFirst().trimmingCharacters(in: .whitespaces).lowercased()
         parameters = [:]
