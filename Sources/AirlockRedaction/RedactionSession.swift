@@ -37,7 +37,7 @@ final class RedactionSession {
     let sink = HitSink()
     let unknownContent: UnknownContent
     let limits: DecompressionLimits
-    private var findingIndex: [String: Int] = [:]
+    private var findingIndex: [FindingKey: Int] = [:]
     private(set) var findingBuilders: [FindingBuilder] = []
     /// How many JSON-in-a-string documents deep the walker is.
     var nesting = 0
@@ -62,7 +62,8 @@ final class RedactionSession {
     // MARK: Findings
 
     func record(rule: String, action: Action, path: String?, value: UnsafeBufferPointer<UInt8>?) {
-        let key = rule + "\u{0}" + action.rawValue
+        // A struct key: concatenating rule and action allocated a string on every match.
+        let key = FindingKey(rule: rule, action: action)
         let index: Int
         if let existing = findingIndex[key] {
             index = existing
@@ -94,7 +95,12 @@ final class RedactionSession {
 
     struct FindingsSnapshot {
         fileprivate var builders: [FindingBuilder]
-        fileprivate var index: [String: Int]
+        fileprivate var index: [FindingKey: Int]
+    }
+
+    fileprivate struct FindingKey: Hashable {
+        var rule: String
+        var action: Action
     }
 
     func snapshotFindings() -> FindingsSnapshot { FindingsSnapshot(builders: findingBuilders, index: findingIndex) }

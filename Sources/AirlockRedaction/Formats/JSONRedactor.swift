@@ -109,8 +109,12 @@ struct JSONRedactor {
     /// The steps from the root to a node of the path tree (the current one by default). The tree is the only record
     /// of the path, so the walk pushes one value per key or element; the few that need the steps build them here.
     private func pathSteps(node: Int32? = nil) -> [PathStep] {
+        Self.pathSteps(nodes, from: node ?? currentNode)
+    }
+
+    private static func pathSteps(_ nodes: [PathNode], from node: Int32) -> [PathStep] {
         var steps: [PathStep] = []
-        var k = node ?? currentNode
+        var k = node
         while k >= 0 {
             steps.append(nodes[Int(k)].entry)
             k = nodes[Int(k)].parent
@@ -175,11 +179,14 @@ struct JSONRedactor {
             }
             let first = cursor
             while cursor < hits.count, hits[cursor].end <= segment.textEnd { cursor += 1 }
-            let walker = self
             let found = hits[first..<cursor]
+            // Captures what naming the path needs, not a copy of the whole walker (a dozen references).
+            let nodes = self.nodes
+            let arena = keyArena
+            let base = p
             let result = try session.redactSegment(
                 text, lo: segment.textStart, hi: segment.textEnd, hits: found, zeroWidth: false,
-                path: { walker.pathString(node: segment.node) })
+                path: { Self.pathString(Self.pathSteps(nodes, from: segment.node), buffer: base, arena: arena) })
             if let result { edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result)) }
         }
     }
