@@ -8,8 +8,8 @@
 # upstream connections alive. Prints req/s, p50 and p99 latency for each, and Airlock's share of nginx's req/s.
 #
 # Environment: DURATION (seconds per run, default 10), CONNECTIONS (default 64), THREADS (wrk threads, default 2),
-# WORKERS (proxy worker threads/processes, default the number of cores), AIRLOCK_CONFIG_EXTRA (YAML appended to
-# Airlock's config, e.g. an audit section).
+# WORKERS (proxy worker threads/processes, default the number of cores), POLICY (a policy file for Airlock's vendor,
+# default Policies/lab.yaml; `none` forwards only contentless requests), AUDIT (on|off, default off: the egress log with fsync per group commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -43,6 +43,10 @@ wait_port() {
 }
 
 "$AIRLOCK" certs init --dir "$work/certs" >/dev/null
+POLICY="${POLICY:-Policies/lab.yaml}"
+if [[ "$POLICY" != "none" ]]; then POLICY="$(realpath "$POLICY")"; fi
+AUDIT="${AUDIT:-off}"
+if [[ "$AUDIT" == "on" ]]; then AUDIT_ENABLED=true; else AUDIT_ENABLED=false; fi
 UPSTREAM_PORT="$(free_port)"; NGINX_PORT="$(free_port)"; AIRLOCK_PORT="$(free_port)"; ADMIN_PORT="$(free_port)"
 
 # --- upstream: nginx answering JSON over TLS ----------------------------------------------------------------------
@@ -121,9 +125,13 @@ vendors:
     upstream: https://localhost:$UPSTREAM_PORT
     ca: certs/ca.crt
     routes: ["POST /v1/*"]
-    policy: ${AIRLOCK_POLICY:-none}
+    policy: $POLICY
     pool: {max_connections: 128}
-${AIRLOCK_CONFIG_EXTRA:-}
+pseudonym_key: certs/pseudonym.key
+audit:
+  enabled: $AUDIT_ENABLED
+  directory: audit
+  signing_key: certs/audit-signing.key
 CONF
 "$AIRLOCK" serve --config "$work/airlock.yaml" --log-level warning &
 pids+=($!)
@@ -166,6 +174,7 @@ echo "==> warming up"
 wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks" >/dev/null
 wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$NGINX_PORT/v1/tasks" >/dev/null
 
+echo "==> Airlock: policy $POLICY, audit log $AUDIT"
 echo "==> measuring ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads, $WORKERS proxy workers, $(nproc) cores"
 read -r a_rps a_p50 a_p99 a_err <<<"$(run_wrk "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks")"
 read -r n_rps n_p50 n_p99 n_err <<<"$(run_wrk "https://127.0.0.1:$NGINX_PORT/v1/tasks")"
