@@ -37,6 +37,8 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Ciphertext is handed to the channel in pieces of at most this size, so large writes don't double memory.
     private static let outboundChunk = 256 * 1024
+    /// The most plaintext one TLS record carries.
+    private static let recordPayload = 16 * 1024
     /// Plaintext is delivered upwards in buffers of this size (TLS records are at most 16 KiB).
     private static let inboundChunk = 64 * 1024
 
@@ -302,21 +304,48 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func encryptFlushedWrites(context: ChannelHandlerContext) {
         guard let connection = self.connection, self.pendingWrites.hasMark else { return }
         var promises: [EventLoopPromise<Void>] = []
-        while self.pendingWrites.hasMark, let write = self.pendingWrites.popFirst() {
-            if let error = connection.write(write.data) {
-                write.promise?.fail(error)
-                self.failPendingWrites(error)
-                for promise in promises { promise.fail(error) }
-                self.fail(context: context, error: error)
-                return
-            }
-            if let promise = write.promise { promises.append(promise) }
+        // Small writes (an HTTP head, then its body) are gathered into one TLS record instead of one record each.
+        var gathered: ByteBuffer?
+        var failure: TLSError?
+
+        func encrypt(_ data: ByteBuffer) {
+            guard failure == nil else { return }
+            failure = connection.write(data)
             // Hand over full chunks as we go; the last (partial) one carries the promises.
-            while connection.pendingOutboundBytes >= Self.outboundChunk,
+            while failure == nil, connection.pendingOutboundBytes >= Self.outboundChunk,
                 let chunk = connection.takeOutbound(allocator: context.channel.allocator, limit: Self.outboundChunk)
             {
                 context.write(self.wrapOutboundOut(chunk), promise: nil)
             }
+        }
+
+        while self.pendingWrites.hasMark, let write = self.pendingWrites.popFirst() {
+            if let promise = write.promise { promises.append(promise) }
+            if write.data.readableBytes < Self.recordPayload {
+                if let pending = gathered, pending.readableBytes + write.data.readableBytes > Self.recordPayload {
+                    encrypt(pending)
+                    gathered = nil
+                }
+                if gathered == nil {
+                    gathered = context.channel.allocator.buffer(capacity: Self.recordPayload)
+                }
+                gathered!.writeImmutableBuffer(write.data)
+            } else {
+                if let pending = gathered {
+                    encrypt(pending)
+                    gathered = nil
+                }
+                encrypt(write.data)
+            }
+        }
+        if let pending = gathered {
+            encrypt(pending)
+        }
+        if let failure {
+            for promise in promises { promise.fail(failure) }
+            self.failPendingWrites(failure)
+            self.fail(context: context, error: failure)
+            return
         }
         if let last = connection.takeOutbound(allocator: context.channel.allocator) {
             let writePromise = promises.isEmpty ? nil : context.eventLoop.makePromise(of: Void.self)
@@ -324,7 +353,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if let writePromise {
                 for promise in promises { writePromise.futureResult.cascade(to: promise) }
             }
-        } else {
+        } else if !promises.isEmpty {
             // All ciphertext already went out in full chunks (or there was none): those writes are ordered before
             // this flush, so the plaintext promises can follow the flush itself.
             let flushed = context.eventLoop.makePromise(of: Void.self)

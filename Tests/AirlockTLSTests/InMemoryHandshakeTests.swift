@@ -66,11 +66,42 @@ struct InMemoryHandshakeTests {
         pair.client.write(ByteBuffer(string: "two"), promise: nil)
         #expect(try pair.client.readOutbound(as: ByteBuffer.self) == nil)
         pair.client.flush()
-        // Both writes leave as one piece of ciphertext.
+        // Both writes leave as one piece of ciphertext, in a single TLS record.
         let ciphertext = try #require(try pair.client.readOutbound(as: ByteBuffer.self))
         #expect(try pair.client.readOutbound(as: ByteBuffer.self) == nil)
+        #expect(Self.recordCount(ciphertext) == 1)
         try pair.server.writeInbound(ciphertext)
         #expect(pair.serverRecorder.receivedText == "one two")
+    }
+
+    @Test func largeWritesAreSplitIntoFullRecords() throws {
+        let pair = try InMemoryPair(server: self.serverContext(), client: self.clientContext(), hostname: "localhost")
+        defer { pair.finish() }
+        try pair.connect()
+        try pair.interact()
+        pair.client.write(ByteBuffer(string: "head\r\n"), promise: nil)
+        pair.client.write(ByteBuffer(repeating: UInt8(ascii: "x"), count: 40_000), promise: nil)
+        pair.client.flush()
+        var ciphertext = ByteBuffer()
+        while var piece = try pair.client.readOutbound(as: ByteBuffer.self) { ciphertext.writeBuffer(&piece) }
+        // 6 bytes alone, then 40,000 bytes in records of at most 16 KiB.
+        #expect(Self.recordCount(ciphertext) == 4)
+        try pair.server.writeInbound(ciphertext)
+        #expect(pair.serverRecorder.received.readableBytes == 40_006)
+    }
+
+    /// Counts TLS records (5-byte header: type, version, length) in a piece of ciphertext.
+    static func recordCount(_ buffer: ByteBuffer) -> Int {
+        var buffer = buffer
+        var count = 0
+        while buffer.readableBytes >= 5 {
+            guard let length = buffer.getInteger(at: buffer.readerIndex + 3, as: UInt16.self),
+                buffer.readableBytes >= 5 + Int(length)
+            else { return -1 }
+            buffer.moveReaderIndex(forwardBy: 5 + Int(length))
+            count += 1
+        }
+        return buffer.readableBytes == 0 ? count : -1
     }
 
     @Test func ipAddressIsCheckedAgainstIPSubjectAltNames() throws {
