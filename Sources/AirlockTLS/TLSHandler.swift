@@ -188,7 +188,9 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.sessionReused = connection.sessionReused
             self.protocolVersion = connection.protocolVersion
             self.sendOutbound(context: context, flush: true)
-            context.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: self.negotiatedProtocol))
+            context.fireUserInboundEventTriggered(
+                TLSUserEvent.handshakeCompleted(negotiatedProtocol: self.negotiatedProtocol)
+            )
             // Writes that waited for the handshake may go now, if they were flushed.
             if self.pendingWrites.hasMark {
                 self.encryptFlushedWrites(context: context)

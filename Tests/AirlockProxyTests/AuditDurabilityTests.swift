@@ -52,15 +52,15 @@ struct AuditDurabilityTests {
             mode: 0o600
         )
         try """
-            listen:
-              address: 127.0.0.1:\(port)
-              tls: {certificate: airlock.crt, key: airlock.key}
-            vendors:
-              - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:\(vendor.port)", ca: ca.crt,
-                 routes: ["POST /v1/task/*"], policy: policy.yaml}
-            pseudonym_key: pseudonym.key
-            audit: {directory: audit}
-            """.write(toFile: directory + "/airlock.yaml", atomically: true, encoding: .utf8)
+        listen:
+          address: 127.0.0.1:\(port)
+          tls: {certificate: airlock.crt, key: airlock.key}
+        vendors:
+          - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:\(vendor.port)", ca: ca.crt,
+             routes: ["POST /v1/task/*"], policy: policy.yaml}
+        pseudonym_key: pseudonym.key
+        audit: {directory: audit}
+        """.write(toFile: directory + "/airlock.yaml", atomically: true, encoding: .utf8)
 
         let airlock = Process()
         airlock.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)

@@ -45,7 +45,10 @@ struct PolicyEnforcementTests {
         #expect(!received.contains("jane.doe"))
         #expect(received.contains("CODENAME_") && received.contains("[REDACTED:EMAIL]"), "\(received)")
         // The stand-in vendor echoes what it received: the lab gets its own names back, the redaction stays.
-        #expect(result.body.contains("Project Falcon") && result.body.lowercased().contains("nightingale"), "\(result.body)")
+        #expect(
+            result.body.contains("Project Falcon") && result.body.lowercased().contains("nightingale"),
+            "\(result.body)"
+        )
         #expect(!result.body.contains("CODENAME_"))
         #expect(result.body.contains("[REDACTED:EMAIL]"))
     }
@@ -66,14 +69,16 @@ struct PolicyEnforcementTests {
     }
 
     /// Each body Airlock cannot inspect is refused with its status and code, and nothing reaches the vendor.
-    @Test(arguments: [
-        ("application/json", Data(#"{"project": "Nightingale""#.utf8), nil, 422, "uninspectable_body"),
-        ("application/json", Data(#"{"a": 1} trailing"#.utf8), nil, 422, "uninspectable_body"),
-        ("application/json", Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]), "gzip", 422, "uninspectable_body"),
-        ("text/plain", Data([0x4e, 0x69, 0xff, 0xfe, 0x67]), nil, 422, "uninspectable_body"),
-        ("application/octet-stream", Data([0, 1, 2, 3]), nil, 403, "blocked_by_policy"),
-        ("application/json", Data(#"{"a": 1}"#.utf8), "br", 422, "uninspectable_body"),
-    ] as [(String, Data, String?, Int, String)])
+    @Test(
+        arguments: [
+            ("application/json", Data(#"{"project": "Nightingale""#.utf8), nil, 422, "uninspectable_body"),
+            ("application/json", Data(#"{"a": 1} trailing"#.utf8), nil, 422, "uninspectable_body"),
+            ("application/json", Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]), "gzip", 422, "uninspectable_body"),
+            ("text/plain", Data([0x4e, 0x69, 0xff, 0xfe, 0x67]), nil, 422, "uninspectable_body"),
+            ("application/octet-stream", Data([0, 1, 2, 3]), nil, 403, "blocked_by_policy"),
+            ("application/json", Data(#"{"a": 1}"#.utf8), "br", 422, "uninspectable_body"),
+        ] as [(String, Data, String?, Int, String)]
+    )
     func uninspectableBodiesAreRefused(
         contentType: String,
         body: Data,
@@ -152,7 +157,10 @@ struct PolicyEnforcementTests {
                 unzipped.waitUntilExit()
             }
             let text = String(decoding: data, as: UTF8.self)
-            #expect(!text.contains("Falcon") && !text.contains("Nightingale") && !text.contains("AKIAIOSFODNN7"), "\(name)")
+            #expect(
+                !text.contains("Falcon") && !text.contains("Nightingale") && !text.contains("AKIAIOSFODNN7"),
+                "\(name)"
+            )
         }
     }
 }

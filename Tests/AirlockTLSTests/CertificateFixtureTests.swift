@@ -94,7 +94,12 @@ struct CertificateFixture: Sendable {
                 notAfter: now.addingTimeInterval(30 * day)
             ),
             wrongHost: try leaf(
-                "wrong-host", by: ca, commonName: "wrong.example", dnsNames: ["wrong.example"], ipAddresses: []),
+                "wrong-host",
+                by: ca,
+                commonName: "wrong.example",
+                dnsNames: ["wrong.example"],
+                ipAddresses: []
+            ),
             untrusted: try leaf("untrusted", by: otherCA),
             client: try leaf("client", by: ca, commonName: "lab-client", dnsNames: [], ipAddresses: [], usage: .client),
             untrustedClient: try leaf(

@@ -52,7 +52,13 @@ struct CertificateInitTests {
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
         let server = try openssl(
-            "verify", "-purpose", "sslserver", "-verify_hostname", "localhost", "-CAfile", path("ca.crt"),
+            "verify",
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            "localhost",
+            "-CAfile",
+            path("ca.crt"),
             path("airlock.crt")
         )
         #expect(server.status == 0, "\(server.standardError)")
@@ -60,7 +66,8 @@ struct CertificateInitTests {
             #expect(try openssl("verify", "-verify_ip", ip, "-CAfile", path("ca.crt"), path("airlock.crt")).status == 0)
         }
         #expect(
-            try openssl("verify", "-verify_ip", "10.0.0.1", "-CAfile", path("ca.crt"), path("airlock.crt")).status != 0)
+            try openssl("verify", "-verify_ip", "10.0.0.1", "-CAfile", path("ca.crt"), path("airlock.crt")).status != 0
+        )
         let client = try openssl("verify", "-purpose", "sslclient", "-CAfile", path("ca.crt"), path("client.crt"))
         #expect(client.status == 0, "\(client.standardError)")
         #expect(try openssl("x509", "-in", path("client.crt"), "-noout", "-subject").text.contains("CN = lab-client"))
@@ -81,13 +88,28 @@ struct CertificateInitTests {
         try "checkpoint\n".write(toFile: message, atomically: true, encoding: .utf8)
         #expect(
             try openssl(
-                "pkeyutl", "-sign", "-rawin", "-inkey", path("audit-signing.key"), "-in", message, "-out", signature
+                "pkeyutl",
+                "-sign",
+                "-rawin",
+                "-inkey",
+                path("audit-signing.key"),
+                "-in",
+                message,
+                "-out",
+                signature
             )
             .status == 0
         )
         #expect(
             try openssl(
-                "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", path("audit-signing.pub"), "-in", message,
+                "pkeyutl",
+                "-verify",
+                "-rawin",
+                "-pubin",
+                "-inkey",
+                path("audit-signing.pub"),
+                "-in",
+                message,
                 "-sigfile",
                 signature
             ).status == 0

@@ -59,8 +59,16 @@ struct CertificateTests {
         let leafPath = try scratch.write(leaf.pemRepresentation, "leaf.crt")
 
         let verified = try openssl(
-            "verify", "-purpose", "sslserver", "-verify_hostname", "localhost", "-verify_ip", "127.0.0.1",
-            "-CAfile", caPath, leafPath
+            "verify",
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            "localhost",
+            "-verify_ip",
+            "127.0.0.1",
+            "-CAfile",
+            caPath,
+            leafPath
         )
         #expect(verified.status == 0, "\(verified.text) \(verified.standardError)")
         let sans = try openssl("x509", "-in", leafPath, "-noout", "-ext", "subjectAltName").text
@@ -111,11 +119,19 @@ struct CertificateTests {
         #expect(future.notBefore > now)
         let caPath = try scratch.write(ca.certificate.pemRepresentation, "ca.crt")
         let expiredResult = try openssl(
-            "verify", "-CAfile", caPath, try scratch.write(expired.pemRepresentation, "e.crt"))
+            "verify",
+            "-CAfile",
+            caPath,
+            try scratch.write(expired.pemRepresentation, "e.crt")
+        )
         #expect(expiredResult.status != 0)
         #expect((expiredResult.text + expiredResult.standardError).contains("certificate has expired"))
         let futureResult = try openssl(
-            "verify", "-CAfile", caPath, try scratch.write(future.pemRepresentation, "f.crt"))
+            "verify",
+            "-CAfile",
+            caPath,
+            try scratch.write(future.pemRepresentation, "f.crt")
+        )
         #expect(futureResult.status != 0)
         #expect((futureResult.text + futureResult.standardError).contains("not yet valid"))
     }
@@ -136,7 +152,9 @@ struct CertificateTests {
     @Test func clientAndRSALeaves() throws {
         let scratch = try Scratch()
         let ca = try CertificateAuthority(
-            selfSignedCommonName: "Airlock test CA", key: PrivateKey(generating: .rsa(bits: 2048)))
+            selfSignedCommonName: "Airlock test CA",
+            key: PrivateKey(generating: .rsa(bits: 2048))
+        )
         let rsaKey = try PrivateKey(generating: .rsa(bits: 2048))
         #expect(rsaKey.algorithm == .rsa(bits: 2048))
         let client = try ca.issue(commonName: "lab-client", usage: .client, key: rsaKey)
@@ -178,7 +196,8 @@ struct CertificateTests {
         let path = try scratch.write(ca.certificate.pemRepresentation, "ca.crt")
         let printed = try openssl("x509", "-in", path, "-noout", "-fingerprint", "-sha256").text
         #expect(
-            printed.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("=\(ca.certificate.sha256Fingerprint)"))
+            printed.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("=\(ca.certificate.sha256Fingerprint)")
+        )
     }
 
     @Test(arguments: [PrivateKey.Algorithm.ecdsaP256, .rsa(bits: 2048), .ed25519])
@@ -212,14 +231,32 @@ struct CertificateTests {
         #expect(signed.status == 0, "\(signed.standardError)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: signaturePath)).count == 64)
         let verified = try openssl(
-            "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", publicPath, "-in", message, "-sigfile", signaturePath
+            "pkeyutl",
+            "-verify",
+            "-rawin",
+            "-pubin",
+            "-inkey",
+            publicPath,
+            "-in",
+            message,
+            "-sigfile",
+            signaturePath
         )
         #expect(verified.status == 0, "\(verified.standardError)")
         // A different message must not verify: the check above could fail.
         let other = try scratch.write("checkpoint 43 root abcdef\n", "other")
         #expect(
             try openssl(
-                "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", publicPath, "-in", other, "-sigfile", signaturePath
+                "pkeyutl",
+                "-verify",
+                "-rawin",
+                "-pubin",
+                "-inkey",
+                publicPath,
+                "-in",
+                other,
+                "-sigfile",
+                signaturePath
             ).status != 0
         )
     }
@@ -229,9 +266,25 @@ struct CertificateTests {
         let keyPath = scratch.url.appendingPathComponent("ossl.key").path
         let certPath = scratch.url.appendingPathComponent("ossl.crt").path
         let made = try openssl(
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath,
-            "-out", certPath, "-days", "2", "-subj", "/CN=openssl made", "-addext",
-            "subjectAltName=DNS:a.example,IP:10.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE"
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            keyPath,
+            "-out",
+            certPath,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=openssl made",
+            "-addext",
+            "subjectAltName=DNS:a.example,IP:10.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE"
         )
         #expect(made.status == 0, "\(made.standardError)")
         let certificate = try Certificate(pemFile: certPath)
@@ -282,8 +335,16 @@ struct CertificateTests {
         let scratch = try Scratch()
         let path = scratch.url.appendingPathComponent("enc.key").path
         let made = try openssl(
-            "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256", "-pass", "pass:secret",
-            "-out", path
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-aes256",
+            "-pass",
+            "pass:secret",
+            "-out",
+            path
         )
         #expect(made.status == 0)
         #expect(throws: CertificateError.self) { try PrivateKey(pemFile: path) }

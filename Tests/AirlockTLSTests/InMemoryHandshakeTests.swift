@@ -8,7 +8,11 @@ import Testing
 struct InMemoryHandshakeTests {
     let pki = TestPKI.shared
 
-    func serverContext(certificate: String? = nil, key: String? = nil, clientCA: String? = nil) throws -> TLSServerContext {
+    func serverContext(
+        certificate: String? = nil,
+        key: String? = nil,
+        clientCA: String? = nil
+    ) throws -> TLSServerContext {
         try TLSServerContext(
             configuration: TLSServerConfiguration(
                 certificateChainPath: certificate ?? self.pki.serverCertificate,

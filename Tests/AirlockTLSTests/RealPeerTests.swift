@@ -10,7 +10,10 @@ struct RealPeerTests {
     let pki = TestPKI.shared
     let group = MultiThreadedEventLoopGroup.singleton
 
-    func server(clientCA: String? = nil, application: @escaping @Sendable () -> ChannelHandler & Sendable) throws
+    func server(
+        clientCA: String? = nil,
+        application: @escaping @Sendable () -> ChannelHandler & Sendable
+    ) throws
         -> LoopbackTLSServer
     {
         let context = try TLSServerContext(
@@ -25,8 +28,10 @@ struct RealPeerTests {
 
     func sClient(port: Int, extra: [String] = [], input: Data) throws -> (status: Int32, output: String) {
         try Shell.capture(
-            ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-quiet",
-             "-verify_return_error", "-CAfile", self.pki.caCertificate] + extra,
+            [
+                "openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-quiet",
+                "-verify_return_error", "-CAfile", self.pki.caCertificate,
+            ] + extra,
             input: input
         )
     }
@@ -104,7 +109,8 @@ struct RealPeerTests {
         let server = try self.server { EchoHandler(closeAfter: 2) }
         defer { server.close() }
         let reply = try Shell.run([
-            "sh", "-c", "printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | timeout 10 curl --silent telnet://127.0.0.1:\(server.port) | od -An -tx1 | head -c 40; echo",
+            "sh", "-c",
+            "printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | timeout 10 curl --silent telnet://127.0.0.1:\(server.port) | od -An -tx1 | head -c 40; echo",
         ])
         // At most a TLS alert (content type 0x15) comes back, never an echo.
         #expect(reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || reply.contains("15 03"), "\(reply)")
@@ -136,13 +142,19 @@ struct RealPeerTests {
         defer { peer.stop() }
         let context = try self.client()
         let first = try ClientProbe.exchange(
-            context: context, hostname: "localhost", port: port, request: "GET / HTTP/1.0\r\n\r\n"
+            context: context,
+            hostname: "localhost",
+            port: port,
+            request: "GET / HTTP/1.0\r\n\r\n"
         )
         #expect(first.text.hasPrefix("HTTP/1.0 200 ok"), "\(first.text.prefix(200))")
         #expect(first.errors.withLockedValue { $0 }.isEmpty)
         #expect(first.sessionReused.withLockedValue { $0 } == false)
         let second = try ClientProbe.exchange(
-            context: context, hostname: "localhost", port: port, request: "GET / HTTP/1.0\r\n\r\n"
+            context: context,
+            hostname: "localhost",
+            port: port,
+            request: "GET / HTTP/1.0\r\n\r\n"
         )
         #expect(second.text.hasPrefix("HTTP/1.0 200 ok"))
         #expect(second.sessionReused.withLockedValue { $0 } == true)
@@ -164,7 +176,10 @@ struct RealPeerTests {
         let (peer, port) = try self.sServer(certificate: certificate, key: key)
         defer { peer.stop() }
         let probe = try ClientProbe.exchange(
-            context: self.client(), hostname: "localhost", port: port, request: "GET / HTTP/1.0\r\n\r\n"
+            context: self.client(),
+            hostname: "localhost",
+            port: port,
+            request: "GET / HTTP/1.0\r\n\r\n"
         )
         let errors = probe.errors.withLockedValue { $0 }
         #expect(errors.map(\.code) == [.verificationFailed])
@@ -177,7 +192,9 @@ struct RealPeerTests {
         defer { peer.stop() }
         let wrongPin = try self.pki.pin(of: self.pki.untrustedServerCertificate)
         let probe = try ClientProbe.exchange(
-            context: self.client(pins: [wrongPin]), hostname: "localhost", port: port,
+            context: self.client(pins: [wrongPin]),
+            hostname: "localhost",
+            port: port,
             request: "GET / HTTP/1.0\r\n\r\n"
         )
         #expect(probe.errors.withLockedValue { $0 }.map(\.code) == [.pinMismatch])

@@ -2,6 +2,7 @@ import AirlockTLS
 import NIOCore
 import NIOEmbedded
 import NIOTLS
+import Testing
 
 /// Records what reaches the top of a pipeline: plaintext, user events, errors, and whether the channel went inactive.
 final class Recorder: ChannelInboundHandler {
@@ -89,5 +90,3 @@ struct InMemoryPair {
         _ = try? self.server.finish(acceptAlreadyClosed: true)
     }
 }
-
-import Testing

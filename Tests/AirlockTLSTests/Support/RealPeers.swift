@@ -167,10 +167,11 @@ enum Ports {
 
     static func isListening(_ port: Int) -> Bool {
         let group = MultiThreadedEventLoopGroup.singleton
-        guard let channel = try? ClientBootstrap(group: group)
-            .connectTimeout(.milliseconds(200))
-            .connect(host: "127.0.0.1", port: port)
-            .wait()
+        guard
+            let channel = try? ClientBootstrap(group: group)
+                .connectTimeout(.milliseconds(200))
+                .connect(host: "127.0.0.1", port: port)
+                .wait()
         else { return false }
         try? channel.close().wait()
         return true
@@ -205,7 +206,7 @@ final class ClientProbe: ChannelInboundHandler, Sendable {
 
     var text: String { self.received.withLockedValue { String(buffer: $0) } }
 
-    /// Connects, sends `request`, and waits (bounded) until the peer closes. 
+    /// Connects, sends `request`, and waits (bounded) until the peer closes.
     static func exchange(
         context: TLSClientContext,
         hostname: String,

@@ -46,19 +46,27 @@ struct TestPKI: Sendable {
         try pki.makeCA(name: "ca", commonName: "Airlock Test CA")
         try pki.makeCA(name: "other-ca", commonName: "Someone Else's CA")
         try pki.makeLeaf(
-            name: "server", commonName: "localhost", ca: "ca",
+            name: "server",
+            commonName: "localhost",
+            ca: "ca",
             extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
         )
         try pki.makeLeaf(
-            name: "client", commonName: "lab-client", ca: "ca",
+            name: "client",
+            commonName: "lab-client",
+            ca: "ca",
             extensions: "subjectAltName=DNS:lab-client.internal\nextendedKeyUsage=clientAuth\n"
         )
         try pki.makeLeaf(
-            name: "untrusted-server", commonName: "localhost", ca: "other-ca",
+            name: "untrusted-server",
+            commonName: "localhost",
+            ca: "other-ca",
             extensions: "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
         )
         try pki.makeLeaf(
-            name: "wrong-host", commonName: "vendor.example.com", ca: "ca",
+            name: "wrong-host",
+            commonName: "vendor.example.com",
+            ca: "ca",
             extensions: "subjectAltName=DNS:vendor.example.com\nextendedKeyUsage=serverAuth\n"
         )
         try pki.makeExpiredLeaf()
@@ -126,7 +134,10 @@ struct TestPKI: Sendable {
 
     /// The SPKI SHA-256 pin of a certificate, computed by the openssl tool.
     func pin(of certificate: String) throws -> String {
-        let der = try Shell.run(["sh", "-c", "openssl x509 -in '\(certificate)' -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64"])
+        let der = try Shell.run([
+            "sh", "-c",
+            "openssl x509 -in '\(certificate)' -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64",
+        ])
         return der.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
