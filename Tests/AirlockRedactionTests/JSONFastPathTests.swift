@@ -113,6 +113,20 @@ import Testing
         #expect(forwarded(redactor, input) == expected)
     }
 
+    @Test func shortStringsAreCopiedWithoutBleedingIntoEachOther() throws {
+        // Short strings are copied as 16-byte blocks; the bytes after each (the next key, the next value) must not
+        // join it in what is scanned.
+        let split = #"{"a":"Night","b":"ingale","c":"Project","d":"Falcon","e":"x","f":"Nightingal","g":"e"}"#
+        #expect(forwarded(redactor, split) == split)
+        for length in 0...20 {
+            let pad = String(repeating: "z", count: length)
+            let input = #"{"p":"\#(pad)","t":"Nightingale","\#(pad)":"Nightingale\#(pad)","q":"\#(pad)"}"#
+            let expected =
+                #"{"p":"\#(pad)","t":"[REDACTED:CODENAME]","\#(pad)":"\#(length == 0 ? "[REDACTED:CODENAME]" : "Nightingale" + pad)","q":"\#(pad)"}"#
+            #expect(forwarded(redactor, input) == expected, "padding \(length)")
+        }
+    }
+
     @Test func manyTinyStringsAndKeysFillTheScanText() throws {
         // Every byte but the brackets is string content or a quote: the scan text is as full as it can get.
         let members = (0..<2000).map { #""k\#($0)":"v""# }.joined(separator: ",")

@@ -133,7 +133,8 @@ struct JSONRedactor {
         _ buffer: UnsafeBufferPointer<UInt8>, session: RedactionSession, prefix: [PathEntry] = []
     ) throws(Stop) -> [UInt8]? {
         guard buffer.count > 0 else { throw .uninspectable("JSON: empty body") }
-        let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count + 1)
+        // `+ 16`: `queue` copies short strings as one 16-byte block, which may run past their end.
+        let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count + 1 + 16)
         defer { text.deallocate() }
         var walker = JSONRedactor(session: session, buffer: buffer, prefix: prefix, text: text)
         try walker.run()
@@ -143,6 +144,9 @@ struct JSONRedactor {
 
     mutating func run() throws(Stop) {
         guard n > 0 else { throw .uninspectable("JSON: empty body") }
+        // Typical labeling JSON has a string every few dozen bytes: grow once or twice, not a dozen times.
+        segments.reserveCapacity(n / 64)
+        nodes.reserveCapacity(n / 128)
         skipWhitespace()
         try value(scanning: true)
         skipWhitespace()
@@ -639,8 +643,18 @@ struct JSONRedactor {
     private mutating func queue(_ raw: Range<Int>, escaped: Bool, _ content: UnsafeBufferPointer<UInt8>) {
         let start = textCount
         let end = start + content.count
-        precondition(end < textCapacity, "JSON text buffer sized below its contents")
-        if let source = content.baseAddress { (text + start).update(from: source, count: content.count) }
+        precondition(end + 16 < textCapacity, "JSON text buffer sized below its contents")
+        if let source = content.baseAddress {
+            if !escaped, content.count <= 16, source + 16 <= p + n {
+                // Most keys and many values are short: one unaligned 16-byte copy instead of a call to memmove.
+                // Only for bytes of the walked buffer (`!escaped`), where 16 bytes are known readable. Whatever
+                // lands past `end` is overwritten by what follows or never read.
+                UnsafeMutableRawPointer(text + start).storeBytes(
+                    of: UnsafeRawPointer(source).loadUnaligned(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
+            } else {
+                (text + start).update(from: source, count: content.count)
+            }
+        }
         segments.append(Segment(textStart: start, textEnd: end, raw: raw, escaped: escaped, node: currentNode))
         // A newline between strings: a word boundary, and outside the classes of the built-in detectors.
         text[end] = 0x0A
