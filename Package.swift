@@ -53,7 +53,8 @@ let package = Package(
         .target(
             name: "AirlockPolicy",
             dependencies: [
-                .product(name: "Yams", package: "Yams")
+                "COpenSSL",
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
