@@ -20,7 +20,34 @@ public struct PolicyInspector: EgressInspector {
         self.policies = byName
     }
 
+    /// Bodies up to this size are redacted (and responses restored) on the event loop; larger ones off it, so one big
+    /// body cannot stall the other connections of its loop.
+    public static let eventLoopBodyLimit = 256 * 1024
+
     public func inspect(_ request: EgressRequest) async throws -> EgressDecision {
+        self.decide(request)
+    }
+
+    public func inspectOnEventLoop(_ request: EgressRequest) throws -> EgressDecision? {
+        guard request.body.readableBytes <= Self.eventLoopBodyLimit else { return nil }
+        return self.decide(request)
+    }
+
+    public func transformResponse(_ response: EgressResponse, for request: EgressRequest) async throws
+        -> EgressResponse
+    {
+        try self.restore(response, for: request)
+    }
+
+    public func transformResponseOnEventLoop(
+        _ response: EgressResponse,
+        for request: EgressRequest
+    ) throws -> EgressResponse? {
+        guard response.body.readableBytes <= Self.eventLoopBodyLimit else { return nil }
+        return try self.restore(response, for: request)
+    }
+
+    private func decide(_ request: EgressRequest) -> EgressDecision {
         guard let policy = self.policies[request.vendor.lowercased()] else {
             // `policy: none` is for routes that carry no content: reads and deletes, without a body.
             let contentless: Bool
@@ -78,9 +105,7 @@ public struct PolicyInspector: EgressInspector {
         }
     }
 
-    public func transformResponse(_ response: EgressResponse, for request: EgressRequest) async throws
-        -> EgressResponse
-    {
+    private func restore(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
         guard let policy = self.policies[request.vendor.lowercased()], response.body.readableBytes > 0 else {
             return response
         }

@@ -514,7 +514,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             return
         }
         let inspector = self.core.inspector
-        self.runAsync({ try await inspector.inspect(request) }) { result in
+        let inspected = { (result: Result<EgressDecision, any Error>) in
             switch result {
             case .success(let decision):
                 self.decided(decision, vendor: vendor, requestBytes: requestBytes, original: request)
@@ -531,6 +531,18 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 )
             }
         }
+        // Small bodies are inspected right here: cheaper than the two thread handoffs of the async seam.
+        let immediate: Result<EgressDecision, any Error>?
+        do {
+            immediate = try inspector.inspectOnEventLoop(request).map { .success($0) }
+        } catch {
+            immediate = .failure(error)
+        }
+        if let immediate {
+            inspected(immediate)
+            return
+        }
+        self.runAsync({ try await inspector.inspect(request) }, then: inspected)
     }
 
     private func decided(
@@ -724,7 +736,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         }
         let egressResponse = EgressResponse(status: response.head.status, headers: headers, body: response.body)
         let inspector = self.core.inspector
-        self.runAsync({ try await inspector.transformResponse(egressResponse, for: request) }) { result in
+        let transformed = { (result: Result<EgressResponse, any Error>) in
             switch result {
             case .success(let transformed):
                 self.writeFinal(
@@ -738,6 +750,17 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 self.respond(refusal: .responseInspectionFailed(), vendorIndex: vendor.index)
             }
         }
+        let immediate: Result<EgressResponse, any Error>?
+        do {
+            immediate = try inspector.transformResponseOnEventLoop(egressResponse, for: request).map { .success($0) }
+        } catch {
+            immediate = .failure(error)
+        }
+        if let immediate {
+            transformed(immediate)
+            return
+        }
+        self.runAsync({ try await inspector.transformResponse(egressResponse, for: request) }, then: transformed)
     }
 
     // MARK: Responses
