@@ -98,7 +98,8 @@ func corpus(total: Int, bodySize: Int, hits: [String]) -> [[UInt8]] {
                 for turn in 0..<(2 + g.below(6)) {
                     let role = turn % 2 == 0 ? "user" : "assistant"
                     messages.append(
-                        #"{"role":"\#(role)","content":"\#(escapeJSON(paragraph(&g, hits: hits, hitRate: hitRate)))"}"#)
+                        #"{"role":"\#(role)","content":"\#(escapeJSON(paragraph(&g, hits: hits, hitRate: hitRate)))"}"#
+                    )
                 }
                 task =
                     #"{"id":"task-\#(taskID)","type":"chat","messages":[\#(messages.joined(separator: ","))],"rating":null}"#
@@ -119,8 +120,12 @@ func policy(termCount: Int) -> Policy {
     let terms = pseudoWords(termCount, seed: 42)
     var patterns: [PatternRule] = [
         PatternRule(
-            id: "roadmap-quarter", label: "ROADMAP", action: .redact, regex: "Q[1-4] ?20[0-9]{2}",
-            near: ["launch", "ship", "GA"]),
+            id: "roadmap-quarter",
+            label: "ROADMAP",
+            action: .redact,
+            regex: "Q[1-4] ?20[0-9]{2}",
+            near: ["launch", "ship", "GA"]
+        ),
         PatternRule(id: "run-id", label: "RUN", action: .hash, regex: "run-20[0-9]{6}-[0-9a-f]{8}"),
         PatternRule(id: "job-id", label: "JOB", action: .redact, regex: "job/[0-9a-f]{10}"),
         PatternRule(id: "eval-id", label: "EVAL", action: .hash, regex: "EVAL-[0-9]{6}"),
@@ -142,7 +147,8 @@ func policy(termCount: Int) -> Policy {
             FieldRule(path: try! JSONPath(parsing: "$.metadata.internal_notes"), action: .drop),
             FieldRule(path: try! JSONPath(parsing: "$..api_key"), action: .block),
         ],
-        allow: ["Project Gutenberg"])
+        allow: ["Project Gutenberg"]
+    )
 }
 
 func seconds(_ duration: Duration) -> Double {
@@ -183,20 +189,26 @@ for termCount in [1_000, 10_000] {
             raw,
             clock.measure {
                 for body in bodies { rawHits += body.withUnsafeBytes { engine.rawScanHitCount($0) } }
-            })
+            }
+        )
         findings = 0
         full = min(
             full,
             clock.measure {
                 for body in bodies {
                     let outcome = engine.redact(
-                        body: body, contentType: "application/json", contentEncoding: nil, vendor: "bench")
+                        body: body,
+                        contentType: "application/json",
+                        contentEncoding: nil,
+                        vendor: "bench"
+                    )
                     if case .forward(let out, let f) = outcome {
                         forwarded += out.count
                         findings += f.reduce(0) { $0 + $1.count }
                     }
                 }
-            })
+            }
+        )
     }
     precondition(forwarded > 0, "every body should have been forwarded")
     let rawMBs = Double(bytes) / seconds(raw) / 1e6

@@ -90,7 +90,8 @@ public struct PolicyTestSuite {
                 results.append(CaseResult(file: file, name: name, failure: error.message))
             case .success(let redactor):
                 results.append(
-                    CaseResult(file: file, name: name, failure: check(spec, defaults: document, redactor: redactor)))
+                    CaseResult(file: file, name: name, failure: check(spec, defaults: document, redactor: redactor))
+                )
             }
         }
         return results
@@ -125,7 +126,11 @@ public struct PolicyTestSuite {
         let contentType =
             (spec["content_type"] as? String) ?? (defaults["content_type"] as? String) ?? "application/json"
         let outcome = redactor.redact(
-            body: Array(input.utf8), contentType: contentType, contentEncoding: nil, vendor: vendor)
+            body: Array(input.utf8),
+            contentType: contentType,
+            contentEncoding: nil,
+            vendor: vendor
+        )
         let expectBlocked = (spec["blocked"] as? Bool) ?? false
         let expectUninspectable = (spec["uninspectable"] as? Bool) ?? false
         switch outcome {

@@ -21,14 +21,16 @@ public struct PseudonymKeys: Sendable {
         } catch {
             throw RedactionError(
                 .key,
-                "cannot read pseudonym key \(url.path): \(Self.reason(error)); create one with `airlock certs init`")
+                "cannot read pseudonym key \(url.path): \(Self.reason(error)); create one with `airlock certs init`"
+            )
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.contains("\n"), let decoded = Data(base64Encoded: text), decoded.count == Self.secretLength else {
             throw RedactionError(
                 .key,
                 "pseudonym key \(url.path) is not \(Self.secretLength) bytes of base64 on one line; "
-                    + "create one with `airlock certs init`")
+                    + "create one with `airlock certs init`"
+            )
         }
         self.init(secret: [UInt8](decoded))
     }
@@ -37,7 +39,11 @@ public struct PseudonymKeys: Sendable {
     public init(secret: [UInt8]) {
         self.secret = secret
         self.fingerprintKey = OpenSSLCrypto.hkdfSHA256(
-            secret: secret, salt: Array("airlock-v1".utf8), info: Array("fingerprint".utf8), length: 32)
+            secret: secret,
+            salt: Array("airlock-v1".utf8),
+            info: Array("fingerprint".utf8),
+            length: 32
+        )
     }
 
     /// 32 fresh random bytes, base64, newline-terminated: the content of a new key file.
@@ -48,8 +54,11 @@ public struct PseudonymKeys: Sendable {
     /// The keys for one vendor. Vendor names are compared case-insensitively.
     func vendorKeys(_ vendor: String) -> VendorKeys {
         let okm = OpenSSLCrypto.hkdfSHA256(
-            secret: secret, salt: Array("airlock-v1".utf8), info: Array(("vendor:" + vendor.lowercased()).utf8),
-            length: 96)
+            secret: secret,
+            salt: Array("airlock-v1".utf8),
+            info: Array(("vendor:" + vendor.lowercased()).utf8),
+            length: 96
+        )
         return VendorKeys(tokenKey: Array(okm[0..<32]), sivKey: Array(okm[32..<96]))
     }
 

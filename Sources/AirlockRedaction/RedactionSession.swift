@@ -46,8 +46,12 @@ final class RedactionSession {
     private var replacementCache: [[UInt8]: [UInt8]] = [:]
 
     init(
-        rules: CompiledRules, keys: PseudonymKeys, vendor: VendorState, scratch: OpaquePointer?,
-        unknownContent: UnknownContent, limits: DecompressionLimits
+        rules: CompiledRules,
+        keys: PseudonymKeys,
+        vendor: VendorState,
+        scratch: OpaquePointer?,
+        unknownContent: UnknownContent,
+        limits: DecompressionLimits
     ) {
         self.rules = rules
         self.keys = keys
@@ -168,7 +172,11 @@ final class RedactionSession {
     }
 
     private func resolveRegexes(
-        _ p: UnsafePointer<UInt8>, lo: Int, hi: Int, hits: [Hit], into candidates: inout [Match]
+        _ p: UnsafePointer<UInt8>,
+        lo: Int,
+        hi: Int,
+        hits: [Hit],
+        into candidates: inout [Match]
     ) throws(Stop) {
         guard let som = rules.startOfMatch else { return }
         var wanted = Set<UInt64>()
@@ -193,7 +201,10 @@ final class RedactionSession {
             sink.spans.removeAll(keepingCapacity: true)
             sink.base = window.lowerBound
             som.scanSpans(
-                UnsafeBufferPointer(start: p + window.lowerBound, count: window.count), scratch: scratch, into: sink)
+                UnsafeBufferPointer(start: p + window.lowerBound, count: window.count),
+                scratch: scratch,
+                into: sink
+            )
             if sink.spans.count >= sink.maxHits { throw .uninspectable("too many rule matches in one body") }
             for span in sink.spans where wanted.contains(UInt64(span.id) << 40 | UInt64(span.end)) {
                 let key = UInt64(span.id) << 40 | UInt64(span.start)
@@ -217,7 +228,14 @@ final class RedactionSession {
     }
 
     /// Detector options and hotwords, applied to a resolved regex match.
-    private func accepts(_ rule: CompiledRule, _ p: UnsafePointer<UInt8>, start: Int, end: Int, lo: Int, hi: Int)
+    private func accepts(
+        _ rule: CompiledRule,
+        _ p: UnsafePointer<UInt8>,
+        start: Int,
+        end: Int,
+        lo: Int,
+        hi: Int
+    )
         -> Bool
     {
         let text = { String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self) }
@@ -311,7 +329,12 @@ final class RedactionSession {
     /// Returns the new bytes for the segment, or `nil` when nothing changes. Throws `.blocked` when a block rule
     /// matches.
     func redactSegment(
-        _ p: UnsafePointer<UInt8>, lo: Int, hi: Int, hits: ArraySlice<Hit>?, zeroWidth: Bool, path: () -> String?
+        _ p: UnsafePointer<UInt8>,
+        lo: Int,
+        hi: Int,
+        hits: ArraySlice<Hit>?,
+        zeroWidth: Bool,
+        path: () -> String?
     ) throws(Stop) -> [UInt8]? {
         guard rules.fast != nil, hi > lo else { return nil }
         var matches: [Match]
@@ -343,10 +366,15 @@ final class RedactionSession {
         for match in matches where rules.rules[Int(match.rule)].action == .block {
             let rule = rules.rules[Int(match.rule)]
             record(
-                rule: rule.id, action: .block, path: place,
-                value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start))
+                rule: rule.id,
+                action: .block,
+                path: place,
+                value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
+            )
             throw .blocked(
-                rule: rule.id, reason: "rule \(rule.id) (\(rule.label)) matched\(place.map { " at " + $0 } ?? "")")
+                rule: rule.id,
+                reason: "rule \(rule.id) (\(rule.label)) matched\(place.map { " at " + $0 } ?? "")"
+            )
         }
         var out = [UInt8]()
         out.reserveCapacity(hi - lo + matches.count * 16)
@@ -386,8 +414,13 @@ final class RedactionSession {
             key.append(contentsOf: withUnsafeBytes(of: Int32(index).littleEndian, Array.init))
             if let cached = replacementCache[key] { return cached }
             let made = Self.replacement(
-                action: rule.action, ruleID: rule.id, label: rule.label, canonical: canonical,
-                scalars: UTF8Text.scalarCount(canonical), keys: vendor.keys)
+                action: rule.action,
+                ruleID: rule.id,
+                label: rule.label,
+                canonical: canonical,
+                scalars: UTF8Text.scalarCount(canonical),
+                keys: vendor.keys
+            )
             replacementCache[key] = made
             return made
         }
@@ -395,7 +428,12 @@ final class RedactionSession {
 
     /// The replacement for `canonical` under an action, for anything that is not a dictionary term's pseudonym.
     static func replacement(
-        action: Action, ruleID: String, label: String, canonical: [UInt8], scalars: Int, keys: VendorKeys
+        action: Action,
+        ruleID: String,
+        label: String,
+        canonical: [UInt8],
+        scalars: Int,
+        keys: VendorKeys
     ) -> [UInt8] {
         switch action {
         case .redact, .block, .drop:
@@ -407,7 +445,10 @@ final class RedactionSession {
             return Array((label + "_" + Hex.encode(mac.prefix(6))).utf8)
         case .pseudonymize:
             let sealed = OpenSSLCrypto.sivSeal(
-                key: keys.sivKey, associatedData: Array(label.utf8), plaintext: canonical)
+                key: keys.sivKey,
+                associatedData: Array(label.utf8),
+                plaintext: canonical
+            )
             return Array((label + "_").utf8) + Base32.encode(sealed)
         }
     }

@@ -9,7 +9,12 @@ extension Redactor {
     /// are escaped for the body's format (JSON string escapes, form percent-encoding).
     ///
     /// - Throws: `.uninspectable` when the body's Content-Encoding cannot be decoded.
-    public func restore(body: [UInt8], contentType: String?, contentEncoding: String?, vendor: String)
+    public func restore(
+        body: [UInt8],
+        contentType: String?,
+        contentEncoding: String?,
+        vendor: String
+    )
         throws(RedactionError) -> [UInt8]
     {
         guard !restoreLabels.isEmpty, !body.isEmpty else { return body }
@@ -70,7 +75,8 @@ extension Redactor {
                     if kind != .sealed, payloadLength <= 8 {
                         let token = String(
                             decoding: UnsafeBufferPointer(start: p + labelStart, count: payloadEnd - labelStart),
-                            as: UTF8.self)
+                            as: UTF8.self
+                        )
                         value = vendor.termValues[token].map { Array($0.utf8) }
                     }
                     if value == nil, kind != .term, payloadLength >= 26, let sealed = Base32.decode(payload) {

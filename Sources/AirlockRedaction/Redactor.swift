@@ -27,7 +27,11 @@ public final class Redactor: Sendable {
     }
 
     /// Compiles `policy`. Throws `.compile` naming the rule when an expression does not compile.
-    public init(policy: Policy, keys: PseudonymKeys, limits: DecompressionLimits = DecompressionLimits())
+    public init(
+        policy: Policy,
+        keys: PseudonymKeys,
+        limits: DecompressionLimits = DecompressionLimits()
+    )
         throws(RedactionError)
     {
         let rules = try CompiledRules(policy: policy)
@@ -63,7 +67,12 @@ public final class Redactor: Sendable {
     ///   - contentEncoding: the request's Content-Encoding header (`nil` when absent); gzip and deflate are decoded,
     ///     redacted and re-encoded, anything else is uninspectable.
     ///   - vendor: selects the pseudonym keys; tokens for different vendors cannot be linked.
-    public func redact(body: [UInt8], contentType: String?, contentEncoding: String?, vendor: String)
+    public func redact(
+        body: [UInt8],
+        contentType: String?,
+        contentEncoding: String?,
+        vendor: String
+    )
         -> RedactionOutcome
     {
         body.withUnsafeBufferPointer { buffer in
@@ -74,12 +83,18 @@ public final class Redactor: Sendable {
     /// `redact(body:...)` over bytes the caller owns (a NIO `ByteBuffer`'s readable bytes), without copying them
     /// unless something changes.
     public func redact(
-        body: UnsafeRawBufferPointer, contentType: String?, contentEncoding: String?, vendor: String
+        body: UnsafeRawBufferPointer,
+        contentType: String?,
+        contentEncoding: String?,
+        vendor: String
     ) -> RedactionOutcome {
         redact(
-            body.assumingMemoryBound(to: UInt8.self), original: nil, contentType: contentType,
+            body.assumingMemoryBound(to: UInt8.self),
+            original: nil,
+            contentType: contentType,
             contentEncoding: contentEncoding,
-            vendor: vendor)
+            vendor: vendor
+        )
     }
 
     /// Redacts a short text (a query value, a path segment) as plain text.
@@ -88,7 +103,10 @@ public final class Redactor: Sendable {
     }
 
     private func redact(
-        _ input: UnsafeBufferPointer<UInt8>, original: [UInt8]?, contentType: String?, contentEncoding: String?,
+        _ input: UnsafeBufferPointer<UInt8>,
+        original: [UInt8]?,
+        contentType: String?,
+        contentEncoding: String?,
         vendor: String
     ) -> RedactionOutcome {
         guard let coding = ContentCoding(header: contentEncoding) else {
@@ -97,8 +115,13 @@ public final class Redactor: Sendable {
         let scratch = scratchPool.take()
         defer { scratchPool.give(scratch) }
         let session = RedactionSession(
-            rules: rules, keys: keys, vendor: vendors.state(for: vendor), scratch: scratch,
-            unknownContent: unknownContent, limits: limits)
+            rules: rules,
+            keys: keys,
+            vendor: vendors.state(for: vendor),
+            scratch: scratch,
+            unknownContent: unknownContent,
+            limits: limits
+        )
         do throws(Stop) {
             let changed: [UInt8]?
             switch coding {
@@ -127,7 +150,11 @@ public final class Redactor: Sendable {
     }
 
     /// Redacts a decoded body by its media type. `nil`: forward unchanged.
-    private func redactBody(_ body: UnsafeBufferPointer<UInt8>, contentType: String?, session: RedactionSession)
+    private func redactBody(
+        _ body: UnsafeBufferPointer<UInt8>,
+        contentType: String?,
+        session: RedactionSession
+    )
         throws(Stop) -> [UInt8]?
     {
         guard body.count > 0 else { return nil }
@@ -158,7 +185,8 @@ public final class Redactor: Sendable {
                 throw .blocked(
                     rule: "content.unknown",
                     reason:
-                        "Content-Type \(media?.essence ?? "(none)") cannot be inspected and content.unknown is block")
+                        "Content-Type \(media?.essence ?? "(none)") cannot be inspected and content.unknown is block"
+                )
             }
         }
     }

@@ -21,7 +21,8 @@ final class VendorState: Sendable {
         for (r, rule) in rules.enumerated() where rule.kind == .term && rule.action == .pseudonymize {
             payloads[r] = rule.values.map { value in
                 Base32.encode(
-                    OpenSSLCrypto.hmacSHA256(key: keys.tokenKey, data: Array("term|\(rule.label)|\(value)".utf8)))
+                    OpenSSLCrypto.hmacSHA256(key: keys.tokenKey, data: Array("term|\(rule.label)|\(value)".utf8))
+                )
             }
             for (v, payload) in payloads[r].enumerated() {
                 let short = rule.label + "_" + String(decoding: payload.prefix(5), as: UTF8.self)

@@ -9,13 +9,15 @@ import Testing
         try makeRedactor(
             makePolicy(terms: [
                 TermRule(id: "codenames", label: "CODENAME", action: action, values: ["Nightingale", "Project Falcon"])
-            ]))
+            ])
+        )
     }
 
     @Test func maskKeepsTheCharacterCount() throws {
         #expect(
             forwarded(try redactor(.mask), #"{"t":"a Nightingale b"}"#)
-                == "{\"t\":\"a \(String(repeating: "•", count: 11)) b\"}")
+                == "{\"t\":\"a \(String(repeating: "•", count: 11)) b\"}"
+        )
     }
 
     @Test func hashIsLabelAndTwelveHexKeyedAndPerVendor() throws {
@@ -29,7 +31,9 @@ import Testing
         let otherKey = try Redactor(
             policy: makePolicy(terms: [
                 TermRule(id: "codenames", label: "CODENAME", action: .hash, values: ["Nightingale"])
-            ]), keys: PseudonymKeys(secret: Array(repeating: 9, count: 32)))
+            ]),
+            keys: PseudonymKeys(secret: Array(repeating: 9, count: 32))
+        )
         #expect(forwarded(otherKey, #"{"t":"Nightingale"}"#, vendor: "scale") != a, "the hash is keyed")
     }
 
@@ -40,18 +44,26 @@ import Testing
         let other = try #require(forwarded(r, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "labelbox"))
         #expect(
             a.range(of: #"^\{"t":"CODENAME_[A-Z2-7]{5}","u":"CODENAME_[A-Z2-7]{5}"\}$"#, options: .regularExpression)
-                != nil, "\(a)")
+                != nil,
+            "\(a)"
+        )
         #expect(a == again)
         #expect(a != other)
         let replica = try Redactor(
             policy: makePolicy(terms: [
                 TermRule(
-                    id: "codenames", label: "CODENAME", action: .pseudonymize,
-                    values: ["Nightingale", "Project Falcon"])
-            ]), keys: testKeys)
+                    id: "codenames",
+                    label: "CODENAME",
+                    action: .pseudonymize,
+                    values: ["Nightingale", "Project Falcon"]
+                )
+            ]),
+            keys: testKeys
+        )
         #expect(
             forwarded(replica, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "scale") == a,
-            "replicas agree without state")
+            "replicas agree without state"
+        )
     }
 
     @Test func redactTextHandlesQueryValues() throws {
@@ -68,24 +80,37 @@ import Testing
             makePolicy(
                 terms: [
                     TermRule(
-                        id: "codenames", label: "CODENAME", action: .pseudonymize,
-                        values: ["Nightingale", "Project Falcon"])
+                        id: "codenames",
+                        label: "CODENAME",
+                        action: .pseudonymize,
+                        values: ["Nightingale", "Project Falcon"]
+                    )
                 ],
                 detectors: [DetectorRule(kind: .email, action: .pseudonymize)],
-                fields: [FieldRule(path: try JSONPath(parsing: "$..owner"), action: .pseudonymize)]))
+                fields: [FieldRule(path: try JSONPath(parsing: "$..owner"), action: .pseudonymize)]
+            )
+        )
     }
 
     @Test func roundTripsTermsPatternsAndFieldsThroughJSON() throws {
         let input = #"{"t":"Nightingale by ana@lab.example.com","u":"project-falcon","owner":"Zoë \"Q\"\n"}"#
         let outcome = redactor.redact(
-            body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "scale")
+            body: Array(input.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "scale"
+        )
         let body = try #require(outcome.forwardedBody)
         let sent = String(decoding: body, as: UTF8.self)
         #expect(!sent.contains("Nightingale") && !sent.contains("lab.example.com") && !sent.contains("Zoë"))
         #expect(isValidJSON(sent))
         // The vendor answers with the tokens inside its own JSON.
         let restored = try redactor.restore(
-            body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
+            body: body,
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "scale"
+        )
         let text = String(decoding: restored, as: UTF8.self)
         #expect(isValidJSON(text), "restored values are JSON-escaped: \(text)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(restored)) as? [String: String])
@@ -96,29 +121,49 @@ import Testing
 
     @Test func restoresEmailExactly() throws {
         let outcome = redactor.redact(
-            body: Array("mail ana.b@lab.example.com now".utf8), contentType: "text/plain", contentEncoding: nil,
-            vendor: "scale")
+            body: Array("mail ana.b@lab.example.com now".utf8),
+            contentType: "text/plain",
+            contentEncoding: nil,
+            vendor: "scale"
+        )
         let body = try #require(outcome.forwardedBody)
         #expect(String(decoding: body, as: UTF8.self).hasPrefix("mail EMAIL_"))
         let restored = try redactor.restore(
-            body: body, contentType: "text/plain", contentEncoding: nil, vendor: "scale")
+            body: body,
+            contentType: "text/plain",
+            contentEncoding: nil,
+            vendor: "scale"
+        )
         #expect(String(decoding: restored, as: UTF8.self) == "mail ana.b@lab.example.com now")
     }
 
     @Test func tokensOfAnotherVendorOrTamperedOnesAreLeftAlone() throws {
         let body = try #require(
             redactor.redact(
-                body: Array("ana@lab.example.com and Nightingale".utf8), contentType: "text/plain",
-                contentEncoding: nil, vendor: "scale"
-            ).forwardedBody)
+                body: Array("ana@lab.example.com and Nightingale".utf8),
+                contentType: "text/plain",
+                contentEncoding: nil,
+                vendor: "scale"
+            ).forwardedBody
+        )
         let foreign = try redactor.restore(
-            body: body, contentType: "text/plain", contentEncoding: nil, vendor: "labelbox")
+            body: body,
+            contentType: "text/plain",
+            contentEncoding: nil,
+            vendor: "labelbox"
+        )
         #expect(foreign == body)
         var tampered = body
         tampered[8] = tampered[8] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         let restored = String(
             decoding: try redactor.restore(
-                body: tampered, contentType: "text/plain", contentEncoding: nil, vendor: "scale"), as: UTF8.self)
+                body: tampered,
+                contentType: "text/plain",
+                contentEncoding: nil,
+                vendor: "scale"
+            ),
+            as: UTF8.self
+        )
         #expect(!restored.contains("ana@lab.example.com"))
         #expect(restored.hasSuffix("and Nightingale"))
     }
@@ -127,9 +172,14 @@ import Testing
         let compressed = Compression.compress(Array(#"{"t":"Nightingale"}"#.utf8), coding: .gzip)
         let body = try #require(
             redactor.redact(body: compressed, contentType: "application/json", contentEncoding: "gzip", vendor: "scale")
-                .forwardedBody)
+                .forwardedBody
+        )
         let restored = try redactor.restore(
-            body: body, contentType: "application/json", contentEncoding: "gzip", vendor: "scale")
+            body: body,
+            contentType: "application/json",
+            contentEncoding: "gzip",
+            vendor: "scale"
+        )
         let plain = try restored.withUnsafeBufferPointer {
             try Compression.decompress($0, coding: .gzip, limits: DecompressionLimits())
         }
@@ -139,7 +189,11 @@ import Testing
     @Test func corruptCompressedResponseThrows() {
         #expect(throws: RedactionError.self) {
             try redactor.restore(
-                body: Array("junk".utf8), contentType: "application/json", contentEncoding: "gzip", vendor: "scale")
+                body: Array("junk".utf8),
+                contentType: "application/json",
+                contentEncoding: "gzip",
+                vendor: "scale"
+            )
         }
     }
 }
@@ -178,7 +232,8 @@ import Testing
         do {
             _ = try Redactor(
                 policy: makePolicy(patterns: [PatternRule(id: "broken", action: .redact, regex: "(unclosed")]),
-                keys: testKeys)
+                keys: testKeys
+            )
             Issue.record("expected an error")
         } catch {
             #expect(error.kind == .compile)

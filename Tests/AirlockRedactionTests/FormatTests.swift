@@ -16,7 +16,9 @@ import Testing
                     FieldRule(path: try JSONPath(parsing: "$..run_id"), action: .hash),
                     FieldRule(path: try JSONPath(parsing: "$.tasks[*].reviewer"), action: .redact),
                     FieldRule(id: "secret-field", path: try JSONPath(parsing: "$.vault"), action: .block),
-                ]))
+                ]
+            )
+        )
     }
 
     @Test func redactsJSONNestedInAStringAndReEncodesIt() throws {
@@ -68,18 +70,24 @@ import Testing
     ])
     func dropOnAnArrayElementRemovesIt(_ input: String, _ expected: String) throws {
         let dropper = try makeRedactor(
-            makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[0]"), action: .drop)]))
+            makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[0]"), action: .drop)])
+        )
         let out = try #require(forwarded(dropper, #"{"a":\#(input)}"#))
         #expect(out == #"{"a":\#(expected)}"#)
         #expect(isValidJSON(out))
         let all = try makeRedactor(
-            makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[*]"), action: .drop)]))
+            makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$.a[*]"), action: .drop)])
+        )
         #expect(forwarded(all, #"{"a":\#(input),"b":1}"#) == #"{"a":[],"b":1}"#)
     }
 
     @Test func blockFieldRefusesTheRequest() {
         let outcome = redactor.redact(
-            body: Array(#"{"vault":"x"}"#.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+            body: Array(#"{"vault":"x"}"#.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         guard case .block(let rule, _, _) = outcome else {
             Issue.record("expected block, got \(outcome)")
             return
@@ -90,7 +98,10 @@ import Testing
     @Test func findingsCarryPathsAndNeverTheValue() throws {
         let outcome = redactor.redact(
             body: Array(#"{"messages":[{"content":"hi"},{"content":"Nightingale and Nightingale"}]}"#.utf8),
-            contentType: "application/json", contentEncoding: nil, vendor: "v")
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         let finding = try #require(outcome.findings.first)
         #expect(finding.rule == "codenames")
         #expect(finding.action == "redact")
@@ -112,7 +123,11 @@ import Testing
     ])
     func malformedJSONIsUninspectableAndProducesNothing(_ input: String) {
         let outcome = redactor.redact(
-            body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+            body: Array(input.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         guard case .uninspectable = outcome else {
             Issue.record("expected uninspectable for \(input.debugDescription), got \(outcome)")
             return
@@ -122,8 +137,11 @@ import Testing
 
     @Test func invalidUTF8InJSONIsUninspectable() {
         let outcome = redactor.redact(
-            body: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), contentType: "application/json",
-            contentEncoding: nil, vendor: "v")
+            body: Array(#"{"a":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(outcome.forwardedBody == nil)
         if case .uninspectable = outcome {} else { Issue.record("expected uninspectable, got \(outcome)") }
     }
@@ -131,13 +149,18 @@ import Testing
     @Test func deeplyNestedJSONIsUninspectable() {
         let input = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
         let outcome = redactor.redact(
-            body: Array(input.utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
+            body: Array(input.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(outcome.forwardedBody == nil)
     }
 
     @Test func ndjsonRedactsEveryLine() throws {
         let out = try #require(
-            forwarded(redactor, "{\"a\":\"Nightingale\"}\n\n{\"b\":\"x\"}\n", type: "application/x-ndjson"))
+            forwarded(redactor, "{\"a\":\"Nightingale\"}\n\n{\"b\":\"x\"}\n", type: "application/x-ndjson")
+        )
         #expect(out == "{\"a\":\"[REDACTED:CODENAME]\"}\n\n{\"b\":\"x\"}\n")
     }
 }
@@ -159,7 +182,11 @@ import Testing
 
     @Test func invalidUTF8TextIsUninspectable() {
         let outcome = redactor.redact(
-            body: [0x61, 0xFF, 0x62], contentType: "text/plain", contentEncoding: nil, vendor: "v")
+            body: [0x61, 0xFF, 0x62],
+            contentType: "text/plain",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         guard case .uninspectable = outcome else {
             Issue.record("expected uninspectable, got \(outcome)")
             return
@@ -168,13 +195,20 @@ import Testing
 
     @Test func nonUTF8CharsetIsUninspectable() {
         let outcome = redactor.redact(
-            body: Array("abc".utf8), contentType: "text/plain; charset=iso-8859-1", contentEncoding: nil, vendor: "v")
+            body: Array("abc".utf8),
+            contentType: "text/plain; charset=iso-8859-1",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(outcome.forwardedBody == nil)
     }
 
     @Test func formURLEncodedIsDecodedRedactedAndReEncoded() {
         let out = forwarded(
-            redactor, "a=1&note=about+Night%69ngale%21&&flag", type: "application/x-www-form-urlencoded")
+            redactor,
+            "a=1&note=about+Night%69ngale%21&&flag",
+            type: "application/x-www-form-urlencoded"
+        )
         #expect(out == "a=1&note=about+%5BREDACTED%3ACODENAME%5D%21&&flag")
         let clean = "a=1&b=hello+world%21"
         #expect(forwarded(redactor, clean, type: "application/x-www-form-urlencoded") == clean)
@@ -182,8 +216,11 @@ import Testing
 
     @Test func malformedPercentEscapeIsUninspectable() {
         let outcome = redactor.redact(
-            body: Array("a=%G1".utf8), contentType: "application/x-www-form-urlencoded", contentEncoding: nil,
-            vendor: "v")
+            body: Array("a=%G1".utf8),
+            contentType: "application/x-www-form-urlencoded",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(outcome.forwardedBody == nil)
     }
 
@@ -207,7 +244,11 @@ import Testing
             ),
         ])
         let outcome = redactor.redact(
-            body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
+            body: body,
+            contentType: "multipart/form-data; boundary=XyZ",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         let out = try #require(outcome.forwardedBody.map { String(decoding: $0, as: UTF8.self) })
         #expect(out.contains(#"{"query":"mutation","variables":{"note":"[REDACTED:CODENAME]","file":null}}"#))
         #expect(out.contains("filename=\"[REDACTED:CODENAME]-notes.txt\""))
@@ -221,7 +262,11 @@ import Testing
             ("Content-Disposition: form-data; name=\"img\"; filename=\"a.png\"\r\nContent-Type: image/png", "\u{89}PNG")
         ])
         let blocked = redactor.redact(
-            body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
+            body: body,
+            contentType: "multipart/form-data; boundary=XyZ",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         guard case .block(let rule, _, _) = blocked else {
             Issue.record("expected block, got \(blocked)")
             return
@@ -229,7 +274,11 @@ import Testing
         #expect(rule == "content.unknown")
         let passing = try makeRedactor(makePolicy(terms: [codenames], unknown: .pass))
         let passed = passing.redact(
-            body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
+            body: body,
+            contentType: "multipart/form-data; boundary=XyZ",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(passed.forwardedBody == body)
     }
 
@@ -249,7 +298,11 @@ import Testing
 
     @Test func unknownContentTypeFollowsContentUnknown() throws {
         let blocked = redactor.redact(
-            body: [1, 2, 3], contentType: "application/octet-stream", contentEncoding: nil, vendor: "v")
+            body: [1, 2, 3],
+            contentType: "application/octet-stream",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         guard case .block(let rule, _, _) = blocked else {
             Issue.record("expected block, got \(blocked)")
             return
@@ -260,13 +313,15 @@ import Testing
         let passing = try makeRedactor(makePolicy(terms: [codenames], unknown: .pass))
         #expect(
             passing.redact(body: [1, 2, 3], contentType: "image/png", contentEncoding: nil, vendor: "v").forwardedBody
-                == [1, 2, 3])
+                == [1, 2, 3]
+        )
     }
 
     @Test func emptyBodyIsForwarded() {
         #expect(
             redactor.redact(body: [], contentType: "application/json", contentEncoding: nil, vendor: "v").forwardedBody
-                == [])
+                == []
+        )
     }
 }
 
@@ -282,7 +337,11 @@ import Testing
         let codingValue = try #require(ContentCoding(header: coding))
         let compressed = Compression.compress(Array(#"{"t":"Nightingale"}"#.utf8), coding: codingValue)
         let outcome = redactor.redact(
-            body: compressed, contentType: "application/json", contentEncoding: coding, vendor: "v")
+            body: compressed,
+            contentType: "application/json",
+            contentEncoding: coding,
+            vendor: "v"
+        )
         let body = try #require(outcome.forwardedBody)
         let plain = try body.withUnsafeBufferPointer {
             try Compression.decompress($0, coding: codingValue, limits: DecompressionLimits())
@@ -294,14 +353,19 @@ import Testing
         let compressed = Compression.compress(Array(#"{"t":"fine"}"#.utf8), coding: .gzip)
         #expect(
             redactor.redact(body: compressed, contentType: "application/json", contentEncoding: "gzip", vendor: "v")
-                .forwardedBody == compressed)
+                .forwardedBody == compressed
+        )
     }
 
     @Test func corruptTruncatedOrTrailingGzipIsUninspectable() {
         let good = Compression.compress(Array(#"{"t":"x"}"#.utf8), coding: .gzip)
         for bad in [Array("not gzip".utf8), Array(good.dropLast(4)), good + [0x00]] {
             let outcome = redactor.redact(
-                body: bad, contentType: "application/json", contentEncoding: "gzip", vendor: "v")
+                body: bad,
+                contentType: "application/json",
+                contentEncoding: "gzip",
+                vendor: "v"
+            )
             guard case .uninspectable = outcome else {
                 Issue.record("expected uninspectable, got \(outcome)")
                 continue
@@ -312,22 +376,34 @@ import Testing
     @Test func decompressionBombIsRefusedBySizeAndByRatio() throws {
         let bomb = Compression.compress(Array(repeating: UInt8(ascii: " "), count: 8 << 20), coding: .gzip)
         let bySize = try Redactor(
-            policy: makePolicy(terms: [codenames]), keys: testKeys,
-            limits: DecompressionLimits(maxBytes: 1 << 20, maxRatio: 100_000))
+            policy: makePolicy(terms: [codenames]),
+            keys: testKeys,
+            limits: DecompressionLimits(maxBytes: 1 << 20, maxRatio: 100_000)
+        )
         guard
             case .uninspectable(let sizeReason, _) = bySize.redact(
-                body: bomb, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
+                body: bomb,
+                contentType: "text/plain",
+                contentEncoding: "gzip",
+                vendor: "v"
+            )
         else {
             Issue.record("size limit did not trip")
             return
         }
         #expect(sizeReason.contains("exceeds"))
         let byRatio = try Redactor(
-            policy: makePolicy(terms: [codenames]), keys: testKeys,
-            limits: DecompressionLimits(maxBytes: 1 << 30, maxRatio: 100, ratioFloor: 1 << 16))
+            policy: makePolicy(terms: [codenames]),
+            keys: testKeys,
+            limits: DecompressionLimits(maxBytes: 1 << 30, maxRatio: 100, ratioFloor: 1 << 16)
+        )
         guard
             case .uninspectable(let ratioReason, _) = byRatio.redact(
-                body: bomb, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
+                body: bomb,
+                contentType: "text/plain",
+                contentEncoding: "gzip",
+                vendor: "v"
+            )
         else {
             Issue.record("ratio limit did not trip")
             return
@@ -337,7 +413,11 @@ import Testing
 
     @Test func unsupportedContentEncodingIsUninspectable() {
         let outcome = redactor.redact(
-            body: [1, 2], contentType: "application/json", contentEncoding: "br", vendor: "v")
+            body: [1, 2],
+            contentType: "application/json",
+            contentEncoding: "br",
+            vendor: "v"
+        )
         guard case .uninspectable = outcome else {
             Issue.record("expected uninspectable, got \(outcome)")
             return

@@ -16,7 +16,9 @@ import Testing
                 fields: [
                     FieldRule(path: try JSONPath(parsing: "$.metadata.internal_notes"), action: .drop),
                     FieldRule(path: try JSONPath(parsing: "$..run_id"), action: .redact),
-                ]))
+                ]
+            )
+        )
     }
 
     @Test(arguments: [
@@ -49,7 +51,9 @@ import Testing
         let encoded = String(decoding: JSONRedactor.encodeString(input), as: UTF8.self)
         #expect(isValidJSON("\"" + encoded + "\""))
         let decoded = try? JSONSerialization.jsonObject(
-            with: Data(("\"" + encoded + "\"").utf8), options: .fragmentsAllowed)
+            with: Data(("\"" + encoded + "\"").utf8),
+            options: .fragmentsAllowed
+        )
         #expect((decoded as? String).map { Array($0.utf8) } == input)
         #expect(encoded.hasPrefix(#"\u0000\u0001"#))
         #expect(encoded.contains(#"\t\n\u000b\u000c\r"#))
@@ -68,9 +72,11 @@ import Testing
 
     @Test func fieldRulesMatchEscapedKeys() throws {
         #expect(
-            forwarded(redactor, #"{"metadata":{"internal\u005fnotes":"x","b":1}}"#) == #"{"metadata":{"b":1}}"#)
+            forwarded(redactor, #"{"metadata":{"internal\u005fnotes":"x","b":1}}"#) == #"{"metadata":{"b":1}}"#
+        )
         #expect(
-            forwarded(redactor, #"{"a":[{"run\u005fid":"r-1"}]}"#) == #"{"a":[{"run\u005fid":"[REDACTED:RUN_ID]"}]}"#)
+            forwarded(redactor, #"{"a":[{"run\u005fid":"r-1"}]}"#) == #"{"a":[{"run\u005fid":"[REDACTED:RUN_ID]"}]}"#
+        )
     }
 
     @Test func keysOfTheSameLengthOrNameElsewhereAreNotSelected() throws {
@@ -85,17 +91,24 @@ import Testing
 
     @Test func findingPathsNameEscapedAndNestedKeys() throws {
         let escaped = redactor.redact(
-            body: Array(#"{"odd\u0020key":{"x\u0027s":["Nightingale"]}}"#.utf8), contentType: "application/json",
-            contentEncoding: nil, vendor: "v")
+            body: Array(#"{"odd\u0020key":{"x\u0027s":["Nightingale"]}}"#.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(escaped.findings.first?.paths == [#"$['odd key']['x\'s'][0]"#])
         // A document nested in a string under an escaped key: the nested walker inherits the decoded key.
         let nested = redactor.redact(
-            body: Array(#"{"row\u005fdata":"{\"prompt\":\"Nightingale\"}"}"#.utf8), contentType: "application/json",
-            contentEncoding: nil, vendor: "v")
+            body: Array(#"{"row\u005fdata":"{\"prompt\":\"Nightingale\"}"}"#.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(nested.findings.first?.paths == ["$.row_data.prompt"])
         #expect(
             nested.forwardedBody.map { String(decoding: $0, as: UTF8.self) }
-                == #"{"row\u005fdata":"{\"prompt\":\"[REDACTED:CODENAME]\"}"}"#)
+                == #"{"row\u005fdata":"{\"prompt\":\"[REDACTED:CODENAME]\"}"}"#
+        )
     }
 
     @Test func bytesOutsideTheChangedStringAreCopiedVerbatim() throws {

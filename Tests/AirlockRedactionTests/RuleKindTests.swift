@@ -9,12 +9,19 @@ import Testing
         let redactor = try makeRedactor(
             makePolicy(patterns: [
                 PatternRule(
-                    id: "roadmap-quarter", label: "ROADMAP", action: .redact, regex: "Q[1-4] ?20[0-9]{2}",
-                    near: ["launch", "GA"], within: 30)
-            ]))
+                    id: "roadmap-quarter",
+                    label: "ROADMAP",
+                    action: .redact,
+                    regex: "Q[1-4] ?20[0-9]{2}",
+                    near: ["launch", "GA"],
+                    within: 30
+                )
+            ])
+        )
         #expect(forwarded(redactor, #"{"t":"We launch in Q3 2026."}"#) == #"{"t":"We launch in [REDACTED:ROADMAP]."}"#)
         #expect(
-            forwarded(redactor, #"{"t":"Revenue for Q3 2026 was flat."}"#) == #"{"t":"Revenue for Q3 2026 was flat."}"#)
+            forwarded(redactor, #"{"t":"Revenue for Q3 2026 was flat."}"#) == #"{"t":"Revenue for Q3 2026 was flat."}"#
+        )
         let far = #"{"t":"launch. "# + String(repeating: "x", count: 60) + #" Q3 2026"}"#
         #expect(forwarded(redactor, far) == far)
     }
@@ -23,25 +30,30 @@ import Testing
         let redactor = try makeRedactor(
             makePolicy(patterns: [
                 PatternRule(id: "run", label: "RUN", action: .redact, regex: "run-20[0-9]{6}-[0-9a-f]{8}")
-            ]))
+            ])
+        )
         #expect(
             forwarded(redactor, #"{"t":"see run-20260114-7f3a9c2e, run-20250101-00000000"}"#)
-                == #"{"t":"see [REDACTED:RUN], [REDACTED:RUN]"}"#)
+                == #"{"t":"see [REDACTED:RUN], [REDACTED:RUN]"}"#
+        )
     }
 
     @Test func emailDetectorHonoursDomains() throws {
         let redactor = try makeRedactor(
-            makePolicy(detectors: [DetectorRule(kind: .email, action: .redact, domains: ["lab.example.com"])]))
+            makePolicy(detectors: [DetectorRule(kind: .email, action: .redact, domains: ["lab.example.com"])])
+        )
         #expect(
             forwarded(redactor, #"{"t":"mail ana.b+x@lab.example.com or bob@eu.lab.example.com, not carol@gmail.com"}"#)
-                == #"{"t":"mail [REDACTED:EMAIL] or [REDACTED:EMAIL], not carol@gmail.com"}"#)
+                == #"{"t":"mail [REDACTED:EMAIL] or [REDACTED:EMAIL], not carol@gmail.com"}"#
+        )
     }
 
     @Test func urlDetectorHonoursHostsWithAndWithoutScheme() throws {
         let redactor = try makeRedactor(
             makePolicy(detectors: [
                 DetectorRule(kind: .url, action: .redact, hosts: [HostPattern("*.corp.example.com")!])
-            ]))
+            ])
+        )
         let out = forwarded(
             redactor,
             #"{"t":"see https://wiki.corp.example.com/x?y=1 and wiki.corp.example.com/page but https://example.org/a"}"#
@@ -53,12 +65,16 @@ import Testing
         let redactor = try makeRedactor(
             makePolicy(detectors: [
                 DetectorRule(
-                    kind: .ip, action: .redact,
-                    ranges: [try CIDRRange(parsing: "10.0.0.0/8"), try CIDRRange(parsing: "fd00::/8")])
-            ]))
+                    kind: .ip,
+                    action: .redact,
+                    ranges: [try CIDRRange(parsing: "10.0.0.0/8"), try CIDRRange(parsing: "fd00::/8")]
+                )
+            ])
+        )
         #expect(
             forwarded(redactor, #"{"t":"hosts 10.1.2.3, 8.8.8.8, fd00::1 and version 1.2.3.4.5"}"#)
-                == #"{"t":"hosts [REDACTED:IP], 8.8.8.8, [REDACTED:IP] and version 1.2.3.4.5"}"#)
+                == #"{"t":"hosts [REDACTED:IP], 8.8.8.8, [REDACTED:IP] and version 1.2.3.4.5"}"#
+        )
     }
 
     @Test(arguments: [
@@ -95,7 +111,8 @@ import Testing
         let redactor = try makeRedactor(
             makePolicy(
                 terms: [TermRule(id: "bird", label: "BIRD", action: .mask, values: ["Falcon"])],
-                patterns: [PatternRule(id: "project", label: "PROJECT", action: .redact, regex: "Project [A-Z][a-z]+")])
+                patterns: [PatternRule(id: "project", label: "PROJECT", action: .redact, regex: "Project [A-Z][a-z]+")]
+            )
         )
         #expect(forwarded(redactor, #"{"t":"Project Falcon"}"#) == #"{"t":"[REDACTED:PROJECT]"}"#)
     }
@@ -105,10 +122,12 @@ import Testing
             makePolicy(terms: [
                 TermRule(id: "short", label: "SHORT", action: .redact, values: ["Project"]),
                 TermRule(id: "long", label: "LONG", action: .redact, values: ["Project Falcon"]),
-            ]))
+            ])
+        )
         #expect(
             forwarded(redactor, #"{"t":"Project Falcon and Project"}"#)
-                == #"{"t":"[REDACTED:LONG] and [REDACTED:SHORT]"}"#)
+                == #"{"t":"[REDACTED:LONG] and [REDACTED:SHORT]"}"#
+        )
     }
 
     @Test func blockWinsOverEverything() throws {
@@ -116,10 +135,14 @@ import Testing
             makePolicy(terms: [
                 TermRule(id: "redacted", label: "R", action: .redact, values: ["Falcon"]),
                 TermRule(id: "blocked", label: "B", action: .block, values: ["Project Falcon"]),
-            ]))
+            ])
+        )
         let outcome = redactor.redact(
-            body: Array(#"{"t":"Project Falcon"}"#.utf8), contentType: "application/json", contentEncoding: nil,
-            vendor: "v")
+            body: Array(#"{"t":"Project Falcon"}"#.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         guard case .block(let rule, let reason, _) = outcome else {
             Issue.record("expected block, got \(outcome)")
             return
@@ -132,21 +155,29 @@ import Testing
         let redactor = try makeRedactor(
             makePolicy(
                 terms: [TermRule(id: "g", label: "G", action: .redact, values: ["Gutenberg"])],
-                allow: ["Project Gutenberg"]))
+                allow: ["Project Gutenberg"]
+            )
+        )
         #expect(
             forwarded(redactor, #"{"t":"Project Gutenberg vs Gutenberg, project gutenberg"}"#)
-                == #"{"t":"Project Gutenberg vs [REDACTED:G], project gutenberg"}"#)
+                == #"{"t":"Project Gutenberg vs [REDACTED:G], project gutenberg"}"#
+        )
     }
 
     @Test func allowListDoesNotSuppressABlockOutsideIt() throws {
         let redactor = try makeRedactor(
             makePolicy(
                 terms: [TermRule(id: "b", label: "B", action: .block, values: ["Nightingale"])],
-                allow: ["Nightingale Hospital"]))
+                allow: ["Nightingale Hospital"]
+            )
+        )
         #expect(forwarded(redactor, #"{"t":"at Nightingale Hospital"}"#) == #"{"t":"at Nightingale Hospital"}"#)
         let outcome = redactor.redact(
-            body: Array(#"{"t":"Nightingale"}"#.utf8), contentType: "application/json", contentEncoding: nil,
-            vendor: "v")
+            body: Array(#"{"t":"Nightingale"}"#.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(outcome.forwardedBody == nil)
     }
 }

@@ -7,7 +7,8 @@ import Testing
 @Suite struct PolicyTestSuiteTests {
     @Test func runsCasesAndReportsFailuresWithReasons() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "airlock-suite-\(UUID().uuidString)")
+            "airlock-suite-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try """
@@ -48,7 +49,8 @@ import Testing
         #expect(
             results.map(\.name) == [
                 "passes", "blocked as expected", "wrong expectation", "forwarded but expected blocked", "unknown key",
-            ])
+            ]
+        )
         #expect(results.map { $0.failure == nil } == [true, true, false, false, false])
         #expect(results[2].failure?.contains("does not contain") == true)
         #expect(results[4].failure?.contains("unknown key `expect`") == true)
@@ -56,13 +58,20 @@ import Testing
 
     @Test func anInvalidPolicyFailsEveryCaseWithItsDiagnostics() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "airlock-suite-\(UUID().uuidString)")
+            "airlock-suite-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try "version: 1\nname: t\nbogus: 1\n".write(
-            to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+            to: directory.appendingPathComponent("bad.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
         try "policy: bad.yaml\ncases:\n  - name: x\n    input: '{}'\n".write(
-            to: directory.appendingPathComponent("t.yaml"), atomically: true, encoding: .utf8)
+            to: directory.appendingPathComponent("t.yaml"),
+            atomically: true,
+            encoding: .utf8
+        )
         let results = PolicyTestSuite().run(file: directory.appendingPathComponent("t.yaml").path)
         #expect(results.count == 1)
         #expect(results[0].failure?.contains("invalid") == true)
@@ -74,10 +83,15 @@ import Testing
         let redactor = try makeRedactor(
             makePolicy(
                 terms: [TermRule(id: "codenames", label: "CODENAME", action: .pseudonymize, values: ["Nightingale"])],
-                detectors: [DetectorRule(kind: .email, action: .pseudonymize)]))
+                detectors: [DetectorRule(kind: .email, action: .pseudonymize)]
+            )
+        )
         let input = Array(#"{"t":"Nightingale mails ana@lab.example.com"}"#.utf8)
         let expected = redactor.redact(
-            body: input, contentType: "application/json", contentEncoding: nil, vendor: "scale"
+            body: input,
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "scale"
         ).forwardedBody
         #expect(expected != nil)
         let outputs = await withTaskGroup(of: [UInt8]?.self) { group in
@@ -99,10 +113,12 @@ import Testing
 @Suite struct EdgeCaseTests {
     @Test func urlsStopBeforeSentencePunctuation() throws {
         let redactor = try makeRedactor(
-            makePolicy(detectors: [DetectorRule(kind: .url, action: .redact, hosts: [HostPattern("*.internal")!])]))
+            makePolicy(detectors: [DetectorRule(kind: .url, action: .redact, hosts: [HostPattern("*.internal")!])])
+        )
         #expect(
             forwarded(redactor, #"{"t":"see (https://wiki.internal/a/b), then https://x.internal."}"#)
-                == #"{"t":"see ([REDACTED:URL]), then [REDACTED:URL]."}"#)
+                == #"{"t":"see ([REDACTED:URL]), then [REDACTED:URL]."}"#
+        )
     }
 
     @Test func multipartJSONFilePartIsRedactedAsJSON() throws {
@@ -115,9 +131,13 @@ import Testing
         ])
         let out = try #require(
             redactor.redact(
-                body: body, contentType: "multipart/form-data; boundary=\"XyZ\"", contentEncoding: nil, vendor: "v"
+                body: body,
+                contentType: "multipart/form-data; boundary=\"XyZ\"",
+                contentEncoding: nil,
+                vendor: "v"
             )
-            .forwardedBody)
+            .forwardedBody
+        )
         #expect(String(decoding: out, as: UTF8.self).contains(#"{"x":"[REDACTED:CODENAME]"}"#))
     }
 
@@ -125,7 +145,11 @@ import Testing
         let redactor = try makeRedactor(makePolicy(terms: [codenames]))
         let body = OtherFormatTests.multipart([("Content-Disposition: form-data; name=\"operations\"", #"{"x":"#)])
         let outcome = redactor.redact(
-            body: body, contentType: "multipart/form-data; boundary=XyZ", contentEncoding: nil, vendor: "v")
+            body: body,
+            contentType: "multipart/form-data; boundary=XyZ",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         guard case .uninspectable = outcome else {
             Issue.record("expected uninspectable, got \(outcome)")
             return
@@ -137,6 +161,7 @@ import Testing
         #expect(forwarded(redactor, #"{"a":[1,2]}"#) == #"{"a":[1,2]}"#)
         #expect(
             redactor.redact(body: Array("{".utf8), contentType: "application/json", contentEncoding: nil, vendor: "v")
-                .forwardedBody == nil)
+                .forwardedBody == nil
+        )
     }
 }

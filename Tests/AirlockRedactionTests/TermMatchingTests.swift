@@ -12,7 +12,8 @@ import Testing
                 codenames,
                 TermRule(id: "models", label: "MODEL", action: .redact, values: ["Tidewater"]),
                 TermRule(id: "unicode", label: "PASTRY", action: .redact, values: ["Éclair"]),
-            ]))
+            ])
+        )
     }
 
     @Test func replacesATermInAJSONStringAndCopiesTheRestVerbatim() {
@@ -34,7 +35,8 @@ import Testing
         #expect(forwarded(redactor, #"{"t":"Nightingale's eval"}"#) == #"{"t":"[REDACTED:CODENAME]'s eval"}"#)
         #expect(
             forwarded(redactor, "{\"t\":\"Nightingale\u{2019}s eval\"}")
-                == "{\"t\":\"[REDACTED:CODENAME]\u{2019}s eval\"}")
+                == "{\"t\":\"[REDACTED:CODENAME]\u{2019}s eval\"}"
+        )
     }
 
     @Test(arguments: [
@@ -70,7 +72,8 @@ import Testing
     @Test func foldsUnicodeCase() {
         #expect(
             forwarded(redactor, #"{"t":"un ÉCLAIR et un éclair"}"#)
-                == #"{"t":"un [REDACTED:PASTRY] et un [REDACTED:PASTRY]"}"#)
+                == #"{"t":"un [REDACTED:PASTRY] et un [REDACTED:PASTRY]"}"#
+        )
     }
 
     @Test func scansObjectKeys() {
@@ -81,9 +84,15 @@ import Testing
         let strict = try makeRedactor(
             makePolicy(terms: [
                 TermRule(
-                    id: "c", label: "CUSTOMER", action: .redact, values: ["Bramblewood Analytics"], caseSensitive: true,
-                    variants: false)
-            ]))
+                    id: "c",
+                    label: "CUSTOMER",
+                    action: .redact,
+                    values: ["Bramblewood Analytics"],
+                    caseSensitive: true,
+                    variants: false
+                )
+            ])
+        )
         #expect(forwarded(strict, #"{"t":"bramblewood analytics"}"#) == #"{"t":"bramblewood analytics"}"#)
         #expect(forwarded(strict, #"{"t":"Bramblewood-Analytics"}"#) == #"{"t":"Bramblewood-Analytics"}"#)
         #expect(forwarded(strict, #"{"t":"Bramblewood Analytics"}"#) == #"{"t":"[REDACTED:CUSTOMER]"}"#)
@@ -91,7 +100,8 @@ import Testing
 
     @Test func wholeWordFalseMatchesInsideWords() throws {
         let loose = try makeRedactor(
-            makePolicy(terms: [TermRule(id: "p", label: "P", action: .redact, values: ["falcon"], wholeWord: false)]))
+            makePolicy(terms: [TermRule(id: "p", label: "P", action: .redact, values: ["falcon"], wholeWord: false)])
+        )
         #expect(forwarded(loose, #"{"t":"Falconry"}"#) == #"{"t":"[REDACTED:P]ry"}"#)
     }
 
@@ -101,7 +111,8 @@ import Testing
         var big: Redactor?
         let elapsed = try clock.measure {
             big = try makeRedactor(
-                makePolicy(terms: [TermRule(id: "big", label: "BIG", action: .redact, values: values)]))
+                makePolicy(terms: [TermRule(id: "big", label: "BIG", action: .redact, values: values)])
+            )
         }
         #expect(elapsed < .seconds(10), "compile took \(elapsed)")
         let redactor = try #require(big)

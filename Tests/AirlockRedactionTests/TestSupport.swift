@@ -8,12 +8,22 @@ import Testing
 let testKeys = PseudonymKeys(secret: Array(repeating: 7, count: 32))
 
 func makePolicy(
-    terms: [TermRule] = [], patterns: [PatternRule] = [], detectors: [DetectorRule] = [], fields: [FieldRule] = [],
-    allow: [String] = [], unknown: UnknownContent = .block
+    terms: [TermRule] = [],
+    patterns: [PatternRule] = [],
+    detectors: [DetectorRule] = [],
+    fields: [FieldRule] = [],
+    allow: [String] = [],
+    unknown: UnknownContent = .block
 ) -> Policy {
     Policy(
-        name: "test", terms: terms, patterns: patterns, detectors: detectors, fields: fields, allow: allow,
-        content: ContentRules(unknown: unknown))
+        name: "test",
+        terms: terms,
+        patterns: patterns,
+        detectors: detectors,
+        fields: fields,
+        allow: allow,
+        content: ContentRules(unknown: unknown)
+    )
 }
 
 func makeRedactor(_ policy: Policy) throws -> Redactor {
@@ -22,7 +32,10 @@ func makeRedactor(_ policy: Policy) throws -> Redactor {
 
 /// Redacts `text` and returns the forwarded body as a string; records an issue when it was not forwarded.
 func forwarded(
-    _ redactor: Redactor, _ text: String, type: String = "application/json", vendor: String = "scale",
+    _ redactor: Redactor,
+    _ text: String,
+    type: String = "application/json",
+    vendor: String = "scale",
     sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) -> String? {
     let outcome = redactor.redact(body: Array(text.utf8), contentType: type, contentEncoding: nil, vendor: vendor)
@@ -39,4 +52,8 @@ func isValidJSON(_ text: String) -> Bool {
 }
 
 let codenames = TermRule(
-    id: "codenames", label: "CODENAME", action: .redact, values: ["Nightingale", "Project Falcon"])
+    id: "codenames",
+    label: "CODENAME",
+    action: .redact,
+    values: ["Nightingale", "Project Falcon"]
+)

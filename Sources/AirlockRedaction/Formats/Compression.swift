@@ -45,7 +45,11 @@ enum Compression {
     }
 
     /// Decompresses a whole body. Fails on a corrupt or truncated stream, trailing bytes, or a limit exceeded.
-    static func decompress(_ input: UnsafeBufferPointer<UInt8>, coding: ContentCoding, limits: DecompressionLimits)
+    static func decompress(
+        _ input: UnsafeBufferPointer<UInt8>,
+        coding: ContentCoding,
+        limits: DecompressionLimits
+    )
         throws(Failure) -> [UInt8]
     {
         switch coding {
@@ -73,7 +77,10 @@ enum Compression {
     }
 
     private static func inflate(
-        _ input: UnsafeBufferPointer<UInt8>, windowBits: Int32, name: String, limits: DecompressionLimits
+        _ input: UnsafeBufferPointer<UInt8>,
+        windowBits: Int32,
+        name: String,
+        limits: DecompressionLimits
     ) throws(Failure) -> [UInt8] {
         guard input.count > 0, let base = input.baseAddress else {
             throw Failure(reason: "\(name): empty stream")
@@ -120,8 +127,15 @@ enum Compression {
     private static func deflate(_ input: [UInt8], windowBits: Int32) -> [UInt8] {
         var stream = z_stream()
         let ok = deflateInit2_(
-            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-            Int32(MemoryLayout<z_stream>.size))
+            &stream,
+            Z_DEFAULT_COMPRESSION,
+            Z_DEFLATED,
+            windowBits,
+            8,
+            Z_DEFAULT_STRATEGY,
+            zlibVersion(),
+            Int32(MemoryLayout<z_stream>.size)
+        )
         precondition(ok == Z_OK, "deflateInit2 failed: out of memory")
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 64)

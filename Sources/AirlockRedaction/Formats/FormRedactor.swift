@@ -24,7 +24,12 @@ enum FormRedactor {
     }
 
     /// `nil`: unchanged; `.some(nil)`: dropped; otherwise the new `name=value`.
-    private static func redactPair(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int, session: RedactionSession)
+    private static func redactPair(
+        _ p: UnsafePointer<UInt8>,
+        _ start: Int,
+        _ end: Int,
+        session: RedactionSession
+    )
         throws(Stop) -> [UInt8]??
     {
         guard end > start else { return nil }
@@ -44,8 +49,13 @@ enum FormRedactor {
             default:
                 let canonical = value ?? []
                 newValue = RedactionSession.replacement(
-                    action: field.action, ruleID: field.id, label: field.label, canonical: canonical,
-                    scalars: UTF8Text.scalarCount(canonical), keys: session.vendor.keys)
+                    action: field.action,
+                    ruleID: field.id,
+                    label: field.label,
+                    canonical: canonical,
+                    scalars: UTF8Text.scalarCount(canonical),
+                    keys: session.vendor.keys
+                )
             }
         } else if let value {
             newValue = try redactText(value, session: session, path: fieldPath)
@@ -75,7 +85,13 @@ enum FormRedactor {
             let summary = UTF8Text.summarize(t)
             guard summary.valid else { throw .uninspectable("form field \(path) is not valid UTF-8") }
             return try session.redactSegment(
-                t.baseAddress!, lo: 0, hi: t.count, hits: nil, zeroWidth: summary.hasZeroWidth, path: { path })
+                t.baseAddress!,
+                lo: 0,
+                hi: t.count,
+                hits: nil,
+                zeroWidth: summary.hasZeroWidth,
+                path: { path }
+            )
         }
     }
 

@@ -75,7 +75,9 @@ struct JSONRedactor {
     }
 
     init(
-        session: RedactionSession, buffer: UnsafeBufferPointer<UInt8>, prefix: [PathEntry],
+        session: RedactionSession,
+        buffer: UnsafeBufferPointer<UInt8>,
+        prefix: [PathEntry],
         text: UnsafeMutableBufferPointer<UInt8>
     ) {
         self.session = session
@@ -130,7 +132,9 @@ struct JSONRedactor {
 
     /// Redacts a whole document. Returns the new bytes, or `nil` when nothing changes.
     static func redact(
-        _ buffer: UnsafeBufferPointer<UInt8>, session: RedactionSession, prefix: [PathEntry] = []
+        _ buffer: UnsafeBufferPointer<UInt8>,
+        session: RedactionSession,
+        prefix: [PathEntry] = []
     ) throws(Stop) -> [UInt8]? {
         guard buffer.count > 0 else { throw .uninspectable("JSON: empty body") }
         // `+ 16`: `queue` copies short strings as one 16-byte block, which may run past their end.
@@ -189,8 +193,13 @@ struct JSONRedactor {
             let arena = keyArena
             let base = p
             let result = try session.redactSegment(
-                text, lo: segment.textStart, hi: segment.textEnd, hits: found, zeroWidth: false,
-                path: { Self.pathString(Self.pathSteps(nodes, from: segment.node), buffer: base, arena: arena) })
+                text,
+                lo: segment.textStart,
+                hi: segment.textEnd,
+                hits: found,
+                zeroWidth: false,
+                path: { Self.pathString(Self.pathSteps(nodes, from: segment.node), buffer: base, arena: arena) }
+            )
             if let result { edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result)) }
         }
     }
@@ -280,7 +289,11 @@ struct JSONRedactor {
                 let fieldAction = session.rules.fieldRules[rule].action
                 if fieldAction == .drop {
                     session.record(
-                        rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
+                        rule: session.rules.fieldRules[rule].id,
+                        action: .drop,
+                        path: pathString(),
+                        value: nil
+                    )
                     if gapStart >= 0 {
                         edits.append((gapStart..<keyStart, []))
                         gapStart = -1
@@ -352,7 +365,11 @@ struct JSONRedactor {
                 try value(scanning: false)
                 if session.rules.fieldRules[rule].action == .drop {
                     session.record(
-                        rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
+                        rule: session.rules.fieldRules[rule].id,
+                        action: .drop,
+                        path: pathString(),
+                        value: nil
+                    )
                     if gapStart >= 0 {
                         edits.append((gapStart..<valueStart, []))
                         gapStart = -1
@@ -608,8 +625,10 @@ struct JSONRedactor {
         if !token.escaped && !zeroWidth && !maybeNested {
             // The common case: the bytes are exactly what a reader sees. Scanned later, with everything else.
             queue(
-                token.start..<token.end, escaped: false,
-                UnsafeBufferPointer(start: p + token.start, count: token.end - token.start))
+                token.start..<token.end,
+                escaped: false,
+                UnsafeBufferPointer(start: p + token.start, count: token.end - token.start)
+            )
             return
         }
         var decoded = decodeBuffer
@@ -632,8 +651,13 @@ struct JSONRedactor {
         let base = p
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
             try session.redactSegment(
-                d.baseAddress!, lo: 0, hi: d.count, hits: nil, zeroWidth: true,
-                path: { Self.pathString(path, buffer: base, arena: arena) })
+                d.baseAddress!,
+                lo: 0,
+                hi: d.count,
+                hits: nil,
+                zeroWidth: true,
+                path: { Self.pathString(path, buffer: base, arena: arena) }
+            )
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
     }
@@ -650,7 +674,9 @@ struct JSONRedactor {
                 // Only for bytes of the walked buffer (`!escaped`), where 16 bytes are known readable. Whatever
                 // lands past `end` is overwritten by what follows or never read.
                 UnsafeMutableRawPointer(text + start).storeBytes(
-                    of: UnsafeRawPointer(source).loadUnaligned(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
+                    of: UnsafeRawPointer(source).loadUnaligned(as: (UInt64, UInt64).self),
+                    as: (UInt64, UInt64).self
+                )
             } else {
                 (text + start).update(from: source, count: content.count)
             }
@@ -788,8 +814,11 @@ struct JSONRedactor {
         var canonical = Array(UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
         if canonical.first == UInt8(ascii: "\"") {
             let token = StringToken(
-                start: range.lowerBound + 1, end: range.upperBound - 1,
-                escaped: canonical.contains(UInt8(ascii: "\\")), nonASCII: false)
+                start: range.lowerBound + 1,
+                end: range.upperBound - 1,
+                escaped: canonical.contains(UInt8(ascii: "\\")),
+                nonASCII: false
+            )
             canonical = try decodeString(token)
         }
         session.record(rule: rule.id, action: rule.action, path: place, value: nil)
@@ -797,8 +826,13 @@ struct JSONRedactor {
             throw .blocked(rule: rule.id, reason: "field rule \(rule.id) matched at \(place)")
         }
         let replacement = RedactionSession.replacement(
-            action: rule.action, ruleID: rule.id, label: rule.label, canonical: canonical,
-            scalars: UTF8Text.scalarCount(canonical), keys: session.vendor.keys)
+            action: rule.action,
+            ruleID: rule.id,
+            label: rule.label,
+            canonical: canonical,
+            scalars: UTF8Text.scalarCount(canonical),
+            keys: session.vendor.keys
+        )
         edits.append((range, [UInt8(ascii: "\"")] + Self.encodeString(replacement) + [UInt8(ascii: "\"")]))
     }
 
@@ -819,7 +853,9 @@ struct JSONRedactor {
                 entry.inArena
                 ? String(decoding: arena[entry.keyStart..<entry.keyStart + entry.keyCount], as: UTF8.self)
                 : String(
-                    decoding: UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount), as: UTF8.self)
+                    decoding: UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount),
+                    as: UTF8.self
+                )
             let simple =
                 !key.isEmpty
                 && key.utf8.allSatisfy {

@@ -2,14 +2,25 @@ import Foundation
 
 /// Plain text (text/*): must be valid UTF-8; redacted in one scan.
 enum TextRedactor {
-    static func redact(_ body: UnsafeBufferPointer<UInt8>, session: RedactionSession, what: String, path: String?)
+    static func redact(
+        _ body: UnsafeBufferPointer<UInt8>,
+        session: RedactionSession,
+        what: String,
+        path: String?
+    )
         throws(Stop) -> [UInt8]?
     {
         guard let p = body.baseAddress, body.count > 0 else { return nil }
         let summary = UTF8Text.summarize(body)
         guard summary.valid else { throw .uninspectable("\(what) is not valid UTF-8") }
         return try session.redactSegment(
-            p, lo: 0, hi: body.count, hits: nil, zeroWidth: summary.hasZeroWidth, path: { path })
+            p,
+            lo: 0,
+            hi: body.count,
+            hits: nil,
+            zeroWidth: summary.hasZeroWidth,
+            path: { path }
+        )
     }
 }
 
@@ -44,7 +55,8 @@ enum JSONLinesRedactor {
                 out.append(contentsOf: slice)
             }
             out.append(
-                contentsOf: UnsafeBufferPointer(start: p + contentEnd, count: min(end + 1, body.count) - contentEnd))
+                contentsOf: UnsafeBufferPointer(start: p + contentEnd, count: min(end + 1, body.count) - contentEnd)
+            )
             start = end + 1
             line += 1
         }
@@ -56,7 +68,11 @@ enum JSONLinesRedactor {
 /// and `map` parts are JSON; file parts of a text or JSON type are redacted too; other (binary) parts follow
 /// `content.unknown`. Part headers (file names) are redacted as text.
 enum MultipartRedactor {
-    static func redact(_ body: UnsafeBufferPointer<UInt8>, boundary: String?, session: RedactionSession)
+    static func redact(
+        _ body: UnsafeBufferPointer<UInt8>,
+        boundary: String?,
+        session: RedactionSession
+    )
         throws(Stop) -> [UInt8]?
     {
         guard let boundary, !boundary.isEmpty, boundary.utf8.count <= 200 else {
@@ -105,13 +121,17 @@ enum MultipartRedactor {
             let bodyStart = at
             let bodyEnd = max(next, at)
             let headers = try parseHeaders(
-                UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart), part: partIndex + 1)
+                UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart),
+                part: partIndex + 1
+            )
             let name = headers.name ?? "part\(partIndex + 1)"
             let path = "$." + name
             if let redacted = try TextRedactor.redact(
-                UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart), session: session,
-                what: "multipart part \(partIndex + 1) headers", path: path)
-            {
+                UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart),
+                session: session,
+                what: "multipart part \(partIndex + 1) headers",
+                path: path
+            ) {
                 edits.append((headersStart..<headersEnd, redacted))
             }
             let partBody = UnsafeBufferPointer(start: p + bodyStart, count: bodyEnd - bodyStart)
@@ -141,7 +161,10 @@ enum MultipartRedactor {
     }
 
     private static func redactPart(
-        _ body: UnsafeBufferPointer<UInt8>, headers: PartHeaders, name: String, session: RedactionSession
+        _ body: UnsafeBufferPointer<UInt8>,
+        headers: PartHeaders,
+        name: String,
+        session: RedactionSession
     ) throws(Stop) -> [UInt8]? {
         let what = "multipart part \(name)"
         let format: MediaType.Format
@@ -164,8 +187,10 @@ enum MultipartRedactor {
             guard body.count > 0 else { return nil }
             do {
                 return try JSONRedactor.redact(
-                    body, session: session,
-                    prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))])
+                    body,
+                    session: session,
+                    prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))]
+                )
             } catch {
                 if case .uninspectable(let reason) = error { throw .uninspectable("\(what): \(reason)") }
                 throw error
@@ -184,7 +209,8 @@ enum MultipartRedactor {
                 session.record(rule: "content.unknown", action: .block, path: "$." + name, value: nil)
                 throw .blocked(
                     rule: "content.unknown",
-                    reason: "\(what) has type \(headers.contentType ?? "unknown"), which Airlock cannot inspect")
+                    reason: "\(what) has type \(headers.contentType ?? "unknown"), which Airlock cannot inspect"
+                )
             }
         }
     }

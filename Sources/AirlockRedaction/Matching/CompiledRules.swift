@@ -87,11 +87,21 @@ struct CompiledRules: Sendable {
             if nonASCII { flags |= VS.utf8 | VS.ucp }
             fastExpressions.append(
                 VectorscanExpression(
-                    pattern: TermVariants.escapeLiteral(text), flags: flags, id: UInt32(expressions.count)))
+                    pattern: TermVariants.escapeLiteral(text),
+                    flags: flags,
+                    id: UInt32(expressions.count)
+                )
+            )
             expressions.append(
                 ExpressionInfo(
-                    rule: Int32(rule), value: Int32(value), scalars: Int32(text.unicodeScalars.count),
-                    wholeWord: wholeWord, variants: variants, window: 0))
+                    rule: Int32(rule),
+                    value: Int32(value),
+                    scalars: Int32(text.unicodeScalars.count),
+                    wholeWord: wholeWord,
+                    variants: variants,
+                    window: 0
+                )
+            )
         }
 
         func addRegex(_ regex: String, flags: UInt32, rule: Int, unboundedWindow: Int = Self.unboundedWindow) {
@@ -101,20 +111,32 @@ struct CompiledRules: Sendable {
             let width = VectorscanDatabase.maxWidth(of: regex, flags: flags) ?? unboundedWindow
             expressions.append(
                 ExpressionInfo(
-                    rule: Int32(rule), value: -1, scalars: 0, wholeWord: false, variants: false,
-                    window: min(max(width, 1), 1 << 15)))
+                    rule: Int32(rule),
+                    value: -1,
+                    scalars: 0,
+                    wholeWord: false,
+                    variants: false,
+                    window: min(max(width, 1), 1 << 15)
+                )
+            )
         }
 
         for term in policy.terms {
             let rule = rules.count
             rules.append(
-                CompiledRule(id: term.id, label: term.label, action: term.action, kind: .term, values: term.values))
+                CompiledRule(id: term.id, label: term.label, action: term.action, kind: .term, values: term.values)
+            )
             for (index, value) in term.values.enumerated() {
                 let spellings = term.variants ? TermVariants.spellings(of: value) : [value]
                 for spelling in spellings {
                     addLiteral(
-                        spelling, rule: rule, value: index, caseSensitive: term.caseSensitive,
-                        wholeWord: term.wholeWord, variants: term.variants)
+                        spelling,
+                        rule: rule,
+                        value: index,
+                        caseSensitive: term.caseSensitive,
+                        wholeWord: term.wholeWord,
+                        variants: term.variants
+                    )
                 }
             }
         }
@@ -122,16 +144,27 @@ struct CompiledRules: Sendable {
             let rule = rules.count
             rules.append(
                 CompiledRule(
-                    id: pattern.id, label: pattern.label, action: pattern.action, kind: .pattern,
-                    near: pattern.near.map { Array($0.lowercased().utf8) }, within: pattern.within))
+                    id: pattern.id,
+                    label: pattern.label,
+                    action: pattern.action,
+                    kind: .pattern,
+                    near: pattern.near.map { Array($0.lowercased().utf8) },
+                    within: pattern.within
+                )
+            )
             addRegex(pattern.regex, flags: VS.utf8, rule: rule)
         }
         for detector in policy.detectors {
             let rule = rules.count
             rules.append(
                 CompiledRule(
-                    id: detector.id, label: detector.label, action: detector.action, kind: .detector(detector.kind),
-                    detector: detector))
+                    id: detector.id,
+                    label: detector.label,
+                    action: detector.action,
+                    kind: .detector(detector.kind),
+                    detector: detector
+                )
+            )
             for (regex, window) in Detectors.expressions(for: detector.kind) {
                 addRegex(regex, flags: VS.utf8, rule: rule, unboundedWindow: window)
             }
@@ -139,12 +172,20 @@ struct CompiledRules: Sendable {
                 let bare = rules.count
                 rules.append(
                     CompiledRule(
-                        id: detector.id, label: detector.label, action: detector.action, kind: .bareHost,
-                        detector: detector))
+                        id: detector.id,
+                        label: detector.label,
+                        action: detector.action,
+                        kind: .bareHost,
+                        detector: detector
+                    )
+                )
                 for host in detector.hosts {
                     addRegex(
-                        Detectors.bareHostExpression(host.pattern), flags: VS.utf8 | VS.caseless, rule: bare,
-                        unboundedWindow: 2048)
+                        Detectors.bareHostExpression(host.pattern),
+                        flags: VS.utf8 | VS.caseless,
+                        rule: bare,
+                        unboundedWindow: 2048
+                    )
                 }
             }
         }
@@ -157,7 +198,9 @@ struct CompiledRules: Sendable {
         }
         fieldRules = policy.fields.map { field in
             CompiledFieldRule(
-                id: field.id, label: field.label, action: field.action,
+                id: field.id,
+                label: field.label,
+                action: field.action,
                 segments: field.path.segments.map { segment in
                     switch segment {
                     case .key(let name): .key(Array(name.utf8))
@@ -165,7 +208,8 @@ struct CompiledRules: Sendable {
                     case .wildcard: .wildcard
                     case .descendant(let name): .descendant(Array(name.utf8))
                     }
-                })
+                }
+            )
         }
 
         for rule in fieldRules {

@@ -31,7 +31,15 @@ final class VectorscanDatabase: @unchecked Sendable {
         var compileError: UnsafeMutablePointer<hs_compile_error_t>?
         let mode = UInt32(HS_MODE_BLOCK)
         let status = hs_compile_multi(
-            &cStrings, &flags, &ids, UInt32(expressions.count), mode, nil, &database, &compileError)
+            &cStrings,
+            &flags,
+            &ids,
+            UInt32(expressions.count),
+            mode,
+            nil,
+            &database,
+            &compileError
+        )
         guard status == HS_SUCCESS, let database else {
             var failure = VectorscanCompileFailure(expressionIndex: nil, message: "Vectorscan error \(status)")
             if let compileError {
