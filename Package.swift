@@ -5,7 +5,7 @@ import PackageDescription
 // Modules stack one way: C bindings -> TLS / policy / redaction / audit -> proxy -> the `airlock` CLI.
 let package = Package(
     name: "Airlock",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "airlock", targets: ["airlock"])
     ],
