@@ -59,7 +59,25 @@ public final class AuditLog: @unchecked Sendable {
     public func recordDecision(_ record: DecisionRecord, forwardedBody: [UInt8]?) async throws(AuditError)
         -> AuditReceipt
     {
-        guard !record.id.isEmpty else { throw AuditError(.invalidArgument, "a decision record needs a request id") }
+        let result = await withCheckedContinuation { continuation in
+            recordDecision(record, forwardedBody: forwardedBody) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Same contract as the async ``recordDecision(_:forwardedBody:)``, with the result passed to `completion` once
+    /// the record and its body are durable (or could not be made so). The body is hashed and compressed on the
+    /// calling thread; `completion` runs on the writer thread (or, for a refused call, on the caller's), so it must
+    /// be quick and must not block — completing an event loop promise is the intended use.
+    public func recordDecision(
+        _ record: DecisionRecord,
+        forwardedBody: [UInt8]?,
+        completion: @escaping @Sendable (Result<AuditReceipt, AuditError>) -> Void
+    ) {
+        guard !record.id.isEmpty else {
+            completion(.failure(AuditError(.invalidArgument, "a decision record needs a request id")))
+            return
+        }
         var record = record
         var body: PreparedBody?
         if let forwardedBody {
@@ -73,21 +91,38 @@ public final class AuditLog: @unchecked Sendable {
             record.forwardedBytes = nil
             record.forwardedSHA256 = nil
         }
-        let result = await withCheckedContinuation { continuation in
-            enqueue(.decision(record, body, continuation)) { continuation.resume(returning: .failure($0)) }
-        }
-        return try result.get()
+        enqueue(.decision(record, body, completion)) { completion(.failure($0)) }
     }
 
     /// Records the vendor's answer to a forwarded request (or why there was none), linked to its decision by `id`.
     /// Durable before it returns.
     public func recordOutcome(id: String, status: Int?, durationMs: Double, error: String?) async throws(AuditError) {
         let result = await withCheckedContinuation { continuation in
-            enqueue(.outcome(id: id, status: status, durationMs: durationMs, error: error, continuation)) {
+            enqueue(
+                .outcome(
+                    id: id, status: status, durationMs: durationMs, error: error, durable: true,
+                    { continuation.resume(returning: $0) })
+            ) {
                 continuation.resume(returning: .failure($0))
             }
         }
         try result.get()
+    }
+
+    /// Records an outcome without waiting for an fsync of its own: it is written with the next batch and becomes
+    /// durable with the next group commit (at most ``AuditWriter/syncDelay`` later when nothing else is appended),
+    /// and before any later record is durable. `completion` runs (on the writer thread) once it is written, or with
+    /// the reason it could not be; it must be quick and must not block.
+    public func recordOutcome(
+        id: String,
+        status: Int?,
+        durationMs: Double,
+        error: String?,
+        completion: @escaping @Sendable (Result<Void, AuditError>) -> Void
+    ) {
+        enqueue(
+            .outcome(id: id, status: status, durationMs: durationMs, error: error, durable: false, completion)
+        ) { completion(.failure($0)) }
     }
 
     /// Writes what is queued, then a final signed checkpoint, and releases the directory. Later appends throw
@@ -164,7 +199,8 @@ public final class AuditLog: @unchecked Sendable {
         while true {
             condition.lock()
             while queue.isEmpty && closing == nil {
-                if let deadline = writer.checkpointDeadline {
+                let deadlines = [writer.checkpointDeadline, writer.syncDeadline].compactMap { $0 }
+                if let deadline = deadlines.min() {
                     let seconds = ContinuousClock.now.duration(to: deadline) / .seconds(1)
                     if seconds <= 0 || !condition.wait(until: Date(timeIntervalSinceNow: seconds)) { break }
                 } else {
@@ -177,6 +213,7 @@ public final class AuditLog: @unchecked Sendable {
             condition.unlock()
 
             if items.isEmpty {
+                writer.syncIfDue()
                 writer.checkpointIfDue()
                 publish()
             } else {
@@ -184,10 +221,10 @@ public final class AuditLog: @unchecked Sendable {
                 publish()
                 for (item, result) in zip(items, results) {
                     switch item {
-                    case .decision(_, _, let continuation):
-                        continuation.resume(returning: result.map { $0! })
-                    case .outcome(_, _, _, _, let continuation):
-                        continuation.resume(returning: result.map { _ in () })
+                    case .decision(_, _, let completion):
+                        completion(result.map { $0! })
+                    case .outcome(_, _, _, _, _, let completion):
+                        completion(result.map { _ in () })
                     }
                 }
             }

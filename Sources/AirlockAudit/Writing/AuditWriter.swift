@@ -15,12 +15,20 @@ struct PreparedBody: Sendable {
     var compressed: [UInt8]?
 }
 
-/// One queued request to the writer thread.
+/// One queued request to the writer thread. The completion runs on the writer thread once the batch is done.
 enum WriterItem: Sendable {
-    case decision(DecisionRecord, PreparedBody?, CheckedContinuation<Result<AuditReceipt, AuditError>, Never>)
+    case decision(DecisionRecord, PreparedBody?, @Sendable (Result<AuditReceipt, AuditError>) -> Void)
+    /// `durable: false` lets the record ride the next group commit instead of forcing an fsync of its own.
     case outcome(
-        id: String, status: Int?, durationMs: Double, error: String?,
-        CheckedContinuation<Result<Void, AuditError>, Never>)
+        id: String, status: Int?, durationMs: Double, error: String?, durable: Bool,
+        @Sendable (Result<Void, AuditError>) -> Void)
+
+    var needsSync: Bool {
+        switch self {
+        case .decision: true
+        case .outcome(_, _, _, _, let durable, _): durable
+        }
+    }
 }
 
 /// Owns the files and the chain state. Used only from the writer thread of ``AuditLog``, so it needs no locking.
@@ -49,6 +57,8 @@ final class AuditWriter {
     private var unsignedRecords = 0
     private var lastCheckpoint = ContinuousClock.now
     private(set) var failure: AuditError?
+    /// Since when the current file holds written records that are not yet fsync'd (outcomes), or nil.
+    private var unsyncedSince: ContinuousClock.Instant?
     var statistics = AuditStatistics()
 
     init(configuration: AuditConfiguration, signingKey: SigningKey?) {
@@ -303,7 +313,7 @@ final class AuditWriter {
             case .decision(let record, let body, _):
                 line = RecordEncoding.decision(
                     seq: nextSeq, time: time, record, body: body.flatMap { references[$0.sha256] })
-            case .outcome(let id, let status, let durationMs, let error, _):
+            case .outcome(let id, let status, let durationMs, let error, _, _):
                 line = RecordEncoding.outcome(
                     seq: nextSeq, time: time, id: id, status: status, durationMs: durationMs, error: error)
             }
@@ -334,7 +344,10 @@ final class AuditWriter {
         }
         guard !buffer.isEmpty else { return results.map { $0! } }
         do {
-            try appendDurably(buffer)
+            // Only outcomes (which need not be durable on return): written now, fsync'd by the next group commit or
+            // by `syncIfDue` shortly after.
+            let overdue = syncDeadline.map { ContinuousClock.now >= $0 } ?? false
+            try append(buffer, sync: checkpoints > 0 || overdue || items.contains { $0.needsSync })
         } catch {
             nextSeq = startSeq
             head = startHead
@@ -357,6 +370,28 @@ final class AuditWriter {
     var checkpointDeadline: ContinuousClock.Instant? {
         guard failure == nil, unsignedRecords > 0 else { return nil }
         return lastCheckpoint.advanced(by: .seconds(configuration.checkpointInterval))
+    }
+
+    /// How long written but not yet fsync'd records (outcomes) may wait for a group commit to carry them.
+    static let syncDelay = Duration.milliseconds(20)
+
+    /// When written records that are not yet durable must be fsync'd, if there are any.
+    var syncDeadline: ContinuousClock.Instant? {
+        guard failure == nil, let unsyncedSince else { return nil }
+        return unsyncedSince.advanced(by: Self.syncDelay)
+    }
+
+    /// Called when the writer thread wakes with nothing queued: fsyncs records left unsynced for too long. A failed
+    /// fsync stops the writer, as in any append.
+    func syncIfDue() {
+        guard failure == nil, let deadline = syncDeadline, ContinuousClock.now >= deadline, let file else { return }
+        do {
+            try file.sync()
+            unsyncedSince = nil
+            statistics.logSyncs += 1
+        } catch {
+            stop(error)
+        }
     }
 
     private var checkpointIsDue: Bool {
@@ -435,6 +470,11 @@ final class AuditWriter {
     /// One write and one fsync. A failed write is cut back so no partial line stays; a failed cut or fsync stops the
     /// writer.
     private func appendDurably(_ bytes: [UInt8]) throws(AuditError) {
+        try append(bytes, sync: true)
+    }
+
+    /// One write, and with `sync` one fsync (which also makes every earlier unsynced write durable).
+    private func append(_ bytes: [UInt8], sync: Bool) throws(AuditError) {
         guard let file else {
             throw failure ?? AuditError(.closed, "no open audit file in \(root)")
         }
@@ -450,6 +490,11 @@ final class AuditWriter {
             }
             throw error
         }
+        guard sync else {
+            fileSize += bytes.count
+            if unsyncedSince == nil { unsyncedSince = .now }
+            return
+        }
         do {
             try file.sync()
         } catch {
@@ -457,6 +502,7 @@ final class AuditWriter {
             throw error
         }
         fileSize += bytes.count
+        unsyncedSince = nil
         statistics.logSyncs += 1
     }
 

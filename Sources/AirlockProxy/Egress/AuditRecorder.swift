@@ -13,7 +13,61 @@ public struct AuditRecorder: EgressRecorder {
         self.log = log
     }
 
+    /// Bodies up to this size are hashed and compressed on the calling event loop (tens of microseconds for a few
+    /// KB); larger ones on the proxy's seam threads, so one big body cannot stall a loop.
+    static let eventLoopBodyLimit = 256 * 1024
+
     public func recordDecision(_ record: EgressDecisionRecord) async throws {
+        let body = record.forwarded.map { Array($0.body.readableBytesView) }
+        _ = try await self.log.recordDecision(Self.entry(record), forwardedBody: body)
+    }
+
+    public func recordDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>) {
+        guard (record.forwarded?.body.readableBytes ?? 0) <= Self.eventLoopBodyLimit else {
+            Task(executorPreference: SeamExecutor.shared) {
+                do {
+                    promise.succeed(try await self.recordDecision(record))
+                } catch {
+                    promise.fail(error)
+                }
+            }
+            return
+        }
+        // The writer thread completes the promise directly once the record is durable: no task, no extra hop.
+        let body = record.forwarded.map { Array($0.body.readableBytesView) }
+        self.log.recordDecision(Self.entry(record), forwardedBody: body) { result in
+            switch result {
+            case .success: promise.succeed(())
+            case .failure(let error): promise.fail(error)
+            }
+        }
+    }
+
+    public func recordOutcome(_ record: EgressOutcomeRecord) async throws {
+        try await self.log.recordOutcome(
+            id: record.requestID,
+            status: record.vendorStatus,
+            durationMs: Double(record.durationNanoseconds) / 1_000_000,
+            error: record.error
+        )
+    }
+
+    /// The outcome rides the log's next group commit: nothing waits for it to be durable (the request has left).
+    public func recordOutcome(_ record: EgressOutcomeRecord, completing promise: EventLoopPromise<Void>) {
+        self.log.recordOutcome(
+            id: record.requestID,
+            status: record.vendorStatus,
+            durationMs: Double(record.durationNanoseconds) / 1_000_000,
+            error: record.error
+        ) { result in
+            switch result {
+            case .success: promise.succeed(())
+            case .failure(let error): promise.fail(error)
+            }
+        }
+    }
+
+    private static func entry(_ record: EgressDecisionRecord) -> DecisionRecord {
         let inspection = record.forwarded?.inspection ?? record.inspection
         let decision: AuditDecision
         switch record.decision {
@@ -21,7 +75,7 @@ public struct AuditRecorder: EgressRecorder {
         case .blocked: decision = .blocked
         case .error: decision = .error
         }
-        let entry = DecisionRecord(
+        return DecisionRecord(
             id: record.requestID,
             client: AuditClient(
                 ip: record.client.address ?? "unknown",
@@ -39,17 +93,6 @@ public struct AuditRecorder: EgressRecorder {
             },
             requestBytes: record.requestBytes,
             status: record.status
-        )
-        let body = record.forwarded.map { Array($0.body.readableBytesView) }
-        _ = try await self.log.recordDecision(entry, forwardedBody: body)
-    }
-
-    public func recordOutcome(_ record: EgressOutcomeRecord) async throws {
-        try await self.log.recordOutcome(
-            id: record.requestID,
-            status: record.vendorStatus,
-            durationMs: Double(record.durationNanoseconds) / 1_000_000,
-            error: record.error
         )
     }
 }

@@ -1,19 +1,50 @@
+import NIOCore
 import NIOHTTP1
 
 /// THE SEAM where the audit log plugs into the proxy.
 ///
-/// `recordDecision` is awaited before the first byte goes to the vendor: if it throws, the lab gets 503
-/// `audit_unavailable` and nothing leaves. `recordOutcome` follows once the exchange is over; a failure there is
-/// logged (the request has already left, so there is nothing left to hold back).
+/// The proxy calls the promise-based forms. `recordDecision` completes before the first byte goes to the vendor: if
+/// it fails, the lab gets 503 `audit_unavailable` and nothing leaves. `recordOutcome` follows once the exchange is
+/// over; a failure there is logged (the request has already left, so there is nothing left to hold back).
 public protocol EgressRecorder: Sendable {
     func recordDecision(_ record: EgressDecisionRecord) async throws
     func recordOutcome(_ record: EgressOutcomeRecord) async throws
     /// True only for a recorder that records nothing; lets the proxy skip the async hop entirely.
     var isPassThrough: Bool { get }
+
+    /// Records `record` and succeeds `promise` once it is durable, or fails it. Called on the event loop; must not
+    /// block it. The default awaits the async `recordDecision` on the proxy's seam threads; a recorder that can
+    /// complete the promise from its own thread overrides it and saves the hops.
+    func recordDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>)
+
+    /// Records `record` and completes `promise` when it is recorded (it need not be durable yet: nothing waits for
+    /// an outcome). Called on the event loop; must not block it. The default awaits the async `recordOutcome` on the
+    /// proxy's seam threads.
+    func recordOutcome(_ record: EgressOutcomeRecord, completing promise: EventLoopPromise<Void>)
 }
 
 extension EgressRecorder {
     public var isPassThrough: Bool { false }
+
+    public func recordDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>) {
+        Task(executorPreference: SeamExecutor.shared) {
+            do {
+                promise.succeed(try await self.recordDecision(record))
+            } catch {
+                promise.fail(error)
+            }
+        }
+    }
+
+    public func recordOutcome(_ record: EgressOutcomeRecord, completing promise: EventLoopPromise<Void>) {
+        Task(executorPreference: SeamExecutor.shared) {
+            do {
+                promise.succeed(try await self.recordOutcome(record))
+            } catch {
+                promise.fail(error)
+            }
+        }
+    }
 }
 
 /// One decision about one request, written before anything is forwarded.

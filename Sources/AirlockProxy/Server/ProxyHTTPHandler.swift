@@ -372,8 +372,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 requestBytes: 0,
                 forwarded: nil
             )
-            let recorder = self.core.recorder
-            self.runAsync({ try await recorder.recordDecision(decision) }) { result in
+            self.recordDecision(decision) { result in
                 let final = (try? result.get()) != nil ? refusal : EgressRefusal.auditUnavailable()
                 self.writeEarlyRefusal(final, keepAlive: keepAlive, vendorIndex: vendorIndex)
             }
@@ -567,8 +566,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 requestBytes: requestBytes,
                 forwarded: nil
             )
-            let recorder = self.core.recorder
-            self.runAsync({ try await recorder.recordDecision(record) }) { result in
+            self.recordDecision(record) { result in
                 self.respond(
                     refusal: (try? result.get()) != nil ? refusal : .auditUnavailable(),
                     vendorIndex: vendor.index
@@ -596,8 +594,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 requestBytes: requestBytes,
                 forwarded: request
             )
-            let recorder = self.core.recorder
-            self.runAsync({ try await recorder.recordDecision(record) }) { result in
+            self.recordDecision(record) { result in
                 switch result {
                 case .success:
                     self.forward(request, vendor: vendor)
@@ -703,19 +700,28 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             durationNanoseconds: elapsed.nanoseconds,
             responseBytes: responseBytes
         )
-        let recorder = self.core.recorder
-        let logger = self.core.logger
+        guard let context = self.context else { return }
+        let promise = context.eventLoop.makePromise(of: Void.self)
         // The request has left; the outcome is recorded without holding up the lab's response.
-        Task(executorPreference: SeamExecutor.shared) {
-            do {
-                try await recorder.recordOutcome(record)
-            } catch {
-                logger.error(
-                    "egress outcome could not be recorded",
-                    metadata: ["airlock.request": "\(record.requestID)"]
-                )
-            }
+        self.core.recorder.recordOutcome(record, completing: promise)
+        let logger = self.core.logger
+        promise.futureResult.whenFailure { _ in
+            logger.error(
+                "egress outcome could not be recorded",
+                metadata: ["airlock.request": "\(record.requestID)"]
+            )
         }
+    }
+
+    /// Records a decision through the recorder's promise-based seam and continues on the event loop.
+    private func recordDecision(
+        _ record: EgressDecisionRecord,
+        then: @escaping (Result<Void, any Error>) -> Void
+    ) {
+        guard let context = self.context else { return }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        self.core.recorder.recordDecision(record, completing: promise)
+        promise.futureResult.assumeIsolated().whenComplete(then)
     }
 
     private func deliver(_ response: UpstreamResponse, for request: EgressRequest, vendor: VendorRuntime) {
