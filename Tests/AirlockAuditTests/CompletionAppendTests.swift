@@ -59,7 +59,9 @@ struct CompletionAppendTests {
         let scratch = try Scratch()
         let log = try await AuditLog.open(scratch.configuration())
         let missingID = await withCheckedContinuation { continuation in
-            log.recordDecision(sampleDecision(1).with(id: ""), forwardedBody: nil) { continuation.resume(returning: $0) }
+            log.recordDecision(sampleDecision(1).with(id: ""), forwardedBody: nil) {
+                continuation.resume(returning: $0)
+            }
         }
         #expect(throws: AuditError.self) { try missingID.get() }
         try await log.close()

@@ -33,7 +33,10 @@ public struct PolicyInspector: EgressInspector {
         return self.decide(request)
     }
 
-    public func transformResponse(_ response: EgressResponse, for request: EgressRequest) async throws
+    public func transformResponse(
+        _ response: EgressResponse,
+        for request: EgressRequest
+    ) async throws
         -> EgressResponse
     {
         try self.restore(response, for: request)
