@@ -30,7 +30,10 @@ let package = Package(
         .systemLibrary(
             name: "CVectorscan",
             pkgConfig: "libhs",
-            providers: [.apt(["libvectorscan-dev"])]
+            // Intel's Hyperscan 5.4.0 from Debian 12, the same API and pkg-config name as Vectorscan: Debian 12's
+            // Vectorscan 5.4.9 silently misses matches depending on buffer alignment (a fail-open redaction), see
+            // AirlockRedactionTests/MatchingLibraryTests.
+            providers: [.apt(["libhyperscan-dev"])]
         ),
         .systemLibrary(
             name: "CZlib",

@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
     # build: system OpenSSL 3, Vectorscan, zlib through pkg-config
-    pkg-config libssl-dev libvectorscan-dev zlib1g-dev
+    # libhs: Debian 12's Hyperscan 5.4.0, not its Vectorscan 5.4.9, which misses matches (see Package.swift)
+    pkg-config libssl-dev libhyperscan-dev zlib1g-dev
     # tests drive real peers
     openssl curl python3 python3-venv ca-certificates
 )
@@ -19,6 +20,11 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
+
+# Vectorscan conflicts with Hyperscan (both provide libhs); remove it in the same transaction.
+if dpkg-query -W -f='${Status}' libvectorscan5 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("libvectorscan-dev-" "libvectorscan5-")
+fi
 
 if ((${#missing[@]})); then
     sudo=""

@@ -122,6 +122,10 @@ final class RedactionSession {
         guard let fast = rules.fast else { return [] }
         sink.base = base
         fast.scanEnds(bytes, scratch: scratch, into: sink)
+        if let failure = sink.failure {
+            sink.failure = nil
+            throw .uninspectable("the pattern scan failed (Vectorscan error \(failure))")
+        }
         if sink.hits.count >= sink.maxHits {
             throw .uninspectable("more than \(sink.maxHits) rule matches in one body")
         }
@@ -205,6 +209,10 @@ final class RedactionSession {
                 scratch: scratch,
                 into: sink
             )
+            if let failure = sink.failure {
+                sink.failure = nil
+                throw .uninspectable("the pattern scan failed (Vectorscan error \(failure))")
+            }
             if sink.spans.count >= sink.maxHits { throw .uninspectable("too many rule matches in one body") }
             for span in sink.spans where wanted.contains(UInt64(span.id) << 40 | UInt64(span.end)) {
                 let key = UInt64(span.id) << 40 | UInt64(span.start)

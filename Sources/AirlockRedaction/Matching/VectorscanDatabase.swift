@@ -91,6 +91,9 @@ final class HitSink {
     var base = 0
     /// A scan stops after this many matches; the caller then refuses the body rather than redact it partially.
     var maxHits = 4_000_000
+    /// The status of the last scan that failed (anything but success or a stop asked for by `maxHits`); a failed
+    /// scan may have missed matches, so the caller must refuse the body.
+    var failure: hs_error_t?
 }
 
 private let collectEnds: match_event_handler = { id, _, to, _, context in
@@ -156,7 +159,8 @@ extension VectorscanDatabase {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let context = Unmanaged.passUnretained(sink).toOpaque()
         base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
-            _ = hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, collectEnds, context)
+            let status = hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, collectEnds, context)
+            if status != HS_SUCCESS && status != HS_SCAN_TERMINATED { sink.failure = status }
         }
     }
 
@@ -165,7 +169,8 @@ extension VectorscanDatabase {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let context = Unmanaged.passUnretained(sink).toOpaque()
         base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
-            _ = hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, collectSpans, context)
+            let status = hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, collectSpans, context)
+            if status != HS_SUCCESS && status != HS_SCAN_TERMINATED { sink.failure = status }
         }
     }
 }
