@@ -34,6 +34,9 @@ public final class Redactor: Sendable {
     )
         throws(RedactionError)
     {
+        if let failure = MatchingLibraryCheck.failure {
+            throw RedactionError(.compile, failure)
+        }
         let rules = try CompiledRules(policy: policy)
         self.rules = rules
         self.keys = keys
