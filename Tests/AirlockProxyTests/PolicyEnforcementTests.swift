@@ -130,12 +130,21 @@ struct PolicyEnforcementTests {
             "-H", "Content-Type: application/json", "-d", #"{"key": "AKIAIOSFODNN7EXAMPLE", "p": "Nightingale"}"#,
             harness.url("/scale/v1/task/y"),
         ])
+        let headers = try await harness.curl([
+            "-o", "/dev/null", "-D", "-", "-H", "Content-Type: application/json", "-d", #"{"a": 1}"#,
+            harness.url("/scale/v1/task/z"),
+        ])
         await harness.close()
         try await log.close()
         #expect(forwarded.status == 200 && blocked.status == 403)
+        // Each response names its request; the log knows it by that id.
+        let idLine = headers.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("airlock-request-id:") }
+        let requestID = try #require(idLine.map { $0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces) })
 
         let decisions = try AuditLogReader(directory: directory).entries().filter { $0.event == .decision }
-        #expect(decisions.map(\.decision) == [.forwarded, .blocked])
+        #expect(decisions.map(\.decision) == [.forwarded, .blocked, .forwarded])
+        #expect(decisions.last?.id == requestID)
+        #expect(Set(decisions.compactMap(\.id)).count == 3)
         #expect(decisions[0].findings?.map(\.id) == ["codenames"])
         #expect(decisions[0].policy?.hasPrefix("enforcement-test@sha256:") == true)
         #expect(decisions[0].forwardedBytes == harness.vendor.requests.first?.body.count)

@@ -49,6 +49,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var state: State = .idle
     private var context: ChannelHandlerContext?
     private let connectionID: UInt64
+    /// The id of the request whose response is written next (nil when no seam needed one).
+    private var responseRequestID: String?
     private var requestCounter: UInt32 = 0
     private var lingerTimer: Scheduled<Void>?
     /// The last response write, kept only while a close waits for it.
@@ -475,9 +477,12 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
 
     // MARK: Seams and forwarding
 
+    /// A new id for the request being handled; the response to it carries it as `Airlock-Request-Id`.
     private func nextRequestID() -> String {
         self.requestCounter &+= 1
-        return String(self.connectionID, radix: 16) + "-" + String(self.requestCounter, radix: 16)
+        let id = String(self.connectionID, radix: 16) + "-" + String(self.requestCounter, radix: 16)
+        self.responseRequestID = id
+        return id
     }
 
     private lazy var client: EgressClient = {
@@ -831,6 +836,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         }
         if !keepAlive {
             headers.replaceOrAdd(name: "Connection", value: "close")
+        }
+        if let id = self.responseRequestID {
+            // The lab can quote it to a reviewer: `airlock log body <id>` shows exactly what the vendor received.
+            headers.replaceOrAdd(name: "Airlock-Request-Id", value: id)
+            self.responseRequestID = nil
         }
         let message = Self.serialize(
             status: status,
