@@ -101,6 +101,37 @@ struct PolicyEnforcementTests {
         #expect(harness.vendor.connectionCount == 0)
     }
 
+    @Test func pathSegmentsAndQueryValuesAreRedactedToo() async throws {
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        let harness = try await ProxyHarness(options)
+        let result = try await harness.curl([
+            harness.url("/scale/v1/task/Nightingale-run?q=Project%20Falcon&owner=jane.doe%40lab.example.com&page=2")
+        ])
+        await harness.close()
+        #expect(result.status == 200)
+        let uri = try #require(harness.vendor.requests.first).uri
+        #expect(!uri.contains("Nightingale") && !uri.contains("Falcon") && !uri.contains("jane.doe"), "\(uri)")
+        #expect(uri.hasPrefix("/v1/task/CODENAME_") && uri.contains("q=CODENAME_") && uri.hasSuffix("&page=2"), "\(uri)")
+    }
+
+    @Test(arguments: [
+        ("/scale/v1/task/x?key=AKIAIOSFODNN7EXAMPLE", 403, "blocked_by_policy"),
+        ("/scale/v1/task/x?name=%zz", 422, "uninspectable_request"),
+        ("/scale/v1/task/x?name=%C3%28", 422, "uninspectable_request"),
+    ])
+    func aQueryThatMustNotLeaveIsRefused(path: String, status: Int, code: String) async throws {
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        let harness = try await ProxyHarness(options)
+        let result = try await harness.curl([harness.url(path)])
+        await harness.close()
+        #expect(result.status == status, "\(result.body)")
+        #expect(errorCode(result.body) == code)
+        #expect(!result.body.contains("AKIAIOSFODNN7EXAMPLE"))
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
     @Test func policyNoneAllowsOnlyContentlessRequests() async throws {
         var options = ProxyHarness.Options()
         options.inspector = PolicyInspector(policies: [:])

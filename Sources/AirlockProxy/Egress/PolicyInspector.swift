@@ -70,8 +70,39 @@ public struct PolicyInspector: EgressInspector {
             }
             return .forward(request)
         }
+        // The path after the prefix and the query carry content too (ids, names, search terms).
+        var request = request
+        var urlFindings: [Finding] = []
+        switch URLPartRedaction.redact(
+            path: request.path,
+            query: request.query,
+            redactor: policy.redactor,
+            vendor: request.vendor
+        ) {
+        case .forward(let path, let query, let findings):
+            request.path = path
+            request.query = query
+            urlFindings = findings
+        case .block(let rule, let reason, let findings):
+            var refusal = EgressRefusal(
+                status: .forbidden,
+                code: "blocked_by_policy",
+                message: "the request was blocked by policy rule '\(rule)': \(reason)",
+                rule: rule
+            )
+            refusal.inspection = EgressInspection(policy: policy.identity, findings: findings)
+            return .refuse(refusal)
+        case .uninspectable(let reason):
+            return .refuse(
+                EgressRefusal(
+                    status: .unprocessableEntity,
+                    code: "uninspectable_request",
+                    message: "the request cannot be inspected, so it was not forwarded: \(reason)"
+                )
+            )
+        }
         guard request.body.readableBytes > 0 else {
-            return .forward(request.inspected(by: policy, findings: []))
+            return .forward(request.inspected(by: policy, findings: urlFindings))
         }
         let outcome = request.body.withUnsafeReadableBytes { bytes in
             policy.redactor.redact(
@@ -83,7 +114,7 @@ public struct PolicyInspector: EgressInspector {
         }
         switch outcome {
         case .forward(let body, let findings):
-            var forwarded = request.inspected(by: policy, findings: findings)
+            var forwarded = request.inspected(by: policy, findings: urlFindings + findings)
             if !findings.isEmpty || body.count != request.body.readableBytes {
                 forwarded.body = ByteBuffer(bytes: body)
             }

@@ -1,0 +1,134 @@
+import AirlockRedaction
+
+/// Redacts what a request carries outside its body: each path segment after the vendor prefix, and each query key
+/// and value, decoded as a person reads them, then re-encoded.
+///
+/// Fails closed like the body: a percent-escape that does not decode, or text that is not UTF-8, makes the request
+/// uninspectable; a block rule blocks it.
+enum URLPartRedaction {
+    enum Outcome {
+        case forward(path: String, query: String?, findings: [Finding])
+        case block(rule: String, reason: String, findings: [Finding])
+        case uninspectable(reason: String)
+    }
+
+    static func redact(path: String, query: String?, redactor: Redactor, vendor: String) -> Outcome {
+        var findings: [Finding] = []
+        var segments: [String] = []
+        for (index, segment) in path.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
+            guard let decoded = PercentCoding.decode(segment, plusIsSpace: false) else {
+                return .uninspectable(reason: "path segment \(index) has an invalid percent-escape")
+            }
+            switch Self.redactText(decoded, where: "path[\(index)]", redactor: redactor, vendor: vendor) {
+            case .unchanged:
+                segments.append(String(segment))
+            case .changed(let text, let found):
+                segments.append(PercentCoding.encode(text))
+                findings += found
+            case .failed(let outcome):
+                return outcome
+            }
+        }
+        var parts: [String] = []
+        if let query {
+            for (index, component) in query.split(separator: "&", omittingEmptySubsequences: false).enumerated() {
+                let pair = component.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                var rebuilt: [String] = []
+                for (position, piece) in pair.enumerated() {
+                    let place = position == 0 ? "query[\(index)].key" : "query[\(index)].value"
+                    guard let decoded = PercentCoding.decode(piece, plusIsSpace: true) else {
+                        return .uninspectable(reason: "\(place) has an invalid percent-escape")
+                    }
+                    switch Self.redactText(decoded, where: place, redactor: redactor, vendor: vendor) {
+                    case .unchanged:
+                        rebuilt.append(String(piece))
+                    case .changed(let text, let found):
+                        rebuilt.append(PercentCoding.encode(text))
+                        findings += found
+                    case .failed(let outcome):
+                        return outcome
+                    }
+                }
+                parts.append(rebuilt.joined(separator: "="))
+            }
+        }
+        return .forward(
+            path: segments.joined(separator: "/"),
+            query: query == nil ? nil : parts.joined(separator: "&"),
+            findings: findings
+        )
+    }
+
+    private enum TextResult {
+        case unchanged
+        case changed(String, [Finding])
+        case failed(Outcome)
+    }
+
+    private static func redactText(_ text: String, where place: String, redactor: Redactor, vendor: String)
+        -> TextResult
+    {
+        guard !text.isEmpty else { return .unchanged }
+        let located = { (findings: [Finding]) in
+            findings.map { Finding(rule: $0.rule, action: $0.action, count: $0.count, paths: [place]) }
+        }
+        switch redactor.redactText(text, vendor: vendor) {
+        case .forward(let body, let findings):
+            guard !findings.isEmpty else { return .unchanged }
+            return .changed(String(decoding: body, as: UTF8.self), located(findings))
+        case .block(let rule, let reason, let findings):
+            return .failed(.block(rule: rule, reason: "\(place): \(reason)", findings: located(findings)))
+        case .uninspectable(let reason, _):
+            return .failed(.uninspectable(reason: "\(place): \(reason)"))
+        }
+    }
+}
+
+/// RFC 3986 percent-encoding for path segments and query components.
+enum PercentCoding {
+    /// Decodes `%XX` escapes (and `+` as a space in queries); nil for a malformed escape or bytes that are not UTF-8.
+    static func decode(_ text: Substring, plusIsSpace: Bool) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue)
+                else { return nil }
+                bytes.append(high << 4 | low)
+            case UInt8(ascii: "+") where plusIsSpace:
+                bytes.append(UInt8(ascii: " "))
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Encodes everything but RFC 3986 unreserved characters.
+    static func encode(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
