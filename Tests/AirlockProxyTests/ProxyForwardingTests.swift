@@ -60,7 +60,9 @@ struct ProxyForwardingTests {
     }
 
     @Test func headersThatRevealTheLabOrAreHopByHopAreStripped() async throws {
-        let harness = try await ProxyHarness()
+        var options = ProxyHarness.Options()
+        options.headers = ["X-Custom"]
+        let harness = try await ProxyHarness(options)
         let vendorPort = harness.vendor.port
         let result = try await harness.curl([
             "-H", "Via: 1.1 gateway.corp.example.com", "-H", "X-Forwarded-For: 10.20.30.40",
@@ -85,6 +87,23 @@ struct ProxyForwardingTests {
         #expect(received.header("host") == "127.0.0.1:\(vendorPort)")
         #expect(received.header("authorization") == "Bearer vendor-key")
         #expect(received.header("x-custom") == "kept")
+    }
+
+    @Test func onlyAllowlistedHeadersReachTheVendor() async throws {
+        let harness = try await ProxyHarness()
+        let result = try await harness.curl([
+            "-H", "X-Internal-Project: Nightingale", "-H", "Cookie: session=lab-sso", "-H", "X-Trace-Id: run-4411",
+            "-H", "Authorization: Bearer vendor-key", "-H", "Idempotency-Key: task-17", "-H", "Content-Type: application/json",
+            "-d", "{}", harness.url("/scale/v1/task/x"),
+        ])
+        await harness.close()
+        #expect(result.status == 200)
+        let received = try #require(harness.vendor.requests.first)
+        let names = Set(received.headers.map { $0.name.lowercased() })
+        #expect(names.isDisjoint(with: ["x-internal-project", "cookie", "x-trace-id"]), "\(names)")
+        #expect(received.header("authorization") == "Bearer vendor-key")
+        #expect(received.header("idempotency-key") == "task-17")
+        #expect(received.header("content-type") == "application/json")
     }
 
     @Test func blockingInspectorRefusesWith403AndVendorSeesNothing() async throws {

@@ -201,7 +201,7 @@ struct ConfigurationParser {
         let map = try self.mapping(
             node,
             "a vendor",
-            allowed: ["name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool"]
+            allowed: ["name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool", "headers"]
         )
         let nameNode = try self.required(map, "name", in: node, "the vendor")
         let name = try self.string(nameNode, "vendors[].name")
@@ -292,7 +292,21 @@ struct ConfigurationParser {
             }
         }
 
-        return ProxyConfiguration.Vendor(
+        var allowedHeaders = HeaderHygiene.defaultForwardedHeaders
+        if let headersNode = map["headers"] {
+            guard let list = headersNode.sequence else {
+                throw self.error(headersNode, "\(context): headers must be a list of header names to forward")
+            }
+            for item in list {
+                let header = try self.string(item, "\(context) header name")
+                guard !header.isEmpty, header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") })
+                else {
+                    throw self.error(item, "\(context): \"\(header)\" is not a header name")
+                }
+                allowedHeaders.insert(header.lowercased())
+            }
+        }
+        var vendor = ProxyConfiguration.Vendor(
             name: name,
             pathPrefix: prefix,
             upstream: upstream,
@@ -303,6 +317,8 @@ struct ConfigurationParser {
             maxConnections: maxConnections,
             idleTimeoutSeconds: idleTimeout
         )
+        vendor.forwardedHeaders = allowedHeaders
+        return vendor
     }
 
     // MARK: Scalars

@@ -85,6 +85,9 @@ public struct ProxyConfiguration: Sendable {
         public var maxConnections: Int
         /// An idle pooled connection is closed after this long.
         public var idleTimeoutSeconds: Double
+        /// Lower-case names of the lab's headers that may reach this vendor; every other header is dropped.
+        /// Defaults plus the vendor's `headers:` list.
+        public var forwardedHeaders: Set<String> = HeaderHygiene.defaultForwardedHeaders
 
         public init(
             name: String,

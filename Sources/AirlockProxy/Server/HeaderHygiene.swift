@@ -38,12 +38,20 @@ enum HeaderHygiene {
 
     /// The lab's headers as the vendor may see them: hop-by-hop, revealing and framing headers removed.
     /// `Host` and `Content-Length` are added by `frameForVendor`.
-    static func requestHeadersForVendor(_ headers: HTTPHeaders) -> HTTPHeaders {
+    /// What a vendor API needs from the lab by default; a vendor's `headers:` adds to it. Anything else — internal
+    /// trace ids, project headers, cookies — stays in the lab, since header values are not inspected.
+    public static let defaultForwardedHeaders: Set<String> = [
+        "accept", "accept-encoding", "accept-language", "authorization", "content-type", "content-encoding",
+        "user-agent", "idempotency-key", "x-api-key", "if-match", "if-none-match", "if-modified-since", "expect",
+    ]
+
+    static func requestHeadersForVendor(_ headers: HTTPHeaders, allowed: Set<String>? = nil) -> HTTPHeaders {
         let nominated = Self.connectionNominated(headers)
         var result = HTTPHeaders()
         result.reserveCapacity(headers.count + 2)
         for (name, value) in headers {
             let lower = name.lowercased()
+            if let allowed, !allowed.contains(lower) { continue }
             if Self.isDropped(lower) || Self.recomputed.contains(lower) { continue }
             if !nominated.isEmpty && nominated.contains(lower) { continue }
             result.add(name: name, value: value)

@@ -500,7 +500,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         // With both seams pass-through nobody reads the id or the client, so neither is built.
         let seamsArePassThrough = self.core.inspector.isPassThrough && self.core.recorder.isPassThrough
         let vendor = incoming.vendor
-        var headers = HeaderHygiene.requestHeadersForVendor(incoming.head.headers)
+        var headers = HeaderHygiene.requestHeadersForVendor(
+            incoming.head.headers,
+            allowed: vendor.configuration.forwardedHeaders
+        )
         headers.add(name: "Host", value: vendor.configuration.upstream.hostHeader)
         let request = EgressRequest(
             id: seamsArePassThrough ? "" : self.nextRequestID(),

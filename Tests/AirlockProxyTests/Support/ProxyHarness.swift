@@ -28,6 +28,8 @@ final class ProxyHarness: @unchecked Sendable {
         var clientIdleTimeoutSeconds = 60.0
         /// SPKI pins for the vendor (`pin_sha256`).
         var pins: [String] = []
+        /// Extra lab headers the vendor may receive (the vendor's `headers:` list).
+        var headers: [String] = []
         /// Adds the pin of the stand-in vendor's own key.
         var pinTheVendorKey = false
     }
@@ -62,6 +64,7 @@ final class ProxyHarness: @unchecked Sendable {
                 ca: ca.crt
                 routes: [\(routes)]
                 policy: none
+                headers: [\(options.headers.map { "\"\($0)\"" }.joined(separator: ", "))]
             \(options.pool.map { "    pool: \($0)" } ?? "")
                 pin_sha256: [\(pins.map { "\"\($0)\"" }.joined(separator: ", "))]
             """
