@@ -196,6 +196,21 @@ public final class Redactor: Sendable {
 }
 
 extension Redactor {
+    /// True when `bytes`, taken literally, could hold something the policy matches: the single-pass database
+    /// reports a hit (before word boundaries, hotwords or detector options are checked), or the scan failed.
+    ///
+    /// False means `redactText` of the same bytes would find nothing, so a caller may skip it. Only sound for text
+    /// that needs no decoding first (no escapes that could hide a term).
+    public func mayMatch(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let fast = rules.fast else { return false }
+        let scratch = scratchPool.take()
+        defer { scratchPool.give(scratch) }
+        let sink = HitSink()
+        sink.maxHits = 1
+        fast.scanEnds(bytes.bindMemory(to: UInt8.self), scratch: scratch, into: sink)
+        return !sink.hits.isEmpty || sink.failure != nil
+    }
+
     /// Benchmark hook: scans `bytes` with the policy's single-pass database only (no structure, no resolution) and
     /// returns the number of raw hits. Measures the Vectorscan ceiling the full redaction is compared against.
     @_spi(Benchmark)

@@ -16,6 +16,10 @@ enum URLPartRedaction {
         var findings: [Finding] = []
         var segments: [String] = []
         for (index, segment) in path.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
+            if Self.isPlainAndClean(segment, redactor: redactor) {
+                segments.append(String(segment))
+                continue
+            }
             guard let decoded = PercentCoding.decode(segment, plusIsSpace: false) else {
                 return .uninspectable(reason: "path segment \(index) has an invalid percent-escape")
             }
@@ -36,6 +40,10 @@ enum URLPartRedaction {
                 var rebuilt: [String] = []
                 for (position, piece) in pair.enumerated() {
                     let place = position == 0 ? "query[\(index)].key" : "query[\(index)].value"
+                    if Self.isPlainAndClean(piece, redactor: redactor) {
+                        rebuilt.append(String(piece))
+                        continue
+                    }
                     guard let decoded = PercentCoding.decode(piece, plusIsSpace: true) else {
                         return .uninspectable(reason: "\(place) has an invalid percent-escape")
                     }
@@ -57,6 +65,16 @@ enum URLPartRedaction {
             query: query == nil ? nil : parts.joined(separator: "&"),
             findings: findings
         )
+    }
+
+    /// Most parts carry nothing: with no escape that could hide a term, one raw scan of the part decides, without
+    /// decoding or building a redaction session.
+    private static func isPlainAndClean(_ part: Substring, redactor: Redactor) -> Bool {
+        var part = part
+        return part.withUTF8 { bytes in
+            !bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 >= 0x80 }
+                && !redactor.mayMatch(UnsafeRawBufferPointer(bytes))
+        }
     }
 
     private enum TextResult {
