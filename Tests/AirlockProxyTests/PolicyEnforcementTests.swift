@@ -38,8 +38,24 @@ struct PolicyEnforcementTests {
         let result = try await harness.curl([
             "-H", "Content-Type: application/json", "-d", body, harness.url("/scale/v1/task/x"),
         ])
+        let metrics = try await Curl.run(["http://127.0.0.1:\(harness.adminPort)/metrics"]).body
         await harness.close()
         #expect(result.status == 200)
+        // Decisions and findings by rule id; never a value.
+        let lines = metrics.split(separator: "\n")
+        #expect(
+            lines.contains {
+                $0.hasPrefix("airlock_findings_total{") && $0.contains(#"rule="codenames""#) && $0.hasSuffix(" 2")
+            },
+            "\(metrics)"
+        )
+        #expect(
+            lines.contains {
+                $0.hasPrefix("airlock_decisions_total{") && $0.contains(#"decision="forwarded""#) && $0.hasSuffix(" 1")
+            }
+        )
+        #expect(metrics.contains("airlock_inspection_seconds"))
+        #expect(!metrics.contains("Falcon") && !metrics.contains("jane.doe"))
         let received = try #require(harness.vendor.requests.first).bodyText
         #expect(!received.contains("Falcon") && !received.lowercased().contains("nightingale"), "\(received)")
         #expect(!received.contains("jane.doe"))
@@ -112,7 +128,10 @@ struct PolicyEnforcementTests {
         #expect(result.status == 200)
         let uri = try #require(harness.vendor.requests.first).uri
         #expect(!uri.contains("Nightingale") && !uri.contains("Falcon") && !uri.contains("jane.doe"), "\(uri)")
-        #expect(uri.hasPrefix("/v1/task/CODENAME_") && uri.contains("q=CODENAME_") && uri.hasSuffix("&page=2"), "\(uri)")
+        #expect(
+            uri.hasPrefix("/v1/task/CODENAME_") && uri.contains("q=CODENAME_") && uri.hasSuffix("&page=2"),
+            "\(uri)"
+        )
     }
 
     @Test(arguments: [

@@ -83,7 +83,12 @@ enum URLPartRedaction {
         case failed(Outcome)
     }
 
-    private static func redactText(_ text: String, where place: String, redactor: Redactor, vendor: String)
+    private static func redactText(
+        _ text: String,
+        where place: String,
+        redactor: Redactor,
+        vendor: String
+    )
         -> TextResult
     {
         guard !text.isEmpty else { return .unchanged }
@@ -112,7 +117,8 @@ enum PercentCoding {
         while let byte = iterator.next() {
             switch byte {
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue)
+                guard let high = iterator.next().flatMap(Self.hexValue),
+                    let low = iterator.next().flatMap(Self.hexValue)
                 else { return nil }
                 bytes.append(high << 4 | low)
             case UInt8(ascii: "+") where plusIsSpace:

@@ -15,6 +15,10 @@ public final class ProxyMetrics: Sendable {
     let vendorToAirlockBytes: [Counter]
     let airlockToLabBytes: [Counter]
     let clientConnections: Meter
+    /// Per vendor: forwarded, blocked, error (the audit log's decisions).
+    let decisions: [[Counter]]
+    /// Per vendor: time spent inspecting (redacting) a request.
+    let inspectionTime: [Timer]
 
     /// `vendorNames` in configuration order; index `vendorNames.count` stands for "no vendor" (e.g. 404s).
     public init(registry: PrometheusRegistry, vendorNames: [String]) {
@@ -48,6 +52,37 @@ public final class ProxyMetrics: Sendable {
         self.vendorToAirlockBytes = bytes("vendor_to_airlock")
         self.airlockToLabBytes = bytes("airlock_to_lab")
         self.clientConnections = Meter(label: "airlock_client_connections", factory: registry)
+        registry.setHelp("Egress decisions, by vendor and decision.", for: "airlock_decisions_total")
+        registry.setHelp(
+            "Policy findings, by vendor, rule id and action (counts of matches; never the values).",
+            for: "airlock_findings_total"
+        )
+        registry.setHelp("Time to inspect and redact one request.", for: "airlock_inspection_seconds")
+        self.decisions = self.vendorNames.map { vendor in
+            ["forwarded", "blocked", "error"].map {
+                Counter(
+                    label: "airlock_decisions_total",
+                    dimensions: [("vendor", vendor), ("decision", $0)],
+                    factory: registry
+                )
+            }
+        }
+        self.inspectionTime = self.vendorNames.map {
+            Timer(label: "airlock_inspection_seconds", dimensions: [("vendor", $0)], factory: registry)
+        }
+    }
+
+    /// Counts one decision and its findings. Findings are rare, so their counters are looked up when needed.
+    func recordDecision(vendorIndex: Int, forwarded: Bool, error: Bool, inspection: EgressInspection?) {
+        let index = min(vendorIndex, self.vendorNames.count - 1)
+        self.decisions[index][forwarded ? 0 : (error ? 2 : 1)].increment()
+        for finding in inspection?.findings ?? [] {
+            Counter(
+                label: "airlock_findings_total",
+                dimensions: [("vendor", self.vendorNames[index]), ("rule", finding.rule), ("action", finding.action)],
+                factory: self.registry
+            ).increment(by: Int64(finding.count))
+        }
     }
 
     func requestCounter(vendorIndex: Int, status: Int) -> Counter {

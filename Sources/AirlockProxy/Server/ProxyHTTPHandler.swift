@@ -521,7 +521,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             return
         }
         let inspector = self.core.inspector
+        let started = NIODeadline.now()
         let inspected = { (result: Result<EgressDecision, any Error>) in
+            self.core.metrics.inspectionTime[vendor.index].recordNanoseconds(
+                (NIODeadline.now() - started).nanoseconds
+            )
             switch result {
             case .success(let decision):
                 self.decided(decision, vendor: vendor, requestBytes: requestBytes, original: request)
@@ -560,6 +564,12 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     ) {
         switch decision {
         case .refuse(let refusal):
+            self.core.metrics.recordDecision(
+                vendorIndex: vendor.index,
+                forwarded: false,
+                error: refusal.status.code >= 500,
+                inspection: refusal.inspection
+            )
             guard !self.core.recorder.isPassThrough else {
                 self.respond(refusal: refusal, vendorIndex: vendor.index)
                 return
@@ -581,6 +591,12 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 )
             }
         case .forward(var request):
+            self.core.metrics.recordDecision(
+                vendorIndex: vendor.index,
+                forwarded: true,
+                error: false,
+                inspection: request.inspection
+            )
             HeaderHygiene.frameForVendor(
                 &request.headers,
                 host: vendor.configuration.upstream.hostHeader,
