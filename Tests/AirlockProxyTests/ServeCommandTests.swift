@@ -35,10 +35,12 @@ struct ServeCommandTests {
             keyPath: certificates.vendorKeyPath
         )
         let port = try closedPort()
+        let adminPort = try closedPort()
         let config = """
             listen:
               address: 127.0.0.1:\(port)
               tls: {certificate: airlock.crt, key: airlock.key}
+            admin: {address: 127.0.0.1:\(adminPort)}
             vendors:
               - name: scale
                 path_prefix: /scale
@@ -87,6 +89,9 @@ struct ServeCommandTests {
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         #expect(answered?.status == 200)
+        // /readyz names the policy version this process enforces.
+        let ready = try await Curl.run(["http://127.0.0.1:\(adminPort)/readyz"])
+        #expect(ready.body.hasPrefix("ready\npolicy scale serve-test@sha256:"), "\(ready.body)")
         #expect(vendor.requests.first?.header("host") == "localhost:\(vendor.port)")
         let received = vendor.requests.first?.bodyText ?? ""
         #expect(received.contains("CODENAME_") && !received.contains("Nightingale"), "\(received)")

@@ -6,6 +6,13 @@ import Synchronization
 /// Whether the proxy is ready to serve: listeners bound and configuration loaded, and not shutting down.
 final class Readiness: Sendable {
     private let ready = Atomic<Bool>(false)
+    /// `policy <vendor> <name@sha256:…>` lines: which policy versions this process enforces.
+    let policyLines: String
+
+    init(policyVersions: [String: String] = [:]) {
+        self.policyLines = policyVersions.sorted { $0.key < $1.key }.map { "policy \($0.key) \($0.value)\n" }.joined()
+    }
+
     var isReady: Bool { self.ready.load(ordering: .relaxed) }
     func set(_ value: Bool) { self.ready.store(value, ordering: .relaxed) }
 }
@@ -52,7 +59,7 @@ final class AdminHandler: ChannelInboundHandler {
             let ready = self.readiness.isReady
             (status, contentType, text) = (
                 ready ? .ok : .serviceUnavailable, "text/plain; charset=utf-8",
-                ready ? "ready\n" : "not ready\n"
+                (ready ? "ready\n" : "not ready\n") + self.readiness.policyLines
             )
         case (.GET, "/metrics"), (.HEAD, "/metrics"):
             (status, contentType, text) = (.ok, "text/plain; version=0.0.4; charset=utf-8", self.registry.render())

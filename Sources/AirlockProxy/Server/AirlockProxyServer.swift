@@ -25,7 +25,7 @@ public final class AirlockProxyServer: Sendable {
     private let serverTLS: TLSServerContext
     private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
     private let tracker = ConnectionTracker()
-    private let readiness = Readiness()
+    private let readiness: Readiness
     private let channels = Mutex(Channels())
     private let logger: Logger
 
@@ -33,14 +33,17 @@ public final class AirlockProxyServer: Sendable {
     ///   - inspector: the content-inspection seam; pass-through by default.
     ///   - recorder: the audit seam; records nothing by default.
     ///   - registry: where metrics go; `/metrics` renders it.
+    ///   - policyVersions: vendor -> `name@sha256:…` of its policy, reported by `/readyz`.
     public init(
         configuration: ProxyConfiguration,
         group: any EventLoopGroup,
         inspector: any EgressInspector = PassThroughInspector(),
         recorder: any EgressRecorder = NoOpRecorder(),
         registry: PrometheusRegistry = PrometheusRegistry(),
+        policyVersions: [String: String] = [:],
         logger: Logger
     ) throws(TLSError) {
+        self.readiness = Readiness(policyVersions: policyVersions)
         self.configuration = configuration
         self.group = group
         self.logger = logger

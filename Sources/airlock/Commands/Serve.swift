@@ -118,6 +118,7 @@ struct Serve: AsyncParsableCommand {
                 group: group,
                 inspector: egress.inspector,
                 recorder: egress.recorder,
+                policyVersions: egress.policyVersions,
                 logger: logger
             )
         } catch {
