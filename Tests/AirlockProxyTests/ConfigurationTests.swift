@@ -97,6 +97,27 @@ struct ConfigurationTests {
         }
     }
 
+    @Test func auditDefaultsAreOnAndSignedWhenCertsInitMadeAKey() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-config-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("Certs"),
+            withIntermediateDirectories: true
+        )
+        let unsigned = try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: directory.path)
+        #expect(unsigned.audit?.enabled == true)
+        #expect(unsigned.audit?.directory == directory.appendingPathComponent("airlock-data/audit").path)
+        #expect(unsigned.audit?.signingKeyPath == nil)
+        #expect(unsigned.pseudonymKeyPath == directory.appendingPathComponent("Certs/pseudonym.key").path)
+
+        try "key".write(to: directory.appendingPathComponent("Certs/audit-signing.key"), atomically: true, encoding: .utf8)
+        let signed = try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: directory.path)
+        #expect(signed.audit?.signingKeyPath == directory.appendingPathComponent("Certs/audit-signing.key").path)
+
+        let off = try ProxyConfiguration.parse(yaml: Self.valid + "\naudit: {enabled: false}\n", baseDirectory: directory.path)
+        #expect(off.audit?.enabled == false)
+    }
+
     @Test func overlappingPrefixesAndDuplicateNamesAreRejected() {
         let yaml = """
             listen: {address: 127.0.0.1:1, tls: {certificate: a, key: b}}

@@ -58,8 +58,13 @@ struct ConfigurationParser {
         )
     }
 
+    /// The log under `airlock-data/audit`, signed with `Certs/audit-signing.key` when `airlock certs init` made one.
     private var defaultAudit: ProxyConfiguration.Audit {
-        ProxyConfiguration.Audit(directory: self.resolve("airlock-data/audit"))
+        let key = self.resolve("Certs/audit-signing.key")
+        return ProxyConfiguration.Audit(
+            directory: self.resolve("airlock-data/audit"),
+            signingKeyPath: FileManager.default.fileExists(atPath: key) ? key : nil
+        )
     }
 
     private func resolve(_ relative: String) -> String {
