@@ -7,10 +7,19 @@ import Synchronization
 final class Readiness: Sendable {
     private let ready = Atomic<Bool>(false)
     /// `policy <vendor> <name@sha256:…>` lines: which policy versions this process enforces.
-    let policyLines: String
+    private let lines: Mutex<String>
+    var policyLines: String { self.lines.withLock { $0 } }
 
     init(policyVersions: [String: String] = [:]) {
-        self.policyLines = policyVersions.sorted { $0.key < $1.key }.map { "policy \($0.key) \($0.value)\n" }.joined()
+        self.lines = Mutex(Self.render(policyVersions))
+    }
+
+    func setPolicyVersions(_ versions: [String: String]) {
+        self.lines.withLock { $0 = Self.render(versions) }
+    }
+
+    private static func render(_ versions: [String: String]) -> String {
+        versions.sorted { $0.key < $1.key }.map { "policy \($0.key) \($0.value)\n" }.joined()
     }
 
     var isReady: Bool { self.ready.load(ordering: .relaxed) }

@@ -9,7 +9,7 @@ import Logging
 /// Preparing is slow (YAML, Vectorscan compilation, opening and recovering the log): do it before starting the
 /// listeners, off any event loop. Close it after the proxy has stopped, so the log ends with a signed checkpoint.
 public struct EgressSetup: Sendable {
-    public let inspector: PolicyInspector
+    public let inspector: ReloadableInspector
     public let recorder: any EgressRecorder
     public let auditLog: AuditLog?
     /// Vendor name -> `name@sha256:…` of its policy (`none` for `policy: none`).
@@ -24,29 +24,7 @@ public struct EgressSetup: Sendable {
         keys: PseudonymKeys? = nil,
         logger: Logger
     ) async throws(EgressSetupError) -> EgressSetup {
-        var policies: [String: VendorPolicy] = [:]
-        var versions: [String: String] = [:]
-        var compiled: [String: VendorPolicy] = [:]
-        var resolvedKeys = keys
-        for vendor in configuration.vendors {
-            switch vendor.policy {
-            case .file(let path)?:
-                if resolvedKeys == nil {
-                    resolvedKeys = try Self.loadKeys(configuration.pseudonymKeyPath)
-                }
-                if let cached = compiled[path] {
-                    policies[vendor.name] = cached
-                } else {
-                    let policy = try Self.loadPolicy(path: path, keys: resolvedKeys!)
-                    compiled[path] = policy
-                    policies[vendor.name] = policy
-                }
-                versions[vendor.name] = policies[vendor.name]!.identity
-            case .none?, nil:
-                versions[vendor.name] = "none"
-            }
-        }
-
+        let (inspector, versions) = try Self.compilePolicies(configuration, keys: keys)
         var auditLog: AuditLog?
         var recorder: any EgressRecorder = NoOpRecorder()
         if let audit = configuration.audit, audit.enabled {
@@ -70,11 +48,44 @@ public struct EgressSetup: Sendable {
             logger.warning("the egress audit log is off (audit.enabled: false): nothing records what leaves")
         }
         return EgressSetup(
-            inspector: PolicyInspector(policies: policies),
+            inspector: ReloadableInspector(inspector),
             recorder: recorder,
             auditLog: auditLog,
             policyVersions: versions
         )
+    }
+
+    /// Loads and compiles every vendor's policy into a new inspector (for start-up and for reloads).
+    ///
+    /// - Returns: the inspector and, per vendor, `name@sha256:…` of its policy (`none` for `policy: none`).
+    public static func compilePolicies(
+        _ configuration: ProxyConfiguration,
+        keys: PseudonymKeys? = nil
+    ) throws(EgressSetupError) -> (PolicyInspector, [String: String]) {
+        var policies: [String: VendorPolicy] = [:]
+        var versions: [String: String] = [:]
+        var compiled: [String: VendorPolicy] = [:]
+        var resolvedKeys = keys
+        for vendor in configuration.vendors {
+            switch vendor.policy {
+            case .file(let path)?:
+                if resolvedKeys == nil {
+                    resolvedKeys = try Self.loadKeys(configuration.pseudonymKeyPath)
+                }
+                if let cached = compiled[path] {
+                    policies[vendor.name] = cached
+                } else {
+                    let policy = try Self.loadPolicy(path: path, keys: resolvedKeys!)
+                    compiled[path] = policy
+                    policies[vendor.name] = policy
+                }
+                versions[vendor.name] = policies[vendor.name]!.identity
+            case .none?, nil:
+                versions[vendor.name] = "none"
+            }
+        }
+
+        return (PolicyInspector(policies: policies), versions)
     }
 
     /// Writes the audit log's final signed checkpoint and releases its directory.

@@ -98,6 +98,11 @@ public final class AirlockProxyServer: Sendable {
 
     public var isReady: Bool { self.readiness.isReady }
 
+    /// After a reload: the policy versions `/readyz` reports from now on.
+    public func updatePolicyVersions(_ versions: [String: String]) {
+        self.readiness.setPolicyVersions(versions)
+    }
+
     /// Binds the HTTPS listener and the admin listener. Throws if either address cannot be bound.
     public func start() async throws {
         let core = self.core

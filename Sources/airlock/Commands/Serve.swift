@@ -88,6 +88,7 @@ struct Serve: AsyncParsableCommand {
             try await Self.serve(
                 configuration,
                 egress: egress,
+                keys: keys,
                 logger: logger,
                 group: group,
                 afterStart: afterStart,
@@ -103,6 +104,7 @@ struct Serve: AsyncParsableCommand {
     private static func serve(
         _ configuration: ProxyConfiguration,
         egress: EgressSetup,
+        keys: PseudonymKeys?,
         logger: Logger,
         group: MultiThreadedEventLoopGroup?,
         afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void,
@@ -142,8 +144,14 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         if !stopNow {
-            let signal = await signals.wait()
-            logger.info("signal received; shutting down", metadata: ["airlock.signal": "\(signal)"])
+            while true {
+                let signal = await signals.wait()
+                guard signal == SIGHUP else {
+                    logger.info("signal received; shutting down", metadata: ["airlock.signal": "\(signal)"])
+                    break
+                }
+                Self.reloadPolicies(configuration, egress: egress, server: server, keys: keys, logger: logger)
+            }
         }
         let grace = TimeAmount.nanoseconds(Int64(configuration.limits.shutdownGraceSeconds * 1e9))
         await server.shutdown(gracePeriod: grace)
@@ -151,16 +159,49 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Waits for SIGTERM or SIGINT (delivered through Dispatch, not a C handler).
+extension Serve {
+    /// SIGHUP: re-reads the configuration file and recompiles every policy, then swaps them in at once. An invalid
+    /// new set is refused and logged, and the previous policies keep serving. Listeners, vendors and the audit log
+    /// are not reloaded (they need a restart).
+    static func reloadPolicies(
+        _ configuration: ProxyConfiguration,
+        egress: EgressSetup,
+        server: AirlockProxyServer,
+        keys: PseudonymKeys?,
+        logger: Logger
+    ) {
+        guard let path = configuration.sourcePath, FileManager.default.fileExists(atPath: path) else {
+            logger.warning("SIGHUP ignored: this configuration was not read from a file")
+            return
+        }
+        do {
+            let fresh = try ProxyConfiguration.load(path: path)
+            let (inspector, versions) = try EgressSetup.compilePolicies(fresh, keys: keys)
+            egress.inspector.replace(inspector)
+            server.updatePolicyVersions(versions)
+            logger.notice(
+                "policies reloaded",
+                metadata: ["airlock.policies": "\(versions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"]
+            )
+        } catch {
+            logger.error(
+                "reload refused; the previous policies keep serving",
+                metadata: ["airlock.error": "\(error)"]
+            )
+        }
+    }
+}
+
+/// Waits for SIGTERM, SIGINT or SIGHUP (delivered through Dispatch, not a C handler).
 final class SignalWaiter {
     private let sources: [any DispatchSourceSignal]
-    private let stream: AsyncStream<Int32>
+    private var signals: AsyncStream<Int32>.Iterator
 
     init() {
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        self.stream = stream
+        self.signals = stream.makeAsyncIterator()
         var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
+        for number in [SIGTERM, SIGINT, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { continuation.yield(number) }
@@ -171,10 +212,7 @@ final class SignalWaiter {
     }
 
     func wait() async -> Int32 {
-        for await number in self.stream {
-            return number
-        }
-        return SIGTERM
+        await self.signals.next() ?? SIGTERM
     }
 
     deinit {
