@@ -1,44 +1,32 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Airlock builds and tests against. Idempotent; needs root (or sudo).
-# The Swift 6 toolchain itself is not a Debian package: it must already be on PATH (see README.md).
+# Installs the Debian 12 packages Airlock builds and tests against: apt-get update, then one install of the whole
+# list (a no-op for what is already there). Needs root (or sudo). The Swift 6 toolchain is not a Debian package: it
+# must already be on PATH or in /opt/swift (see README.md).
 set -euo pipefail
 
 packages=(
-    # build: system OpenSSL 3, Vectorscan, zlib through pkg-config
-    # libhs: Debian 12's Hyperscan 5.4.0, not its Vectorscan 5.4.9, which misses matches (see Package.swift)
+    # build: system OpenSSL 3, libhs and zlib through pkg-config. libhs is Debian 12's Hyperscan 5.4.0, not its
+    # Vectorscan 5.4.9, which misses matches (see Package.swift); Vectorscan conflicts with it and is removed.
     pkg-config libssl-dev libhyperscan-dev zlib1g-dev
-    # tests drive real peers
-    openssl curl python3 python3-venv ca-certificates
+    # the tests' real peers and tools: openssl s_client/s_server, curl, python3, sha256sum, zcat, mount
+    openssl curl python3 ca-certificates coreutils gzip util-linux
 )
 if [[ "${AIRLOCK_BENCH:-0}" == "1" ]]; then
     packages+=(nginx-light wrk)
 fi
-
-missing=()
-for package in "${packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
-        missing+=("$package")
-    fi
-done
-
-# Vectorscan conflicts with Hyperscan (both provide libhs); remove it in the same transaction.
 if dpkg-query -W -f='${Status}' libvectorscan5 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("libvectorscan-dev-" "libvectorscan5-")
+    packages+=("libvectorscan-dev-" "libvectorscan5-")
 fi
 
-if ((${#missing[@]})); then
-    sudo=""
-    if [[ "$(id -u)" != "0" ]]; then sudo="sudo"; fi
-    echo "==> installing: ${missing[*]}"
-    $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+sudo=""
+if [[ "$(id -u)" != "0" ]]; then sudo="sudo"; fi
+echo "==> apt-get update"
+$sudo apt-get update -q
+echo "==> installing: ${packages[*]}"
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${packages[@]}"
 
+export PATH="/opt/swift/usr/bin:$PATH"
 if ! command -v swift >/dev/null 2>&1; then
-    if [[ -x /opt/swift/usr/bin/swift ]]; then
-        echo "==> swift is at /opt/swift/usr/bin; add it to PATH" >&2
-    else
-        echo "error: no Swift toolchain on PATH; install Swift 6 (swift.org) first" >&2
-    fi
+    echo "error: no Swift toolchain on PATH or in /opt/swift; install Swift 6 (swift.org) first" >&2
     exit 1
 fi

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
+# Idempotent: on a machine that has everything, apt-get only confirms it.
 bash scripts/install-deps.sh
 
 echo "==> building"
