@@ -50,7 +50,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     private static func chain(pemRepresentation: String, source: String) throws(CertificateError) -> [Certificate] {
-        CertificateOpenSSLErrors.clear()
+        OpenSSLErrorQueue.clear()
         return try CertificateBIO.reading(pemRepresentation) { bio throws(CertificateError) -> [Certificate] in
             var certificates: [Certificate] = []
             while true {
@@ -76,7 +76,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`).
     public var pemRepresentation: String {
         get throws(CertificateError) {
-            CertificateOpenSSLErrors.clear()
+            OpenSSLErrorQueue.clear()
             return try CertificateBIO.writing("the certificate") { bio in PEM_write_bio_X509(bio, self.x509) == 1 }
         }
     }
@@ -163,8 +163,8 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// Whether `key` is the private key for this certificate's public key.
     public func matches(_ key: PrivateKey) -> Bool {
-        CertificateOpenSSLErrors.clear()
-        defer { CertificateOpenSSLErrors.clear() }
+        OpenSSLErrorQueue.clear()
+        defer { OpenSSLErrorQueue.clear() }
         return X509_check_private_key(self.x509, key.pkey) == 1
     }
 

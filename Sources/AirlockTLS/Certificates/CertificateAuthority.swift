@@ -155,7 +155,7 @@ private final class CertificateBuilder {
     let x509: OpaquePointer
 
     init(subjectPublicKey key: PrivateKey, notBefore: Date, notAfter: Date) throws(CertificateError) {
-        CertificateOpenSSLErrors.clear()
+        OpenSSLErrorQueue.clear()
         guard notBefore < notAfter else {
             throw CertificateError(
                 code: .invalidInput,

@@ -1,5 +1,3 @@
-internal import COpenSSL
-
 /// A failure while creating, loading or writing keys and certificates.
 ///
 /// `message` is one line for people: what failed, on which file or name, and what to do. It never carries key
@@ -34,26 +32,6 @@ public struct CertificateError: Error, Sendable, CustomStringConvertible {
 
     /// Builds an error from OpenSSL's thread-local error queue, draining it.
     static func openSSL(_ code: Code, _ message: String) -> CertificateError {
-        CertificateError(code: code, message: message, openSSLErrors: CertificateOpenSSLErrors.drain())
-    }
-}
-
-/// OpenSSL keeps a per-thread error queue; every operation here clears it first so that what we report is its own.
-enum CertificateOpenSSLErrors {
-    static func clear() {
-        ERR_clear_error()
-    }
-
-    static func drain() -> [String] {
-        var errors: [String] = []
-        while true {
-            let code = ERR_get_error()
-            if code == 0 { break }
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            errors.append(
-                String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return errors
+        CertificateError(code: code, message: message, openSSLErrors: OpenSSLErrorQueue.drain())
     }
 }

@@ -75,7 +75,7 @@ public enum DevelopmentCertificates {
         let client = try ca.issue(commonName: Self.clientCommonName, usage: .client, key: clientKey)
         let auditKey = try PrivateKey(generating: .ed25519)
         var pseudonymSecret = [UInt8](repeating: 0, count: 32)
-        CertificateOpenSSLErrors.clear()
+        OpenSSLErrorQueue.clear()
         guard RAND_bytes(&pseudonymSecret, Int32(pseudonymSecret.count)) == 1 else {
             throw .openSSL(.internalError, "the random generator failed while making the pseudonym key")
         }

@@ -29,7 +29,7 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible {
 
     /// Generates a fresh key with OpenSSL's default random generator.
     public init(generating algorithm: Algorithm = .ecdsaP256) throws(CertificateError) {
-        CertificateOpenSSLErrors.clear()
+        OpenSSLErrorQueue.clear()
         let name: String
         switch algorithm {
         case .ecdsaP256: name = "EC"
@@ -79,7 +79,7 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible {
     }
 
     private init(pemRepresentation: String, source: String) throws(CertificateError) {
-        CertificateOpenSSLErrors.clear()
+        OpenSSLErrorQueue.clear()
         let loaded = try CertificateBIO.reading(pemRepresentation) { bio throws(CertificateError) -> OpaquePointer in
             // A passphrase callback that always fails: an encrypted key is an error, never a prompt on a server.
             guard let key = PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in -1 }, nil) else {
@@ -102,7 +102,7 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible {
     /// The private key as PEM PKCS#8 (`-----BEGIN PRIVATE KEY-----`), unencrypted. Secret: write it with mode 0600.
     public var pemRepresentation: String {
         get throws(CertificateError) {
-            CertificateOpenSSLErrors.clear()
+            OpenSSLErrorQueue.clear()
             return try CertificateBIO.writing("the private key") { bio in
                 PEM_write_bio_PKCS8PrivateKey(bio, self.pkey, nil, nil, 0, nil, nil) == 1
             }
@@ -112,7 +112,7 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible {
     /// The public key as PEM SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`).
     public var publicKeyPEM: String {
         get throws(CertificateError) {
-            CertificateOpenSSLErrors.clear()
+            OpenSSLErrorQueue.clear()
             return try CertificateBIO.writing("the public key") { bio in
                 PEM_write_bio_PUBKEY(bio, self.pkey) == 1
             }
