@@ -11,7 +11,8 @@ import NIOHTTP1
 /// answers 422 `uninspectable_body` with the parser's reason. In every refusal nothing reaches the vendor. Messages
 /// carry rule ids and reasons, never matched values.
 public struct PolicyInspector: EgressInspector {
-    /// One compiled policy per vendor name (lowercased); vendors absent here run without a policy.
+    /// One compiled policy per vendor name; vendors absent here run without a policy. Keys are lower-cased once
+    /// here, and configured vendor names are lower-case already, so requests look up their vendor as it is.
     let policies: [String: VendorPolicy]
 
     public init(policies: [String: VendorPolicy]) {
@@ -51,7 +52,7 @@ public struct PolicyInspector: EgressInspector {
     }
 
     private func decide(_ request: EgressRequest) -> EgressDecision {
-        guard let policy = self.policies[request.vendor.lowercased()] else {
+        guard let policy = self.policies[request.vendor] else {
             // `policy: none` is for routes that carry no content: reads and deletes, without a body.
             let contentless: Bool
             switch request.method {
@@ -140,7 +141,7 @@ public struct PolicyInspector: EgressInspector {
     }
 
     private func restore(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
-        guard let policy = self.policies[request.vendor.lowercased()], response.body.readableBytes > 0 else {
+        guard let policy = self.policies[request.vendor], response.body.readableBytes > 0 else {
             return response
         }
         let body = Array(response.body.readableBytesView)
