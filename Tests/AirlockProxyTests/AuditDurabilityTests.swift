@@ -35,54 +35,18 @@ struct AuditDurabilityTests {
     }
 
     @Test func killedMidLoadTheLogRecoversAndHoldsEveryRequestTheVendorReceived() async throws {
-        let certificates = try ThrowawayCertificates.create()
-        defer { certificates.remove() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let vendor = try await StandInVendor.start(
-            group: group,
-            certificatePath: certificates.vendorCertificatePath,
-            keyPath: certificates.vendorKeyPath
-        )
-        let port = try closedPort()
-        let directory = certificates.directory
-        try Self.policy.write(toFile: directory + "/policy.yaml", atomically: true, encoding: .utf8)
-        try ThrowawayCertificates.write(
-            Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() + "\n",
-            to: directory + "/pseudonym.key",
-            mode: 0o600
-        )
-        try """
-        listen:
-          address: 127.0.0.1:\(port)
-          tls: {certificate: airlock.crt, key: airlock.key}
-        vendors:
-          - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:\(vendor.port)", ca: ca.crt,
-             routes: ["POST /v1/task/*"], policy: policy.yaml}
-        pseudonym_key: pseudonym.key
-        audit: {directory: audit}
-        """.write(toFile: directory + "/airlock.yaml", atomically: true, encoding: .utf8)
-
-        let airlock = Process()
-        airlock.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
-        airlock.arguments = ["serve", "--config", directory + "/airlock.yaml", "--log-level", "error"]
-        airlock.standardOutput = FileHandle.nullDevice
-        airlock.standardError = FileHandle.nullDevice
-        try airlock.run()
-        defer { if airlock.isRunning { kill(airlock.processIdentifier, SIGKILL) } }
+        let airlock = try await ServedAirlock(policy: Self.policy, audit: "{directory: audit}")
+        let vendor = airlock.vendor
 
         // Four clients keep sending distinct tasks; the proxy is killed while they do.
-        let ca = certificates.caCertificatePath
         let load = Task.detached {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 for client in 0..<4 {
                     tasks.addTask {
                         for index in 0..<400 {
-                            _ = try? await Curl.run(
-                                [
-                                    "--cacert", ca, "-H", "Content-Type: application/json", "-d",
-                                    #"{"project": "Nightingale", "client": \#(client), "n": \#(index)}"#,
-                                    "https://127.0.0.1:\(port)/scale/v1/task/\(client)-\(index)",
-                                ],
+                            _ = try? await airlock.send(
+                                #"{"project": "Nightingale", "client": \#(client), "n": \#(index)}"#,
+                                path: "/scale/v1/task/\(client)-\(index)",
                                 timeout: 5
                             )
                             if Task.isCancelled { return }
@@ -93,17 +57,15 @@ struct AuditDurabilityTests {
             }
         }
         let loaded = await eventually(timeout: 60) { vendor.requests.count >= 40 }
-        kill(airlock.processIdentifier, SIGKILL)
-        airlock.waitUntilExit()
+        airlock.signal(SIGKILL)
+        airlock.process.waitUntilExit()
         load.cancel()
         _ = try? await load.value
         #expect(loaded, "the vendor saw \(vendor.requests.count) requests before the kill")
         let received = vendor.requests.map(\.body)
-        await vendor.stop()
-        try? await group.shutdownGracefully()
 
         // Opening the log again recovers a torn last line; then the chain verifies.
-        let auditURL = URL(fileURLWithPath: directory + "/audit")
+        let auditURL = URL(fileURLWithPath: airlock.directory + "/audit")
         let reopened = try await AuditLog.open(AuditConfiguration(directory: auditURL))
         try await reopened.close()
         let verify = Process()
@@ -119,6 +81,7 @@ struct AuditDurabilityTests {
                 .compactMap(\.forwardedSHA256)
         )
         let missing = try Self.sha256(received).filter { !recorded.contains($0) }
+        await airlock.stop()
         #expect(missing.isEmpty, "\(missing.count) of \(received.count) forwarded bodies are not in the log")
         #expect(!received.isEmpty)
     }

@@ -18,54 +18,12 @@ struct ReloadTests {
     }
 
     @Test func sighupSwapsPoliciesAndRefusesABrokenOne() async throws {
-        let certificates = try ThrowawayCertificates.create()
-        defer { certificates.remove() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let vendor = try await StandInVendor.start(
-            group: group,
-            certificatePath: certificates.vendorCertificatePath,
-            keyPath: certificates.vendorKeyPath
-        )
-        let port = try closedPort()
-        let adminPort = try closedPort()
-        let directory = certificates.directory
-        let policyPath = directory + "/policy.yaml"
-        try Self.policy(["Nightingale"]).write(toFile: policyPath, atomically: true, encoding: .utf8)
-        try ThrowawayCertificates.write(
-            Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() + "\n",
-            to: directory + "/pseudonym.key",
-            mode: 0o600
-        )
-        try """
-        listen:
-          address: 127.0.0.1:\(port)
-          tls: {certificate: airlock.crt, key: airlock.key}
-        admin: {address: 127.0.0.1:\(adminPort)}
-        vendors:
-          - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:\(vendor.port)", ca: ca.crt,
-             routes: ["POST /v1/task/*"], policy: policy.yaml}
-        pseudonym_key: pseudonym.key
-        audit: {enabled: false}
-        """.write(toFile: directory + "/airlock.yaml", atomically: true, encoding: .utf8)
-
-        let airlock = Process()
-        airlock.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
-        airlock.arguments = ["serve", "--config", directory + "/airlock.yaml", "--log-level", "error"]
-        airlock.standardOutput = FileHandle.nullDevice
-        airlock.standardError = FileHandle.nullDevice
-        try airlock.run()
-        defer {
-            if airlock.isRunning { kill(airlock.processIdentifier, SIGKILL) }
-        }
-        let ca = certificates.caCertificatePath
+        let airlock = try await ServedAirlock(policy: Self.policy(["Nightingale"]), audit: "{enabled: false}")
+        let vendor = airlock.vendor
+        let adminPort = airlock.adminPort
+        let policyPath = airlock.policyPath
         func send(_ text: String) async throws -> CurlResult {
-            try await Curl.run(
-                [
-                    "--cacert", ca, "-H", "Content-Type: application/json", "-d", #"{"notes": "\#(text)"}"#,
-                    "https://127.0.0.1:\(port)/scale/v1/task/1",
-                ],
-                timeout: 10
-            )
+            try await airlock.send(#"{"notes": "\#(text)"}"#)
         }
         func readyz() async throws -> String {
             try await Curl.run(["http://127.0.0.1:\(adminPort)/readyz"], timeout: 5).body
@@ -85,7 +43,7 @@ struct ReloadTests {
         let inFlight = Task { try await send("slow Nightingale") }
         try await Task.sleep(nanoseconds: 200_000_000)
         try Self.policy(["Nightingale", "Tidewater"]).write(toFile: policyPath, atomically: true, encoding: .utf8)
-        kill(airlock.processIdentifier, SIGHUP)
+        airlock.signal(SIGHUP)
         let swapped = await eventually(timeout: 15) {
             let now = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.body ?? before
             return now != before && now.contains("reload-test@sha256:")
@@ -105,17 +63,17 @@ struct ReloadTests {
             atomically: true,
             encoding: .utf8
         )
-        kill(airlock.processIdentifier, SIGHUP)
+        airlock.signal(SIGHUP)
         try await Task.sleep(nanoseconds: 1_000_000_000)
         #expect(try await readyz() == good)
         let still = try await send("Tidewater once more")
         #expect(still.status == 200)
         #expect(vendor.requests.last?.bodyText.contains("Tidewater") == false)
-        #expect(airlock.isRunning)
+        #expect(airlock.process.isRunning)
 
-        kill(airlock.processIdentifier, SIGTERM)
-        airlock.waitUntilExit()
-        await vendor.stop()
-        try? await group.shutdownGracefully()
+        airlock.signal(SIGTERM)
+        airlock.process.waitUntilExit()
+        #expect(airlock.process.terminationStatus == 0)
+        await airlock.stop()
     }
 }

@@ -1,0 +1,83 @@
+import AirlockProxy
+import Foundation
+import NIOPosix
+
+/// A real `airlock serve` process in front of an in-process stand-in vendor, configured from the throwaway
+/// certificates' directory: `policy.yaml` (the given text), a fresh `pseudonym.key`, and `airlock.yaml`.
+final class ServedAirlock: @unchecked Sendable {
+    // @unchecked: every property is a constant; the Process is only signalled and waited on.
+    let certificates: ThrowawayCertificates
+    let group: MultiThreadedEventLoopGroup
+    let vendor: StandInVendor
+    let process: Process
+    let port: Int
+    let adminPort: Int
+
+    var directory: String { self.certificates.directory }
+    var policyPath: String { self.directory + "/policy.yaml" }
+
+    /// `audit` is the YAML value of the config's `audit:` key.
+    init(policy: String, audit: String) async throws {
+        self.certificates = try ThrowawayCertificates.create()
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.vendor = try await StandInVendor.start(
+            group: self.group,
+            certificatePath: self.certificates.vendorCertificatePath,
+            keyPath: self.certificates.vendorKeyPath
+        )
+        self.port = try closedPort()
+        self.adminPort = try closedPort()
+        let directory = self.certificates.directory
+        try policy.write(toFile: directory + "/policy.yaml", atomically: true, encoding: .utf8)
+        try ThrowawayCertificates.write(
+            Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() + "\n",
+            to: directory + "/pseudonym.key",
+            mode: 0o600
+        )
+        try """
+        listen:
+          address: 127.0.0.1:\(self.port)
+          tls: {certificate: airlock.crt, key: airlock.key}
+        admin: {address: 127.0.0.1:\(self.adminPort)}
+        vendors:
+          - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:\(self.vendor.port)", ca: ca.crt,
+             routes: ["POST /v1/task/*"], policy: policy.yaml}
+        pseudonym_key: pseudonym.key
+        audit: \(audit)
+        """.write(toFile: directory + "/airlock.yaml", atomically: true, encoding: .utf8)
+
+        self.process = Process()
+        self.process.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
+        self.process.arguments = ["serve", "--config", directory + "/airlock.yaml", "--log-level", "error"]
+        self.process.standardOutput = FileHandle.nullDevice
+        self.process.standardError = FileHandle.nullDevice
+        try self.process.run()
+    }
+
+    /// POSTs a JSON task through the proxy.
+    func send(_ json: String, path: String = "/scale/v1/task/1", timeout: TimeInterval = 10) async throws -> CurlResult
+    {
+        try await Curl.run(
+            [
+                "--cacert", self.certificates.caCertificatePath, "-H", "Content-Type: application/json", "-d", json,
+                "https://127.0.0.1:\(self.port)\(path)",
+            ],
+            timeout: timeout
+        )
+    }
+
+    func signal(_ number: Int32) {
+        kill(self.process.processIdentifier, number)
+    }
+
+    /// Stops the process (SIGKILL if still running), the vendor and the certificates.
+    func stop() async {
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGKILL)
+            self.process.waitUntilExit()
+        }
+        await self.vendor.stop()
+        try? await self.group.shutdownGracefully()
+        self.certificates.remove()
+    }
+}
