@@ -18,7 +18,12 @@ struct ReloadTests {
     }
 
     @Test func sighupSwapsPoliciesAndRefusesABrokenOne() async throws {
-        let airlock = try await ServedAirlock(policy: Self.policy(["Nightingale"]), audit: "{enabled: false}")
+        // Watching is off here so that only the signal can cause the reload.
+        let airlock = try await ServedAirlock(
+            policy: Self.policy(["Nightingale"]),
+            audit: "{enabled: false}",
+            arguments: ["--watch-interval", "0"]
+        )
         let vendor = airlock.vendor
         let adminPort = airlock.adminPort
         let policyPath = airlock.policyPath
@@ -75,5 +80,58 @@ struct ReloadTests {
         airlock.process.waitUntilExit()
         #expect(airlock.process.terminationStatus == 0)
         await airlock.stop()
+    }
+
+    /// Without any signal: editing the policy file, or only a term file it reads, reloads; a broken edit is refused
+    /// and the last good policy keeps redacting; fixing it again is picked up.
+    @Test func editedPolicyAndTermFilesReloadWithoutASignal() async throws {
+        let airlock = try await ServedAirlock(
+            policy: """
+                version: 1
+                name: watch-test
+                terms:
+                  - {id: codenames, label: CODENAME, action: pseudonymize, values: ["Nightingale"], files: [terms.txt]}
+                """,
+            audit: "{enabled: false}",
+            files: ["terms.txt": "# codenames\nKestrel\n"],
+            arguments: ["--watch-interval", "0.2"]
+        )
+        let termsPath = airlock.directory + "/terms.txt"
+        defer { Task { await airlock.stop() } }
+        let vendor = airlock.vendor
+        let adminPort = airlock.adminPort
+        func readyz() -> String {
+            (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.body ?? ""
+        }
+        func leaves(_ text: String) async throws -> String {
+            let result = try await airlock.send(#"{"notes": "\#(text)"}"#)
+            #expect(result.status == 200)
+            return vendor.requests.last?.bodyText ?? ""
+        }
+        #expect(await eventually(timeout: 30) { readyz().contains("watch-test@sha256:") })
+        let first = readyz()
+        #expect(try await leaves("Tidewater").contains("Tidewater"), "not yet a term")
+
+        // Only the term file changes (written in place, not renamed).
+        try "# codenames\nKestrel\nTidewater\n".write(toFile: termsPath, atomically: false, encoding: .utf8)
+        #expect(await eventually(timeout: 15) { readyz() != first }, "a term file edit was not picked up")
+        #expect(try await leaves("Tidewater").contains("Tidewater") == false)
+
+        // A broken policy edit is refused: same version, still redacting, still running.
+        let good = readyz()
+        try "version: 1\nname: watch-test\nterms: [{id: codenames}]\n".write(
+            toFile: airlock.policyPath,
+            atomically: true,
+            encoding: .utf8
+        )
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        #expect(readyz() == good)
+        #expect(try await leaves("Tidewater and Nightingale").contains("Tidewater") == false)
+        #expect(airlock.process.isRunning)
+
+        // Fixed again (now without the term file): picked up.
+        try Self.policy(["Nightingale"]).write(toFile: airlock.policyPath, atomically: true, encoding: .utf8)
+        #expect(await eventually(timeout: 15) { readyz() != good && readyz().contains("reload-test@sha256:") })
+        #expect(try await leaves("Tidewater").contains("Tidewater"), "Tidewater is no longer a term")
     }
 }

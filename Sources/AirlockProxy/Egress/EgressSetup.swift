@@ -14,6 +14,8 @@ public struct EgressSetup: Sendable {
     public let auditLog: AuditLog?
     /// Vendor name -> `name@sha256:…` of its policy (`none` for `policy: none`).
     public let policyVersions: [String: String]
+    /// The configuration file and every policy file behind it, as loaded.
+    public let sourceFiles: [String]
 
     /// Loads and compiles every vendor's policy and opens the audit log.
     ///
@@ -24,7 +26,7 @@ public struct EgressSetup: Sendable {
         keys: PseudonymKeys? = nil,
         logger: Logger
     ) async throws(EgressSetupError) -> EgressSetup {
-        let (inspector, versions) = try Self.compilePolicies(configuration, keys: keys)
+        let compiled = try Self.compile(configuration, keys: keys)
         var auditLog: AuditLog?
         var recorder: any EgressRecorder = NoOpRecorder()
         if let audit = configuration.audit, audit.enabled {
@@ -48,10 +50,11 @@ public struct EgressSetup: Sendable {
             logger.warning("the egress audit log is off (audit.enabled: false): nothing records what leaves")
         }
         return EgressSetup(
-            inspector: ReloadableInspector(inspector),
+            inspector: ReloadableInspector(compiled.inspector),
             recorder: recorder,
             auditLog: auditLog,
-            policyVersions: versions
+            policyVersions: compiled.versions,
+            sourceFiles: compiled.sourceFiles
         )
     }
 
@@ -62,6 +65,24 @@ public struct EgressSetup: Sendable {
         _ configuration: ProxyConfiguration,
         keys: PseudonymKeys? = nil
     ) throws(EgressSetupError) -> (PolicyInspector, [String: String]) {
+        let compiled = try Self.compile(configuration, keys: keys)
+        return (compiled.inspector, compiled.versions)
+    }
+
+    /// A configuration's policies, compiled, with what they were read from.
+    public struct CompiledPolicies: Sendable {
+        public var inspector: PolicyInspector
+        /// Per vendor, `name@sha256:…` of its policy (`none` for `policy: none`).
+        public var versions: [String: String]
+        /// The configuration file and every policy, include and term file behind it: what a reload depends on.
+        public var sourceFiles: [String]
+    }
+
+    /// Loads and compiles every vendor's policy into a new inspector (for start-up and for reloads).
+    public static func compile(
+        _ configuration: ProxyConfiguration,
+        keys: PseudonymKeys? = nil
+    ) throws(EgressSetupError) -> CompiledPolicies {
         var policies: [String: VendorPolicy] = [:]
         var versions: [String: String] = [:]
         var compiled: [String: VendorPolicy] = [:]
@@ -85,7 +106,15 @@ public struct EgressSetup: Sendable {
             }
         }
 
-        return (PolicyInspector(policies: policies), versions)
+        var sourceFiles = configuration.sourcePath.map { [$0] } ?? []
+        for policy in compiled.values {
+            for file in policy.sourceFiles where !sourceFiles.contains(file) { sourceFiles.append(file) }
+        }
+        return CompiledPolicies(
+            inspector: PolicyInspector(policies: policies),
+            versions: versions,
+            sourceFiles: sourceFiles
+        )
     }
 
     /// Writes the audit log's final signed checkpoint and releases its directory.

@@ -163,17 +163,20 @@ public struct VendorPolicy: Sendable {
     public var redactor: Redactor
     /// `name@sha256:…` of the loaded policy files, as the audit log and `/readyz` report it.
     public var identity: String
+    /// Every file the policy was read from (the policy, its includes, its term files), to watch for changes.
+    public var sourceFiles: [String]
 
-    public init(redactor: Redactor, identity: String) {
+    public init(redactor: Redactor, identity: String, sourceFiles: [String] = []) {
         self.redactor = redactor
         self.identity = identity
+        self.sourceFiles = sourceFiles
     }
 
     /// Loads, validates and compiles the policy at `path`. Slow (YAML, Vectorscan compile): call it off the event loop.
     public static func load(path: String, keys: PseudonymKeys) throws -> VendorPolicy {
         let policy = try PolicyLoader.load(path: path)
         let redactor = try Redactor(policy: policy, keys: keys)
-        return VendorPolicy(redactor: redactor, identity: policy.identity)
+        return VendorPolicy(redactor: redactor, identity: policy.identity, sourceFiles: policy.sourceFiles)
     }
 }
 

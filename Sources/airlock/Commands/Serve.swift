@@ -16,7 +16,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the Airlock reverse proxy (HTTPS in front of the configured vendors).",
         discussion: """
             With --config, serves that configuration until SIGTERM or SIGINT, then stops accepting, lets in-flight
-            requests finish (limits.shutdown_grace_seconds) and exits.
+            requests finish (limits.shutdown_grace_seconds) and exits. SIGHUP, or a change to the configuration file
+            or any policy, include or term file behind it, reloads the policies: the new set is validated and compiled
+            first, then swapped in at once; an invalid set is refused and logged, and the last good one keeps serving.
             Without --config, runs the built-in demo: throwaway certificates in a temporary directory, a stand-in
             vendor on 127.0.0.1, Airlock in front of it, one demo request through it; then keeps serving and prints
             a curl command to try (or exits with --demo-once).
@@ -31,12 +33,24 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Built-in demo only: exit after the demo request instead of serving on.")
     var demoOnce = false
 
+    @Option(
+        name: .long,
+        help: """
+            How often to check the configuration and policy files for changes, in seconds; a settled change reloads \
+            the policies like SIGHUP does. 0 turns watching off.
+            """
+    )
+    var watchInterval: Double = 1
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         if self.demoOnce && self.config != nil {
             throw ValidationError("--demo-once applies to the built-in demo only; drop it or drop --config.")
+        }
+        if !(self.watchInterval >= 0 && self.watchInterval <= 3600) {
+            throw ValidationError("--watch-interval must be between 0 (off) and 3600 seconds.")
         }
         if Logger.Level(rawValue: self.logLevel) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
@@ -59,7 +73,8 @@ struct Serve: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 throw ExitCode(64)
             }
-            try await Self.serve(configuration, logger: logger, afterStart: { _, _ in })
+            let interval: Duration? = self.watchInterval > 0 ? .milliseconds(Int64(self.watchInterval * 1000)) : nil
+            try await Self.serve(configuration, logger: logger, watchInterval: interval, afterStart: { _, _ in })
         } else {
             try await ServeDemo.run(once: self.demoOnce, logger: logger)
         }
@@ -72,6 +87,7 @@ struct Serve: AsyncParsableCommand {
         logger: Logger,
         group: MultiThreadedEventLoopGroup? = nil,
         keys: PseudonymKeys? = nil,
+        watchInterval: Duration? = .seconds(1),
         afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void,
         stopNow: Bool = false
     ) async throws {
@@ -91,6 +107,7 @@ struct Serve: AsyncParsableCommand {
                 keys: keys,
                 logger: logger,
                 group: group,
+                watchInterval: watchInterval,
                 afterStart: afterStart,
                 stopNow: stopNow
             )
@@ -107,6 +124,7 @@ struct Serve: AsyncParsableCommand {
         keys: PseudonymKeys?,
         logger: Logger,
         group: MultiThreadedEventLoopGroup?,
+        watchInterval: Duration?,
         afterStart: (AirlockProxyServer, MultiThreadedEventLoopGroup) async throws -> Void,
         stopNow: Bool
     ) async throws {
@@ -144,13 +162,32 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         if !stopNow {
-            while true {
-                let signal = await signals.wait()
-                guard signal == SIGHUP else {
+            let reloader = PolicyReloader(
+                configuration: configuration,
+                egress: egress,
+                server: server,
+                keys: keys,
+                logger: logger
+            )
+            var watcher: FileChangeWatcher?
+            if let interval = watchInterval, configuration.sourcePath != nil {
+                let events = signals.continuation
+                watcher = FileChangeWatcher(interval: interval) { events.yield(.filesChanged) }
+                watcher?.watch(egress.sourceFiles)
+            }
+            defer { watcher?.stop() }
+            loop: while true {
+                switch await signals.wait() {
+                case .signal(SIGHUP):
+                    if let files = await reloader.reload(because: "SIGHUP") { watcher?.watch(files) }
+                case .filesChanged:
+                    if let files = await reloader.reload(because: "a configuration or policy file changed") {
+                        watcher?.watch(files)
+                    }
+                case .signal(let signal):
                     logger.info("signal received; shutting down", metadata: ["airlock.signal": "\(signal)"])
-                    break
+                    break loop
                 }
-                Self.reloadPolicies(configuration, egress: egress, server: server, keys: keys, logger: logger)
             }
         }
         let grace = TimeAmount.nanoseconds(Int64(configuration.limits.shutdownGraceSeconds * 1e9))
@@ -159,60 +196,118 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-extension Serve {
-    /// SIGHUP: re-reads the configuration file and recompiles every policy, then swaps them in at once. An invalid
-    /// new set is refused and logged, and the previous policies keep serving. Listeners, vendors and the audit log
-    /// are not reloaded (they need a restart).
-    static func reloadPolicies(
-        _ configuration: ProxyConfiguration,
+/// Reloads on SIGHUP or a changed file: re-reads the configuration file and recompiles every policy off the
+/// cooperative pool, then swaps them in at once. An invalid new set is refused and logged, and the previous policies
+/// keep serving. Listeners, vendors, limits and the audit log are not reloaded: a change there is logged as needing a
+/// restart.
+final class PolicyReloader: Sendable {
+    let configuration: ProxyConfiguration
+    let egress: EgressSetup
+    let server: AirlockProxyServer
+    let keys: PseudonymKeys?
+    let logger: Logger
+
+    init(
+        configuration: ProxyConfiguration,
         egress: EgressSetup,
         server: AirlockProxyServer,
         keys: PseudonymKeys?,
         logger: Logger
     ) {
-        guard let path = configuration.sourcePath, FileManager.default.fileExists(atPath: path) else {
-            logger.warning("SIGHUP ignored: this configuration was not read from a file")
-            return
+        self.configuration = configuration
+        self.egress = egress
+        self.server = server
+        self.keys = keys
+        self.logger = logger
+    }
+
+    /// - Returns: the files the new policies were read from when they were swapped in; nil when refused.
+    func reload(because reason: String) async -> [String]? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.reloadNow(because: reason)) }
+        }
+    }
+
+    private func reloadNow(because reason: String) -> [String]? {
+        guard let path = self.configuration.sourcePath, FileManager.default.fileExists(atPath: path) else {
+            self.logger.warning(
+                "reload ignored: the configuration file is gone or was not read from a file",
+                metadata: ["airlock.reload.trigger": "\(reason)"]
+            )
+            return nil
         }
         do {
             let fresh = try ProxyConfiguration.load(path: path)
-            let (inspector, versions) = try EgressSetup.compilePolicies(fresh, keys: keys)
-            egress.inspector.replace(inspector)
-            server.updatePolicyVersions(versions)
-            logger.notice(
+            let compiled = try EgressSetup.compile(fresh, keys: self.keys)
+            self.egress.inspector.replace(compiled.inspector)
+            self.server.updatePolicyVersions(compiled.versions)
+            self.logger.notice(
                 "policies reloaded",
-                metadata: ["airlock.policies": "\(versions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })"]
+                metadata: [
+                    "airlock.reload.trigger": "\(reason)",
+                    "airlock.policies": "\(compiled.versions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })",
+                ]
             )
+            if Self.restartOnly(fresh) != Self.restartOnly(self.configuration) {
+                self.logger.warning(
+                    "the configuration changed beyond policies (listeners, vendors, limits or audit): restart to apply"
+                )
+            }
+            return compiled.sourceFiles
         } catch {
-            logger.error(
+            self.logger.error(
                 "reload refused; the previous policies keep serving",
-                metadata: ["airlock.error": "\(error)"]
+                metadata: ["airlock.reload.trigger": "\(reason)", "airlock.error": "\(error)"]
             )
+            return nil
         }
+    }
+
+    /// The parts of a configuration a reload does not apply, in a comparable form.
+    static func restartOnly(_ configuration: ProxyConfiguration) -> String {
+        var parts: [String] = [
+            "\(configuration.listen)", "\(String(describing: configuration.admin))", "\(configuration.limits)",
+            "\(String(describing: configuration.audit))", "\(String(describing: configuration.pseudonymKeyPath))",
+        ]
+        for vendor in configuration.vendors {
+            var copy = vendor
+            copy.policy = nil
+            copy.forwardedHeaders = []
+            parts.append("\(copy) \(vendor.forwardedHeaders.sorted())")
+        }
+        return parts.joined(separator: "\n")
     }
 }
 
-/// Waits for SIGTERM, SIGINT or SIGHUP (delivered through Dispatch, not a C handler).
+/// Waits for SIGTERM, SIGINT or SIGHUP (delivered through Dispatch, not a C handler), or a posted event.
 final class SignalWaiter {
+    enum Event: Sendable {
+        case signal(Int32)
+        case filesChanged
+    }
+
     private let sources: [any DispatchSourceSignal]
-    private var signals: AsyncStream<Int32>.Iterator
+    /// Posts an event from any thread.
+    let continuation: AsyncStream<Event>.Continuation
+    private var events: AsyncStream<Event>.Iterator
 
     init() {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        self.signals = stream.makeAsyncIterator()
+        let (stream, continuation) = AsyncStream<Event>.makeStream()
+        self.continuation = continuation
+        self.events = stream.makeAsyncIterator()
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGTERM, SIGINT, SIGHUP] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
+            source.setEventHandler { continuation.yield(.signal(number)) }
             source.resume()
             sources.append(source)
         }
         self.sources = sources
     }
 
-    func wait() async -> Int32 {
-        await self.signals.next() ?? SIGTERM
+    func wait() async -> Event {
+        await self.events.next() ?? .signal(SIGTERM)
     }
 
     deinit {

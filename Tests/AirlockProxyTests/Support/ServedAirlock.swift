@@ -17,7 +17,8 @@ final class ServedAirlock: @unchecked Sendable {
     var policyPath: String { self.directory + "/policy.yaml" }
 
     /// `audit` is the YAML value of the config's `audit:` key.
-    init(policy: String, audit: String) async throws {
+    /// - Parameter files: more files for the policy to read (name -> content), written next to it before start.
+    init(policy: String, audit: String, files: [String: String] = [:], arguments: [String] = []) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.vendor = try await StandInVendor.start(
@@ -29,6 +30,9 @@ final class ServedAirlock: @unchecked Sendable {
         self.adminPort = try closedPort()
         let directory = self.certificates.directory
         try policy.write(toFile: directory + "/policy.yaml", atomically: true, encoding: .utf8)
+        for (name, content) in files {
+            try content.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        }
         try ThrowawayCertificates.write(
             Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() + "\n",
             to: directory + "/pseudonym.key",
@@ -48,7 +52,8 @@ final class ServedAirlock: @unchecked Sendable {
 
         self.process = Process()
         self.process.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
-        self.process.arguments = ["serve", "--config", directory + "/airlock.yaml", "--log-level", "error"]
+        self.process.arguments =
+            ["serve", "--config", directory + "/airlock.yaml", "--log-level", "error"] + arguments
         self.process.standardOutput = FileHandle.nullDevice
         self.process.standardError = FileHandle.nullDevice
         try self.process.run()
