@@ -222,4 +222,25 @@ struct PolicyEnforcementTests {
             )
         }
     }
+
+    /// A chunked upload from the lab leaves as one fixed-length body: the vendor sees `Content-Length` equal to the
+    /// redacted body's size and no `Transfer-Encoding`.
+    @Test func chunkedRequestBodiesLeaveWithAFixedLength() async throws {
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        let harness = try await ProxyHarness(options)
+        let body = #"{"notes": "Project Falcon \#(String(repeating: "filler ", count: 3000)) ends"}"#
+        let result = try await harness.curl([
+            "-H", "Content-Type: application/json", "-H", "Transfer-Encoding: chunked", "--data-binary", body,
+            harness.url("/scale/v1/task/x"),
+        ])
+        await harness.close()
+        #expect(result.status == 200)
+        let received = try #require(harness.vendor.requests.first)
+        #expect(received.header("transfer-encoding") == nil)
+        #expect(received.header("content-length") == String(received.body.count))
+        #expect(received.body.count > 20_000)
+        #expect(!received.bodyText.contains("Falcon") && received.bodyText.contains("CODENAME_"))
+        #expect(received.bodyText.hasSuffix(" ends\"}"))
+    }
 }
