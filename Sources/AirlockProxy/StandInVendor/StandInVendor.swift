@@ -43,6 +43,7 @@ public final class StandInVendor: Sendable {
         var connections = 0
         var plaintextBytes = 0
         var channel: (any Channel)?
+        var apis: [any StandInAPI] = []
     }
 
     private let state = Mutex(State())
@@ -93,6 +94,13 @@ public final class StandInVendor: Sendable {
     }
 
     public var requests: [ReceivedRequest] { self.state.withLock { $0.requests } }
+
+    /// Vendor APIs answered as the real vendor would (`ScaleAPIStandIn`, `LabelboxAPIStandIn`); a request that none
+    /// of them claims is echoed. Empty by default.
+    public var apis: [any StandInAPI] {
+        get { self.state.withLock { $0.apis } }
+        set { self.state.withLock { $0.apis = newValue } }
+    }
     /// TCP connections accepted so far (including ones whose TLS handshake failed).
     public var connectionCount: Int { self.state.withLock { $0.connections } }
     /// Application bytes received after TLS decryption, over all connections.
@@ -216,7 +224,9 @@ private final class StandInHandler: ChannelInboundHandler {
         context: ChannelHandlerContext
     ) {
         guard context.channel.isActive else { return }
-        let bytes = StandInVendor.echo(request)
+        let emulated = status == .ok ? self.vendor.apis.lazy.compactMap { $0.respond(to: request) }.first : nil
+        let bytes = emulated?.body ?? StandInVendor.echo(request)
+        let status = emulated.map { HTTPResponseStatus(statusCode: $0.status) } ?? status
         var headers = HTTPHeaders([
             ("Content-Type", "application/json"), ("Content-Length", String(bytes.count)),
             ("X-Stand-In-Vendor", "1"),
