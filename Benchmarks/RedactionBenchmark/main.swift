@@ -164,7 +164,12 @@ let clock = ContinuousClock()
 
 print("airlock-redaction-bench: one core, \(totalMiB) MiB of JSON labeling tasks, ~64 KiB bodies, best of \(rounds)")
 print("terms  regex rules  expressions  compile (s)  raw scan (MB/s)  redaction (MB/s)  redaction/raw  findings/MB")
-for termCount in [1_000, 10_000] {
+// For profilers: AIRLOCK_BENCH_TERMS=1000 runs one policy size, AIRLOCK_BENCH_ONLY=raw|full one of the two loops.
+let environment = ProcessInfo.processInfo.environment
+let termCounts = environment["AIRLOCK_BENCH_TERMS"].flatMap { Int($0) }.map { [$0] } ?? [1_000, 10_000]
+let only = environment["AIRLOCK_BENCH_ONLY"]
+
+for termCount in termCounts {
     let policy = policy(termCount: termCount)
     var redactor: Redactor?
     let compile = clock.measure { redactor = try! Redactor(policy: policy, keys: keys) }
@@ -174,6 +179,13 @@ for termCount in [1_000, 10_000] {
     let hits = [sample[0], sample[sample.count / 2], sample[sample.count - 1], "ana@lab.example.com", "launch Q3 2026"]
     let bodies = corpus(total: totalMiB << 20, bodySize: 64 << 10, hits: hits)
     let bytes = bodies.reduce(0) { $0 + $1.count }
+    if let dir = environment["AIRLOCK_BENCH_DUMP"] {
+        // For database analysis outside Swift: the expressions (flags, tab, pattern per line) and the corpus.
+        let lines = engine.benchmarkExpressions.map { "\($0.flags)\t\($0.pattern)" }.joined(separator: "\n")
+        try! (lines + "\n").write(toFile: "\(dir)/expressions-\(termCount).txt", atomically: true, encoding: .utf8)
+        try! Data(bodies.joined()).write(to: URL(fileURLWithPath: "\(dir)/corpus-\(termCount).json"))
+        continue
+    }
 
     // Warm up (scratch, vendor keys, dictionary tokens).
     _ = engine.redact(body: bodies[0], contentType: "application/json", contentEncoding: nil, vendor: "bench")
@@ -184,13 +196,15 @@ for termCount in [1_000, 10_000] {
     var full = Duration.seconds(1_000)
     var findings = 0
     var forwarded = 0
-    for _ in 0..<rounds {
+    for _ in 0..<rounds where only != "full" {
         raw = min(
             raw,
             clock.measure {
                 for body in bodies { rawHits += body.withUnsafeBytes { engine.rawScanHitCount($0) } }
             }
         )
+    }
+    for _ in 0..<rounds where only != "raw" {
         findings = 0
         full = min(
             full,
@@ -210,7 +224,7 @@ for termCount in [1_000, 10_000] {
             }
         )
     }
-    precondition(forwarded > 0, "every body should have been forwarded")
+    precondition(only == "raw" || forwarded > 0, "every body should have been forwarded")
     let rawMBs = Double(bytes) / seconds(raw) / 1e6
     let fullMBs = Double(bytes) / seconds(full) / 1e6
     let line = [

@@ -27,17 +27,29 @@ public final class Redactor: Sendable {
     }
 
     /// Compiles `policy`. Throws `.compile` naming the rule when an expression does not compile.
-    public init(
+    public convenience init(
         policy: Policy,
         keys: PseudonymKeys,
         limits: DecompressionLimits = DecompressionLimits()
     )
         throws(RedactionError)
     {
+        try self.init(policy: policy, keys: keys, limits: limits, useFastForms: true)
+    }
+
+    /// `useFastForms: false` is the reference engine of the equivalence tests (see `CompiledRules.init`).
+    init(
+        policy: Policy,
+        keys: PseudonymKeys,
+        limits: DecompressionLimits,
+        useFastForms: Bool
+    )
+        throws(RedactionError)
+    {
         if let failure = MatchingLibraryCheck.failure {
             throw RedactionError(.compile, failure)
         }
-        let rules = try CompiledRules(policy: policy)
+        let rules = try CompiledRules(policy: policy, useFastForms: useFastForms)
         self.rules = rules
         self.keys = keys
         self.unknownContent = policy.content.unknown
@@ -221,5 +233,11 @@ extension Redactor {
         let sink = HitSink()
         fast.scanEnds(bytes.bindMemory(to: UInt8.self), scratch: scratch, into: sink)
         return sink.hits.count
+    }
+
+    /// Benchmark hook: the single-pass database's expressions and Vectorscan flags, in id order.
+    @_spi(Benchmark)
+    public var benchmarkExpressions: [(pattern: String, flags: UInt32)] {
+        rules.fastSources.map { ($0.pattern, $0.flags) }
     }
 }

@@ -75,8 +75,12 @@ struct CompiledRules: Sendable {
     var fast: VectorscanDatabase?
     /// The same regular expressions compiled with start-of-match, scanned only in small windows around fast hits.
     var startOfMatch: VectorscanDatabase?
+    /// The expressions of `fast`, as compiled (for the benchmark's database analysis).
+    var fastSources: [VectorscanExpression] = []
 
-    init(policy: Policy) throws(RedactionError) {
+    /// Compiles `policy`. `useFastForms: false` scans every detector's own expression in the single pass instead of
+    /// its cheaper fast forms (`Detectors.Expression.fastForms`): the same results, slower; for equivalence tests.
+    init(policy: Policy, useFastForms: Bool = true) throws(RedactionError) {
         var fastExpressions: [VectorscanExpression] = []
         var somExpressions: [VectorscanExpression] = []
 
@@ -104,9 +108,22 @@ struct CompiledRules: Sendable {
             )
         }
 
-        func addRegex(_ regex: String, flags: UInt32, rule: Int, unboundedWindow: Int = Self.unboundedWindow) {
+        func addRegex(
+            _ regex: String,
+            flags: UInt32,
+            rule: Int,
+            unboundedWindow: Int = Self.unboundedWindow,
+            fastForms: [String] = []
+        ) {
             let id = UInt32(expressions.count)
-            fastExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
+            if fastForms.isEmpty || !useFastForms {
+                fastExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
+            } else {
+                // Several expressions under one id: any of them reporting an end is a hit of the rule's regex.
+                for form in fastForms {
+                    fastExpressions.append(VectorscanExpression(pattern: form, flags: flags, id: id))
+                }
+            }
             somExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
             let width = VectorscanDatabase.maxWidth(of: regex, flags: flags) ?? unboundedWindow
             expressions.append(
@@ -165,8 +182,14 @@ struct CompiledRules: Sendable {
                     detector: detector
                 )
             )
-            for (regex, window) in Detectors.expressions(for: detector.kind) {
-                addRegex(regex, flags: VS.utf8, rule: rule, unboundedWindow: window)
+            for expression in Detectors.expressions(for: detector.kind) {
+                addRegex(
+                    expression.regex,
+                    flags: VS.utf8,
+                    rule: rule,
+                    unboundedWindow: expression.window,
+                    fastForms: expression.fastForms
+                )
             }
             if detector.kind == .url, !detector.hosts.isEmpty {
                 let bare = rules.count
@@ -233,6 +256,7 @@ struct CompiledRules: Sendable {
             }
             return RedactionError(.compile, "\(rule) does not compile for \(what): \(error.message)")
         }
+        fastSources = fastExpressions
         do {
             fast = try VectorscanDatabase(expressions: fastExpressions, som: false)
         } catch {

@@ -3,9 +3,32 @@ import AirlockPolicy
 /// The regular expressions behind the built-in detectors. Each is compiled into the policy's single database; the
 /// detector's options (domains, hosts, ranges) are applied to the resolved match in `Matcher`.
 enum Detectors {
-    /// Each expression with how far back from a match end its start is looked for. Quantifiers are unbounded on
-    /// purpose: large bounded repeats (`{0,16384}`) make Vectorscan compile for minutes.
-    static func expressions(for kind: DetectorRule.Kind) -> [(regex: String, window: Int)] {
+    /// One detector expression.
+    struct Expression {
+        /// The expression whose matches the detector reports; resolved with start-of-match around hits.
+        var regex: String
+        /// How far back from a match end its start is looked for (used when `regex` is unbounded).
+        var window: Int
+        /// What the single-pass database scans for instead of `regex`, when that is much cheaper: expressions that
+        /// together report a hit at every offset where a match of `regex` ends (the windows around those hits are
+        /// then resolved with `regex` itself). Empty: `regex` is scanned as is.
+        ///
+        /// Sound only while every match of `regex` inside a window is also a match in the whole text, which holds
+        /// for expressions without assertions (`\b`, `^`, `$`): then extra hits cost a window scan but never change
+        /// a result, and the matches found are exactly those of scanning `regex`
+        /// (`DetectorFastFormTests` checks both on generated text).
+        var fastForms: [String] = []
+    }
+
+    /// The detector's expressions. Quantifiers are unbounded on purpose: large bounded repeats (`{0,16384}`) make
+    /// Vectorscan compile for minutes.
+    static func expressions(for kind: DetectorRule.Kind) -> [Expression] {
+        expressionTable(for: kind).map {
+            Expression(regex: $0.regex, window: $0.window, fastForms: fastForms(for: $0.regex))
+        }
+    }
+
+    private static func expressionTable(for kind: DetectorRule.Kind) -> [(regex: String, window: Int)] {
         switch kind {
         case .email:
             return [(#"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}"#, 1024)]
@@ -37,10 +60,33 @@ enum Detectors {
         case .url:
             return [(#"[Hh][Tt][Tt][Pp][Ss]?://[^\s"'<>\\`]+"#, 2048)]
         case .ip:
-            return [
-                (#"(?:[0-9]{1,3}\.){3}[0-9]{1,3}"#, 16),
-                (#"(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[A-Za-z0-9]{1,16})?"#, 64),
-            ]
+            return [(ipv4, 16), (ipv6, 64)]
+        }
+    }
+
+    static let ipv4 = #"(?:[0-9]{1,3}\.){3}[0-9]{1,3}"#
+    static let ipv6 = #"(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[A-Za-z0-9]{1,16})?"#
+
+    /// The address expressions have no literal for Vectorscan to key on, and a trailing bounded class repeat makes it
+    /// run an automaton over every byte: together they cut the single-pass scan from 3.3 to 1.4 GB/s. Only match
+    /// ends matter there, and an unanchored match can start anywhere, so each is rewritten to the shortest suffix
+    /// that still ends at the same offsets, with the trailing repeat spelled out as fixed lengths:
+    /// - IPv4: `(d{1,3}\.){3}d{1,3}` ends exactly where `d\.d{1,3}\.d{1,3}\.d{k}` ends for some k in 1...3 (only
+    ///   the last digit of the first group is needed).
+    /// - IPv6: a match of `(h{0,4}:){2,7}h{0,4}` holds, as a suffix, its last two groups with the first one's
+    ///   digits dropped: `:h{0,4}:h{j}`, j in 0...4. A zone (`%eth0`) ends where `[h:]%z{1,16}` ends (a superset:
+    ///   the character before `%` is a digit or a colon).
+    private static func fastForms(for regex: String) -> [String] {
+        let d = "[0-9]"
+        let h = "[0-9A-Fa-f]"
+        switch regex {
+        case ipv4:
+            return (1...3).map { #"\#(d)\.\#(d){1,3}\.\#(d){1,3}\.\#(d){\#($0)}"# }
+        case ipv6:
+            return (0...4).map { ":\(h){0,4}:" + String(repeating: h, count: $0) }
+                + [#"[0-9A-Fa-f:]%[A-Za-z0-9]{1,16}"#]
+        default:
+            return []
         }
     }
 
