@@ -10,6 +10,8 @@ packages=(
     pkg-config libssl-dev libhyperscan-dev zlib1g-dev
     # the tests' real peers and tools: openssl s_client/s_server, curl, python3, sha256sum, zcat, mount
     openssl curl python3 ca-certificates coreutils gzip util-linux
+    # the vendors' official Python clients for the end-to-end tests, in a virtual environment (section below)
+    python3-venv
 )
 if [[ "${AIRLOCK_BENCH:-0}" == "1" ]]; then
     packages+=(nginx-light wrk)
@@ -29,4 +31,23 @@ export PATH="/opt/swift/usr/bin:$PATH"
 if ! command -v swift >/dev/null 2>&1; then
     echo "error: no Swift toolchain on PATH or in /opt/swift; install Swift 6 (swift.org) first" >&2
     exit 1
+fi
+
+# --- The vendors' official Python clients (Tests/AirlockProxyTests/VendorClientTests.swift) ---------------------------
+# Debian's python3 is externally managed (PEP 668): the clients live in a virtual environment at
+# .build/python-clients, made with Debian's /usr/bin/python3 whatever else is on PATH. pip runs only when the pinned
+# versions are not already there.
+python_clients=("scaleapi==2.18.4" "labelbox==7.17.0")
+venv="$(cd "$(dirname "$0")/.." && pwd)/.build/python-clients"
+pinned_check='import importlib.metadata as m, sys
+sys.exit(any(m.version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))'
+if "$venv/bin/python3" -c "$pinned_check" "${python_clients[@]}" 2>/dev/null; then
+    echo "==> vendor Python clients already installed: ${python_clients[*]}"
+else
+    echo "==> vendor Python clients into $venv: ${python_clients[*]}"
+    if ! "$venv/bin/python3" -c "" 2>/dev/null; then
+        rm -rf "$venv"
+        /usr/bin/python3 -m venv "$venv"
+    fi
+    "$venv/bin/python3" -m pip install -q --disable-pip-version-check --no-input "${python_clients[@]}"
 fi

@@ -101,6 +101,7 @@ public final class StandInVendor: Sendable {
         get { self.state.withLock { $0.apis } }
         set { self.state.withLock { $0.apis = newValue } }
     }
+
     /// TCP connections accepted so far (including ones whose TLS handshake failed).
     public var connectionCount: Int { self.state.withLock { $0.connections } }
     /// Application bytes received after TLS decryption, over all connections.
