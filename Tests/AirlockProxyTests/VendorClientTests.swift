@@ -1,5 +1,6 @@
 import AirlockProxy
 import Foundation
+import NIOPosix
 import Testing
 
 /// The vendors' official Python clients through Airlock to the stand-in vendor, with the example lab policy: nothing
@@ -217,6 +218,42 @@ struct VendorClientTests {
         )
     }
 
+    @Test func labelboxCreateDataRowReturnsTheRowUnderItsOriginalNames() async throws {
+        if let missing = PythonClients.missing { Issue.record(Comment(rawValue: missing)); return }
+        let airlock = try await VendorClientAirlock()
+        let run = try await PythonClients.run(
+            Self.labelboxScript,
+            input: [
+                "base": airlock.baseURL, "api_key": "lb_test_key", "fix_chunk_content_type": true,
+                "dataset": ["name": "Bluebird eval set"],
+                "row": [
+                    "row_data": "Skylark Mini drafts the Bluebird release notes for \(Self.staffEmail).",
+                    "external_id": "Bluebird sample 7", "global_key": "sample-0007",
+                ],
+            ],
+            environment: ["REQUESTS_CA_BUNDLE": airlock.caPath]
+        )
+        let vendorSaw = airlock.everythingTheVendorSaw
+        let operations = airlock.vendor.requests.map(Self.operation)
+        await airlock.close()
+
+        #expect(run.ok, "\(run.summary)")
+        #expect(Self.leaks(vendorSaw).isEmpty, "leaked \(Self.leaks(vendorSaw)):\n\(vendorSaw)")
+        // `create_data_row` is the bulk import of one row, then the row itself, read through `get_data_row`.
+        #expect(
+            operations == [
+                "createDataset", "uploadFile", "uploadFile", "upsertDataRows", "user", "user.createdTasks",
+                "failedDataRowImports", "failedDataRowImports", "successesfulDataRowImports", "dataRow",
+                "customMetadataOntology",
+            ],
+            "\(operations)"
+        )
+        let row = try #require(run.result?["row"] as? [String: Any], "\(run.summary)")
+        #expect(row["external_id"] as? String == "Bluebird sample 7")
+        #expect(row["global_key"] as? String == "sample-0007")
+        #expect(row["row_data"] as? String == "Skylark Mini drafts the Bluebird release notes for \(Self.staffEmail).")
+    }
+
     /// labelbox 7.17.0 labels each data-row chunk's file part `Content-Type: json_import.json` (its
     /// `DescriptorFileCreator` passes the file name and the content type to `upload_data` in swapped positions).
     /// Whatever Airlock makes of that part, nothing planted may reach the vendor; when the upload goes through, the
@@ -275,6 +312,47 @@ struct VendorClientTests {
         #expect(operations == ["createDataset"], "\(operations)")
         #expect(uploads.isEmpty)
         #expect(Self.leaks(vendorSaw).isEmpty, "leaked \(Self.leaks(vendorSaw)):\n\(vendorSaw)")
+    }
+
+    /// The stand-in's own answers where the real APIs refuse, and the echo for what neither API claims.
+    @Test func theStandInAnswersErrorsAsTheVendorsDo() async throws {
+        let certificates = try ThrowawayCertificates.create()
+        defer { certificates.remove() }
+        let vendor = try await StandInVendor.start(
+            group: MultiThreadedEventLoopGroup.singleton,
+            certificatePath: certificates.vendorCertificatePath,
+            keyPath: certificates.vendorKeyPath
+        )
+        vendor.apis = [ScaleAPIStandIn(), LabelboxAPIStandIn()]
+        let url = "https://127.0.0.1:\(vendor.port)"
+        func post(_ path: String, _ body: String, _ headers: [String] = []) async throws -> CurlResult {
+            try await Curl.run(
+                ["--cacert", certificates.caCertificatePath, "-H", "Content-Type: application/json", "-d", body]
+                    + headers.flatMap { ["-H", $0] } + [url + path]
+            )
+        }
+        let noKey = try await post("/v1/task/textcollection", #"{"instruction": "x"}"#)
+        let noInstruction = try await post("/v1/task/textcollection", "{}", ["Authorization: Basic a2V5Og=="])
+        let noProject = try await post("/v2/task/chat", "{}", ["Authorization: Bearer key"])
+        let unknownTask = try await Curl.run(
+            ["--cacert", certificates.caCertificatePath, "-u", "key:", url + "/v1/task/0123456789abcdef01234567"]
+        )
+        let unknownField = try await post(
+            "/graphql",
+            #"{"query": "query { projects { id } }"}"#,
+            ["Authorization: Bearer k"]
+        )
+        let graphQLNoKey = try await post("/graphql", #"{"query": "query { user { id } }"}"#)
+        let unclaimed = try await post("/v1/batches", #"{"name": "b"}"#, ["Authorization: Basic a2V5Og=="])
+        await vendor.stop()
+
+        #expect(noKey.status == 401 && noKey.body.contains(#""status_code":401"#), "\(noKey.body)")
+        #expect(noInstruction.status == 400 && noInstruction.body.contains("instruction"))
+        #expect(noProject.status == 400)
+        #expect(unknownTask.status == 404)
+        #expect(unknownField.status == 400 && unknownField.body.contains("GRAPHQL_VALIDATION_FAILED"))
+        #expect(graphQLNoKey.status == 401 && graphQLNoKey.body.contains("AUTHENTICATION_ERROR"))
+        #expect(unclaimed.status == 200 && echoed(unclaimed.body)?["path"] as? String == "/v1/batches")
     }
 
     /// The GraphQL root field a recorded request asked for (`uploadFile` for multipart uploads).
@@ -350,11 +428,16 @@ struct VendorClientTests {
             dataset = client.create_dataset(iam_integration=None, **cfg["dataset"])
             out = {"ok": True, "dataset": {"uid": dataset.uid, "name": dataset.name,
                                            "description": dataset.description}}
-            task = dataset.create_data_rows(cfg["rows"])
-            task.wait_till_done(timeout_seconds=20)
-            out["status"] = task.status
-            out["errors"] = task.errors
-            out["rows"] = task.result
+            if "rows" in cfg:
+                task = dataset.create_data_rows(cfg["rows"])
+                task.wait_till_done(timeout_seconds=20)
+                out["status"] = task.status
+                out["errors"] = task.errors
+                out["rows"] = task.result
+            if "row" in cfg:
+                row = dataset.create_data_row(**cfg["row"])
+                out["row"] = {"uid": row.uid, "external_id": row.external_id, "global_key": row.global_key,
+                              "row_data": row.row_data}
             emit(out)
         except Exception as error:
             emit({"ok": False, "error": type(error).__name__, "message": str(error)[:2000],

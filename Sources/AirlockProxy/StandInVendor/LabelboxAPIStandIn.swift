@@ -15,7 +15,8 @@ import Synchronization
 /// 5. `failedDataRowImports` / `successesfulDataRowImports` (sic) → no failures, and the created rows with their
 ///    `externalId`, `globalKey` and `rowData` echoed.
 ///
-/// Also `dataset(where: {id})` and `dataRow(where: {id})`. Any other root field is a GraphQL validation error
+/// Also `dataset(where: {id})`, `dataRow(where: {id})` (`create_data_row`, `get_data_row`) and
+/// `customMetadataOntology`, which the client reads to parse a data row's metadata. Any other root field is a GraphQL validation error
 /// (HTTP 400), as the real server answers an unknown field. Other paths are left to the echo.
 public final class LabelboxAPIStandIn: StandInAPI {
     struct DataRow: Sendable {
@@ -88,6 +89,13 @@ public final class LabelboxAPIStandIn: StandInAPI {
             return self.successfulImports(variables)
         case "dataRow":
             return self.dataRow(variables)
+        case "customMetadataOntology":
+            // The organization has no custom metadata: only Labelbox's reserved `tag` field.
+            let tag: [String: Any] = [
+                "id": "cko8s9r5v0001h2dk9elqdidh", "name": "tag", "kind": "CustomMetadataString", "reserved": true,
+                "options": [] as [Any],
+            ]
+            return .json(["data": ["customMetadataOntology": [tag]]])
         case let field:
             return Self.errors(
                 "Cannot query field \"\(field ?? "")\" on type \"Query\".",
