@@ -3,19 +3,46 @@ internal import COpenSSL
 /// Thin, allocation-light wrappers over the OpenSSL primitives the redaction engine needs. Every function clears the
 /// thread's OpenSSL error queue so an earlier failure elsewhere cannot be misreported here.
 enum OpenSSLCrypto {
-    /// HMAC-SHA256 of `data` under `key`.
+    /// HMAC-SHA256 (RFC 2104) of `data` under `key`.
+    ///
+    /// Built on the SHA-256 fetched once (`Algorithms`) rather than OpenSSL's one-shot `HMAC()`, which looks the
+    /// digest and the MAC up by name on every call: 30,000 instructions for a 20-byte value, against 4,000 here. A
+    /// finding's fingerprint and every dictionary pseudonym is one of these.
     static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         ERR_clear_error()
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let ok = key.withUnsafeBufferPointer { k in
-            data.withUnsafeBufferPointer { d in
-                out.withUnsafeMutableBufferPointer { o in
-                    HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), d.baseAddress, d.count, o.baseAddress, &length)
-                }
-            }
+        let md = Algorithms.shared.sha256
+        guard let context = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new failed: out of memory") }
+        defer { EVP_MD_CTX_free(context) }
+        // The key as one 64-byte block (hashed first when longer), then XORed with the inner and outer pads.
+        var block = [UInt8](repeating: 0, count: 64)
+        var ok = true
+        if key.count > 64 {
+            var length: UInt32 = 0
+            ok =
+                key.withUnsafeBufferPointer { k in
+                    block.withUnsafeMutableBufferPointer { b in
+                        EVP_Digest(k.baseAddress, k.count, b.baseAddress, &length, md, nil)
+                    }
+                } > 0
+        } else {
+            for (index, byte) in key.enumerated() { block[index] = byte }
         }
-        precondition(ok != nil && length == 32, "HMAC-SHA256 failed inside OpenSSL")
+        var inner = [UInt8](repeating: 0, count: 32)
+        var out = [UInt8](repeating: 0, count: 32)
+        func hash(_ pad: UInt8, _ message: UnsafeBufferPointer<UInt8>, into digest: inout [UInt8]) -> Bool {
+            var padded = block.map { $0 ^ pad }
+            defer { padded.withUnsafeMutableBufferPointer { OPENSSL_cleanse($0.baseAddress, 64) } }
+            var length: UInt32 = 0
+            return EVP_DigestInit_ex2(context, md, nil) > 0
+                && padded.withUnsafeBufferPointer { EVP_DigestUpdate(context, $0.baseAddress, 64) } > 0
+                && (message.isEmpty || EVP_DigestUpdate(context, message.baseAddress, message.count) > 0)
+                && digest.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) } > 0
+                && length == 32
+        }
+        ok = ok && data.withUnsafeBufferPointer { hash(0x36, $0, into: &inner) }
+        ok = ok && inner.withUnsafeBufferPointer { hash(0x5C, $0, into: &out) }
+        block.withUnsafeMutableBufferPointer { OPENSSL_cleanse($0.baseAddress, 64) }
+        precondition(ok, "HMAC-SHA256 failed inside OpenSSL")
         return out
     }
 
@@ -46,13 +73,11 @@ enum OpenSSLCrypto {
     /// ciphertext. `key` is 64 bytes. The same key, associated data and plaintext always give the same output.
     static func sivSeal(key: [UInt8], associatedData: [UInt8], plaintext: [UInt8]) -> [UInt8] {
         ERR_clear_error()
-        guard let cipher = EVP_CIPHER_fetch(nil, "AES-256-SIV", nil), let context = EVP_CIPHER_CTX_new() else {
-            preconditionFailure("OpenSSL 3 has no AES-256-SIV")
+        let cipher = Algorithms.shared.aes256SIV
+        guard let context = EVP_CIPHER_CTX_new() else {
+            preconditionFailure("EVP_CIPHER_CTX_new failed: out of memory")
         }
-        defer {
-            EVP_CIPHER_free(cipher)
-            EVP_CIPHER_CTX_free(context)
-        }
+        defer { EVP_CIPHER_CTX_free(context) }
         var ciphertext = [UInt8](repeating: 0, count: plaintext.count + 16)
         var tag = [UInt8](repeating: 0, count: 16)
         var length: Int32 = 0
@@ -91,13 +116,9 @@ enum OpenSSLCrypto {
         guard sealed.count >= 16 else { return nil }
         ERR_clear_error()
         defer { ERR_clear_error() }
-        guard let cipher = EVP_CIPHER_fetch(nil, "AES-256-SIV", nil), let context = EVP_CIPHER_CTX_new() else {
-            return nil
-        }
-        defer {
-            EVP_CIPHER_free(cipher)
-            EVP_CIPHER_CTX_free(context)
-        }
+        let cipher = Algorithms.shared.aes256SIV
+        guard let context = EVP_CIPHER_CTX_new() else { return nil }
+        defer { EVP_CIPHER_CTX_free(context) }
         var tag = Array(sealed[0..<16])
         let ciphertext = Array(sealed[16...])
         var plaintext = [UInt8](repeating: 0, count: ciphertext.count + 16)
@@ -137,5 +158,25 @@ enum OpenSSLCrypto {
         let ok = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
         precondition(ok == 1, "RAND_bytes failed")
         return out
+    }
+}
+
+/// The algorithms fetched from OpenSSL's default provider once per process: a fetch by name takes a lock and a
+/// table lookup, which cost more than hashing a short value. Fetched algorithms are immutable and shared freely
+/// between threads.
+private final class Algorithms: @unchecked Sendable {
+    static let shared = Algorithms()
+
+    let sha256: OpaquePointer
+    let aes256SIV: OpaquePointer
+
+    private init() {
+        ERR_clear_error()
+        guard let sha256 = EVP_MD_fetch(nil, "SHA256", nil) else { preconditionFailure("OpenSSL has no SHA-256") }
+        guard let siv = EVP_CIPHER_fetch(nil, "AES-256-SIV", nil) else {
+            preconditionFailure("OpenSSL 3 has no AES-256-SIV")
+        }
+        self.sha256 = sha256
+        self.aes256SIV = siv
     }
 }

@@ -462,16 +462,27 @@ struct JSONRedactor {
         i += 1
         var token = StringToken(start: i, end: i, escaped: false, nonASCII: false)
         while true {
-            while i + 8 <= n {
-                let w = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                let ones: UInt64 = 0x0101_0101_0101_0101
-                let high: UInt64 = 0x8080_8080_8080_8080
-                let quote = w ^ (ones &* 0x22)
-                let slash = w ^ (ones &* 0x5C)
-                let special =
-                    ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w) | w
-                if special & high != 0 { break }
-                i += 8
+            // Sixteen bytes a step while nothing needs a look; then straight to the first byte that does (the
+            // lowest flagged byte of each word is exact: borrows only flag bytes above a real one).
+            while i &+ 16 <= n {
+                let a = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                let b = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                if a | b == 0 {
+                    i &+= 16
+                    continue
+                }
+                i &+= a != 0 ? a.trailingZeroBitCount &>> 3 : 8 &+ (b.trailingZeroBitCount &>> 3)
+                break
+            }
+            if i &+ 16 > n {
+                while i &+ 8 <= n {
+                    let a = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+                    if a != 0 {
+                        i &+= a.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    i &+= 8
+                }
             }
             guard i < n else { throw syntax("unterminated string") }
             let b = p[i]
@@ -507,6 +518,17 @@ struct JSONRedactor {
         token.end = i
         i += 1
         return token
+    }
+
+    /// The high bit of each byte of `w` that a string scan must stop at (a quote, a backslash, a control character,
+    /// a non-ASCII byte) is set; the lowest set bit marks the first such byte exactly.
+    @inline(__always)
+    static func specialBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = w ^ (ones &* 0x22)
+        let slash = w ^ (ones &* 0x5C)
+        let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w) | w
+        return special & 0x8080_8080_8080_8080
     }
 
     @inline(__always)
