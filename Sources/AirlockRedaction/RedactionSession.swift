@@ -404,17 +404,24 @@ final class RedactionSession {
     /// The bytes that replace a match.
     func replacement(rule index: Int, value: Int32, matched: UnsafeBufferPointer<UInt8>, zeroWidth: Bool) -> [UInt8] {
         let rule = rules.rules[index]
+        // What the lab wrote, as a reader sees it (invisible characters dropped).
+        let spelling = zeroWidth ? NormalizedText(removingZeroWidthFrom: matched).bytes : Array(matched)
         let canonical: [UInt8]
         if value >= 0 {
-            canonical = Array(rule.values[Int(value)].utf8)
-        } else if zeroWidth {
-            canonical = NormalizedText(removingZeroWidthFrom: matched).bytes
+            let dictionary = Array(rule.values[Int(value)].utf8)
+            // A dictionary term written exactly as the policy spells it gets the dictionary token (`CODENAME_7QK2M`);
+            // any other spelling (`nightingale`, `Nightingale-v3`, `PROJECT_FALCON`) gets a sealed token of that
+            // spelling, so restoring gives back exactly what the lab wrote (identifiers like `nightingale-eval-0001`
+            // survive the round trip) and one spelling always gets one token. Hashes of all spellings agree (the
+            // dictionary value); a mask is as long as what was written.
+            if rule.action == .pseudonymize && spelling == dictionary {
+                return Array(vendor.termTokens[index][Int(value)].utf8)
+            }
+            canonical = rule.action == .hash ? dictionary : spelling
         } else {
-            canonical = Array(matched)
+            canonical = spelling
         }
         switch rule.action {
-        case .pseudonymize where value >= 0:
-            return Array(vendor.termTokens[index][Int(value)].utf8)
         case .redact, .block, .drop:
             return Array("[REDACTED:\(rule.label)]".utf8)
         case .mask, .hash, .pseudonymize:
@@ -452,6 +459,8 @@ final class RedactionSession {
             let mac = OpenSSLCrypto.hmacSHA256(key: keys.tokenKey, data: Array("hash|\(ruleID)|".utf8) + canonical)
             return Array((label + "_" + Hex.encode(mac.prefix(6))).utf8)
         case .pseudonymize:
+            // OpenSSL's AES-SIV refuses an empty plaintext (a `fields` rule on `""`), and there is nothing to hide.
+            guard !canonical.isEmpty else { return [] }
             let sealed = OpenSSLCrypto.sivSeal(
                 key: keys.sivKey,
                 associatedData: Array(label.utf8),

@@ -1,3 +1,4 @@
+import AirlockPolicy
 import Foundation
 import Testing
 
@@ -68,5 +69,26 @@ import Testing
             let other = [UInt8](repeating: 4, count: 64)
             #expect(OpenSSLCrypto.sivOpen(key: other, associatedData: Array("EMAIL".utf8), sealed: sealed) == nil)
         }
+    }
+}
+
+@Suite struct EmptyValueSealingTests {
+    /// OpenSSL's AES-SIV fails on an empty plaintext, which stopped the process (a precondition) when a `fields`
+    /// rule pseudonymized an empty string. An empty value has nothing to hide: it stays empty, and other values of
+    /// the same field are still pseudonymized.
+    @Test func anEmptyFieldValueStaysEmptyInsteadOfStoppingTheProcess() throws {
+        let redactor = try makeRedactor(
+            makePolicy(fields: [FieldRule(path: try JSONPath(parsing: "$..owner"), action: .pseudonymize)])
+        )
+        let sent = try #require(forwarded(redactor, #"{"owner":"","x":{"owner":"jane"}}"#))
+        #expect(sent.hasPrefix(#"{"owner":"","x":{"owner":""#), "\(sent)")
+        #expect(!sent.contains("jane"))
+        let restored = try redactor.restore(
+            body: Array(sent.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "scale"
+        )
+        #expect(String(decoding: restored, as: UTF8.self) == #"{"owner":"","x":{"owner":"jane"}}"#)
     }
 }
