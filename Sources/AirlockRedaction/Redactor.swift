@@ -66,7 +66,9 @@ public final class Redactor: Sendable {
             }
         }
         for rule in rules.rules where rule.action == .pseudonymize && rule.kind != .allow {
-            add(rule.label, rule.kind == .term ? .term : .sealed)
+            // Terms: dictionary tokens for the policy's spelling, sealed ones for any other spelling.
+            if rule.kind == .term { add(rule.label, .term) }
+            add(rule.label, .sealed)
         }
         for rule in rules.fieldRules where rule.action == .pseudonymize { add(rule.label, .sealed) }
         self.restoreLabels = labels

@@ -39,9 +39,9 @@ import Testing
 
     @Test func pseudonymsAreDeterministicPerVendorAndUnlinkableAcrossVendors() throws {
         let r = try redactor(.pseudonymize)
-        let a = try #require(forwarded(r, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "scale"))
-        let again = try #require(forwarded(r, #"{"t":"nightingale","u":"Project Falcon"}"#, vendor: "scale"))
-        let other = try #require(forwarded(r, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "labelbox"))
+        let a = try #require(forwarded(r, #"{"t":"Nightingale","u":"Project Falcon"}"#, vendor: "scale"))
+        let again = try #require(forwarded(r, #"{"t":"Nightingale","u":"Project Falcon"}"#, vendor: "scale"))
+        let other = try #require(forwarded(r, #"{"t":"Nightingale","u":"Project Falcon"}"#, vendor: "labelbox"))
         #expect(
             a.range(of: #"^\{"t":"CODENAME_[A-Z2-7]{5}","u":"CODENAME_[A-Z2-7]{5}"\}$"#, options: .regularExpression)
                 != nil,
@@ -61,9 +61,35 @@ import Testing
             keys: testKeys
         )
         #expect(
-            forwarded(replica, #"{"t":"Nightingale","u":"project-falcon"}"#, vendor: "scale") == a,
+            forwarded(replica, #"{"t":"Nightingale","u":"Project Falcon"}"#, vendor: "scale") == a,
             "replicas agree without state"
         )
+    }
+
+    /// The policy's own spelling gets the short dictionary token; any other spelling a sealed token of exactly what
+    /// was written, the same each time, so identifiers survive the round trip letter for letter.
+    @Test func otherSpellingsGetTheirOwnSealedTokenAndRestoreExactly() throws {
+        let r = try redactor(.pseudonymize)
+        let input = #"{"a":"nightingale-eval-0001","b":"NIGHTINGALE","c":"Night\u200Bingale","d":"project_falcon"}"#
+        let sent = try #require(forwarded(r, input, vendor: "scale"))
+        #expect(sent == forwarded(r, input, vendor: "scale"), "one spelling, one token")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(sent.utf8)) as? [String: String])
+        #expect(!sent.lowercased().contains("nightingale") && !sent.lowercased().contains("falcon"), "\(sent)")
+        #expect(object["a"]?.range(of: #"^CODENAME_[A-Z2-7]{26,}-eval-0001$"#, options: .regularExpression) != nil)
+        #expect(object["b"] != object["c"] && object["b"]?.hasPrefix("CODENAME_") == true)
+        #expect(object["c"]?.range(of: #"^CODENAME_[A-Z2-7]{5}$"#, options: .regularExpression) != nil,
+            "an invisible character does not make another spelling")
+        let restored = try r.restore(
+            body: Array(sent.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "scale"
+        )
+        let back = try #require(try JSONSerialization.jsonObject(with: Data(restored)) as? [String: String])
+        #expect(back["a"] == "nightingale-eval-0001")
+        #expect(back["b"] == "NIGHTINGALE")
+        #expect(back["c"] == "Nightingale")
+        #expect(back["d"] == "project_falcon")
     }
 
     @Test func redactTextHandlesQueryValues() throws {
@@ -115,7 +141,7 @@ import Testing
         #expect(isValidJSON(text), "restored values are JSON-escaped: \(text)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(restored)) as? [String: String])
         #expect(object["t"] == "Nightingale by ana@lab.example.com")
-        #expect(object["u"] == "Project Falcon", "dictionary tokens restore to the dictionary spelling")
+        #expect(object["u"] == "project-falcon", "every spelling restores exactly as the lab wrote it")
         #expect(object["owner"] == "Zoë \"Q\"\n")
     }
 
