@@ -257,6 +257,39 @@ import Testing
         #expect(outcome.findings.first?.paths.contains("$.operations.variables.note") == true)
     }
 
+    /// A file part with no type, or a "type" that is not a media type (labelbox 7.17 sends its JSON chunk as
+    /// `Content-Type: json_import.json`), is judged by content: JSON is redacted as JSON, so an escaped codename
+    /// inside it is still found; other UTF-8 as text; anything else follows `content.unknown`.
+    @Test func multipartPartsWithoutAUsableTypeAreSniffed() throws {
+        let escaped = #"[{"row_data": "N\u0069ghtingale notes", "global_key": "k1"}]"#
+        for headers in [
+            "Content-Disposition: form-data; name=\"1\"; filename=\"application/json\"\r\nContent-Type: json_import.json",
+            "Content-Disposition: form-data; name=\"1\"; filename=\"rows.json\"",
+        ] {
+            let outcome = redactor.redact(
+                body: Self.multipart([(headers, escaped)]),
+                contentType: "multipart/form-data; boundary=XyZ",
+                contentEncoding: nil,
+                vendor: "v"
+            )
+            let out = try #require(outcome.forwardedBody.map { String(decoding: $0, as: UTF8.self) }, "\(outcome)")
+            #expect(out.contains(#"[{"row_data": "[REDACTED:CODENAME] notes", "global_key": "k1"}]"#), "\(out)")
+        }
+        let binary = redactor.redact(
+            body: Self.multipart([
+                ("Content-Disposition: form-data; name=\"1\"; filename=\"x\"\r\nContent-Type: not a type", "\u{FF}")
+            ]).map { $0 == 0xC3 ? 0xFF : $0 },
+            contentType: "multipart/form-data; boundary=XyZ",
+            contentEncoding: nil,
+            vendor: "v"
+        )
+        guard case .block(let rule, _, _) = binary else {
+            Issue.record("expected block, got \(binary)")
+            return
+        }
+        #expect(rule == "content.unknown")
+    }
+
     @Test func multipartBinaryPartFollowsContentUnknown() throws {
         let body = Self.multipart([
             ("Content-Disposition: form-data; name=\"img\"; filename=\"a.png\"\r\nContent-Type: image/png", "\u{89}PNG")

@@ -76,6 +76,22 @@ struct MediaType {
         }
     }
 
+    /// Whether the essence is a well-formed `type/subtype` (RFC 9110 tokens). A part labelled `json_import.json`
+    /// (a client that swapped its file name and type) is not, and gets its content sniffed instead.
+    var isWellFormed: Bool {
+        let bytes = Array(essence.utf8)
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")), slash > 0, slash < bytes.count - 1 else {
+            return false
+        }
+        func isToken(_ b: UInt8) -> Bool {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+            default: return Array("!#$%&'*+-.^_`|~".utf8).contains(b)
+            }
+        }
+        return bytes[..<slash].allSatisfy(isToken) && bytes[(slash + 1)...].allSatisfy(isToken)
+    }
+
     /// `nil` when the charset is UTF-8 compatible (or absent); otherwise the charset, which Airlock cannot inspect.
     var unsupportedCharset: String? {
         guard let charset = parameters["charset"]?.lowercased() else { return nil }

@@ -168,7 +168,7 @@ enum MultipartRedactor {
     ) throws(Stop) -> [UInt8]? {
         let what = "multipart part \(name)"
         let format: MediaType.Format
-        if let contentType = headers.contentType {
+        if let contentType = headers.contentType, MediaType(contentType).isWellFormed {
             let media = MediaType(contentType)
             if let charset = media.unsupportedCharset {
                 throw .uninspectable("\(what) has charset \(charset), which Airlock cannot inspect")
@@ -176,9 +176,9 @@ enum MultipartRedactor {
             format = media.format
         } else if headers.name == "operations" || headers.name == "map" {
             format = .json  // GraphQL multipart request spec.
-        } else if headers.filename != nil {
-            // A file without a type: inspect it as text when it is text, else it is unknown content.
-            format = UTF8Text.summarize(body).valid ? .text : .unknown
+        } else if headers.filename != nil || headers.contentType != nil {
+            // A file without a type, or with one that is not a media type at all: judged by its content.
+            format = Self.sniff(body)
         } else {
             format = .text  // RFC 7578: the default type of a field is text/plain.
         }
@@ -213,6 +213,16 @@ enum MultipartRedactor {
                 )
             }
         }
+    }
+
+    /// What a part without a usable type holds: JSON when it parses as JSON (so its escapes are decoded before
+    /// matching, which a text scan would not do), text when it is UTF-8, else unknown content.
+    static func sniff(_ body: UnsafeBufferPointer<UInt8>) -> MediaType.Format {
+        guard UTF8Text.summarize(body).valid else { return .unknown }
+        let first = body.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return .text }
+        let parses = (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) != nil
+        return parses ? .json : .text
     }
 
     private static func parseHeaders(_ block: UnsafeBufferPointer<UInt8>, part: Int) throws(Stop) -> PartHeaders {
