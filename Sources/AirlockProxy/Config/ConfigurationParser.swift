@@ -27,7 +27,13 @@ struct ConfigurationParser {
             throw ConfigurationError(file: self.file, message: "not valid YAML (\(error))")
         }
 
-        let top = try self.mapping(root, "the configuration", allowed: ["listen", "admin", "limits", "vendors", "audit", "pseudonym_key"])
+        let top = try self.mapping(
+            root,
+            "the configuration",
+            allowed: [
+                "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks",
+            ]
+        )
         guard let listenNode = top["listen"] else {
             throw self.error(root, "missing \"listen\" (address and tls of the HTTPS listener)")
         }
@@ -40,10 +46,14 @@ struct ConfigurationParser {
             throw self.error(root, "missing \"vendors\" (at least one vendor to forward to)")
         }
         let vendors = try self.vendors(vendorsNode)
-        let audit = try top["audit"].map { node throws(ConfigurationError) in try self.audit(node) } ?? self.defaultAudit
+        let audit =
+            try top["audit"].map { node throws(ConfigurationError) in try self.audit(node) } ?? self.defaultAudit
         let pseudonymKey =
             try top["pseudonym_key"].map { node throws(ConfigurationError) in try self.path(node, "pseudonym_key") }
             ?? self.resolve("Certs/pseudonym.key")
+        let callbacks = try top["callbacks"].map { node throws(ConfigurationError) in
+            try self.callbacks(node, vendors: vendors)
+        }
         if let admin, admin.address == listen.address, listen.address.port != 0 {
             throw self.error(top["admin"]!, "admin.address must differ from listen.address")
         }
@@ -54,7 +64,8 @@ struct ConfigurationParser {
             vendors: vendors,
             audit: audit,
             pseudonymKeyPath: pseudonymKey,
-            sourcePath: self.file
+            sourcePath: self.file,
+            callbacks: callbacks
         )
     }
 
@@ -324,6 +335,155 @@ struct ConfigurationParser {
         )
         vendor.forwardedHeaders = allowedHeaders
         return vendor
+    }
+
+    // MARK: Callbacks
+
+    private func callbacks(
+        _ node: Node,
+        vendors: [ProxyConfiguration.Vendor]
+    ) throws(ConfigurationError) -> ProxyConfiguration.Callbacks {
+        let map = try self.mapping(node, "callbacks", allowed: ["public_url", "internal_hosts", "routes"])
+        let publicNode = try self.required(map, "public_url", in: node, "callbacks")
+        let publicURL: UpstreamURL
+        switch UpstreamURL.parse(try self.string(publicNode, "callbacks.public_url")) {
+        case .success(let url): publicURL = url
+        case .failure(let failure):
+            throw self.error(publicNode, "callbacks.public_url \(failure.reason) (vendors call Airlock back over TLS)")
+        }
+
+        var globs: [String] = []
+        if let hostsNode = map["internal_hosts"] {
+            guard let list = hostsNode.sequence else {
+                throw self.error(hostsNode, "callbacks.internal_hosts must be a list like [\"*.corp.example.com\"]")
+            }
+            for item in list {
+                let glob = try self.string(item, "callbacks.internal_hosts entry")
+                guard InternalHosts.isValidGlob(glob) else {
+                    throw self.error(
+                        item,
+                        "callbacks.internal_hosts entry \"\(glob)\" must be a host name or *.domain"
+                    )
+                }
+                globs.append(glob.lowercased())
+            }
+        }
+        if InternalHosts(globs: globs).contains(publicURL.host) {
+            throw self.error(
+                publicNode,
+                "callbacks.public_url host \"\(publicURL.host)\" is inside the lab (internal_hosts, a private "
+                    + "address or a single-label name); it must be the name vendors reach Airlock by"
+            )
+        }
+
+        let routesNode = try self.required(map, "routes", in: node, "callbacks")
+        guard let routeList = routesNode.sequence, !routeList.isEmpty else {
+            throw self.error(
+                routesNode,
+                "callbacks.routes must be a non-empty list of {vendor, path, deliver_to, auth}"
+            )
+        }
+        var routes: [ProxyConfiguration.CallbackRoute] = []
+        for item in routeList {
+            let route = try self.callbackRoute(item, vendors: vendors)
+            if let other = routes.first(where: { Self.prefixesOverlap($0.path, route.path) }) {
+                throw self.error(
+                    item,
+                    "callback path \"\(route.path)\" overlaps the callback path \"\(other.path)\" of vendor "
+                        + "\"\(other.vendor)\""
+                )
+            }
+            routes.append(route)
+        }
+        return ProxyConfiguration.Callbacks(publicURL: publicURL, internalHosts: globs, routes: routes)
+    }
+
+    private func callbackRoute(
+        _ node: Node,
+        vendors: [ProxyConfiguration.Vendor]
+    ) throws(ConfigurationError) -> ProxyConfiguration.CallbackRoute {
+        let map = try self.mapping(node, "a callbacks route", allowed: ["vendor", "path", "deliver_to", "auth", "ca"])
+        let vendorNode = try self.required(map, "vendor", in: node, "the callbacks route")
+        let vendor = try self.string(vendorNode, "callbacks.routes[].vendor")
+        guard vendors.contains(where: { $0.name == vendor }) else {
+            let known = vendors.map(\.name).joined(separator: ", ")
+            throw self.error(
+                vendorNode,
+                "callbacks route names vendor \"\(vendor)\", which is not configured (vendors: \(known))"
+            )
+        }
+        let context = "callbacks route of vendor \"\(vendor)\""
+
+        let pathNode = try self.required(map, "path", in: node, context)
+        var path = try self.string(pathNode, "\(context) path")
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        guard path.hasPrefix("/"), path.count > 1, !path.contains("*"), !path.contains("?"), !path.contains("%"),
+            !path.contains("\\"), !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." })
+        else {
+            throw self.error(pathNode, "\(context): path must look like /callbacks/name (no wildcards, query or dots)")
+        }
+        if let other = vendors.first(where: { Self.prefixesOverlap($0.pathPrefix, path) }) {
+            throw self.error(
+                pathNode,
+                "\(context): path \"\(path)\" overlaps the path_prefix \"\(other.pathPrefix)\" of vendor "
+                    + "\"\(other.name)\"; callbacks need a path of their own"
+            )
+        }
+
+        let targetNode = try self.required(map, "deliver_to", in: node, context)
+        let target: CallbackTarget
+        switch CallbackTarget.parse(try self.string(targetNode, "\(context) deliver_to")) {
+        case .success(let parsed): target = parsed
+        case .failure(let failure): throw self.error(targetNode, "\(context): deliver_to \(failure.reason)")
+        }
+
+        var trustRoots = TLSTrustRoots.system
+        if let caNode = map["ca"] {
+            if try self.string(caNode, "\(context) ca") != "system" {
+                trustRoots = .file(try self.path(caNode, "\(context) ca"))
+            }
+        }
+
+        let authNode = try self.required(map, "auth", in: node, context)
+        let auth = try self.mapping(authNode, "\(context) auth", allowed: ["header", "secret_file", "secret_env"])
+        let headerNode = try self.required(auth, "header", in: authNode, "\(context) auth")
+        let header = try self.string(headerNode, "\(context) auth.header")
+        guard header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else {
+            throw self.error(headerNode, "\(context): auth.header \"\(header)\" is not a header name")
+        }
+        let secretText: String
+        switch (auth["secret_file"], auth["secret_env"]) {
+        case (let fileNode?, nil):
+            let file = try self.path(fileNode, "\(context) auth.secret_file")
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw self.error(fileNode, "\(context): cannot read auth.secret_file \(file)")
+            }
+            secretText = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        case (nil, let envNode?):
+            let name = try self.string(envNode, "\(context) auth.secret_env")
+            guard let value = ProcessInfo.processInfo.environment[name] else {
+                throw self.error(envNode, "\(context): the environment variable \(name) (auth.secret_env) is not set")
+            }
+            secretText = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        case (nil, nil):
+            throw self.error(authNode, "\(context): auth needs secret_file or secret_env")
+        case (_?, _?):
+            throw self.error(authNode, "\(context): auth takes secret_file or secret_env, not both")
+        }
+        // The value itself never appears in an error: only its length.
+        guard secretText.utf8.count >= 16 else {
+            throw self.error(
+                authNode,
+                "\(context): the auth secret is \(secretText.utf8.count) bytes; use at least 16 (e.g. openssl rand -hex 32)"
+            )
+        }
+        return ProxyConfiguration.CallbackRoute(
+            vendor: vendor,
+            path: path,
+            deliverTo: target,
+            trustRoots: trustRoots,
+            auth: ProxyConfiguration.CallbackAuth(header: header, secret: CallbackSecret(secretText))
+        )
     }
 
     // MARK: Scalars

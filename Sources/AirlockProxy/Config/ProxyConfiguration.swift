@@ -144,6 +144,9 @@ public struct ProxyConfiguration: Sendable {
 
     public var listen: Listen
     public var admin: Admin?
+    /// Vendor callbacks (webhooks): where vendors call Airlock back and where Airlock delivers inside the lab.
+    /// Nil when the configuration has no `callbacks:` section; callback URLs pointing inside the lab are then refused.
+    public var callbacks: Callbacks?
     public var limits: Limits
     public var vendors: [Vendor]
     public var audit: Audit?
@@ -159,8 +162,10 @@ public struct ProxyConfiguration: Sendable {
         vendors: [Vendor],
         audit: Audit? = nil,
         pseudonymKeyPath: String? = nil,
-        sourcePath: String? = nil
+        sourcePath: String? = nil,
+        callbacks: Callbacks? = nil
     ) {
+        self.callbacks = callbacks
         self.listen = listen
         self.admin = admin
         self.limits = limits
@@ -168,6 +173,65 @@ public struct ProxyConfiguration: Sendable {
         self.audit = audit
         self.pseudonymKeyPath = pseudonymKeyPath
         self.sourcePath = sourcePath
+    }
+
+    /// The configuration's `callbacks:` section (see README "Vendor callbacks").
+    public struct Callbacks: Sendable {
+        /// How vendors reach Airlock (`https://airlock.lab.example.com:8443`); callback URLs are rewritten under it.
+        public var publicURL: UpstreamURL
+        /// Lower-cased host globs (`*.corp.example.com`, `*.internal`, `git.example.com`) that are inside the lab,
+        /// besides loopback, private and link-local addresses and single-label names, which always are.
+        public var internalHosts: [String]
+        public var routes: [CallbackRoute]
+
+        public init(publicURL: UpstreamURL, internalHosts: [String], routes: [CallbackRoute]) {
+            self.publicURL = publicURL
+            self.internalHosts = internalHosts
+            self.routes = routes
+        }
+    }
+
+    /// One vendor's callback endpoint on Airlock and where its callbacks are delivered.
+    public struct CallbackRoute: Sendable {
+        public var vendor: String
+        /// The public path on Airlock's listener, `/callbacks/scale` (no trailing slash).
+        public var path: String
+        /// The lab's own endpoint the callback is delivered to.
+        public var deliverTo: CallbackTarget
+        /// Trust for an `https` target: the system roots or a CA bundle.
+        public var trustRoots: TLSTrustRoots
+        public var auth: CallbackAuth
+
+        public init(
+            vendor: String,
+            path: String,
+            deliverTo: CallbackTarget,
+            trustRoots: TLSTrustRoots = .system,
+            auth: CallbackAuth
+        ) {
+            self.vendor = vendor
+            self.path = path
+            self.deliverTo = deliverTo
+            self.trustRoots = trustRoots
+            self.auth = auth
+        }
+
+        /// The URL vendors are given instead of `deliverTo`: the public URL followed by `path`.
+        public func publicURL(under base: UpstreamURL) -> String {
+            base.description + self.path
+        }
+    }
+
+    /// How a vendor proves a callback is its own: a header carrying a shared secret.
+    public struct CallbackAuth: Sendable {
+        /// Lower-cased header name (`scale-callback-auth`).
+        public var header: String
+        public var secret: CallbackSecret
+
+        public init(header: String, secret: CallbackSecret) {
+            self.header = header.lowercased()
+            self.secret = secret
+        }
     }
 
     /// Reads and validates a configuration file.

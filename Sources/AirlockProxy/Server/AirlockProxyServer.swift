@@ -76,13 +76,33 @@ public final class AirlockProxyServer: Sendable {
             )
         }
         self.metrics = ProxyMetrics(registry: registry, vendorNames: configuration.vendors.map(\.name))
+        // Callback URLs in outgoing requests are checked around the policy (see OutgoingCallbacks); a bare
+        // pass-through inspector without a callbacks section stays pass-through.
+        let egressInspector: any EgressInspector =
+            inspector.isPassThrough && configuration.callbacks == nil
+            ? inspector
+            : CallbackRewritingInspector(
+                wrapping: inspector,
+                callbacks: OutgoingCallbacks(configuration: configuration.callbacks)
+            )
+        let callbacks =
+            configuration.callbacks == nil
+            ? nil
+            : try CallbackService(
+                configuration: configuration,
+                inspector: inspector,
+                recorder: recorder,
+                registry: registry,
+                logger: logger
+            )
         self.core = ProxyCore(
             configuration: configuration,
             vendors: vendors,
-            inspector: inspector,
+            inspector: egressInspector,
             recorder: recorder,
             metrics: self.metrics,
-            logger: logger
+            logger: logger,
+            callbacks: callbacks
         )
     }
 

@@ -8,6 +8,8 @@ final class ProxyCore: Sendable {
     let vendors: [VendorRuntime]
     let inspector: any EgressInspector
     let recorder: any EgressRecorder
+    /// Vendor callbacks arriving on the listener; nil when no callback routes are configured.
+    let callbacks: CallbackService?
     let metrics: ProxyMetrics
     let logger: Logger
     let maxBodyBytes: Int
@@ -22,8 +24,10 @@ final class ProxyCore: Sendable {
         inspector: any EgressInspector,
         recorder: any EgressRecorder,
         metrics: ProxyMetrics,
-        logger: Logger
+        logger: Logger,
+        callbacks: CallbackService? = nil
     ) {
+        self.callbacks = callbacks
         self.configuration = configuration
         self.vendors = vendors
         self.inspector = inspector

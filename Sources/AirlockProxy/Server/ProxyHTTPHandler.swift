@@ -21,6 +21,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         var path: Substring
         var query: Substring?
         var body: ByteBuffer
+        /// Set for a vendor's callback to a route of `callbacks:`; handled by the callback service.
+        var callback: CallbackService.Route? = nil
     }
 
     private enum State {
@@ -159,13 +161,18 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             self.refuseEarly(.badRequest(problem), vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
-        guard let (vendor, rest) = self.core.route(path) else {
+        let callback = self.core.callbacks?.route(for: path)
+        guard let (vendor, rest) = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.core.route(path)
+        else {
             self.refuseEarly(.unknownVendor(), vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
         let routePath: Substring = rest.isEmpty ? "/" : rest
         let method = head.method.rawValue
-        guard vendor.configuration.routes.contains(where: { $0.matches(method: method, path: routePath) }) else {
+        guard
+            callback != nil
+                || vendor.configuration.routes.contains(where: { $0.matches(method: method, path: routePath) })
+        else {
             let refusal = EgressRefusal.routeNotAllowed(vendor: vendor.configuration.name)
             self.refuseEarly(
                 refusal,
@@ -215,7 +222,9 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             )
         }
         let body = context.channel.allocator.buffer(capacity: capacity)
-        self.state = .receiving(Incoming(vendor: vendor, head: head, path: rest, query: query, body: body))
+        self.state = .receiving(
+            Incoming(vendor: vendor, head: head, path: rest, query: query, body: body, callback: callback)
+        )
     }
 
     private func receivedBody(_ part: ByteBuffer, context: ChannelHandlerContext) {
@@ -257,7 +266,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         case .receiving(let incoming):
             self.state = .processing(keepAlive: incoming.head.isKeepAlive)
             self.core.metrics.labToAirlockBytes[incoming.vendor.index].increment(by: Int64(incoming.body.readableBytes))
-            self.inspect(incoming)
+            if let callback = incoming.callback {
+                self.handleCallback(incoming, route: callback)
+            } else {
+                self.inspect(incoming)
+            }
         case .discarding(var discarding):
             discarding.ended = true
             self.state = .discarding(discarding)
@@ -554,6 +567,27 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             return
         }
         self.runAsync({ try await inspector.inspect(request) }, then: inspected)
+    }
+
+    /// A vendor's callback: verified, restored and delivered inside the lab by the callback service.
+    private func handleCallback(_ incoming: Incoming, route: CallbackService.Route) {
+        guard let context = self.context, let callbacks = self.core.callbacks else { return }
+        let request = CallbackService.Request(
+            id: self.nextRequestID(),
+            head: incoming.head,
+            query: incoming.query.map(String.init),
+            body: incoming.body,
+            client: self.client
+        )
+        callbacks.handle(request, route: route, on: context.eventLoop).assumeIsolated().whenSuccess { answer in
+            self.writeFinal(
+                status: answer.status,
+                headers: answer.headers,
+                body: answer.body,
+                isHead: false,
+                vendorIndex: route.vendorIndex
+            )
+        }
     }
 
     private func decided(

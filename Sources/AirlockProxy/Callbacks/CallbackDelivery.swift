@@ -1,0 +1,174 @@
+import AirlockTLS
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOTLS
+
+/// Delivers one callback to the lab's endpoint over a fresh connection (callbacks are rare; no pool is kept).
+///
+/// `https` targets are verified against the route's trust roots exactly like vendors are; nothing is written before
+/// the handshake (and so the certificate check) has completed. The whole exchange is bounded by `timeout`.
+enum CallbackDelivery {
+    enum Failure: Error {
+        case connectFailed
+        case tls(TLSError)
+        case closedBeforeResponse
+        case badResponse
+        case timeout
+        case responseTooLarge
+
+        /// Short, content-free label for logs and the audit outcome.
+        var label: String {
+            switch self {
+            case .connectFailed: return "connect_failed"
+            case .tls(let error): return "tls_\(error.code)"
+            case .closedBeforeResponse: return "closed_before_response"
+            case .badResponse: return "bad_response"
+            case .timeout: return "timeout"
+            case .responseTooLarge: return "response_too_large"
+            }
+        }
+    }
+
+    /// Sends `head` and `body` to `target` and succeeds with the lab's response head, or fails with why there is none.
+    /// The lab's response body is read (up to `maxResponseBytes`) and discarded: it never goes back to the vendor.
+    static func deliver(
+        head: HTTPRequestHead,
+        body: ByteBuffer,
+        to target: CallbackTarget,
+        tls: TLSClientContext?,
+        timeout: TimeAmount,
+        maxResponseBytes: Int,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<HTTPResponseHead> {
+        let promise = eventLoop.makePromise(of: HTTPResponseHead.self)
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        try sync.addHandler(tls.makeHandler(serverHostname: target.host))
+                    }
+                    try sync.addHTTPClientHandlers()
+                    try sync.addHandler(
+                        ExchangeHandler(
+                            request: (head, body),
+                            waitsForHandshake: tls != nil,
+                            maxResponseBytes: maxResponseBytes,
+                            promise: promise
+                        )
+                    )
+                }
+            }
+        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(Failure.timeout) }
+        bootstrap.connect(host: target.host, port: target.port).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            case .failure:
+                promise.fail(Failure.connectFailed)
+            }
+        }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        return promise.futureResult
+    }
+
+    /// Writes the request once the connection is ready and completes the promise with the response head once the
+    /// response has been read completely.
+    fileprivate final class ExchangeHandler: ChannelInboundHandler {
+        typealias InboundIn = HTTPClientResponsePart
+        typealias OutboundOut = HTTPClientRequestPart
+
+        private let request: (HTTPRequestHead, ByteBuffer)
+        private let waitsForHandshake: Bool
+        private let maxResponseBytes: Int
+        private let promise: EventLoopPromise<HTTPResponseHead>
+        private var sent = false
+        private var response: HTTPResponseHead?
+        private var received = 0
+        private var failure: Failure?
+        private var completed = false
+
+        init(
+            request: (HTTPRequestHead, ByteBuffer),
+            waitsForHandshake: Bool,
+            maxResponseBytes: Int,
+            promise: EventLoopPromise<HTTPResponseHead>
+        ) {
+            self.request = request
+            self.waitsForHandshake = waitsForHandshake
+            self.maxResponseBytes = maxResponseBytes
+            self.promise = promise
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            if !self.waitsForHandshake { self.send(context: context) }
+            context.fireChannelActive()
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            if !self.waitsForHandshake && context.channel.isActive { self.send(context: context) }
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case TLSUserEvent.handshakeCompleted = event { self.send(context: context) }
+            context.fireUserInboundEventTriggered(event)
+        }
+
+        private func send(context: ChannelHandlerContext) {
+            guard !self.sent else { return }
+            self.sent = true
+            context.write(self.wrapOutboundOut(.head(self.request.0)), promise: nil)
+            if self.request.1.readableBytes > 0 {
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(self.request.1))), promise: nil)
+            }
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch self.unwrapInboundIn(data) {
+            case .head(let head):
+                if head.status.code >= 100 && head.status.code < 200 { return }
+                self.response = head
+            case .body(let part):
+                self.received += part.readableBytes
+                if self.received > self.maxResponseBytes {
+                    self.failure = .responseTooLarge
+                    context.close(promise: nil)
+                }
+            case .end:
+                if let response = self.response, self.failure == nil, !self.completed {
+                    self.completed = true
+                    self.promise.succeed(response)
+                }
+                context.close(promise: nil)
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            if self.failure == nil {
+                if let tls = error as? TLSError {
+                    self.failure = .tls(tls)
+                } else if error is HTTPParserError {
+                    self.failure = .badResponse
+                } else {
+                    self.failure = .connectFailed
+                }
+            }
+            context.close(promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            if !self.completed {
+                self.completed = true
+                self.promise.fail(self.failure ?? .closedBeforeResponse)
+            }
+            context.fireChannelInactive()
+        }
+    }
+}
+
+@available(*, unavailable)
+extension CallbackDelivery.ExchangeHandler: Sendable {}

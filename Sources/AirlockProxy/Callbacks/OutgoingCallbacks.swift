@@ -1,0 +1,226 @@
+import AirlockRedaction
+import Foundation
+import NIOCore
+
+/// Finds callback URLs in requests leaving for a vendor and keeps the lab's host names out of them.
+///
+/// A callback URL (`callback_url` and `callback` at any depth of a JSON body, and a top-level `url` on a path with a
+/// `webhooks` segment, as Label Studio's webhook API has) that points inside the lab is replaced by Airlock's public
+/// URL of the callbacks route whose `deliver_to` it names. One that names no route of the vendor, or a vendor with no
+/// callbacks route at all, is refused: the vendor would otherwise call an internal host, or learn its name.
+///
+/// The replacement happens in two steps around the policy's redaction so the public URL can never be redacted:
+/// ``prepare(_:vendor:path:finalURLs:)`` empties the internal values (an empty string matches no rule) and
+/// ``reinstate(_:plan:)`` writes the public URLs into the redacted body. Bytes outside the replaced strings are
+/// left as they were.
+struct OutgoingCallbacks: Sendable {
+    let internalHosts: InternalHosts
+    /// Per vendor: its routes' targets and public URLs.
+    let routes: [String: [(target: CallbackTarget, publicURL: String)]]
+
+    static let anyDepthKeys: Set<String> = ["callback_url", "callback"]
+    static let webhookKeys: Set<String> = ["url"]
+    static let rule = "callback-url"
+
+    init(configuration: ProxyConfiguration.Callbacks?) {
+        self.internalHosts = InternalHosts(globs: configuration?.internalHosts ?? [])
+        var routes: [String: [(CallbackTarget, String)]] = [:]
+        if let configuration {
+            for route in configuration.routes {
+                routes[route.vendor, default: []].append(
+                    (route.deliverTo, route.publicURL(under: configuration.publicURL))
+                )
+            }
+        }
+        self.routes = routes
+    }
+
+    /// What to do with the values `prepare` emptied, once the policy has redacted the body.
+    struct Plan: Sendable {
+        /// Ordinal (among all callback fields of the body) -> the public URL to write there.
+        var replacements: [Int: String]
+        var fieldCount: Int
+        var topLevelKeys: Set<String>
+    }
+
+    enum Prepared {
+        /// Nothing to change.
+        case untouched
+        case rewritten(ByteBuffer, Plan?)
+        case refuse(EgressRefusal)
+    }
+
+    /// Empties (or, with `finalURLs`, directly rewrites) internal callback URLs in `request`'s body.
+    func prepare(_ request: EgressRequest, finalURLs: Bool) -> Prepared {
+        let body = request.body
+        guard body.readableBytes > 0, Self.isJSON(request.headers.first(name: "content-type")) else {
+            return .untouched
+        }
+        let topLevel = Self.isWebhookPath(request.path) ? Self.webhookKeys : []
+        let mayHold = body.withUnsafeReadableBytes { Self.mayHoldCallbackKey($0, webhooks: !topLevel.isEmpty) }
+        guard mayHold else { return .untouched }
+        if let encoding = request.headers.first(name: "content-encoding"),
+            !encoding.trimmingCharacters(in: .whitespaces).isEmpty, encoding.lowercased() != "identity"
+        {
+            // A compressed body may hold callback URLs Airlock cannot see without decoding it: fail closed.
+            return .refuse(
+                self.refusal(
+                    vendor: request.vendor,
+                    "the request body is compressed (Content-Encoding: \(encoding)) and may name a callback URL; "
+                        + "send callback-bearing requests uncompressed so Airlock can check them"
+                )
+            )
+        }
+        let scanner = CallbackJSONScanner(anyDepthKeys: Self.anyDepthKeys, topLevelKeys: topLevel)
+        let fields: [CallbackJSONScanner.Field]
+        do {
+            fields = try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
+                try scanner.scan(bytes)
+            }
+        } catch {
+            return .refuse(
+                EgressRefusal(
+                    status: .unprocessableEntity,
+                    code: "uninspectable_body",
+                    message: "the request body cannot be inspected, so it was not forwarded: invalid JSON "
+                        + "(\(error.reason) at byte \(error.offset))"
+                )
+            )
+        }
+        var replacements: [Int: String] = [:]
+        var edits: [(range: Range<Int>, text: String)] = []
+        for (ordinal, field) in fields.enumerated() {
+            guard let url = CallbackURL(field.value), self.internalHosts.contains(url.host) else { continue }
+            guard let publicURL = self.publicURL(for: url, vendor: request.vendor) else {
+                let reason =
+                    self.routes[request.vendor] == nil
+                    ? "vendor '\(request.vendor)' has no callbacks route, so it must not be given a callback URL "
+                        + "inside the lab; add one under callbacks.routes"
+                    : "it names no deliver_to of the callbacks routes of vendor '\(request.vendor)'"
+                return .refuse(
+                    self.refusal(
+                        vendor: request.vendor,
+                        "a callback URL (\(field.key)) points inside the lab: \(reason)"
+                    )
+                )
+            }
+            replacements[ordinal] = publicURL
+            edits.append((field.range, finalURLs ? Self.jsonString(publicURL) : "\"\""))
+        }
+        guard !edits.isEmpty else { return .untouched }
+        let rewritten = Self.apply(edits, to: body)
+        let plan = finalURLs ? nil : Plan(replacements: replacements, fieldCount: fields.count, topLevelKeys: topLevel)
+        return .rewritten(rewritten, plan)
+    }
+
+    /// Writes the public URLs into the body the policy produced from a prepared one. Fails closed when the policy
+    /// removed or changed a callback field, since the URLs could then land in the wrong place.
+    func reinstate(_ body: ByteBuffer, plan: Plan) -> Result<ByteBuffer, EgressRefusal> {
+        let scanner = CallbackJSONScanner(anyDepthKeys: Self.anyDepthKeys, topLevelKeys: plan.topLevelKeys)
+        let fields: [CallbackJSONScanner.Field]
+        do {
+            fields = try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
+                try scanner.scan(bytes)
+            }
+        } catch {
+            return .failure(self.refusal(vendor: nil, "the redacted body is not valid JSON (\(error.reason))"))
+        }
+        guard fields.count == plan.fieldCount else {
+            return .failure(
+                self.refusal(
+                    vendor: nil,
+                    "the policy removed a callback field, so the callback URL cannot be rewritten"
+                )
+            )
+        }
+        var edits: [(range: Range<Int>, text: String)] = []
+        for (ordinal, url) in plan.replacements.sorted(by: { $0.key < $1.key }) {
+            let field = fields[ordinal]
+            guard field.range.count == 2 else {
+                return .failure(self.refusal(vendor: nil, "the policy changed a callback field being rewritten"))
+            }
+            edits.append((field.range, Self.jsonString(url)))
+        }
+        return .success(Self.apply(edits, to: body))
+    }
+
+    private func publicURL(for url: CallbackURL, vendor: String) -> String? {
+        for route in self.routes[vendor] ?? [] where url.names(route.target) {
+            return route.publicURL
+        }
+        return nil
+    }
+
+    private func refusal(vendor: String?, _ message: String) -> EgressRefusal {
+        var refusal = EgressRefusal(
+            status: .forbidden,
+            code: "blocked_by_policy",
+            message: "the request was blocked by policy rule '\(Self.rule)': \(message)",
+            rule: Self.rule
+        )
+        refusal.inspection = EgressInspection(
+            policy: "callbacks",
+            findings: [Finding(rule: Self.rule, action: "block", count: 1)]
+        )
+        return refusal
+    }
+
+    // MARK: Bytes
+
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let essence = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        guard let essence else { return false }
+        return essence == "application/json" || essence.hasSuffix("+json")
+    }
+
+    static func isWebhookPath(_ path: String) -> Bool {
+        path.split(separator: "/").contains { $0 == "webhooks" || $0 == "webhook" }
+    }
+
+    /// Cheap pre-check: a callback key can only be present when its name, or a `\u` escape that could spell it,
+    /// occurs in the body.
+    static func mayHoldCallbackKey(_ bytes: UnsafeRawBufferPointer, webhooks: Bool) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+        func find(_ needle: StaticString) -> Bool {
+            let length = needle.utf8CodeUnitCount
+            let first = Int32(needle.utf8Start[0])
+            var offset = 0
+            while offset + length <= bytes.count {
+                guard let hit = memchr(base + offset, first, bytes.count - offset - length + 1) else { return false }
+                let position = base.distance(to: UnsafeRawPointer(hit))
+                if memcmp(base + position, needle.utf8Start, length) == 0 { return true }
+                offset = position + 1
+            }
+            return false
+        }
+        return find("callback") || find("\\u") || (webhooks && find("url"))
+    }
+
+    static func jsonString(_ value: String) -> String {
+        var text = ""
+        ErrorResponse.appendJSONString(value, to: &text)
+        return text
+    }
+
+    /// Replaces the ranges (ascending, disjoint) of `body` by the texts.
+    static func apply(_ edits: [(range: Range<Int>, text: String)], to body: ByteBuffer) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(body.readableBytes + edits.reduce(0) { $0 + $1.text.utf8.count })
+        var cursor = 0
+        let start = body.readerIndex
+        for edit in edits {
+            if let slice = body.getSlice(at: start + cursor, length: edit.range.lowerBound - cursor) {
+                out.writeImmutableBuffer(slice)
+            }
+            out.writeString(edit.text)
+            cursor = edit.range.upperBound
+        }
+        if let slice = body.getSlice(at: start + cursor, length: body.readableBytes - cursor) {
+            out.writeImmutableBuffer(slice)
+        }
+        return out
+    }
+}

@@ -1,0 +1,412 @@
+import AirlockProxy
+import Foundation
+import Testing
+
+/// Vendor callbacks in both directions, through real curl, a real stand-in vendor and a real internal receiver.
+@Suite(.timeLimit(.minutes(2)))
+struct CallbackTests {
+    static let scalePublic = CallbackHarness.publicURL + "/callbacks/scale"
+
+    static func json(_ text: String) -> [String: Any]? {
+        guard let data = text.data(using: .utf8) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    // MARK: Outgoing
+
+    @Test func internalCallbackURLsAreRewrittenToThePublicEndpoint() async throws {
+        let harness = try await CallbackHarness()
+        let receiverPort = harness.receiver.port
+        // Plain, JSON-escaped slashes, an escaped key, and a nested batch callback on another route.
+        let body = """
+            {"instruction": "Label for Nightingale", "callback_url": "https://127.0.0.1:\(receiverPort)/hooks/scale",
+             "meta": {"callback": "https:\\/\\/labeling.corp.example.com\\/hooks\\/batch/"},
+             "extra": [{"callback\\u005furl": "https://LABELING.corp.example.com:443/hooks/batch"}], "n": 1.5e3}
+            """
+        let result = try await harness.post("/scale/v1/task/text", body)
+        let received = harness.vendor.requests.first?.bodyText ?? ""
+        // The same public URL written by the lab itself goes through the policy, which redacts it: the rewrite
+        // above is what keeps it intact.
+        _ = try await harness.post("/scale/v1/task/text", #"{"note": "\#(Self.scalePublic)"}"#)
+        let direct = harness.vendor.requests.last?.bodyText ?? ""
+        await harness.close()
+        #expect(!direct.contains(Self.scalePublic), "\(direct)")
+        #expect(result.status == 200, "\(result.body)")
+        let sent = try #require(Self.json(received), "\(received)")
+        #expect(sent["callback_url"] as? String == Self.scalePublic)
+        #expect(
+            (sent["meta"] as? [String: Any])?["callback"] as? String == CallbackHarness.publicURL
+                + "/callbacks/scale-batch"
+        )
+        let extra = (sent["extra"] as? [[String: Any]])?.first
+        #expect(extra?["callback_url"] as? String == CallbackHarness.publicURL + "/callbacks/scale-batch")
+        #expect(!received.contains("127.0.0.1") && !received.lowercased().contains("corp.example.com"), "\(received)")
+        #expect(!received.contains("Nightingale"), "the policy still redacts the rest: \(received)")
+        // Bytes outside the rewritten strings are as the lab sent them.
+        #expect(received.hasSuffix(#", "n": 1.5e3}"#), "\(received)")
+        #expect(received.contains(#""extra": [{"callback\u005furl": "#), "\(received)")
+    }
+
+    @Test func labelStudioWebhookURLIsRewritten() async throws {
+        let harness = try await CallbackHarness()
+        let result = try await harness.post(
+            "/labelstudio/api/webhooks",
+            #"{"url": "http://ls.internal:8080/webhook", "project": 3, "send_payload": true}"#
+        )
+        let received = harness.vendor.requests.first?.bodyText ?? ""
+        await harness.close()
+        #expect(result.status == 200, "\(result.body)")
+        #expect(
+            received
+                == #"{"url": "\#(CallbackHarness.publicURL)/callbacks/labelstudio", "project": 3, "send_payload": true}"#
+        )
+    }
+
+    @Test func internalCallbackURLWithoutACallbacksEntryIsRefused() async throws {
+        let harness = try await CallbackHarness()
+        let noEntry = try await harness.post(
+            "/labelbox/graphql",
+            #"{"query": "mutation", "variables": {"callback_url": "https://labeling.corp.example.com/hooks/x"}}"#
+        )
+        let escaped = try await harness.post(
+            "/labelbox/graphql",
+            #"{"callback\u005Furl": "https:\/\/10.1.2.3\/hook"}"#
+        )
+        let unknownTarget = try await harness.post(
+            "/scale/v1/task/text",
+            #"{"callback_url": "https://other.internal/hook"}"#
+        )
+        let singleLabel = try await harness.post("/scale/v1/task/text", #"{"callback_url": "http://labeling/hook"}"#)
+        let vendorBytes = harness.vendor.plaintextBytesReceived
+        let decisions = harness.recorder.decisions
+        await harness.close()
+        for result in [noEntry, escaped, unknownTarget, singleLabel] {
+            #expect(result.status == 403, "\(result.body)")
+            #expect(errorCode(result.body) == "blocked_by_policy")
+            #expect(
+                Self.json(result.body).flatMap { $0["error"] as? [String: Any] }?["rule"] as? String == "callback-url"
+            )
+            #expect(!result.body.contains("corp.example.com") && !result.body.contains("10.1.2.3"), "\(result.body)")
+        }
+        #expect(noEntry.body.contains("no callbacks route"))
+        #expect(vendorBytes == 0, "nothing reaches the vendor")
+        #expect(decisions.count == 4 && decisions.allSatisfy { $0.decision == .blocked && $0.rule == "callback-url" })
+    }
+
+    @Test func externalCallbackURLsAreLeftAlone() async throws {
+        let harness = try await CallbackHarness()
+        let body = #"{"callback_url": "https://hooks.example.org/scale?x=1", "callback": "ops@example.org"}"#
+        let result = try await harness.post("/labelbox/graphql", body)
+        let received = harness.vendor.requests.first?.bodyText
+        await harness.close()
+        #expect(result.status == 200, "\(result.body)")
+        #expect(received == body)
+    }
+
+    @Test func malformedOrCompressedCallbackBearingBodiesAreRefused() async throws {
+        let harness = try await CallbackHarness(CallbackHarness.Options(policy: false))
+        let malformed = try await harness.post("/scale/v1/task/text", #"{"callback_url": "http://x.internal/"#)
+        let compressed = try await harness.curl([
+            "-H", "Content-Type: application/json", "-H", "Content-Encoding: gzip", "--data-binary",
+            "callback_url", harness.url("/scale/v1/task/text"),
+        ])
+        // Without a policy (pass-through inspector) the rewrite still happens, directly.
+        let rewritten = try await harness.post(
+            "/scale/v1/task/text",
+            #"{"callback_url": "https://127.0.0.1:\#(harness.receiver.port)/hooks/scale"}"#
+        )
+        let received = harness.vendor.requests.map(\.bodyText)
+        await harness.close()
+        #expect(malformed.status == 422 && errorCode(malformed.body) == "uninspectable_body", "\(malformed.body)")
+        #expect(compressed.status == 403 && errorCode(compressed.body) == "blocked_by_policy", "\(compressed.body)")
+        #expect(rewritten.status == 200)
+        #expect(received == [#"{"callback_url": "\#(Self.scalePublic)"}"#])
+    }
+
+    // MARK: Incoming
+
+    @Test func callbackWithTheRightAuthIsDeliveredWithPseudonymsRestored() async throws {
+        let harness = try await CallbackHarness()
+        // A task leaves with a codename; the vendor sees a pseudonym and calls back with it.
+        _ = try await harness.post("/scale/v1/task/text", #"{"instruction": "Summarise Nightingale"}"#)
+        let sent = harness.vendor.requests.first?.bodyText ?? ""
+        let token = try #require(
+            sent.range(of: #"CODENAME_[A-Z0-9]+"#, options: .regularExpression).map { String(sent[$0]) }
+        )
+        let callback = #"{"task_id": "t-1", "status": "completed", "response": {"text": "Done with \#(token)"}}"#
+        let result = try await harness.post(
+            "/callbacks/scale?attempt=1",
+            callback,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret)", "X-Vendor-Trace: abc"]
+        )
+        let delivered = harness.receiver.requests
+        let decisions = harness.recorder.decisions
+        let outcomes = harness.recorder.outcomes
+        let metrics = try await Curl.run(["http://127.0.0.1:\(harness.adminPort)/metrics"]).body
+        await harness.close()
+        #expect(result.status == 200, "\(result.body)")
+        #expect(Self.json(result.body)?["delivered"] as? Bool == true)
+        #expect(!result.body.contains("received"), "the lab's response body never goes back to the vendor")
+        let request = try #require(delivered.first)
+        #expect(delivered.count == 1)
+        #expect(request.method == "POST" && request.uri == "/hooks/scale?attempt=1")
+        #expect(
+            request.bodyText == callback.replacingOccurrences(of: token, with: "Nightingale"),
+            "\(request.bodyText)"
+        )
+        #expect(request.header("scale-callback-auth") == nil, "the vendor's secret stays at Airlock")
+        #expect(request.header("x-vendor-trace") == nil)
+        #expect(request.header("airlock-callback-vendor") == "scale")
+        let record = try #require(decisions.last)
+        #expect(record.path == "/callbacks/scale" && record.decision == .forwarded && record.vendor == "scale")
+        #expect(record.forwarded?.body.readableBytes == callback.utf8.count, "the log keeps what the vendor sent")
+        #expect(outcomes.contains { $0.requestID == record.requestID && $0.vendorStatus == 200 })
+        #expect(
+            metrics.split(separator: "\n").contains {
+                $0.hasPrefix("airlock_callbacks_total{") && $0.contains(#"outcome="delivered""#) && $0.hasSuffix(" 1")
+            },
+            "\(metrics)"
+        )
+        #expect(!metrics.contains(CallbackHarness.secret))
+    }
+
+    @Test func wrongOrMissingAuthIsRefusedAndNothingDelivered() async throws {
+        let harness = try await CallbackHarness()
+        let body = #"{"task_id": "t-1"}"#
+        let wrong = try await harness.post(
+            "/callbacks/scale",
+            body,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret.dropLast())x"]
+        )
+        let missing = try await harness.post("/callbacks/scale", body)
+        let otherHeader = try await harness.post(
+            "/callbacks/scale",
+            body,
+            headers: ["x-ls-secret: \(CallbackHarness.secret)"]
+        )
+        let doubled = try await harness.post(
+            "/callbacks/scale",
+            body,
+            headers: [
+                "scale-callback-auth: \(CallbackHarness.secret)", "scale-callback-auth: \(CallbackHarness.secret)",
+            ]
+        )
+        let delivered = harness.receiver.requests.count
+        let receiverConnections = harness.receiver.connectionCount
+        let decisions = harness.recorder.decisions
+        await harness.close()
+        for result in [wrong, missing, otherHeader, doubled] {
+            #expect(result.status == 401, "\(result.body)")
+            #expect(errorCode(result.body) == "callback_unauthorized")
+            #expect(!result.body.contains(CallbackHarness.secret.prefix(8)))
+        }
+        #expect(delivered == 0 && receiverConnections == 0)
+        #expect(
+            decisions.count == 4
+                && decisions.allSatisfy { $0.decision == .blocked && $0.reason == "callback_unauthorized" }
+        )
+    }
+
+    @Test func malformedCallbackBodiesAreRefusedAndNothingDelivered() async throws {
+        let harness = try await CallbackHarness()
+        let auth = "scale-callback-auth: \(CallbackHarness.secret)"
+        let truncated = try await harness.post(
+            "/callbacks/scale",
+            #"{"task_id": "t-1", "response": {"#,
+            headers: [auth]
+        )
+        let trailing = try await harness.post("/callbacks/scale", #"{"a": 1} {"b": 2}"#, headers: [auth])
+        let badEscape = try await harness.post("/callbacks/scale", #"{"a": "\x"}"#, headers: [auth])
+        let text = try await harness.curl([
+            "-H", "Content-Type: text/plain", "-H", auth, "--data-binary", "hello", harness.url("/callbacks/scale"),
+        ])
+        let get = try await harness.curl(["-H", auth, harness.url("/callbacks/scale")])
+        let delivered = harness.receiver.requests.count
+        await harness.close()
+        for result in [truncated, trailing, badEscape] {
+            #expect(result.status == 422 && errorCode(result.body) == "uninspectable_callback", "\(result.body)")
+        }
+        #expect(text.status == 415 && errorCode(text.body) == "uninspectable_callback")
+        #expect(get.status == 405)
+        #expect(delivered == 0)
+    }
+
+    @Test func internalTargetDownAnswersTheVendorWith502() async throws {
+        let harness = try await CallbackHarness(CallbackHarness.Options(deliverPort: try closedPort()))
+        let result = try await harness.post(
+            "/callbacks/scale",
+            #"{"task_id": "t-1"}"#,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
+        )
+        let outcomes = harness.recorder.outcomes
+        await harness.close()
+        #expect(result.status == 502, "\(result.body)")
+        #expect(errorCode(result.body) == "callback_delivery_failed")
+        #expect(!result.body.contains("127.0.0.1"), "the lab's address is not told to the vendor")
+        #expect(outcomes.first?.error == "connect_failed")
+    }
+
+    @Test func labStatusIsPassedBackToTheVendor() async throws {
+        let harness = try await CallbackHarness()
+        harness.receiver.behavior = .status(503)
+        let result = try await harness.post(
+            "/callbacks/scale",
+            #"{"task_id": "t-1"}"#,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
+        )
+        await harness.close()
+        #expect(result.status == 503, "\(result.body)")
+    }
+
+    // MARK: Configuration
+
+    static let base = """
+        listen: {address: 127.0.0.1:8443, tls: {certificate: a.crt, key: a.key}}
+        vendors:
+          - {name: scale, path_prefix: /scale, upstream: "https://api.scale.com", policy: none, routes: ["GET /x"]}
+
+        """
+
+    static func parse(_ callbacks: String, secretFile: String? = nil) -> ConfigurationError? {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cb-\(UUID())")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        if let secretFile {
+            try? secretFile.write(to: directory.appendingPathComponent("s.secret"), atomically: true, encoding: .utf8)
+        }
+        do {
+            _ = try ProxyConfiguration.parse(
+                yaml: Self.base + callbacks,
+                file: "airlock.yaml",
+                baseDirectory: directory.path
+            )
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    static func callbacks(
+        publicURL: String = "https://airlock.example.com",
+        hosts: String = #"["*.corp.example.com"]"#,
+        route: String = "{vendor: scale, path: /callbacks/scale, deliver_to: \"https://l.corp.example.com/h\", "
+            + "auth: {header: scale-callback-auth, secret_file: s.secret}}"
+    ) -> String {
+        """
+        callbacks:
+          public_url: \(publicURL)
+          internal_hosts: \(hosts)
+          routes:
+            - \(route)
+        """
+    }
+
+    @Test func aValidSectionParses() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cb-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "0123456789abcdef0123\n".write(
+            to: directory.appendingPathComponent("s.secret"),
+            atomically: true,
+            encoding: .utf8
+        )
+        let config = try ProxyConfiguration.parse(
+            yaml: Self.base + Self.callbacks(),
+            file: "airlock.yaml",
+            baseDirectory: directory.path
+        )
+        let callbacks = try #require(config.callbacks)
+        #expect(callbacks.publicURL.description == "https://airlock.example.com")
+        #expect(callbacks.internalHosts == ["*.corp.example.com"])
+        let route = try #require(callbacks.routes.first)
+        #expect(route.path == "/callbacks/scale" && route.vendor == "scale")
+        #expect(route.deliverTo == CallbackTarget(isTLS: true, host: "l.corp.example.com", port: 443, path: "/h"))
+        #expect(route.auth.header == "scale-callback-auth")
+        #expect(route.auth.secret.matches("0123456789abcdef0123") && !route.auth.secret.matches("0123456789abcdef012"))
+        #expect("\(route.auth.secret)" == "<secret>")
+        #expect(route.publicURL(under: callbacks.publicURL) == "https://airlock.example.com/callbacks/scale")
+    }
+
+    @Test func invalidSectionsAreRefusedWithFileLineAndReason() {
+        let secret = "0123456789abcdef0123"
+        let cases: [(String, String?, String)] = [
+            (
+                Self.callbacks(publicURL: "http://airlock.example.com"), secret,
+                "callbacks.public_url must start with https://"
+            ),
+            (Self.callbacks(publicURL: "https://airlock.corp.example.com"), secret, "is inside the lab"),
+            (Self.callbacks(publicURL: "https://10.0.0.5"), secret, "is inside the lab"),
+            (Self.callbacks(hosts: #"["*corp"]"#), secret, "must be a host name or *.domain"),
+            (
+                Self.callbacks(
+                    route:
+                        "{vendor: nobody, path: /cb, deliver_to: \"https://x.y/\", auth: {header: h, secret_file: s.secret}}"
+                ),
+                secret, "names vendor \"nobody\", which is not configured"
+            ),
+            (
+                Self.callbacks(
+                    route:
+                        "{vendor: scale, path: /scale/cb, deliver_to: \"https://x.y/\", auth: {header: h, secret_file: s.secret}}"
+                ),
+                secret, "overlaps the path_prefix \"/scale\""
+            ),
+            (
+                Self.callbacks(
+                    route:
+                        "{vendor: scale, path: /cb, deliver_to: \"ftp://x.y/\", auth: {header: h, secret_file: s.secret}}"
+                ),
+                secret, "deliver_to must start with http:// or https://"
+            ),
+            (
+                Self.callbacks(route: "{vendor: scale, path: /cb, deliver_to: \"https://x.y/\", auth: {header: h}}"),
+                secret, "auth needs secret_file or secret_env"
+            ),
+            (
+                Self.callbacks(
+                    route:
+                        "{vendor: scale, path: /cb, deliver_to: \"https://x.y/\", auth: {header: h, secret_file: s.secret, secret_env: X}}"
+                ),
+                secret, "not both"
+            ),
+            (
+                Self.callbacks(
+                    route:
+                        "{vendor: scale, path: /cb, deliver_to: \"https://x.y/\", auth: {header: h, secret_file: s.secret}}"
+                ),
+                "short", "the auth secret is 5 bytes; use at least 16"
+            ),
+            (
+                Self.callbacks(
+                    route:
+                        "{vendor: scale, path: /cb, deliver_to: \"https://x.y/\", auth: {header: h, secret_file: missing.secret}}"
+                ),
+                secret, "cannot read auth.secret_file"
+            ),
+            (
+                Self.callbacks(
+                    route:
+                        "{vendor: scale, path: /cb, deliver_to: \"https://x.y/\", auth: {header: h, secret_env: AIRLOCK_TEST_UNSET_\(UUID().uuidString.prefix(8))}}"
+                ),
+                secret, "is not set"
+            ),
+            (
+                Self.callbacks(
+                    route:
+                        "{vendor: scale, path: /cb, deliver_to: \"https://x.y/\", auth: {header: h, secret_file: s.secret}, extra: 1}"
+                ),
+                secret, "unknown key \"extra\" in a callbacks route"
+            ),
+            (
+                "callbacks:\n  public_url: https://a.example.com\n  routes: []\n", secret,
+                "callbacks.routes must be a non-empty list"
+            ),
+        ]
+        for (yaml, secretFile, expected) in cases {
+            let error = Self.parse(yaml, secretFile: secretFile)
+            #expect(error?.message.contains(expected) == true, "\(expected) -> \(error.map { "\($0)" } ?? "no error")")
+            #expect(error?.line != nil && error?.description.hasPrefix("airlock.yaml:") == true)
+            #expect(error.map { "\($0)" }?.contains(secret) != true, "the secret never appears in an error")
+        }
+    }
+}

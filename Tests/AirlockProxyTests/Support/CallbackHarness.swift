@@ -1,0 +1,150 @@
+import AirlockProxy
+import AirlockRedaction
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Airlock with a `callbacks:` section on 127.0.0.1: a stand-in vendor upstream for three vendors (scale and
+/// labelstudio with callback routes, labelbox without), and a second stand-in as the lab's internal receiver that
+/// records the callbacks delivered to it. Call `close()` at the end of every test.
+final class CallbackHarness: @unchecked Sendable {
+    static let secret = "s3cr3t-callback-auth-0123456789abcdef"
+    static let publicURL = "https://airlock.lab.example.com:8443"
+    /// Pseudonymises codenames and redacts URLs of hosts that include the public callback host, so a rewritten
+    /// callback URL that went through the policy would be mangled.
+    static let policyText = """
+        version: 1
+        name: callback-test
+        terms:
+          - {id: codenames, label: CODENAME, action: pseudonymize, values: ["Nightingale", "Project Falcon"]}
+        detectors:
+          - url: {action: redact, hosts: ["*.lab.example.com", "*.corp.example.com", "*.internal"]}
+        content:
+          unknown: block
+        """
+
+    let certificates: ThrowawayCertificates
+    let group: MultiThreadedEventLoopGroup
+    let vendor: StandInVendor
+    let receiver: StandInVendor
+    let server: AirlockProxyServer
+    let recorder = RecordingRecorder()
+
+    struct Options {
+        /// Overrides the receiver's port in the scale route's deliver_to (e.g. a closed port).
+        var deliverPort: Int?
+        var policy = true
+    }
+
+    init(_ options: Options = Options()) async throws {
+        self.certificates = try ThrowawayCertificates.create()
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        self.vendor = try await StandInVendor.start(
+            group: self.group,
+            certificatePath: self.certificates.vendorCertificatePath,
+            keyPath: self.certificates.vendorKeyPath
+        )
+        self.receiver = try await StandInVendor.start(
+            group: self.group,
+            certificatePath: self.certificates.vendorCertificatePath,
+            keyPath: self.certificates.vendorKeyPath
+        )
+        let directory = self.certificates.directory
+        try ThrowawayCertificates.write(Self.secret + "\n", to: directory + "/scale.secret", mode: 0o600)
+        try ThrowawayCertificates.write(Self.policyText, to: directory + "/policy.yaml", mode: 0o644)
+        let upstream = "https://127.0.0.1:\(self.vendor.port)"
+        let yaml = """
+            listen:
+              address: 127.0.0.1:0
+              tls: {certificate: airlock.crt, key: airlock.key}
+            admin:
+              address: 127.0.0.1:0
+            limits:
+              upstream_timeout_seconds: 5
+              shutdown_grace_seconds: 5
+            vendors:
+              - {name: scale, path_prefix: /scale, upstream: "\(upstream)", ca: ca.crt, policy: policy.yaml,
+                 routes: ["POST /v1/task/*", "POST /v1/batches"]}
+              - {name: labelbox, path_prefix: /labelbox, upstream: "\(upstream)", ca: ca.crt, policy: policy.yaml,
+                 routes: ["POST /graphql"]}
+              - {name: labelstudio, path_prefix: /labelstudio, upstream: "\(upstream)", ca: ca.crt, policy: policy.yaml,
+                 routes: ["POST /api/webhooks", "POST /api/tasks"]}
+            callbacks:
+              public_url: \(Self.publicURL)
+              internal_hosts: ["*.corp.example.com", "*.internal"]
+              routes:
+                - vendor: scale
+                  path: /callbacks/scale
+                  deliver_to: https://127.0.0.1:\(options.deliverPort ?? self.receiver.port)/hooks/scale
+                  ca: ca.crt
+                  auth: {header: scale-callback-auth, secret_file: scale.secret}
+                - vendor: scale
+                  path: /callbacks/scale-batch
+                  deliver_to: https://labeling.corp.example.com/hooks/batch
+                  auth: {header: scale-callback-auth, secret_file: scale.secret}
+                - vendor: labelstudio
+                  path: /callbacks/labelstudio
+                  deliver_to: http://ls.internal:8080/webhook
+                  auth: {header: x-ls-secret, secret_file: scale.secret}
+            """
+        let configuration = try ProxyConfiguration.parse(yaml: yaml, file: "test.yaml", baseDirectory: directory)
+        var inspector: any EgressInspector = PassThroughInspector()
+        if options.policy {
+            let keys = PseudonymKeys(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
+            let policy = try VendorPolicy.load(path: directory + "/policy.yaml", keys: keys)
+            inspector = PolicyInspector(policies: ["scale": policy, "labelbox": policy, "labelstudio": policy])
+        }
+        var logger = Logger(label: "airlock.test")
+        logger.logLevel = .critical
+        self.server = try AirlockProxyServer(
+            configuration: configuration,
+            group: self.group,
+            inspector: inspector,
+            recorder: self.recorder,
+            logger: logger
+        )
+        try await self.server.start()
+    }
+
+    var port: Int { self.server.listenAddress?.port ?? 0 }
+    var adminPort: Int { self.server.adminAddress?.port ?? 0 }
+    func url(_ path: String) -> String { "https://127.0.0.1:\(self.port)\(path)" }
+
+    /// curl as the lab (or as a vendor posting a callback) against Airlock's listener.
+    func curl(_ arguments: [String]) async throws -> CurlResult {
+        try await Curl.run(["--cacert", self.certificates.caCertificatePath] + arguments, timeout: 15)
+    }
+
+    /// POSTs `body` as JSON to `path`.
+    func post(_ path: String, _ body: String, headers: [String] = []) async throws -> CurlResult {
+        var arguments = ["-H", "Content-Type: application/json", "--data-binary", body]
+        for header in headers { arguments += ["-H", header] }
+        return try await self.curl(arguments + [self.url(path)])
+    }
+
+    func close() async {
+        await self.server.shutdown(gracePeriod: .seconds(2))
+        await self.vendor.stop()
+        await self.receiver.stop()
+        try? await self.group.shutdownGracefully()
+        self.certificates.remove()
+    }
+}
+
+/// Keeps every decision and outcome in memory.
+final class RecordingRecorder: EgressRecorder {
+    private let state = Mutex<([EgressDecisionRecord], [EgressOutcomeRecord])>(([], []))
+
+    func recordDecision(_ record: EgressDecisionRecord) async throws {
+        self.state.withLock { $0.0.append(record) }
+    }
+
+    func recordOutcome(_ record: EgressOutcomeRecord) async throws {
+        self.state.withLock { $0.1.append(record) }
+    }
+
+    var decisions: [EgressDecisionRecord] { self.state.withLock { $0.0 } }
+    var outcomes: [EgressOutcomeRecord] { self.state.withLock { $0.1 } }
+}
