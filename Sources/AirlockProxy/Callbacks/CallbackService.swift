@@ -101,35 +101,10 @@ final class CallbackService: Sendable {
     /// Handles one complete callback; the future always succeeds with the answer for the vendor.
     func handle(_ request: Request, route: Route, on eventLoop: any EventLoop) -> EventLoopFuture<Answer> {
         let vendor = route.configuration.vendor
-        guard request.head.method == .POST else {
-            return self.refuse(
-                EgressRefusal(
-                    status: .methodNotAllowed,
-                    code: "method_not_allowed",
-                    message: "callbacks are accepted with POST only"
-                ),
-                request,
-                route,
-                outcome: .refused,
-                on: eventLoop
-            )
+        if let (refusal, outcome) = Self.headRefusal(request.head, route: route) {
+            return self.refuse(refusal, request, route, outcome: outcome, on: eventLoop)
         }
-        let auth = route.configuration.auth
-        let presented = request.head.headers[auth.header]
-        guard presented.count == 1, auth.secret.matches(presented[0]) else {
-            return self.refuse(
-                EgressRefusal(
-                    status: .unauthorized,
-                    code: "callback_unauthorized",
-                    message: "the callback did not carry valid \(auth.header) authentication for vendor \(vendor)"
-                ),
-                request,
-                route,
-                outcome: .unauthorized,
-                on: eventLoop
-            )
-        }
-        if let refusal = Self.uninspectable(request) {
+        if let refusal = Self.uninspectable(request.body) {
             return self.refuse(refusal, request, route, outcome: .refused, on: eventLoop)
         }
 
@@ -183,26 +158,59 @@ final class CallbackService: Sendable {
         }
     }
 
-    /// Refuses bodies Airlock cannot parse: only JSON, uncompressed, that parses.
-    static func uninspectable(_ request: Request) -> EgressRefusal? {
-        let headers = request.head.headers
+    /// What can be judged from the head alone: the method, the vendor's auth and the body's type. The proxy calls it
+    /// before reading the body, so a callback that will be refused is answered without buffering it; counts the
+    /// refusal it returns.
+    func preflight(_ head: HTTPRequestHead, route: Route) -> EgressRefusal? {
+        guard let (refusal, outcome) = Self.headRefusal(head, route: route) else { return nil }
+        route.outcomes[outcome]?.increment()
+        return refusal
+    }
+
+    static func headRefusal(_ head: HTTPRequestHead, route: Route) -> (EgressRefusal, Outcome)? {
+        guard head.method == .POST else {
+            let refusal = EgressRefusal(
+                status: .methodNotAllowed,
+                code: "method_not_allowed",
+                message: "callbacks are accepted with POST only"
+            )
+            return (refusal, .refused)
+        }
+        let auth = route.configuration.auth
+        let presented = head.headers[auth.header]
+        guard presented.count == 1, auth.secret.matches(presented[0]) else {
+            let refusal = EgressRefusal(
+                status: .unauthorized,
+                code: "callback_unauthorized",
+                message:
+                    "the callback did not carry valid \(auth.header) authentication for vendor "
+                    + route.configuration.vendor
+            )
+            return (refusal, .unauthorized)
+        }
+        let headers = head.headers
         if let encoding = headers.first(name: "content-encoding"), encoding.lowercased() != "identity" {
             return EgressRefusal(
                 status: .unsupportedMediaType,
                 code: "uninspectable_callback",
                 message: "callbacks must not be compressed (Content-Encoding \(encoding)); nothing was delivered"
-            )
+            ).pairedWith(.refused)
         }
         guard OutgoingCallbacks.isJSON(headers.first(name: "content-type")) else {
             return EgressRefusal(
                 status: .unsupportedMediaType,
                 code: "uninspectable_callback",
                 message: "callbacks must be application/json; nothing was delivered"
-            )
+            ).pairedWith(.refused)
         }
+        return nil
+    }
+
+    /// Refuses bodies Airlock cannot parse: only JSON that parses.
+    static func uninspectable(_ body: ByteBuffer) -> EgressRefusal? {
         let scanner = CallbackJSONScanner(anyDepthKeys: [], topLevelKeys: [])
         do {
-            _ = try request.body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
+            _ = try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
                 try scanner.scan(bytes)
             }
         } catch {
@@ -403,5 +411,11 @@ final class CallbackService: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         return Answer(status: refusal.status, headers: headers, body: ErrorResponse.body(refusal, allocator: .init()))
+    }
+}
+
+extension EgressRefusal {
+    fileprivate func pairedWith(_ outcome: CallbackService.Outcome) -> (EgressRefusal, CallbackService.Outcome) {
+        (self, outcome)
     }
 }

@@ -184,19 +184,21 @@ struct OutgoingCallbacks: Sendable {
     /// occurs in the body.
     static func mayHoldCallbackKey(_ bytes: UnsafeRawBufferPointer, webhooks: Bool) -> Bool {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
-        func find(_ needle: StaticString) -> Bool {
+        // memchr for the needle's rarest byte (`anchor`), then compare the whole needle around it: far fewer
+        // candidates than anchoring on a common first letter, which matters on large bodies.
+        func find(_ needle: StaticString, anchor: Int) -> Bool {
             let length = needle.utf8CodeUnitCount
-            let first = Int32(needle.utf8Start[0])
-            var offset = 0
-            while offset + length <= bytes.count {
-                guard let hit = memchr(base + offset, first, bytes.count - offset - length + 1) else { return false }
-                let position = base.distance(to: UnsafeRawPointer(hit))
-                if memcmp(base + position, needle.utf8Start, length) == 0 { return true }
-                offset = position + 1
+            let byte = Int32(needle.utf8Start[anchor])
+            var offset = anchor
+            while offset < bytes.count {
+                guard let hit = memchr(base + offset, byte, bytes.count - offset) else { return false }
+                let start = base.distance(to: UnsafeRawPointer(hit)) - anchor
+                if start + length <= bytes.count, memcmp(base + start, needle.utf8Start, length) == 0 { return true }
+                offset = start + anchor + 1
             }
             return false
         }
-        return find("callback") || find("\\u") || (webhooks && find("url"))
+        return find("callback", anchor: 7) || find("\\u", anchor: 0) || (webhooks && find("url", anchor: 2))
     }
 
     static func jsonString(_ value: String) -> String {

@@ -183,6 +183,17 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             )
             return
         }
+        if let callback, let refusal = self.core.callbacks?.preflight(head, route: callback) {
+            // Wrong method, missing or wrong auth, a body type Airlock cannot check: refused before the body is read.
+            self.refuseEarly(
+                refusal,
+                vendorIndex: vendor.index,
+                keepAlive: keepAlive,
+                context: context,
+                record: (head, rest)
+            )
+            return
+        }
         var capacity = 0
         if let lengthText = head.headers.first(name: "content-length") {
             guard let length = Int(lengthText), length >= 0 else {
