@@ -1,5 +1,6 @@
 import AirlockProxy
 import Foundation
+import NIOPosix
 import Testing
 
 /// Vendor callbacks in both directions, through real curl, a real stand-in vendor and a real internal receiver.
@@ -244,6 +245,29 @@ struct CallbackTests {
         #expect(errorCode(result.body) == "callback_delivery_failed")
         #expect(!result.body.contains("127.0.0.1"), "the lab's address is not told to the vendor")
         #expect(outcomes.first?.error == "connect_failed")
+    }
+
+    @Test func callbackIsDeliveredOverPlainHTTPToo() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let receiver = try await PlainHTTPReceiver(group: group)
+        let harness = try await CallbackHarness(CallbackHarness.Options(plainHTTPPort: receiver.port))
+        let result = try await harness.post(
+            "/callbacks/scale",
+            #"{"task_id": "t-2"}"#,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
+        )
+        let delivered = receiver.requests
+        let receiverPort = receiver.port
+        await harness.close()
+        await receiver.stop()
+        try? await group.shutdownGracefully()
+        #expect(result.status == 202, "\(result.body)")
+        #expect(delivered.count == 1)
+        #expect(delivered.first?.uri == "/hooks/scale" && delivered.first?.body == #"{"task_id": "t-2"}"#)
+        #expect(
+            delivered.first?.headers.contains { $0.0.lowercased() == "host" && $0.1 == "127.0.0.1:\(receiverPort)" }
+                == true
+        )
     }
 
     @Test func labStatusIsPassedBackToTheVendor() async throws {

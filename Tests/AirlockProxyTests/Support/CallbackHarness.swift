@@ -3,6 +3,7 @@ import AirlockRedaction
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Synchronization
 
@@ -35,6 +36,8 @@ final class CallbackHarness: @unchecked Sendable {
     struct Options {
         /// Overrides the receiver's port in the scale route's deliver_to (e.g. a closed port).
         var deliverPort: Int?
+        /// Delivers the scale route over plain HTTP to this port instead.
+        var plainHTTPPort: Int?
         var policy = true
     }
 
@@ -55,6 +58,9 @@ final class CallbackHarness: @unchecked Sendable {
         try ThrowawayCertificates.write(Self.secret + "\n", to: directory + "/scale.secret", mode: 0o600)
         try ThrowawayCertificates.write(Self.policyText, to: directory + "/policy.yaml", mode: 0o644)
         let upstream = "https://127.0.0.1:\(self.vendor.port)"
+        let deliverTo =
+            options.plainHTTPPort.map { "http://127.0.0.1:\($0)/hooks/scale" }
+            ?? "https://127.0.0.1:\(options.deliverPort ?? self.receiver.port)/hooks/scale"
         let yaml = """
             listen:
               address: 127.0.0.1:0
@@ -77,7 +83,7 @@ final class CallbackHarness: @unchecked Sendable {
               routes:
                 - vendor: scale
                   path: /callbacks/scale
-                  deliver_to: https://127.0.0.1:\(options.deliverPort ?? self.receiver.port)/hooks/scale
+                  deliver_to: \(deliverTo)
                   ca: ca.crt
                   auth: {header: scale-callback-auth, secret_file: scale.secret}
                 - vendor: scale
@@ -147,4 +153,82 @@ final class RecordingRecorder: EgressRecorder {
 
     var decisions: [EgressDecisionRecord] { self.state.withLock { $0.0 } }
     var outcomes: [EgressOutcomeRecord] { self.state.withLock { $0.1 } }
+}
+
+/// A plain-HTTP server on 127.0.0.1 standing in for a lab endpoint: records each request and answers 202.
+final class PlainHTTPReceiver: Sendable {
+    struct Received: Sendable {
+        var uri: String
+        var headers: [(String, String)]
+        var body: String
+    }
+
+    private final class Store: Sendable {
+        let requests = Mutex<[Received]>([])
+    }
+
+    private let channel: any Channel
+    private let received = Store()
+
+    init(group: any EventLoopGroup) async throws {
+        let received = self.received
+        self.channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(received: received))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+    }
+
+    var port: Int { self.channel.localAddress?.port ?? 0 }
+    var requests: [Received] { self.received.requests.withLock { $0 } }
+
+    func stop() async {
+        try? await self.channel.close()
+    }
+
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let received: Store
+        var head: HTTPRequestHead?
+        var body = ""
+
+        init(received: Store) {
+            self.received = received
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch self.unwrapInboundIn(data) {
+            case .head(let head):
+                self.head = head
+                self.body = ""
+            case .body(let buffer):
+                self.body += String(buffer: buffer)
+            case .end:
+                guard let head = self.head else { return }
+                let request = Received(
+                    uri: head.uri,
+                    headers: head.headers.map { ($0.name, $0.value) },
+                    body: self.body
+                )
+                self.received.requests.withLock { $0.append(request) }
+                let response = HTTPResponseHead(
+                    version: .http1_1,
+                    status: .accepted,
+                    headers: ["Content-Length": "0", "Connection": "close"]
+                )
+                context.write(self.wrapOutboundOut(.head(response)), promise: nil)
+                let channel = context.channel
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+                    channel.close(promise: nil)
+                }
+            }
+        }
+    }
 }
