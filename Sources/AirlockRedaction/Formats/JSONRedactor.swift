@@ -462,28 +462,7 @@ struct JSONRedactor {
         i += 1
         var token = StringToken(start: i, end: i, escaped: false, nonASCII: false)
         while true {
-            // Sixteen bytes a step while nothing needs a look; then straight to the first byte that does (the
-            // lowest flagged byte of each word is exact: borrows only flag bytes above a real one).
-            while i &+ 16 <= n {
-                let a = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                let b = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-                if a | b == 0 {
-                    i &+= 16
-                    continue
-                }
-                i &+= a != 0 ? a.trailingZeroBitCount &>> 3 : 8 &+ (b.trailingZeroBitCount &>> 3)
-                break
-            }
-            if i &+ 16 > n {
-                while i &+ 8 <= n {
-                    let a = Self.specialBytes(UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-                    if a != 0 {
-                        i &+= a.trailingZeroBitCount &>> 3
-                        break
-                    }
-                    i &+= 8
-                }
-            }
+            i = Self.firstSpecial(p, from: i, count: n)
             guard i < n else { throw syntax("unterminated string") }
             let b = p[i]
             if b == UInt8(ascii: "\"") { break }
@@ -518,6 +497,31 @@ struct JSONRedactor {
         token.end = i
         i += 1
         return token
+    }
+
+    /// The offset of the first byte at or after `from` that a string scan must look at (see `specialBytes`), or of
+    /// one of the last 7 bytes of the buffer, which the caller looks at one by one.
+    ///
+    /// Sixteen bytes a step while nothing needs a look, then straight to the first byte that does (the lowest
+    /// flagged byte of each word is exact: borrows only flag bytes above a real one). A function of its arguments
+    /// only, so the offset stays in a register instead of being stored to the walker at every step.
+    @inline(__always)
+    static func firstSpecial(_ p: UnsafePointer<UInt8>, from: Int, count n: Int) -> Int {
+        var k = from
+        while k &+ 16 <= n {
+            let a = specialBytes(UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self))
+            let b = specialBytes(UnsafeRawPointer(p + k).loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            if a | b != 0 {
+                return k &+ (a != 0 ? a.trailingZeroBitCount &>> 3 : 8 &+ (b.trailingZeroBitCount &>> 3))
+            }
+            k &+= 16
+        }
+        while k &+ 8 <= n {
+            let a = specialBytes(UnsafeRawPointer(p + k).loadUnaligned(as: UInt64.self))
+            if a != 0 { return k &+ (a.trailingZeroBitCount &>> 3) }
+            k &+= 8
+        }
+        return k
     }
 
     /// The high bit of each byte of `w` that a string scan must stop at (a quote, a backslash, a control character,
