@@ -1,7 +1,8 @@
-import AirlockProxy
 import Foundation
 import NIOPosix
 import Testing
+
+@testable import AirlockProxy
 
 /// Vendor callbacks in both directions, through real curl, a real stand-in vendor and a real internal receiver.
 @Suite(.timeLimit(.minutes(2)))
@@ -122,6 +123,45 @@ struct CallbackTests {
         #expect(compressed.status == 403 && errorCode(compressed.body) == "blocked_by_policy", "\(compressed.body)")
         #expect(rewritten.status == 200)
         #expect(received == [#"{"callback_url": "\#(Self.scalePublic)"}"#])
+    }
+
+    @Test(arguments: [
+        ("https://labeling.corp.example.com/x", true),
+        ("https://LABELING.CORP.EXAMPLE.COM./x", true),
+        ("http://corp.example.com/x", false),  // *.corp.example.com covers subdomains only
+        ("https://x.internal:8443", true),
+        ("http://localhost/hook", true),
+        ("http://labeling/hook", true),
+        ("//127.0.0.1/hook", true),
+        ("http://2130706433/", true),
+        ("http://0x7f.1/", true),
+        ("https://10.20.30.40/", true),
+        ("https://172.31.0.1/", true),
+        ("https://172.32.0.1/", false),
+        ("https://192.168.1.1/", true),
+        ("https://169.254.169.254/latest", true),
+        ("https://[::1]:8080/", true),
+        ("https://[fd12:3456::1]/", true),
+        ("https://[fe80::1%25eth0]/", true),
+        ("https://[::ffff:10.0.0.1]/", true),
+        ("https://[2001:db8::1]/", false),
+        ("https://api.example.org@labeling.corp.example.com/", true),
+        ("https://labeling.corp.example.com\\@hooks.example.org/", true),
+        ("https://labeling%2Ecorp.example.com/", true),
+        ("labeling.corp.example.com/hooks", true),
+        ("https://cafe.be/", false),
+        ("https://hooks.example.org/scale", false),
+        ("https://93.184.216.34/", false),
+    ])
+    func internalHostsAreRecognised(url: String, inside: Bool) throws {
+        let parsed = try #require(CallbackURL(url), "\(url)")
+        #expect(InternalHosts(globs: ["*.corp.example.com", "*.internal"]).contains(parsed.host) == inside, "\(url)")
+    }
+
+    @Test func nonURLValuesAreNotCallbackURLs() {
+        for value in ["ops@lab.example.com", "true", "", "see the docs", "callback"] {
+            #expect(CallbackURL(value) == nil, "\(value)")
+        }
     }
 
     // MARK: Incoming
