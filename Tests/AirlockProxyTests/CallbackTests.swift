@@ -1,3 +1,4 @@
+import AirlockAudit
 import Foundation
 import NIOPosix
 import Testing
@@ -209,6 +210,44 @@ struct CallbackTests {
             "\(metrics)"
         )
         #expect(!metrics.contains(CallbackHarness.secret))
+    }
+
+    @Test func callbackDecisionsAreInTheAuditLog() async throws {
+        let harness = try await CallbackHarness(CallbackHarness.Options(auditLog: true))
+        _ = try await harness.post("/scale/v1/task/text", #"{"instruction": "Summarise Nightingale"}"#)
+        let sent = harness.vendor.requests.first?.bodyText ?? ""
+        let token = try #require(
+            sent.range(of: #"CODENAME_[A-Z0-9]+"#, options: .regularExpression).map { String(sent[$0]) }
+        )
+        let delivered = try await harness.post(
+            "/callbacks/scale",
+            #"{"text": "\#(token)"}"#,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
+        )
+        let refused = try await harness.post(
+            "/callbacks/scale",
+            #"{"text": "x"}"#,
+            headers: ["scale-callback-auth: no"]
+        )
+        await harness.stopProxy()
+        let entries = try AuditLogReader(directory: URL(fileURLWithPath: harness.auditDirectory)).decisions()
+        var logText = ""
+        for file in (FileManager.default.subpaths(atPath: harness.auditDirectory) ?? []) {
+            if let data = FileManager.default.contents(atPath: harness.auditDirectory + "/" + file) {
+                logText += String(decoding: data, as: UTF8.self)
+            }
+        }
+        let receiverGot = harness.receiver.requests.first?.bodyText
+        await harness.close()
+        #expect(delivered.status == 200 && refused.status == 401)
+        #expect(receiverGot == #"{"text": "Nightingale"}"#)
+        let callbacks = entries.filter { $0.path == "/callbacks/scale" }
+        #expect(callbacks.count == 2, "\(entries.map { "\($0.path ?? "") \($0.decision.map { "\($0)" } ?? "")" })")
+        let forwarded = callbacks.first { $0.decision == .forwarded }
+        #expect(forwarded?.vendor == "scale" && forwarded?.status == 200, "\(String(describing: forwarded))")
+        let blocked = callbacks.first { $0.decision == .blocked }
+        #expect(blocked?.reason == "callback_unauthorized" && blocked?.status == 401)
+        #expect(!logText.contains(CallbackHarness.secret), "the secret never reaches the log")
     }
 
     @Test func wrongOrMissingAuthIsRefusedAndNothingDelivered() async throws {

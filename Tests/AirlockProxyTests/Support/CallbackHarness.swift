@@ -1,3 +1,4 @@
+import AirlockAudit
 import AirlockProxy
 import AirlockRedaction
 import Foundation
@@ -32,6 +33,9 @@ final class CallbackHarness: @unchecked Sendable {
     let receiver: StandInVendor
     let server: AirlockProxyServer
     let recorder = RecordingRecorder()
+    /// The real audit log, when `Options.auditLog` is set (then `recorder` stays empty).
+    let auditLog: AuditLog?
+    var auditDirectory: String { self.certificates.directory + "/audit" }
 
     struct Options {
         /// Overrides the receiver's port in the scale route's deliver_to (e.g. a closed port).
@@ -39,6 +43,8 @@ final class CallbackHarness: @unchecked Sendable {
         /// Delivers the scale route over plain HTTP to this port instead.
         var plainHTTPPort: Int?
         var policy = true
+        /// Record through the real audit log (`AuditRecorder`) instead of the in-memory recorder.
+        var auditLog = false
     }
 
     init(_ options: Options = Options()) async throws {
@@ -104,11 +110,19 @@ final class CallbackHarness: @unchecked Sendable {
         }
         var logger = Logger(label: "airlock.test")
         logger.logLevel = .critical
+        var recorder: any EgressRecorder = self.recorder
+        if options.auditLog {
+            let log = try await AuditLog.open(AuditConfiguration(directory: URL(fileURLWithPath: directory + "/audit")))
+            self.auditLog = log
+            recorder = AuditRecorder(log: log)
+        } else {
+            self.auditLog = nil
+        }
         self.server = try AirlockProxyServer(
             configuration: configuration,
             group: self.group,
             inspector: inspector,
-            recorder: self.recorder,
+            recorder: recorder,
             logger: logger
         )
         try await self.server.start()
@@ -130,8 +144,15 @@ final class CallbackHarness: @unchecked Sendable {
         return try await self.curl(arguments + [self.url(path)])
     }
 
+    /// Stops the proxy and closes the audit log, leaving the files for reading until `close()`.
+    func stopProxy() async {
+        await self.server.shutdown(gracePeriod: .seconds(2))
+        try? await self.auditLog?.close()
+    }
+
     func close() async {
         await self.server.shutdown(gracePeriod: .seconds(2))
+        try? await self.auditLog?.close()
         await self.vendor.stop()
         await self.receiver.stop()
         try? await self.group.shutdownGracefully()
