@@ -2,6 +2,9 @@
 //
 // Build and run (release):  swift build -c release --product airlock-redaction-bench
 //                           .build/release/airlock-redaction-bench [MiB [rounds [single-line]]]
+// Environment: AIRLOCK_BENCH_TERMS=1000 runs one policy size; AIRLOCK_BENCH_ONLY=raw|full one loop (for perf or
+// callgrind); AIRLOCK_BENCH_DUMP=DIR writes each policy's single-pass expressions (flags, tab, expression) and corpus
+// to DIR instead of measuring, for per-expression analysis with a C harness against libhs.
 // One thread, so the figures are per core. The corpus is generated (deterministic): JSON labeling tasks (preference
 // pairs and chats) of ~64 KiB per request body, English-like text with sparse hits (a codename, an email, a
 // roadmap quarter in a few percent of tasks).
@@ -163,6 +166,7 @@ let keys = PseudonymKeys(secret: Array(repeating: 1, count: 32))
 let clock = ContinuousClock()
 
 print("airlock-redaction-bench: one core, \(totalMiB) MiB of JSON labeling tasks, ~64 KiB bodies, best of \(rounds)")
+print("MB/s columns: best / median of the rounds (the machine is shared; the best is closest to the engine's speed)")
 print("terms  regex rules  expressions  compile (s)  raw scan (MB/s)  redaction (MB/s)  redaction/raw  findings/MB")
 // For profilers: AIRLOCK_BENCH_TERMS=1000 runs one policy size, AIRLOCK_BENCH_ONLY=raw|full one of the two loops.
 let environment = ProcessInfo.processInfo.environment
@@ -192,13 +196,12 @@ for termCount in termCounts {
 
     // Best of `rounds`: the machine is shared, the best round is the closest to the engine's own speed.
     var rawHits = 0
-    var raw = Duration.seconds(1_000)
-    var full = Duration.seconds(1_000)
+    var raw: [Duration] = []
+    var full: [Duration] = []
     var findings = 0
     var forwarded = 0
     for _ in 0..<rounds where only != "full" {
-        raw = min(
-            raw,
+        raw.append(
             clock.measure {
                 for body in bodies { rawHits += body.withUnsafeBytes { engine.rawScanHitCount($0) } }
             }
@@ -206,8 +209,7 @@ for termCount in termCounts {
     }
     for _ in 0..<rounds where only != "raw" {
         findings = 0
-        full = min(
-            full,
+        full.append(
             clock.measure {
                 for body in bodies {
                     let outcome = engine.redact(
@@ -225,16 +227,23 @@ for termCount in termCounts {
         )
     }
     precondition(only == "raw" || forwarded > 0, "every body should have been forwarded")
-    let rawMBs = Double(bytes) / seconds(raw) / 1e6
-    let fullMBs = Double(bytes) / seconds(full) / 1e6
+    /// Best and median throughput of the rounds, in MB/s.
+    func throughput(_ rounds: [Duration]) -> (best: Double, median: Double) {
+        let sorted = rounds.map { Double(bytes) / seconds($0) / 1e6 }.sorted(by: >)
+        guard !sorted.isEmpty else { return (0, 0) }
+        return (sorted[0], sorted[sorted.count / 2])
+    }
+    let (rawMBs, rawMedian) = throughput(raw)
+    let (fullMBs, fullMedian) = throughput(full)
     let line = [
         String(termCount).padding(toLength: 7, withPad: " ", startingAt: 0),
         String(policy.patterns.count + policy.detectors.count).padding(toLength: 13, withPad: " ", startingAt: 0),
         String(engine.expressionCount).padding(toLength: 13, withPad: " ", startingAt: 0),
         String(format: "%.3f", seconds(compile)).padding(toLength: 13, withPad: " ", startingAt: 0),
-        String(format: "%.0f", rawMBs).padding(toLength: 17, withPad: " ", startingAt: 0),
-        String(format: "%.0f", fullMBs).padding(toLength: 18, withPad: " ", startingAt: 0),
-        String(format: "%.0f%%", fullMBs / rawMBs * 100).padding(toLength: 15, withPad: " ", startingAt: 0),
+        String(format: "%.0f / %.0f", rawMBs, rawMedian).padding(toLength: 17, withPad: " ", startingAt: 0),
+        String(format: "%.0f / %.0f", fullMBs, fullMedian).padding(toLength: 18, withPad: " ", startingAt: 0),
+        String(format: "%.0f%%", rawMBs > 0 ? fullMBs / rawMBs * 100 : 0)
+            .padding(toLength: 15, withPad: " ", startingAt: 0),
         String(format: "%.1f", Double(findings) / (Double(bytes) / 1e6)),
     ]
     print(line.joined())
