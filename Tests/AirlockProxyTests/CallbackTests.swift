@@ -50,6 +50,31 @@ struct CallbackTests {
         #expect(received.contains(#""extra": [{"callback\u005furl": "#), "\(received)")
     }
 
+    @Test func formBodiesAreRewrittenAndRefusedToo() async throws {
+        let harness = try await CallbackHarness()
+        let port = harness.receiver.port
+        let form = "instruction=About+Nightingale&callback%5Furl=https%3A%2F%2F127.0.0.1%3A\(port)%2Fhooks%2Fscale&n=1"
+        let rewritten = try await harness.curl([
+            "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", form,
+            harness.url("/scale/v1/task/text"),
+        ])
+        let refused = try await harness.curl([
+            "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary",
+            "callback_url=http://labeling.corp.example.com/hooks/x", harness.url("/labelbox/graphql"),
+        ])
+        let received = harness.vendor.requests.map(\.bodyText)
+        await harness.close()
+        #expect(rewritten.status == 200, "\(rewritten.body)")
+        #expect(refused.status == 403 && errorCode(refused.body) == "blocked_by_policy", "\(refused.body)")
+        #expect(received.count == 1)
+        let body = try #require(received.first)
+        #expect(
+            body.contains("&callback%5Furl=https%3A%2F%2Fairlock.lab.example.com%3A8443%2Fcallbacks%2Fscale&n=1"),
+            "\(body)"
+        )
+        #expect(body.hasPrefix("instruction=About+") && !body.contains("Nightingale"), "\(body)")
+    }
+
     @Test func labelStudioWebhookURLIsRewritten() async throws {
         let harness = try await CallbackHarness()
         let result = try await harness.post(

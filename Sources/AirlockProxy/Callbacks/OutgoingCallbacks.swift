@@ -4,8 +4,8 @@ import NIOCore
 
 /// Finds callback URLs in requests leaving for a vendor and keeps the lab's host names out of them.
 ///
-/// A callback URL (`callback_url` and `callback` at any depth of a JSON body, and a top-level `url` on a path with a
-/// `webhooks` segment, as Label Studio's webhook API has) that points inside the lab is replaced by Airlock's public
+/// A callback URL (`callback_url` and `callback` at any depth of a JSON body or as a form field, and a top-level
+/// `url` on a path with a `webhooks` segment, as Label Studio's webhook API has) that points inside the lab is replaced by Airlock's public
 /// URL of the callbacks route whose `deliver_to` it names. One that names no route of the vendor, or a vendor with no
 /// callbacks route at all, is refused: the vendor would otherwise call an internal host, or learn its name.
 ///
@@ -41,6 +41,14 @@ struct OutgoingCallbacks: Sendable {
         var replacements: [Int: String]
         var fieldCount: Int
         var topLevelKeys: Set<String>
+        var format: BodyFormat
+    }
+
+    /// The body formats callback URLs are looked for in.
+    enum BodyFormat: Sendable {
+        case json
+        /// `application/x-www-form-urlencoded`
+        case form
     }
 
     enum Prepared {
@@ -53,11 +61,13 @@ struct OutgoingCallbacks: Sendable {
     /// Empties (or, with `finalURLs`, directly rewrites) internal callback URLs in `request`'s body.
     func prepare(_ request: EgressRequest, finalURLs: Bool) -> Prepared {
         let body = request.body
-        guard body.readableBytes > 0, Self.isJSON(request.headers.first(name: "content-type")) else {
+        guard body.readableBytes > 0, let format = Self.format(request.headers.first(name: "content-type")) else {
             return .untouched
         }
         let topLevel = Self.isWebhookPath(request.path) ? Self.webhookKeys : []
-        let mayHold = body.withUnsafeReadableBytes { Self.mayHoldCallbackKey($0, webhooks: !topLevel.isEmpty) }
+        let mayHold = body.withUnsafeReadableBytes {
+            Self.mayHoldCallbackKey($0, webhooks: !topLevel.isEmpty, format: format)
+        }
         guard mayHold else { return .untouched }
         if let encoding = request.headers.first(name: "content-encoding"),
             !encoding.trimmingCharacters(in: .whitespaces).isEmpty, encoding.lowercased() != "identity"
@@ -71,12 +81,9 @@ struct OutgoingCallbacks: Sendable {
                 )
             )
         }
-        let scanner = CallbackJSONScanner(anyDepthKeys: Self.anyDepthKeys, topLevelKeys: topLevel)
         let fields: [CallbackJSONScanner.Field]
         do {
-            fields = try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
-                try scanner.scan(bytes)
-            }
+            fields = try Self.fields(of: body, format: format, topLevelKeys: topLevel)
         } catch {
             return .refuse(
                 EgressRefusal(
@@ -105,25 +112,25 @@ struct OutgoingCallbacks: Sendable {
                 )
             }
             replacements[ordinal] = publicURL
-            edits.append((field.range, finalURLs ? Self.jsonString(publicURL) : "\"\""))
+            edits.append((field.range, finalURLs ? Self.encoded(publicURL, format) : Self.placeholder(format)))
         }
         guard !edits.isEmpty else { return .untouched }
         let rewritten = Self.apply(edits, to: body)
-        let plan = finalURLs ? nil : Plan(replacements: replacements, fieldCount: fields.count, topLevelKeys: topLevel)
+        let plan =
+            finalURLs
+            ? nil
+            : Plan(replacements: replacements, fieldCount: fields.count, topLevelKeys: topLevel, format: format)
         return .rewritten(rewritten, plan)
     }
 
     /// Writes the public URLs into the body the policy produced from a prepared one. Fails closed when the policy
     /// removed or changed a callback field, since the URLs could then land in the wrong place.
     func reinstate(_ body: ByteBuffer, plan: Plan) -> Result<ByteBuffer, EgressRefusal> {
-        let scanner = CallbackJSONScanner(anyDepthKeys: Self.anyDepthKeys, topLevelKeys: plan.topLevelKeys)
         let fields: [CallbackJSONScanner.Field]
         do {
-            fields = try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
-                try scanner.scan(bytes)
-            }
+            fields = try Self.fields(of: body, format: plan.format, topLevelKeys: plan.topLevelKeys)
         } catch {
-            return .failure(self.refusal(vendor: nil, "the redacted body is not valid JSON (\(error.reason))"))
+            return .failure(self.refusal(vendor: nil, "the redacted body cannot be parsed (\(error.reason))"))
         }
         guard fields.count == plan.fieldCount else {
             return .failure(
@@ -136,10 +143,10 @@ struct OutgoingCallbacks: Sendable {
         var edits: [(range: Range<Int>, text: String)] = []
         for (ordinal, url) in plan.replacements.sorted(by: { $0.key < $1.key }) {
             let field = fields[ordinal]
-            guard field.range.count == 2 else {
+            guard field.range.count == Self.placeholder(plan.format).utf8.count else {
                 return .failure(self.refusal(vendor: nil, "the policy changed a callback field being rewritten"))
             }
-            edits.append((field.range, Self.jsonString(url)))
+            edits.append((field.range, Self.encoded(url, plan.format)))
         }
         return .success(Self.apply(edits, to: body))
     }
@@ -167,6 +174,73 @@ struct OutgoingCallbacks: Sendable {
 
     // MARK: Bytes
 
+    static func format(_ contentType: String?) -> BodyFormat? {
+        if Self.isJSON(contentType) { return .json }
+        let essence = contentType?.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        return essence == "application/x-www-form-urlencoded" ? .form : nil
+    }
+
+    static func fields(
+        of body: ByteBuffer,
+        format: BodyFormat,
+        topLevelKeys: Set<String>
+    ) throws(CallbackJSONScanner.Failure) -> [CallbackJSONScanner.Field] {
+        switch format {
+        case .json:
+            let scanner = CallbackJSONScanner(anyDepthKeys: Self.anyDepthKeys, topLevelKeys: topLevelKeys)
+            return try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
+                try scanner.scan(bytes)
+            }
+        case .form:
+            return body.withUnsafeReadableBytes {
+                Self.formFields($0, keys: Self.anyDepthKeys.union(topLevelKeys))
+            }
+        }
+    }
+
+    /// `key=value` pairs of a form body whose decoded key is one of `keys`; ranges are the raw values'.
+    static func formFields(_ bytes: UnsafeRawBufferPointer, keys: Set<String>) -> [CallbackJSONScanner.Field] {
+        var fields: [CallbackJSONScanner.Field] = []
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+            var equals = start
+            while equals < end && bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+            let key = Self.formDecoded(UnsafeRawBufferPointer(rebasing: bytes[start..<equals]))
+            if keys.contains(key) {
+                let valueStart = min(equals + 1, end)
+                let value = Self.formDecoded(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<end]))
+                fields.append(CallbackJSONScanner.Field(range: valueStart..<end, key: key, value: value, depth: 1))
+            }
+            start = end + 1
+        }
+        return fields
+    }
+
+    static func formDecoded(_ bytes: UnsafeRawBufferPointer) -> String {
+        let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "+", with: " ")
+        return text.removingPercentEncoding ?? text
+    }
+
+    static func placeholder(_ format: BodyFormat) -> String {
+        format == .json ? "\"\"" : ""
+    }
+
+    static func encoded(_ url: String, _ format: BodyFormat) -> String {
+        switch format {
+        case .json:
+            return Self.jsonString(url)
+        case .form:
+            let unreserved = CharacterSet(
+                charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+            )
+            return url.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+        }
+    }
+
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
         let essence = contentType.split(separator: ";", maxSplits: 1).first.map {
@@ -182,7 +256,7 @@ struct OutgoingCallbacks: Sendable {
 
     /// Cheap pre-check: a callback key can only be present when its name, or a `\u` escape that could spell it,
     /// occurs in the body.
-    static func mayHoldCallbackKey(_ bytes: UnsafeRawBufferPointer, webhooks: Bool) -> Bool {
+    static func mayHoldCallbackKey(_ bytes: UnsafeRawBufferPointer, webhooks: Bool, format: BodyFormat) -> Bool {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
         // memchr for the needle's rarest byte (`anchor`), then compare the whole needle around it: far fewer
         // candidates than anchoring on a common first letter, which matters on large bodies.
@@ -198,7 +272,8 @@ struct OutgoingCallbacks: Sendable {
             }
             return false
         }
-        return find("callback", anchor: 7) || find("\\u", anchor: 0) || (webhooks && find("url", anchor: 2))
+        let escape: StaticString = format == .json ? "\\u" : "%"
+        return find("callback", anchor: 7) || find(escape, anchor: 0) || (webhooks && find("url", anchor: 2))
     }
 
     static func jsonString(_ value: String) -> String {
