@@ -184,6 +184,17 @@ struct CallbackTests {
         #expect(InternalHosts(globs: ["*.corp.example.com", "*.internal"]).contains(parsed.host) == inside, "\(url)")
     }
 
+    @Test func bodyFormatsAndWebhookPathsAreRecognised() {
+        #expect(OutgoingCallbacks.format("Application/JSON; charset=utf-8") == .json)
+        #expect(OutgoingCallbacks.format(" application/vnd.api+json") == .json)
+        #expect(OutgoingCallbacks.format("application/x-www-form-urlencoded ; charset=utf-8") == .form)
+        #expect(OutgoingCallbacks.format("application/jsonx") == nil)
+        #expect(OutgoingCallbacks.format("text/plain") == nil && OutgoingCallbacks.format(nil) == nil)
+        #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks") && OutgoingCallbacks.isWebhookPath("/api/webhooks/"))
+        #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks/12") && OutgoingCallbacks.isWebhookPath("webhook"))
+        #expect(!OutgoingCallbacks.isWebhookPath("/api/webhooksx") && !OutgoingCallbacks.isWebhookPath("/api/tasks"))
+    }
+
     @Test func nonURLValuesAreNotCallbackURLs() {
         for value in ["ops@lab.example.com", "true", "", "see the docs", "callback"] {
             #expect(CallbackURL(value) == nil, "\(value)")

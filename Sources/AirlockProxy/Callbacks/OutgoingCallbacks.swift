@@ -174,12 +174,37 @@ struct OutgoingCallbacks: Sendable {
 
     // MARK: Bytes
 
+    /// JSON (`application/json`, `*+json`) or a form, from the Content-Type; checked on bytes, since it runs for
+    /// every request.
     static func format(_ contentType: String?) -> BodyFormat? {
-        if Self.isJSON(contentType) { return .json }
-        let essence = contentType?.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let essence = Self.essence(contentType) else { return nil }
+        if Self.equalsIgnoringCase(essence, "application/json") { return .json }
+        if essence.count >= 5, Self.equalsIgnoringCase(essence.suffix(5), "+json") { return .json }
+        if Self.equalsIgnoringCase(essence, "application/x-www-form-urlencoded") { return .form }
+        return nil
+    }
+
+    /// The media type without parameters or surrounding spaces.
+    private static func essence(_ contentType: String?) -> Substring.UTF8View? {
+        guard let contentType else { return nil }
+        var view = Substring(contentType).utf8
+        if let semicolon = view.firstIndex(of: UInt8(ascii: ";")) { view = view[..<semicolon] }
+        while let first = view.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            view = view.dropFirst()
         }
-        return essence == "application/x-www-form-urlencoded" ? .form : nil
+        while let last = view.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { view = view.dropLast() }
+        return view
+    }
+
+    private static func equalsIgnoringCase(_ bytes: Substring.UTF8View, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        var index = 0
+        for byte in bytes {
+            let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            guard folded == lower.utf8Start[index] else { return false }
+            index += 1
+        }
+        return true
     }
 
     static func fields(
@@ -242,16 +267,22 @@ struct OutgoingCallbacks: Sendable {
     }
 
     static func isJSON(_ contentType: String?) -> Bool {
-        guard let contentType else { return false }
-        let essence = contentType.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        guard let essence else { return false }
-        return essence == "application/json" || essence.hasSuffix("+json")
+        Self.format(contentType) == .json
     }
 
     static func isWebhookPath(_ path: String) -> Bool {
-        path.split(separator: "/").contains { $0 == "webhooks" || $0 == "webhook" }
+        var segment = path.utf8.startIndex
+        let utf8 = path.utf8
+        var index = utf8.startIndex
+        while true {
+            if index == utf8.endIndex || utf8[index] == UInt8(ascii: "/") {
+                let name = utf8[segment..<index]
+                if name.elementsEqual("webhooks".utf8) || name.elementsEqual("webhook".utf8) { return true }
+                if index == utf8.endIndex { return false }
+                segment = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
     }
 
     /// Cheap pre-check: a callback key can only be present when its name, or a `\u` escape that could spell it,
