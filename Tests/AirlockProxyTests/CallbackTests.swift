@@ -385,6 +385,42 @@ struct CallbackTests {
         )
     }
 
+    @Test func aSilentLabEndpointAnswersTheVendorWith504() async throws {
+        let harness = try await CallbackHarness(CallbackHarness.Options(upstreamTimeoutSeconds: 1))
+        harness.receiver.behavior = .delay(.seconds(4))
+        let result = try await harness.post(
+            "/callbacks/scale",
+            #"{"task_id": "t-1"}"#,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
+        )
+        await harness.close()
+        #expect(result.status == 504 && errorCode(result.body) == "callback_delivery_timeout", "\(result.body)")
+    }
+
+    @Test func aLargeCallbackIsRestoredOffTheEventLoopAndDelivered() async throws {
+        let harness = try await CallbackHarness()
+        _ = try await harness.post("/scale/v1/task/text", #"{"instruction": "Summarise Nightingale"}"#)
+        let sent = harness.vendor.requests.first?.bodyText ?? ""
+        let token = try #require(
+            sent.range(of: #"CODENAME_[A-Z0-9]+"#, options: .regularExpression).map { String(sent[$0]) }
+        )
+        // Over the policy inspector's event-loop limit (256 KiB), and large enough for curl's Expect: 100-continue.
+        let items = (0..<12_000).map { #"{"i": \#($0), "text": "about \#(token)"}"# }.joined(separator: ",")
+        let callback = #"{"task_id": "t-big", "items": [\#(items)]}"#
+        #expect(callback.utf8.count > 300_000)
+        let file = harness.certificates.directory + "/big-callback.json"
+        try callback.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await harness.post(
+            "/callbacks/scale",
+            "@" + file,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
+        )
+        let delivered = harness.receiver.requests.first?.bodyText
+        await harness.close()
+        #expect(result.status == 200, "\(result.body)")
+        #expect(delivered == callback.replacingOccurrences(of: token, with: "Nightingale"))
+    }
+
     @Test func labStatusIsPassedBackToTheVendor() async throws {
         let harness = try await CallbackHarness()
         harness.receiver.behavior = .status(503)

@@ -45,6 +45,7 @@ final class CallbackHarness: @unchecked Sendable {
         var policy = true
         /// Record through the real audit log (`AuditRecorder`) instead of the in-memory recorder.
         var auditLog = false
+        var upstreamTimeoutSeconds = 5.0
     }
 
     init(_ options: Options = Options()) async throws {
@@ -74,7 +75,7 @@ final class CallbackHarness: @unchecked Sendable {
             admin:
               address: 127.0.0.1:0
             limits:
-              upstream_timeout_seconds: 5
+              upstream_timeout_seconds: \(options.upstreamTimeoutSeconds)
               shutdown_grace_seconds: 5
             vendors:
               - {name: scale, path_prefix: /scale, upstream: "\(upstream)", ca: ca.crt, policy: policy.yaml,
