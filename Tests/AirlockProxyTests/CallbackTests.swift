@@ -105,10 +105,14 @@ struct CallbackTests {
             #"{"callback_url": "https://other.internal/hook"}"#
         )
         let singleLabel = try await harness.post("/scale/v1/task/text", #"{"callback_url": "http://labeling/hook"}"#)
+        let inArray = try await harness.post(
+            "/labelbox/graphql",
+            #"{"callback": ["https://hooks.example.org/a", "https://[fd00::1]/b"]}"#
+        )
         let vendorBytes = harness.vendor.plaintextBytesReceived
         let decisions = harness.recorder.decisions
         await harness.close()
-        for result in [noEntry, escaped, unknownTarget, singleLabel] {
+        for result in [noEntry, escaped, unknownTarget, singleLabel, inArray] {
             #expect(result.status == 403, "\(result.body)")
             #expect(errorCode(result.body) == "blocked_by_policy")
             #expect(
@@ -118,7 +122,7 @@ struct CallbackTests {
         }
         #expect(noEntry.body.contains("no callbacks route"))
         #expect(vendorBytes == 0, "nothing reaches the vendor")
-        #expect(decisions.count == 4 && decisions.allSatisfy { $0.decision == .blocked && $0.rule == "callback-url" })
+        #expect(decisions.count == 5 && decisions.allSatisfy { $0.decision == .blocked && $0.rule == "callback-url" })
     }
 
     @Test func externalCallbackURLsAreLeftAlone() async throws {

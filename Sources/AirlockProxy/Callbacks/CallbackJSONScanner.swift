@@ -102,8 +102,9 @@ struct CallbackJSONScanner {
                 return
             }
             while true {
-                // Elements of an array under a callback key are not callback values themselves.
-                try self.value(&cursor, depth: depth + 1, key: nil, into: &fields)
+                // Strings in an array under a callback key are callback values too (a list of URLs); objects in it
+                // start their own keys.
+                try self.value(&cursor, depth: depth + 1, key: key, into: &fields)
                 cursor.skipSpace()
                 if cursor.current == UInt8(ascii: ",") {
                     cursor.offset += 1
