@@ -188,6 +188,36 @@ struct CallbackTests {
         #expect(InternalHosts(globs: ["*.corp.example.com", "*.internal"]).contains(parsed.host) == inside, "\(url)")
     }
 
+    static func scan(_ text: String) -> [CallbackJSONScanner.Field]? {
+        let scanner = CallbackJSONScanner(anyDepthKeys: ["callback_url", "callback"], topLevelKeys: ["url"])
+        return try? Array(text.utf8).withUnsafeBytes { bytes throws(CallbackJSONScanner.Failure) in
+            try scanner.scan(bytes)
+        }
+    }
+
+    @Test func theScannerAcceptsValidJSONAndRefusesEverythingElse() {
+        let valid = [
+            "{}", "[]", #""x""#, "1", "-0.5e+3", " true ", "null", #"{"a": [1, {"b": null}], "c": "\u00e9\n"}"#,
+            #"[[[]], {}, "\ud83d\ude00"]"#,
+        ]
+        for text in valid { #expect(Self.scan(text) != nil, "\(text)") }
+        let invalid = [
+            "", "{", #"{"a"}"#, #"{"a": 1,}"#, "[1,]", "01", #""\x""#, #""\u12""#, "tru", #"{"a": 1} x"#,
+            "\"a\nb\"", "1.", ".5", "{'a': 1}", "[1 2]", #"{"a" 1}"#, "-", "1e", #""abc"#,
+            String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+        ]
+        for text in invalid { #expect(Self.scan(text) == nil, "\(text)") }
+    }
+
+    @Test func theScannerReportsCallbackValuesWithExactRanges() throws {
+        let text = #"{"url": "u1", "x": {"url": "u2", "callback\u005furl": "h\/1"}, "callback": ["a", {"y": "b"}]}"#
+        let fields = try #require(Self.scan(text))
+        #expect(fields.map(\.key) == ["url", "callback_url", "callback"])
+        #expect(fields.map(\.value) == ["u1", "h/1", "a"])
+        let bytes = Array(text.utf8)
+        #expect(fields.map { String(decoding: bytes[$0.range], as: UTF8.self) } == [#""u1""#, #""h\/1""#, #""a""#])
+    }
+
     @Test func bodyFormatsAndWebhookPathsAreRecognised() {
         #expect(OutgoingCallbacks.format("Application/JSON; charset=utf-8") == .json)
         #expect(OutgoingCallbacks.format(" application/vnd.api+json") == .json)
