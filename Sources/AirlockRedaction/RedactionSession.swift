@@ -184,24 +184,38 @@ final class RedactionSession {
     ) throws(Stop) {
         guard let som = rules.startOfMatch else { return }
         var wanted = Set<UInt64>()
-        var windows: [Range<Int>] = []
+        // Each window, and whether a hit in it needs the start-of-match scan (false: only `email` hits).
+        var windows: [(range: Range<Int>, scan: Bool)] = []
         for hit in hits {
             wanted.insert(UInt64(hit.id) << 40 | UInt64(hit.end))
-            let window = rules.expressions[Int(hit.id)].window
-            windows.append(max(lo, hit.end - window)..<hit.end)
+            let info = rules.expressions[Int(hit.id)]
+            windows.append((max(lo, hit.end - info.window)..<hit.end, !info.startFromAt))
         }
-        windows.sort { $0.lowerBound < $1.lowerBound }
-        var merged: [Range<Int>] = []
+        windows.sort { $0.range.lowerBound < $1.range.lowerBound }
+        var merged: [(range: Range<Int>, scan: Bool)] = []
         for window in windows {
-            if let last = merged.last, window.lowerBound <= last.upperBound {
-                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, window.upperBound)
+            if let last = merged.last, window.range.lowerBound <= last.range.upperBound {
+                merged[merged.count - 1] = (
+                    last.range.lowerBound..<max(last.range.upperBound, window.range.upperBound),
+                    last.scan || window.scan
+                )
             } else {
                 merged.append(window)
             }
         }
         // The longest match for each (expression, start).
         var longest: [UInt64: Int] = [:]
-        for window in merged {
+        for (window, scan) in merged {
+            if !scan {
+                // Only email hits: the start the scan would report, found by walking back from the `@`.
+                for hit in hits where window.lowerBound < hit.end && hit.end <= window.upperBound {
+                    guard let start = EmailStart.leftmost(p, end: hit.end, floor: window.lowerBound) else { continue }
+                    let key = UInt64(hit.id) << 40 | UInt64(start)
+                    if let end = longest[key], end >= hit.end { continue }
+                    longest[key] = hit.end
+                }
+                continue
+            }
             sink.spans.removeAll(keepingCapacity: true)
             sink.base = window.lowerBound
             som.scanSpans(
@@ -516,5 +530,32 @@ enum URLHost {
         if let colon = host.firstIndex(of: ":") { host = host[..<colon] }
         while host.hasSuffix(".") { host = host.dropLast() }
         return host.isEmpty ? nil : host.lowercased()
+    }
+}
+
+/// The start of an `email` detector match, without a start-of-match scan (which runs at about 250 MB/s over the
+/// kilobyte window an unbounded expression needs, for every email in a body).
+///
+/// `Detectors.email` is `L+@R` where `R` holds no `@`, so every match ending at `end` has its `@` at the last `@`
+/// before `end`, and the leftmost such match starts at the beginning of the run of local-part characters before
+/// it. Given that `end` is a reported match end, that is exactly the start the start-of-match scan of the window
+/// `floor..<end` reports (`DetectorFastFormTests` compares the two on generated text).
+enum EmailStart {
+    /// The leftmost start of the match ending at `end` that begins at or after `floor`, or `nil` when none does.
+    /// Precondition: a match of `Detectors.email` ends at `end`.
+    static func leftmost(_ p: UnsafePointer<UInt8>, end: Int, floor: Int) -> Int? {
+        var at = end - 1
+        while at >= floor, p[at] != UInt8(ascii: "@") { at -= 1 }
+        guard at > floor else { return nil }
+        var start = at
+        while start > floor, isLocalPart(p[start - 1]) { start -= 1 }
+        return start < at ? start : nil
+    }
+
+    /// `[A-Za-z0-9._%+\-]`
+    @inline(__always)
+    static func isLocalPart(_ b: UInt8) -> Bool {
+        TermVariants.isAlnum(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "%")
+            || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
     }
 }

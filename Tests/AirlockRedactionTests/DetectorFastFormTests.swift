@@ -22,6 +22,17 @@ import Testing
 
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 
+        /// Text dense in local-part and domain characters, `@` signs and dots: emails, and near misses.
+        mutating func emailSoup(length: Int) -> [UInt8] {
+            let pieces = [
+                "a", "Z", "0", "jane.doe", "x+tag", "%", "-", "_", ".", "..", "@", "@", "@@", "lab", ".example",
+                ".com", ".c", ".io", "-corp", " ", "\n", ",", "é", "<", ">", " ana@lab.example.com ",
+            ]
+            var out: [UInt8] = []
+            while out.count < length { out += Array(pieces[below(pieces.count)].utf8) }
+            return out
+        }
+
         /// Text dense in digits, hex letters, dots, colons, percent signs and zone names, with a few separators and
         /// a non-ASCII letter: every way an address can start, end, or almost be one.
         mutating func addressSoup(length: Int) -> [UInt8] {
@@ -68,6 +79,8 @@ import Testing
     @Test func theAddressDetectorsHaveFastForms() {
         // The speed of the single pass depends on these; losing them silently would halve it.
         #expect(Set(Self.withFastForms.map(\.regex)) == [Detectors.ipv4, Detectors.ipv6])
+        let walked = DetectorRule.Kind.allCases.flatMap { Detectors.expressions(for: $0) }.filter(\.startFromAt)
+        #expect(walked.map(\.regex) == [Detectors.email])
     }
 
     @Test func fastFormsOnlyStandInForExpressionsWithoutAssertions() {
@@ -111,6 +124,42 @@ import Testing
         }
     }
 
+    @Test func emailStartIsTheStartOfMatchScansStart() throws {
+        let ends = try Scanner([Detectors.email])
+        let spans = try VectorscanDatabase(
+            expressions: [VectorscanExpression(pattern: Detectors.email, flags: VS.utf8, id: 0)],
+            som: true
+        )
+        let pool = ScratchPool(databases: [spans])
+        let scratch = pool.take()
+        defer { pool.give(scratch) }
+        var generator = Generator(state: 0x2545_F491_4F6C_DD1D)
+        var compared = 0
+        for _ in 0..<1_500 {
+            let text = generator.emailSoup(length: 4 + generator.below(90))
+            for end in ends.ends(in: text) {
+                for floor in Set([0, generator.below(end), max(0, end - 6), end - 1]) {
+                    // What the start-of-match scan of the window `floor..<end` reports for a match ending at `end`.
+                    let sink = HitSink()
+                    sink.base = floor
+                    text.withUnsafeBufferPointer {
+                        spans.scanSpans(UnsafeBufferPointer(rebasing: $0[floor..<end]), scratch: scratch, into: sink)
+                    }
+                    let reference = sink.spans.filter { $0.end == end }.map(\.start).min()
+                    let walked = text.withUnsafeBufferPointer {
+                        EmailStart.leftmost($0.baseAddress!, end: end, floor: floor)
+                    }
+                    #expect(
+                        walked == reference,
+                        "end \(end) floor \(floor) in \(String(decoding: text, as: UTF8.self))"
+                    )
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 1_000, "the generated text should hold emails")
+    }
+
     /// Whole redactions, fast forms against the detectors' own expressions: identical bodies and findings, over JSON
     /// and plain text, for ranges that accept some addresses, none, or all.
     @Test(arguments: [
@@ -132,7 +181,11 @@ import Testing
         var generator = Generator(state: 0xA076_1D64_78BD_642F)
         var changed = 0
         for round in 0..<600 {
-            let soup = String(decoding: generator.addressSoup(length: 8 + generator.below(120)), as: UTF8.self)
+            let bytes =
+                round % 2 == 0
+                ? generator.addressSoup(length: 8 + generator.below(120))
+                : generator.emailSoup(length: 8 + generator.below(120))
+            let soup = String(decoding: bytes, as: UTF8.self)
             let json = Array(
                 #"{"host\#(round)":\#(JSONEncoder.quoted(soup)),"n":[\#(JSONEncoder.quoted("ask " + soup))]}"#.utf8
             )

@@ -37,6 +37,8 @@ struct ExpressionInfo: Sendable {
     var variants: Bool
     /// Regular expressions: how far before the end a match can start (bounded for unbounded expressions).
     var window: Int
+    /// The `email` detector's expression, whose starts `EmailStart` finds without a start-of-match scan.
+    var startFromAt = false
     var isRegex: Bool { value < 0 }
 }
 
@@ -78,8 +80,9 @@ struct CompiledRules: Sendable {
     /// The expressions of `fast`, as compiled (for the benchmark's database analysis).
     var fastSources: [VectorscanExpression] = []
 
-    /// Compiles `policy`. `useFastForms: false` scans every detector's own expression in the single pass instead of
-    /// its cheaper fast forms (`Detectors.Expression.fastForms`): the same results, slower; for equivalence tests.
+    /// Compiles `policy`. `useFastForms: false` is the reference engine: every detector's own expression in the
+    /// single pass instead of its cheaper fast forms (`Detectors.Expression.fastForms`), and every regex start found
+    /// by the start-of-match scan (no `EmailStart`). The same results, slower; for equivalence tests.
     init(policy: Policy, useFastForms: Bool = true) throws(RedactionError) {
         var fastExpressions: [VectorscanExpression] = []
         var somExpressions: [VectorscanExpression] = []
@@ -113,7 +116,8 @@ struct CompiledRules: Sendable {
             flags: UInt32,
             rule: Int,
             unboundedWindow: Int = Self.unboundedWindow,
-            fastForms: [String] = []
+            fastForms: [String] = [],
+            startFromAt: Bool = false
         ) {
             let id = UInt32(expressions.count)
             if fastForms.isEmpty || !useFastForms {
@@ -133,7 +137,8 @@ struct CompiledRules: Sendable {
                     scalars: 0,
                     wholeWord: false,
                     variants: false,
-                    window: min(max(width, 1), 1 << 15)
+                    window: min(max(width, 1), 1 << 15),
+                    startFromAt: startFromAt && useFastForms
                 )
             )
         }
@@ -188,7 +193,8 @@ struct CompiledRules: Sendable {
                     flags: VS.utf8,
                     rule: rule,
                     unboundedWindow: expression.window,
-                    fastForms: expression.fastForms
+                    fastForms: expression.fastForms,
+                    startFromAt: expression.startFromAt
                 )
             }
             if detector.kind == .url, !detector.hosts.isEmpty {

@@ -18,20 +18,28 @@ enum Detectors {
         /// a result, and the matches found are exactly those of scanning `regex`
         /// (`DetectorFastFormTests` checks both on generated text).
         var fastForms: [String] = []
+        /// The expression is `email`'s: a match's start can be found without a start-of-match scan, by walking back
+        /// from its `@` (see `EmailStart`).
+        var startFromAt = false
     }
 
     /// The detector's expressions. Quantifiers are unbounded on purpose: large bounded repeats (`{0,16384}`) make
     /// Vectorscan compile for minutes.
     static func expressions(for kind: DetectorRule.Kind) -> [Expression] {
         expressionTable(for: kind).map {
-            Expression(regex: $0.regex, window: $0.window, fastForms: fastForms(for: $0.regex))
+            Expression(
+                regex: $0.regex,
+                window: $0.window,
+                fastForms: fastForms(for: $0.regex),
+                startFromAt: $0.regex == email
+            )
         }
     }
 
     private static func expressionTable(for kind: DetectorRule.Kind) -> [(regex: String, window: Int)] {
         switch kind {
         case .email:
-            return [(#"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}"#, 1024)]
+            return [(email, 1024)]
         case .secret:
             return [
                 // PEM private keys: the whole block when it is complete, else at least the header.
@@ -64,6 +72,8 @@ enum Detectors {
         }
     }
 
+    /// The local part's class is `EmailStart.isLocalPart`; the rest holds no `@`.
+    static let email = #"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}"#
     static let ipv4 = #"(?:[0-9]{1,3}\.){3}[0-9]{1,3}"#
     static let ipv6 = #"(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[A-Za-z0-9]{1,16})?"#
 
