@@ -10,6 +10,15 @@
 # Environment: DURATION (seconds per run, default 10), CONNECTIONS (default 64), THREADS (wrk threads, default 2),
 # WORKERS (proxy worker threads/processes, default the number of cores), POLICY (a policy file for Airlock's vendor,
 # default Policies/lab.yaml; `none` forwards only contentless requests), AUDIT (on|off, default off: the egress log with fsync per group commit).
+# Options for profiling the audit log (all off by default):
+#   VARY_BODY=1    every request carries a different body (a counter spelled in letters inside the payload), so the
+#                  audit log's body store cannot deduplicate; same size, same shape, nothing the policy matches.
+#   PERF_STAT=1    `perf stat` on Airlock during its measured run: instructions (where the CPU counts them), CPU
+#                  time and context switches per request.
+#   PERF_RECORD=F  `perf record -g` on Airlock during its measured run, into file F (for `perf report -i F`).
+#   ONLY_AIRLOCK=1 skip the nginx comparison run (its row and the ratio are not printed).
+#   SKIP_DEPS=1    do not run scripts/install-deps.sh (the packages are known to be there).
+#   AIRLOCK_BIN=F  measure the airlock binary F instead of building one (e.g. a copy kept for a before/after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -19,10 +28,18 @@ CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 WORKERS="${WORKERS:-$(nproc)}"
 
-AIRLOCK_BENCH=1 bash scripts/install-deps.sh
-echo "==> building airlock (release)"
-swift build -c release --scratch-path .build-release --product airlock >/dev/null
-AIRLOCK="$PWD/.build-release/release/airlock"
+VARY_BODY="${VARY_BODY:-0}"
+PERF_STAT="${PERF_STAT:-0}"
+PERF_RECORD="${PERF_RECORD:-}"
+ONLY_AIRLOCK="${ONLY_AIRLOCK:-0}"
+if [[ "${SKIP_DEPS:-0}" != "1" ]]; then AIRLOCK_BENCH=1 bash scripts/install-deps.sh; fi
+if [[ -n "${AIRLOCK_BIN:-}" ]]; then
+    AIRLOCK="$(realpath "$AIRLOCK_BIN")"
+else
+    echo "==> building airlock (release)"
+    swift build -c release --scratch-path .build-release --product airlock >/dev/null
+    AIRLOCK="$PWD/.build-release/release/airlock"
+fi
 
 work="$(mktemp -d /tmp/airlock-bench.XXXXXX)"
 pids=()
@@ -134,12 +151,13 @@ audit:
   signing_key: certs/audit-signing.key
 CONF
 "$AIRLOCK" serve --config "$work/airlock.yaml" --log-level warning &
-pids+=($!)
+AIRLOCK_PID=$!
+pids+=($AIRLOCK_PID)
 
 wait_port "$UPSTREAM_PORT"; wait_port "$NGINX_PORT"; wait_port "$AIRLOCK_PORT"
 
 # --- the load: 4 KB JSON labeling tasks ----------------------------------------------------------------------------
-python3 - "$work/post.lua" <<'PY'
+python3 - "$work/post.lua" "$VARY_BODY" <<'PY'
 import json, sys
 task = {"project": "bench", "type": "textcollection", "instruction": "Rate the two responses.",
         "attachments": [{"type": "text", "content": "lorem ipsum dolor sit amet " * 120}],
@@ -150,6 +168,20 @@ body = json.dumps({"payload": body[:4000]})
 body = body + " " * (4096 - len(body))
 assert len(body) == 4096
 lua = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ' + json.dumps(body) + "\n"
+if sys.argv[2] == "1":
+    # 12 letters a-p spell (wrk thread, request counter) in base 16 over the start of the lorem ipsum text.
+    at = body.index("lorem")
+    lua += f'''local prefix, suffix = {json.dumps(body[:at])}, {json.dumps(body[at + 12:])}
+local threads, counter = 0, 0
+thread_id = 0  -- a global: setup() sets it in each thread's own state
+function setup(thread) thread:set("thread_id", threads); threads = threads + 1 end
+function request()
+    counter = counter + 1
+    local n, letters = thread_id * 4294967296 + counter, {{}}
+    for i = 12, 1, -1 do letters[i] = string.char(97 + n % 16); n = math.floor(n / 16) end
+    return wrk.format(nil, nil, nil, prefix .. table.concat(letters) .. suffix)
+end
+'''
 open(sys.argv[1], "w").write(lua)
 PY
 
@@ -159,15 +191,16 @@ for url in "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks" "https://127.0.0.1:$
     if [[ "$status" != "200" ]]; then echo "error: $url answered $status" >&2; exit 1; fi
 done
 
-run_wrk() { # url -> "rps p50 p99 non2xx"
+run_wrk() { # url -> "rps p50 p99 non2xx requests"
     local out
     out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/post.lua" "$1")"
-    local rps p50 p99 errors
+    local rps p50 p99 errors requests
     rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
     p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
     p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
     errors="$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")"
-    echo "$rps $p50 $p99 ${errors:-0}"
+    requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+    echo "$rps $p50 $p99 ${errors:-0} $requests"
 }
 
 echo "==> warming up"
@@ -176,10 +209,43 @@ wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$NGINX_PORT/v1/tasks" >/
 
 echo "==> Airlock: policy $POLICY, audit log $AUDIT"
 echo "==> measuring ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads, $WORKERS proxy workers, $(nproc) cores"
-read -r a_rps a_p50 a_p99 a_err <<<"$(run_wrk "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks")"
-read -r n_rps n_p50 n_p99 n_err <<<"$(run_wrk "https://127.0.0.1:$NGINX_PORT/v1/tasks")"
+profiler=""
+if [[ "$PERF_STAT" == "1" ]]; then
+    perf stat -x, -e instructions,task-clock,context-switches -p "$AIRLOCK_PID" -o "$work/perf-stat.csv" -- sleep "$DURATION" &
+    profiler=$!
+elif [[ -n "$PERF_RECORD" ]]; then
+    perf record -q -g -p "$AIRLOCK_PID" -o "$PERF_RECORD" -- sleep "$DURATION" 2>"$work/perf-record.log" &
+    profiler=$!
+fi
+read -r a_rps a_p50 a_p99 a_err a_requests <<<"$(run_wrk "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks")"
+if [[ -n "$profiler" ]]; then wait "$profiler" || true; fi
+if [[ "$ONLY_AIRLOCK" != "1" ]]; then
+    read -r n_rps n_p50 n_p99 n_err _ <<<"$(run_wrk "https://127.0.0.1:$NGINX_PORT/v1/tasks")"
+fi
 
 printf '\n%-10s %12s %10s %10s %10s\n' "proxy" "req/s" "p50" "p99" "non-2xx"
 printf '%-10s %12s %10s %10s %10s\n' "airlock" "$a_rps" "$a_p50" "$a_p99" "$a_err"
-printf '%-10s %12s %10s %10s %10s\n' "nginx" "$n_rps" "$n_p50" "$n_p99" "$n_err"
-python3 -c "print(f'\nairlock / nginx req/s: {float(\"$a_rps\") / float(\"$n_rps\") * 100:.1f}%')"
+if [[ "$ONLY_AIRLOCK" != "1" ]]; then
+    printf '%-10s %12s %10s %10s %10s\n' "nginx" "$n_rps" "$n_p50" "$n_p99" "$n_err"
+    python3 -c "print(f'\nairlock / nginx req/s: {float(\"$a_rps\") / float(\"$n_rps\") * 100:.1f}%')"
+fi
+if [[ "$PERF_STAT" == "1" ]]; then
+    python3 - "$work/perf-stat.csv" "$a_requests" <<'PY'
+import sys
+values = {}
+for line in open(sys.argv[1]):
+    fields = line.strip().split(",")
+    if len(fields) > 2 and not line.startswith("#"):
+        try:
+            values[fields[2]] = float(fields[0])
+        except ValueError:
+            pass  # `<not supported>`: no hardware counters (a VM without a PMU)
+requests = int(sys.argv[2])
+instructions = values.get("instructions")
+print("airlock per request: "
+      + (f"{instructions / requests:,.0f} instructions, " if instructions else "instructions not available, ")
+      + f"{values.get('task-clock', 0) * 1000 / requests:,.1f} us CPU, "
+      + f"{values.get('context-switches', 0) / requests:.2f} context switches ({requests} requests)")
+PY
+fi
+if [[ -n "$PERF_RECORD" ]]; then echo "perf record of airlock: $PERF_RECORD"; fi
