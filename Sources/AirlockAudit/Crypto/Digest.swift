@@ -7,7 +7,7 @@ enum Digest {
         bytes.withUnsafeBytes { input in
             out.withUnsafeMutableBufferPointer { output in
                 var length: UInt32 = 32
-                let ok = EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, EVP_sha256(), nil)
+                let ok = EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, sha256Method, nil)
                 precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) cannot fail on valid input")
             }
         }
@@ -36,6 +36,10 @@ enum Digest {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// SHA-256 fetched from the default provider once. `EVP_sha256()` would make every digest look the algorithm up
+    /// again (a locked table search); the fetched method is immutable and shared by all threads.
+    nonisolated(unsafe) private static let sha256Method: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()
 }
 
 /// Byte containers the digest reads in place.
@@ -44,3 +48,6 @@ protocol RawBytes {
 }
 extension Array: RawBytes where Element == UInt8 {}
 extension ArraySlice: RawBytes where Element == UInt8 {}
+extension UnsafeRawBufferPointer: RawBytes {
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
+}
