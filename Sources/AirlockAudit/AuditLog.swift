@@ -4,15 +4,27 @@ import Foundation
 ///
 /// All file work happens on one dedicated writer thread (never on Swift's cooperative pool, since fsync blocks).
 /// Appends from any number of tasks queue up while the previous fsync runs and are then written and fsync'd together:
-/// one fsync per batch, not per record (group commit; see ``statistics``).
+/// one fsync per batch, not per record (group commit; see ``statistics``). Outcomes that nobody waits for do not wake
+/// the writer: they ride the next decision's commit, or are committed on their own at most
+/// ``AuditWriter/syncDelay`` after they were queued.
 ///
 /// Lifecycle: ``open(_:)`` → ``recordDecision(_:forwardedBody:)`` / ``recordOutcome(id:status:durationMs:error:)``
 /// from any task → ``close()`` once. A second process cannot open the same directory while this one holds it.
 public final class AuditLog: @unchecked Sendable {
-    // `@unchecked`: `queue`, `closing`, `closeContinuation` and `published` are only touched under `condition`; the
-    // writer is only touched by the writer thread.
+    // `@unchecked`: `queue`, `urgentQueued`, `lazySince`, `writerWaitsLong`, `lazyDelay`, `closing`, `accepting` and
+    // `published` are only touched under `condition`; the writer is only touched by the writer thread.
     private let condition = NSCondition()
     private var queue: [WriterItem] = []
+    /// Queued items someone waits on to be durable (decisions, awaited outcomes): each wakes the writer.
+    private var urgentQueued = 0
+    /// When the oldest queued item that nobody waits on (a promise-completed outcome) was queued, if any.
+    private var lazySince: ContinuousClock.Instant?
+    /// True while the writer sleeps with no deadline sooner than a lazy item's: only then must a lazy item wake it.
+    private var writerWaitsLong = false
+    /// How long a lazy item may wait for a decision to ride with; tests lengthen it to make batches deterministic.
+    var lazyDelay = AuditWriter.syncDelay {
+        didSet { precondition(lazyDelay <= .seconds(60), "a lazy item must become durable within bounded time") }
+    }
     private var closing: CloseRequest?
     private var accepting = true
     private var published = AuditStatistics()
@@ -74,19 +86,34 @@ public final class AuditLog: @unchecked Sendable {
         forwardedBody: [UInt8]?,
         completion: @escaping @Sendable (Result<AuditReceipt, AuditError>) -> Void
     ) {
+        guard let forwardedBody else {
+            recordDecision(record, forwardedBodyBytes: nil, completion: completion)
+            return
+        }
+        forwardedBody.withUnsafeBytes { recordDecision(record, forwardedBodyBytes: $0, completion: completion) }
+    }
+
+    /// Same contract as ``recordDecision(_:forwardedBody:completion:)``, for a body the caller holds in its own
+    /// buffer: the bytes are only read during the call (hashed and compressed), never kept, so no copy is made.
+    /// `forwardedBodyBytes` is nil for requests that are not forwarded.
+    public func recordDecision(
+        _ record: DecisionRecord,
+        forwardedBodyBytes: UnsafeRawBufferPointer?,
+        completion: @escaping @Sendable (Result<AuditReceipt, AuditError>) -> Void
+    ) {
         guard !record.id.isEmpty else {
             completion(.failure(AuditError(.invalidArgument, "a decision record needs a request id")))
             return
         }
         var record = record
         var body: PreparedBody?
-        if let forwardedBody {
+        if let forwardedBodyBytes {
             // Hash and compress here, in parallel across callers, so the writer thread only writes.
-            let sha256 = Digest.sha256Hex(forwardedBody)
-            record.forwardedBytes = forwardedBody.count
+            let sha256 = Digest.sha256Hex(forwardedBodyBytes)
+            record.forwardedBytes = forwardedBodyBytes.count
             record.forwardedSHA256 = sha256
             body = PreparedBody(
-                sha256: sha256, compressed: configuration.storeBodies ? BodyStore.gzip(forwardedBody) : nil)
+                sha256: sha256, compressed: configuration.storeBodies ? BodyStore.gzip(forwardedBodyBytes) : nil)
         } else {
             record.forwardedBytes = nil
             record.forwardedSHA256 = nil
@@ -109,10 +136,10 @@ public final class AuditLog: @unchecked Sendable {
         try result.get()
     }
 
-    /// Records an outcome without waiting for an fsync of its own: it is written with the next batch and becomes
-    /// durable with the next group commit (at most ``AuditWriter/syncDelay`` later when nothing else is appended),
-    /// and before any later record is durable. `completion` runs (on the writer thread) once it is written, or with
-    /// the reason it could not be; it must be quick and must not block.
+    /// Records an outcome without forcing a commit of its own: it is written and made durable with the next decision's
+    /// group commit, or on its own at most ``AuditWriter/syncDelay`` after it was queued when no decision comes, and
+    /// never after a later record. `completion` runs (on the writer thread) once it is durable, or with the reason it
+    /// could not be; it must be quick and must not block.
     public func recordOutcome(
         id: String,
         status: Int?,
@@ -157,7 +184,17 @@ public final class AuditLog: @unchecked Sendable {
             return
         }
         queue.append(item)
-        condition.signal()
+        if item.needsSync {
+            urgentQueued += 1
+            condition.signal()
+        } else {
+            if lazySince == nil { lazySince = .now }
+            // A writer asleep until a later deadline (or none) must wake to take this one's into account.
+            if writerWaitsLong {
+                writerWaitsLong = false
+                condition.signal()
+            }
+        }
         condition.unlock()
     }
 
@@ -198,17 +235,31 @@ public final class AuditLog: @unchecked Sendable {
 
         while true {
             condition.lock()
-            while queue.isEmpty && closing == nil {
-                let deadlines = [writer.checkpointDeadline, writer.syncDeadline].compactMap { $0 }
-                if let deadline = deadlines.min() {
-                    let seconds = ContinuousClock.now.duration(to: deadline) / .seconds(1)
-                    if seconds <= 0 || !condition.wait(until: Date(timeIntervalSinceNow: seconds)) { break }
-                } else {
+            // Sleep until someone waits on a record, or until a deadline: a checkpoint, an fsync of written records,
+            // or the commit of queued lazy items.
+            while urgentQueued == 0 && closing == nil {
+                let lazyDeadline = lazySince.map { $0.advanced(by: lazyDelay) }
+                let deadlines = [writer.checkpointDeadline, writer.syncDeadline, lazyDeadline].compactMap { $0 }
+                let now = ContinuousClock.now
+                guard let deadline = deadlines.min() else {
+                    writerWaitsLong = true
                     condition.wait()
+                    writerWaitsLong = false
+                    continue
                 }
+                let wait = now.duration(to: deadline)
+                if wait <= .zero { break }
+                writerWaitsLong = lazyDeadline == nil && wait > lazyDelay
+                let signalled = condition.wait(until: Date(timeIntervalSinceNow: wait / .seconds(1)))
+                writerWaitsLong = false
+                if !signalled { break }
             }
             let items = queue
             queue.removeAll(keepingCapacity: true)
+            // Lazy items taken without an urgent one are taken because their time is up: commit them now.
+            let lazyOnly = urgentQueued == 0
+            urgentQueued = 0
+            lazySince = nil
             let close = closing
             condition.unlock()
 
@@ -217,7 +268,7 @@ public final class AuditLog: @unchecked Sendable {
                 writer.checkpointIfDue()
                 publish()
             } else {
-                let results = writer.process(items)
+                let results = writer.process(items, sync: lazyOnly)
                 publish()
                 for (item, result) in zip(items, results) {
                     switch item {

@@ -31,8 +31,9 @@ struct CompletionAppendTests {
         #expect(afterDecisions.records == count)
         #expect(afterDecisions.bodiesStored == count)
 
-        // An outcome alone is written without an fsync of its own (the statistics are read on the writer thread,
-        // before it can run the delayed sync) ...
+        // An outcome alone does not wake the writer; it is committed on its own within the sync delay, and its
+        // completion runs once it is durable (the statistics are read on the writer thread, at completion).
+        let queued = ContinuousClock.now
         let (written, seen) = await withCheckedContinuation {
             (continuation: CheckedContinuation<(Result<Void, AuditError>, AuditStatistics), Never>) in
             log.recordOutcome(id: "req-1", status: 200, durationMs: 3, error: nil) { result in
@@ -41,17 +42,39 @@ struct CompletionAppendTests {
         }
         try written.get()
         #expect(seen.records == count + 1)
-        #expect(seen.logSyncs == afterDecisions.logSyncs)
-        // ... and made durable shortly after even when nothing else is appended.
-        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
-        while log.statistics.logSyncs == seen.logSyncs && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        #expect(log.statistics.logSyncs == seen.logSyncs + 1)
+        #expect(seen.logSyncs == afterDecisions.logSyncs + 1)
+        #expect(queued.duration(to: .now) < .seconds(5))
 
         try await log.close()
         let summary = try AuditVerifier.verify(directory: scratch.audit, publicKeys: [keys.pub], checkBodies: true)
         #expect(summary.decisions == count)
+        #expect(summary.outcomes == 1)
+    }
+
+    @Test func outcomesRideTheNextDecisionsCommit() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(scratch.configuration())
+        // Long enough that the outcome can only be committed by the decision that follows it.
+        log.lazyDelay = .seconds(30)
+        let before = log.statistics
+        async let outcome: (Result<Void, AuditError>, AuditStatistics) = withCheckedContinuation { continuation in
+            log.recordOutcome(id: "req-0", status: 200, durationMs: 1, error: nil) { result in
+                continuation.resume(returning: (result, log.statistics))
+            }
+        }
+        // Still queued: nothing woke the writer for it.
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(log.statistics == before)
+        let receipt = try await log.recordDecision(sampleDecision(1), forwardedBody: Array("body".utf8))
+        let (written, seen) = await outcome
+        try written.get()
+        // One write and one fsync carried both; the outcome came first in the chain.
+        #expect(seen.records == before.records + 2)
+        #expect(seen.logSyncs == before.logSyncs + 1)
+        #expect(receipt.seq == 2)
+        try await log.close()
+        let summary = try AuditVerifier.verify(directory: scratch.audit, publicKeys: [], checkBodies: true)
+        #expect(summary.decisions == 1)
         #expect(summary.outcomes == 1)
     }
 

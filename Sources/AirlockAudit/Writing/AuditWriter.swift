@@ -256,7 +256,8 @@ final class AuditWriter {
     // MARK: Appending
 
     /// Writes the batch as one `write` and one `fsync`; returns per item either its receipt or why it failed.
-    func process(_ items: [WriterItem]) -> [Result<AuditReceipt?, AuditError>] {
+    /// Without `sync` and without an item that needs it, the fsync is left to the next batch or ``syncIfDue()``.
+    func process(_ items: [WriterItem], sync: Bool = false) -> [Result<AuditReceipt?, AuditError>] {
         if let failure { return items.map { _ in .failure(failure) } }
         if needsNewFile {
             do { try openNewFile(index: fileIndex + 1) } catch { return items.map { _ in .failure(error) } }
@@ -347,7 +348,7 @@ final class AuditWriter {
             // Only outcomes (which need not be durable on return): written now, fsync'd by the next group commit or
             // by `syncIfDue` shortly after.
             let overdue = syncDeadline.map { ContinuousClock.now >= $0 } ?? false
-            try append(buffer, sync: checkpoints > 0 || overdue || items.contains { $0.needsSync })
+            try append(buffer, sync: sync || checkpoints > 0 || overdue || items.contains { $0.needsSync })
         } catch {
             nextSeq = startSeq
             head = startHead

@@ -34,12 +34,20 @@ public struct AuditRecorder: EgressRecorder {
             return
         }
         // The writer thread completes the promise directly once the record is durable: no task, no extra hop.
-        let body = record.forwarded.map { Array($0.body.readableBytesView) }
-        self.log.recordDecision(Self.entry(record), forwardedBody: body) { result in
+        let completion: @Sendable (Result<AuditReceipt, AuditError>) -> Void = { result in
             switch result {
             case .success: promise.succeed(())
             case .failure(let error): promise.fail(error)
             }
+        }
+        let entry = Self.entry(record)
+        guard let forwarded = record.forwarded else {
+            self.log.recordDecision(entry, forwardedBodyBytes: nil, completion: completion)
+            return
+        }
+        // Hashed and compressed straight from the buffer: no copy of the body.
+        forwarded.body.withUnsafeReadableBytes { bytes in
+            self.log.recordDecision(entry, forwardedBodyBytes: bytes, completion: completion)
         }
     }
 
