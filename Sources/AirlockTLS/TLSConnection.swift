@@ -120,6 +120,17 @@ final class TLSConnection {
         Int(COpenSSLShims_BIO_pending(self.sslToNetwork))
     }
 
+    /// An upper bound on the plaintext the next reads can produce: the ciphertext received but not yet processed,
+    /// plus what OpenSSL has already decrypted and buffered.
+    var pendingInboundBytes: Int {
+        Int(COpenSSLShims_BIO_pending(self.networkToSSL)) + Int(SSL_pending(self.ssl))
+    }
+
+    /// Whether OpenSSL holds record data it has read but not yet handed out (processed or not).
+    var hasBufferedRecordData: Bool {
+        SSL_has_pending(self.ssl) == 1
+    }
+
     /// Takes up to `limit` bytes of ciphertext OpenSSL has produced, or nil when there is none.
     func takeOutbound(allocator: ByteBufferAllocator, limit: Int = .max) -> ByteBuffer? {
         let pending = min(self.pendingOutboundBytes, limit)

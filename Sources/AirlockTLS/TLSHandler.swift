@@ -205,7 +205,13 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func readPlaintext(context: ChannelHandlerContext) {
         guard let connection = self.connection else { return }
         while true {
-            var buffer = context.channel.allocator.buffer(capacity: Self.inboundChunk)
+            // Sized by what can come out (plaintext is never longer than the ciphertext behind it), so a 4 KiB
+            // request does not cost a 64 KiB allocation, and nothing is allocated when nothing is pending.
+            let pending = connection.pendingInboundBytes
+            guard pending > 0 || connection.hasBufferedRecordData else { return }
+            var buffer = context.channel.allocator.buffer(
+                capacity: pending > 0 ? min(Self.inboundChunk, pending) : Self.recordPayload
+            )
             var outcome: TLSConnection.ReadResult = .needsMoreData
             while buffer.writableBytes > 0 {
                 outcome = connection.read(into: &buffer)
