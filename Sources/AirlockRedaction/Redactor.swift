@@ -219,10 +219,7 @@ extension Redactor {
         guard let fast = rules.fast else { return false }
         let scratch = scratchPool.take()
         defer { scratchPool.give(scratch) }
-        let sink = HitSink()
-        sink.maxHits = 1
-        fast.scanEnds(bytes.bindMemory(to: UInt8.self), scratch: scratch, into: sink)
-        return !sink.hits.isEmpty || sink.failure != nil
+        return fast.anyMatchOrFailure(bytes.bindMemory(to: UInt8.self), scratch: scratch)
     }
 
     /// Benchmark hook: scans `bytes` with the policy's single-pass database only (no structure, no resolution) and

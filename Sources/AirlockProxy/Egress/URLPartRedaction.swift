@@ -13,6 +13,13 @@ enum URLPartRedaction {
     }
 
     static func redact(path: String, query: String?, redactor: Redactor, vendor: String) -> Outcome {
+        // The common case: every segment, key and value plain and clean. Checked part by part exactly as below, but
+        // without splitting into arrays and joining again.
+        if Self.everyPartIsPlainAndClean(path, isQuery: false, redactor: redactor),
+            query.map({ Self.everyPartIsPlainAndClean($0, isQuery: true, redactor: redactor) }) ?? true
+        {
+            return .forward(path: path, query: query, findings: [])
+        }
         var findings: [Finding] = []
         var segments: [String] = []
         for (index, segment) in path.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
@@ -65,6 +72,33 @@ enum URLPartRedaction {
             query: query == nil ? nil : parts.joined(separator: "&"),
             findings: findings
         )
+    }
+
+    /// Whether every part `redact` would look at is plain and clean: the path's segments (split on `/`), or the
+    /// query's keys and values (components split on `&`, each at its first `=`). The same parts, the same check.
+    private static func everyPartIsPlainAndClean(_ text: String, isQuery: Bool, redactor: Redactor) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            // Escapes or non-ASCII anywhere: the careful path decodes.
+            if bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 >= 0x80 }) {
+                return false
+            }
+            func clean(_ range: Range<Int>) -> Bool {
+                range.isEmpty || !redactor.mayMatch(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[range])))
+            }
+            let separator = isQuery ? UInt8(ascii: "&") : UInt8(ascii: "/")
+            var start = 0
+            for index in 0...bytes.count where index == bytes.count || bytes[index] == separator {
+                let part = start..<index
+                start = index + 1
+                if isQuery, let equals = bytes[part].firstIndex(of: UInt8(ascii: "=")) {
+                    guard clean(part.lowerBound..<equals), clean((equals + 1)..<part.upperBound) else { return false }
+                } else if !clean(part) {
+                    return false
+                }
+            }
+            return true
+        }
     }
 
     /// Most parts carry nothing: with no escape that could hide a term, one raw scan of the part decides, without

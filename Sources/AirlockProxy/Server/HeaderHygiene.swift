@@ -29,6 +29,17 @@ enum HeaderHygiene {
     /// Names listed in `Connection` header values (they are hop-by-hop for this message), lower-cased.
     private static func connectionNominated(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
+        // Almost every message has at most `Connection: keep-alive` or none: skip the canonical-form split (an
+        // array per message) unless a value could nominate something.
+        var mayNominate = false
+        for (name, value) in headers where name.utf8.count == 10 && name.lowercased() == "connection" {
+            let lower = value.lowercased()
+            if lower != "keep-alive" && lower != "close" {
+                mayNominate = true
+                break
+            }
+        }
+        guard mayNominate else { return names }
         for value in headers[canonicalForm: "connection"] {
             let name = value.lowercased()
             if name != "close" && name != "keep-alive" { names.append(String(name)) }

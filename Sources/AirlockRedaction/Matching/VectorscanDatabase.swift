@@ -103,6 +103,8 @@ private let collectEnds: match_event_handler = { id, _, to, _, context in
     return 0
 }
 
+private let stopAtFirst: match_event_handler = { _, _, _, _, _ in 1 }
+
 private let collectSpans: match_event_handler = { id, from, to, _, context in
     let sink = Unmanaged<HitSink>.fromOpaque(context!).takeUnretainedValue()
     if sink.spans.count >= sink.maxHits { return 1 }
@@ -161,6 +163,15 @@ extension VectorscanDatabase {
         base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
             let status = hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, collectEnds, context)
             if status != HS_SUCCESS && status != HS_SCAN_TERMINATED { sink.failure = status }
+        }
+    }
+
+    /// Whether anything matches, or the scan failed (so the caller looks closer instead of trusting it): stops at
+    /// the first match, allocates nothing.
+    func anyMatchOrFailure(_ bytes: UnsafeBufferPointer<UInt8>, scratch: OpaquePointer?) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+        return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
+            hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, stopAtFirst, nil) != HS_SUCCESS
         }
     }
 
