@@ -12,6 +12,8 @@ public struct PseudonymKeys: Sendable {
     let secret: [UInt8]
     /// Keys the vendor-independent fingerprints that findings and logs carry for correlation.
     let fingerprintKey: [UInt8]
+    /// `fingerprintKey`, ready for HMAC.
+    let fingerprintMAC: HMACKey
 
     /// Reads a key file: base64 of exactly 32 bytes on one line (surrounding whitespace ignored).
     public init(contentsOf url: URL) throws(RedactionError) {
@@ -44,6 +46,7 @@ public struct PseudonymKeys: Sendable {
             info: Array("fingerprint".utf8),
             length: 32
         )
+        self.fingerprintMAC = HMACKey(fingerprintKey)
     }
 
     /// 32 fresh random bytes, base64, newline-terminated: the content of a new key file.
@@ -64,7 +67,7 @@ public struct PseudonymKeys: Sendable {
 
     /// A keyed fingerprint of a matched value (first 12 hex digits of an HMAC), safe to log.
     func fingerprint(_ value: some Collection<UInt8>) -> String {
-        Hex.encode(OpenSSLCrypto.hmacSHA256(key: fingerprintKey, data: Array(value)).prefix(6))
+        Hex.encode(fingerprintMAC.authenticationCode(Array(value)).prefix(6))
     }
 
     private static func reason(_ error: any Error) -> String {
@@ -76,8 +79,16 @@ public struct PseudonymKeys: Sendable {
 /// The per-vendor keys: one for HMAC tokens (dictionary pseudonyms, hashes) and one 64-byte AES-256-SIV key for
 /// pseudonyms that carry their value encrypted.
 struct VendorKeys: Sendable {
-    var tokenKey: [UInt8]
-    var sivKey: [UInt8]
+    let tokenKey: [UInt8]
+    let sivKey: [UInt8]
+    /// `tokenKey`, ready for HMAC.
+    let tokenMAC: HMACKey
+
+    init(tokenKey: [UInt8], sivKey: [UInt8]) {
+        self.tokenKey = tokenKey
+        self.sivKey = sivKey
+        self.tokenMAC = HMACKey(tokenKey)
+    }
 }
 
 enum Hex {

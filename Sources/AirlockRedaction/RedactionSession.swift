@@ -470,7 +470,7 @@ final class RedactionSession {
         case .mask:
             return Array(repeating: "•", count: scalars).joined().utf8.map { $0 }
         case .hash:
-            let mac = OpenSSLCrypto.hmacSHA256(key: keys.tokenKey, data: Array("hash|\(ruleID)|".utf8) + canonical)
+            let mac = keys.tokenMAC.authenticationCode(Array("hash|\(ruleID)|".utf8) + canonical)
             return Array((label + "_" + Hex.encode(mac.prefix(6))).utf8)
         case .pseudonymize:
             // OpenSSL's AES-SIV refuses an empty plaintext (a `fields` rule on `""`), and there is nothing to hide.

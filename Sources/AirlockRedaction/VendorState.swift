@@ -21,7 +21,7 @@ final class VendorState: Sendable {
         for (r, rule) in rules.enumerated() where rule.kind == .term && rule.action == .pseudonymize {
             payloads[r] = rule.values.map { value in
                 Base32.encode(
-                    OpenSSLCrypto.hmacSHA256(key: keys.tokenKey, data: Array("term|\(rule.label)|\(value)".utf8))
+                    keys.tokenMAC.authenticationCode(Array("term|\(rule.label)|\(value)".utf8))
                 )
             }
             for (v, payload) in payloads[r].enumerated() {

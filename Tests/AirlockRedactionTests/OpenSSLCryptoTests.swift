@@ -58,6 +58,26 @@ import Testing
         )
     }
 
+    @Test func oneKeyGivesTheSameCodesWhenReusedAndSharedBetweenThreads() async {
+        let key = HMACKey(Self.bytes("4a656665"))
+        let expected = Self.bytes("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        let message = Array("what do ya want for nothing?".utf8)
+        #expect(key.authenticationCode(Array("something else".utf8)) != expected)
+        #expect(key.authenticationCode(message) == expected)
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    (0..<200).allSatisfy { round in
+                        let other = key.authenticationCode(Array("\(index)/\(round)".utf8))
+                        return key.authenticationCode(message) == expected && other.count == 32
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 8))
+    }
+
     @Test func sivRoundTripsAndRejectsAnotherKey() {
         let key = [UInt8](repeating: 3, count: 64)
         for plaintext in [Array("j".utf8), Array("jane.doe@lab.example.com".utf8)] {
