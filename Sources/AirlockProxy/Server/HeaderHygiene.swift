@@ -93,7 +93,11 @@ enum HeaderHygiene {
         if needsScrub {
             headers = Self.requestHeadersForVendor(headers)
         }
-        headers.replaceOrAdd(name: "Host", value: host)
+        if alreadyClean {
+            headers.add(name: "Host", value: host)  // `requestHeadersForVendor` dropped the lab's
+        } else {
+            headers.replaceOrAdd(name: "Host", value: host)
+        }
         if bodyLength > 0 || Self.methodExpectsBody(method) {
             headers.add(name: "Content-Length", value: String(bodyLength))
         }
