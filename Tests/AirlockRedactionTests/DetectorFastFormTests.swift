@@ -114,6 +114,13 @@ import Testing
         }
     }
 
+    @Test func percentEscapesAndTimesAreNotAddressHits() throws {
+        // Extra hits are sound but each costs a window scan; URLs are full of percent-escapes.
+        let fast = try Scanner(Detectors.expressions(for: .ip).flatMap(\.fastForms))
+        let text = Array("see https://wiki.example.com/a%20b%2Fc?q=x%3Ay%25z and 50%off, v1.2 at 5pm".utf8)
+        #expect(fast.ends(in: text).isEmpty)
+    }
+
     @Test func ipv4FastFormsAreExact() throws {
         let reference = try Scanner([Detectors.ipv4])
         let fast = try Scanner(Detectors.expressions(for: .ip).first { $0.regex == Detectors.ipv4 }!.fastForms)
