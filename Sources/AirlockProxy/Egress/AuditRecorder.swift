@@ -1,5 +1,6 @@
 import AirlockAudit
 import NIOCore
+import Synchronization
 
 /// The egress audit log at the proxy's recording seam.
 ///
@@ -8,6 +9,7 @@ import NIOCore
 /// forwarded. Only the path as forwarded, the proxy's own reason codes, rule ids, counts and JSONPaths are recorded.
 public struct AuditRecorder: EgressRecorder {
     public let log: AuditLog
+    private let mailboxes = CompletionMailboxes()
 
     public init(log: AuditLog) {
         self.log = log
@@ -33,12 +35,10 @@ public struct AuditRecorder: EgressRecorder {
             }
             return
         }
-        // The writer thread completes the promise directly once the record is durable: no task, no extra hop.
+        // The writer thread hands the result to the promise's loop in one hop, shared with the rest of its batch.
+        let mailbox = self.mailboxes.mailbox(for: promise.futureResult.eventLoop)
         let completion: @Sendable (Result<AuditReceipt, AuditError>) -> Void = { result in
-            switch result {
-            case .success: promise.succeed(())
-            case .failure(let error): promise.fail(error)
-            }
+            mailbox.complete(promise, with: result.map { _ in () })
         }
         let entry = Self.entry(record)
         guard let forwarded = record.forwarded else {
@@ -62,16 +62,14 @@ public struct AuditRecorder: EgressRecorder {
 
     /// The outcome rides the log's next group commit: nothing waits for it to be durable (the request has left).
     public func recordOutcome(_ record: EgressOutcomeRecord, completing promise: EventLoopPromise<Void>) {
+        let mailbox = self.mailboxes.mailbox(for: promise.futureResult.eventLoop)
         self.log.recordOutcome(
             id: record.requestID,
             status: record.vendorStatus,
             durationMs: Double(record.durationNanoseconds) / 1_000_000,
             error: record.error
         ) { result in
-            switch result {
-            case .success: promise.succeed(())
-            case .failure(let error): promise.fail(error)
-            }
+            mailbox.complete(promise, with: result)
         }
     }
 
@@ -102,5 +100,58 @@ public struct AuditRecorder: EgressRecorder {
             requestBytes: record.requestBytes,
             status: record.status
         )
+    }
+}
+
+/// One ``CompletionMailbox`` per event loop, made on first use.
+private final class CompletionMailboxes: Sendable {
+    private let byLoop = Mutex<[ObjectIdentifier: CompletionMailbox]>([:])
+
+    func mailbox(for loop: any EventLoop) -> CompletionMailbox {
+        self.byLoop.withLock { byLoop in
+            let key = ObjectIdentifier(loop)
+            if let mailbox = byLoop[key] { return mailbox }
+            let mailbox = CompletionMailbox(loop: loop)
+            byLoop[key] = mailbox
+            return mailbox
+        }
+    }
+}
+
+/// Completes promises of one event loop in batches. The audit writer finishes a group commit of many requests at
+/// once; completing each promise from the writer thread would schedule one task on its loop per request. Here the
+/// first result queued schedules one task, which completes everything queued for the loop by the time it runs.
+///
+/// `complete` may be called from any thread; the promises are completed on `loop`, in the order they were queued.
+private final class CompletionMailbox: Sendable {
+    private let loop: any EventLoop
+    private let queued = Mutex<[(EventLoopPromise<Void>, Result<Void, AuditError>)]>([])
+
+    init(loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    func complete(_ promise: EventLoopPromise<Void>, with result: Result<Void, AuditError>) {
+        let first = self.queued.withLock { queued in
+            queued.append((promise, result))
+            return queued.count == 1
+        }
+        if first {
+            self.loop.execute { self.drain() }
+        }
+    }
+
+    private func drain() {
+        let batch = self.queued.withLock { queued in
+            var batch: [(EventLoopPromise<Void>, Result<Void, AuditError>)] = []
+            swap(&batch, &queued)
+            return batch
+        }
+        for (promise, result) in batch {
+            switch result {
+            case .success: promise.succeed(())
+            case .failure(let error): promise.fail(error)
+            }
+        }
     }
 }
