@@ -79,3 +79,24 @@ int COpenSSLShims_sk_X509_NAME_num(const STACK_OF(X509_NAME) *stack) {
 void COpenSSLShims_OPENSSL_free(void *pointer) {
     OPENSSL_free(pointer);
 }
+
+#include <openssl/err.h>
+#include <stdio.h>
+
+size_t COpenSSLShims_ERR_drain_text(char *out, size_t capacity) {
+    size_t count = 0;
+    size_t used = 0;
+    if (capacity > 0) out[0] = '\0';
+    unsigned long code;
+    while ((code = ERR_get_error()) != 0) {
+        char line[256];
+        ERR_error_string_n(code, line, sizeof line);
+        const char *separator = count > 0 ? "; " : "";
+        if (capacity > 0 && used < capacity - 1) {
+            int written = snprintf(out + used, capacity - used, "%s%s", separator, line);
+            if (written > 0) used += (size_t)written < capacity - used ? (size_t)written : capacity - 1 - used;
+        }
+        count += 1;
+    }
+    return count;
+}

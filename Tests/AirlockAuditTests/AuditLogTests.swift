@@ -61,6 +61,22 @@ struct AuditLogTests {
         #expect(error?.code == .signingKey)
     }
 
+    @Test func garbageKeyIsRefusedWithOpenSSLsReasonAndAnEmptyQueue() async throws {
+        let scratch = try Scratch()
+        let garbage = scratch.root.appendingPathComponent("garbage.key")
+        try Data("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n".utf8).write(to: garbage)
+        let error = await #expect(throws: AuditError.self) {
+            _ = try await AuditLog.open(
+                AuditConfiguration(directory: scratch.root.appendingPathComponent("x"), signingKeyPath: garbage))
+        }
+        #expect(error?.code == .signingKey)
+        // OpenSSL's own reason is carried, in its `error:XXXXXXXX:lib:func:reason` form ...
+        #expect(error?.message.contains("error:") == true)
+        // ... and the thread's queue is left empty (no suspension between the two calls: same thread).
+        #expect(throws: AuditError.self) { _ = try SigningKey(pem: Array(try Data(contentsOf: garbage)), source: "x") }
+        #expect(openSSLErrors() == "no OpenSSL error reported")
+    }
+
     @Test func unsignedLogVerifiesAsHashChain() async throws {
         let scratch = try Scratch()
         let log = try await AuditLog.open(scratch.configuration())

@@ -1,4 +1,5 @@
 internal import COpenSSL
+internal import COpenSSLShims
 import Foundation
 
 /// An Ed25519 key pair in PEM (PKCS#8 private key, SubjectPublicKeyInfo public key), as `airlock certs init` writes
@@ -183,13 +184,8 @@ final class VerifyingKey: @unchecked Sendable {
 
 /// Drains OpenSSL's error queue into one line.
 func openSSLErrors() -> String {
-    var messages: [String] = []
-    while true {
-        let code = ERR_get_error()
-        if code == 0 { break }
-        var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
-        messages.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-    return messages.isEmpty ? "no OpenSSL error reported" : messages.joined(separator: "; ")
+    var buffer = [CChar](repeating: 0, count: 1024)
+    let count = COpenSSLShims_ERR_drain_text(&buffer, buffer.count)
+    guard count > 0 else { return "no OpenSSL error reported" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

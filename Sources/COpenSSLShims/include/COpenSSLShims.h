@@ -40,4 +40,10 @@ int COpenSSLShims_sk_X509_NAME_num(const STACK_OF(X509_NAME) *stack);
 // Memory
 void COpenSSLShims_OPENSSL_free(void *pointer);
 
+// Error queue
+// Drains this thread's OpenSSL error queue: writes each error's ERR_error_string_n text into `out`, separated by
+// "; " and NUL-terminated (cut short at `capacity` bytes; `out` may be NULL when `capacity` is 0), and returns how
+// many errors were drained. Every queued error is removed even when the text does not fit.
+size_t COpenSSLShims_ERR_drain_text(char *out, size_t capacity);
+
 #endif
