@@ -5,6 +5,26 @@ import Testing
 
 @Suite("Audit log: what left, and nothing secret")
 struct BodyAndSecretTests {
+    @Test func reusedDeflatersRoundTripEverySize() throws {
+        // Small bodies go through a deflater's scratch buffer, large ones (incompressible, beyond the scratch) into
+        // their own; each deflater is reset between bodies, so the members must not leak into one another.
+        var generator = SystemRandomNumberGenerator()
+        let bodies: [[UInt8]] = [
+            [], Array("x".utf8), Array(String(repeating: "lorem ipsum ", count: 400).utf8),
+            (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) }, Array("after".utf8),
+        ]
+        for body in bodies + bodies.reversed() {
+            let member = BodyStore.gzip(body)
+            #expect(member.prefix(2) == [0x1f, 0x8b])
+            #expect(try BodyStore.gunzip(member, source: "test") == body)
+        }
+        // Concurrent callers each take their own deflater from the pool.
+        DispatchQueue.concurrentPerform(iterations: 16) { index in
+            let body = Array(String(repeating: "body \(index) ", count: 300 + index).utf8)
+            #expect((try? BodyStore.gunzip(BodyStore.gzip(body), source: "test")) == body)
+        }
+    }
+
     @Test func forwardedBodyIsStoredCompressedAndAddressedByHash() async throws {
         let scratch = try Scratch()
         let log = try await AuditLog.open(scratch.configuration())

@@ -144,24 +144,38 @@ final class Deflater: @unchecked Sendable {
         deflateEnd(stream)
         stream.deinitialize(count: 1)
         stream.deallocate()
+        scratch.deallocate()
     }
+
+    /// Scratch output for small bodies, so that their result is allocated at its exact size (small allocations stay
+    /// in the allocator's per-thread caches, also when the writer thread frees them).
+    private var scratch: UnsafeMutableBufferPointer<UInt8> = .allocate(capacity: Deflater.scratchCapacity)
+    private static let scratchCapacity = 64 * 1024
 
     /// One complete gzip member of `input`.
     func gzip(_ input: UnsafeRawBufferPointer) -> [UInt8] {
         precondition(deflateReset(stream) == Z_OK, "deflateReset of an initialised stream cannot fail")
         let bound = Int(deflateBound(stream, uLong(input.count))) + 32
-        return [UInt8](unsafeUninitializedCapacity: bound) { output, produced in
-            stream.pointee.next_in = UnsafeMutablePointer(
-                mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.pointee.avail_in = uInt(input.count)
-            stream.pointee.next_out = output.baseAddress
-            stream.pointee.avail_out = uInt(output.count)
-            let status = deflate(stream, Z_FINISH)
-            precondition(status == Z_STREAM_END, "deflate into a deflateBound buffer finishes in one call")
-            produced = Int(stream.pointee.total_out)
-            stream.pointee.next_in = nil
-            stream.pointee.next_out = nil
+        if bound <= scratch.count {
+            let produced = deflate(input, into: scratch)
+            return Array(scratch[0..<produced])
         }
+        return [UInt8](unsafeUninitializedCapacity: bound) { output, produced in
+            produced = deflate(input, into: output)
+        }
+    }
+
+    /// Compresses all of `input` into `output`, which must hold `deflateBound` bytes; returns the bytes produced.
+    private func deflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = uInt(input.count)
+        stream.pointee.next_out = output.baseAddress
+        stream.pointee.avail_out = uInt(output.count)
+        let status = CZlib.deflate(stream, Z_FINISH)
+        precondition(status == Z_STREAM_END, "deflate into a deflateBound buffer finishes in one call")
+        stream.pointee.next_in = nil
+        stream.pointee.next_out = nil
+        return Int(stream.pointee.total_out)
     }
 
     /// A few deflaters shared by all threads; more are made when all are in use, and at most `limit` are kept.
