@@ -1,3 +1,5 @@
+import AirlockRedaction
+
 /// A validating JSON scanner that finds the string values of callback keys (`callback_url`, `callback`, …).
 ///
 /// Keys are compared after JSON escapes are decoded, so `"callback\u005furl"` is found too. Values are reported with
@@ -77,7 +79,7 @@ struct CallbackJSONScanner {
             while true {
                 guard cursor.current == UInt8(ascii: "\"") else { throw cursor.failure("expected an object key") }
                 let keyRange = try Self.string(&cursor)
-                let name = self.interestingKey(cursor.bytes, keyRange, depth: depth + 1)
+                let name = try self.interestingKey(cursor.bytes, keyRange, depth: depth + 1)
                 cursor.skipSpace()
                 guard cursor.current == UInt8(ascii: ":") else { throw cursor.failure("expected ':' after a key") }
                 cursor.offset += 1
@@ -119,7 +121,7 @@ struct CallbackJSONScanner {
             let range = try Self.string(&cursor)
             if let key {
                 fields.append(
-                    Field(range: range, key: key.name, value: Self.decode(cursor.bytes, range), depth: key.depth)
+                    Field(range: range, key: key.name, value: try Self.decode(cursor.bytes, range), depth: key.depth)
                 )
             }
         case UInt8(ascii: "t"):
@@ -134,12 +136,16 @@ struct CallbackJSONScanner {
     }
 
     /// The decoded key when it is one we look for at this depth.
-    private func interestingKey(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, depth: Int) -> String? {
+    private func interestingKey(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ range: Range<Int>,
+        depth: Int
+    ) throws(Failure) -> String? {
         let raw = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
         // Only escapes can make a key longer than what it decodes to; skip long plain keys without decoding.
         let hasEscape = raw.contains(UInt8(ascii: "\\"))
         if !hasEscape && raw.count > 16 { return nil }
-        let name = hasEscape ? Self.decode(bytes, range) : String(decoding: raw, as: UTF8.self)
+        let name = hasEscape ? try Self.decode(bytes, range) : String(decoding: raw, as: UTF8.self)
         if self.anyDepthKeys.contains(name) || (depth == 1 && self.topLevelKeys.contains(name)) {
             return name
         }
@@ -203,7 +209,7 @@ struct CallbackJSONScanner {
                     cursor.offset += 2
                 case UInt8(ascii: "u"):
                     guard cursor.offset + 6 <= bytes.count,
-                        (2..<6).allSatisfy({ Self.hexValue(bytes[cursor.offset + $0]) != nil })
+                        (2..<6).allSatisfy({ JSONStringEscapes.hexValue(bytes[cursor.offset + $0]) >= 0 })
                     else { throw cursor.failure("an invalid \\u escape") }
                     cursor.offset += 6
                 default:
@@ -216,54 +222,14 @@ struct CallbackJSONScanner {
         throw Failure(reason: "an unterminated string", offset: start)
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(byte - UInt8(ascii: "A") + 10)
-        default: return nil
-        }
-    }
-
-    /// Decodes a validated string token (quotes included). Lone surrogates become U+FFFD.
-    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+    /// Decodes a validated string token (quotes included), as the redaction engine does; a lone surrogate makes
+    /// the body malformed, as it does for the engine.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(Failure) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(range.count)
-        var index = range.lowerBound + 1
-        let end = range.upperBound - 1
-        func hex4(_ at: Int) -> UInt32 {
-            (0..<4).reduce(UInt32(0)) { $0 << 4 | (Self.hexValue(bytes[at + $1]) ?? 0) }
-        }
-        while index < end {
-            let byte = bytes[index]
-            guard byte == UInt8(ascii: "\\") else {
-                out.append(byte)
-                index += 1
-                continue
-            }
-            let kind = bytes[index + 1]
-            index += 2
-            switch kind {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = hex4(index)
-                index += 4
-                if scalar >= 0xD800 && scalar < 0xDC00, index + 6 <= end, bytes[index] == UInt8(ascii: "\\"),
-                    bytes[index + 1] == UInt8(ascii: "u")
-                {
-                    let low = hex4(index + 2)
-                    if low >= 0xDC00 && low < 0xE000 {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        index += 6
-                    }
-                }
-                out.append(contentsOf: Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8))
-            default: out.append(kind)
-            }
+        do {
+            try JSONStringEscapes.decode(bytes.baseAddress!, from: range.lowerBound + 1, to: range.upperBound - 1, into: &out)
+        } catch {
+            throw Failure(reason: "an unpaired surrogate escape", offset: error.offset)
         }
         return String(decoding: out, as: UTF8.self)
     }

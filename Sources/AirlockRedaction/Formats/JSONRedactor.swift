@@ -536,14 +536,7 @@ struct JSONRedactor {
     }
 
     @inline(__always)
-    static func hexValue(_ b: UInt8) -> Int {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(b) - 0x30
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(b) - 0x57
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(b) - 0x37
-        default: -1
-        }
-    }
+    static func hexValue(_ b: UInt8) -> Int { JSONStringEscapes.hexValue(b) }
 
     /// The decoded content of a string token (escapes resolved; already validated).
     private func decodeString(_ token: StringToken) throws(Stop) -> [UInt8] {
@@ -552,49 +545,12 @@ struct JSONRedactor {
         return out
     }
 
-    /// Decodes a string token into `out` (replacing its contents, keeping its capacity). Runs between escapes are
-    /// copied in bulk.
+    /// Decodes a string token into `out` (replacing its contents, keeping its capacity).
     private func decodeString(_ token: StringToken, into out: inout [UInt8]) throws(Stop) {
-        out.removeAll(keepingCapacity: true)
-        out.reserveCapacity(token.end - token.start)
-        var k = token.start
-        func hex4(_ at: Int) -> UInt32 {
-            (0..<4).reduce(UInt32(0)) { $0 << 4 | UInt32(Self.hexValue(p[at + $1])) }
-        }
-        while k < token.end {
-            guard let found = memchr(p + k, 0x5C, token.end - k) else {
-                out.append(contentsOf: UnsafeBufferPointer(start: p + k, count: token.end - k))
-                return
-            }
-            let slash = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - p
-            if slash > k { out.append(contentsOf: UnsafeBufferPointer(start: p + k, count: slash - k)) }
-            let e = p[slash + 1]
-            k = slash + 2
-            switch e {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = hex4(k)
-                k += 4
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    guard k + 6 <= token.end, p[k] == UInt8(ascii: "\\"), p[k + 1] == UInt8(ascii: "u") else {
-                        throw .uninspectable("malformed JSON at byte \(k): unpaired surrogate escape")
-                    }
-                    let low = hex4(k + 2)
-                    guard low >= 0xDC00 && low < 0xE000 else {
-                        throw .uninspectable("malformed JSON at byte \(k): unpaired surrogate escape")
-                    }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    k += 6
-                } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                    throw .uninspectable("malformed JSON at byte \(k): unpaired surrogate escape")
-                }
-                out.append(contentsOf: String(Unicode.Scalar(scalar)!).utf8)
-            default: out.append(e)
-            }
+        do {
+            try JSONStringEscapes.decode(p, from: token.start, to: token.end, into: &out)
+        } catch {
+            throw .uninspectable("malformed JSON at byte \(error.offset): unpaired surrogate escape")
         }
     }
 
