@@ -112,8 +112,14 @@ public final class AuditLog: @unchecked Sendable {
             let sha256 = Digest.sha256Hex(forwardedBodyBytes)
             record.forwardedBytes = forwardedBodyBytes.count
             record.forwardedSHA256 = sha256
-            body = PreparedBody(
-                sha256: sha256, compressed: configuration.storeBodies ? BodyStore.gzip(forwardedBodyBytes) : nil)
+            if !configuration.storeBodies {
+                body = PreparedBody(sha256: sha256, compressed: nil)
+            } else if let storedAt = writer.storedBodies.reference(for: sha256) {
+                // The same bytes are already durable in a pack: no need to compress them again.
+                body = PreparedBody(sha256: sha256, compressed: nil, storedAt: storedAt)
+            } else {
+                body = PreparedBody(sha256: sha256, compressed: BodyStore.gzip(forwardedBodyBytes))
+            }
         } else {
             record.forwardedBytes = nil
             record.forwardedSHA256 = nil

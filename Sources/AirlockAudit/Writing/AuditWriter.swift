@@ -11,8 +11,32 @@ import Foundation
 /// A decision's forwarded body, hashed and compressed by the caller before it joins the queue.
 struct PreparedBody: Sendable {
     var sha256: String
-    /// nil when bodies are not stored.
+    /// nil when bodies are not stored, or when the body is already stored (`storedAt`).
     var compressed: [UInt8]?
+    /// Where the same bytes are already durably stored, when the caller found them in ``StoredBodies``.
+    var storedAt: String? = nil
+}
+
+/// Where this writer session already stored each body (SHA-256 hex → `pack:offset:length`), so repeated bodies are
+/// stored once and their callers skip compressing them. Only references to durable (fsync'd) pack members are added.
+/// Bounded: forgotten wholesale past 100,000 entries (a forgotten body is merely stored again). Thread-safe.
+final class StoredBodies: @unchecked Sendable {
+    // `@unchecked`: `references` is only touched under `lock`.
+    private let lock = NSLock()
+    private var references: [String: String] = [:]
+
+    func reference(for sha256: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return references[sha256]
+    }
+
+    func add(_ stored: [String: String]) {
+        lock.lock()
+        defer { lock.unlock() }
+        if references.count > 100_000 { references.removeAll(keepingCapacity: true) }
+        references.merge(stored) { _, new in new }
+    }
 }
 
 /// One queued request to the writer thread. The completion runs on the writer thread once the batch is done.
@@ -46,8 +70,8 @@ final class AuditWriter {
     private var pack: POSIXFile?
     private var packIndex = 0
     private var packSize = 0
-    /// Where this session already stored each body, so repeated bodies are stored once. Bounded.
-    private var storedBodies: [String: String] = [:]
+    /// Where this session already stored each body, so repeated bodies are stored once; shared with callers.
+    let storedBodies: StoredBodies
     private var file: POSIXFile?
     private var fileIndex = 0
     private var fileSize = 0
@@ -61,8 +85,9 @@ final class AuditWriter {
     private var unsyncedSince: ContinuousClock.Instant?
     var statistics = AuditStatistics()
 
-    init(configuration: AuditConfiguration, signingKey: SigningKey?) {
+    init(configuration: AuditConfiguration, signingKey: SigningKey?, storedBodies: StoredBodies = StoredBodies()) {
         self.configuration = configuration
+        self.storedBodies = storedBodies
         self.root = configuration.directory.standardizedFileURL.path
         self.signingKey = signingKey
     }
@@ -267,13 +292,14 @@ final class AuditWriter {
         // Bodies first: a record never points at a body that is not durable. New bodies of the batch go into the
         // pack in one write and one fsync.
         var references: [String: String] = [:]
+        var newReferences: [String: String] = [:]
         var newBodies = 0
         var packBuffer: [UInt8] = []
         do {
             for item in items {
                 guard case .decision(_, let body?, _) = item, let compressed = body.compressed else { continue }
                 if references[body.sha256] != nil { continue }
-                if let known = storedBodies[body.sha256] {
+                if let known = storedBodies.reference(for: body.sha256) {
                     references[body.sha256] = known
                     continue
                 }
@@ -282,6 +308,7 @@ final class AuditWriter {
                     pack: BodyStore.packName(index: packIndex), offset: packSize + packBuffer.count,
                     length: compressed.count)
                 references[body.sha256] = reference.text
+                newReferences[body.sha256] = reference.text
                 packBuffer.append(contentsOf: compressed)
                 newBodies += 1
             }
@@ -292,13 +319,19 @@ final class AuditWriter {
                 if case .decision(_, let body?, _) = item, body.compressed != nil { results[index] = .failure(error) }
             }
             references.removeAll()
+            newReferences.removeAll()
             newBodies = 0
         }
         if let failure { return items.map { _ in .failure(failure) } }
-        if !references.isEmpty {
-            if storedBodies.count > 100_000 { storedBodies.removeAll(keepingCapacity: true) }
-            storedBodies.merge(references) { _, new in new }
+        if !newReferences.isEmpty {
+            storedBodies.add(newReferences)
             statistics.bodiesStored += newBodies
+        }
+        // Bodies the callers found already stored (durable since an earlier batch) need no write.
+        for item in items {
+            if case .decision(_, let body?, _) = item, let storedAt = body.storedAt, references[body.sha256] == nil {
+                references[body.sha256] = storedAt
+            }
         }
 
         let startSeq = nextSeq
