@@ -105,7 +105,8 @@ final class UpstreamPool {
             self.sweep?.cancel()
             self.sweep = nil
         }
-        guard self.sweep == nil, !self.isShutDown else { return }
+        // After shutdown the sweep still runs for exchanges in flight, so a vendor that stalls cannot hold one.
+        guard self.sweep == nil, !self.isShutDown || !self.inFlight.isEmpty else { return }
         self.sweep = self.eventLoop.assumeIsolated().scheduleTask(in: self.sweepPeriod) { [weak self] in
             guard let self else { return }
             self.sweep = nil
@@ -304,8 +305,6 @@ final class UpstreamPool {
     /// Closes idle connections and fails waiters; busy connections finish their exchange and are then closed.
     func shutdown() {
         self.isShutDown = true
-        self.sweep?.cancel()
-        self.sweep = nil
         for entry in self.idle {
             entry.connection.abort(.shuttingDown)
         }
