@@ -36,7 +36,7 @@ fi
 # --- The vendors' official Python clients (Tests/AirlockProxyTests/VendorClientTests.swift) ---------------------------
 # Debian's python3 is externally managed (PEP 668): the clients live in a virtual environment at
 # .build/python-clients, made with Debian's /usr/bin/python3 whatever else is on PATH. pip runs only when the pinned
-# versions are not already there.
+# versions are not already there; their dependencies are pinned too (scripts/python-clients-constraints.txt).
 python_clients=("scaleapi==2.18.4" "labelbox==7.17.0")
 venv="$(cd "$(dirname "$0")/.." && pwd)/.build/python-clients"
 pinned_check='import importlib.metadata as m, sys
@@ -49,5 +49,6 @@ else
         rm -rf "$venv"
         /usr/bin/python3 -m venv "$venv"
     fi
-    "$venv/bin/python3" -m pip install -q --disable-pip-version-check --no-input "${python_clients[@]}"
+    "$venv/bin/python3" -m pip install -q --disable-pip-version-check --no-input \
+        --constraint "$(dirname "$0")/python-clients-constraints.txt" "${python_clients[@]}"
 fi
