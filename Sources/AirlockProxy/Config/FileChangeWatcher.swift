@@ -39,6 +39,9 @@ public final class FileChangeWatcher: Sendable {
         var baseline: [Stamp] = []
         /// A differing observation waiting for the next poll to confirm the files have settled.
         var pending: [Stamp]?
+        /// The files as they were when the last change was reported: what the reload that follows reads at the
+        /// earliest. Taken as the baseline after it, so an edit made while it compiled still counts as a change.
+        var reported: [String: Stamp] = [:]
     }
 
     private let state = Mutex(State())
@@ -63,13 +66,15 @@ public final class FileChangeWatcher: Sendable {
         timer.activate()
     }
 
-    /// Watches exactly `paths` from now on, taking their present state as the loaded one.
+    /// Watches exactly `paths` from now on, after they were loaded: a file is taken as loaded in the state it had
+    /// when its change was reported (so an edit during the reload triggers another), any other in its present state.
     public func watch(_ paths: [String]) {
         let stamps = paths.map(Stamp.init(path:))
-        self.state.withLock {
-            $0.paths = paths
-            $0.baseline = stamps
-            $0.pending = nil
+        self.state.withLock { state in
+            state.baseline = zip(paths, stamps).map { path, stamp in state.reported[path] ?? stamp }
+            state.paths = paths
+            state.pending = nil
+            state.reported = [:]
         }
     }
 
@@ -96,6 +101,7 @@ public final class FileChangeWatcher: Sendable {
             }
             state.baseline = now
             state.pending = nil
+            state.reported = Dictionary(zip(paths, now)) { first, _ in first }
             return true
         }
         if settled { self.onChange() }
