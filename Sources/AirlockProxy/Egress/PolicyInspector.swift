@@ -85,22 +85,10 @@ public struct PolicyInspector: EgressInspector {
             request.query = query
             urlFindings = findings
         case .block(let rule, let reason, let findings):
-            var refusal = EgressRefusal(
-                status: .forbidden,
-                code: "blocked_by_policy",
-                message: "the request was blocked by policy rule '\(rule)': \(reason)",
-                rule: rule
-            )
-            refusal.inspection = EgressInspection(policy: policy.identity, findings: findings)
-            return .refuse(refusal)
+            let inspection = EgressInspection(policy: policy.identity, findings: findings)
+            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
         case .uninspectable(let reason):
-            return .refuse(
-                EgressRefusal(
-                    status: .unprocessableEntity,
-                    code: "uninspectable_request",
-                    message: "the request cannot be inspected, so it was not forwarded: \(reason)"
-                )
-            )
+            return .refuse(.uninspectable(reason, code: "uninspectable_request"))
         }
         guard request.body.readableBytes > 0 else {
             return .forward(request.inspected(by: policy, findings: urlFindings))
@@ -121,22 +109,11 @@ public struct PolicyInspector: EgressInspector {
             }
             return .forward(forwarded)
         case .block(let rule, let reason, let findings):
-            var refusal = EgressRefusal(
-                status: .forbidden,
-                code: "blocked_by_policy",
-                message: "the request was blocked by policy rule '\(rule)': \(reason)",
-                rule: rule
-            )
-            refusal.inspection = EgressInspection(policy: policy.identity, findings: findings)
-            return .refuse(refusal)
+            let inspection = EgressInspection(policy: policy.identity, findings: findings)
+            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
         case .uninspectable(let reason, let findings):
-            var refusal = EgressRefusal(
-                status: .unprocessableEntity,
-                code: "uninspectable_body",
-                message: "the request body cannot be inspected, so it was not forwarded: \(reason)"
-            )
-            refusal.inspection = EgressInspection(policy: policy.identity, findings: findings)
-            return .refuse(refusal)
+            let inspection = EgressInspection(policy: policy.identity, findings: findings)
+            return .refuse(.uninspectable(reason, inspection: inspection))
         }
     }
 

@@ -56,6 +56,32 @@ extension EgressRefusal {
             message: "the request body exceeds limits.max_body_bytes (\(limit) bytes)"
         )
     }
+    /// 403: a policy rule with `action: block` matched. `inspection` says which policy and what it found.
+    static func blockedByPolicy(rule: String, reason: String, inspection: EgressInspection?) -> EgressRefusal {
+        var refusal = EgressRefusal(
+            status: .forbidden,
+            code: "blocked_by_policy",
+            message: "the request was blocked by policy rule '\(rule)': \(reason)",
+            rule: rule
+        )
+        refusal.inspection = inspection
+        return refusal
+    }
+    /// 422: the body (or, with `code: "uninspectable_request"`, the URL) could not be parsed, so it was not sent.
+    static func uninspectable(
+        _ reason: String,
+        code: String = "uninspectable_body",
+        inspection: EgressInspection? = nil
+    ) -> EgressRefusal {
+        let what = code == "uninspectable_body" ? "request body" : "request"
+        var refusal = EgressRefusal(
+            status: .unprocessableEntity,
+            code: code,
+            message: "the \(what) cannot be inspected, so it was not forwarded: \(reason)"
+        )
+        refusal.inspection = inspection
+        return refusal
+    }
     static func badRequest(_ message: String) -> EgressRefusal {
         EgressRefusal(status: .badRequest, code: "bad_request", message: message)
     }
