@@ -22,12 +22,16 @@ extension Redactor {
             throw RedactionError(.uninspectable, "Content-Encoding \(contentEncoding ?? "") cannot be decoded")
         }
         let plain: [UInt8]
-        do {
-            plain = try body.withUnsafeBufferPointer { (buffer) throws(Compression.Failure) -> [UInt8] in
-                try Compression.decompress(buffer, coding: coding, limits: limits)
+        if coding == .identity {
+            plain = body
+        } else {
+            do {
+                plain = try body.withUnsafeBufferPointer { (buffer) throws(Compression.Failure) -> [UInt8] in
+                    try Compression.decompress(buffer, coding: coding, limits: limits)
+                }
+            } catch {
+                throw RedactionError(.uninspectable, error.reason)
             }
-        } catch {
-            throw RedactionError(.uninspectable, error.reason)
         }
         let escaping: RestoreEscaping
         switch contentType.map(MediaType.init)?.format {
