@@ -167,26 +167,20 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             self.refuseEarly(.unknownVendor(), vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
-        let routePath: Substring = rest.isEmpty ? "/" : rest
-        let method = head.method.rawValue
-        guard
-            callback != nil
-                || vendor.configuration.routes.contains(where: { $0.matches(method: method, path: routePath) })
-        else {
-            let refusal = EgressRefusal.routeNotAllowed(vendor: vendor.configuration.name)
-            self.refuseEarly(
-                refusal,
-                vendorIndex: vendor.index,
-                keepAlive: keepAlive,
-                context: context,
-                record: (head, rest)
-            )
-            return
+        // A vendor's callback: wrong method, missing or wrong auth, a body type Airlock cannot check are refused
+        // before the body is read. Anything else: the vendor's route allowlist.
+        let routeRefusal: EgressRefusal?
+        if let callback {
+            routeRefusal = self.core.callbacks?.preflight(head, route: callback)
+        } else {
+            let routePath: Substring = rest.isEmpty ? "/" : rest
+            let method = head.method.rawValue
+            let allowed = vendor.configuration.routes.contains { $0.matches(method: method, path: routePath) }
+            routeRefusal = allowed ? nil : .routeNotAllowed(vendor: vendor.configuration.name)
         }
-        if let callback, let refusal = self.core.callbacks?.preflight(head, route: callback) {
-            // Wrong method, missing or wrong auth, a body type Airlock cannot check: refused before the body is read.
+        if let routeRefusal {
             self.refuseEarly(
-                refusal,
+                routeRefusal,
                 vendorIndex: vendor.index,
                 keepAlive: keepAlive,
                 context: context,
