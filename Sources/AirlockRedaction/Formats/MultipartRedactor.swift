@@ -168,8 +168,7 @@ enum MultipartRedactor {
     ) throws(Stop) -> [UInt8]? {
         let what = "multipart part \(name)"
         let format: MediaType.Format
-        if let contentType = headers.contentType, MediaType(contentType).isWellFormed {
-            let media = MediaType(contentType)
+        if let media = headers.contentType.map(MediaType.init), media.isWellFormed {
             if let charset = media.unsupportedCharset {
                 throw .uninspectable("\(what) has charset \(charset), which Airlock cannot inspect")
             }
