@@ -22,6 +22,17 @@ struct OutgoingCallbacks: Sendable {
     static let webhookKeys: Set<String> = ["url"]
     static let rule = "callback-url"
 
+    // Built once: `prepare` runs for every request, `reinstate` for every rewritten one.
+    private static let scanner = CallbackJSONScanner(anyDepthKeys: Self.anyDepthKeys, topLevelKeys: [])
+    private static let webhookScanner = CallbackJSONScanner(
+        anyDepthKeys: Self.anyDepthKeys,
+        topLevelKeys: Self.webhookKeys
+    )
+    private static let webhookFormKeys = Self.anyDepthKeys.union(Self.webhookKeys)
+    private static let formUnreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    )
+
     init(configuration: ProxyConfiguration.Callbacks?) {
         self.internalHosts = InternalHosts(globs: configuration?.internalHosts ?? [])
         var routes: [String: [(CallbackTarget, String)]] = [:]
@@ -40,7 +51,8 @@ struct OutgoingCallbacks: Sendable {
         /// Ordinal (among all callback fields of the body) -> the public URL to write there.
         var replacements: [Int: String]
         var fieldCount: Int
-        var topLevelKeys: Set<String>
+        /// Whether the request's path is a webhook API's (a top-level `url` is then a callback field too).
+        var webhooks: Bool
         var format: BodyFormat
     }
 
@@ -64,9 +76,9 @@ struct OutgoingCallbacks: Sendable {
         guard body.readableBytes > 0, let format = Self.format(request.headers.first(name: "content-type")) else {
             return .untouched
         }
-        let topLevel = Self.isWebhookPath(request.path) ? Self.webhookKeys : []
+        let webhooks = Self.isWebhookPath(request.path)
         let mayHold = body.withUnsafeReadableBytes {
-            Self.mayHoldCallbackKey($0, webhooks: !topLevel.isEmpty, format: format)
+            Self.mayHoldCallbackKey($0, webhooks: webhooks, format: format)
         }
         guard mayHold else { return .untouched }
         if let encoding = request.headers.first(name: "content-encoding"),
@@ -83,7 +95,7 @@ struct OutgoingCallbacks: Sendable {
         }
         let fields: [CallbackJSONScanner.Field]
         do {
-            fields = try Self.fields(of: body, format: format, topLevelKeys: topLevel)
+            fields = try Self.fields(of: body, format: format, webhooks: webhooks)
         } catch {
             return .refuse(
                 EgressRefusal(
@@ -119,7 +131,7 @@ struct OutgoingCallbacks: Sendable {
         let plan =
             finalURLs
             ? nil
-            : Plan(replacements: replacements, fieldCount: fields.count, topLevelKeys: topLevel, format: format)
+            : Plan(replacements: replacements, fieldCount: fields.count, webhooks: webhooks, format: format)
         return .rewritten(rewritten, plan)
     }
 
@@ -128,7 +140,7 @@ struct OutgoingCallbacks: Sendable {
     func reinstate(_ body: ByteBuffer, plan: Plan) -> Result<ByteBuffer, EgressRefusal> {
         let fields: [CallbackJSONScanner.Field]
         do {
-            fields = try Self.fields(of: body, format: plan.format, topLevelKeys: plan.topLevelKeys)
+            fields = try Self.fields(of: body, format: plan.format, webhooks: plan.webhooks)
         } catch {
             return .failure(self.refusal(vendor: nil, "the redacted body cannot be parsed (\(error.reason))"))
         }
@@ -210,17 +222,17 @@ struct OutgoingCallbacks: Sendable {
     static func fields(
         of body: ByteBuffer,
         format: BodyFormat,
-        topLevelKeys: Set<String>
+        webhooks: Bool
     ) throws(CallbackJSONScanner.Failure) -> [CallbackJSONScanner.Field] {
         switch format {
         case .json:
-            let scanner = CallbackJSONScanner(anyDepthKeys: Self.anyDepthKeys, topLevelKeys: topLevelKeys)
+            let scanner = webhooks ? Self.webhookScanner : Self.scanner
             return try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
                 try scanner.scan(bytes)
             }
         case .form:
             return body.withUnsafeReadableBytes {
-                Self.formFields($0, keys: Self.anyDepthKeys.union(topLevelKeys))
+                Self.formFields($0, keys: webhooks ? Self.webhookFormKeys : Self.anyDepthKeys)
             }
         }
     }
@@ -259,10 +271,7 @@ struct OutgoingCallbacks: Sendable {
         case .json:
             return Self.jsonString(url)
         case .form:
-            let unreserved = CharacterSet(
-                charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
-            )
-            return url.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+            return url.addingPercentEncoding(withAllowedCharacters: Self.formUnreserved) ?? ""
         }
     }
 
