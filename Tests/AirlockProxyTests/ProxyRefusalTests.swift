@@ -73,11 +73,7 @@ struct ProxyRefusalTests {
         let other = try ThrowawayCertificates.create(commonName: "Some other CA")
         defer { other.remove() }
         let group = MultiThreadedEventLoopGroupHolder.shared
-        let impostor = try await StandInVendor.start(
-            group: group,
-            certificatePath: other.vendorCertificatePath,
-            keyPath: other.vendorKeyPath
-        )
+        let impostor = try await StandInVendor.start(group: group, serving: other)
         var options = ProxyHarness.Options()
         options.upstreamPort = impostor.port
         let harness = try await ProxyHarness(options)

@@ -31,8 +31,7 @@ struct ServeCommandTests {
         defer { certificates.remove() }
         let vendor = try await StandInVendor.start(
             group: MultiThreadedEventLoopGroupHolder.shared,
-            certificatePath: certificates.vendorCertificatePath,
-            keyPath: certificates.vendorKeyPath
+            serving: certificates
         )
         let port = try closedPort()
         let adminPort = try closedPort()
@@ -152,11 +151,7 @@ struct MutualTLSTests {
         try ThrowawayCertificates.write(clientCertificate.pemRepresentation, to: certPath, mode: 0o644)
         try ThrowawayCertificates.write(clientKey.pemRepresentation, to: keyPath, mode: 0o600)
         let group = MultiThreadedEventLoopGroupHolder.shared
-        let vendor = try await StandInVendor.start(
-            group: group,
-            certificatePath: certificates.vendorCertificatePath,
-            keyPath: certificates.vendorKeyPath
-        )
+        let vendor = try await StandInVendor.start(group: group, serving: certificates)
         let yaml = """
             listen:
               address: 127.0.0.1:0

@@ -313,8 +313,7 @@ struct VendorClientTests {
         defer { certificates.remove() }
         let vendor = try await StandInVendor.start(
             group: MultiThreadedEventLoopGroup.singleton,
-            certificatePath: certificates.vendorCertificatePath,
-            keyPath: certificates.vendorKeyPath
+            serving: certificates
         )
         vendor.apis = [ScaleAPIStandIn(), LabelboxAPIStandIn()]
         let url = "https://127.0.0.1:\(vendor.port)"

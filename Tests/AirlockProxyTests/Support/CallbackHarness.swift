@@ -51,16 +51,8 @@ final class CallbackHarness: @unchecked Sendable {
     init(_ options: Options = Options()) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        self.vendor = try await StandInVendor.start(
-            group: self.group,
-            certificatePath: self.certificates.vendorCertificatePath,
-            keyPath: self.certificates.vendorKeyPath
-        )
-        self.receiver = try await StandInVendor.start(
-            group: self.group,
-            certificatePath: self.certificates.vendorCertificatePath,
-            keyPath: self.certificates.vendorKeyPath
-        )
+        self.vendor = try await StandInVendor.start(group: self.group, serving: self.certificates)
+        self.receiver = try await StandInVendor.start(group: self.group, serving: self.certificates)
         let directory = self.certificates.directory
         try ThrowawayCertificates.write(Self.secret + "\n", to: directory + "/scale.secret", mode: 0o600)
         try ThrowawayCertificates.write(Self.policyText, to: directory + "/policy.yaml", mode: 0o644)

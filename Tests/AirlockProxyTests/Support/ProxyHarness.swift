@@ -37,11 +37,7 @@ final class ProxyHarness: @unchecked Sendable {
     init(_ options: Options = Options()) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        self.vendor = try await StandInVendor.start(
-            group: self.group,
-            certificatePath: self.certificates.vendorCertificatePath,
-            keyPath: self.certificates.vendorKeyPath
-        )
+        self.vendor = try await StandInVendor.start(group: self.group, serving: self.certificates)
         var pins = options.pins
         if options.pinTheVendorKey {
             pins.append(try Certificate(pemFile: self.certificates.vendorCertificatePath).spkiSHA256Base64)

@@ -95,11 +95,7 @@ final class VendorClientAirlock: @unchecked Sendable {
     init(policy: String = PythonClients.packageRoot.appendingPathComponent("Policies/lab.yaml").path) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        self.vendor = try await StandInVendor.start(
-            group: self.group,
-            certificatePath: self.certificates.vendorCertificatePath,
-            keyPath: self.certificates.vendorKeyPath
-        )
+        self.vendor = try await StandInVendor.start(group: self.group, serving: self.certificates)
         self.vendor.apis = [self.scale, self.labelbox]
         let upstream = "https://127.0.0.1:\(self.vendor.port)"
         let configuration = try ProxyConfiguration.parse(

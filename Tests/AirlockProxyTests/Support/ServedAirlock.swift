@@ -21,11 +21,7 @@ final class ServedAirlock: @unchecked Sendable {
     init(policy: String, audit: String, files: [String: String] = [:], arguments: [String] = []) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.vendor = try await StandInVendor.start(
-            group: self.group,
-            certificatePath: self.certificates.vendorCertificatePath,
-            keyPath: self.certificates.vendorKeyPath
-        )
+        self.vendor = try await StandInVendor.start(group: self.group, serving: self.certificates)
         self.port = try closedPort()
         self.adminPort = try closedPort()
         let directory = self.certificates.directory
