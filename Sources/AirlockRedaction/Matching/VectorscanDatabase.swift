@@ -158,12 +158,7 @@ final class ScratchPool: @unchecked Sendable {
 extension VectorscanDatabase {
     /// Appends the end offset of every match in `bytes` to `sink.hits` (offsets shifted by `sink.base`).
     func scanEnds(_ bytes: UnsafeBufferPointer<UInt8>, scratch: OpaquePointer?, into sink: HitSink) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        let context = Unmanaged.passUnretained(sink).toOpaque()
-        base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
-            let status = hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, collectEnds, context)
-            if status != HS_SUCCESS && status != HS_SCAN_TERMINATED { sink.failure = status }
-        }
+        scan(bytes, scratch: scratch, into: sink, handler: collectEnds)
     }
 
     /// Whether anything matches, or the scan failed (so the caller looks closer instead of trusting it): stops at
@@ -177,10 +172,21 @@ extension VectorscanDatabase {
 
     /// Appends every match with its leftmost start to `sink.spans`. Only for databases compiled with `som: true`.
     func scanSpans(_ bytes: UnsafeBufferPointer<UInt8>, scratch: OpaquePointer?, into sink: HitSink) {
+        scan(bytes, scratch: scratch, into: sink, handler: collectSpans)
+    }
+
+    /// Scans `bytes` with `handler` collecting into `sink`; a scan error is left in `sink.failure`.
+    @inline(__always)
+    private func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        scratch: OpaquePointer?,
+        into sink: HitSink,
+        handler: match_event_handler
+    ) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let context = Unmanaged.passUnretained(sink).toOpaque()
         base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
-            let status = hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, collectSpans, context)
+            let status = hs_scan(pointer, chars, UInt32(bytes.count), 0, scratch, handler, context)
             if status != HS_SUCCESS && status != HS_SCAN_TERMINATED { sink.failure = status }
         }
     }
