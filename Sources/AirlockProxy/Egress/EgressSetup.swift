@@ -58,17 +58,6 @@ public struct EgressSetup: Sendable {
         )
     }
 
-    /// Loads and compiles every vendor's policy into a new inspector (for start-up and for reloads).
-    ///
-    /// - Returns: the inspector and, per vendor, `name@sha256:…` of its policy (`none` for `policy: none`).
-    public static func compilePolicies(
-        _ configuration: ProxyConfiguration,
-        keys: PseudonymKeys? = nil
-    ) throws(EgressSetupError) -> (PolicyInspector, [String: String]) {
-        let compiled = try Self.compile(configuration, keys: keys)
-        return (compiled.inspector, compiled.versions)
-    }
-
     /// A configuration's policies, compiled, with what they were read from.
     public struct CompiledPolicies: Sendable {
         public var inspector: PolicyInspector
@@ -85,25 +74,30 @@ public struct EgressSetup: Sendable {
     ) throws(EgressSetupError) -> CompiledPolicies {
         var policies: [String: VendorPolicy] = [:]
         var versions: [String: String] = [:]
+        // Each policy file compiles once, however many vendors name it.
         var compiled: [String: VendorPolicy] = [:]
+        // The key is read only when some vendor has a policy.
         var resolvedKeys = keys
+        func vendorKeys() throws(EgressSetupError) -> PseudonymKeys {
+            if let resolvedKeys { return resolvedKeys }
+            let loaded = try Self.loadKeys(configuration.pseudonymKeyPath)
+            resolvedKeys = loaded
+            return loaded
+        }
         for vendor in configuration.vendors {
-            switch vendor.policy {
-            case .file(let path)?:
-                if resolvedKeys == nil {
-                    resolvedKeys = try Self.loadKeys(configuration.pseudonymKeyPath)
-                }
-                if let cached = compiled[path] {
-                    policies[vendor.name] = cached
-                } else {
-                    let policy = try Self.loadPolicy(path: path, keys: resolvedKeys!)
-                    compiled[path] = policy
-                    policies[vendor.name] = policy
-                }
-                versions[vendor.name] = policies[vendor.name]!.identity
-            case .none?, nil:
+            guard case .file(let path)? = vendor.policy else {
                 versions[vendor.name] = "none"
+                continue
             }
+            let policy: VendorPolicy
+            if let cached = compiled[path] {
+                policy = cached
+            } else {
+                policy = try Self.loadPolicy(path: path, keys: vendorKeys())
+                compiled[path] = policy
+            }
+            policies[vendor.name] = policy
+            versions[vendor.name] = policy.identity
         }
 
         var sourceFiles = configuration.sourcePath.map { [$0] } ?? []
