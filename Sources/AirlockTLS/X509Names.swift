@@ -43,18 +43,13 @@ enum X509Names {
 
     /// SHA-256 over the DER SubjectPublicKeyInfo: the value HTTP public-key pinning and `pin_sha256` use.
     static func spkiSHA256(of certificate: OpaquePointer) -> [UInt8]? {
+        Self.subjectPublicKeyInfoDER(of: certificate).map(CertificateDigest.sha256)
+    }
+
+    /// The certificate's public key as DER SubjectPublicKeyInfo.
+    static func subjectPublicKeyInfoDER(of certificate: OpaquePointer) -> [UInt8]? {
         guard let publicKey = X509_get_X509_PUBKEY(certificate) else { return nil }
-        let length = i2d_X509_PUBKEY(publicKey, nil)
-        guard length > 0 else { return nil }
-        var der = [UInt8](repeating: 0, count: Int(length))
-        let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            return i2d_X509_PUBKEY(publicKey, &cursor)
-        }
-        guard written == length else { return nil }
-        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        _ = SHA256(der, der.count, &digest)
-        return digest
+        return CertificateDigest.der { i2d_X509_PUBKEY(publicKey, $0) }
     }
 
     private static func utf8(of string: UnsafePointer<ASN1_STRING>) -> String? {

@@ -96,9 +96,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// DER SubjectPublicKeyInfo of the certificate's public key.
     public var subjectPublicKeyInfoDER: [UInt8] {
-        guard let publicKey = X509_get_X509_PUBKEY(self.x509),
-            let der = CertificateDigest.der({ i2d_X509_PUBKEY(publicKey, $0) })
-        else {
+        guard let der = X509Names.subjectPublicKeyInfoDER(of: self.x509) else {
             preconditionFailure("a parsed certificate always has an encodable public key")
         }
         return der
@@ -132,7 +130,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     /// DNS names and IP addresses of the subjectAltName extension, as text (`localhost`, `127.0.0.1`, `::1`),
     /// in certificate order. Other name types are left out.
     public var subjectAlternativeNames: [String] {
-        Self.subjectAlternativeNames(of: self.x509)
+        X509Names.subjectAlternativeNames(of: self.x509)
     }
 
     /// Start of the validity window.
@@ -216,44 +214,6 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
         UInt(ASN1_STRFLGS_ESC_2253) | UInt(ASN1_STRFLGS_ESC_CTRL) | UInt(ASN1_STRFLGS_UTF8_CONVERT)
         | UInt(ASN1_STRFLGS_DUMP_UNKNOWN) | UInt(ASN1_STRFLGS_DUMP_DER) | UInt(XN_FLAG_SEP_COMMA_PLUS)
         | UInt(XN_FLAG_DN_REV) | UInt(XN_FLAG_FN_SN) | UInt(XN_FLAG_DUMP_UNKNOWN_FIELDS)
-
-    static func subjectAlternativeNames(of x509: OpaquePointer) -> [String] {
-        guard let raw = X509_get_ext_d2i(x509, NID_subject_alt_name, nil, nil) else { return [] }
-        let names = OpaquePointer(raw)
-        defer { COpenSSLShims_GENERAL_NAMES_free(names) }
-        var result: [String] = []
-        for index in 0..<COpenSSLShims_sk_GENERAL_NAME_num(names) {
-            guard let name = COpenSSLShims_sk_GENERAL_NAME_value(names, index) else { continue }
-            switch name.pointee.type {
-            case GEN_DNS:
-                if let text = Self.string(name.pointee.d.dNSName) { result.append(text) }
-            case GEN_IPADD:
-                if let address = Self.ipAddress(name.pointee.d.iPAddress) { result.append(address) }
-            default:
-                continue
-            }
-        }
-        return result
-    }
-
-    private static func string(_ value: UnsafeMutablePointer<ASN1_STRING>?) -> String? {
-        guard let value, let data = ASN1_STRING_get0_data(value) else { return nil }
-        return String(decoding: UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(value))), as: UTF8.self)
-    }
-
-    private static func ipAddress(_ value: UnsafeMutablePointer<ASN1_STRING>?) -> String? {
-        guard let value, let data = ASN1_STRING_get0_data(value) else { return nil }
-        let length = Int(ASN1_STRING_length(value))
-        let family: Int32
-        switch length {
-        case 4: family = AF_INET
-        case 16: family = AF_INET6
-        default: return nil
-        }
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        guard inet_ntop(family, data, &text, socklen_t(text.count)) != nil else { return nil }
-        return String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 
     private static func date(_ time: UnsafePointer<ASN1_TIME>?) -> Date {
         var parts = tm()
