@@ -239,14 +239,19 @@ struct CallbackTests {
 
     // MARK: Incoming
 
+    /// Sends a task naming Nightingale, as the lab would, and returns the pseudonym the vendor saw instead.
+    static func pseudonymOfNightingale(_ harness: CallbackHarness) async throws -> String {
+        _ = try await harness.post("/scale/v1/task/text", #"{"instruction": "Summarise Nightingale"}"#)
+        let sent = harness.vendor.requests.first?.bodyText ?? ""
+        return try #require(
+            sent.range(of: #"CODENAME_[A-Z0-9]+"#, options: .regularExpression).map { String(sent[$0]) }
+        )
+    }
+
     @Test func callbackWithTheRightAuthIsDeliveredWithPseudonymsRestored() async throws {
         let harness = try await CallbackHarness()
         // A task leaves with a codename; the vendor sees a pseudonym and calls back with it.
-        _ = try await harness.post("/scale/v1/task/text", #"{"instruction": "Summarise Nightingale"}"#)
-        let sent = harness.vendor.requests.first?.bodyText ?? ""
-        let token = try #require(
-            sent.range(of: #"CODENAME_[A-Z0-9]+"#, options: .regularExpression).map { String(sent[$0]) }
-        )
+        let token = try await Self.pseudonymOfNightingale(harness)
         let callback = #"{"task_id": "t-1", "status": "completed", "response": {"text": "Done with \#(token)"}}"#
         let result = try await harness.post(
             "/callbacks/scale?attempt=1",
@@ -286,11 +291,7 @@ struct CallbackTests {
 
     @Test func callbackDecisionsAreInTheAuditLog() async throws {
         let harness = try await CallbackHarness(CallbackHarness.Options(auditLog: true))
-        _ = try await harness.post("/scale/v1/task/text", #"{"instruction": "Summarise Nightingale"}"#)
-        let sent = harness.vendor.requests.first?.bodyText ?? ""
-        let token = try #require(
-            sent.range(of: #"CODENAME_[A-Z0-9]+"#, options: .regularExpression).map { String(sent[$0]) }
-        )
+        let token = try await Self.pseudonymOfNightingale(harness)
         let delivered = try await harness.post(
             "/callbacks/scale",
             #"{"text": "\#(token)"}"#,
@@ -435,11 +436,7 @@ struct CallbackTests {
 
     @Test func aLargeCallbackIsRestoredOffTheEventLoopAndDelivered() async throws {
         let harness = try await CallbackHarness()
-        _ = try await harness.post("/scale/v1/task/text", #"{"instruction": "Summarise Nightingale"}"#)
-        let sent = harness.vendor.requests.first?.bodyText ?? ""
-        let token = try #require(
-            sent.range(of: #"CODENAME_[A-Z0-9]+"#, options: .regularExpression).map { String(sent[$0]) }
-        )
+        let token = try await Self.pseudonymOfNightingale(harness)
         // Over the policy inspector's event-loop limit (256 KiB), and large enough for curl's Expect: 100-continue.
         let items = (0..<12_000).map { #"{"i": \#($0), "text": "about \#(token)"}"# }.joined(separator: ",")
         let callback = #"{"task_id": "t-big", "items": [\#(items)]}"#
