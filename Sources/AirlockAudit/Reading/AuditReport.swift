@@ -2,14 +2,21 @@ import Foundation
 
 /// Which decisions a reviewer asks for. Every set field must match.
 public struct AuditQuery: Sendable {
-    public var since: Date?
-    public var until: Date?
+    public var since: Date? {
+        didSet { sinceText = since.map(AuditTime.format) }
+    }
+    public var until: Date? {
+        didSet { untilText = until.map(AuditTime.format) }
+    }
     public var vendor: String?
     public var decision: AuditDecision?
     /// Matches the blocking rule or any finding's rule id.
     public var rule: String?
     /// Matches the client IP exactly, or a substring of the mTLS subject.
     public var client: String?
+    /// `since` and `until` in the log's time format: formatted once per query, not once per entry.
+    private var sinceText: String?
+    private var untilText: String?
 
     public init(
         since: Date? = nil, until: Date? = nil, vendor: String? = nil, decision: AuditDecision? = nil,
@@ -17,6 +24,8 @@ public struct AuditQuery: Sendable {
     ) {
         self.since = since
         self.until = until
+        self.sinceText = since.map(AuditTime.format)
+        self.untilText = until.map(AuditTime.format)
         self.vendor = vendor
         self.decision = decision
         self.rule = rule
@@ -27,8 +36,8 @@ public struct AuditQuery: Sendable {
         guard entry.event == .decision else { return false }
         // The log's times are fixed-width UTC, so they compare as strings; the bounds are formatted the same way
         // (truncated to the millisecond the log records).
-        if let since, entry.time < AuditTime.format(since) { return false }
-        if let until, entry.time > AuditTime.format(until) { return false }
+        if let sinceText, entry.time < sinceText { return false }
+        if let untilText, entry.time > untilText { return false }
         if let vendor, entry.vendor != vendor { return false }
         if let decision, entry.decision != decision { return false }
         if let rule, entry.rule != rule, !(entry.findings ?? []).contains(where: { $0.id == rule }) { return false }
