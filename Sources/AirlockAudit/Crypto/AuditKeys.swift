@@ -48,6 +48,43 @@ public enum AuditKeys {
         return String(Digest.sha256Hex(Array(UnsafeBufferPointer(start: der, count: Int(length)))).prefix(16))
     }
 
+    /// The bytes of a PEM key file, for the `init(path:)` of ``SigningKey`` and ``VerifyingKey``.
+    static func readPEM(_ path: URL, what: String) throws(AuditError) -> [UInt8] {
+        do {
+            return Array(try Data(contentsOf: path))
+        } catch {
+            throw AuditError(.signingKey, "cannot read the \(what) \(path.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Parses an Ed25519 key from PEM (a private key with `readsPrivateKey`, else a public key) and computes its
+    /// `key_id`. The caller owns the returned key and frees it with `EVP_PKEY_free`; on a throw nothing is left to
+    /// free. `notPEM` and `notEd25519Hint` complete the error messages.
+    static func loadEd25519(
+        pem: [UInt8], source: String, readsPrivateKey: Bool, notPEM: String, notEd25519Hint: String
+    ) throws(AuditError) -> (key: OpaquePointer, keyID: String) {
+        ERR_clear_error()
+        let loaded: OpaquePointer? = pem.withUnsafeBytes { buffer in
+            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return readsPrivateKey
+                ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+        }
+        guard let loaded else {
+            throw AuditError(.signingKey, "\(source) is not \(notPEM): \(openSSLErrors())")
+        }
+        guard EVP_PKEY_get_base_id(loaded) == EVP_PKEY_ED25519 else {
+            EVP_PKEY_free(loaded)
+            throw AuditError(.signingKey, "\(source) is not an Ed25519 key\(notEd25519Hint)")
+        }
+        do {
+            return (loaded, try keyID(of: loaded))
+        } catch {
+            EVP_PKEY_free(loaded)
+            throw error
+        }
+    }
+
     private static func pem(_ write: (OpaquePointer) -> Int32) throws(AuditError) -> String {
         guard let bio = BIO_new(BIO_s_mem()) else { throw AuditError(.signingKey, "cannot allocate a BIO") }
         defer { BIO_free(bio) }
@@ -70,37 +107,13 @@ final class SigningKey: @unchecked Sendable {
     let keyID: String
 
     convenience init(path: URL) throws(AuditError) {
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try Data(contentsOf: path))
-        } catch {
-            throw AuditError(
-                .signingKey, "cannot read the audit signing key \(path.path): \(error.localizedDescription)")
-        }
-        try self.init(pem: bytes, source: path.path)
+        try self.init(pem: AuditKeys.readPEM(path, what: "audit signing key"), source: path.path)
     }
 
     init(pem: [UInt8], source: String) throws(AuditError) {
-        ERR_clear_error()
-        let loaded: OpaquePointer? = pem.withUnsafeBytes { buffer in
-            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
-            defer { BIO_free(bio) }
-            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
-        }
-        guard let loaded else {
-            throw AuditError(.signingKey, "\(source) is not a PEM private key: \(openSSLErrors())")
-        }
-        guard EVP_PKEY_get_base_id(loaded) == EVP_PKEY_ED25519 else {
-            EVP_PKEY_free(loaded)
-            throw AuditError(.signingKey, "\(source) is not an Ed25519 key (run `airlock certs init` to create one)")
-        }
-        key = loaded
-        do {
-            keyID = try AuditKeys.keyID(of: loaded)
-        } catch {
-            EVP_PKEY_free(loaded)
-            throw error
-        }
+        (key, keyID) = try AuditKeys.loadEd25519(
+            pem: pem, source: source, readsPrivateKey: true, notPEM: "a PEM private key",
+            notEd25519Hint: " (run `airlock certs init` to create one)")
     }
 
     deinit { EVP_PKEY_free(key) }
@@ -130,38 +143,15 @@ final class VerifyingKey: @unchecked Sendable {
     let keyID: String
 
     convenience init(path: URL) throws(AuditError) {
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try Data(contentsOf: path))
-        } catch {
-            throw AuditError(.signingKey, "cannot read the public key \(path.path): \(error.localizedDescription)")
-        }
-        try self.init(pem: bytes, source: path.path)
+        try self.init(pem: AuditKeys.readPEM(path, what: "public key"), source: path.path)
     }
 
     /// Accepts a PEM public key, or a PEM private key whose public half is used.
     init(pem: [UInt8], source: String) throws(AuditError) {
-        ERR_clear_error()
-        let isPrivate = String(decoding: pem, as: UTF8.self).contains("PRIVATE KEY")
-        let loaded: OpaquePointer? = pem.withUnsafeBytes { buffer in
-            guard let bio = BIO_new_mem_buf(buffer.baseAddress, Int32(buffer.count)) else { return nil }
-            defer { BIO_free(bio) }
-            return isPrivate ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil)
-        }
-        guard let loaded else {
-            throw AuditError(.signingKey, "\(source) is not a PEM public key: \(openSSLErrors())")
-        }
-        guard EVP_PKEY_get_base_id(loaded) == EVP_PKEY_ED25519 else {
-            EVP_PKEY_free(loaded)
-            throw AuditError(.signingKey, "\(source) is not an Ed25519 key")
-        }
-        key = loaded
-        do {
-            keyID = try AuditKeys.keyID(of: loaded)
-        } catch {
-            EVP_PKEY_free(loaded)
-            throw error
-        }
+        (key, keyID) = try AuditKeys.loadEd25519(
+            pem: pem, source: source,
+            readsPrivateKey: String(decoding: pem, as: UTF8.self).contains("PRIVATE KEY"),
+            notPEM: "a PEM public key", notEd25519Hint: "")
     }
 
     deinit { EVP_PKEY_free(key) }
