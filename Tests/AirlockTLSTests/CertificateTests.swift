@@ -323,12 +323,10 @@ struct CertificateTests {
         }
         let leaf = try ca.issue(commonName: "leaf", key: key)
         #expect(throws: CertificateError.self) { try CertificateAuthority(certificate: leaf, privateKey: key) }
-        do {
-            _ = try Certificate(pemRepresentation: "garbage")
-        } catch {
-            #expect(!error.description.contains("\n"))
-            #expect(error.code == .invalidInput)
-        }
+        // #require: the test fails if garbage is ever accepted, not only if the error is badly shaped.
+        let error = try #require(throws: CertificateError.self) { try Certificate(pemRepresentation: "garbage") }
+        #expect(!error.description.contains("\n"))
+        #expect(error.code == .invalidInput)
     }
 
     @Test func encryptedKeyIsRefusedNotPrompted() throws {
