@@ -250,7 +250,10 @@ final class PolicyReloader: Sendable {
             )
             if Self.restartOnly(fresh) != Self.restartOnly(self.configuration) {
                 self.logger.warning(
-                    "the configuration changed beyond policies (listeners, vendors, limits or audit): restart to apply"
+                    """
+                    the configuration changed beyond policies (listeners, vendors, limits, audit or callbacks): \
+                    restart to apply
+                    """
                 )
             }
             return compiled.sourceFiles
@@ -268,6 +271,7 @@ final class PolicyReloader: Sendable {
         var parts: [String] = [
             "\(configuration.listen)", "\(String(describing: configuration.admin))", "\(configuration.limits)",
             "\(String(describing: configuration.audit))", "\(String(describing: configuration.pseudonymKeyPath))",
+            "\(String(describing: configuration.callbacks))",
         ]
         for vendor in configuration.vendors {
             var copy = vendor
