@@ -314,6 +314,8 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var promises: [EventLoopPromise<Void>] = []
         // Small writes (an HTTP head, then its body) are gathered into one TLS record instead of one record each.
         var gathered: ByteBuffer?
+        // Whether `gathered` is our own buffer (two or more writes copied in) or still the caller's lone write.
+        var gatheredIsCopy = false
         var failure: TLSError?
 
         func encrypt(_ data: ByteBuffer) {
@@ -335,9 +337,18 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     gathered = nil
                 }
                 if gathered == nil {
-                    gathered = context.channel.allocator.buffer(capacity: Self.recordPayload)
+                    // A lone small write is encrypted as it is; a copy is made only when a second one joins it.
+                    gathered = write.data
+                    gatheredIsCopy = false
+                } else if gatheredIsCopy {
+                    gathered!.writeImmutableBuffer(write.data)
+                } else {
+                    var copy = context.channel.allocator.buffer(capacity: Self.recordPayload)
+                    copy.writeImmutableBuffer(gathered!)
+                    copy.writeImmutableBuffer(write.data)
+                    gathered = copy
+                    gatheredIsCopy = true
                 }
-                gathered!.writeImmutableBuffer(write.data)
             } else {
                 if let pending = gathered {
                     encrypt(pending)
