@@ -79,12 +79,8 @@ enum URLPartRedaction {
     private static func everyPartIsPlainAndClean(_ text: String, isQuery: Bool, redactor: Redactor) -> Bool {
         var text = text
         return text.withUTF8 { bytes in
-            // Escapes or non-ASCII anywhere: the careful path decodes.
-            if bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 >= 0x80 }) {
-                return false
-            }
             func clean(_ range: Range<Int>) -> Bool {
-                range.isEmpty || !redactor.mayMatch(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[range])))
+                Self.isPlainAndClean(UnsafeBufferPointer(rebasing: bytes[range]), redactor: redactor)
             }
             let separator = isQuery ? UInt8(ascii: "&") : UInt8(ascii: "/")
             var start = 0
@@ -101,14 +97,16 @@ enum URLPartRedaction {
         }
     }
 
-    /// Most parts carry nothing: with no escape that could hide a term, one raw scan of the part decides, without
-    /// decoding or building a redaction session.
     private static func isPlainAndClean(_ part: Substring, redactor: Redactor) -> Bool {
         var part = part
-        return part.withUTF8 { bytes in
-            !bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 >= 0x80 }
-                && !redactor.mayMatch(UnsafeRawBufferPointer(bytes))
-        }
+        return part.withUTF8 { Self.isPlainAndClean($0, redactor: redactor) }
+    }
+
+    /// Most parts carry nothing: with no escape that could hide a term, one raw scan of the part decides, without
+    /// decoding or building a redaction session.
+    private static func isPlainAndClean(_ bytes: UnsafeBufferPointer<UInt8>, redactor: Redactor) -> Bool {
+        !bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 >= 0x80 }
+            && !redactor.mayMatch(UnsafeRawBufferPointer(bytes))
     }
 
     private enum TextResult {
