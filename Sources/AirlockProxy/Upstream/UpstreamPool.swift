@@ -126,8 +126,9 @@ final class UpstreamPool {
             exchange.complete(.failure(.timeout))
         }
         let idleTimeout = TimeAmount.nanoseconds(Int64(self.vendor.configuration.idleTimeoutSeconds * 1e9))
-        if self.idle.contains(where: { $0.idleSince + idleTimeout <= now }) {
-            let expired = self.idle.filter { $0.idleSince + idleTimeout <= now }
+        let expired = self.idle.filter { $0.idleSince + idleTimeout <= now }
+        if !expired.isEmpty {
+            // Out of the list first: closing runs onClose, which looks the connection up there.
             self.idle.removeAll { $0.idleSince + idleTimeout <= now }
             for entry in expired { entry.connection.abort(.shuttingDown) }
         }
