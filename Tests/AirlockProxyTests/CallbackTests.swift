@@ -375,13 +375,27 @@ struct CallbackTests {
         ])
         let get = try await harness.curl(["-H", auth, harness.url("/callbacks/scale")])
         let delivered = harness.receiver.requests.count
+        let receiverConnections = harness.receiver.connectionCount
         await harness.close()
         for result in [truncated, trailing, badEscape] {
             #expect(result.status == 422 && errorCode(result.body) == "uninspectable_callback", "\(result.body)")
         }
         #expect(text.status == 415 && errorCode(text.body) == "uninspectable_callback")
         #expect(get.status == 405)
-        #expect(delivered == 0)
+        #expect(delivered == 0 && receiverConnections == 0)
+    }
+
+    @Test func aCallbackThatCannotBeRecordedIsNotDelivered() async throws {
+        let harness = try await CallbackHarness(CallbackHarness.Options(failingRecorder: true))
+        let result = try await harness.post(
+            "/callbacks/scale",
+            #"{"task_id": "t-1"}"#,
+            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
+        )
+        let receiverConnections = harness.receiver.connectionCount
+        await harness.close()
+        #expect(result.status == 503 && errorCode(result.body) == "audit_unavailable", "\(result.body)")
+        #expect(receiverConnections == 0, "nothing reaches the lab when the decision cannot be logged")
     }
 
     @Test func internalTargetDownAnswersTheVendorWith502() async throws {

@@ -45,6 +45,8 @@ final class CallbackHarness: @unchecked Sendable {
         var policy = true
         /// Record through the real audit log (`AuditRecorder`) instead of the in-memory recorder.
         var auditLog = false
+        /// Record through a recorder whose every write fails (a full disk).
+        var failingRecorder = false
         var upstreamTimeoutSeconds = 5.0
     }
 
@@ -110,6 +112,7 @@ final class CallbackHarness: @unchecked Sendable {
             recorder = AuditRecorder(log: log)
         } else {
             self.auditLog = nil
+            if options.failingRecorder { recorder = FailingRecorder() }
         }
         self.server = try AirlockProxyServer(
             configuration: configuration,
