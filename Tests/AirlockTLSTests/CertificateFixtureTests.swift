@@ -120,55 +120,10 @@ struct CertificateFixture: Sendable {
 
 /// Runs the real `openssl` command line tool with a bounded timeout.
 enum CertificateTestOpenSSL {
-    struct Output {
-        var status: Int32
-        var standardOutput: Data
-        var standardError: String
-        var text: String { String(decoding: self.standardOutput, as: UTF8.self) }
-    }
+    typealias Output = Shell.Output
 
     static func run(_ arguments: [String], input: Data? = nil, timeout: TimeInterval = 20) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = stdin
-        try process.run()
-        let deadline = DispatchTime.now() + timeout
-        let timer = DispatchSource.makeTimerSource()
-        timer.schedule(deadline: deadline)
-        timer.setEventHandler { if process.isRunning { process.terminate() } }
-        timer.resume()
-        defer { timer.cancel() }
-        if let input { stdin.fileHandleForWriting.write(input) }
-        try stdin.fileHandleForWriting.close()
-        // Read both pipes before waiting so a chatty child cannot block on a full pipe.
-        let errorData = LockedData()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData.set(stderr.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
-        }
-        let outputData = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus,
-            standardOutput: outputData,
-            standardError: String(decoding: errorData.get(), as: UTF8.self)
-        )
-    }
-
-    private final class LockedData: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        func set(_ value: Data) { self.lock.withLock { self.data = value } }
-        func get() -> Data { self.lock.withLock { self.data } }
+        try Shell.execute(["openssl"] + arguments, input: input, timeout: timeout)
     }
 }
 
