@@ -62,6 +62,20 @@ extension Log {
         }
     }
 
+    /// The decisions `show` and `stats` work on, completed with their outcomes; exit code 1 when unreadable.
+    static func decisions(in location: Location, matching filters: Filters) throws -> [AuditEntry] {
+        try reporting { () throws(AuditError) in
+            try AuditLogReader(directory: location.url).decisions(matching: filters.query)
+        }
+    }
+
+    /// Stable JSON output: sorted keys, slashes unescaped.
+    static func jsonEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
     static func print(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
@@ -132,12 +146,9 @@ extension Log {
         var json = false
 
         func run() async throws {
-            let rows = try Log.reporting { () throws(AuditError) in
-                try AuditLogReader(directory: location.url).decisions(matching: filters.query)
-            }
+            let rows = try Log.decisions(in: location, matching: filters)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                let encoder = Log.jsonEncoder()
                 for row in rows { Log.print(String(decoding: try encoder.encode(row), as: UTF8.self)) }
                 return
             }
@@ -202,14 +213,9 @@ extension Log {
         var json = false
 
         func run() async throws {
-            let rows = try Log.reporting { () throws(AuditError) in
-                try AuditLogReader(directory: location.url).decisions(matching: filters.query)
-            }
-            let stats = AuditStats(rows)
+            let stats = AuditStats(try Log.decisions(in: location, matching: filters))
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                Log.print(String(decoding: try encoder.encode(stats), as: UTF8.self))
+                Log.print(String(decoding: try Log.jsonEncoder().encode(stats), as: UTF8.self))
                 return
             }
             func buckets(_ title: String, _ buckets: [String: AuditStats.Bucket]) {
