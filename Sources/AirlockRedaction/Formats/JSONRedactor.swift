@@ -262,10 +262,7 @@ struct JSONRedactor {
             depth -= 1
             return
         }
-        var keptAny = false
-        var gapStart = -1
-        // The end of the previous member's value (for dropping members).
-        var previousEnd = i
+        var drops = Drops(previousEnd: i)
         while true {
             guard i < n, p[i] == UInt8(ascii: "\"") else { throw syntax("expected a key") }
             let keyStart = i
@@ -286,45 +283,19 @@ struct JSONRedactor {
             if let rule, scanning {
                 try value(scanning: false)
                 let valueEnd = i
-                let fieldAction = session.rules.fieldRules[rule].action
-                if fieldAction == .drop {
-                    session.record(
-                        rule: session.rules.fieldRules[rule].id,
-                        action: .drop,
-                        path: pathString(),
-                        value: nil
-                    )
-                    if gapStart >= 0 {
-                        edits.append((gapStart..<keyStart, []))
-                        gapStart = -1
-                    }
-                    if keptAny {
-                        // Removes ", "key": value" back to the end of the previous member.
-                        edits.append((previousEnd..<valueEnd, []))
-                    } else {
-                        edits.append((keyStart..<valueEnd, []))
-                        gapStart = valueEnd
-                    }
+                if session.rules.fieldRules[rule].action == .drop {
+                    drop(&drops, rule: rule, member: keyStart..<valueEnd)
                 } else {
-                    if gapStart >= 0 {
-                        edits.append((gapStart..<keyStart, []))
-                        gapStart = -1
-                    }
+                    keep(&drops, memberStart: keyStart)
                     try redactString(key, isKey: true)
                     try applyField(rule, valueStart..<valueEnd)
-                    keptAny = true
                 }
-                previousEnd = valueEnd
             } else {
-                if gapStart >= 0 {
-                    edits.append((gapStart..<keyStart, []))
-                    gapStart = -1
-                }
+                keep(&drops, memberStart: keyStart)
                 if scanning { try redactString(key, isKey: true) }
                 try value(scanning: scanning)
-                keptAny = true
-                previousEnd = i
             }
+            drops.previousEnd = i
             popNode()
             skipWhitespace()
             guard i < n else { throw syntax("unterminated object") }
@@ -334,10 +305,7 @@ struct JSONRedactor {
                 continue
             }
             guard p[i] == UInt8(ascii: "}") else { throw syntax("expected ',' or '}'") }
-            if gapStart >= 0 {
-                // Every member so far was dropped: remove the separators left between them.
-                edits.append((gapStart..<i, []))
-            }
+            closeGap(&drops, before: i)
             i += 1
             depth -= 1
             return
@@ -355,48 +323,23 @@ struct JSONRedactor {
             return
         }
         var index = 0
-        var keptAny = false
-        var gapStart = -1
-        var previousEnd = i
+        var drops = Drops(previousEnd: i)
         while true {
             pushNode(.element(index))
             let valueStart = i
             if scanning, checkFields, session.rules.fieldRulesEndingInElement, let rule = fieldRule() {
                 try value(scanning: false)
                 if session.rules.fieldRules[rule].action == .drop {
-                    session.record(
-                        rule: session.rules.fieldRules[rule].id,
-                        action: .drop,
-                        path: pathString(),
-                        value: nil
-                    )
-                    if gapStart >= 0 {
-                        edits.append((gapStart..<valueStart, []))
-                        gapStart = -1
-                    }
-                    if keptAny {
-                        edits.append((previousEnd..<i, []))
-                    } else {
-                        edits.append((valueStart..<i, []))
-                        gapStart = i
-                    }
+                    drop(&drops, rule: rule, member: valueStart..<i)
                 } else {
-                    if gapStart >= 0 {
-                        edits.append((gapStart..<valueStart, []))
-                        gapStart = -1
-                    }
+                    keep(&drops, memberStart: valueStart)
                     try applyField(rule, valueStart..<i)
-                    keptAny = true
                 }
             } else {
-                if gapStart >= 0 {
-                    edits.append((gapStart..<valueStart, []))
-                    gapStart = -1
-                }
+                keep(&drops, memberStart: valueStart)
                 try value(scanning: scanning)
-                keptAny = true
             }
-            previousEnd = i
+            drops.previousEnd = i
             popNode()
             index += 1
             skipWhitespace()
@@ -407,10 +350,49 @@ struct JSONRedactor {
                 continue
             }
             guard p[i] == UInt8(ascii: "]") else { throw syntax("expected ',' or ']'") }
-            if gapStart >= 0 { edits.append((gapStart..<i, [])) }
+            closeGap(&drops, before: i)
             i += 1
             depth -= 1
             return
+        }
+    }
+
+    /// The members of one object or array removed by `drop` field rules, so the separators they leave go too.
+    private struct Drops {
+        var keptAny = false
+        /// Where the separators left by dropped members start, pending removal up to the next kept member (-1: none).
+        var gapStart = -1
+        /// The end of the previous member's value.
+        var previousEnd: Int
+    }
+
+    /// Before a kept member (key or element) starting at `memberStart`.
+    @inline(__always)
+    private mutating func keep(_ drops: inout Drops, memberStart: Int) {
+        closeGap(&drops, before: memberStart)
+        drops.keptAny = true
+    }
+
+    /// Removes the separators left by dropped members up to `end` (the next kept member, or the closing bracket when
+    /// every member so far was dropped).
+    @inline(__always)
+    private mutating func closeGap(_ drops: inout Drops, before end: Int) {
+        if drops.gapStart >= 0 {
+            edits.append((drops.gapStart..<end, []))
+            drops.gapStart = -1
+        }
+    }
+
+    /// Removes `member` (`"key": value` or an element) under the drop field rule `rule`.
+    private mutating func drop(_ drops: inout Drops, rule: Int, member: Range<Int>) {
+        session.record(rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
+        closeGap(&drops, before: member.lowerBound)
+        if drops.keptAny {
+            // Removes ", member" back to the end of the previous member.
+            edits.append((drops.previousEnd..<member.upperBound, []))
+        } else {
+            edits.append((member, []))
+            drops.gapStart = member.upperBound
         }
     }
 
