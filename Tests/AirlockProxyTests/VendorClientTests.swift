@@ -24,6 +24,12 @@ struct VendorClientTests {
         Self.planted.filter { text.lowercased().contains($0.lowercased()) }
     }
 
+    /// Expects no planted value in what the vendor saw; a failure names the leaked values.
+    static func expectNoLeaks(_ vendorSaw: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let leaks = Self.leaks(vendorSaw)
+        #expect(leaks.isEmpty, "leaked \(leaks):\n\(vendorSaw)", sourceLocation: sourceLocation)
+    }
+
     static let instruction =
         "Summarise the Nightingale eval: Skylark ships Q3 2026 (launch review), plan at \(internalURL), "
         + "owner \(staffEmail). Compare with Project Falcon and Tidewater."
@@ -53,7 +59,7 @@ struct VendorClientTests {
         await airlock.close()
 
         #expect(run.ok, "\(run.summary)")
-        #expect(Self.leaks(vendorSaw).isEmpty, "leaked \(Self.leaks(vendorSaw)):\n\(vendorSaw)")
+        Self.expectNoLeaks(vendorSaw)
         #expect(requests.map { "\($0.method) \($0.uri)" }.first == "POST /v1/task/textcollection")
         #expect(requests.count == 2 && requests[1].method == "GET" && requests[1].uri.hasPrefix("/v1/task/"))
         let create = try #require(requests.first)
@@ -101,7 +107,7 @@ struct VendorClientTests {
         await airlock.close()
 
         #expect(run.ok, "\(run.summary)")
-        #expect(Self.leaks(vendorSaw).isEmpty, "leaked \(Self.leaks(vendorSaw)):\n\(vendorSaw)")
+        Self.expectNoLeaks(vendorSaw)
         #expect(requests.map { "\($0.method) \($0.uri)" } == ["POST /v2/task/chat"])
         let create = try #require(requests.first)
         #expect(create.header("authorization") == "Bearer live_test_key")
@@ -174,7 +180,7 @@ struct VendorClientTests {
         await airlock.close()
 
         #expect(run.ok, "\(run.summary)")
-        #expect(Self.leaks(vendorSaw).isEmpty, "leaked \(Self.leaks(vendorSaw)):\n\(vendorSaw)")
+        Self.expectNoLeaks(vendorSaw)
         // Every call the client made, in order, all to POST /graphql: the data-row chunk and the manifest uploads,
         // the import, one poll (the task is IN_PROGRESS at first), the failures (by `wait_till_done` and by the
         // script) and the created rows.
@@ -236,7 +242,7 @@ struct VendorClientTests {
         await airlock.close()
 
         #expect(run.ok, "\(run.summary)")
-        #expect(Self.leaks(vendorSaw).isEmpty, "leaked \(Self.leaks(vendorSaw)):\n\(vendorSaw)")
+        Self.expectNoLeaks(vendorSaw)
         // `create_data_row` is the bulk import of one row, then the row itself, read through `get_data_row`.
         #expect(
             operations == [
@@ -271,7 +277,7 @@ struct VendorClientTests {
         let uploads = airlock.vendor.requests.filter { Self.operation($0) == "uploadFile" }
         await airlock.close()
 
-        #expect(Self.leaks(vendorSaw).isEmpty, "leaked \(Self.leaks(vendorSaw)):\n\(vendorSaw)")
+        Self.expectNoLeaks(vendorSaw)
         #expect(run.ok, "\(run.summary)")
         #expect(uploads.contains { $0.bodyText.contains("Content-Type: json_import.json") }, "the client's own label")
         #expect(uploads.contains { $0.bodyText.contains("CODENAME_") }, "the chunk was redacted, not passed")
@@ -304,7 +310,7 @@ struct VendorClientTests {
         // The dataset was created before; the blocked upload and everything after it never left.
         #expect(operations == ["createDataset"], "\(operations)")
         #expect(uploads.isEmpty)
-        #expect(Self.leaks(vendorSaw).isEmpty, "leaked \(Self.leaks(vendorSaw)):\n\(vendorSaw)")
+        Self.expectNoLeaks(vendorSaw)
     }
 
     /// The stand-in's own answers where the real APIs refuse, and the echo for what neither API claims.
