@@ -125,6 +125,18 @@ enum CertificateTestOpenSSL {
     static func run(_ arguments: [String], input: Data? = nil, timeout: TimeInterval = 20) throws -> Output {
         try Shell.execute(["openssl"] + arguments, input: input, timeout: timeout)
     }
+
+    /// `openssl pkeyutl -sign -rawin`: signs the file `message` (Ed25519) into the file `signature`.
+    static func sign(key: String, message: String, signature: String) throws -> Output {
+        try Self.run(["pkeyutl", "-sign", "-rawin", "-inkey", key, "-in", message, "-out", signature])
+    }
+
+    /// `openssl pkeyutl -verify -rawin`: checks the file `signature` over the file `message` with a public key.
+    static func verify(publicKey: String, message: String, signature: String) throws -> Output {
+        try Self.run([
+            "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", publicKey, "-in", message, "-sigfile", signature,
+        ])
+    }
 }
 
 @Suite("Certificate fixture for TLS tests")

@@ -87,31 +87,14 @@ struct CertificateInitTests {
         let signature = directory.appendingPathComponent("signature").path
         try "checkpoint\n".write(toFile: message, atomically: true, encoding: .utf8)
         #expect(
-            try openssl(
-                "pkeyutl",
-                "-sign",
-                "-rawin",
-                "-inkey",
-                path("audit-signing.key"),
-                "-in",
-                message,
-                "-out",
-                signature
-            )
-            .status == 0
+            try CertificateTestOpenSSL.sign(key: path("audit-signing.key"), message: message, signature: signature)
+                .status == 0
         )
         #expect(
-            try openssl(
-                "pkeyutl",
-                "-verify",
-                "-rawin",
-                "-pubin",
-                "-inkey",
-                path("audit-signing.pub"),
-                "-in",
-                message,
-                "-sigfile",
-                signature
+            try CertificateTestOpenSSL.verify(
+                publicKey: path("audit-signing.pub"),
+                message: message,
+                signature: signature
             ).status == 0
         )
         #expect(try openssl("pkey", "-in", path("audit-signing.key"), "-noout", "-text").text.contains("ED25519"))
