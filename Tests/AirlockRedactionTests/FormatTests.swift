@@ -88,11 +88,7 @@ import Testing
             contentEncoding: nil,
             vendor: "v"
         )
-        guard case .block(let rule, _, _) = outcome else {
-            Issue.record("expected block, got \(outcome)")
-            return
-        }
-        #expect(rule == "secret-field")
+        #expect(outcome.blockedRule == "secret-field", "\(outcome)")
     }
 
     @Test func findingsCarryPathsAndNeverTheValue() throws {
@@ -128,10 +124,7 @@ import Testing
             contentEncoding: nil,
             vendor: "v"
         )
-        guard case .uninspectable = outcome else {
-            Issue.record("expected uninspectable for \(input.debugDescription), got \(outcome)")
-            return
-        }
+        #expect(outcome.isUninspectable, "expected uninspectable for \(input.debugDescription), got \(outcome)")
         #expect(outcome.forwardedBody == nil)
     }
 
@@ -187,10 +180,7 @@ import Testing
             contentEncoding: nil,
             vendor: "v"
         )
-        guard case .uninspectable = outcome else {
-            Issue.record("expected uninspectable, got \(outcome)")
-            return
-        }
+        #expect(outcome.isUninspectable, "expected uninspectable, got \(outcome)")
     }
 
     @Test func nonUTF8CharsetIsUninspectable() {
@@ -283,11 +273,7 @@ import Testing
             contentEncoding: nil,
             vendor: "v"
         )
-        guard case .block(let rule, _, _) = binary else {
-            Issue.record("expected block, got \(binary)")
-            return
-        }
-        #expect(rule == "content.unknown")
+        #expect(binary.blockedRule == "content.unknown", "\(binary)")
     }
 
     @Test func multipartBinaryPartFollowsContentUnknown() throws {
@@ -300,11 +286,7 @@ import Testing
             contentEncoding: nil,
             vendor: "v"
         )
-        guard case .block(let rule, _, _) = blocked else {
-            Issue.record("expected block, got \(blocked)")
-            return
-        }
-        #expect(rule == "content.unknown")
+        #expect(blocked.blockedRule == "content.unknown", "\(blocked)")
         let passing = try makeRedactor(makePolicy(terms: [codenames], unknown: .pass))
         let passed = passing.redact(
             body: body,
@@ -323,10 +305,7 @@ import Testing
     ])
     func brokenMultipartIsUninspectable(_ type: String, _ body: String) {
         let outcome = redactor.redact(body: Array(body.utf8), contentType: type, contentEncoding: nil, vendor: "v")
-        guard case .uninspectable = outcome else {
-            Issue.record("expected uninspectable, got \(outcome)")
-            return
-        }
+        #expect(outcome.isUninspectable, "expected uninspectable, got \(outcome)")
     }
 
     @Test func unknownContentTypeFollowsContentUnknown() throws {
@@ -336,11 +315,7 @@ import Testing
             contentEncoding: nil,
             vendor: "v"
         )
-        guard case .block(let rule, _, _) = blocked else {
-            Issue.record("expected block, got \(blocked)")
-            return
-        }
-        #expect(rule == "content.unknown")
+        #expect(blocked.blockedRule == "content.unknown", "\(blocked)")
         let missing = redactor.redact(body: [1, 2, 3], contentType: nil, contentEncoding: nil, vendor: "v")
         #expect(missing.forwardedBody == nil)
         let passing = try makeRedactor(makePolicy(terms: [codenames], unknown: .pass))
@@ -399,10 +374,7 @@ import Testing
                 contentEncoding: "gzip",
                 vendor: "v"
             )
-            guard case .uninspectable = outcome else {
-                Issue.record("expected uninspectable, got \(outcome)")
-                continue
-            }
+            #expect(outcome.isUninspectable, "expected uninspectable, got \(outcome)")
         }
     }
 
@@ -451,9 +423,6 @@ import Testing
             contentEncoding: "br",
             vendor: "v"
         )
-        guard case .uninspectable = outcome else {
-            Issue.record("expected uninspectable, got \(outcome)")
-            return
-        }
+        #expect(outcome.isUninspectable, "expected uninspectable, got \(outcome)")
     }
 }

@@ -57,3 +57,16 @@ let codenames = TermRule(
     action: .redact,
     values: ["Nightingale", "Project Falcon"]
 )
+
+extension RedactionOutcome {
+    /// The id of the rule that blocked the request, or nil when the outcome is not a block.
+    var blockedRule: String? {
+        if case .block(let rule, _, _) = self { return rule }
+        return nil
+    }
+
+    var isUninspectable: Bool {
+        if case .uninspectable = self { return true }
+        return false
+    }
+}
