@@ -69,14 +69,8 @@ struct CallbackJSONScanner {
         guard let byte = cursor.current else { throw cursor.failure("the JSON ends where a value was expected") }
         switch byte {
         case UInt8(ascii: "{"):
-            guard depth < Self.maxDepth else { throw cursor.failure("JSON nested deeper than \(Self.maxDepth)") }
-            cursor.offset += 1
-            cursor.skipSpace()
-            if cursor.current == UInt8(ascii: "}") {
-                cursor.offset += 1
-                return
-            }
-            while true {
+            guard try Self.open(&cursor, depth: depth, closer: UInt8(ascii: "}")) else { return }
+            repeat {
                 guard cursor.current == UInt8(ascii: "\"") else { throw cursor.failure("expected an object key") }
                 let keyRange = try Self.string(&cursor)
                 let name = try self.interestingKey(cursor.bytes, keyRange, depth: depth + 1)
@@ -85,38 +79,14 @@ struct CallbackJSONScanner {
                 cursor.offset += 1
                 cursor.skipSpace()
                 try self.value(&cursor, depth: depth + 1, key: name.map { ($0, depth + 1) }, into: &fields)
-                cursor.skipSpace()
-                if cursor.current == UInt8(ascii: ",") {
-                    cursor.offset += 1
-                    cursor.skipSpace()
-                    continue
-                }
-                guard cursor.current == UInt8(ascii: "}") else { throw cursor.failure("expected ',' or '}'") }
-                cursor.offset += 1
-                return
-            }
+            } while try Self.separator(&cursor, closer: UInt8(ascii: "}"), "expected ',' or '}'")
         case UInt8(ascii: "["):
-            guard depth < Self.maxDepth else { throw cursor.failure("JSON nested deeper than \(Self.maxDepth)") }
-            cursor.offset += 1
-            cursor.skipSpace()
-            if cursor.current == UInt8(ascii: "]") {
-                cursor.offset += 1
-                return
-            }
-            while true {
+            guard try Self.open(&cursor, depth: depth, closer: UInt8(ascii: "]")) else { return }
+            repeat {
                 // Strings in an array under a callback key are callback values too (a list of URLs); objects in it
                 // start their own keys.
                 try self.value(&cursor, depth: depth + 1, key: key, into: &fields)
-                cursor.skipSpace()
-                if cursor.current == UInt8(ascii: ",") {
-                    cursor.offset += 1
-                    cursor.skipSpace()
-                    continue
-                }
-                guard cursor.current == UInt8(ascii: "]") else { throw cursor.failure("expected ',' or ']'") }
-                cursor.offset += 1
-                return
-            }
+            } while try Self.separator(&cursor, closer: UInt8(ascii: "]"), "expected ',' or ']'")
         case UInt8(ascii: "\""):
             let range = try Self.string(&cursor)
             if let key {
@@ -133,6 +103,30 @@ struct CallbackJSONScanner {
         default:
             try Self.number(&cursor)
         }
+    }
+
+    /// Enters the object or array at the cursor: false (closer consumed) when it is empty, true when a member or
+    /// element follows.
+    private static func open(_ cursor: inout Cursor, depth: Int, closer: UInt8) throws(Failure) -> Bool {
+        guard depth < Self.maxDepth else { throw cursor.failure("JSON nested deeper than \(Self.maxDepth)") }
+        cursor.offset += 1
+        cursor.skipSpace()
+        guard cursor.current == closer else { return true }
+        cursor.offset += 1
+        return false
+    }
+
+    /// After a member or element: true (`,` consumed) when another follows, false (`closer` consumed) at the end.
+    private static func separator(_ cursor: inout Cursor, closer: UInt8, _ expected: String) throws(Failure) -> Bool {
+        cursor.skipSpace()
+        if cursor.current == UInt8(ascii: ",") {
+            cursor.offset += 1
+            cursor.skipSpace()
+            return true
+        }
+        guard cursor.current == closer else { throw cursor.failure(expected) }
+        cursor.offset += 1
+        return false
     }
 
     /// The decoded key when it is one we look for at this depth.
