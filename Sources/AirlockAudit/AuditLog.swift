@@ -173,6 +173,9 @@ public final class AuditLog: @unchecked Sendable {
     /// Only meaningful while no append is in flight.
     var descriptorForTesting: Int32? { writer.descriptorForTesting }
 
+    /// The current body pack's descriptor, for the same kind of fault injection. Only meaningful while idle.
+    var packDescriptorForTesting: Int32? { writer.packDescriptorForTesting }
+
     /// Counters of what the writer has done so far.
     public var statistics: AuditStatistics {
         condition.lock()

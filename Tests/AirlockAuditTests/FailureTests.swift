@@ -93,6 +93,32 @@ struct FailureTests {
         #expect(try readLines(scratch.file(1)).count == 1)
     }
 
+    @Test func bodyPackWhoseFailedWriteCannotBeCutIsReopenedAtItsRealSize() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(scratch.configuration())
+        _ = try await log.recordDecision(sampleDecision(1), forwardedBody: Array("first body".utf8))
+        // A partial member the writer could not cut back: bytes past the end of the pack it knows of.
+        let handle = try FileHandle(forWritingTo: scratch.audit.appendingPathComponent("bodies/pack-000001.gz"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("partial member".utf8))
+        try handle.close()
+        // The pack descriptor now refers to a read-only /dev/null: the write fails, and so does the cut.
+        let readOnly = open("/dev/null", O_RDONLY)
+        defer { close(readOnly) }
+        let descriptor = try #require(log.packDescriptorForTesting)
+        #expect(dup2(readOnly, descriptor) == descriptor)
+        let error = await #expect(throws: AuditError.self) {
+            _ = try await log.recordDecision(sampleDecision(2), forwardedBody: Array("refused body".utf8))
+        }
+        #expect(error?.code == .writeFailed)
+        // The next body is stored after the partial bytes, where its record says it is.
+        _ = try await log.recordDecision(sampleDecision(3), forwardedBody: Array("third body".utf8))
+        try await log.close()
+        #expect(try AuditLogReader(directory: scratch.audit).body(for: "req-3") == Array("third body".utf8))
+        let summary = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
+        #expect(summary.decisions == 2 && summary.bodiesChecked == 2)
+    }
+
     @Test(.enabled(if: Tmpfs.canMount, "skipped: mounting a tmpfs was refused (needs root / CAP_SYS_ADMIN)"))
     func readOnlyFileSystemIsRefusedAtOpen() async throws {
         let tmpfs = try Tmpfs(sizeKB: 64, options: "ro")

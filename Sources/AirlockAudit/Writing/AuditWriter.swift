@@ -278,6 +278,9 @@ final class AuditWriter {
     /// The descriptor of the current file, for fault-injection tests only (read while the writer is idle).
     var descriptorForTesting: Int32? { file?.descriptor }
 
+    /// The current body pack's descriptor, for fault-injection tests only (read while the writer is idle).
+    var packDescriptorForTesting: Int32? { pack?.descriptor }
+
     // MARK: Appending
 
     /// Writes the batch as one `write` and one `fsync`; returns per item either its receipt or why it failed.
@@ -546,8 +549,15 @@ final class AuditWriter {
         do {
             try pack.write(bytes)
         } catch {
-            // A partial member that no record points at is harmless; cutting it keeps the pack tidy.
-            try? pack.truncate(to: packSize)
+            // A partial member that no record points at is harmless; cutting it keeps the pack tidy. If the cut
+            // fails, `packSize` no longer ends the file and the next member's offset would point into the partial
+            // one: drop the handle so `ensurePack` reopens the pack at its real size.
+            do {
+                try pack.truncate(to: packSize)
+            } catch {
+                pack.close()
+                self.pack = nil
+            }
             throw error
         }
         do {
