@@ -110,10 +110,7 @@ struct ConfigurationParser {
             audit.rotateBytes = bytes
         }
         if let value = map["checkpoint_every"] {
-            guard let count = value.int, count > 0 else {
-                throw self.error(value, "audit.checkpoint_every must be a positive integer (records)")
-            }
-            audit.checkpointEvery = count
+            audit.checkpointEvery = try self.positiveInteger(value, "audit.checkpoint_every", unit: "records")
         }
         if let value = map["checkpoint_interval_seconds"] {
             audit.checkpointIntervalSeconds = try self.seconds(value, "audit.checkpoint_interval_seconds")
@@ -160,16 +157,10 @@ struct ConfigurationParser {
         )
         var limits = ProxyConfiguration.Limits()
         if let value = map["max_body_bytes"] {
-            guard let bytes = value.int, bytes > 0 else {
-                throw self.error(value, "limits.max_body_bytes must be a positive integer (bytes)")
-            }
-            limits.maxBodyBytes = bytes
+            limits.maxBodyBytes = try self.positiveInteger(value, "limits.max_body_bytes", unit: "bytes")
         }
         if let value = map["max_response_bytes"] {
-            guard let bytes = value.int, bytes > 0 else {
-                throw self.error(value, "limits.max_response_bytes must be a positive integer (bytes)")
-            }
-            limits.maxResponseBytes = bytes
+            limits.maxResponseBytes = try self.positiveInteger(value, "limits.max_response_bytes", unit: "bytes")
         }
         if let value = map["upstream_timeout_seconds"] {
             limits.upstreamTimeoutSeconds = try self.seconds(value, "limits.upstream_timeout_seconds")
@@ -534,6 +525,13 @@ struct ConfigurationParser {
     private func seconds(_ node: Node, _ what: String) throws(ConfigurationError) -> Double {
         guard let value = node.float, value > 0, value <= 86_400 else {
             throw self.error(node, "\(what) must be a number of seconds between 0 and 86400")
+        }
+        return value
+    }
+
+    private func positiveInteger(_ node: Node, _ what: String, unit: String) throws(ConfigurationError) -> Int {
+        guard let value = node.int, value > 0 else {
+            throw self.error(node, "\(what) must be a positive integer (\(unit))")
         }
         return value
     }
