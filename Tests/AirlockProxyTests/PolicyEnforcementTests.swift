@@ -223,6 +223,39 @@ struct PolicyEnforcementTests {
         }
     }
 
+    /// A refused request's path can hold what made it refused (a key in the path, a codename next to a blocked
+    /// body, a route outside the allowlist): the log records the policy's redaction of it, or nothing of it.
+    @Test func refusedRequestsNeverPutTheirPathInTheLog() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-audit-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = try await AuditLog.open(AuditConfiguration(directory: directory))
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        options.recorder = AuditRecorder(log: log)
+        let harness = try await ProxyHarness(options)
+        let json = ["-H", "Content-Type: application/json", "-d"]
+        // Blocked by the body; the path carries a codename.
+        let body = try await harness.curl(json + [#"{"k": "AKIAIOSFODNN7EXAMPLE"}"#, harness.url("/scale/v1/task/Nightingale-7")])
+        // Blocked by the path itself.
+        let path = try await harness.curl(json + [#"{"a": 1}"#, harness.url("/scale/v1/task/AKIAIOSFODNN7EXAMPLE")])
+        // Outside the route allowlist, refused before any policy ran.
+        let route = try await harness.curl(json + [#"{"a": 1}"#, harness.url("/scale/v2/Nightingale/AKIAIOSFODNN7EXAMPLE")])
+        await harness.close()
+        try await log.close()
+        #expect(body.status == 403 && path.status == 403 && route.status == 403)
+        #expect(harness.vendor.connectionCount == 0)
+
+        let decisions = try AuditLogReader(directory: directory).entries().filter { $0.event == .decision }
+        #expect(decisions.map(\.decision) == [AuditDecision.blocked, .blocked, .blocked])
+        let paths = decisions.map { $0.path ?? "" }
+        #expect(paths[0].hasPrefix("/v1/task/CODENAME_"), "\(paths)")
+        #expect(paths[1] == EgressDecisionRecord.withheldPath && paths[2] == EgressDecisionRecord.withheldPath)
+        for name in FileManager.default.enumerator(atPath: directory.path)?.compactMap({ $0 as? String }) ?? [] {
+            let text = String(decoding: (try? Data(contentsOf: directory.appendingPathComponent(name))) ?? Data(), as: UTF8.self)
+            #expect(!text.contains("Nightingale") && !text.contains("AKIAIOSFODNN7"), "\(name)")
+        }
+    }
+
     /// A chunked upload from the lab leaves as one fixed-length body: the vendor sees `Content-Length` equal to the
     /// redacted body's size and no `Transfer-Encoding`.
     @Test func chunkedRequestBodiesLeaveWithAFixedLength() async throws {

@@ -8,9 +8,13 @@ public struct EgressInspection: Sendable, Hashable {
     /// `name@sha256:…` of the policy, or `none`.
     public var policy: String
     public var findings: [Finding]
+    /// For a refusal after the policy redacted the URL: the path as it would have left. The audit log records this
+    /// (never the path as received, which can hold what the policy blocked).
+    public var redactedPath: String?
 
-    public init(policy: String, findings: [Finding]) {
+    public init(policy: String, findings: [Finding], redactedPath: String? = nil) {
         self.policy = policy
         self.findings = findings
+        self.redactedPath = redactedPath
     }
 }

@@ -109,10 +109,18 @@ public struct PolicyInspector: EgressInspector {
             }
             return .forward(forwarded)
         case .block(let rule, let reason, let findings):
-            let inspection = EgressInspection(policy: policy.identity, findings: findings)
+            let inspection = EgressInspection(
+                policy: policy.identity,
+                findings: urlFindings + findings,
+                redactedPath: request.path
+            )
             return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
         case .uninspectable(let reason, let findings):
-            let inspection = EgressInspection(policy: policy.identity, findings: findings)
+            let inspection = EgressInspection(
+                policy: policy.identity,
+                findings: urlFindings + findings,
+                redactedPath: request.path
+            )
             return .refuse(.uninspectable(reason, inspection: inspection))
         }
     }

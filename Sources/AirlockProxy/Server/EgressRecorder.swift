@@ -58,8 +58,12 @@ public struct EgressDecisionRecord: Sendable {
     public var requestID: String
     public var vendor: String
     public var method: HTTPMethod
-    /// The path as forwarded (after inspection), or as received for refusals. Never the query string.
+    /// The path as forwarded (after inspection). For refusals: the policy's redaction of it when the policy got
+    /// that far, a callback's configured path, or ``withheldPath``; never the path as received, which can carry the
+    /// very value that was blocked. Never the query string.
     public var path: String
+    /// Recorded for a refused request whose path no policy has redacted.
+    public static let withheldPath = "(withheld: not inspected)"
     public var client: EgressClient
     public var decision: Decision
     /// Refusal code (`route_not_allowed`, `blocked_by_policy`, …) or nil when forwarded.

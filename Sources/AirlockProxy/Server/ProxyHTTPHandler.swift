@@ -382,11 +382,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         if !keepAlive { self.startLingering() }
         if let (head, path) = record, let vendorIndex, !self.core.recorder.isPassThrough {
             let vendor = self.core.vendors[vendorIndex]
+            // No policy has seen this path: only a callback's configured path may be recorded as it is.
+            let isCallback = self.core.callbacks?.route(for: path) != nil
             let decision = self.decisionRecord(
                 id: self.nextRequestID(),
                 vendor: vendor,
                 method: head.method,
-                path: String(path),
+                path: isCallback ? String(path) : EgressDecisionRecord.withheldPath,
                 decision: .blocked,
                 refusal: refusal,
                 requestBytes: 0,
@@ -617,7 +619,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 id: original.id,
                 vendor: vendor,
                 method: original.method,
-                path: original.path,
+                // The path as the policy redacted it; as received it can hold the very value that was blocked.
+                path: refusal.inspection?.redactedPath ?? EgressDecisionRecord.withheldPath,
                 decision: refusal.status.code >= 500 ? .error : .blocked,
                 refusal: refusal,
                 requestBytes: requestBytes,
