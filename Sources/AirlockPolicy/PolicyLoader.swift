@@ -191,9 +191,8 @@ struct PolicyLoadSession {
         if text.unicodeScalars.contains("\r") {
             text = text.replacingOccurrences(of: "\r\n", with: "\n")
         }
-        let bytes = Array(text.utf8)
-        hasher.update("\(kind) \(file.relative)\n\(bytes.count)\n")
-        hasher.update(bytes)
+        hasher.update("\(kind) \(file.relative)\n\(text.utf8.count)\n")
+        hasher.update(text.utf8)
         hasher.update("\n")
         if !sourceFiles.contains(file.display) { sourceFiles.append(file.display) }
         return text

@@ -19,9 +19,14 @@ final class SHA256 {
     }
 
     func update(_ bytes: some Sequence<UInt8>) {
-        let array = Array(bytes)
-        array.withUnsafeBytes { buffer in
+        // Contiguous input (arrays, native strings' UTF-8) is hashed in place; anything else is gathered first.
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
             _ = EVP_DigestUpdate(self.context, buffer.baseAddress, buffer.count)
+        }
+        if done == nil {
+            Array(bytes).withUnsafeBytes { buffer in
+                _ = EVP_DigestUpdate(self.context, buffer.baseAddress, buffer.count)
+            }
         }
     }
 
