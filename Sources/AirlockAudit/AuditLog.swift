@@ -244,11 +244,11 @@ public final class AuditLog: @unchecked Sendable {
 
         while true {
             condition.lock()
-            // Sleep until someone waits on a record, or until a deadline: a checkpoint, an fsync of written records,
-            // or the commit of queued lazy items.
+            // Sleep until someone waits on a record, or until a deadline: a checkpoint or the commit of queued lazy
+            // items.
             while urgentQueued == 0 && closing == nil {
                 let lazyDeadline = lazySince.map { $0.advanced(by: lazyDelay) }
-                let deadlines = [writer.checkpointDeadline, writer.syncDeadline, lazyDeadline].compactMap { $0 }
+                let deadlines = [writer.checkpointDeadline, lazyDeadline].compactMap { $0 }
                 let now = ContinuousClock.now
                 guard let deadline = deadlines.min() else {
                     writerWaitsLong = true
@@ -265,19 +265,18 @@ public final class AuditLog: @unchecked Sendable {
             }
             let items = queue
             queue.removeAll(keepingCapacity: true)
-            // Lazy items taken without an urgent one are taken because their time is up: commit them now.
-            let lazyOnly = urgentQueued == 0
+            // Every batch is committed (written and fsync'd) now: lazy items taken without an urgent one are taken
+            // because their time is up.
             urgentQueued = 0
             lazySince = nil
             let close = closing
             condition.unlock()
 
             if items.isEmpty {
-                writer.syncIfDue()
                 writer.checkpointIfDue()
                 publish()
             } else {
-                let results = writer.process(items, sync: lazyOnly)
+                let results = writer.process(items)
                 publish()
                 for (item, result) in zip(items, results) {
                     switch item {

@@ -81,8 +81,6 @@ final class AuditWriter {
     private var unsignedRecords = 0
     private var lastCheckpoint = ContinuousClock.now
     private(set) var failure: AuditError?
-    /// Since when the current file holds written records that are not yet fsync'd (outcomes), or nil.
-    private var unsyncedSince: ContinuousClock.Instant?
     var statistics = AuditStatistics()
 
     init(configuration: AuditConfiguration, signingKey: SigningKey?, storedBodies: StoredBodies = StoredBodies()) {
@@ -284,8 +282,7 @@ final class AuditWriter {
     // MARK: Appending
 
     /// Writes the batch as one `write` and one `fsync`; returns per item either its receipt or why it failed.
-    /// Without `sync` and without an item that needs it, the fsync is left to the next batch or ``syncIfDue()``.
-    func process(_ items: [WriterItem], sync: Bool = false) -> [Result<AuditReceipt?, AuditError>] {
+    func process(_ items: [WriterItem]) -> [Result<AuditReceipt?, AuditError>] {
         if let failure { return items.map { _ in .failure(failure) } }
         if needsNewFile {
             do { try openNewFile(index: fileIndex + 1) } catch { return items.map { _ in .failure(error) } }
@@ -381,10 +378,7 @@ final class AuditWriter {
         }
         guard !buffer.isEmpty else { return results.map { $0! } }
         do {
-            // Only outcomes (which need not be durable on return): written now, fsync'd by the next group commit or
-            // by `syncIfDue` shortly after.
-            let overdue = syncDeadline.map { ContinuousClock.now >= $0 } ?? false
-            try append(buffer, sync: sync || checkpoints > 0 || overdue || items.contains { $0.needsSync })
+            try appendDurably(buffer)
         } catch {
             nextSeq = startSeq
             head = startHead
@@ -409,27 +403,8 @@ final class AuditWriter {
         return lastCheckpoint.advanced(by: .seconds(configuration.checkpointInterval))
     }
 
-    /// How long written but not yet fsync'd records (outcomes) may wait for a group commit to carry them.
+    /// How long a queued outcome that nobody waits on may wait for a decision's group commit to carry it.
     static let syncDelay = Duration.milliseconds(20)
-
-    /// When written records that are not yet durable must be fsync'd, if there are any.
-    var syncDeadline: ContinuousClock.Instant? {
-        guard failure == nil, let unsyncedSince else { return nil }
-        return unsyncedSince.advanced(by: Self.syncDelay)
-    }
-
-    /// Called when the writer thread wakes with nothing queued: fsyncs records left unsynced for too long. A failed
-    /// fsync stops the writer, as in any append.
-    func syncIfDue() {
-        guard failure == nil, let deadline = syncDeadline, ContinuousClock.now >= deadline, let file else { return }
-        do {
-            try file.sync()
-            unsyncedSince = nil
-            statistics.logSyncs += 1
-        } catch {
-            stop(error)
-        }
-    }
 
     private var checkpointIsDue: Bool {
         ContinuousClock.now >= lastCheckpoint.advanced(by: .seconds(configuration.checkpointInterval))
@@ -507,11 +482,6 @@ final class AuditWriter {
     /// One write and one fsync. A failed write is cut back so no partial line stays; a failed cut or fsync stops the
     /// writer.
     private func appendDurably(_ bytes: [UInt8]) throws(AuditError) {
-        try append(bytes, sync: true)
-    }
-
-    /// One write, and with `sync` one fsync (which also makes every earlier unsynced write durable).
-    private func append(_ bytes: [UInt8], sync: Bool) throws(AuditError) {
         guard let file else {
             throw failure ?? AuditError(.closed, "no open audit file in \(root)")
         }
@@ -527,11 +497,6 @@ final class AuditWriter {
             }
             throw error
         }
-        guard sync else {
-            fileSize += bytes.count
-            if unsyncedSince == nil { unsyncedSince = .now }
-            return
-        }
         do {
             try file.sync()
         } catch {
@@ -539,7 +504,6 @@ final class AuditWriter {
             throw error
         }
         fileSize += bytes.count
-        unsyncedSince = nil
         statistics.logSyncs += 1
     }
 
