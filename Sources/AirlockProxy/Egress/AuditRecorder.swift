@@ -26,15 +26,15 @@ public struct AuditRecorder: EgressRecorder {
 
     public func recordDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>) {
         guard (record.forwarded?.body.readableBytes ?? 0) <= Self.eventLoopBodyLimit else {
-            Task(executorPreference: SeamExecutor.shared) {
-                do {
-                    promise.succeed(try await self.recordDecision(record))
-                } catch {
-                    promise.fail(error)
-                }
-            }
+            Task(executorPreference: SeamExecutor.shared) { self.submitDecision(record, completing: promise) }
             return
         }
+        self.submitDecision(record, completing: promise)
+    }
+
+    /// Hashes and compresses the forwarded body on the calling thread, straight from its buffer, and queues the
+    /// decision; `promise` completes on its loop once the decision is durable.
+    private func submitDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>) {
         // The writer thread hands the result to the promise's loop in one hop, shared with the rest of its batch.
         let mailbox = self.mailboxes.mailbox(for: promise.futureResult.eventLoop)
         let completion: @Sendable (Result<AuditReceipt, AuditError>) -> Void = { result in
