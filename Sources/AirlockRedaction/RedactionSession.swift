@@ -418,6 +418,13 @@ final class RedactionSession {
     /// The bytes that replace a match.
     func replacement(rule index: Int, value: Int32, matched: UnsafeBufferPointer<UInt8>, zeroWidth: Bool) -> [UInt8] {
         let rule = rules.rules[index]
+        switch rule.action {
+        case .redact, .block, .drop:
+            // The same marker whatever matched: nothing of the match is needed.
+            return Array("[REDACTED:\(rule.label)]".utf8)
+        case .mask, .hash, .pseudonymize:
+            break
+        }
         // What the lab wrote, as a reader sees it (invisible characters dropped).
         let spelling = zeroWidth ? NormalizedText(removingZeroWidthFrom: matched).bytes : Array(matched)
         let canonical: [UInt8]
@@ -435,24 +442,19 @@ final class RedactionSession {
         } else {
             canonical = spelling
         }
-        switch rule.action {
-        case .redact, .block, .drop:
-            return Array("[REDACTED:\(rule.label)]".utf8)
-        case .mask, .hash, .pseudonymize:
-            var key = canonical
-            key.append(contentsOf: withUnsafeBytes(of: Int32(index).littleEndian, Array.init))
-            if let cached = replacementCache[key] { return cached }
-            let made = Self.replacement(
-                action: rule.action,
-                ruleID: rule.id,
-                label: rule.label,
-                canonical: canonical,
-                scalars: UTF8Text.scalarCount(canonical),
-                keys: vendor.keys
-            )
-            replacementCache[key] = made
-            return made
-        }
+        var key = canonical
+        key.append(contentsOf: withUnsafeBytes(of: Int32(index).littleEndian, Array.init))
+        if let cached = replacementCache[key] { return cached }
+        let made = Self.replacement(
+            action: rule.action,
+            ruleID: rule.id,
+            label: rule.label,
+            canonical: canonical,
+            scalars: UTF8Text.scalarCount(canonical),
+            keys: vendor.keys
+        )
+        replacementCache[key] = made
+        return made
     }
 
     /// The replacement for `canonical` under an action, for anything that is not a dictionary term's pseudonym.
