@@ -202,14 +202,15 @@ final class ALPNProtocolList: Sendable {
     }
 }
 
-/// Answers OpenSSL's passphrase prompt with "no passphrase", so an encrypted key fails to load.
-private func refusePassphrase(
+/// OpenSSL's passphrase callback for every key Airlock loads: fails, so an encrypted key is refused, never prompted
+/// for. It must be an error (-1): answering 0 means "the empty passphrase", which OpenSSL then tries.
+func refusePassphrase(
     _ buffer: UnsafeMutablePointer<CChar>?,
     _ size: Int32,
     _ writing: Int32,
     _ userData: UnsafeMutableRawPointer?
 ) -> Int32 {
-    0
+    -1
 }
 
 /// Server side: picks our most preferred protocol that the client also offers; with no overlap, goes on without ALPN.

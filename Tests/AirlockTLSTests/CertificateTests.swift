@@ -324,4 +324,34 @@ struct CertificateTests {
         #expect(made.status == 0)
         #expect(throws: CertificateError.self) { try PrivateKey(pemFile: path) }
     }
+
+    /// An empty passphrase is still a passphrase: both loaders refuse such a key instead of trying "" on it.
+    @Test func keyEncryptedWithAnEmptyPassphraseIsRefusedByBothLoaders() throws {
+        let scratch = try Scratch()
+        let encrypted = scratch.url.appendingPathComponent("empty-pass.key").path
+        let plain = scratch.url.appendingPathComponent("plain.key").path
+        let certificate = scratch.url.appendingPathComponent("server.crt").path
+        let steps = [
+            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256", "-pass", "pass:",
+             "-out", encrypted],
+            ["pkey", "-in", encrypted, "-passin", "pass:", "-out", plain],
+            ["req", "-x509", "-new", "-key", plain, "-subj", "/CN=localhost", "-days", "1", "-out", certificate],
+        ]
+        for step in steps {
+            let result = try CertificateTestOpenSSL.run(step)
+            try #require(result.status == 0, "\(step): \(result.standardError)")
+        }
+        // The same key unencrypted loads in both, so a refusal below is about the encryption.
+        _ = try PrivateKey(pemFile: plain)
+        _ = try TLSServerContext(
+            configuration: TLSServerConfiguration(certificateChainPath: certificate, privateKeyPath: plain)
+        )
+        #expect(throws: CertificateError.self) { try PrivateKey(pemFile: encrypted) }
+        let error = try #require(throws: TLSError.self) {
+            try TLSServerContext(
+                configuration: TLSServerConfiguration(certificateChainPath: certificate, privateKeyPath: encrypted)
+            )
+        }
+        #expect(error.code == .configuration)
+    }
 }

@@ -81,8 +81,8 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible {
     private init(pemRepresentation: String, source: String) throws(CertificateError) {
         OpenSSLErrorQueue.clear()
         let loaded = try CertificateBIO.reading(pemRepresentation) { bio throws(CertificateError) -> OpaquePointer in
-            // A passphrase callback that always fails: an encrypted key is an error, never a prompt on a server.
-            guard let key = PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in -1 }, nil) else {
+            // An encrypted key is an error, never a prompt on a server (the same rule as the TLS contexts).
+            guard let key = PEM_read_bio_PrivateKey(bio, nil, refusePassphrase, nil) else {
                 throw .openSSL(.invalidInput, "no usable private key in \(source) (expected unencrypted PEM)")
             }
             return key
