@@ -129,9 +129,12 @@ enum ChainLine {
     static func seal(_ record: JSONLine, prev: String) -> (line: [UInt8], hash: String) {
         var record = record
         record.string("prev", prev)
-        let canonical = record.finished()
-        let hash = Digest.sha256Hex(canonical)
+        // The canonical form is the line so far closed by `}`: hash it in place, then swap the brace for the hash
+        // member, so each record is copied once rather than twice.
         var line = record.bytes
+        line.append(UInt8(ascii: "}"))
+        let hash = Digest.sha256Hex(line)
+        line.removeLast()
         line.append(contentsOf: hashPrefix)
         line.append(contentsOf: hash.utf8)
         line.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "}"), UInt8(ascii: "\n")])
