@@ -5,17 +5,11 @@ enum LogFiles {
     static let lockName = ".lock"
     static let tornDirectory = "torn"
 
-    static func name(index: Int) -> String {
-        let digits = String(index)
-        return "audit-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".jsonl"
-    }
+    private static let numbering = NumberedFileName(prefix: "audit-", suffix: ".jsonl")
 
-    static func index(of name: String) -> Int? {
-        guard name.hasPrefix("audit-"), name.hasSuffix(".jsonl") else { return nil }
-        let digits = name.dropFirst(6).dropLast(6)
-        guard digits.count >= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return Int(digits)
-    }
+    static func name(index: Int) -> String { numbering.name(index: index) }
+
+    static func index(of name: String) -> Int? { numbering.index(of: name) }
 
     /// The log files in index order.
     static func list(_ directory: String) throws(AuditError) -> [(index: Int, name: String)] {
@@ -28,5 +22,24 @@ enum LogFiles {
         return names.compactMap { name in index(of: name).map { (index: $0, name: name) } }.sorted {
             $0.index < $1.index
         }
+    }
+}
+
+/// File names numbered with at least six digits between a fixed prefix and suffix (`audit-000001.jsonl`,
+/// `pack-000001.gz`), so they sort by name in creation order.
+struct NumberedFileName {
+    let prefix: String
+    let suffix: String
+
+    func name(index: Int) -> String {
+        let digits = String(index)
+        return prefix + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + suffix
+    }
+
+    func index(of name: String) -> Int? {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+        let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+        guard digits.count >= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
     }
 }

@@ -19,17 +19,11 @@ internal import CZlib
 enum BodyStore {
     static let directory = "bodies"
 
-    static func packName(index: Int) -> String {
-        let digits = String(index)
-        return "pack-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".gz"
-    }
+    private static let numbering = NumberedFileName(prefix: "pack-", suffix: ".gz")
 
-    static func packIndex(of name: String) -> Int? {
-        guard name.hasPrefix("pack-"), name.hasSuffix(".gz") else { return nil }
-        let digits = name.dropFirst(5).dropLast(3)
-        guard digits.count >= 6, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return Int(digits)
-    }
+    static func packName(index: Int) -> String { numbering.name(index: index) }
+
+    static func packIndex(of name: String) -> Int? { numbering.index(of: name) }
 
     /// A body's location: pack file name, byte offset, compressed length.
     struct Reference: Equatable {
