@@ -286,6 +286,24 @@ struct CallbackTests {
         #expect(!OutgoingCallbacks.isWebhookPath("/api/webhooksx") && !OutgoingCallbacks.isWebhookPath("/api/tasks"))
     }
 
+    @Test func thePreCheckSeesKeysSpelledWithEscapesAndSkipsOtherEscapes() {
+        func mayHold(_ text: String, webhooks: Bool = false, _ format: OutgoingCallbacks.BodyFormat = .json) -> Bool {
+            Array(text.utf8).withUnsafeBytes {
+                OutgoingCallbacks.mayHoldCallbackKey($0, webhooks: webhooks, format: format)
+            }
+        }
+        // Keys that reach the scanner: literal, or any of their characters escaped.
+        #expect(mayHold(#"{"callback_url": "x"}"#))
+        #expect(mayHold(#"{"\u0063allback_url": "x"}"#) && mayHold(#"{"c\u0061llback\u005Furl": "x"}"#))
+        #expect(mayHold(#"{"\u0075rl": "x"}"#, webhooks: true) && mayHold(#"{"url": "x"}"#, webhooks: true))
+        #expect(mayHold("%63allback_url=x", .form) && mayHold("%75rl=x", webhooks: true, .form))
+        #expect(mayHold(#"{"cal\u006Cback": 1}"#))
+        // Bodies that cannot hold one.
+        #expect(!mayHold(#"{"text": "caf\u00e9 \u4e2d\u6587", "url": "x"}"#))
+        #expect(!mayHold("a=https%3A%2F%2Fx.example%2Fhook&url=x", .form))
+        #expect(!mayHold(#"{"a": "\u00"#) && !mayHold("a=%", .form), "an escape cut off by the body's end")
+    }
+
     @Test func nonURLValuesAreNotCallbackURLs() {
         for value in ["ops@lab.example.com", "true", "", "see the docs", "callback"] {
             #expect(CallbackURL(value) == nil, "\(value)")

@@ -294,26 +294,35 @@ struct OutgoingCallbacks: Sendable {
         }
     }
 
-    /// Cheap pre-check: a callback key can only be present when its name, or a `\u` escape that could spell it,
-    /// occurs in the body.
+    /// Cheap pre-check: a callback key can only be present when its name, or an escape that could spell one of its
+    /// characters, occurs in the body. Those characters (`a`…`z`, `_`) are 0x5F…0x7A, so only escapes starting
+    /// `\u005`…`\u007` (JSON) or `%5`…`%7` (forms) count: the `\u00e9`s of escaped non-ASCII text and the `%2F`s
+    /// of encoded URLs do not force a full scan.
     static func mayHoldCallbackKey(_ bytes: UnsafeRawBufferPointer, webhooks: Bool, format: BodyFormat) -> Bool {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
         // memchr for the needle's rarest byte (`anchor`), then compare the whole needle around it: far fewer
-        // candidates than anchoring on a common first letter, which matters on large bodies.
-        func find(_ needle: StaticString, anchor: Int) -> Bool {
+        // candidates than anchoring on a common first letter, which matters on large bodies. With `next`, the byte
+        // after the needle must be in that range too.
+        func find(_ needle: StaticString, anchor: Int, next: ClosedRange<UInt8>? = nil) -> Bool {
             let length = needle.utf8CodeUnitCount
+            let total = length + (next == nil ? 0 : 1)
             let byte = Int32(needle.utf8Start[anchor])
             var offset = anchor
             while offset < bytes.count {
                 guard let hit = memchr(base + offset, byte, bytes.count - offset) else { return false }
                 let start = base.distance(to: UnsafeRawPointer(hit)) - anchor
-                if start + length <= bytes.count, memcmp(base + start, needle.utf8Start, length) == 0 { return true }
+                if start + total <= bytes.count, memcmp(base + start, needle.utf8Start, length) == 0,
+                    next?.contains(bytes[start + length]) ?? true
+                {
+                    return true
+                }
                 offset = start + anchor + 1
             }
             return false
         }
-        let escape: StaticString = format == .json ? "\\u" : "%"
-        return find("callback", anchor: 7) || find(escape, anchor: 0) || (webhooks && find("url", anchor: 2))
+        let escape: StaticString = format == .json ? "\\u00" : "%"
+        return find("callback", anchor: 7) || find(escape, anchor: 0, next: UInt8(ascii: "5")...UInt8(ascii: "7"))
+            || (webhooks && find("url", anchor: 2))
     }
 
     static func jsonString(_ value: String) -> String {
