@@ -134,13 +134,13 @@ struct CallbackTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let policyPath = directory.appendingPathComponent("policy.yaml").path
         try """
-            version: 1
-            name: drops-callbacks
-            fields:
-              - {path: "$.callback_url", action: drop}
-            content:
-              unknown: block
-            """.write(toFile: policyPath, atomically: true, encoding: .utf8)
+        version: 1
+        name: drops-callbacks
+        fields:
+          - {path: "$.callback_url", action: drop}
+        content:
+          unknown: block
+        """.write(toFile: policyPath, atomically: true, encoding: .utf8)
         let keys = PseudonymKeys(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
         let policy = PolicyInspector(policies: ["scale": try VendorPolicy.load(path: policyPath, keys: keys)])
         let route = ProxyConfiguration.CallbackRoute(

@@ -221,7 +221,12 @@ struct CallbackJSONScanner {
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(Failure) -> String {
         var out: [UInt8] = []
         do {
-            try JSONStringEscapes.decode(bytes.baseAddress!, from: range.lowerBound + 1, to: range.upperBound - 1, into: &out)
+            try JSONStringEscapes.decode(
+                bytes.baseAddress!,
+                from: range.lowerBound + 1,
+                to: range.upperBound - 1,
+                into: &out
+            )
         } catch {
             throw Failure(reason: "an unpaired surrogate escape", offset: error.offset)
         }
