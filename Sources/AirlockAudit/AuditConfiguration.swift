@@ -18,13 +18,18 @@ public struct AuditConfiguration: Sendable {
     /// ... or after this many seconds with unsigned records, whichever comes first.
     public var checkpointInterval: Double
 
+    /// The defaults, shared with the proxy configuration's `audit:` section.
+    public static let defaultRotateBytes = 64 * 1024 * 1024
+    public static let defaultCheckpointEvery = 1000
+    public static let defaultCheckpointInterval: Double = 60
+
     public init(
         directory: URL,
         signingKeyPath: URL? = nil,
         storeBodies: Bool = true,
-        rotateBytes: Int = 64 * 1024 * 1024,
-        checkpointEvery: Int = 1000,
-        checkpointInterval: Double = 60
+        rotateBytes: Int = Self.defaultRotateBytes,
+        checkpointEvery: Int = Self.defaultCheckpointEvery,
+        checkpointInterval: Double = Self.defaultCheckpointInterval
     ) {
         self.directory = directory
         self.signingKeyPath = signingKeyPath

@@ -1,3 +1,4 @@
+import AirlockAudit
 import AirlockTLS
 import Foundation
 
@@ -128,9 +129,9 @@ public struct ProxyConfiguration: Sendable {
             directory: String,
             signingKeyPath: String? = nil,
             storeBodies: Bool = true,
-            rotateBytes: Int = 64 * 1024 * 1024,
-            checkpointEvery: Int = 1000,
-            checkpointIntervalSeconds: Double = 60
+            rotateBytes: Int = AuditConfiguration.defaultRotateBytes,
+            checkpointEvery: Int = AuditConfiguration.defaultCheckpointEvery,
+            checkpointIntervalSeconds: Double = AuditConfiguration.defaultCheckpointInterval
         ) {
             self.enabled = enabled
             self.directory = directory
