@@ -97,14 +97,7 @@ struct OutgoingCallbacks: Sendable {
         do {
             fields = try Self.fields(of: body, format: format, webhooks: webhooks)
         } catch {
-            return .refuse(
-                EgressRefusal(
-                    status: .unprocessableEntity,
-                    code: "uninspectable_body",
-                    message: "the request body cannot be inspected, so it was not forwarded: invalid JSON "
-                        + "(\(error.reason) at byte \(error.offset))"
-                )
-            )
+            return .refuse(.uninspectable("invalid JSON (\(error.reason) at byte \(error.offset))"))
         }
         var replacements: [Int: String] = [:]
         var edits: [(range: Range<Int>, text: String)] = []
@@ -171,17 +164,14 @@ struct OutgoingCallbacks: Sendable {
     }
 
     private func refusal(vendor: String?, _ message: String) -> EgressRefusal {
-        var refusal = EgressRefusal(
-            status: .forbidden,
-            code: "blocked_by_policy",
-            message: "the request was blocked by policy rule '\(Self.rule)': \(message)",
-            rule: Self.rule
+        .blockedByPolicy(
+            rule: Self.rule,
+            reason: message,
+            inspection: EgressInspection(
+                policy: "callbacks",
+                findings: [Finding(rule: Self.rule, action: "block", count: 1)]
+            )
         )
-        refusal.inspection = EgressInspection(
-            policy: "callbacks",
-            findings: [Finding(rule: Self.rule, action: "block", count: 1)]
-        )
-        return refusal
     }
 
     // MARK: Bytes
