@@ -202,25 +202,32 @@ struct PolicyEnforcementTests {
         #expect(decisions[1].forwardedBytes == nil)
 
         // Not the codenames, not the key: anywhere under the audit directory, compressed bodies included.
-        let files = FileManager.default.enumerator(atPath: directory.path)?.compactMap { $0 as? String } ?? []
-        for name in files {
-            var data = (try? Data(contentsOf: directory.appendingPathComponent(name))) ?? Data()
-            if name.hasSuffix(".gz") {
-                let unzipped = Process()
-                unzipped.executableURL = URL(fileURLWithPath: "/bin/sh")
-                unzipped.arguments = ["-c", "zcat '\(directory.appendingPathComponent(name).path)'"]
-                let pipe = Pipe()
-                unzipped.standardOutput = pipe
-                try unzipped.run()
-                data = pipe.fileHandleForReading.readDataToEndOfFile()
-                unzipped.waitUntilExit()
-            }
-            let text = String(decoding: data, as: UTF8.self)
+        for (name, text) in try await Self.everyFileAsText(under: directory) {
             #expect(
                 !text.contains("Falcon") && !text.contains("Nightingale") && !text.contains("AKIAIOSFODNN7"),
                 "\(name)"
             )
         }
+    }
+
+    /// Every file under `directory` as text, gzip packs decompressed by `zcat` (bounded, off the Swift pool).
+    static func everyFileAsText(under directory: URL) async throws -> [(name: String, text: String)] {
+        var files: [(name: String, text: String)] = []
+        for name in FileManager.default.enumerator(atPath: directory.path)?.compactMap({ $0 as? String }) ?? [] {
+            let path = directory.appendingPathComponent(name).path
+            if name.hasSuffix(".gz") {
+                let zcat = Process()
+                zcat.executableURL = URL(fileURLWithPath: "/bin/sh")
+                zcat.arguments = ["-c", "zcat '\(path)'"]
+                let result = try await Curl.execute(zcat, timeout: 30)
+                #expect(result.exitCode == 0, "zcat \(name): \(result.stderr)")
+                files.append((name, result.stdout))
+            } else {
+                let data = FileManager.default.contents(atPath: path) ?? Data()
+                files.append((name, String(decoding: data, as: UTF8.self)))
+            }
+        }
+        return files
     }
 
     /// A refused request's path can hold what made it refused (a key in the path, a codename next to a blocked
@@ -235,11 +242,15 @@ struct PolicyEnforcementTests {
         let harness = try await ProxyHarness(options)
         let json = ["-H", "Content-Type: application/json", "-d"]
         // Blocked by the body; the path carries a codename.
-        let body = try await harness.curl(json + [#"{"k": "AKIAIOSFODNN7EXAMPLE"}"#, harness.url("/scale/v1/task/Nightingale-7")])
+        let body = try await harness.curl(
+            json + [#"{"k": "AKIAIOSFODNN7EXAMPLE"}"#, harness.url("/scale/v1/task/Nightingale-7")]
+        )
         // Blocked by the path itself.
         let path = try await harness.curl(json + [#"{"a": 1}"#, harness.url("/scale/v1/task/AKIAIOSFODNN7EXAMPLE")])
         // Outside the route allowlist, refused before any policy ran.
-        let route = try await harness.curl(json + [#"{"a": 1}"#, harness.url("/scale/v2/Nightingale/AKIAIOSFODNN7EXAMPLE")])
+        let route = try await harness.curl(
+            json + [#"{"a": 1}"#, harness.url("/scale/v2/Nightingale/AKIAIOSFODNN7EXAMPLE")]
+        )
         await harness.close()
         try await log.close()
         #expect(body.status == 403 && path.status == 403 && route.status == 403)
@@ -250,8 +261,7 @@ struct PolicyEnforcementTests {
         let paths = decisions.map { $0.path ?? "" }
         #expect(paths[0].hasPrefix("/v1/task/CODENAME_"), "\(paths)")
         #expect(paths[1] == EgressDecisionRecord.withheldPath && paths[2] == EgressDecisionRecord.withheldPath)
-        for name in FileManager.default.enumerator(atPath: directory.path)?.compactMap({ $0 as? String }) ?? [] {
-            let text = String(decoding: (try? Data(contentsOf: directory.appendingPathComponent(name))) ?? Data(), as: UTF8.self)
+        for (name, text) in try await Self.everyFileAsText(under: directory) {
             #expect(!text.contains("Nightingale") && !text.contains("AKIAIOSFODNN7"), "\(name)")
         }
     }

@@ -245,7 +245,8 @@ final class PolicyReloader: Sendable {
                 "policies reloaded",
                 metadata: [
                     "airlock.reload.trigger": "\(reason)",
-                    "airlock.policies": "\(compiled.versions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })",
+                    "airlock.policies":
+                        "\(compiled.versions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })",
                 ]
             )
             if Self.restartOnly(fresh) != Self.restartOnly(self.configuration) {
@@ -425,8 +426,10 @@ enum ServeDemo {
                     print("The vendor received nothing.")
                 }
                 print("")
-                print("What the lab got back: HTTP \(response.status), \(response.body.count) bytes "
-                    + "(the vendor's echo, with pseudonyms restored)")
+                print(
+                    "What the lab got back: HTTP \(response.status), \(response.body.count) bytes "
+                        + "(the vendor's echo, with pseudonyms restored)"
+                )
                 print("  " + response.bodyText.prefix(600))
                 Self.printAuditRecord(directory: "\(certificates.directory)/audit")
                 if !once {
@@ -457,7 +460,9 @@ enum ServeDemo {
         print("What the audit log recorded (seq \(decision.seq), hash-chained):")
         print("  decision \(decision.decision?.rawValue ?? "?")  policy \(decision.policy ?? "?")")
         for finding in decision.findings ?? [] {
-            print("  finding  \(finding.id) ×\(finding.count) (\(finding.action)) at \(finding.paths.joined(separator: ", "))")
+            print(
+                "  finding  \(finding.id) ×\(finding.count) (\(finding.action)) at \(finding.paths.joined(separator: ", "))"
+            )
         }
         print("  forwarded \(decision.forwardedBytes ?? 0) bytes, sha256 \(decision.forwardedSHA256 ?? "-")")
     }
