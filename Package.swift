@@ -27,6 +27,8 @@ let package = Package(
             name: "COpenSSLShims",
             dependencies: ["COpenSSL"]
         ),
+        // Byte-scanning kernels for the redaction engine (SSE2 / NEON / scalar, chosen at compile time).
+        .target(name: "CAirlockSIMD"),
         .systemLibrary(
             name: "CVectorscan",
             pkgConfig: "libhs",
@@ -64,6 +66,7 @@ let package = Package(
             name: "AirlockRedaction",
             dependencies: [
                 "AirlockPolicy",
+                "CAirlockSIMD",
                 "CVectorscan",
                 "CZlib",
                 "COpenSSL",

@@ -167,7 +167,9 @@ let clock = ContinuousClock()
 
 print("airlock-redaction-bench: one core, \(totalMiB) MiB of JSON labeling tasks, ~64 KiB bodies, best of \(rounds)")
 print("MB/s columns: best / median of the rounds (the machine is shared; the best is closest to the engine's speed)")
-print("terms  regex rules  expressions  compile (s)  raw scan (MB/s)  redaction (MB/s)  redaction/raw  findings/MB")
+print(
+    "terms  regex rules  expressions  compile (s)  raw scan (MB/s)  redaction (MB/s)  redaction/raw  findings/MB  raw hits/MB"
+)
 // For profilers: AIRLOCK_BENCH_TERMS=1000 runs one policy size, AIRLOCK_BENCH_ONLY=raw|full one of the two loops.
 let environment = ProcessInfo.processInfo.environment
 let termCounts = environment["AIRLOCK_BENCH_TERMS"].flatMap { Int($0) }.map { [$0] } ?? [1_000, 10_000]
@@ -244,8 +246,12 @@ for termCount in termCounts {
         String(format: "%.0f / %.0f", fullMBs, fullMedian).padding(toLength: 18, withPad: " ", startingAt: 0),
         String(format: "%.0f%%", rawMBs > 0 ? fullMBs / rawMBs * 100 : 0)
             .padding(toLength: 15, withPad: " ", startingAt: 0),
-        String(format: "%.1f", Double(findings) / (Double(bytes) / 1e6)),
+        String(format: "%.1f", Double(findings) / (Double(bytes) / 1e6)).padding(
+            toLength: 13,
+            withPad: " ",
+            startingAt: 0
+        ),
+        String(format: "%.1f", raw.isEmpty ? 0 : Double(rawHits) / Double(raw.count) / (Double(bytes) / 1e6)),
     ]
     print(line.joined())
-    _ = rawHits
 }

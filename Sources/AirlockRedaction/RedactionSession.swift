@@ -41,6 +41,9 @@ final class RedactionSession {
     private(set) var findingBuilders: [FindingBuilder] = []
     /// How many JSON-in-a-string documents deep the walker is.
     var nesting = 0
+    /// The JSON walker validates and copies strings with the C kernel (off: the Swift reference, for equivalence
+    /// tests).
+    var stringKernel = true
     /// Keyed operations (HMAC, AES-SIV) cost microseconds; a body tends to repeat the same few values.
     private var fingerprintCache: [[UInt8]: String] = [:]
     private var replacementCache: [[UInt8]: [UInt8]] = [:]

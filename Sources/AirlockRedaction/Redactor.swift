@@ -19,6 +19,9 @@ public final class Redactor: Sendable {
     let vendors: VendorCache
     /// Labels whose tokens `restore` reverses, by label bytes.
     let restoreLabels: [[UInt8]: RestoreKind]
+    /// JSON strings are validated and copied by the C kernel (false: the Swift reference walker, for equivalence
+    /// tests).
+    let stringKernel: Bool
 
     enum RestoreKind: Sendable {
         case term
@@ -37,12 +40,14 @@ public final class Redactor: Sendable {
         try self.init(policy: policy, keys: keys, limits: limits, useFastForms: true)
     }
 
-    /// `useFastForms: false` is the reference engine of the equivalence tests (see `CompiledRules.init`).
+    /// `useFastForms: false` is the reference engine of the equivalence tests (see `CompiledRules.init`);
+    /// `stringKernel: false` walks JSON strings with the Swift reference instead of the C kernel.
     init(
         policy: Policy,
         keys: PseudonymKeys,
         limits: DecompressionLimits,
-        useFastForms: Bool
+        useFastForms: Bool,
+        stringKernel: Bool = true
     )
         throws(RedactionError)
     {
@@ -54,6 +59,7 @@ public final class Redactor: Sendable {
         self.keys = keys
         self.unknownContent = policy.content.unknown
         self.limits = limits
+        self.stringKernel = stringKernel
         self.scratchPool = ScratchPool(databases: [rules.fast, rules.startOfMatch].compactMap { $0 })
         self.vendors = VendorCache(keys: keys, rules: rules.rules)
         var labels: [[UInt8]: RestoreKind] = [:]
@@ -139,6 +145,7 @@ public final class Redactor: Sendable {
             unknownContent: unknownContent,
             limits: limits
         )
+        session.stringKernel = stringKernel
         do throws(Stop) {
             let changed: [UInt8]?
             switch coding {

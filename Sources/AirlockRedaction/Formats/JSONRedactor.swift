@@ -1,4 +1,5 @@
 import AirlockPolicy
+internal import CAirlockSIMD
 import Foundation
 
 /// One step of the path handed to a walker as its prefix (a multipart field name, the path of the string that holds
@@ -59,6 +60,9 @@ struct JSONRedactor {
     /// Reused for decoding escaped strings.
     var decodeBuffer: [UInt8] = []
     let checkFields: Bool
+    /// Strings are validated and copied into `text` by the C kernel (`CAirlockSIMD_json_string`) in one pass; off,
+    /// the Swift reference (`referenceStringToken`, then a copy) does it. Same tokens, same text, same errors.
+    let kernel: Bool
 
     /// A string whose redaction waits for the single scan of `text`.
     struct Segment {
@@ -86,6 +90,7 @@ struct JSONRedactor {
         self.text = text.baseAddress!
         self.textCapacity = text.count
         self.checkFields = !session.rules.fieldRules.isEmpty
+        self.kernel = session.stringKernel
         for entry in prefix {
             var step = PathStep.element(entry.index)
             if entry.isKey {
@@ -137,7 +142,8 @@ struct JSONRedactor {
         prefix: [PathEntry] = []
     ) throws(Stop) -> [UInt8]? {
         guard buffer.count > 0 else { throw .uninspectable("JSON: empty body") }
-        // `+ 16`: `queue` copies short strings as one 16-byte block, which may run past their end.
+        // `+ 16`: `queue` copies short strings as one 16-byte block, which may run past their end. The kernel writes
+        // a string's text at `textCount`, never more than the rest of the buffer (see `stringToken`).
         let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count + 1 + 16)
         defer { text.deallocate() }
         var walker = JSONRedactor(session: session, buffer: buffer, prefix: prefix, text: text)
@@ -266,7 +272,7 @@ struct JSONRedactor {
         while true {
             guard i < n, p[i] == UInt8(ascii: "\"") else { throw syntax("expected a key") }
             let keyStart = i
-            let key = try stringToken()
+            var key = try stringToken()
             skipWhitespace()
             guard i < n, p[i] == UInt8(ascii: ":") else { throw syntax("expected ':'") }
             i += 1
@@ -281,6 +287,8 @@ struct JSONRedactor {
             let valueStart = i
             let rule = checkFields && mayBeFieldKey(entry) ? fieldRule() : nil
             if let rule, scanning {
+                // The value's strings overwrite the key's text in `text`: the key is copied again.
+                key.textCount = -1
                 try value(scanning: false)
                 let valueEnd = i
                 if session.rules.fieldRules[rule].action == .drop {
@@ -436,11 +444,43 @@ struct JSONRedactor {
         var nonASCII: Bool
         /// A `\\u` escape occurs (it may spell a non-ASCII or invisible character).
         var unicodeEscape = false
+        /// The kernel found the token: `zeroWidth` is known, and when `textCount >= 0`, the content as a reader sees
+        /// it (escapes decoded) is already in `text` at the walker's `textCount`, `textCount` bytes long.
+        var fromKernel = false
+        /// The content holds, as raw UTF-8, a character a reader cannot see (valid when `fromKernel`).
+        var zeroWidth = false
+        var textCount = -1
     }
 
-    /// Validates the string at `i` (which is `"`) and moves past it.
+    /// Validates the string at `i` (which is `"`) and moves past it. With the kernel, its decoded text lands in
+    /// `text` at `textCount` (without moving `textCount`; `redactString` keeps it there or not).
     @inline(__always)
     private mutating func stringToken() throws(Stop) -> StringToken {
+        guard kernel else { return try referenceStringToken() }
+        // The kernel writes at most `n - (i + 1)` bytes. Every queued string's text (and its newline) is no longer
+        // than its quoted source, so `textCount <= i` and this always holds.
+        precondition(textCapacity - textCount >= n - i, "JSON text buffer sized below the kernel's writes")
+        let found = CAirlockSIMD_json_string(p, i + 1, n, text + textCount)
+        // Not a valid string: the reference validator finds the same problem and throws the error it always did.
+        guard found.ok != 0 else { return try referenceStringToken() }
+        let flags = found.flags
+        var token = StringToken(
+            start: i + 1,
+            end: Int(found.end),
+            escaped: flags & CAIRLOCK_JSON_ESCAPED != 0,
+            nonASCII: flags & CAIRLOCK_JSON_NON_ASCII != 0,
+            unicodeEscape: flags & CAIRLOCK_JSON_UNICODE_ESCAPE != 0
+        )
+        token.fromKernel = true
+        token.zeroWidth = flags & CAIRLOCK_JSON_ZERO_WIDTH != 0
+        // `\\u` escapes are decoded by `decodeString` (surrogate pairs, the unpaired-surrogate error).
+        if !token.unicodeEscape { token.textCount = Int(found.written) }
+        i = token.end + 1
+        return token
+    }
+
+    /// The Swift reference of `stringToken` (and the source of its error messages).
+    private mutating func referenceStringToken() throws(Stop) -> StringToken {
         i += 1
         var token = StringToken(start: i, end: i, escaped: false, nonASCII: false)
         while true {
@@ -581,11 +621,17 @@ struct JSONRedactor {
     /// Redacts one string (key or value) in place, through an edit when anything changes.
     private mutating func redactString(_ token: StringToken, isKey: Bool) throws(Stop) {
         guard token.end > token.start else { return }
-        let zeroWidth = token.nonASCII && Self.containsZeroWidth(p, token.start, token.end)
+        let zeroWidth =
+            token.fromKernel ? token.zeroWidth : token.nonASCII && Self.containsZeroWidth(p, token.start, token.end)
         let maybeNested =
             !isKey
             && (p[token.start] == UInt8(ascii: "{") || p[token.start] == UInt8(ascii: "[") || p[token.start] <= 0x20)
             && session.nesting < Self.maxNesting && Self.looksLikeJSON(p, token.start, token.end)
+        if token.textCount >= 0 && !zeroWidth && !maybeNested {
+            // The kernel already put the text where the scan reads it.
+            queueInPlace(token.start..<token.end, escaped: token.escaped, count: token.textCount)
+            return
+        }
         if !token.escaped && !zeroWidth && !maybeNested {
             // The common case: the bytes are exactly what a reader sees. Scanned later, with everything else.
             queue(
@@ -624,6 +670,17 @@ struct JSONRedactor {
             )
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// Queues the `count` bytes of text the kernel wrote at `textCount` for the single scan.
+    @inline(__always)
+    private mutating func queueInPlace(_ raw: Range<Int>, escaped: Bool, count: Int) {
+        let start = textCount
+        let end = start + count
+        precondition(end + 16 < textCapacity, "JSON text buffer sized below its contents")
+        segments.append(Segment(textStart: start, textEnd: end, raw: raw, escaped: escaped, node: currentNode))
+        text[end] = 0x0A
+        textCount = end + 1
     }
 
     /// Queues a string's text for the single scan.

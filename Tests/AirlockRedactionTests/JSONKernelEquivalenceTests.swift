@@ -1,0 +1,169 @@
+import AirlockPolicy
+import Foundation
+import Testing
+
+@testable import AirlockRedaction
+
+/// The C string kernel (`CAirlockSIMD_json_string`) against the Swift reference walker: byte-identical bodies, the
+/// same findings, the same refusals with the same reasons, on generated JSON full of escapes, non-ASCII text,
+/// invisible characters, nested documents and hits at every alignment around 16- and 32-byte blocks, and on
+/// corrupted copies of it (control characters, invalid UTF-8, lone surrogates, bad escapes, truncation).
+@Suite struct JSONKernelEquivalenceTests {
+    let fast: Redactor
+    let reference: Redactor
+
+    init() throws {
+        let policy = makePolicy(
+            terms: [
+                codenames,
+                TermRule(id: "models", label: "MODEL", action: .pseudonymize, values: ["Tidewater", "Ünicorn"]),
+            ],
+            patterns: [PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}")],
+            detectors: [DetectorRule(kind: .email, action: .pseudonymize)],
+            fields: [
+                FieldRule(path: try JSONPath(parsing: "$..internal_notes"), action: .drop),
+                FieldRule(path: try JSONPath(parsing: "$..run_id"), action: .hash),
+            ],
+            allow: ["Project Gutenberg"]
+        )
+        fast = try Redactor(policy: policy, keys: testKeys, limits: DecompressionLimits(), useFastForms: true)
+        reference = try Redactor(
+            policy: policy,
+            keys: testKeys,
+            limits: DecompressionLimits(),
+            useFastForms: true,
+            stringKernel: false
+        )
+        #expect(fast.stringKernel && !reference.stringKernel)
+    }
+
+    /// Pieces of string content, as written inside a JSON string.
+    static let pieces: [String] = [
+        "plain words ", "Nightingale", "Project Falcon", "project-falcon", "Tidewater-7B", "Ünicorn's", "Q3 2026",
+        "ana@lab.example.com", "Project Gutenberg", #"\n"#, #"\""#, #"\\"#, #"\/"#, #"\t"#, #"\b\f\r"#, #"\u0041"#,
+        #"\u00e9"#, #"\ud83d\ude00"#, #"\u200b"#, #"Night\u200bingale"#, "Night\u{200B}ingale", "é", "€ ", "😀",
+        "日本語のテキスト", "\u{00AD}", "\u{FEFF}", "x", "  ", "Nightingale's", "NIGHTINGALE",
+        #"{\"row\":\"Nightingale\"}"#, #"[{\"a\":1}]"#, #" {\"k\":[\"Project Falcon\",2]}"#, "{not json",
+        #"[\"Nightingale\""#,
+    ]
+
+    static let keys = ["a", "prompt", "internal_notes", "run_id", "Nightingale", #"k\u0065y"#, "é", "messages"]
+
+    @Test func generatedDocumentsMatchTheReference() throws {
+        var g = KernelGenerator(state: 0x5DEE_CE66_D1CE_4E5B)
+        var changed = 0
+        for round in 0..<1500 {
+            let document = Array(Self.document(&g, depth: 0).utf8)
+            let outcome = compare(document, "round \(round)")
+            if case .forward(let body, _) = outcome, body != document { changed += 1 }
+        }
+        #expect(changed > 300, "the generated documents should hold hits")
+    }
+
+    @Test func corruptedDocumentsAreRefusedExactlyLikeTheReference() throws {
+        var g = KernelGenerator(state: 0x2545_F491_4F6C_DD1D)
+        let corruptions: [[UInt8]] = [
+            [0x01], [0x1F], [0x0A], [0xC3, 0x28], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF],
+            [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0x80], Array(#"\ud800"#.utf8), Array(#"\udc00x"#.utf8),
+            Array(#"\x"#.utf8), Array(#"\u12"#.utf8), Array(#"\"#.utf8), Array(#"""#.utf8),
+        ]
+        var refused = 0
+        for round in 0..<1500 {
+            var document = Array(Self.document(&g, depth: 0).utf8)
+            if round % 5 == 0 {
+                document.removeLast(1 + g.below(min(document.count, 40)))
+            } else {
+                let at = g.below(document.count)
+                document.insert(contentsOf: corruptions[g.below(corruptions.count)], at: at)
+            }
+            if case .uninspectable = compare(document, "round \(round)") { refused += 1 }
+        }
+        #expect(refused > 500, "most corruptions should be refused")
+    }
+
+    @Test func hitsAndSpecialsAtEveryAlignmentMatchTheReference() throws {
+        let specials = [#"\n"#, #"\""#, "é", "😀", #"\u00e9"#, "\u{200B}", "x"]
+        for before in 0..<70 {
+            for special in specials {
+                for after in [0, 1, 15, 16, 17, 31, 32, 33] {
+                    let pad = String(repeating: "a", count: before)
+                    let tail = String(repeating: "b", count: after)
+                    for text in [
+                        "\(pad)\(special)Nightingale \(tail)", "\(pad) Nightingale\(special)\(tail)",
+                        "\(pad)\(special)\(tail)", "\(pad)ana@lab.example.com\(special)\(tail)",
+                    ] {
+                        _ = compare(Array(#"{"k\#(tail)":"\#(text)","\#(pad)":["\#(text)"]}"#.utf8), text)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Both engines' outcomes for `body`, which must agree exactly; returns the kernel's.
+    @discardableResult
+    func compare(
+        _ body: [UInt8],
+        _ what: String,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    )
+        -> RedactionOutcome
+    {
+        let a = fast.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
+        let b = reference.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
+        let same: Bool
+        switch (a, b) {
+        case (.forward(let x, let fx), .forward(let y, let fy)): same = x == y && fx == fy
+        case (.block(let x, let rx, let fx), .block(let y, let ry, let fy)): same = x == y && rx == ry && fx == fy
+        case (.uninspectable(let rx, let fx), .uninspectable(let ry, let fy)): same = rx == ry && fx == fy
+        default: same = false
+        }
+        #expect(
+            same,
+            "\(what): \(String(decoding: body, as: UTF8.self).debugDescription)\n\(a)\n\(b)",
+            sourceLocation: sourceLocation
+        )
+        return a
+    }
+
+    static func string(_ g: inout KernelGenerator) -> String {
+        var out = String(repeating: "a", count: g.below(3) == 0 ? g.below(40) : 0)
+        for _ in 0..<g.below(6) {
+            out += pieces[g.below(pieces.count)]
+            if g.below(2) == 0 { out += String(repeating: "z", count: g.below(20)) + " " }
+        }
+        return "\"" + out + "\""
+    }
+
+    static func document(_ g: inout KernelGenerator, depth: Int) -> String {
+        let ws = ["", " ", "\n  ", "\t", "\r\n"]
+        func w(_ g: inout KernelGenerator) -> String { g.below(4) == 0 ? ws[g.below(ws.count)] : "" }
+        switch depth > 3 ? 4 + g.below(4) : g.below(8) {
+        case 0, 1:
+            let members = (0..<g.below(5)).map { _ in
+                "\(w(&g))\"\(keys[g.below(keys.count)])\"\(w(&g)):\(w(&g))\(document(&g, depth: depth + 1))\(w(&g))"
+            }
+            return "{" + members.joined(separator: ",") + "}"
+        case 2, 3:
+            let elements = (0..<g.below(5)).map { _ in w(&g) + document(&g, depth: depth + 1) + w(&g) }
+            return "[" + elements.joined(separator: ",") + "]"
+        case 4:
+            return ["true", "false", "null", "0", "-12.5e+3", "7"][g.below(6)]
+        default:
+            return string(&g)
+        }
+    }
+}
+
+/// xorshift64: deterministic inputs.
+struct KernelGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+
+    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+}
