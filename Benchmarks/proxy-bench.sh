@@ -13,9 +13,11 @@
 # Options for profiling the audit log (all off by default):
 #   VARY_BODY=1    every request carries a different body (a counter spelled in letters inside the payload), so the
 #                  audit log's body store cannot deduplicate; same size, same shape, nothing the policy matches.
-#   PERF_STAT=1    `perf stat` on Airlock during its measured run: instructions (where the CPU counts them), CPU
-#                  time and context switches per request.
+#   PERF_STAT=1    `perf stat` on Airlock (and on nginx's proxy workers) during their measured runs: instructions
+#                  (where the CPU counts them), CPU time, context switches and system calls per request.
+#   SYSCALLS=1     with PERF_STAT=1, also the count per request of each system call the proxy path makes.
 #   PERF_RECORD=F  `perf record -g` on Airlock during its measured run, into file F (for `perf report -i F`).
+#   CALL_GRAPH=M   perf record's call-graph method (default fp; `dwarf,16384` unwinds Swift frames without pointers).
 #   ONLY_AIRLOCK=1 skip the nginx comparison run (its row and the ratio are not printed).
 #   SKIP_DEPS=1    do not run scripts/install-deps.sh (the packages are known to be there).
 #   AIRLOCK_BIN=F  measure the airlock binary F instead of building one (e.g. a copy kept for a before/after).
@@ -30,6 +32,7 @@ WORKERS="${WORKERS:-$(nproc)}"
 
 VARY_BODY="${VARY_BODY:-0}"
 PERF_STAT="${PERF_STAT:-0}"
+SYSCALLS="${SYSCALLS:-0}"
 PERF_RECORD="${PERF_RECORD:-}"
 ONLY_AIRLOCK="${ONLY_AIRLOCK:-0}"
 if [[ "${SKIP_DEPS:-0}" != "1" ]]; then AIRLOCK_BENCH=1 bash scripts/install-deps.sh; fi
@@ -124,6 +127,7 @@ http {
 }
 CONF
 nginx -p "$work/proxy" -c "$work/proxy/nginx.conf" -g 'daemon off;' &
+NGINX_PROXY_PID=$!
 pids+=($!)
 
 # --- Airlock -------------------------------------------------------------------------------------------------------
@@ -209,18 +213,31 @@ wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$NGINX_PORT/v1/tasks" >/
 
 echo "==> Airlock: policy $POLICY, audit log $AUDIT"
 echo "==> measuring ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads, $WORKERS proxy workers, $(nproc) cores"
+perf_events="instructions,task-clock,context-switches,raw_syscalls:sys_enter"
+if [[ "$SYSCALLS" == "1" ]]; then
+    for call in read write readv writev recvfrom recvmsg sendto sendmsg epoll_wait epoll_pwait epoll_ctl futex \
+        fsync fdatasync pwrite64 accept4 close setsockopt getsockopt ioctl timerfd_settime; do
+        perf_events+=",syscalls:sys_enter_$call"
+    done
+fi
 profiler=""
 if [[ "$PERF_STAT" == "1" ]]; then
-    perf stat -x, -e instructions,task-clock,context-switches -p "$AIRLOCK_PID" -o "$work/perf-stat.csv" -- sleep "$DURATION" &
+    perf stat -x, -e "$perf_events" -p "$AIRLOCK_PID" -o "$work/perf-stat.csv" -- sleep "$DURATION" &
     profiler=$!
 elif [[ -n "$PERF_RECORD" ]]; then
-    perf record -q -g -p "$AIRLOCK_PID" -o "$PERF_RECORD" -- sleep "$DURATION" 2>"$work/perf-record.log" &
+    perf record -q --call-graph "${CALL_GRAPH:-fp}" -p "$AIRLOCK_PID" -o "$PERF_RECORD" -- sleep "$DURATION" 2>"$work/perf-record.log" &
     profiler=$!
 fi
 read -r a_rps a_p50 a_p99 a_err a_requests <<<"$(run_wrk "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks")"
 if [[ -n "$profiler" ]]; then wait "$profiler" || true; fi
 if [[ "$ONLY_AIRLOCK" != "1" ]]; then
-    read -r n_rps n_p50 n_p99 n_err _ <<<"$(run_wrk "https://127.0.0.1:$NGINX_PORT/v1/tasks")"
+    if [[ "$PERF_STAT" == "1" ]]; then
+        perf stat -x, -e "$perf_events" -p "$(pgrep -d, -P "$NGINX_PROXY_PID")" -o "$work/perf-stat-nginx.csv" \
+            -- sleep "$DURATION" &
+        profiler=$!
+    fi
+    read -r n_rps n_p50 n_p99 n_err n_requests <<<"$(run_wrk "https://127.0.0.1:$NGINX_PORT/v1/tasks")"
+    if [[ "$PERF_STAT" == "1" ]]; then wait "$profiler" || true; fi
 fi
 
 printf '\n%-10s %12s %10s %10s %10s\n' "proxy" "req/s" "p50" "p99" "non-2xx"
@@ -230,22 +247,31 @@ if [[ "$ONLY_AIRLOCK" != "1" ]]; then
     python3 -c "print(f'\nairlock / nginx req/s: {float(\"$a_rps\") / float(\"$n_rps\") * 100:.1f}%')"
 fi
 if [[ "$PERF_STAT" == "1" ]]; then
-    python3 - "$work/perf-stat.csv" "$a_requests" <<'PY'
+    per_request() { # name csv requests
+        python3 - "$@" <<'PY'
 import sys
+name, path, requests = sys.argv[1], sys.argv[2], int(sys.argv[3])
 values = {}
-for line in open(sys.argv[1]):
+for line in open(path):
     fields = line.strip().split(",")
     if len(fields) > 2 and not line.startswith("#"):
         try:
             values[fields[2]] = float(fields[0])
         except ValueError:
             pass  # `<not supported>`: no hardware counters (a VM without a PMU)
-requests = int(sys.argv[2])
 instructions = values.get("instructions")
-print("airlock per request: "
+print(f"{name} per request: "
       + (f"{instructions / requests:,.0f} instructions, " if instructions else "instructions not available, ")
       + f"{values.get('task-clock', 0) * 1000 / requests:,.1f} us CPU, "
-      + f"{values.get('context-switches', 0) / requests:.2f} context switches ({requests} requests)")
+      + f"{values.get('context-switches', 0) / requests:.2f} context switches, "
+      + f"{values.get('raw_syscalls:sys_enter', 0) / requests:.2f} system calls ({requests} requests)")
+calls = {k.split("sys_enter_", 1)[1]: v for k, v in values.items() if "sys_enter_" in k and v > 0}
+if calls:
+    print("  system calls per request: "
+          + ", ".join(f"{call} {count / requests:.2f}" for call, count in sorted(calls.items(), key=lambda kv: -kv[1])))
 PY
+    }
+    per_request airlock "$work/perf-stat.csv" "$a_requests"
+    if [[ "$ONLY_AIRLOCK" != "1" ]]; then per_request nginx "$work/perf-stat-nginx.csv" "$n_requests"; fi
 fi
 if [[ -n "$PERF_RECORD" ]]; then echo "perf record of airlock: $PERF_RECORD"; fi
