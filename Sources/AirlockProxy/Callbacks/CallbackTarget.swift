@@ -53,8 +53,7 @@ public struct CallbackTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// The `Host` header: the port appears only when it is not the scheme's default.
     public var hostHeader: String {
-        let name = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return self.port == (self.isTLS ? 443 : 80) ? name : "\(name):\(self.port)"
+        hostHeaderValue(host: self.host, port: self.port, defaultPort: self.isTLS ? 443 : 80)
     }
 
     public var description: String { "\(self.isTLS ? "https" : "http")://\(self.hostHeader)\(self.path)" }

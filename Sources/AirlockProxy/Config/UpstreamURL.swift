@@ -1,15 +1,19 @@
 /// A vendor's base URL (`https://api.scale.com`, `https://127.0.0.1:9443/api`), split for connecting and rewriting.
 public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
     /// Host name or IP literal (without brackets); used to connect, as SNI and for the certificate name check.
-    public var host: String
-    public var port: Int
+    public let host: String
+    public let port: Int
     /// Path prepended to the forwarded path; empty or starting with `/` and never ending with `/`.
-    public var basePath: String
+    public let basePath: String
+    /// The value of the `Host` header sent to the vendor: the port appears only when it is not 443. Built once here:
+    /// every forwarded request carries it.
+    public let hostHeader: String
 
     public init(host: String, port: Int = 443, basePath: String = "") {
         self.host = host
         self.port = port
         self.basePath = basePath
+        self.hostHeader = hostHeaderValue(host: host, port: port, defaultPort: 443)
     }
 
     /// Parses an `https://` URL with no query, fragment or user info. Returns nil and a reason when it cannot be used.
@@ -54,13 +58,13 @@ public struct UpstreamURL: Sendable, Hashable, CustomStringConvertible {
         return .success(UpstreamURL(host: host, port: port, basePath: path))
     }
 
-    /// The value of the `Host` header sent to the vendor: the port appears only when it is not 443.
-    public var hostHeader: String {
-        let name = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return self.port == 443 ? name : "\(name):\(self.port)"
-    }
-
     public var description: String { "https://\(self.hostHeader)\(self.basePath)" }
+}
+
+/// `host[:port]` for a `Host` header: an IPv6 literal in brackets, the port only when it is not the scheme's default.
+func hostHeaderValue(host: String, port: Int, defaultPort: Int) -> String {
+    let name = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
+    return port == defaultPort ? name : "\(name):\(port)"
 }
 
 public struct UpstreamURLError: Error, Sendable {
