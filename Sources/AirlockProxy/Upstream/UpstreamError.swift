@@ -19,6 +19,8 @@ enum UpstreamError: Error {
     case badResponse
     /// Airlock is shutting down.
     case shuttingDown
+    /// The request's target or a header could not be written as HTTP/1.1 without splitting the message.
+    case unframeableRequest
 
     /// The refusal the lab sees. Messages name the vendor, never request content.
     func refusal(vendor: String) -> EgressRefusal {
@@ -76,6 +78,12 @@ enum UpstreamError: Error {
             )
         case .shuttingDown:
             return .shuttingDown()
+        case .unframeableRequest:
+            return EgressRefusal(
+                status: .internalServerError,
+                code: "request_unframeable",
+                message: "the request for vendor \(vendor) could not be written as HTTP/1.1; nothing was sent"
+            )
         }
     }
 
@@ -89,6 +97,7 @@ enum UpstreamError: Error {
         case .responseTooLarge: return "response_too_large"
         case .badResponse: return "bad_response"
         case .shuttingDown: return "shutting_down"
+        case .unframeableRequest: return "request_unframeable"
         }
     }
 }

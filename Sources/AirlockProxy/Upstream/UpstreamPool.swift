@@ -277,8 +277,9 @@ final class UpstreamPool {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(tls.makeHandler(serverHostname: upstream.host))
-                    try sync.addHTTPClientHandlers()
-                    try sync.addHandler(loopBoundHandler.value)
+                    let handler = loopBoundHandler.value
+                    try sync.addHandler(ByteToMessageHandler(UpstreamResponseDecoder(http: handler.responseDecoder)))
+                    try sync.addHandler(handler)
                 }
             }
             .connect(host: upstream.host, port: upstream.port)
