@@ -6,7 +6,11 @@ import Testing
 
 /// The vendor leg writes requests as bytes itself (no NIO encoder or validator): what it writes, and what it refuses.
 struct UpstreamRequestFramingTests {
-    private func request(uri: String = "/v1/tasks?x=1", headers: [(String, String)], body: String = "") -> UpstreamRequest {
+    private func request(
+        uri: String = "/v1/tasks?x=1",
+        headers: [(String, String)],
+        body: String = ""
+    ) -> UpstreamRequest {
         UpstreamRequest(
             head: HTTPRequestHead(version: .http1_1, method: .POST, uri: uri, headers: HTTPHeaders(headers)),
             body: ByteBuffer(string: body)
