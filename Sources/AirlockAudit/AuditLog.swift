@@ -11,8 +11,9 @@ import Foundation
 /// Lifecycle: ``open(_:)`` → ``recordDecision(_:forwardedBody:)`` / ``recordOutcome(id:status:durationMs:error:)``
 /// from any task → ``close()`` once. A second process cannot open the same directory while this one holds it.
 public final class AuditLog: @unchecked Sendable {
-    // `@unchecked`: `queue`, `urgentQueued`, `lazySince`, `writerWaitsLong`, `lazyDelay`, `closing`, `accepting` and
-    // `published` are only touched under `condition`; the writer is only touched by the writer thread.
+    // `@unchecked`: `queue`, `urgentQueued`, `firstUrgentAt`, `delaying`, `groupAverage`, `lazySince`,
+    // `writerWaitsLong`, `lazyDelay`, `closing`, `accepting` and `published` are only touched under `condition`; the
+    // writer is only touched by the writer thread.
     private let condition = NSCondition()
     private var queue: [WriterItem] = []
     /// Queued items someone waits on to be durable (decisions, awaited outcomes): each wakes the writer.
@@ -25,6 +26,13 @@ public final class AuditLog: @unchecked Sendable {
     var lazyDelay = AuditWriter.syncDelay {
         didSet { precondition(lazyDelay <= .seconds(60), "a lazy item must become durable within bounded time") }
     }
+    /// When the first of the queued items someone waits on was queued: the group-commit window counts from there.
+    private var firstUrgentAt: ContinuousClock.Instant?
+    /// True while the writer waits out the group-commit window: only a full group (`commitBatch`) wakes it early.
+    private var delaying = false
+    /// Running average of how many waited-on records recent commits carried: the window only applies under
+    /// concurrent load.
+    private var groupAverage = 0.0
     private var closing: CloseRequest?
     private var accepting = true
     private var published = AuditStatistics()
@@ -176,6 +184,14 @@ public final class AuditLog: @unchecked Sendable {
     /// The current body pack's descriptor, for the same kind of fault injection. Only meaningful while idle.
     var packDescriptorForTesting: Int32? { writer.packDescriptorForTesting }
 
+    /// Makes the writer behave as if recent commits had carried `average` records each, so tests can put it under
+    /// (or out of) load without racing real traffic.
+    func setGroupAverageForTesting(_ average: Double) {
+        condition.lock()
+        groupAverage = average
+        condition.unlock()
+    }
+
     /// Counters of what the writer has done so far.
     public var statistics: AuditStatistics {
         condition.lock()
@@ -195,7 +211,10 @@ public final class AuditLog: @unchecked Sendable {
         queue.append(item)
         if item.needsSync {
             urgentQueued += 1
-            condition.signal()
+            if urgentQueued == 1 { firstUrgentAt = .now }
+            // A writer waiting out the commit window is woken only by a full group; otherwise it commits at the
+            // window's end, once for the whole group.
+            if !delaying || urgentQueued >= configuration.commitBatch { condition.signal() }
         } else {
             if lazySince == nil { lazySince = .now }
             // A writer asleep until a later deadline (or none) must wake to take this one's into account.
@@ -263,11 +282,15 @@ public final class AuditLog: @unchecked Sendable {
                 writerWaitsLong = false
                 if !signalled { break }
             }
+            waitOutCommitWindow()
             let items = queue
             queue.removeAll(keepingCapacity: true)
+            let urgent = urgentQueued
             // Every batch is committed (written and fsync'd) now: lazy items taken without an urgent one are taken
             // because their time is up.
             urgentQueued = 0
+            firstUrgentAt = nil
+            if urgent > 0 { groupAverage = groupAverage * 0.75 + Double(urgent) * 0.25 }
             lazySince = nil
             let close = closing
             condition.unlock()
@@ -305,6 +328,25 @@ public final class AuditLog: @unchecked Sendable {
                 continuation.resume(returning: .success(()))
             }
             return
+        }
+    }
+
+    /// Group commit under load: when recent commits carried `commitSiblings` or more records, waits (under
+    /// `condition`) until `commitDelay` after the group's first record was queued, or until `commitBatch` records
+    /// wait, so that one fsync serves more of them. Time the previous commit took counts towards the window. A lone
+    /// request, or a closing log, never waits.
+    private func waitOutCommitWindow() {
+        let batch = configuration.commitBatch
+        guard closing == nil, urgentQueued > 0, batch > urgentQueued, configuration.commitDelay > .zero,
+            groupAverage >= Double(configuration.commitSiblings), let first = firstUrgentAt
+        else { return }
+        let deadline = first.advanced(by: configuration.commitDelay)
+        delaying = true
+        defer { delaying = false }
+        while closing == nil, urgentQueued < batch {
+            let wait = ContinuousClock.now.duration(to: deadline)
+            if wait <= .zero { return }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: wait / .seconds(1)))
         }
     }
 

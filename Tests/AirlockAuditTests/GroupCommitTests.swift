@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import AirlockAudit
+
+/// The group-commit window: under concurrent load the writer waits (bounded) for more records so one fsync serves
+/// them all; a lone request never waits.
+@Suite("Audit log: group-commit window")
+struct GroupCommitTests {
+    private func configuration(_ scratch: Scratch, delay: Duration, batch: Int = 256) -> AuditConfiguration {
+        var configuration = scratch.configuration()
+        configuration.commitDelay = delay
+        configuration.commitBatch = batch
+        return configuration
+    }
+
+    private func decide(_ log: AuditLog, _ numbers: ClosedRange<Int>) async throws -> [AuditReceipt] {
+        try await withThrowingTaskGroup(of: AuditReceipt.self) { group in
+            for number in numbers {
+                group.addTask {
+                    try await log.recordDecision(sampleDecision(number), forwardedBody: Array("body \(number)".utf8))
+                }
+            }
+            var receipts: [AuditReceipt] = []
+            for try await receipt in group { receipts.append(receipt) }
+            return receipts
+        }
+    }
+
+    @Test func aLoneRequestNeverWaitsOutTheWindow() async throws {
+        let scratch = try Scratch()
+        // A window far longer than any fsync: if a lone request waited it out, five of them would take five seconds.
+        let log = try await AuditLog.open(configuration(scratch, delay: .seconds(1)))
+        let started = ContinuousClock.now
+        for number in 1...5 {
+            let before = log.statistics.logSyncs
+            _ = try await log.recordDecision(sampleDecision(number), forwardedBody: nil)
+            #expect(log.statistics.logSyncs == before + 1)
+        }
+        #expect(started.duration(to: .now) < .seconds(4))
+        try await log.close()
+        _ = try AuditVerifier.verify(directory: scratch.audit)
+    }
+
+    @Test func underLoadOneCommitCarriesTheWholeWindow() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(configuration(scratch, delay: .milliseconds(300)))
+        log.setGroupAverageForTesting(50)
+        let before = log.statistics
+        let started = ContinuousClock.now
+        let receipts = try await decide(log, 1...6)
+        // Durable only once the window (counted from the first record) is over, and all six in one fsync.
+        #expect(started.duration(to: .now) >= .milliseconds(300))
+        #expect(receipts.count == 6)
+        #expect(Set(receipts.map(\.seq)) == Set(1...6))
+        #expect(log.statistics.records == before.records + 6)
+        #expect(log.statistics.logSyncs == before.logSyncs + 1)
+        try await log.close()
+        let summary = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
+        #expect(summary.decisions == 6)
+    }
+
+    @Test func aFullGroupIsCommittedWithoutWaitingOutTheWindow() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(configuration(scratch, delay: .seconds(1), batch: 4))
+        log.setGroupAverageForTesting(50)
+        let started = ContinuousClock.now
+        let receipts = try await decide(log, 1...4)
+        #expect(receipts.count == 4)
+        #expect(started.duration(to: .now) < .milliseconds(800))
+        try await log.close()
+        _ = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
+    }
+
+    @Test func closingDoesNotWaitOutTheWindow() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(configuration(scratch, delay: .seconds(1)))
+        log.setGroupAverageForTesting(50)
+        let started = ContinuousClock.now
+        async let receipt = log.recordDecision(sampleDecision(1), forwardedBody: nil)
+        // Let the writer take the record and start waiting out the window.
+        try await Task.sleep(for: .milliseconds(50))
+        try await log.close()
+        #expect(try await receipt.seq == 1)
+        #expect(started.duration(to: .now) < .milliseconds(800))
+        let summary = try AuditVerifier.verify(directory: scratch.audit)
+        #expect(summary.decisions == 1)
+    }
+
+    @Test func theWindowIsBounded() async throws {
+        let scratch = try Scratch()
+        for delay in [Duration.milliseconds(-1), .seconds(2)] {
+            var configuration = scratch.configuration()
+            configuration.commitDelay = delay
+            await #expect(throws: AuditError.self) { _ = try await AuditLog.open(configuration) }
+        }
+        var configuration = scratch.configuration()
+        configuration.commitBatch = 0
+        await #expect(throws: AuditError.self) { _ = try await AuditLog.open(configuration) }
+    }
+}
