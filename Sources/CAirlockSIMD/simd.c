@@ -101,6 +101,44 @@ static inline int hex_digit(uint8_t b) {
     return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
 }
 
+/// Whether `p[k]` (a backslash) starts `\\u` and four hex digits, all before `p[n]`.
+static inline int hex4_at(const uint8_t *p, size_t k, size_t n) {
+    return k + 6 <= n && hex_digit(p[k + 2]) && hex_digit(p[k + 3]) && hex_digit(p[k + 4]) && hex_digit(p[k + 5]);
+}
+
+static inline uint32_t hex_value(uint8_t b) {
+    if (b <= '9') return (uint32_t)(b - '0');
+    return (uint32_t)((b | 0x20) - 'a' + 10);
+}
+
+static inline uint32_t hex4(const uint8_t *h) {
+    return hex_value(h[0]) << 12 | hex_value(h[1]) << 8 | hex_value(h[2]) << 4 | hex_value(h[3]);
+}
+
+/// Writes `scalar` (not a surrogate) as UTF-8; returns the byte count.
+static inline size_t encode_utf8(uint32_t scalar, uint8_t *out) {
+    if (scalar < 0x80) {
+        out[0] = (uint8_t)scalar;
+        return 1;
+    }
+    if (scalar < 0x800) {
+        out[0] = (uint8_t)(0xC0 | scalar >> 6);
+        out[1] = (uint8_t)(0x80 | (scalar & 0x3F));
+        return 2;
+    }
+    if (scalar < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | scalar >> 12);
+        out[1] = (uint8_t)(0x80 | ((scalar >> 6) & 0x3F));
+        out[2] = (uint8_t)(0x80 | (scalar & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | scalar >> 18);
+    out[1] = (uint8_t)(0x80 | ((scalar >> 12) & 0x3F));
+    out[2] = (uint8_t)(0x80 | ((scalar >> 6) & 0x3F));
+    out[3] = (uint8_t)(0x80 | (scalar & 0x3F));
+    return 4;
+}
+
 /// The length of the valid UTF-8 sequence at `p[i]` (a byte >= 0x80), or 0 when it is invalid. The same rules as
 /// the Swift `UTF8Text.sequenceLength`.
 static inline size_t sequence_length(const uint8_t *p, size_t i, size_t n) {
@@ -154,14 +192,31 @@ CAirlockSIMD_JSONString CAirlockSIMD_json_string(const uint8_t *p, size_t start,
             case 'n': decoded = 0x0A; break;
             case 'r': decoded = 0x0D; break;
             case 't': decoded = 0x09; break;
-            case 'u':
-                if (k + 6 > n || !hex_digit(p[k + 2]) || !hex_digit(p[k + 3]) || !hex_digit(p[k + 4]) ||
-                    !hex_digit(p[k + 5])) {
-                    return result;
-                }
+            case 'u': {
+                if (!hex4_at(p, k, n)) return result;
                 flags |= CAIRLOCK_JSON_UNICODE_ESCAPE;
+                uint32_t scalar = hex4(p + k + 2);
                 k += 6;
+                if (scalar >= 0xD800 && scalar < 0xDC00) {
+                    // The pair's low half must follow at once, as the Swift `JSONStringEscapes.decode` requires.
+                    uint32_t low = k + 6 <= n && p[k] == '\\' && p[k + 1] == 'u' && hex4_at(p, k, n) ? hex4(p + k + 2) : 0;
+                    if (low >= 0xDC00 && low < 0xE000) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00);
+                        k += 6;
+                    } else {
+                        flags |= CAIRLOCK_JSON_LONE_SURROGATE;
+                        continue;
+                    }
+                } else if (scalar >= 0xDC00 && scalar < 0xE000) {
+                    flags |= CAIRLOCK_JSON_LONE_SURROGATE;
+                    continue;
+                }
+                if (scalar == 0xAD || (scalar >= 0x200B && scalar <= 0x200D) || scalar == 0x2060 || scalar == 0xFEFF) {
+                    flags |= CAIRLOCK_JSON_ZERO_WIDTH;
+                }
+                w += encode_utf8(scalar, out + w);
                 continue;
+            }
             default: return result;
             }
             out[w++] = decoded;
@@ -185,4 +240,258 @@ CAirlockSIMD_JSONString CAirlockSIMD_json_string(const uint8_t *p, size_t start,
     result.end = k;
     result.written = w;
     return result;
+}
+
+
+// MARK: Whole documents
+
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+    size_t i;
+    const CAirlockSIMD_JSONWalkOptions *options;
+    uint8_t *text;
+    size_t text_count;
+    CAirlockSIMD_JSONSegment *segments;
+    size_t segment_capacity;
+    size_t segment_count;
+    CAirlockSIMD_JSONNode *nodes;
+    size_t node_capacity;
+    size_t node_count;
+    int depth;
+} walk_state;
+
+static inline int is_json_space(uint8_t b) { return b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09; }
+
+static inline void skip_space(walk_state *s) {
+    while (s->i < s->n && is_json_space(s->p[s->i])) s->i++;
+}
+
+/// The Swift `JSONRedactor.looksLikeJSON`.
+static int looks_like_json(const uint8_t *p, size_t start, size_t end) {
+    size_t k = start;
+    while (k < end && is_json_space(p[k])) k++;
+    if (k >= end) return 0;
+    if (p[k] == '{') return 1;
+    if (p[k] == '[') {
+        size_t m = k + 1;
+        while (m < end && is_json_space(p[m])) m++;
+        return m < end && (p[m] == '{' || p[m] == '[' || p[m] == '\\');
+    }
+    return 0;
+}
+
+static inline int push_node(walk_state *s, int32_t parent, int32_t index, uint32_t key_start, uint32_t key_count,
+                            uint32_t key_flags, int32_t *id) {
+    if (s->node_count == s->node_capacity) return CAIRLOCK_WALK_FULL;
+    CAirlockSIMD_JSONNode *node = &s->nodes[s->node_count];
+    node->parent = parent;
+    node->index = index;
+    node->key_start = key_start;
+    node->key_count = key_count;
+    node->key_flags = key_flags;
+    *id = (int32_t)s->node_count++;
+    return CAIRLOCK_WALK_DONE;
+}
+
+/// The string at `s->i` (a quote): validated, its text appended, a segment when non-empty. For keys, `key_node`
+/// receives what the member's path node needs.
+static int walk_string(walk_state *s, int32_t node, int is_key, uint32_t *flags_out, size_t *decoded_count) {
+    size_t start = s->i + 1;
+    CAirlockSIMD_JSONString found = CAirlockSIMD_json_string(s->p, start, s->n, s->text + s->text_count);
+    if (!found.ok) return CAIRLOCK_WALK_FALLBACK;
+    uint32_t flags = found.flags;
+    if (flags & (CAIRLOCK_JSON_LONE_SURROGATE | CAIRLOCK_JSON_ZERO_WIDTH)) return CAIRLOCK_WALK_FALLBACK;
+    size_t end = found.end;
+    s->i = end + 1;
+    if (flags_out) *flags_out = flags;
+    if (decoded_count) *decoded_count = found.written;
+    if (end == start) return CAIRLOCK_WALK_DONE;
+    if (!is_key && s->options->nested_allowed) {
+        uint8_t first = s->p[start];
+        if ((first == '{' || first == '[' || first <= 0x20) && looks_like_json(s->p, start, end)) {
+            return CAIRLOCK_WALK_FALLBACK;
+        }
+    }
+    if (s->segment_count == s->segment_capacity) return CAIRLOCK_WALK_FULL;
+    CAirlockSIMD_JSONSegment *segment = &s->segments[s->segment_count++];
+    segment->raw_start = (uint32_t)start;
+    segment->raw_end = (uint32_t)end;
+    segment->text_start = (uint32_t)s->text_count;
+    segment->text_end = (uint32_t)(s->text_count + found.written);
+    segment->node = node;
+    segment->flags = flags;
+    s->text_count += found.written;
+    s->text[s->text_count++] = 0x0A;
+    return CAIRLOCK_WALK_DONE;
+}
+
+/// Whether a `fields` rule may select a member with this key (the Swift `JSONRedactor.mayBeFieldKey`).
+static int may_be_field_key(const walk_state *s, size_t start, size_t count, int escaped) {
+    const CAirlockSIMD_JSONWalkOptions *o = s->options;
+    if (!(o->field_key_lengths & ((uint64_t)1 << (count < 63 ? count : 63)))) return 0;
+    if (escaped) return 1;
+    const uint8_t *name = o->field_key_bytes;
+    for (size_t k = 0; k < o->field_key_count; k++) {
+        if (o->field_key_counts[k] == count && memcmp(name, s->p + start, count) == 0) return 1;
+        name += o->field_key_counts[k];
+    }
+    return 0;
+}
+
+static int walk_value(walk_state *s, int32_t node);
+
+static int walk_literal(walk_state *s, const char *word, size_t count) {
+    if (s->i + count > s->n || memcmp(s->p + s->i, word, count) != 0) return CAIRLOCK_WALK_FALLBACK;
+    s->i += count;
+    return CAIRLOCK_WALK_DONE;
+}
+
+/// The Swift `JSONRedactor.number`.
+static int walk_number(walk_state *s) {
+    const uint8_t *p = s->p;
+    size_t n = s->n;
+    size_t k = s->i;
+#define DIGIT(x) ((x) < n && p[x] >= '0' && p[x] <= '9')
+    if (p[k] == '-') k++;
+    if (!DIGIT(k)) return CAIRLOCK_WALK_FALLBACK;
+    if (p[k] == '0') {
+        k++;
+    } else {
+        while (DIGIT(k)) k++;
+    }
+    if (k < n && p[k] == '.') {
+        k++;
+        if (!DIGIT(k)) return CAIRLOCK_WALK_FALLBACK;
+        while (DIGIT(k)) k++;
+    }
+    if (k < n && (p[k] | 0x20) == 'e') {
+        k++;
+        if (k < n && (p[k] == '+' || p[k] == '-')) k++;
+        if (!DIGIT(k)) return CAIRLOCK_WALK_FALLBACK;
+        while (DIGIT(k)) k++;
+    }
+#undef DIGIT
+    s->i = k;
+    return CAIRLOCK_WALK_DONE;
+}
+
+static int walk_object(walk_state *s, int32_t parent) {
+    if (++s->depth > s->options->max_depth) return CAIRLOCK_WALK_FALLBACK;
+    s->i++;
+    skip_space(s);
+    if (s->i < s->n && s->p[s->i] == '}') {
+        s->i++;
+        s->depth--;
+        return CAIRLOCK_WALK_DONE;
+    }
+    for (;;) {
+        if (s->i >= s->n || s->p[s->i] != '"') return CAIRLOCK_WALK_FALLBACK;
+        // The member's node comes first: the key's own segment belongs to it, as in the Swift walker. Its key is
+        // filled in once the key is read.
+        int32_t node;
+        int status = push_node(s, parent, -1, 0, 0, 0, &node);
+        if (status != CAIRLOCK_WALK_DONE) return status;
+        size_t key_start = s->i + 1;
+        uint32_t key_flags = 0;
+        size_t decoded = 0;
+        status = walk_string(s, node, 1, &key_flags, &decoded);
+        if (status != CAIRLOCK_WALK_DONE) return status;
+        size_t key_end = s->i - 1;
+        int escaped = (key_flags & CAIRLOCK_JSON_ESCAPED) != 0;
+        if (s->options->field_key_lengths &&
+            may_be_field_key(s, key_start, escaped ? decoded : key_end - key_start, escaped)) {
+            return CAIRLOCK_WALK_FALLBACK;
+        }
+        s->nodes[node].key_start = (uint32_t)key_start;
+        s->nodes[node].key_count = (uint32_t)(key_end - key_start);
+        s->nodes[node].key_flags = key_flags;
+        skip_space(s);
+        if (s->i >= s->n || s->p[s->i] != ':') return CAIRLOCK_WALK_FALLBACK;
+        s->i++;
+        skip_space(s);
+        status = walk_value(s, node);
+        if (status != CAIRLOCK_WALK_DONE) return status;
+        skip_space(s);
+        if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
+        if (s->p[s->i] == ',') {
+            s->i++;
+            skip_space(s);
+            continue;
+        }
+        if (s->p[s->i] != '}') return CAIRLOCK_WALK_FALLBACK;
+        s->i++;
+        s->depth--;
+        return CAIRLOCK_WALK_DONE;
+    }
+}
+
+static int walk_array(walk_state *s, int32_t parent) {
+    if (++s->depth > s->options->max_depth) return CAIRLOCK_WALK_FALLBACK;
+    s->i++;
+    skip_space(s);
+    if (s->i < s->n && s->p[s->i] == ']') {
+        s->i++;
+        s->depth--;
+        return CAIRLOCK_WALK_DONE;
+    }
+    for (int32_t index = 0;; index++) {
+        if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
+        uint8_t b = s->p[s->i];
+        int status;
+        if (b == '"' || b == '{' || b == '[') {
+            // Only strings and containers can hold a segment, so only they need a path node.
+            int32_t node;
+            status = push_node(s, parent, index, 0, 0, 0, &node);
+            if (status == CAIRLOCK_WALK_DONE) status = walk_value(s, node);
+        } else {
+            status = walk_value(s, parent);
+        }
+        if (status != CAIRLOCK_WALK_DONE) return status;
+        skip_space(s);
+        if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
+        if (s->p[s->i] == ',') {
+            s->i++;
+            skip_space(s);
+            continue;
+        }
+        if (s->p[s->i] != ']') return CAIRLOCK_WALK_FALLBACK;
+        s->i++;
+        s->depth--;
+        return CAIRLOCK_WALK_DONE;
+    }
+}
+
+static int walk_value(walk_state *s, int32_t node) {
+    if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
+    switch (s->p[s->i]) {
+    case '{': return walk_object(s, node);
+    case '[': return walk_array(s, node);
+    case '"': return walk_string(s, node, 0, NULL, NULL);
+    case 't': return walk_literal(s, "true", 4);
+    case 'f': return walk_literal(s, "false", 5);
+    case 'n': return walk_literal(s, "null", 4);
+    case '-':
+    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+        return walk_number(s);
+    default: return CAIRLOCK_WALK_FALLBACK;
+    }
+}
+
+int CAirlockSIMD_json_walk(const uint8_t *p, size_t n, const CAirlockSIMD_JSONWalkOptions *options, uint8_t *text,
+                           size_t *text_count, CAirlockSIMD_JSONSegment *segments, size_t segment_capacity,
+                           size_t *segment_count, CAirlockSIMD_JSONNode *nodes, size_t node_capacity,
+                           size_t *node_count) {
+    walk_state s = {p, n, 0, options, text, 0, segments, segment_capacity, 0, nodes, node_capacity, 0, 0};
+    if (n == 0 || n >= ((size_t)1 << 31)) return CAIRLOCK_WALK_FALLBACK;
+    skip_space(&s);
+    int status = walk_value(&s, -1);
+    if (status == CAIRLOCK_WALK_DONE) {
+        skip_space(&s);
+        if (s.i != n) status = CAIRLOCK_WALK_FALLBACK;
+    }
+    *text_count = s.text_count;
+    *segment_count = s.segment_count;
+    *node_count = s.node_count;
+    return status;
 }

@@ -49,6 +49,17 @@ import Testing
 
     static let keys = ["a", "prompt", "internal_notes", "run_id", "Nightingale", #"k\u0065y"#, "é", "messages"]
 
+    /// Pieces the whole-document C walk handles itself (no invisible characters, no nested documents, no lone
+    /// surrogates), and keys no `fields` rule selects.
+    static let plainPieces: [String] = [
+        "plain words ", "Nightingale", "Project Falcon", "PROJECT_FALCON", "Tidewater-v3-instruct", "Ünicorn",
+        "Q1 2027", "bo@lab.example.com", "Project Gutenberg", #"\n"#, #"\""#, #"\\"#, #"\/"#, #"\t"#, #"\b\f\r"#,
+        #"\u0041"#, #"\u00e9"#, #"\ud83d\ude00"#, #"\u0000"#, #"Night\u0069ngale"#, #"\u004eightingale"#, "é", "€ ",
+        "😀", "日本語", "x", "  ", "Nightingale's", "{not json", "[1,2]", #"\u007b\"a\":1}"#,
+    ]
+
+    static let plainKeys = ["a", "prompt", "Nightingale", #"k\u0065y"#, #"r\u00e9"#, "é", "messages", "run_ids", ""]
+
     @Test func generatedDocumentsMatchTheReference() throws {
         var g = KernelGenerator(state: 0x5DEE_CE66_D1CE_4E5B)
         var changed = 0
@@ -58,6 +69,59 @@ import Testing
             if case .forward(let body, _) = outcome, body != document { changed += 1 }
         }
         #expect(changed > 300, "the generated documents should hold hits")
+    }
+
+    @Test func plainDocumentsTakeTheWholeDocumentWalkAndMatchTheReference() throws {
+        var g = KernelGenerator(state: 0x9E37_79B9_7F4A_7C15)
+        var walked = 0
+        var changed = 0
+        for round in 0..<1500 {
+            let document = Array(Self.document(&g, depth: 0, pieces: Self.plainPieces, keys: Self.plainKeys).utf8)
+            if try kernelWalkFinishes(document) { walked += 1 }
+            let outcome = compare(document, "round \(round)")
+            if case .forward(let body, _) = outcome, body != document { changed += 1 }
+        }
+        #expect(walked > 1400, "plain documents should not need the full walker")
+        #expect(changed > 300, "the generated documents should hold hits")
+    }
+
+    @Test func theWholeDocumentWalkHandsOverWhatItCannotDo() throws {
+        for document in [
+            #"{"a":"{\"b\":1}"}"#, #"{"a":"Night\u200bingale"}"#, "{\"a\":\"x\u{200B}\"}", #"{"a":"\ud800"}"#,
+            #"{"internal_notes":"x"}"#, #"{"run\u005fid":"x"}"#, #"{"a":1"#, #"{"a":01}"#, #"["#,
+        ] {
+            #expect(try !kernelWalkFinishes(Array(document.utf8)), "\(document)")
+            compare(Array(document.utf8), document)
+        }
+        for document in [#"{"a":"[1]"}"#, #"{"k\u0065y":["Nightingale",{"b":null}]}"#, #""x""#, "[]"] {
+            #expect(try kernelWalkFinishes(Array(document.utf8)), "\(document)")
+            compare(Array(document.utf8), document)
+        }
+    }
+
+    /// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker).
+    func kernelWalkFinishes(_ document: [UInt8]) throws -> Bool {
+        let scratch = fast.scratchPool.take()
+        defer { fast.scratchPool.give(scratch) }
+        let session = RedactionSession(
+            rules: fast.rules,
+            keys: testKeys,
+            vendor: fast.vendors.state(for: "scale"),
+            scratch: scratch,
+            unknownContent: .block,
+            limits: DecompressionLimits()
+        )
+        let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: document.count + 17)
+        defer { text.deallocate() }
+        return document.withUnsafeBufferPointer { buffer in
+            do {
+                if case .done = try JSONKernelWalk.redact(buffer, session: session, text: text) { return true }
+            } catch {
+                // A block rule matched: the walk itself finished.
+                return true
+            }
+            return false
+        }
     }
 
     @Test func corruptedDocumentsAreRefusedExactlyLikeTheReference() throws {
@@ -125,7 +189,7 @@ import Testing
         return a
     }
 
-    static func string(_ g: inout KernelGenerator) -> String {
+    static func string(_ g: inout KernelGenerator, pieces: [String] = pieces) -> String {
         var out = String(repeating: "a", count: g.below(3) == 0 ? g.below(40) : 0)
         for _ in 0..<g.below(6) {
             out += pieces[g.below(pieces.count)]
@@ -134,22 +198,30 @@ import Testing
         return "\"" + out + "\""
     }
 
-    static func document(_ g: inout KernelGenerator, depth: Int) -> String {
+    static func document(
+        _ g: inout KernelGenerator,
+        depth: Int,
+        pieces: [String] = pieces,
+        keys: [String] = keys
+    ) -> String {
         let ws = ["", " ", "\n  ", "\t", "\r\n"]
         func w(_ g: inout KernelGenerator) -> String { g.below(4) == 0 ? ws[g.below(ws.count)] : "" }
         switch depth > 3 ? 4 + g.below(4) : g.below(8) {
         case 0, 1:
             let members = (0..<g.below(5)).map { _ in
-                "\(w(&g))\"\(keys[g.below(keys.count)])\"\(w(&g)):\(w(&g))\(document(&g, depth: depth + 1))\(w(&g))"
+                let value = document(&g, depth: depth + 1, pieces: pieces, keys: keys)
+                return "\(w(&g))\"\(keys[g.below(keys.count)])\"\(w(&g)):\(w(&g))\(value)\(w(&g))"
             }
             return "{" + members.joined(separator: ",") + "}"
         case 2, 3:
-            let elements = (0..<g.below(5)).map { _ in w(&g) + document(&g, depth: depth + 1) + w(&g) }
+            let elements = (0..<g.below(5)).map { _ in
+                w(&g) + document(&g, depth: depth + 1, pieces: pieces, keys: keys) + w(&g)
+            }
             return "[" + elements.joined(separator: ",") + "]"
         case 4:
             return ["true", "false", "null", "0", "-12.5e+3", "7"][g.below(6)]
         default:
-            return string(&g)
+            return string(&g, pieces: pieces)
         }
     }
 }

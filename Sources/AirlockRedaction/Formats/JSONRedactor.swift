@@ -146,6 +146,12 @@ struct JSONRedactor {
         // a string's text at `textCount`, never more than the rest of the buffer (see `stringToken`).
         let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count + 1 + 16)
         defer { text.deallocate() }
+        if prefix.isEmpty, session.stringKernel {
+            switch try JSONKernelWalk.redact(buffer, session: session, text: text) {
+            case .done(let changed): return changed
+            case .fallback: break
+            }
+        }
         var walker = JSONRedactor(session: session, buffer: buffer, prefix: prefix, text: text)
         try walker.run()
         guard !walker.edits.isEmpty else { return nil }
@@ -215,7 +221,10 @@ struct JSONRedactor {
         return true
     }
 
-    func applyEdits() -> [UInt8] {
+    func applyEdits() -> [UInt8] { Self.applyEdits(edits, p, n) }
+
+    /// `p[0..<n]` with each range of `edits` (sorted, disjoint) replaced by its bytes.
+    static func applyEdits(_ edits: [(Range<Int>, [UInt8])], _ p: UnsafePointer<UInt8>, _ n: Int) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(n + edits.reduce(0) { $0 + $1.1.count })
         var at = 0

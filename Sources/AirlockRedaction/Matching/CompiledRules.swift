@@ -71,6 +71,9 @@ struct CompiledRules: Sendable {
     /// The last key of every field rule's path (when none ends in an element): a member whose key is none of these
     /// cannot be selected, so the walker skips the full path check without touching the rules.
     var fieldLastKeys: [[UInt8]] = []
+    /// `fieldLastKeys` concatenated, and their lengths: the same check for the C walker.
+    var fieldLastKeyBytes: [UInt8] = []
+    var fieldLastKeyCounts: [UInt32] = []
     /// Some field rule's path ends in `[n]` or `[*]`, so array elements need the path check too.
     var fieldRulesEndingInElement = false
     /// The single-pass database: every term, allow entry, pattern and detector. `nil` when the policy has none.
@@ -245,7 +248,11 @@ struct CompiledRules: Sendable {
             switch rule.segments.last {
             case .key(let name)?, .descendant(let name)?:
                 fieldLastKeyLengths |= 1 << UInt64(min(name.count, 63))
-                if !fieldLastKeys.contains(name) { fieldLastKeys.append(name) }
+                if !fieldLastKeys.contains(name) {
+                    fieldLastKeys.append(name)
+                    fieldLastKeyBytes.append(contentsOf: name)
+                    fieldLastKeyCounts.append(UInt32(name.count))
+                }
             case .index?, .wildcard?, nil:
                 fieldRulesEndingInElement = true
                 fieldLastKeyLengths = ~0

@@ -11,11 +11,13 @@
 #define CAIRLOCK_JSON_ESCAPED 1u
 /// The string held a byte >= 0x80 (all of them valid UTF-8).
 #define CAIRLOCK_JSON_NON_ASCII 2u
-/// The string held a `\u` escape: `written` bytes of `out` are NOT its decoded content (the caller decodes it,
-/// surrogate pairs and all).
+/// The string held a `\u` escape (decoded into `out`, surrogate pairs joined, unless CAIRLOCK_JSON_LONE_SURROGATE).
 #define CAIRLOCK_JSON_UNICODE_ESCAPE 4u
-/// The string held, as raw UTF-8, a character a reader cannot see (U+00AD, U+200B-U+200D, U+2060, U+FEFF).
+/// The string held a character a reader cannot see (U+00AD, U+200B-U+200D, U+2060, U+FEFF), raw or as a `\u` escape.
 #define CAIRLOCK_JSON_ZERO_WIDTH 8u
+/// A `\uD800`-`\uDFFF` escape without its partner: the string is well-formed but cannot be decoded; `out` is not
+/// its content.
+#define CAIRLOCK_JSON_LONE_SURROGATE 16u
 
 typedef struct {
     /// 1: a valid string, `end` is the offset of its closing quote. 0: not a valid string (unterminated, a bad
@@ -31,10 +33,61 @@ typedef struct {
 
 /// Validates the JSON string content that starts at `p[start]` (just past the opening quote) and ends at the next
 /// unescaped quote before `p[n]`, with the rules of RFC 8259 and strict UTF-8 (no overlongs, no surrogates, nothing
-/// above U+10FFFF), and copies it to `out`, escapes decoded (except `\u`, see CAIRLOCK_JSON_UNICODE_ESCAPE).
+/// above U+10FFFF), and copies it to `out`, escapes decoded (see CAIRLOCK_JSON_LONE_SURROGATE).
 ///
 /// Writes only inside `out[0 ..< n - start]`: `out` must have room for that many bytes (it may be written past
 /// `written`). `out` must not overlap `p`.
 CAirlockSIMD_JSONString CAirlockSIMD_json_string(const uint8_t *p, size_t start, size_t n, uint8_t *out);
+
+
+/// One string of a document walked by `CAirlockSIMD_json_walk`: where it is (inside the quotes), where its decoded
+/// text is in the walk's text buffer, and the path node it belongs to.
+typedef struct {
+    uint32_t raw_start;
+    uint32_t raw_end;
+    uint32_t text_start;
+    uint32_t text_end;
+    int32_t node;
+    /// CAIRLOCK_JSON_* bits of the string (CAIRLOCK_JSON_ESCAPED: the edit must re-encode).
+    uint32_t flags;
+} CAirlockSIMD_JSONSegment;
+
+/// One step of a path: an object member (`index` -1, its key's content at `p[key_start ..< key_start + key_count]`,
+/// escaped when `key_flags` has CAIRLOCK_JSON_ESCAPED) or an array element (`index` >= 0).
+typedef struct {
+    int32_t parent;
+    int32_t index;
+    uint32_t key_start;
+    uint32_t key_count;
+    uint32_t key_flags;
+} CAirlockSIMD_JSONNode;
+
+typedef struct {
+    /// Bit k set: keys of k bytes (63: longer) may be selected by a `fields` rule.
+    uint64_t field_key_lengths;
+    /// The names such keys must have, concatenated, with their lengths.
+    const uint8_t *field_key_bytes;
+    const uint32_t *field_key_counts;
+    size_t field_key_count;
+    /// 0: a string value that looks like a JSON document is not special (the nesting limit is reached).
+    int32_t nested_allowed;
+    int32_t max_depth;
+} CAirlockSIMD_JSONWalkOptions;
+
+/// The walk finished: every string is a segment.
+#define CAIRLOCK_WALK_DONE 0
+/// The document needs the full walker: it is malformed, nests too deep, has a string that may hold a JSON document,
+/// an invisible character, an undecodable escape, or a key a `fields` rule may select. Nothing it wrote counts.
+#define CAIRLOCK_WALK_FALLBACK 1
+/// `segments` or `nodes` is full: call again with more room.
+#define CAIRLOCK_WALK_FULL 2
+
+/// Validates the JSON document `p[0 ..< n]` (RFC 8259, strict UTF-8, depth at most `max_depth`) and collects every
+/// non-empty string (keys and values, in document order) as a segment whose decoded text is appended to `text`,
+/// each followed by a newline. `text` needs room for `n + 16` bytes. `n` must be below 2^31.
+int CAirlockSIMD_json_walk(const uint8_t *p, size_t n, const CAirlockSIMD_JSONWalkOptions *options, uint8_t *text,
+                           size_t *text_count, CAirlockSIMD_JSONSegment *segments, size_t segment_capacity,
+                           size_t *segment_count, CAirlockSIMD_JSONNode *nodes, size_t node_capacity,
+                           size_t *node_count);
 
 #endif

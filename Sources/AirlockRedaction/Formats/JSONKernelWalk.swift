@@ -1,0 +1,190 @@
+internal import CAirlockSIMD
+
+/// The JSON walk of a whole document in C (`CAirlockSIMD_json_walk`), for the documents that need nothing else:
+/// every string plain text (no invisible characters, no JSON document inside, no undecodable escape) and no key a
+/// `fields` rule may select.
+///
+/// The C walk validates the document and writes the text of every string (escapes decoded, one newline after each)
+/// into the scan text with one segment per string and a path tree. One Vectorscan pass over the text finds the hits;
+/// each segment with hits is resolved and edited exactly as `JSONRedactor` does. For anything else the walk answers
+/// `.fallback` and `JSONRedactor` walks the document itself (malformed documents too, so errors read as always).
+enum JSONKernelWalk {
+    enum Result {
+        /// The document needs the full walker; nothing was recorded.
+        case fallback
+        /// The redacted document, or `nil` when nothing changes.
+        case done([UInt8]?)
+    }
+
+    /// Walks and redacts `buffer` with no path prefix. `text` holds at least `buffer.count + 17` bytes.
+    static func redact(
+        _ buffer: UnsafeBufferPointer<UInt8>,
+        session: RedactionSession,
+        text: UnsafeMutableBufferPointer<UInt8>
+    ) throws(Stop) -> Result {
+        let rules = session.rules
+        guard let p = buffer.baseAddress, buffer.count < 1 << 31, !rules.fieldRulesEndingInElement else {
+            return .fallback
+        }
+        precondition(text.count >= buffer.count + 16, "JSON text buffer sized below the walk's writes")
+        let n = buffer.count
+        // Typical labeling JSON has a string every few dozen bytes; a document denser than that is walked again with
+        // room for the most it can hold (a string takes at least 3 bytes, a path node at least 2).
+        var segmentCapacity = n / 48 + 16
+        var nodeCapacity = n / 48 + 16
+        while true {
+            let segments = UnsafeMutablePointer<CAirlockSIMD_JSONSegment>.allocate(capacity: segmentCapacity)
+            defer { segments.deallocate() }
+            let nodes = UnsafeMutablePointer<CAirlockSIMD_JSONNode>.allocate(capacity: nodeCapacity)
+            defer { nodes.deallocate() }
+            var textCount = 0
+            var segmentCount = 0
+            var nodeCount = 0
+            let status = rules.fieldLastKeyBytes.withUnsafeBufferPointer { names in
+                rules.fieldLastKeyCounts.withUnsafeBufferPointer { counts in
+                    var options = CAirlockSIMD_JSONWalkOptions(
+                        field_key_lengths: rules.fieldRules.isEmpty ? 0 : rules.fieldLastKeyLengths,
+                        field_key_bytes: names.baseAddress,
+                        field_key_counts: counts.baseAddress,
+                        field_key_count: counts.count,
+                        nested_allowed: session.nesting < JSONRedactor.maxNesting ? 1 : 0,
+                        max_depth: Int32(JSONRedactor.maxDepth)
+                    )
+                    return CAirlockSIMD_json_walk(
+                        p,
+                        n,
+                        &options,
+                        text.baseAddress!,
+                        &textCount,
+                        segments,
+                        segmentCapacity,
+                        &segmentCount,
+                        nodes,
+                        nodeCapacity,
+                        &nodeCount
+                    )
+                }
+            }
+            switch status {
+            case CAIRLOCK_WALK_DONE:
+                let changed = try redactSegments(
+                    p,
+                    n,
+                    session: session,
+                    text: text.baseAddress!,
+                    textCount: textCount,
+                    segments: UnsafeBufferPointer(start: segments, count: segmentCount),
+                    nodes: nodes
+                )
+                return .done(changed)
+            case CAIRLOCK_WALK_FULL where segmentCapacity < n / 2 + 2 || nodeCapacity < n / 2 + 2:
+                segmentCapacity = n / 2 + 2
+                nodeCapacity = n / 2 + 2
+            default:
+                return .fallback
+            }
+        }
+    }
+
+    /// One Vectorscan pass over the text, then each segment with hits resolved and edited (`JSONRedactor`'s
+    /// `redactSegments`, over the C walk's segments).
+    private static func redactSegments(
+        _ p: UnsafePointer<UInt8>,
+        _ n: Int,
+        session: RedactionSession,
+        text: UnsafeMutablePointer<UInt8>,
+        textCount: Int,
+        segments: UnsafeBufferPointer<CAirlockSIMD_JSONSegment>,
+        nodes: UnsafePointer<CAirlockSIMD_JSONNode>
+    ) throws(Stop) -> [UInt8]? {
+        guard !segments.isEmpty else { return nil }
+        var hits = try session.scan(UnsafeBufferPointer(start: text, count: textCount), base: 0)
+        guard !hits.isEmpty else { return nil }
+        if hits.count > 1, !isSorted(hits) { hits.sort { $0.end < $1.end } }
+        var edits: [(Range<Int>, [UInt8])] = []
+        var cursor = 0
+        var nextSegment = 0
+        while cursor < hits.count {
+            let end = hits[cursor].end
+            var low = nextSegment
+            var high = segments.count
+            while low < high {
+                let mid = (low + high) / 2
+                if Int(segments[mid].text_end) < end { low = mid + 1 } else { high = mid }
+            }
+            guard low < segments.count else { break }
+            let segment = segments[low]
+            nextSegment = low + 1
+            if end <= Int(segment.text_start) {
+                // Ends on a separator between strings.
+                cursor += 1
+                nextSegment = low
+                continue
+            }
+            let first = cursor
+            while cursor < hits.count, hits[cursor].end <= Int(segment.text_end) { cursor += 1 }
+            let result = try session.redactSegment(
+                text,
+                lo: Int(segment.text_start),
+                hi: Int(segment.text_end),
+                hits: hits[first..<cursor],
+                zeroWidth: false,
+                path: { pathString(node: segment.node, nodes: nodes, buffer: p) }
+            )
+            if let result {
+                let escaped = segment.flags & CAIRLOCK_JSON_ESCAPED != 0
+                edits.append(
+                    (
+                        Int(segment.raw_start)..<Int(segment.raw_end),
+                        escaped ? JSONRedactor.encodeString(result) : result
+                    )
+                )
+            }
+        }
+        guard !edits.isEmpty else { return nil }
+        // Segments are in document order, so the edits are too.
+        return JSONRedactor.applyEdits(edits, p, n)
+    }
+
+    private static func isSorted(_ hits: [Hit]) -> Bool {
+        for k in 1..<hits.count where hits[k - 1].end > hits[k].end { return false }
+        return true
+    }
+
+    /// The JSONPath of a node of the C walk's path tree (escaped keys decoded), as `JSONRedactor.pathString`
+    /// writes it.
+    static func pathString(
+        node: Int32,
+        nodes: UnsafePointer<CAirlockSIMD_JSONNode>,
+        buffer p: UnsafePointer<UInt8>
+    )
+        -> String
+    {
+        var steps: [PathStep] = []
+        var arena: [UInt8] = []
+        var decoded: [UInt8] = []
+        var k = node
+        while k >= 0 {
+            let entry = nodes[Int(k)]
+            if entry.index >= 0 {
+                steps.append(.element(Int(entry.index)))
+            } else if entry.key_flags & CAIRLOCK_JSON_ESCAPED != 0 {
+                let start = Int(entry.key_start)
+                do {
+                    try JSONStringEscapes.decode(p, from: start, to: start + Int(entry.key_count), into: &decoded)
+                } catch {
+                    preconditionFailure("the C walk hands over no key with an unpaired surrogate escape")
+                }
+                steps.append(PathStep(index: -1, keyStart: arena.count, keyCount: decoded.count, inArena: true))
+                arena.append(contentsOf: decoded)
+            } else {
+                steps.append(
+                    PathStep(index: -1, keyStart: Int(entry.key_start), keyCount: Int(entry.key_count), inArena: false)
+                )
+            }
+            k = entry.parent
+        }
+        steps.reverse()
+        return JSONRedactor.pathString(steps, buffer: p, arena: arena)
+    }
+}
