@@ -72,7 +72,7 @@ final class RedactionSession {
         // A struct key: concatenating rule and action allocated a string on every match.
         let key = FindingKey(rule: rule, action: action)
         let index: Int
-        if let existing = findingIndex[key] {
+        if let existing = findingBuilders.count <= 8 ? smallFindingIndex(key) : findingIndex[key] {
             index = existing
         } else {
             index = findingBuilders.count
@@ -98,6 +98,16 @@ final class RedactionSession {
                 findingBuilders[index].fingerprints.append(fingerprint)
             }
         }
+    }
+
+    /// The builder of `key` among few builders: comparing a handful of short strings beats hashing one.
+    @inline(__always)
+    private func smallFindingIndex(_ key: FindingKey) -> Int? {
+        for k in findingBuilders.indices
+        where findingBuilders[k].rule == key.rule && findingBuilders[k].action == key.action.rawValue {
+            return k
+        }
+        return nil
     }
 
     struct FindingsSnapshot {
@@ -186,11 +196,10 @@ final class RedactionSession {
         into candidates: inout [Match]
     ) throws(Stop) {
         guard let som = rules.startOfMatch else { return }
-        var wanted = Set<UInt64>()
         // Each window, and whether a hit in it needs the start-of-match scan (false: only `email` hits).
         var windows: [(range: Range<Int>, scan: Bool)] = []
+        windows.reserveCapacity(hits.count)
         for hit in hits {
-            wanted.insert(UInt64(hit.id) << 40 | UInt64(hit.end))
             let info = rules.expressions[Int(hit.id)]
             windows.append((max(lo, hit.end - info.window)..<hit.end, !info.startFromAt))
         }
@@ -205,6 +214,12 @@ final class RedactionSession {
             } else {
                 merged.append(window)
             }
+        }
+        // The (expression, end) of every hit, for the spans of start-of-match scans; only built when one runs.
+        var wanted = Set<UInt64>()
+        if merged.contains(where: { $0.scan }) {
+            wanted.reserveCapacity(hits.count)
+            for hit in hits { wanted.insert(UInt64(hit.id) << 40 | UInt64(hit.end)) }
         }
         // The longest match for each (expression, start).
         var longest: [UInt64: Int] = [:]

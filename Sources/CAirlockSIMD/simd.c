@@ -13,11 +13,13 @@
 // The walker calls these once per string: keep them small enough to stay in the instruction cache, and let the
 // compiler see that the common case (ASCII text up to the closing quote) is one tight loop.
 #if defined(__GNUC__) || defined(__clang__)
+#define CAIRLOCK_ALWAYS_INLINE inline __attribute__((always_inline))
 #define CAIRLOCK_LIKELY(x) __builtin_expect(!!(x), 1)
 #define CAIRLOCK_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define CAIRLOCK_CTZ32(x) ((size_t)__builtin_ctz(x))
 #define CAIRLOCK_CTZ64(x) ((size_t)__builtin_ctzll(x))
 #else
+#define CAIRLOCK_ALWAYS_INLINE inline
 #define CAIRLOCK_LIKELY(x) (x)
 #define CAIRLOCK_UNLIKELY(x) (x)
 static size_t CAIRLOCK_CTZ64(uint64_t x) {
@@ -35,7 +37,7 @@ static inline int is_special(uint8_t b) { return b == 0x22 || b == 0x5C || b < 0
 /// copied. Stops within the last 16 bytes of the buffer (`limit` = n), leaving them to the caller's byte loop.
 /// Each step copies its whole block before looking at it: the block lands at `out + w` with `w <= k - start`, so
 /// it never writes past `out + (n - start)`.
-static inline size_t copy_plain(const uint8_t *p, size_t k, size_t n, uint8_t *out) {
+static CAIRLOCK_ALWAYS_INLINE size_t copy_plain(const uint8_t *p, size_t k, size_t n, uint8_t *out) {
     size_t from = k;
 #if defined(CAIRLOCK_SSE2)
     const __m128i quote = _mm_set1_epi8(0x22);
@@ -166,7 +168,9 @@ static inline int is_zero_width(const uint8_t *p, size_t i, size_t length) {
     return p[i] == 0xEF && p[i + 1] == 0xBB && p[i + 2] == 0xBF;
 }
 
-CAirlockSIMD_JSONString CAirlockSIMD_json_string(const uint8_t *p, size_t start, size_t n, uint8_t *out) {
+/// `CAirlockSIMD_json_string`, inlined into the document walk.
+static CAIRLOCK_ALWAYS_INLINE CAirlockSIMD_JSONString scan_string(const uint8_t *p, size_t start, size_t n,
+                                                                   uint8_t *out) {
     CAirlockSIMD_JSONString result = {0, 0, 0, 0};
     size_t k = start;
     size_t w = 0;
@@ -242,6 +246,10 @@ CAirlockSIMD_JSONString CAirlockSIMD_json_string(const uint8_t *p, size_t start,
     return result;
 }
 
+CAirlockSIMD_JSONString CAirlockSIMD_json_string(const uint8_t *p, size_t start, size_t n, uint8_t *out) {
+    return scan_string(p, start, n, out);
+}
+
 
 // MARK: Whole documents
 
@@ -296,9 +304,9 @@ static inline int push_node(walk_state *s, int32_t parent, int32_t index, uint32
 
 /// The string at `s->i` (a quote): validated, its text appended, a segment when non-empty. For keys, `key_node`
 /// receives what the member's path node needs.
-static int walk_string(walk_state *s, int32_t node, int is_key, uint32_t *flags_out, size_t *decoded_count) {
+static CAIRLOCK_ALWAYS_INLINE int walk_string(walk_state *s, int32_t node, int is_key, uint32_t *flags_out, size_t *decoded_count) {
     size_t start = s->i + 1;
-    CAirlockSIMD_JSONString found = CAirlockSIMD_json_string(s->p, start, s->n, s->text + s->text_count);
+    CAirlockSIMD_JSONString found = scan_string(s->p, start, s->n, s->text + s->text_count);
     if (!found.ok) return CAIRLOCK_WALK_FALLBACK;
     uint32_t flags = found.flags;
     if (flags & (CAIRLOCK_JSON_LONE_SURROGATE | CAIRLOCK_JSON_ZERO_WIDTH)) return CAIRLOCK_WALK_FALLBACK;
@@ -333,7 +341,10 @@ static int may_be_field_key(const walk_state *s, size_t start, size_t count, int
     if (escaped) return 1;
     const uint8_t *name = o->field_key_bytes;
     for (size_t k = 0; k < o->field_key_count; k++) {
-        if (o->field_key_counts[k] == count && memcmp(name, s->p + start, count) == 0) return 1;
+        if (o->field_key_counts[k] == count && (count == 0 || name[0] == s->p[start]) &&
+            memcmp(name, s->p + start, count) == 0) {
+            return 1;
+        }
         name += o->field_key_counts[k];
     }
     return 0;

@@ -871,28 +871,50 @@ struct JSONRedactor {
     private func pathString() -> String { pathString(node: currentNode) }
 
     /// The JSONPath of `entries`: `$.messages[2].content`, `$['odd key']`. Keys are in `p`, or in `arena`.
+    /// Built as bytes, converted once: every key is valid UTF-8 (validated by the walk), so decoding changes nothing.
     static func pathString(_ entries: some Sequence<PathStep>, buffer p: UnsafePointer<UInt8>, arena: [UInt8]) -> String
     {
-        var out = "$"
-        for entry in entries {
-            if !entry.isKey {
-                out += "[\(entry.index)]"
-                continue
-            }
-            let key =
-                entry.inArena
-                ? String(decoding: arena[entry.keyStart..<entry.keyStart + entry.keyCount], as: UTF8.self)
-                : String(
-                    decoding: UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount),
-                    as: UTF8.self
-                )
-            let simple =
-                !key.isEmpty
-                && key.utf8.allSatisfy {
-                    TermVariants.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        var out: [UInt8] = [UInt8(ascii: "$")]
+        out.reserveCapacity(64)
+        arena.withUnsafeBufferPointer { arena in
+            for entry in entries {
+                if !entry.isKey {
+                    out.append(UInt8(ascii: "["))
+                    appendDecimal(entry.index, to: &out)
+                    out.append(UInt8(ascii: "]"))
+                    continue
                 }
-            out += simple ? "." + key : "['" + key.replacingOccurrences(of: "'", with: "\\'") + "']"
+                let key =
+                    entry.inArena
+                    ? UnsafeBufferPointer(rebasing: arena[entry.keyStart..<entry.keyStart + entry.keyCount])
+                    : UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount)
+                let simple =
+                    !key.isEmpty
+                    && key.allSatisfy {
+                        TermVariants.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+                    }
+                if simple {
+                    out.append(UInt8(ascii: "."))
+                    out.append(contentsOf: key)
+                    continue
+                }
+                out.append(contentsOf: [UInt8(ascii: "["), UInt8(ascii: "'")])
+                for b in key {
+                    if b == UInt8(ascii: "'") { out.append(UInt8(ascii: "\\")) }
+                    out.append(b)
+                }
+                out.append(contentsOf: [UInt8(ascii: "'"), UInt8(ascii: "]")])
+            }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        guard value >= 10 else {
+            out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        appendDecimal(value / 10, to: &out)
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 }
