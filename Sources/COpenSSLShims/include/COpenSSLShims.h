@@ -14,7 +14,6 @@
 int COpenSSLShims_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
 int COpenSSLShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
 int COpenSSLShims_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
-long COpenSSLShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
 long COpenSSLShims_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode);
 long COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *));
 int COpenSSLShims_SSL_CTX_set1_sigalgs_list(SSL_CTX *ctx, const char *list);
