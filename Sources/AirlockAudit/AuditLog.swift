@@ -132,7 +132,7 @@ public final class AuditLog: @unchecked Sendable {
             record.forwardedBytes = nil
             record.forwardedSHA256 = nil
         }
-        enqueue(.decision(record, body, completion)) { completion(.failure($0)) }
+        enqueue(.decision(EncodedDecision(record), body, completion)) { completion(.failure($0)) }
     }
 
     /// Records the vendor's answer to a forwarded request (or why there was none), linked to its decision by `id`.
@@ -141,8 +141,8 @@ public final class AuditLog: @unchecked Sendable {
         let result = await withCheckedContinuation { continuation in
             enqueue(
                 .outcome(
-                    id: id, status: status, durationMs: durationMs, error: error, durable: true,
-                    { continuation.resume(returning: $0) })
+                    members: RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error),
+                    durable: true, { continuation.resume(returning: $0) })
             ) {
                 continuation.resume(returning: .failure($0))
             }
@@ -162,7 +162,9 @@ public final class AuditLog: @unchecked Sendable {
         completion: @escaping @Sendable (Result<Void, AuditError>) -> Void
     ) {
         enqueue(
-            .outcome(id: id, status: status, durationMs: durationMs, error: error, durable: false, completion)
+            .outcome(
+                members: RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error),
+                durable: false, completion)
         ) { completion(.failure($0)) }
     }
 
@@ -305,7 +307,7 @@ public final class AuditLog: @unchecked Sendable {
                     switch item {
                     case .decision(_, _, let completion):
                         completion(result.map { $0! })
-                    case .outcome(_, _, _, _, _, let completion):
+                    case .outcome(_, _, let completion):
                         completion(result.map { _ in () })
                     }
                 }

@@ -65,9 +65,20 @@ enum CheckpointReason: String {
 }
 
 /// How each kind of line is laid out. The order of members is part of the canonical form.
-enum RecordEncoding {
-    static func decision(seq: Int, time: String, _ record: DecisionRecord, body: String?) -> JSONLine {
-        var line = header("decision", seq: seq, time: time)
+/// A decision's members, encoded by the caller so that the writer thread only numbers, chains and writes them:
+/// everything after `time` except `body`, whose location only the writer knows.
+struct EncodedDecision: Sendable {
+    var id: String
+    var forwardedSHA256: String?
+    /// `"id"` through `"forwarded_sha256"`.
+    var beforeBody: [UInt8]
+    /// `"status"` and `"duration_ms"`.
+    var afterBody: [UInt8]
+
+    init(_ record: DecisionRecord) {
+        id = record.id
+        forwardedSHA256 = record.forwardedSHA256
+        var line = JSONLine(fragmentCapacity: 512)
         line.string("id", record.id)
         var client = JSONLine(capacity: 64)
         client.string("ip", record.client.ip)
@@ -93,21 +104,48 @@ enum RecordEncoding {
         line.int("request_bytes", record.requestBytes)
         line.int("forwarded_bytes", record.forwardedBytes)
         line.string("forwarded_sha256", record.forwardedSHA256)
+        beforeBody = line.fragment
+        var after = JSONLine(fragmentCapacity: 48)
+        after.int("status", record.status)
+        after.milliseconds("duration_ms", record.durationMs)
+        afterBody = after.fragment
+    }
+}
+
+enum RecordEncoding {
+    static func decision(seq: Int, time: String, _ record: DecisionRecord, body: String?) -> JSONLine {
+        decision(seq: seq, time: time, EncodedDecision(record), body: body)
+    }
+
+    /// The decision line from members encoded ahead (by the caller, off the writer thread).
+    static func decision(seq: Int, time: String, _ encoded: EncodedDecision, body: String?) -> JSONLine {
+        var line = header("decision", seq: seq, time: time)
+        line.members(encoded.beforeBody)
         line.string("body", body)
-        line.int("status", record.status)
-        line.milliseconds("duration_ms", record.durationMs)
+        line.members(encoded.afterBody)
         return line
     }
 
     static func outcome(
         seq: Int, time: String, id: String, status: Int?, durationMs: Double, error: String?
     ) -> JSONLine {
+        outcome(seq: seq, time: time, outcomeMembers(id: id, status: status, durationMs: durationMs, error: error))
+    }
+
+    static func outcome(seq: Int, time: String, _ members: [UInt8]) -> JSONLine {
         var line = header("outcome", seq: seq, time: time)
-        line.string("id", id)
-        line.int("status", status)
-        line.milliseconds("duration_ms", durationMs)
-        line.string("error", error)
+        line.members(members)
         return line
+    }
+
+    /// An outcome's members after `time`, encoded ahead by the caller.
+    static func outcomeMembers(id: String, status: Int?, durationMs: Double, error: String?) -> [UInt8] {
+        var members = JSONLine(fragmentCapacity: 160)
+        members.string("id", id)
+        members.int("status", status)
+        members.milliseconds("duration_ms", durationMs)
+        members.string("error", error)
+        return members.fragment
     }
 
     static func checkpoint(

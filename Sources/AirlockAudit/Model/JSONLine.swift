@@ -14,6 +14,23 @@ struct JSONLine {
         bytes.append(UInt8(ascii: "{"))
     }
 
+    /// A run of members without braces (`"a":1,"b":2`), to be spliced into a line with ``members(_:)``.
+    init(fragmentCapacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(fragmentCapacity)
+    }
+
+    /// The members of a fragment (``init(fragmentCapacity:)``).
+    var fragment: [UInt8] { bytes }
+
+    /// Appends the members of a fragment made with ``init(fragmentCapacity:)``, as if added one by one here.
+    mutating func members(_ fragment: [UInt8]) {
+        guard !fragment.isEmpty else { return }
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        needsComma = true
+        bytes.append(contentsOf: fragment)
+    }
+
     private mutating func key(_ name: String) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         needsComma = true

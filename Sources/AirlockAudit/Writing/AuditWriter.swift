@@ -40,17 +40,18 @@ final class StoredBodies: @unchecked Sendable {
 }
 
 /// One queued request to the writer thread. The completion runs on the writer thread once the batch is done.
+/// Records arrive encoded (``EncodedDecision``, ``RecordEncoding/outcomeMembers(id:status:durationMs:error:)``): the
+/// writer thread, which every request waits on, only numbers, chains and writes them, and never touches the strings
+/// of a record (whose reference counts the event loops share).
 enum WriterItem: Sendable {
-    case decision(DecisionRecord, PreparedBody?, @Sendable (Result<AuditReceipt, AuditError>) -> Void)
+    case decision(EncodedDecision, PreparedBody?, @Sendable (Result<AuditReceipt, AuditError>) -> Void)
     /// `durable: false` lets the record ride the next group commit instead of forcing an fsync of its own.
-    case outcome(
-        id: String, status: Int?, durationMs: Double, error: String?, durable: Bool,
-        @Sendable (Result<Void, AuditError>) -> Void)
+    case outcome(members: [UInt8], durable: Bool, @Sendable (Result<Void, AuditError>) -> Void)
 
     var needsSync: Bool {
         switch self {
         case .decision: true
-        case .outcome(_, _, _, _, let durable, _): durable
+        case .outcome(_, let durable, _): durable
         }
     }
 }
@@ -342,26 +343,23 @@ final class AuditWriter {
         let time = AuditTime.now()
         var written = 0
         for (index, item) in items.enumerated() where results[index] == nil {
-            let line: JSONLine
             switch item {
-            case .decision(let record, let body, _):
-                line = RecordEncoding.decision(
-                    seq: nextSeq, time: time, record, body: body.flatMap { references[$0.sha256] })
-            case .outcome(let id, let status, let durationMs, let error, _, _):
-                line = RecordEncoding.outcome(
-                    seq: nextSeq, time: time, id: id, status: status, durationMs: durationMs, error: error)
-            }
-            let sealed = ChainLine.seal(line, prev: head)
-            buffer.append(contentsOf: sealed.line)
-            if case .decision(let record, let body, _) = item {
+            case .decision(let encoded, let body, _):
+                let line = RecordEncoding.decision(
+                    seq: nextSeq, time: time, encoded, body: body.flatMap { references[$0.sha256] })
+                let sealed = ChainLine.seal(line, prev: head)
+                buffer.append(contentsOf: sealed.line)
                 results[index] = .success(
                     AuditReceipt(
-                        id: record.id, seq: nextSeq, hash: sealed.hash, forwardedSHA256: body?.sha256, time: time))
-            } else {
+                        id: encoded.id, seq: nextSeq, hash: sealed.hash, forwardedSHA256: body?.sha256, time: time))
+                head = sealed.hash
+            case .outcome(let members, _, _):
+                let sealed = ChainLine.seal(RecordEncoding.outcome(seq: nextSeq, time: time, members), prev: head)
+                buffer.append(contentsOf: sealed.line)
                 results[index] = .success(nil)
+                head = sealed.hash
             }
             nextSeq += 1
-            head = sealed.hash
             written += 1
         }
         unsignedRecords += written
