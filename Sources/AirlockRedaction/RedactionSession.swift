@@ -162,8 +162,8 @@ final class RedactionSession {
                 continue
             }
             guard let start = UTF8Text.start(p, end: hit.end, scalars: Int(info.scalars), floor: lo) else { continue }
-            let rule = rules.rules[Int(info.rule)]
-            if rule.kind == .allow {
+            // Read in place: copying a `CompiledRule` retains every string and array in it.
+            if rules.rules[Int(info.rule)].kind == .allow {
                 allowed.append(start..<hit.end)
                 continue
             }
@@ -256,20 +256,20 @@ final class RedactionSession {
             let id = Int(key >> 40)
             let start = Int(key & ((1 << 40) - 1))
             let info = rules.expressions[id]
-            let rule = rules.rules[Int(info.rule)]
+            let kind = rules.rules[Int(info.rule)].kind
             var end = end
-            if rule.kind == .detector(.url) || rule.kind == .bareHost {
+            if kind == .detector(.url) || kind == .bareHost {
                 // Sentence punctuation after a link is not part of it: "see https://x.internal/a, then".
                 while end > start, Self.isTrailingPunctuation(p[end - 1]) { end -= 1 }
             }
-            guard accepts(rule, p, start: start, end: end, lo: lo, hi: hi) else { continue }
+            guard accepts(Int(info.rule), p, start: start, end: end, lo: lo, hi: hi) else { continue }
             candidates.append(Match(start: start, end: end, rule: info.rule, value: -1))
         }
     }
 
     /// Detector options and hotwords, applied to a resolved regex match.
     private func accepts(
-        _ rule: CompiledRule,
+        _ index: Int,
         _ p: UnsafePointer<UInt8>,
         start: Int,
         end: Int,
@@ -279,19 +279,25 @@ final class RedactionSession {
         -> Bool
     {
         let text = { String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self) }
-        switch rule.kind {
+        switch rules.rules[index].kind {
         case .pattern:
-            guard !rule.near.isEmpty else { return true }
-            let from = max(lo, start - rule.within)
-            let to = min(hi, end + rule.within)
-            return Hotwords.contains(rule.near, in: UnsafeBufferPointer(start: p + from, count: to - from))
+            guard !rules.rules[index].near.isEmpty else { return true }
+            let within = rules.rules[index].within
+            let from = max(lo, start - within)
+            let to = min(hi, end + within)
+            return Hotwords.contains(rules.rules[index].near, in: UnsafeBufferPointer(start: p + from, count: to - from))
         case .detector(let kind):
-            guard let detector = rule.detector else { return true }
+            guard let detector = rules.rules[index].detector else { return true }
             switch kind {
             case .email:
-                let value = text()
-                guard let at = value.lastIndex(of: "@") else { return false }
-                return detector.coversEmailDomain(String(value[value.index(after: at)...]))
+                // The match is ASCII (the expression's classes are), so its last `@` byte is its last `@` character.
+                var at = end - 1
+                while at >= start, p[at] != UInt8(ascii: "@") { at -= 1 }
+                guard at >= start else { return false }
+                if detector.domains.isEmpty { return true }
+                return detector.coversEmailDomain(
+                    String(decoding: UnsafeBufferPointer(start: p + at + 1, count: end - at - 1), as: UTF8.self)
+                )
             case .url:
                 guard let host = URLHost.extract(text(), hasScheme: true) else { return false }
                 return detector.coversHost(host)
@@ -310,7 +316,7 @@ final class RedactionSession {
             }
         case .bareHost:
             if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: ".") { return false }
-            guard let detector = rule.detector, let host = URLHost.extract(text(), hasScheme: false) else {
+            guard let detector = rules.rules[index].detector, let host = URLHost.extract(text(), hasScheme: false) else {
                 return false
             }
             return detector.coversHost(host)
@@ -422,8 +428,12 @@ final class RedactionSession {
         for match in matches {
             out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: match.start - cursor))
             let value = UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
-            let rule = rules.rules[Int(match.rule)]
-            record(rule: rule.id, action: rule.action, path: place, value: value)
+            record(
+                rule: rules.rules[Int(match.rule)].id,
+                action: rules.rules[Int(match.rule)].action,
+                path: place,
+                value: value
+            )
             out.append(
                 contentsOf: replacement(rule: Int(match.rule), value: match.value, matched: value, zeroWidth: zeroWidth)
             )
@@ -435,14 +445,21 @@ final class RedactionSession {
 
     /// The bytes that replace a match.
     func replacement(rule index: Int, value: Int32, matched: UnsafeBufferPointer<UInt8>, zeroWidth: Bool) -> [UInt8] {
-        let rule = rules.rules[index]
-        switch rule.action {
+        let action = rules.rules[index].action
+        switch action {
         case .redact, .block, .drop:
             // The same marker whatever matched: nothing of the match is needed.
-            return Array("[REDACTED:\(rule.label)]".utf8)
+            return Array("[REDACTED:\(rules.rules[index].label)]".utf8)
         case .mask, .hash, .pseudonymize:
             break
         }
+        // The common case, read in place: a dictionary term written exactly as the policy spells it.
+        if action == .pseudonymize, value >= 0, !zeroWidth,
+            rules.rules[index].values[Int(value)].utf8.elementsEqual(matched)
+        {
+            return Array(vendor.termTokens[index][Int(value)].utf8)
+        }
+        let rule = rules.rules[index]
         // What the lab wrote, as a reader sees it (invisible characters dropped).
         let spelling = zeroWidth ? NormalizedText(removingZeroWidthFrom: matched).bytes : Array(matched)
         let canonical: [UInt8]
