@@ -11,12 +11,24 @@ enum X509Names {
     }
 
     static func commonName(of certificate: OpaquePointer) -> String? {
-        guard let subject = X509_get_subject_name(certificate) else { return nil }
-        let index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1)
-        guard index >= 0, let entry = X509_NAME_get_entry(subject, index),
-            let data = X509_NAME_ENTRY_get_data(entry)
-        else { return nil }
-        return Self.utf8(of: data)
+        Self.commonName(in: X509_get_subject_name(certificate))
+    }
+
+    /// The last CN of `name` (the most specific one, as OpenSSL orders them) when there are several.
+    static func commonName(in name: OpaquePointer?) -> String? {
+        guard let name else { return nil }
+        var result: String?
+        var index: Int32 = -1
+        while true {
+            index = X509_NAME_get_index_by_NID(name, NID_commonName, index)
+            guard index >= 0 else { break }
+            if let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry),
+                let text = Self.utf8(of: data)
+            {
+                result = text
+            }
+        }
+        return result
     }
 
     static func subjectAlternativeNames(of certificate: OpaquePointer) -> [String] {

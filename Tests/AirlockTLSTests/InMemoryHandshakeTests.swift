@@ -1,4 +1,5 @@
 import AirlockTLS
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOTLS
@@ -31,6 +32,34 @@ struct InMemoryHandshakeTests {
                 privateKeyPath: withClientCertificate ? self.pki.clientKey : nil
             )
         )
+    }
+
+    /// A subject with several CNs: the peer identity a handshake reports and `Certificate.commonName` agree on the
+    /// last (most specific) one, so an mTLS identity in the audit log matches what `airlock certs` shows.
+    @Test func severalCommonNamesReadAsTheLastOneEverywhere() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("server.crt").path
+        let key = directory.appendingPathComponent("server.key").path
+        let made = try CertificateTestOpenSSL.run([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+            "-out", certificate, "-days", "2", "-subj", "/O=Airlock test/CN=outer name/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost",
+        ])
+        #expect(made.status == 0, "\(made.standardError)")
+        let client = try TLSClientContext(configuration: TLSClientConfiguration(trustRoots: .file(certificate)))
+        let pair = try InMemoryPair(
+            server: self.serverContext(certificate: certificate, key: key),
+            client: client,
+            hostname: "localhost"
+        )
+        defer { pair.finish() }
+        try pair.connect()
+        try pair.interact()
+        #expect(pair.clientRecorder.errors.isEmpty && pair.serverRecorder.errors.isEmpty)
+        #expect(pair.clientHandler.peerIdentity?.commonName == "localhost")
+        #expect(try Certificate(pemFile: certificate).commonName == "localhost")
     }
 
     @Test func handshakeThenDataBothWays() throws {

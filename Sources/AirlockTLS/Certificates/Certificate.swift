@@ -109,12 +109,12 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// The subject's common name (the last CN if there are several), if any.
     public var commonName: String? {
-        Self.commonName(of: X509_get_subject_name(self.x509))
+        X509Names.commonName(in: X509_get_subject_name(self.x509))
     }
 
     /// The issuer's common name, if any.
     public var issuerCommonName: String? {
-        Self.commonName(of: X509_get_issuer_name(self.x509))
+        X509Names.commonName(in: X509_get_issuer_name(self.x509))
     }
 
     /// The subject as one line, RFC 2253 style (`CN=localhost,O=Airlock development`).
@@ -174,25 +174,6 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     // MARK: Parsing helpers (shared with the TLS layer's peer identity)
-
-    static func commonName(of name: OpaquePointer?) -> String? {
-        guard let name else { return nil }
-        var result: String?
-        var index: Int32 = -1
-        while true {
-            index = X509_NAME_get_index_by_NID(name, NID_commonName, index)
-            guard index >= 0 else { break }
-            guard let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
-                continue
-            }
-            var utf8: UnsafeMutablePointer<UInt8>?
-            let length = ASN1_STRING_to_UTF8(&utf8, data)
-            guard length >= 0, let utf8 else { continue }
-            result = String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)
-            COpenSSLShims_OPENSSL_free(utf8)
-        }
-        return result
-    }
 
     static func oneLine(_ name: OpaquePointer?) -> String {
         guard let name else { return "" }
