@@ -182,7 +182,8 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
                 "a name",
                 { bio in
                     X509_NAME_print_ex(bio, name, 0, Self.rfc2253UTF8Flags) >= 0
-                })
+                }
+            )
         else {
             return ""
         }
