@@ -22,10 +22,7 @@ struct RecoveryTests {
 
         // The crash cut the next record short: half a line, no newline.
         let next = #"{"event":"decision","seq":13,"time":"2026-11-26T23:00:00.000Z","id":"req-11","client":{"ip":"#
-        let handle = try FileHandle(forWritingTo: scratch.file(1))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(next.utf8))
-        try handle.close()
+        try writeTorn(Array(next.utf8), into: scratch.file(1))
         expectFailure(scratch.audit, publicKeys: [keys.pub], kind: .truncated, seq: 13)
 
         log = try await AuditLog.open(configuration)

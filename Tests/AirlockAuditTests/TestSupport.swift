@@ -70,10 +70,22 @@ func sampleDecision(
         policy: "default@sha256:" + String(repeating: "ab", count: 32), findings: findings, requestBytes: 100 + number)
 }
 
-/// Lines of a log file as strings (without newlines), and writing them back.
+/// Lines of a log file as strings (without newlines), and writing them back. The zero-filled tail of a file still
+/// being written (or left by a crash) is not part of it.
 func readLines(_ url: URL) throws -> [String] {
-    let text = try String(contentsOf: url, encoding: .utf8)
+    let bytes = Array(try Data(contentsOf: url))
+    let text = String(decoding: bytes[..<LogFiles.extent(of: bytes).dataEnd], as: UTF8.self)
     return text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+}
+
+/// What a crash in the middle of a write leaves: `bytes` at the end of the file's records, over its zero-filled
+/// tail (or appended, when the file has none).
+func writeTorn(_ bytes: [UInt8], into url: URL) throws {
+    let contents = Array(try Data(contentsOf: url))
+    let handle = try FileHandle(forWritingTo: url)
+    try handle.seek(toOffset: UInt64(LogFiles.extent(of: contents).lineEnd))
+    try handle.write(contentsOf: Data(bytes))
+    try handle.close()
 }
 
 func writeLines(_ lines: [String], to url: URL) throws {

@@ -40,15 +40,17 @@ public struct AuditLogReader: Sendable {
 
     func read(_ file: (index: Int, name: String)) throws(AuditError) -> FileLines {
         let contents = try POSIXFile.readFile("\(root)/\(file.name)")
+        // A zero-filled tail (a file being written, or left by a crash) is not part of the log.
+        let (lineEnd, dataEnd) = LogFiles.extent(of: contents)
         var lines: [Range<Int>] = []
         var start = 0
-        for (offset, byte) in contents.enumerated() where byte == UInt8(ascii: "\n") {
+        for (offset, byte) in contents[..<lineEnd].enumerated() where byte == UInt8(ascii: "\n") {
             lines.append(start..<offset)
             start = offset + 1
         }
         return FileLines(
             name: file.name, index: file.index, contents: contents, lines: lines,
-            tornTail: start < contents.count ? start..<contents.count : nil)
+            tornTail: lineEnd < dataEnd ? lineEnd..<dataEnd : nil)
     }
 
     /// Every readable record in order. Lines that are not records (and a torn last line) are skipped.

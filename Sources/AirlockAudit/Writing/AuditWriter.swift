@@ -75,7 +75,11 @@ final class AuditWriter {
     let storedBodies: StoredBodies
     private var file: POSIXFile?
     private var fileIndex = 0
+    /// Where the records of the current file end: appends go here.
     private var fileSize = 0
+    /// The current file's size on disk: from `fileSize` on it holds zeros written ahead of the records, so that
+    /// an append changes no metadata and an `fdatasync` makes it durable with one data write.
+    private var fileCapacity = 0
     private var needsNewFile = false
     private(set) var nextSeq = 1
     private(set) var head = ChainLine.genesis
@@ -124,21 +128,26 @@ final class AuditWriter {
         }
         fileIndex = last.index
         let path = "\(root)/\(last.name)"
-        let current = try POSIXFile.open(path, flags: O_RDWR | O_APPEND)
+        let current = try POSIXFile.open(path, flags: O_RDWR)
         file = current
         var contents = try current.readAll()
 
+        // Zeros past the last line are the unused part of the zero-filled tail; non-zero bytes there are a torn
+        // write.
         var torn: (bytes: Int, sha256: String, kept: String)?
-        let lineEnd = contents.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-        if lineEnd < contents.count {
-            let tail = Array(contents[lineEnd...])
+        let (lineEnd, dataEnd) = LogFiles.extent(of: contents)
+        if dataEnd > lineEnd {
+            let tail = Array(contents[lineEnd..<dataEnd])
             let kept = try keepAside(tail, from: last.name, offset: lineEnd)
+            torn = (tail.count, Digest.sha256Hex(tail), kept)
+        }
+        if lineEnd < contents.count {
             try current.truncate(to: lineEnd)
             try current.sync()
-            torn = (tail.count, Digest.sha256Hex(tail), kept)
             contents.removeSubrange(lineEnd...)
         }
-        fileSize = contents.count
+        fileSize = lineEnd
+        fileCapacity = lineEnd
 
         // The chain head is the last line of the newest file that has one.
         var lastLine = Self.lastLine(of: contents)
@@ -235,9 +244,11 @@ final class AuditWriter {
         return relative
     }
 
+    /// The last complete line of a log file (without its newline), ignoring a zero-filled or torn tail.
     static func lastLine(of contents: [UInt8]) -> ArraySlice<UInt8>? {
-        guard contents.last == UInt8(ascii: "\n") else { return nil }
-        let body = contents.dropLast()
+        let end = LogFiles.extent(of: contents).lineEnd
+        guard end > 0 else { return nil }
+        let body = contents[..<(end - 1)]
         let start = body.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? body.startIndex
         return body[start...]
     }
@@ -257,7 +268,7 @@ final class AuditWriter {
 
     private func openNewFile(index: Int) throws(AuditError) {
         let name = LogFiles.name(index: index)
-        let created = try POSIXFile.open("\(root)/\(name)", flags: O_WRONLY | O_CREAT | O_APPEND)
+        let created = try POSIXFile.open("\(root)/\(name)", flags: O_RDWR | O_CREAT)
         do throws(AuditError) {
             guard try created.size() == 0 else {
                 throw AuditError(.corrupt, "\(root)/\(name) already has content; it was not created by this writer")
@@ -271,6 +282,7 @@ final class AuditWriter {
         file = created
         fileIndex = index
         fileSize = 0
+        fileCapacity = 0
         needsNewFile = false
     }
 
@@ -415,6 +427,7 @@ final class AuditWriter {
         if let failure { throw failure }
         if needsNewFile { try openNewFile(index: fileIndex + 1) }
         try writeCheckpoint(reason: .shutdown)
+        trimZeroFill()
     }
 
     /// Releases the files without a final checkpoint, as a crash would.
@@ -433,6 +446,7 @@ final class AuditWriter {
         } catch {
             return  // the file stays current; the next batch tries again
         }
+        trimZeroFill()
         file?.close()
         file = nil
         needsNewFile = true
@@ -477,32 +491,70 @@ final class AuditWriter {
         return sealed.line
     }
 
-    /// One write and one fsync. A failed write is cut back so no partial line stays; a failed cut or fsync stops the
-    /// writer.
+    /// One write and one sync. The bytes go into the zero-filled tail of the file, so the sync is an `fdatasync`
+    /// with no metadata to write; when the tail runs out it is extended first (zeros, made durable with the
+    /// records by a full `fsync`). A failed write is zeroed again so no partial line stays; a failed sync, or a
+    /// failed write that cannot be zeroed, stops the writer.
     private func appendDurably(_ bytes: [UInt8]) throws(AuditError) {
         guard let file else {
             throw failure ?? AuditError(.closed, "no open audit file in \(root)")
         }
+        let end = fileSize + bytes.count
+        let extended = end > fileCapacity
+        if extended { try extendZeroFill(file, toHold: end) }
         do {
-            try file.write(bytes)
+            try file.write(bytes, at: fileSize)
         } catch {
             do {
-                try file.truncate(to: fileSize)
+                try file.zeroFill(fileSize..<end)
             } catch let cut {
                 stop(
                     AuditError(
-                        .writeFailed, "\(error.message); cutting the partial write back also failed: \(cut.message)"))
+                        .writeFailed, "\(error.message); zeroing the partial write again also failed: \(cut.message)"))
             }
             throw error
         }
         do {
-            try file.sync()
+            if extended { try file.sync() } else { try file.dataSync() }
         } catch {
             stop(error)
             throw error
         }
-        fileSize += bytes.count
+        fileSize = end
         statistics.logSyncs += 1
+    }
+
+    /// Zero-fills the file ahead of the records, in steps of up to 4 MiB, so at least `end` bytes are allocated.
+    /// Where the disk has no room for a full step, only what `end` needs (a disk-full error otherwise, with the
+    /// file cut back to what it held).
+    private func extendZeroFill(_ file: POSIXFile, toHold end: Int) throws(AuditError) {
+        let step = min(4 << 20, max(64 << 10, configuration.rotateBytes))
+        var lastError: AuditError?
+        for capacity in [(end + step - 1) / step * step, (end + 4095) / 4096 * 4096] {
+            do {
+                try file.zeroFill(fileCapacity..<capacity)
+                fileCapacity = capacity
+                return
+            } catch {
+                lastError = error
+                // Blocks past the old size hold nothing; a failed cut leaves zeros, which readers skip.
+                try? file.truncate(to: fileCapacity)
+            }
+        }
+        throw lastError!
+    }
+
+    /// Cuts the unused zero-filled tail off a file the writer is done with (rotation, shutdown), so finished files
+    /// end at their last line. Best effort: readers skip a zero tail left behind.
+    private func trimZeroFill() {
+        guard let file, fileCapacity > fileSize else { return }
+        do {
+            try file.truncate(to: fileSize)
+            try file.sync()
+            fileCapacity = fileSize
+        } catch {
+            return
+        }
     }
 
     /// One write and one fsync to the body pack; a failed write is cut back so no partial member stays.

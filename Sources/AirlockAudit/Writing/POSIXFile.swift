@@ -37,6 +37,49 @@ struct POSIXFile {
         }
     }
 
+    /// Writes every byte at `offset` (the file position is not used) or throws.
+    func write(_ bytes: [UInt8], at offset: Int) throws(AuditError) {
+        if let error = bytes.withUnsafeBytes({ write($0, at: offset) }) { throw error }
+    }
+
+    private func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> AuditError? {
+        var done = 0
+        while done < buffer.count {
+            let written = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                return AuditError.posix(.writeFailed, "cannot write", path: path, errno: errno)
+            }
+            if written == 0 { return AuditError(.writeFailed, "cannot write \(path): the kernel accepted 0 bytes") }
+            done += written
+        }
+        return nil
+    }
+
+    /// Writes zeros over `range` (allocating the blocks where the file grows).
+    func zeroFill(_ range: Range<Int>) throws(AuditError) {
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let count = min(POSIXFile.zeros.count, range.upperBound - offset)
+            let error = POSIXFile.zeros.withUnsafeBytes { buffer in
+                write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: offset)
+            }
+            if let error { throw error }
+            offset += count
+        }
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 256 * 1024)
+
+    /// `fdatasync`: the data, and only the metadata needed to read it back (not the times). In a file whose blocks
+    /// are already allocated and whose size does not change this is one data write and a cache flush.
+    func dataSync() throws(AuditError) {
+        while fdatasync(descriptor) != 0 {
+            if errno == EINTR { continue }
+            throw AuditError.posix(.syncFailed, "cannot fdatasync", path: path, errno: errno)
+        }
+    }
+
     func sync() throws(AuditError) {
         while fsync(descriptor) != 0 {
             if errno == EINTR { continue }
