@@ -95,7 +95,7 @@ struct FailureTests {
         #expect(try readLines(scratch.file(1)).count == 1)
     }
 
-    @Test func bodyPackWhoseFailedWriteCannotBeCutIsReopenedAtItsRealSize() async throws {
+    @Test func bodyPackWhoseFailedWriteCannotBeUndoneIsLeftForANewPack() async throws {
         let scratch = try Scratch()
         let log = try await AuditLog.open(scratch.configuration())
         _ = try await log.recordDecision(sampleDecision(1), forwardedBody: Array("first body".utf8))
@@ -113,9 +113,11 @@ struct FailureTests {
             _ = try await log.recordDecision(sampleDecision(2), forwardedBody: Array("refused body".utf8))
         }
         #expect(error?.code == .writeFailed)
-        // The next body is stored after the partial bytes, where its record says it is.
+        // The next body goes into a new pack, where its record says it is.
         _ = try await log.recordDecision(sampleDecision(3), forwardedBody: Array("third body".utf8))
         try await log.close()
+        let third = try AuditLogReader(directory: scratch.audit).entries().first { $0.id == "req-3" }
+        #expect(third?.body?.hasPrefix("pack-000002.gz:0:") == true)
         #expect(try AuditLogReader(directory: scratch.audit).body(for: "req-3") == Array("third body".utf8))
         let summary = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
         #expect(summary.decisions == 2 && summary.bodiesChecked == 2)

@@ -67,7 +67,7 @@ struct GroupCommitTests {
         let started = ContinuousClock.now
         let receipts = try await decide(log, 1...4)
         #expect(receipts.count == 4)
-        #expect(started.duration(to: .now) < .milliseconds(800))
+        #expect(started.duration(to: .now) < .milliseconds(900))
         try await log.close()
         _ = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
     }
@@ -82,7 +82,7 @@ struct GroupCommitTests {
         try await Task.sleep(for: .milliseconds(50))
         try await log.close()
         #expect(try await receipt.seq == 1)
-        #expect(started.duration(to: .now) < .milliseconds(800))
+        #expect(started.duration(to: .now) < .milliseconds(900))
         let summary = try AuditVerifier.verify(directory: scratch.audit)
         #expect(summary.decisions == 1)
     }

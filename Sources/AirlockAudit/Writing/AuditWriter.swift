@@ -71,6 +71,8 @@ final class AuditWriter {
     private var pack: POSIXFile?
     private var packIndex = 0
     private var packSize = 0
+    /// The current pack's size on disk, zero-filled past `packSize` like the log file.
+    private var packCapacity = 0
     /// Where this session already stored each body, so repeated bodies are stored once; shared with callers.
     let storedBodies: StoredBodies
     private var file: POSIXFile?
@@ -181,42 +183,36 @@ final class AuditWriter {
         }
     }
 
-    /// Opens the newest body pack for appending, creating `bodies/` and the first pack if needed, or the next pack
-    /// when the current one reached the rotation size.
+    /// Opens a body pack for appending, creating `bodies/` if needed: a new pack for the first body of a writer
+    /// session, and the next one when the current pack reached the rotation size or could not be written. Packs are
+    /// zero-filled ahead of their members like the log, and zeros cannot be told from the last bytes of a member,
+    /// so a session never appends to a pack an earlier session wrote.
     private func ensurePack() throws(AuditError) {
         if pack != nil, packSize < configuration.rotateBytes { return }
         let directory = "\(root)/\(BodyStore.directory)"
         if try POSIXFile.makeDirectory(directory) { try POSIXFile.syncDirectory(root) }
         if pack == nil {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-            packIndex = names.compactMap(BodyStore.packIndex(of:)).max() ?? 0
-        }
-        if pack == nil, packIndex > 0 {
-            let existing = try POSIXFile.open(
-                "\(directory)/\(BodyStore.packName(index: packIndex))", flags: O_WRONLY | O_APPEND)
-            let size: Int
-            do { size = try existing.size() } catch {
-                existing.close()
-                throw error
-            }
-            pack = existing
-            packSize = size
-            if packSize < configuration.rotateBytes { return }
+            packIndex = max(packIndex, names.compactMap(BodyStore.packIndex(of:)).max() ?? 0)
         }
         let next = packIndex + 1
-        let created = try POSIXFile.open(
-            "\(directory)/\(BodyStore.packName(index: next))", flags: O_WRONLY | O_CREAT | O_APPEND)
+        let name = "\(directory)/\(BodyStore.packName(index: next))"
+        let created = try POSIXFile.open(name, flags: O_RDWR | O_CREAT)
         do throws(AuditError) {
-            let size = try created.size()
+            guard try created.size() == 0 else {
+                throw AuditError(.corrupt, "\(name) already has content; it was not created by this writer")
+            }
             try POSIXFile.syncDirectory(directory)
-            pack?.close()
-            pack = created
-            packIndex = next
-            packSize = size
         } catch {
             created.close()
             throw error
         }
+        trimPack()
+        pack?.close()
+        pack = created
+        packIndex = next
+        packSize = 0
+        packCapacity = 0
     }
 
     private func makeDirectories(_ path: String) throws(AuditError) {
@@ -428,6 +424,7 @@ final class AuditWriter {
         if needsNewFile { try openNewFile(index: fileIndex + 1) }
         try writeCheckpoint(reason: .shutdown)
         trimZeroFill()
+        trimPack()
     }
 
     /// Releases the files without a final checkpoint, as a crash would.
@@ -501,7 +498,7 @@ final class AuditWriter {
         }
         let end = fileSize + bytes.count
         let extended = end > fileCapacity
-        if extended { try extendZeroFill(file, toHold: end) }
+        if extended { try extendZeroFill(file, capacity: &fileCapacity, toHold: end) }
         do {
             try file.write(bytes, at: fileSize)
         } catch {
@@ -524,21 +521,22 @@ final class AuditWriter {
         statistics.logSyncs += 1
     }
 
-    /// Zero-fills the file ahead of the records, in steps of up to 4 MiB, so at least `end` bytes are allocated.
-    /// Where the disk has no room for a full step, only what `end` needs (a disk-full error otherwise, with the
-    /// file cut back to what it held).
-    private func extendZeroFill(_ file: POSIXFile, toHold end: Int) throws(AuditError) {
-        let step = min(4 << 20, max(64 << 10, configuration.rotateBytes))
+    /// Zero-fills `file` ahead of what it holds so at least `end` bytes are allocated, in steps as large as the file
+    /// already is (64 KiB to 1 MiB): small logs stay small, busy ones extend (one full fsync) every thousand or so
+    /// records, and no group waits for much more than its own bytes. Where the disk has no room for a full step,
+    /// only what `end` needs (a disk-full error otherwise, with the file cut back to `capacity`).
+    private func extendZeroFill(_ file: POSIXFile, capacity: inout Int, toHold end: Int) throws(AuditError) {
+        let step = min(1 << 20, max(64 << 10, capacity))
         var lastError: AuditError?
-        for capacity in [(end + step - 1) / step * step, (end + 4095) / 4096 * 4096] {
+        for target in [(end + step - 1) / step * step, (end + 4095) / 4096 * 4096] {
             do {
-                try file.zeroFill(fileCapacity..<capacity)
-                fileCapacity = capacity
+                try file.zeroFill(capacity..<target)
+                capacity = target
                 return
             } catch {
                 lastError = error
                 // Blocks past the old size hold nothing; a failed cut leaves zeros, which readers skip.
-                try? file.truncate(to: fileCapacity)
+                try? file.truncate(to: capacity)
             }
         }
         throw lastError!
@@ -557,17 +555,34 @@ final class AuditWriter {
         }
     }
 
-    /// One write and one fsync to the body pack; a failed write is cut back so no partial member stays.
+    /// Cuts the zero-filled tail off the current pack (rotation, shutdown). Best effort: readers go by offset and
+    /// length, and skip zeros after the last member.
+    private func trimPack() {
+        guard let pack, packCapacity > packSize else { return }
+        do {
+            try pack.truncate(to: packSize)
+            try pack.sync()
+            packCapacity = packSize
+        } catch {
+            return
+        }
+    }
+
+    /// One write and one sync to the body pack, into its zero-filled tail (extended first when it runs out): an
+    /// `fdatasync` with no metadata to write, like the log's. A failed write is zeroed again; if that fails too,
+    /// the pack is left for a new one.
     private func appendToPack(_ bytes: [UInt8]) throws(AuditError) {
         guard let pack else { throw AuditError(.closed, "no open body pack in \(root)") }
+        let end = packSize + bytes.count
+        let extended = end > packCapacity
+        if extended { try extendZeroFill(pack, capacity: &packCapacity, toHold: end) }
         do {
-            try pack.write(bytes)
+            try pack.write(bytes, at: packSize)
         } catch {
-            // A partial member that no record points at is harmless; cutting it keeps the pack tidy. If the cut
-            // fails, `packSize` no longer ends the file and the next member's offset would point into the partial
-            // one: drop the handle so `ensurePack` reopens the pack at its real size.
+            // A partial member that no record points at is harmless; zeroing it keeps the pack tidy. If that fails,
+            // the next member could not start at `packSize`: drop the handle so `ensurePack` starts a new pack.
             do {
-                try pack.truncate(to: packSize)
+                try pack.zeroFill(packSize..<end)
             } catch {
                 pack.close()
                 self.pack = nil
@@ -575,12 +590,12 @@ final class AuditWriter {
             throw error
         }
         do {
-            try pack.sync()
+            if extended { try pack.sync() } else { try pack.dataSync() }
         } catch {
             stop(error)
             throw error
         }
-        packSize += bytes.count
+        packSize = end
     }
 
     private func stop(_ error: AuditError) {

@@ -105,6 +105,9 @@ enum BodyStore {
                 output.append(contentsOf: chunk[0..<produced])
                 if status == Z_STREAM_END {
                     guard allMembers, stream.avail_in > 0 else { return status }
+                    // A pack being written, or left by a crash, ends in zeros: no member starts with a zero byte.
+                    let rest = UnsafeBufferPointer(start: stream.next_in, count: Int(stream.avail_in))
+                    if !rest.contains(where: { $0 != 0 }) { return status }
                     inflateReset(&stream)
                     continue
                 }
