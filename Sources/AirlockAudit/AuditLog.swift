@@ -138,12 +138,9 @@ public final class AuditLog: @unchecked Sendable {
     /// Records the vendor's answer to a forwarded request (or why there was none), linked to its decision by `id`.
     /// Durable before it returns.
     public func recordOutcome(id: String, status: Int?, durationMs: Double, error: String?) async throws(AuditError) {
+        let members = RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error)
         let result = await withCheckedContinuation { continuation in
-            enqueue(
-                .outcome(
-                    members: RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error),
-                    durable: true, { continuation.resume(returning: $0) })
-            ) {
+            enqueue(.outcome(members: members, durable: true, { continuation.resume(returning: $0) })) {
                 continuation.resume(returning: .failure($0))
             }
         }

@@ -134,4 +134,34 @@ struct ZeroFillTests {
         try await reopened.close()
         #expect(try AuditVerifier.verify(directory: scratch.audit).decisions == 21)
     }
+
+    @Test func bodyPacksAreZeroFilledAndEachSessionStartsItsOwn() async throws {
+        let scratch = try Scratch()
+        let configuration = scratch.configuration()
+        var log = try await AuditLog.open(configuration)
+        for number in 1...3 {
+            _ = try await log.recordDecision(sampleDecision(number), forwardedBody: Array("body \(number)".utf8))
+        }
+        try await log.simulateCrash()
+        let first = scratch.audit.appendingPathComponent("bodies/pack-000001.gz")
+        let crashed = try bytes(first)
+        #expect(crashed.last == 0)  // the zero-filled tail the crash left
+        // Reading the whole pack stops at its zeros.
+        let members = try BodyStore.gunzip(crashed, source: "pack", allMembers: true)
+        #expect(members == Array("body 1body 2body 3".utf8))
+
+        log = try await AuditLog.open(configuration)
+        _ = try await log.recordDecision(sampleDecision(4), forwardedBody: Array("body 4".utf8))
+        try await log.close()
+        // The new session stored its body in a pack of its own, and the closed pack ends at its last member.
+        let fourth = try AuditLogReader(directory: scratch.audit).entries().first { $0.id == "req-4" }
+        #expect(fourth?.body?.hasPrefix("pack-000002.gz:0:") == true)
+        let second = try bytes(scratch.audit.appendingPathComponent("bodies/pack-000002.gz"))
+        #expect(try BodyStore.gunzip(second, source: "pack") == Array("body 4".utf8))
+        #expect(second.count == Int(fourth?.body?.split(separator: ":").last ?? "") ?? -1)
+        let reader = AuditLogReader(directory: scratch.audit)
+        for number in 1...4 { #expect(try reader.body(for: "req-\(number)") == Array("body \(number)".utf8)) }
+        let summary = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
+        #expect(summary.decisions == 4 && summary.bodiesChecked == 4)
+    }
 }
