@@ -48,3 +48,16 @@ public enum RedactionOutcome: Sendable {
         return nil
     }
 }
+
+/// The decision on one body from `Redactor.redactWithoutCopy`: `RedactionOutcome`, except that a body that may leave
+/// as it is comes back as `.unchanged` rather than as a copy.
+public enum UncopiedRedactionOutcome: Sendable {
+    /// Forward the caller's bytes exactly as they are (nothing matched, or only rules that change nothing).
+    case unchanged(findings: [Finding])
+    /// Forward `body` instead of the caller's bytes (re-compressed when the input was).
+    case forward(body: [UInt8], findings: [Finding])
+    /// See `RedactionOutcome.block`: nothing may be forwarded.
+    case block(rule: String, reason: String, findings: [Finding])
+    /// See `RedactionOutcome.uninspectable`: nothing may be forwarded.
+    case uninspectable(reason: String, findings: [Finding])
+}

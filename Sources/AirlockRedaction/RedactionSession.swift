@@ -45,8 +45,8 @@ final class RedactionSession {
     /// tests).
     var stringKernel = true
     /// Keyed operations (HMAC, AES-SIV) cost microseconds; a body tends to repeat the same few values.
-    private var fingerprintCache: [[UInt8]: String] = [:]
-    private var replacementCache: [[UInt8]: [UInt8]] = [:]
+    private var fingerprintCache: [ByteKey: String] = [:]
+    private var replacementCache: [ByteKey: [UInt8]] = [:]
 
     init(
         rules: CompiledRules,
@@ -88,11 +88,11 @@ final class RedactionSession {
         if let value, findingBuilders[index].fingerprints.count < Finding.maxFingerprints {
             let bytes = Array(value)
             let fingerprint: String
-            if let cached = fingerprintCache[bytes] {
+            if let cached = fingerprintCache[ByteKey(bytes)] {
                 fingerprint = cached
             } else {
                 fingerprint = keys.fingerprint(bytes)
-                fingerprintCache[bytes] = fingerprint
+                fingerprintCache[ByteKey(bytes)] = fingerprint
             }
             if !findingBuilders[index].fingerprints.contains(fingerprint) {
                 findingBuilders[index].fingerprints.append(fingerprint)
@@ -285,7 +285,10 @@ final class RedactionSession {
             let within = rules.rules[index].within
             let from = max(lo, start - within)
             let to = min(hi, end + within)
-            return Hotwords.contains(rules.rules[index].near, in: UnsafeBufferPointer(start: p + from, count: to - from))
+            return Hotwords.contains(
+                rules.rules[index].near,
+                in: UnsafeBufferPointer(start: p + from, count: to - from)
+            )
         case .detector(let kind):
             guard let detector = rules.rules[index].detector else { return true }
             switch kind {
@@ -316,7 +319,8 @@ final class RedactionSession {
             }
         case .bareHost:
             if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: ".") { return false }
-            guard let detector = rules.rules[index].detector, let host = URLHost.extract(text(), hasScheme: false) else {
+            guard let detector = rules.rules[index].detector, let host = URLHost.extract(text(), hasScheme: false)
+            else {
                 return false
             }
             return detector.coversHost(host)
@@ -479,7 +483,7 @@ final class RedactionSession {
         }
         var key = canonical
         key.append(contentsOf: withUnsafeBytes(of: Int32(index).littleEndian, Array.init))
-        if let cached = replacementCache[key] { return cached }
+        if let cached = replacementCache[ByteKey(key)] { return cached }
         let made = Self.replacement(
             action: rule.action,
             ruleID: rule.id,
@@ -488,7 +492,7 @@ final class RedactionSession {
             scalars: UTF8Text.scalarCount(canonical),
             keys: vendor.keys
         )
-        replacementCache[key] = made
+        replacementCache[ByteKey(key)] = made
         return made
     }
 
@@ -519,6 +523,17 @@ final class RedactionSession {
             )
             return Array((label + "_").utf8) + Base32.encode(sealed)
         }
+    }
+}
+
+/// Bytes as a dictionary key, hashed in one call instead of one `Hasher.combine` per byte.
+struct ByteKey: Hashable {
+    var bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
 

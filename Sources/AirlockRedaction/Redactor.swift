@@ -120,6 +120,27 @@ public final class Redactor: Sendable {
         )
     }
 
+    /// `redact(body:...)` over bytes the caller owns, saying `.unchanged` instead of copying a body that may leave as
+    /// it is: the caller forwards its own bytes (a NIO `ByteBuffer` as received) and copies nothing.
+    public func redactWithoutCopy(
+        body: UnsafeRawBufferPointer,
+        contentType: String?,
+        contentEncoding: String?,
+        vendor: String
+    ) -> UncopiedRedactionOutcome {
+        switch decide(
+            body.assumingMemoryBound(to: UInt8.self),
+            contentType: contentType,
+            contentEncoding: contentEncoding,
+            vendor: vendor
+        ) {
+        case .forward(nil, let findings): .unchanged(findings: findings)
+        case .forward(let changed?, let findings): .forward(body: changed, findings: findings)
+        case .block(let rule, let reason, let findings): .block(rule: rule, reason: reason, findings: findings)
+        case .uninspectable(let reason, let findings): .uninspectable(reason: reason, findings: findings)
+        }
+    }
+
     /// Redacts a short text (a query value, a path segment) as plain text.
     public func redactText(_ text: String, vendor: String) -> RedactionOutcome {
         redact(body: Array(text.utf8), contentType: "text/plain; charset=utf-8", contentEncoding: nil, vendor: vendor)
@@ -132,6 +153,27 @@ public final class Redactor: Sendable {
         contentEncoding: String?,
         vendor: String
     ) -> RedactionOutcome {
+        switch decide(input, contentType: contentType, contentEncoding: contentEncoding, vendor: vendor) {
+        case .forward(let changed, let findings):
+            .forward(body: changed ?? original ?? Array(input), findings: findings)
+        case .block(let rule, let reason, let findings): .block(rule: rule, reason: reason, findings: findings)
+        case .uninspectable(let reason, let findings): .uninspectable(reason: reason, findings: findings)
+        }
+    }
+
+    /// A decision before any copy: `.forward(nil, ...)` means the input may leave as it is.
+    private enum Decision {
+        case forward([UInt8]?, findings: [Finding])
+        case block(rule: String, reason: String, findings: [Finding])
+        case uninspectable(reason: String, findings: [Finding])
+    }
+
+    private func decide(
+        _ input: UnsafeBufferPointer<UInt8>,
+        contentType: String?,
+        contentEncoding: String?,
+        vendor: String
+    ) -> Decision {
         guard let coding = ContentCoding(header: contentEncoding) else {
             return .uninspectable(reason: "Content-Encoding \(contentEncoding ?? "") cannot be inspected", findings: [])
         }
@@ -162,7 +204,7 @@ public final class Redactor: Sendable {
                     try redactBody(buffer, contentType: contentType, session: session)
                 }.map { Compression.compress($0, coding: coding) }
             }
-            return .forward(body: changed ?? original ?? Array(input), findings: session.findings)
+            return .forward(changed, findings: session.findings)
         } catch {
             switch error {
             case .blocked(let rule, let reason):

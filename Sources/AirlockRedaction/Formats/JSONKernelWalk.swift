@@ -161,6 +161,7 @@ enum JSONKernelWalk {
         -> String
     {
         var steps: [PathStep] = []
+        steps.reserveCapacity(16)
         var arena: [UInt8] = []
         var decoded: [UInt8] = []
         var k = node

@@ -1,0 +1,85 @@
+import AirlockPolicy
+import Foundation
+import Testing
+
+@testable import AirlockRedaction
+
+/// `redactWithoutCopy`: the same decisions as `redact(body:)`, with a body that may leave as it is reported as
+/// `.unchanged` instead of copied.
+@Suite struct UncopiedOutcomeTests {
+    let redactor: Redactor
+
+    init() throws {
+        redactor = try makeRedactor(
+            makePolicy(
+                terms: [codenames],
+                detectors: [DetectorRule(kind: .secret, action: .block)],
+                fields: [FieldRule(path: try JSONPath(parsing: "$.notes"), action: .drop)]
+            )
+        )
+    }
+
+    func both(
+        _ body: [UInt8],
+        type: String = "application/json",
+        encoding: String? = nil
+    )
+        -> (RedactionOutcome, UncopiedRedactionOutcome)
+    {
+        let copied = redactor.redact(body: body, contentType: type, contentEncoding: encoding, vendor: "scale")
+        let uncopied = body.withUnsafeBytes {
+            redactor.redactWithoutCopy(body: $0, contentType: type, contentEncoding: encoding, vendor: "scale")
+        }
+        return (copied, uncopied)
+    }
+
+    @Test func aCleanBodyIsUnchanged() throws {
+        for (body, type) in [
+            (#"{"prompt":"nothing to see","n":[1,2]}"#, "application/json"), ("plain words", "text/plain"),
+        ] {
+            let (copied, uncopied) = both(Array(body.utf8), type: type)
+            guard case .unchanged(let findings) = uncopied else {
+                Issue.record("expected unchanged, got \(uncopied)")
+                continue
+            }
+            #expect(findings.isEmpty)
+            #expect(copied.forwardedBody == Array(body.utf8))
+        }
+    }
+
+    @Test func aCompressedCleanBodyIsUnchangedAndNotRecompressed() throws {
+        let plain = Array(#"{"prompt":"nothing to see"}"#.utf8)
+        let gzipped = Compression.compress(plain, coding: .gzip)
+        let (copied, uncopied) = both(gzipped, encoding: "gzip")
+        guard case .unchanged = uncopied else {
+            Issue.record("expected unchanged, got \(uncopied)")
+            return
+        }
+        #expect(copied.forwardedBody == gzipped)
+    }
+
+    @Test func changedBodiesBlocksAndRefusalsAreTheSameDecisions() throws {
+        let changed = both(Array(#"{"prompt":"about Nightingale","notes":"x"}"#.utf8))
+        guard case .forward(let body, let findings) = changed.1 else {
+            Issue.record("expected forward, got \(changed.1)")
+            return
+        }
+        #expect(String(decoding: body, as: UTF8.self) == #"{"prompt":"about [REDACTED:CODENAME]"}"#)
+        #expect(changed.0.forwardedBody == body)
+        #expect(findings == changed.0.findings)
+
+        let blocked = both(Array(#"{"k":"AKIAIOSFODNN7EXAMPLE"}"#.utf8))
+        guard case .block(let rule, _, _) = blocked.1 else {
+            Issue.record("expected block, got \(blocked.1)")
+            return
+        }
+        #expect(rule == blocked.0.blockedRule)
+
+        let refused = both(Array(#"{"k":"#.utf8))
+        guard case .uninspectable(let reason, _) = refused.1, case .uninspectable(let expected, _) = refused.0 else {
+            Issue.record("expected uninspectable, got \(refused.1)")
+            return
+        }
+        #expect(reason == expected)
+    }
+}
