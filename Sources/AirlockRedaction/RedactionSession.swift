@@ -1,4 +1,5 @@
 import AirlockPolicy
+import Foundation
 
 /// Why processing of a body stopped early.
 enum Stop: Error {
@@ -37,6 +38,7 @@ final class RedactionSession {
     let sink = HitSink()
     let unknownContent: UnknownContent
     let limits: DecompressionLimits
+    let termFingerprints: TermFingerprints
     private var findingIndex: [FindingKey: Int] = [:]
     private(set) var findingBuilders: [FindingBuilder] = []
     /// How many JSON-in-a-string documents deep the walker is.
@@ -54,8 +56,10 @@ final class RedactionSession {
         vendor: VendorState,
         scratch: OpaquePointer?,
         unknownContent: UnknownContent,
-        limits: DecompressionLimits
+        limits: DecompressionLimits,
+        termFingerprints: TermFingerprints = TermFingerprints()
     ) {
+        self.termFingerprints = termFingerprints
         self.rules = rules
         self.keys = keys
         self.vendor = vendor
@@ -68,7 +72,15 @@ final class RedactionSession {
 
     // MARK: Findings
 
-    func record(rule: String, action: Action, path: String?, value: UnsafeBufferPointer<UInt8>?) {
+    /// Records one match (or field) of a rule. `term`: the match is dictionary value `value` of term rule `rule`
+    /// written exactly as the policy spells it, whose fingerprint the `Redactor` keeps for every request.
+    func record(
+        rule: String,
+        action: Action,
+        path: String?,
+        value: UnsafeBufferPointer<UInt8>?,
+        term: (rule: Int, value: Int)? = nil
+    ) {
         // A struct key: concatenating rule and action allocated a string on every match.
         let key = FindingKey(rule: rule, action: action)
         let index: Int
@@ -86,8 +98,17 @@ final class RedactionSession {
             findingBuilders[index].paths.append(path)
         }
         if let value, findingBuilders[index].fingerprints.count < Finding.maxFingerprints {
-            let bytes = Array(value)
             let fingerprint: String
+            if let term {
+                fingerprint = termFingerprints.fingerprint(rule: term.rule, value: term.value) {
+                    keys.fingerprint(value)
+                }
+                if !findingBuilders[index].fingerprints.contains(fingerprint) {
+                    findingBuilders[index].fingerprints.append(fingerprint)
+                }
+                return
+            }
+            let bytes = Array(value)
             if let cached = fingerprintCache[ByteKey(bytes)] {
                 fingerprint = cached
             } else {
@@ -432,11 +453,15 @@ final class RedactionSession {
         for match in matches {
             out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: match.start - cursor))
             let value = UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
+            let exactTerm =
+                match.value >= 0 && !zeroWidth
+                && rules.rules[Int(match.rule)].values[Int(match.value)].utf8.elementsEqual(value)
             record(
                 rule: rules.rules[Int(match.rule)].id,
                 action: rules.rules[Int(match.rule)].action,
                 path: place,
-                value: value
+                value: value,
+                term: exactTerm ? (Int(match.rule), Int(match.value)) : nil
             )
             out.append(
                 contentsOf: replacement(rule: Int(match.rule), value: match.value, matched: value, zeroWidth: zeroWidth)
@@ -523,6 +548,27 @@ final class RedactionSession {
             )
             return Array((label + "_").utf8) + Base32.encode(sealed)
         }
+    }
+}
+
+/// Fingerprints of dictionary terms written as the policy spells them, kept for every request of one `Redactor`:
+/// the values are the policy's own, and a finding no longer pays an HMAC for each. Thread-safe.
+final class TermFingerprints: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache: [Int: String] = [:]
+
+    /// The fingerprint of value `value` of rule `rule`, computed by `make` the first time.
+    func fingerprint(rule: Int, value: Int, make: () -> String) -> String {
+        let key = rule << 32 | value
+        lock.lock()
+        let cached = cache[key]
+        lock.unlock()
+        if let cached { return cached }
+        let made = make()
+        lock.lock()
+        cache[key] = made
+        lock.unlock()
+        return made
     }
 }
 

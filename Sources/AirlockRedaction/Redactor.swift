@@ -22,6 +22,7 @@ public final class Redactor: Sendable {
     /// JSON strings are validated and copied by the C kernel (false: the Swift reference walker, for equivalence
     /// tests).
     let stringKernel: Bool
+    let termFingerprints = TermFingerprints()
 
     enum RestoreKind: Sendable {
         case term
@@ -185,7 +186,8 @@ public final class Redactor: Sendable {
             vendor: vendors.state(for: vendor),
             scratch: scratch,
             unknownContent: unknownContent,
-            limits: limits
+            limits: limits,
+            termFingerprints: termFingerprints
         )
         session.stringKernel = stringKernel
         do throws(Stop) {

@@ -82,4 +82,19 @@ import Testing
         }
         #expect(reason == expected)
     }
+
+    @Test func termFingerprintsKeptAcrossRequestsAreTheKeyedFingerprintsOfTheValues() throws {
+        let expected = testKeys.fingerprint(Array("Nightingale".utf8))
+        for _ in 0..<3 {
+            // The dictionary spelling takes the kept fingerprint; another spelling is fingerprinted as written.
+            let outcome = redactor.redact(
+                body: Array(#"{"a":"Nightingale","b":"nightingale"}"#.utf8),
+                contentType: "application/json",
+                contentEncoding: nil,
+                vendor: "scale"
+            )
+            let finding = try #require(outcome.findings.first { $0.rule == "codenames" })
+            #expect(finding.fingerprints == [expected, testKeys.fingerprint(Array("nightingale".utf8))])
+        }
+    }
 }
