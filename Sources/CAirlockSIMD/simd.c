@@ -222,8 +222,12 @@ typedef struct {
 
 static inline int is_json_space(uint8_t b) { return b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09; }
 
-static inline void skip_space(walk_state *s) {
-    while (s->i < s->n && is_json_space(s->p[s->i])) s->i++;
+static CAIRLOCK_ALWAYS_INLINE void skip_space(walk_state *s) {
+    size_t i = s->i;
+    // Compact JSON has no whitespace: one comparison settles the common case.
+    if (CAIRLOCK_LIKELY(i < s->n && s->p[i] > 0x20)) return;
+    while (i < s->n && is_json_space(s->p[i])) i++;
+    s->i = i;
 }
 
 /// The Swift `JSONRedactor.looksLikeJSON`.
@@ -253,7 +257,7 @@ static inline int push_node(walk_state *s, int32_t parent, int32_t index, uint32
     return CAIRLOCK_WALK_DONE;
 }
 /// Whether a `fields` rule may select a member with this key (the Swift `JSONRedactor.mayBeFieldKey`).
-static int may_be_field_key(const walk_state *s, size_t start, size_t count, int escaped) {
+static CAIRLOCK_ALWAYS_INLINE int may_be_field_key(const walk_state *s, size_t start, size_t count, int escaped) {
     const CAirlockSIMD_JSONWalkOptions *o = s->options;
     if (!(o->field_key_lengths & ((uint64_t)1 << (count < 63 ? count : 63)))) return 0;
     if (escaped) return 1;
