@@ -148,7 +148,12 @@ static CAIRLOCK_TARGET int CAIRLOCK_NAME(walk_object)(walk_state *s, int32_t par
         if (s->i >= s->n || s->p[s->i] != ':') return CAIRLOCK_WALK_FALLBACK;
         s->i++;
         skip_space(s);
-        status = CAIRLOCK_NAME(walk_value)(s, node);
+        // Most values are strings: walked here, without the call and dispatch of `walk_value`.
+        if (s->i < s->n && s->p[s->i] == '"') {
+            status = CAIRLOCK_NAME(walk_string)(s, node, 0, NULL, NULL);
+        } else {
+            status = CAIRLOCK_NAME(walk_value)(s, node);
+        }
         if (status != CAIRLOCK_WALK_DONE) return status;
         skip_space(s);
         if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
@@ -181,7 +186,9 @@ static CAIRLOCK_TARGET int CAIRLOCK_NAME(walk_array)(walk_state *s, int32_t pare
             // Only strings and containers can hold a segment, so only they need a path node.
             int32_t node;
             status = push_node(s, parent, index, 0, 0, 0, &node);
-            if (status == CAIRLOCK_WALK_DONE) status = CAIRLOCK_NAME(walk_value)(s, node);
+            if (status == CAIRLOCK_WALK_DONE) {
+                status = b == '"' ? CAIRLOCK_NAME(walk_string)(s, node, 0, NULL, NULL) : CAIRLOCK_NAME(walk_value)(s, node);
+            }
         } else {
             status = CAIRLOCK_NAME(walk_value)(s, parent);
         }
