@@ -94,7 +94,7 @@ public struct PolicyInspector: EgressInspector {
             return .forward(request.inspected(by: policy, findings: urlFindings))
         }
         let outcome = request.body.withUnsafeReadableBytes { bytes in
-            policy.redactor.redact(
+            policy.redactor.redactWithoutCopy(
                 body: bytes,
                 contentType: request.headers.first(name: "content-type"),
                 contentEncoding: request.headers.first(name: "content-encoding"),
@@ -102,11 +102,11 @@ public struct PolicyInspector: EgressInspector {
             )
         }
         switch outcome {
+        case .unchanged(let findings):
+            return .forward(request.inspected(by: policy, findings: urlFindings + findings))
         case .forward(let body, let findings):
             var forwarded = request.inspected(by: policy, findings: urlFindings + findings)
-            if !findings.isEmpty || body.count != request.body.readableBytes {
-                forwarded.body = ByteBuffer(bytes: body)
-            }
+            forwarded.body = ByteBuffer(bytes: body)
             return .forward(forwarded)
         case .block(let rule, let reason, let findings):
             let inspection = EgressInspection(
