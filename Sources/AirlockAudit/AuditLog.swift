@@ -132,7 +132,9 @@ public final class AuditLog: @unchecked Sendable {
             record.forwardedBytes = nil
             record.forwardedSHA256 = nil
         }
-        enqueue(.decision(EncodedDecision(record), body, completion)) { completion(.failure($0)) }
+        enqueue(.decision(QueuedDecision(EncodedDecision(record), body: body, completion: completion))) {
+            completion(.failure($0))
+        }
     }
 
     /// Records the vendor's answer to a forwarded request (or why there was none), linked to its decision by `id`.
@@ -262,6 +264,15 @@ public final class AuditLog: @unchecked Sendable {
 
         while true {
             condition.lock()
+            // Under load, the next group gathers while the writer sleeps out one window, instead of the writer
+            // waking for its first record and then waiting out the window: one wake-up per group, and no signal for
+            // the event loops to send.
+            var gathered = false
+            if urgentQueued == 0, closing == nil, isUnderLoad {
+                waitForGroup(until: ContinuousClock.now.advanced(by: configuration.commitDelay))
+                gathered = urgentQueued > 0
+                if !gathered { groupAverage *= 0.75 }  // a window without records: the load is fading
+            }
             // Sleep until someone waits on a record, or until a deadline: a checkpoint or the commit of queued lazy
             // items.
             while urgentQueued == 0 && closing == nil {
@@ -281,7 +292,7 @@ public final class AuditLog: @unchecked Sendable {
                 writerWaitsLong = false
                 if !signalled { break }
             }
-            waitOutCommitWindow()
+            if !gathered { waitOutCommitWindow() }
             let items = queue
             queue.removeAll(keepingCapacity: true)
             let urgent = urgentQueued
@@ -302,8 +313,8 @@ public final class AuditLog: @unchecked Sendable {
                 publish()
                 for (item, result) in zip(items, results) {
                     switch item {
-                    case .decision(_, _, let completion):
-                        completion(result.map { $0! })
+                    case .decision(let decision):
+                        decision.completion(result.map { $0! })
                     case .outcome(_, _, let completion):
                         completion(result.map { _ in () })
                     }
@@ -330,19 +341,26 @@ public final class AuditLog: @unchecked Sendable {
         }
     }
 
-    /// Group commit under load: when recent commits carried `commitSiblings` or more records, waits (under
-    /// `condition`) until `commitDelay` after the group's first record was queued, or until `commitBatch` records
-    /// wait, so that one fsync serves more of them. Time the previous commit took counts towards the window. A lone
-    /// request, or a closing log, never waits.
+    /// Whether recent commits carried `commitSiblings` or more records each (under `condition`): only then does the
+    /// group-commit window apply.
+    private var isUnderLoad: Bool {
+        configuration.commitDelay > .zero && groupAverage >= Double(configuration.commitSiblings)
+    }
+
+    /// Group commit under load (under `condition`): waits until `commitDelay` after the group's first record was
+    /// queued, or until `commitBatch` records wait, so that one fsync serves more of them. Time the previous commit
+    /// took counts towards the window. A lone request, or a closing log, never waits.
     private func waitOutCommitWindow() {
-        let batch = configuration.commitBatch
-        guard closing == nil, urgentQueued > 0, batch > urgentQueued, configuration.commitDelay > .zero,
-            groupAverage >= Double(configuration.commitSiblings), let first = firstUrgentAt
-        else { return }
-        let deadline = first.advanced(by: configuration.commitDelay)
+        guard closing == nil, urgentQueued > 0, isUnderLoad, let first = firstUrgentAt else { return }
+        waitForGroup(until: first.advanced(by: configuration.commitDelay))
+    }
+
+    /// Sleeps (under `condition`) until `deadline`, until `commitBatch` records wait, or until the log closes;
+    /// meanwhile queued records do not wake the writer.
+    private func waitForGroup(until deadline: ContinuousClock.Instant) {
         delaying = true
         defer { delaying = false }
-        while closing == nil, urgentQueued < batch {
+        while closing == nil, configuration.commitBatch > urgentQueued {
             let wait = ContinuousClock.now.duration(to: deadline)
             if wait <= .zero { return }
             _ = condition.wait(until: Date(timeIntervalSinceNow: wait / .seconds(1)))

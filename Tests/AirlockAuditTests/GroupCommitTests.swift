@@ -60,6 +60,21 @@ struct GroupCommitTests {
         #expect(summary.decisions == 6)
     }
 
+    @Test func theNextGroupGathersWhileTheWriterSleepsOutAWindow() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(configuration(scratch, delay: .milliseconds(300)))
+        log.setGroupAverageForTesting(50)
+        _ = try await decide(log, 1...6)
+        // The writer committed that group and, still under load, sleeps out a window: records arriving meanwhile
+        // do not wake it, and all of them are made durable together when the window ends.
+        let before = log.statistics
+        let receipts = try await decide(log, 7...12)
+        #expect(Set(receipts.map(\.seq)) == Set(7...12))
+        #expect(log.statistics.logSyncs == before.logSyncs + 1)
+        try await log.close()
+        #expect(try AuditVerifier.verify(directory: scratch.audit, checkBodies: true).decisions == 12)
+    }
+
     @Test func aFullGroupIsCommittedWithoutWaitingOutTheWindow() async throws {
         let scratch = try Scratch()
         let log = try await AuditLog.open(configuration(scratch, delay: .seconds(1), batch: 4))

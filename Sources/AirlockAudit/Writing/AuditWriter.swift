@@ -44,7 +44,7 @@ final class StoredBodies: @unchecked Sendable {
 /// writer thread, which every request waits on, only numbers, chains and writes them, and never touches the strings
 /// of a record (whose reference counts the event loops share).
 enum WriterItem: Sendable {
-    case decision(EncodedDecision, PreparedBody?, @Sendable (Result<AuditReceipt, AuditError>) -> Void)
+    case decision(QueuedDecision)
     /// `durable: false` lets the record ride the next group commit instead of forcing an fsync of its own.
     case outcome(members: [UInt8], durable: Bool, @Sendable (Result<Void, AuditError>) -> Void)
 
@@ -53,6 +53,23 @@ enum WriterItem: Sendable {
         case .decision: true
         case .outcome(_, let durable, _): durable
         }
+    }
+}
+
+/// A decision waiting for the writer. A class, so that passing items through the queue and the writer's loops
+/// retains one reference instead of each of the record's buffers and strings.
+final class QueuedDecision: Sendable {
+    let encoded: EncodedDecision
+    let body: PreparedBody?
+    let completion: @Sendable (Result<AuditReceipt, AuditError>) -> Void
+
+    init(
+        _ encoded: EncodedDecision, body: PreparedBody?,
+        completion: @escaping @Sendable (Result<AuditReceipt, AuditError>) -> Void
+    ) {
+        self.encoded = encoded
+        self.body = body
+        self.completion = completion
     }
 }
 
@@ -306,7 +323,8 @@ final class AuditWriter {
         var packBuffer: [UInt8] = []
         do {
             for item in items {
-                guard case .decision(_, let body?, _) = item, let compressed = body.compressed else { continue }
+                guard case .decision(let decision) = item, let body = decision.body, let compressed = body.compressed
+                else { continue }
                 if references[body.sha256] != nil { continue }
                 if let known = storedBodies.reference(for: body.sha256) {
                     references[body.sha256] = known
@@ -325,7 +343,9 @@ final class AuditWriter {
         } catch {
             // Every record with a body to store fails, not only those reached before the error.
             for (index, item) in items.enumerated() {
-                if case .decision(_, let body?, _) = item, body.compressed != nil { results[index] = .failure(error) }
+                if case .decision(let decision) = item, decision.body?.compressed != nil {
+                    results[index] = .failure(error)
+                }
             }
             references.removeAll()
             newReferences.removeAll()
@@ -335,12 +355,6 @@ final class AuditWriter {
         if !newReferences.isEmpty {
             storedBodies.add(newReferences)
             statistics.bodiesStored += newBodies
-        }
-        // Bodies the callers found already stored (durable since an earlier batch) need no write.
-        for item in items {
-            if case .decision(_, let body?, _) = item, let storedAt = body.storedAt, references[body.sha256] == nil {
-                references[body.sha256] = storedAt
-            }
         }
 
         let startSeq = nextSeq
@@ -352,9 +366,11 @@ final class AuditWriter {
         var written = 0
         for (index, item) in items.enumerated() where results[index] == nil {
             switch item {
-            case .decision(let encoded, let body, _):
+            case .decision(let decision):
+                let (encoded, body) = (decision.encoded, decision.body)
+                // Bodies the callers found already stored (durable since an earlier batch) needed no write.
                 let line = RecordEncoding.decision(
-                    seq: nextSeq, time: time, encoded, body: body.flatMap { references[$0.sha256] })
+                    seq: nextSeq, time: time, encoded, body: body.flatMap { $0.storedAt ?? references[$0.sha256] })
                 let sealed = ChainLine.seal(line, prev: head)
                 buffer.append(contentsOf: sealed.line)
                 results[index] = .success(
