@@ -4,9 +4,11 @@ import Foundation
 ///
 /// All file work happens on one dedicated writer thread (never on Swift's cooperative pool, since fsync blocks).
 /// Appends from any number of tasks queue up while the previous fsync runs and are then written and fsync'd together:
-/// one fsync per batch, not per record (group commit; see ``statistics``). Outcomes that nobody waits for do not wake
-/// the writer: they ride the next decision's commit, or are committed on their own at most
-/// ``AuditWriter/syncDelay`` after they were queued.
+/// one fsync per batch, not per record (group commit; see ``statistics``). Under concurrent load the writer also waits
+/// out a short window (``AuditConfiguration/commitDelay``) so that each fsync serves more records: fewer fsyncs and
+/// wake-ups per request, for up to that much latency. Outcomes that nobody waits for do not wake the writer: they
+/// ride the next decision's commit, or are committed on their own at most ``AuditWriter/syncDelay`` after they were
+/// queued.
 ///
 /// Lifecycle: ``open(_:)`` → ``recordDecision(_:forwardedBody:)`` / ``recordOutcome(id:status:durationMs:error:)``
 /// from any task → ``close()`` once. A second process cannot open the same directory while this one holds it.
