@@ -121,14 +121,24 @@ struct RealPeerTests {
 
     // MARK: Airlock's client against `openssl s_server`
 
+    /// `openssl s_server` on a free port. A port found free can be taken by a parallel test before s_server binds
+    /// it, so a start that fails is retried on another port.
     func sServer(certificate: String, key: String, extra: [String] = []) throws -> (PeerProcess, Int) {
-        let port = try Ports.free()
-        let process = try PeerProcess(
-            ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate, "-key", key, "-www"]
-                + extra,
-            waitForPort: port
-        )
-        return (process, port)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try Ports.free()
+            do {
+                let process = try PeerProcess(
+                    ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate, "-key", key, "-www"]
+                        + extra,
+                    waitForPort: port
+                )
+                return (process, port)
+            } catch  where attempt < 3 {
+                continue
+            }
+        }
     }
 
     func client(pins: [String] = []) throws -> TLSClientContext {

@@ -135,7 +135,9 @@ final class PeerProcess: @unchecked Sendable {
         try self.process.run()
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if Ports.isListening(port) { return }
+            // A peer that exited (its port was taken meanwhile) is not the listener another test may have there.
+            guard self.process.isRunning else { break }
+            if Ports.isListening(port) && self.process.isRunning { return }
             usleep(20_000)
         }
         self.stop()
