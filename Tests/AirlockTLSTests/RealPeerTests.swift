@@ -135,8 +135,8 @@ struct RealPeerTests {
                     waitForPort: port
                 )
                 return (process, port)
-            } catch  where attempt < 3 {
-                continue
+            } catch {
+                if attempt == 3 { throw error }
             }
         }
     }
