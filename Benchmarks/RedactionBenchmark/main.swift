@@ -82,7 +82,8 @@ func corpus(total: Int, bodySize: Int, hits: [String]) -> [[UInt8]] {
     var produced = 0
     var taskID = 0
     // One hit per ~150 sentences (about one per 12 KB): sparse, as in real labeling traffic.
-    let hitRate = 150
+    // AIRLOCK_BENCH_HIT_RATE=N: one hit per N sentences instead (a large N: no hits, the walk and scan alone).
+    let hitRate = ProcessInfo.processInfo.environment["AIRLOCK_BENCH_HIT_RATE"].flatMap { Int($0) } ?? 150
     while produced < total {
         var tasks: [String] = []
         var size = 0

@@ -99,6 +99,20 @@ import Testing
         }
     }
 
+    @Test func longStringsAndCorruptionsAcrossManyBlocksMatchTheReference() throws {
+        var g = KernelGenerator(state: 0xD1B5_4A32_D192_ED03)
+        for round in 0..<600 {
+            var document = Array(Self.document(&g, depth: 0, pieces: Self.plainPieces, keys: Self.plainKeys).utf8)
+            if round % 3 == 0 { document.insert(0x01, at: g.below(document.count)) }
+            // Long strings cross many 16-byte blocks, with specials and hits anywhere in them.
+            if round % 2 == 0 {
+                let long = (0..<g.below(40)).map { _ in Self.plainPieces[g.below(Self.plainPieces.count)] }.joined()
+                document = Array(#"{"long":"\#(long)","d":"#.utf8) + document + Array("}".utf8)
+            }
+            compare(document, "round \(round)")
+        }
+    }
+
     /// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker).
     func kernelWalkFinishes(_ document: [UInt8]) throws -> Bool {
         let scratch = fast.scratchPool.take()
