@@ -243,15 +243,14 @@ final class RedactionSession {
             for hit in hits { wanted.insert(UInt64(hit.id) << 40 | UInt64(hit.end)) }
         }
         // The longest match for each (expression, start).
-        var longest: [UInt64: Int] = [:]
+        var longest = LongestEnds()
         for (window, scan) in merged {
             if !scan {
                 // Only email hits: the start the scan would report, found by walking back from the `@`.
                 for hit in hits where window.lowerBound < hit.end && hit.end <= window.upperBound {
                     guard let start = EmailStart.leftmost(p, end: hit.end, floor: window.lowerBound) else { continue }
                     let key = UInt64(hit.id) << 40 | UInt64(start)
-                    if let end = longest[key], end >= hit.end { continue }
-                    longest[key] = hit.end
+                    longest.keep(key, hit.end)
                 }
                 continue
             }
@@ -269,11 +268,10 @@ final class RedactionSession {
             if sink.spans.count >= sink.maxHits { throw .uninspectable("too many rule matches in one body") }
             for span in sink.spans where wanted.contains(UInt64(span.id) << 40 | UInt64(span.end)) {
                 let key = UInt64(span.id) << 40 | UInt64(span.start)
-                if let end = longest[key], end >= span.end { continue }
-                longest[key] = span.end
+                longest.keep(key, span.end)
             }
         }
-        for (key, end) in longest {
+        for (key, end) in longest.entries {
             let id = Int(key >> 40)
             let start = Int(key & ((1 << 40) - 1))
             let info = rules.expressions[id]
@@ -478,7 +476,7 @@ final class RedactionSession {
         switch action {
         case .redact, .block, .drop:
             // The same marker whatever matched: nothing of the match is needed.
-            return Array("[REDACTED:\(rules.rules[index].label)]".utf8)
+            return rules.redactedMarkers[index]
         case .mask, .hash, .pseudonymize:
             break
         }
@@ -569,6 +567,34 @@ final class TermFingerprints: @unchecked Sendable {
         cache[key] = made
         lock.unlock()
         return made
+    }
+}
+
+/// The longest end seen for each key. A segment has a handful of regex matches: a list searched in place costs less
+/// than a dictionary's allocation and hashing; the order of `entries` does not matter (overlaps are resolved by a
+/// total order).
+struct LongestEnds {
+    private(set) var entries: [(key: UInt64, end: Int)] = []
+    private var index: [UInt64: Int] = [:]
+
+    mutating func keep(_ key: UInt64, _ end: Int) {
+        if entries.count < 16 {
+            for k in entries.indices where entries[k].key == key {
+                if entries[k].end < end { entries[k].end = end }
+                return
+            }
+            entries.append((key, end))
+            if entries.count == 16 {
+                for (k, entry) in entries.enumerated() { index[entry.key] = k }
+            }
+            return
+        }
+        if let k = index[key] {
+            if entries[k].end < end { entries[k].end = end }
+            return
+        }
+        index[key] = entries.count
+        entries.append((key, end))
     }
 }
 

@@ -98,3 +98,17 @@ import Testing
         }
     }
 }
+
+/// The small map that keeps the longest regex match end per (expression, start).
+@Suite struct LongestEndsTests {
+    @Test func keepsTheLongestEndPerKeyBelowAndAboveTheListLimit() {
+        for keys in [3, 16, 40] {
+            var longest = LongestEnds()
+            for round in 0..<3 {
+                for key in 0..<keys { longest.keep(UInt64(key), key * 10 + [5, 9, 1][round]) }
+            }
+            #expect(longest.entries.count == keys)
+            for entry in longest.entries { #expect(entry.end == Int(entry.key) * 10 + 9, "\(keys) keys") }
+        }
+    }
+}

@@ -102,6 +102,7 @@ enum JSONKernelWalk {
         guard !hits.isEmpty else { return nil }
         if hits.count > 1, !isSorted(hits) { hits.sort { $0.end < $1.end } }
         var edits: [(Range<Int>, [UInt8])] = []
+        edits.reserveCapacity(8)
         var cursor = 0
         var nextSegment = 0
         while cursor < hits.count {

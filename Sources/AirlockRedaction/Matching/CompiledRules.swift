@@ -63,6 +63,8 @@ struct CompiledRules: Sendable {
     static let unboundedWindow = 1024
 
     var rules: [CompiledRule] = []
+    /// `[REDACTED:LABEL]` of each rule, as bytes.
+    var redactedMarkers: [[UInt8]] = []
     var expressions: [ExpressionInfo] = []
     var fieldRules: [CompiledFieldRule] = []
     /// Bit n set: some field rule's path ends in a key of n bytes (63: longer). Lets the JSON walker skip the path
@@ -259,6 +261,7 @@ struct CompiledRules: Sendable {
             }
         }
 
+        redactedMarkers = rules.map { Array("[REDACTED:\($0.label)]".utf8) }
         guard !fastExpressions.isEmpty else { return }
         func failure(_ error: VectorscanCompileFailure, in set: [VectorscanExpression], what: String) -> RedactionError
         {
