@@ -452,8 +452,7 @@ final class RedactionSession {
             out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: match.start - cursor))
             let value = UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
             let exactTerm =
-                match.value >= 0 && !zeroWidth
-                && rules.rules[Int(match.rule)].values[Int(match.value)].utf8.elementsEqual(value)
+                match.value >= 0 && !zeroWidth && Self.spells(rules.rules[Int(match.rule)].values[Int(match.value)], value)
             record(
                 rule: rules.rules[Int(match.rule)].id,
                 action: rules.rules[Int(match.rule)].action,
@@ -470,6 +469,18 @@ final class RedactionSession {
         return out
     }
 
+    /// Whether `bytes` are exactly the UTF-8 of `value` (compared in place, without copying either).
+    @inline(__always)
+    static func spells(_ value: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard value.utf8.count == bytes.count else { return false }
+        if let equal = value.utf8.withContiguousStorageIfAvailable({ stored in
+            bytes.isEmpty || memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        }) {
+            return equal
+        }
+        return value.utf8.elementsEqual(bytes)
+    }
+
     /// The bytes that replace a match.
     func replacement(rule index: Int, value: Int32, matched: UnsafeBufferPointer<UInt8>, zeroWidth: Bool) -> [UInt8] {
         let action = rules.rules[index].action
@@ -481,10 +492,8 @@ final class RedactionSession {
             break
         }
         // The common case, read in place: a dictionary term written exactly as the policy spells it.
-        if action == .pseudonymize, value >= 0, !zeroWidth,
-            rules.rules[index].values[Int(value)].utf8.elementsEqual(matched)
-        {
-            return Array(vendor.termTokens[index][Int(value)].utf8)
+        if action == .pseudonymize, value >= 0, !zeroWidth, Self.spells(rules.rules[index].values[Int(value)], matched) {
+            return vendor.termTokenBytes[index][Int(value)]
         }
         let rule = rules.rules[index]
         // What the lab wrote, as a reader sees it (invisible characters dropped).
