@@ -155,6 +155,8 @@ final class RedactionSession {
     func scan(_ bytes: UnsafeBufferPointer<UInt8>, base: Int) throws(Stop) -> [Hit] {
         guard let fast = rules.fast else { return [] }
         sink.base = base
+        // Most bodies have a few dozen hits: one allocation instead of doubling from one.
+        if sink.hits.capacity == 0 { sink.hits.reserveCapacity(64) }
         fast.scanEnds(bytes, scratch: scratch, into: sink)
         if let failure = sink.failure {
             sink.failure = nil
@@ -452,7 +454,8 @@ final class RedactionSession {
             out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: match.start - cursor))
             let value = UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
             let exactTerm =
-                match.value >= 0 && !zeroWidth && Self.spells(rules.rules[Int(match.rule)].values[Int(match.value)], value)
+                match.value >= 0 && !zeroWidth
+                && Self.spells(rules.rules[Int(match.rule)].values[Int(match.value)], value)
             record(
                 rule: rules.rules[Int(match.rule)].id,
                 action: rules.rules[Int(match.rule)].action,
@@ -492,7 +495,8 @@ final class RedactionSession {
             break
         }
         // The common case, read in place: a dictionary term written exactly as the policy spells it.
-        if action == .pseudonymize, value >= 0, !zeroWidth, Self.spells(rules.rules[index].values[Int(value)], matched) {
+        if action == .pseudonymize, value >= 0, !zeroWidth, Self.spells(rules.rules[index].values[Int(value)], matched)
+        {
             return vendor.termTokenBytes[index][Int(value)]
         }
         let rule = rules.rules[index]

@@ -161,32 +161,41 @@ enum JSONKernelWalk {
     )
         -> String
     {
-        var steps: [PathStep] = []
-        steps.reserveCapacity(16)
-        var arena: [UInt8] = []
-        var decoded: [UInt8] = []
+        var depth = 0
         var k = node
         while k >= 0 {
-            let entry = nodes[Int(k)]
-            if entry.index >= 0 {
-                steps.append(.element(Int(entry.index)))
-            } else if entry.key_flags & CAIRLOCK_JSON_ESCAPED != 0 {
+            depth += 1
+            k = nodes[Int(k)].parent
+        }
+        var out: [UInt8] = [UInt8(ascii: "$")]
+        out.reserveCapacity(64)
+        // The steps from the root down, without building an array of them.
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: depth) { chain in
+            var k = node
+            for d in stride(from: depth - 1, through: 0, by: -1) {
+                chain[d] = k
+                k = nodes[Int(k)].parent
+            }
+            var decoded: [UInt8] = []
+            for id in chain {
+                let entry = nodes[Int(id)]
+                if entry.index >= 0 {
+                    JSONRedactor.appendElement(Int(entry.index), to: &out)
+                    continue
+                }
                 let start = Int(entry.key_start)
+                guard entry.key_flags & CAIRLOCK_JSON_ESCAPED != 0 else {
+                    JSONRedactor.appendKey(UnsafeBufferPointer(start: p + start, count: Int(entry.key_count)), to: &out)
+                    continue
+                }
                 do {
                     try JSONStringEscapes.decode(p, from: start, to: start + Int(entry.key_count), into: &decoded)
                 } catch {
                     preconditionFailure("the C walk hands over no key with an unpaired surrogate escape")
                 }
-                steps.append(PathStep(index: -1, keyStart: arena.count, keyCount: decoded.count, inArena: true))
-                arena.append(contentsOf: decoded)
-            } else {
-                steps.append(
-                    PathStep(index: -1, keyStart: Int(entry.key_start), keyCount: Int(entry.key_count), inArena: false)
-                )
+                decoded.withUnsafeBufferPointer { JSONRedactor.appendKey($0, to: &out) }
             }
-            k = entry.parent
         }
-        steps.reverse()
-        return JSONRedactor.pathString(steps, buffer: p, arena: arena)
+        return String(decoding: out, as: UTF8.self)
     }
 }

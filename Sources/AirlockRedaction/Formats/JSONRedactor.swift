@@ -879,34 +879,46 @@ struct JSONRedactor {
         arena.withUnsafeBufferPointer { arena in
             for entry in entries {
                 if !entry.isKey {
-                    out.append(UInt8(ascii: "["))
-                    appendDecimal(entry.index, to: &out)
-                    out.append(UInt8(ascii: "]"))
+                    appendElement(entry.index, to: &out)
                     continue
                 }
                 let key =
                     entry.inArena
                     ? UnsafeBufferPointer(rebasing: arena[entry.keyStart..<entry.keyStart + entry.keyCount])
                     : UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount)
-                let simple =
-                    !key.isEmpty
-                    && key.allSatisfy {
-                        TermVariants.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
-                    }
-                if simple {
-                    out.append(UInt8(ascii: "."))
-                    out.append(contentsOf: key)
-                    continue
-                }
-                out.append(contentsOf: [UInt8(ascii: "["), UInt8(ascii: "'")])
-                for b in key {
-                    if b == UInt8(ascii: "'") { out.append(UInt8(ascii: "\\")) }
-                    out.append(b)
-                }
-                out.append(contentsOf: [UInt8(ascii: "'"), UInt8(ascii: "]")])
+                appendKey(key, to: &out)
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `[index]` to a JSONPath.
+    static func appendElement(_ index: Int, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        appendDecimal(index, to: &out)
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// Appends a key to a JSONPath: `.key` when it is made of letters, digits, `_` and `-`, `['key']` otherwise.
+    static func appendKey(_ key: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        let simple =
+            !key.isEmpty
+            && key.allSatisfy {
+                TermVariants.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+            }
+        if simple {
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: key)
+            return
+        }
+        out.append(UInt8(ascii: "["))
+        out.append(UInt8(ascii: "'"))
+        for b in key {
+            if b == UInt8(ascii: "'") { out.append(UInt8(ascii: "\\")) }
+            out.append(b)
+        }
+        out.append(UInt8(ascii: "'"))
+        out.append(UInt8(ascii: "]"))
     }
 
     private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
