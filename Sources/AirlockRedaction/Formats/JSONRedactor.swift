@@ -34,6 +34,10 @@ struct PathStep {
 /// their own. A string that holds a JSON document is redacted as JSON and re-encoded. `fields` rules apply by path.
 /// Every change is an edit of a byte range; bytes outside edited strings are copied verbatim. Nothing is produced
 /// unless the whole document parsed.
+///
+/// `redact` first offers a document to `JSONKernelWalk`, which walks plain documents whole in C with the same
+/// results; this walker takes everything else (malformed documents, nested JSON, invisible characters, `fields`
+/// matches, path prefixes), validating strings with the C kernel too unless `stringKernel` is off.
 struct JSONRedactor {
     static let maxDepth = 512
     static let maxNesting = 4
