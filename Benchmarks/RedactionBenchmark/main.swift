@@ -4,8 +4,8 @@
 //                           .build/release/airlock-redaction-bench [MiB [rounds [single-line]]]
 // Environment: AIRLOCK_BENCH_TERMS=1000 runs one policy size; AIRLOCK_BENCH_ONLY=raw|full one loop (for perf or
 // callgrind, on a stripped copy); AIRLOCK_BENCH_HIT_RATE=N one hit per N sentences (a huge N: no hits, so the walk
-// and scan alone); AIRLOCK_BENCH_DUMP=DIR writes each policy's single-pass expressions (flags, tab, expression) and corpus
-// to DIR instead of measuring, for per-expression analysis with a C harness against libhs.
+// and scan alone); AIRLOCK_BENCH_DUMP=DIR writes each policy's single-pass expressions (flags, tab, expression)
+// and corpus to DIR instead of measuring, for per-expression analysis with a C harness against libhs.
 // One thread, so the figures are per core. The corpus is generated (deterministic): JSON labeling tasks (preference
 // pairs and chats) of ~64 KiB per request body, English-like text with sparse hits (a codename, an email, a
 // roadmap quarter in a few percent of tasks).
