@@ -101,8 +101,11 @@ enum JSONKernelWalk {
         var hits = try session.scan(UnsafeBufferPointer(start: text, count: textCount), base: 0)
         guard !hits.isEmpty else { return nil }
         if hits.count > 1, !isSorted(hits) { hits.sort { $0.end < $1.end } }
-        var edits: [(Range<Int>, [UInt8])] = []
-        edits.reserveCapacity(8)
+        // The output is built as the segments are edited, in document order: the bytes up to each changed string,
+        // then its new content. Nothing is allocated while nothing changes.
+        var out: [UInt8] = []
+        var changed = false
+        var copied = 0
         var cursor = 0
         var nextSegment = 0
         while cursor < hits.count {
@@ -133,18 +136,22 @@ enum JSONKernelWalk {
                 path: { pathString(node: segment.node, nodes: nodes, buffer: p) }
             )
             if let result {
-                let escaped = segment.flags & CAIRLOCK_JSON_ESCAPED != 0
-                edits.append(
-                    (
-                        Int(segment.raw_start)..<Int(segment.raw_end),
-                        escaped ? JSONRedactor.encodeString(result) : result
-                    )
-                )
+                if !changed {
+                    changed = true
+                    out.reserveCapacity(n + n / 8 + 64)
+                }
+                out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: Int(segment.raw_start) - copied))
+                if segment.flags & CAIRLOCK_JSON_ESCAPED != 0 {
+                    JSONRedactor.appendEncoded(result, to: &out)
+                } else {
+                    out.append(contentsOf: result)
+                }
+                copied = Int(segment.raw_end)
             }
         }
-        guard !edits.isEmpty else { return nil }
-        // Segments are in document order, so the edits are too.
-        return JSONRedactor.applyEdits(edits, p, n)
+        guard changed else { return nil }
+        out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: n - copied))
+        return out
     }
 
     private static func isSorted(_ hits: [Hit]) -> Bool {
