@@ -88,8 +88,20 @@ final class RedactionSession {
             index = existing
         } else {
             index = findingBuilders.count
-            findingIndex[key] = index
             findingBuilders.append(FindingBuilder(rule: rule, action: action.rawValue))
+            // Up to 8 builders are found by comparison; the index is only built, and then kept, beyond that.
+            if findingBuilders.count > 8 {
+                if findingIndex.isEmpty {
+                    for (k, builder) in findingBuilders.enumerated() {
+                        guard let builtAction = Action(rawValue: builder.action) else {
+                            preconditionFailure("a finding's action is always an Action's raw value")
+                        }
+                        findingIndex[FindingKey(rule: builder.rule, action: builtAction)] = k
+                    }
+                } else {
+                    findingIndex[key] = index
+                }
+            }
         }
         findingBuilders[index].count += 1
         if let path, findingBuilders[index].paths.count < Finding.maxPaths,

@@ -127,3 +127,28 @@ import Testing
         }
     }
 }
+
+/// Findings are found by comparison while there are few and through an index beyond that: both give one finding per
+/// rule and action, counted and in first-seen order.
+@Suite struct ManyFindingsTests {
+    @Test func twelveRulesEachMatchingTwiceGiveTwelveFindingsInOrder() throws {
+        let words = (0..<12).map { "Codeword\(Character(UnicodeScalar(UInt8(ascii: "a") + UInt8($0))))x" }
+        let redactor = try makeRedactor(
+            makePolicy(
+                terms: words.enumerated().map { k, word in
+                    TermRule(id: "t\(k)", label: "T\(k)", action: k % 2 == 0 ? .redact : .mask, values: [word])
+                }
+            )
+        )
+        let body = "{\"a\":\"\(words.joined(separator: " "))\",\"b\":[\"\(words.reversed().joined(separator: " "))\"]}"
+        let outcome = redactor.redact(
+            body: Array(body.utf8),
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
+        let findings = outcome.findings
+        #expect(findings.map(\.rule) == (0..<12).map { "t\($0)" })
+        #expect(findings.allSatisfy { $0.count == 2 && $0.paths == ["$.a", "$.b[0]"] })
+    }
+}
