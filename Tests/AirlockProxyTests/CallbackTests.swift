@@ -78,6 +78,40 @@ struct CallbackTests {
         #expect(body.hasPrefix("instruction=About+") && !body.contains("Nightingale"), "\(body)")
     }
 
+    @Test func jsonLinesBatchesAreRewrittenAndRefusedToo() async throws {
+        let harness = try await CallbackHarness()
+        let port = harness.receiver.port
+        // A batch upload: the second line's callback is internal and gets the public URL; blank and CRLF lines stay.
+        let batch = """
+            {"instruction": "About Nightingale", "n": 1}\r
+            {"instruction": "second", "callback_url": "https://127.0.0.1:\(port)/hooks/scale"}
+
+            {"instruction": "third"}
+            """
+        let rewritten = try await harness.curl([
+            "-H", "Content-Type: application/x-ndjson", "--data-binary", batch, harness.url("/scale/v1/task/text"),
+        ])
+        let refused = try await harness.curl([
+            "-H", "Content-Type: application/jsonl", "--data-binary",
+            "{\"a\": 1}\n{\"meta\": {\"callback\": \"https://other.internal/hook\"}}\n",
+            harness.url("/scale/v1/task/text"),
+        ])
+        let received = harness.vendor.requests.map(\.bodyText)
+        let decisions = harness.recorder.decisions
+        await harness.close()
+        #expect(rewritten.status == 200, "\(rewritten.body)")
+        #expect(refused.status == 403 && errorCode(refused.body) == "blocked_by_policy", "\(refused.body)")
+        #expect(received.count == 1, "the refused batch never reached the vendor")
+        let body = try #require(received.first)
+        // Split on bytes: as Characters, CR LF is one.
+        let lines = body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        #expect(lines.count == 4 && lines[0].utf8.last == UInt8(ascii: "\r") && lines[2].isEmpty, "\(lines)")
+        #expect(lines[1] == #"{"instruction": "second", "callback_url": "\#(Self.scalePublic)"}"#, "\(body)")
+        #expect(!body.contains("127.0.0.1") && !body.contains("Nightingale"), "\(body)")
+        #expect(decisions.last?.rule == "callback-url")
+    }
+
     @Test func labelStudioWebhookURLIsRewritten() async throws {
         let harness = try await CallbackHarness()
         let result = try await harness.post(
@@ -279,6 +313,8 @@ struct CallbackTests {
         #expect(OutgoingCallbacks.format("Application/JSON; charset=utf-8") == .json)
         #expect(OutgoingCallbacks.format(" application/vnd.api+json") == .json)
         #expect(OutgoingCallbacks.format("application/x-www-form-urlencoded ; charset=utf-8") == .form)
+        #expect(OutgoingCallbacks.format("application/x-ndjson") == .jsonLines)
+        #expect(OutgoingCallbacks.format("Application/JSONL; charset=utf-8") == .jsonLines)
         #expect(OutgoingCallbacks.format("application/jsonx") == nil)
         #expect(OutgoingCallbacks.format("text/plain") == nil && OutgoingCallbacks.format(nil) == nil)
         #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks") && OutgoingCallbacks.isWebhookPath("/api/webhooks/"))

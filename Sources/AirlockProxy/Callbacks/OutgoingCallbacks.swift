@@ -61,6 +61,8 @@ struct OutgoingCallbacks: Sendable {
         case json
         /// `application/x-www-form-urlencoded`
         case form
+        /// NDJSON / JSON Lines (batch task uploads): every line a JSON document, looked at as `json` is.
+        case jsonLines
     }
 
     enum Prepared {
@@ -183,6 +185,14 @@ struct OutgoingCallbacks: Sendable {
         if Self.equalsIgnoringCase(essence, "application/json") { return .json }
         if essence.count >= 5, Self.equalsIgnoringCase(essence.suffix(5), "+json") { return .json }
         if Self.equalsIgnoringCase(essence, "application/x-www-form-urlencoded") { return .form }
+        // The media types the engine reads as JSON lines (MediaType in AirlockRedaction).
+        if Self.equalsIgnoringCase(essence, "application/x-ndjson")
+            || Self.equalsIgnoringCase(essence, "application/jsonl")
+            || Self.equalsIgnoringCase(essence, "application/x-jsonlines")
+            || Self.equalsIgnoringCase(essence, "application/jsonlines")
+        {
+            return .jsonLines
+        }
         return nil
     }
 
@@ -224,7 +234,42 @@ struct OutgoingCallbacks: Sendable {
             return body.withUnsafeReadableBytes {
                 Self.formFields($0, keys: webhooks ? Self.webhookFormKeys : Self.anyDepthKeys)
             }
+        case .jsonLines:
+            let scanner = webhooks ? Self.webhookScanner : Self.scanner
+            return try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
+                try Self.jsonLinesFields(bytes, scanner: scanner)
+            }
         }
+    }
+
+    /// The callback fields of every line, with ranges into the whole body. Lines split as the engine splits them:
+    /// at LF, a CR before it dropped, blank lines skipped.
+    static func jsonLinesFields(
+        _ bytes: UnsafeRawBufferPointer,
+        scanner: CallbackJSONScanner
+    ) throws(CallbackJSONScanner.Failure) -> [CallbackJSONScanner.Field] {
+        var fields: [CallbackJSONScanner.Field] = []
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            var contentEnd = end
+            if contentEnd > start && bytes[contentEnd - 1] == UInt8(ascii: "\r") { contentEnd -= 1 }
+            let line = UnsafeRawBufferPointer(rebasing: bytes[start..<contentEnd])
+            if !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
+                let offset = start
+                do {
+                    for var field in try scanner.scan(line) {
+                        field.range = (field.range.lowerBound + offset)..<(field.range.upperBound + offset)
+                        fields.append(field)
+                    }
+                } catch {
+                    throw CallbackJSONScanner.Failure(reason: error.reason, offset: error.offset + offset)
+                }
+            }
+            start = end + 1
+        }
+        return fields
     }
 
     /// `key=value` pairs of a form body whose decoded key is one of `keys`; ranges are the raw values'.
@@ -253,12 +298,12 @@ struct OutgoingCallbacks: Sendable {
     }
 
     static func placeholder(_ format: BodyFormat) -> String {
-        format == .json ? "\"\"" : ""
+        format == .form ? "" : "\"\""
     }
 
     static func encoded(_ url: String, _ format: BodyFormat) -> String {
         switch format {
-        case .json:
+        case .json, .jsonLines:
             return Self.jsonString(url)
         case .form:
             return url.addingPercentEncoding(withAllowedCharacters: Self.formUnreserved) ?? ""
@@ -310,7 +355,7 @@ struct OutgoingCallbacks: Sendable {
             }
             return false
         }
-        let escape: StaticString = format == .json ? "\\u00" : "%"
+        let escape: StaticString = format == .form ? "%" : "\\u00"
         return find("callback", anchor: 7) || find(escape, anchor: 0, next: UInt8(ascii: "5")...UInt8(ascii: "7"))
             || (webhooks && find("url", anchor: 2))
     }
