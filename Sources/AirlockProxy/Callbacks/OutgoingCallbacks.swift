@@ -4,9 +4,9 @@ import NIOCore
 
 /// Finds callback URLs in requests leaving for a vendor and keeps the lab's host names out of them.
 ///
-/// A callback URL (`callback_url` and `callback` at any depth of a JSON body or as a form field, and a top-level
-/// `url` on a path with a `webhooks` segment, as Label Studio's webhook API has) that points inside the lab is replaced by Airlock's public
-/// URL of the callbacks route whose `deliver_to` it names. One that names no route of the vendor, or a vendor with no
+/// A callback URL (`callback_url` and `callback` at any depth of a JSON body or NDJSON line, or as a form field, and
+/// a top-level `url` on a path with a `webhooks` segment, as Label Studio's webhook API has) that points inside the
+/// lab is replaced by Airlock's public URL of the callbacks route whose `deliver_to` it names. One that names no route of the vendor, or a vendor with no
 /// callbacks route at all, is refused: the vendor would otherwise call an internal host, or learn its name.
 ///
 /// The replacement happens in two steps around the policy's redaction so the public URL can never be redacted:
