@@ -13,10 +13,13 @@ public struct RedactionError: Error, Sendable, Hashable, CustomStringConvertible
 
     public var kind: Kind
     public var message: String
+    /// The id of the policy rule the error is about, when it is about one (a `.compile` error of one rule).
+    public var rule: String?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, rule: String? = nil) {
         self.kind = kind
         self.message = message
+        self.rule = rule
     }
 
     public var description: String { message }

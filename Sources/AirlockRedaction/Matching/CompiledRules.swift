@@ -265,12 +265,12 @@ struct CompiledRules: Sendable {
         guard !fastExpressions.isEmpty else { return }
         func failure(_ error: VectorscanCompileFailure, in set: [VectorscanExpression], what: String) -> RedactionError
         {
-            var rule = "the policy"
+            var rule: String?
             if let index = error.expressionIndex, index < set.count {
-                let info = expressions[Int(set[index].id)]
-                rule = "rule \(rules[Int(info.rule)].id)"
+                rule = rules[Int(expressions[Int(set[index].id)].rule)].id
             }
-            return RedactionError(.compile, "\(rule) does not compile for \(what): \(error.message)")
+            let subject = rule.map { "rule \($0)" } ?? "the policy"
+            return RedactionError(.compile, "\(subject) does not compile for \(what): \(error.message)", rule: rule)
         }
         fastSources = fastExpressions
         do {

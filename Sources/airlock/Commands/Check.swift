@@ -60,7 +60,7 @@ struct Check: AsyncParsableCommand {
                 policy.terms.map { ($0.id, $0.location) } + policy.patterns.map { ($0.id, $0.location) }
                 + policy.detectors.map { ($0.id, $0.location) } + policy.fields.map { ($0.id, $0.location) }
             let location =
-                locations.first { error.message.hasPrefix("rule \($0.id) ") }?.location
+                locations.first { $0.id == error.rule }?.location
                 ?? SourceLocation(file: path, line: 1, column: 1)
             return "\(location): \(error.message)"
         }
