@@ -1,0 +1,268 @@
+import AirlockPolicy
+import Foundation
+import Testing
+
+@testable import AirlockRedaction
+
+/// A bounded differential fuzz of the whole-document C walk (`CAirlockSIMD_json_walk`, through `JSONKernelWalk`)
+/// against the Swift reference walker: generated documents are mutated (bit flips, bytes set to JSON's special
+/// values, insertions, deletions, truncations, duplicated and moved fragments) and both engines must agree exactly:
+/// the same forwarded bytes and findings, or the same refusal with the same reason. A document the C walk finishes
+/// must be one the reference accepts: anything else would be forwarded uninspected.
+@Suite struct JSONKernelFuzzTests {
+    let fast: Redactor
+    let reference: Redactor
+    /// The same policy without `fields` rules: the C walk takes every plain document, keys included.
+    let fastNoFields: Redactor
+    let referenceNoFields: Redactor
+
+    init() throws {
+        let terms = [
+            codenames,
+            TermRule(id: "models", label: "MODEL", action: .pseudonymize, values: ["Tidewater", "Ünicorn"]),
+        ]
+        let patterns = [PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}")]
+        let detectors = [DetectorRule(kind: .email, action: .pseudonymize)]
+        let policy = makePolicy(
+            terms: terms,
+            patterns: patterns,
+            detectors: detectors,
+            fields: [
+                FieldRule(path: try JSONPath(parsing: "$..internal_notes"), action: .drop),
+                FieldRule(path: try JSONPath(parsing: "$..run_id"), action: .hash),
+            ],
+            allow: ["Project Gutenberg"]
+        )
+        let plain = makePolicy(terms: terms, patterns: patterns, detectors: detectors, allow: ["Project Gutenberg"])
+        func make(_ policy: Policy, kernel: Bool) throws -> Redactor {
+            try Redactor(
+                policy: policy,
+                keys: testKeys,
+                limits: DecompressionLimits(),
+                useFastForms: true,
+                stringKernel: kernel
+            )
+        }
+        fast = try make(policy, kernel: true)
+        reference = try make(policy, kernel: false)
+        fastNoFields = try make(plain, kernel: true)
+        referenceNoFields = try make(plain, kernel: false)
+    }
+
+    /// Fragments a mutation inserts: structure, escapes, literal and number prefixes, invisible characters, bytes
+    /// that are not UTF-8, terms.
+    static let fragments: [[UInt8]] = [
+        "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "\t", "\r", "\\u", "\\u00", "\\ud83d", "\\ude00",
+        "\\ud800", "\\u200b", "\\u0000", "\\/", "\\\"", "tru", "true", "nul", "null", "nulls", "fals", "-", "-0",
+        "01", "1e5", "1.", ".5", "1e", "Nightingale", "Project Falcon", "ana@lab.example.com", "Q3 2026",
+        "\u{200B}", "\u{FEFF}", "\u{00AD}", "é", "😀", "\"Nightingale\"", "{\"a\":\"b\"}", "[\"x\",1]",
+        "{\\\"a\\\":\\\"Nightingale\\\"}", "\"k\\u0065y\":",
+    ].map { Array($0.utf8) } + [
+        [0x00], [0x01], [0x1F], [0x7F], [0x80], [0xBF], [0xC0, 0xAF], [0xC2], [0xC2, 0xAD], [0xE2, 0x80],
+        [0xE2, 0x80, 0x8B], [0xED, 0xA0, 0x80], [0xEF, 0xBB, 0xBF], [0xF0, 0x9F, 0x98], [0xF4, 0x90, 0x80, 0x80],
+        [0xF5], [0xFF],
+    ]
+
+    /// Bytes a mutation sets: the ones the walk branches on.
+    static let interesting: [UInt8] = Array("\"\\{}[],: \n\t\r0123456789-+.eEtfnulrsa/bu".utf8) + [
+        0x00, 0x01, 0x1F, 0x20, 0x7F, 0x80, 0xA0, 0xAD, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE2, 0xED, 0xEF, 0xF0, 0xF4,
+        0xF5, 0xFF,
+    ]
+
+    static func mutate(_ document: inout [UInt8], _ g: inout KernelGenerator) {
+        for _ in 0..<(1 + g.below(3)) {
+            let count = document.count
+            switch g.below(9) {
+            case 0 where count > 0:
+                document[g.below(count)] ^= UInt8(1 << g.below(8))
+            case 1 where count > 0:
+                document[g.below(count)] = interesting[g.below(interesting.count)]
+            case 2:
+                document.insert(contentsOf: fragments[g.below(fragments.count)], at: g.below(count + 1))
+            case 3 where count > 0:
+                let at = g.below(count)
+                document.removeSubrange(at..<min(count, at + 1 + g.below(8)))
+            case 4 where count > 0:
+                document.removeLast(1 + g.below(min(count, 24)))
+            case 5 where count > 0:
+                // A fragment duplicated in place or moved elsewhere: repeated keys, members, unbalanced brackets.
+                let at = g.below(count)
+                let piece = Array(document[at..<min(count, at + 1 + g.below(24))])
+                document.insert(contentsOf: piece, at: g.below(2) == 0 ? at : g.below(count + 1))
+            case 6:
+                document.insert(interesting[g.below(interesting.count)], at: g.below(count + 1))
+            case 7:
+                // Padding, so specials land on every offset around the 16-byte blocks.
+                document.insert(contentsOf: Array("\",".utf8), at: 0)
+                document.insert(contentsOf: Array(repeating: UInt8(ascii: "a"), count: g.below(33)), at: 0)
+                document.insert(contentsOf: Array("[\"".utf8), at: 0)
+                document.append(UInt8(ascii: "]"))
+            default:
+                if count > 1 {
+                    let at = g.below(count - 1)
+                    document.swapAt(at, at + 1)
+                }
+            }
+        }
+    }
+
+    @Test func mutatedDocumentsMatchTheReference() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var walked = 0
+        var refused = 0
+        var forwardedChanged = 0
+        // AIRLOCK_FUZZ_ROUNDS runs a longer fuzz by hand; the default stays well within a few seconds.
+        let rounds = ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 20000
+        var g = KernelGenerator(
+            state: ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0xA17C_0C4B_F00D_5EED
+        )
+        for round in 0..<rounds {
+            let plain = g.below(2) == 0
+            let pieces = plain ? JSONKernelEquivalenceTests.plainPieces : JSONKernelEquivalenceTests.pieces
+            // Keys as long and as varied as values, terms in them too, besides the usual short ones.
+            let keys =
+                (plain ? JSONKernelEquivalenceTests.plainKeys : JSONKernelEquivalenceTests.keys)
+                + (0..<3).map { _ in String(JSONKernelEquivalenceTests.string(&g, pieces: pieces).dropFirst().dropLast()) }
+            var document = Array(JSONKernelEquivalenceTests.document(&g, depth: 0, pieces: pieces, keys: keys).utf8)
+            // A quarter stay whole, so the C walk also finishes documents with hits; the rest are mutated.
+            if g.below(4) != 0 { Self.mutate(&document, &g) }
+            let withFields = g.below(2) == 0
+            let (a, b) = withFields ? (fast, reference) : (fastNoFields, referenceNoFields)
+            if try Self.kernelWalkFinishes(a, document) {
+                walked += 1
+                // Whatever the C walk finishes, the reference must accept: never forwarded unparsed.
+                let outcome = reference.redact(
+                    body: document,
+                    contentType: "application/json",
+                    contentEncoding: nil,
+                    vendor: "scale"
+                )
+                if case .uninspectable(let reason, _) = outcome {
+                    Issue.record("round \(round): the C walk finished a document the reference refuses: \(reason)")
+                }
+            }
+            switch Self.compare(a, b, document, "round \(round)") {
+            case .uninspectable: refused += 1
+            case .forward(let body, _) where body != document: forwardedChanged += 1
+            default: break
+            }
+        }
+        let elapsed = clock.now - started
+        #expect(walked > rounds / 5, "the C walk should finish many of the documents (\(walked))")
+        #expect(refused > rounds / 4, "many mutations should be refused (\(refused))")
+        #expect(forwardedChanged > rounds / 10, "many documents should be redacted (\(forwardedChanged))")
+        if rounds == 20000 {
+            #expect(elapsed < .seconds(20), "the fuzz is meant to stay within a few seconds (\(elapsed))")
+        }
+    }
+
+    /// Documents at the edges the walk must get right, each compared with the reference.
+    @Test func edgeCaseDocumentsMatchTheReference() throws {
+        let documents: [String] = [
+            #""x""#, "42", "-0", "1e5", "1E+5", "-12.5e-3", "01", "-", "1.", ".5", "1e", "true", "tru", "nulls",
+            "null", "false ", " \n\t\r\"Nightingale\"\n", #""""#, "{}", "[]", "[ ]", "{ }", #"{"":""}"#,
+            #"{"":"Nightingale"}"#, #"{"Nightingale":"Nightingale","Nightingale":1}"#, #"["Nightingale""#,
+            #""Nightingale"#, #""Nightingale\"#, "\"Nightingale\u{0}\"", #""Night\u0000ingale""#,
+            #""Night\/ingale\/""#, #"{"k\u0065y":"\u004eightingale"}"#, #"{"a":"Night\u200Bingale"}"#,
+            "{\"a\":\"Night\u{200B}ingale\"}", "{\"a\":\"Night\u{FEFF}ingale\"}", "{\"a\":\"Night\u{00AD}ingale\"}",
+            "{\"a\":\"Night\u{2060}ingale\"}", "{\"Night\u{200D}ingale\":1}", #"{"Night\u2060ingale":1}"#,
+            "\u{FEFF}{\"a\":\"Nightingale\"}", #"{"a":"Nightingale"} x"#, #"{"a":"Nightingale"}}"#,
+            #"{"a":"Nightingale"},"#, #"[1,]"#, #"{"a":1,}"#, #"{"a" 1}"#, #"{"a":}"#, #"[,1]"#,
+            #"{"row_data":"{\"text\":\"Nightingale\"}"}"#, #"{"row_data":" [{\"t\":\"Project Falcon\"}]"}"#,
+            #"{"row_data":"[\"Nightingale\"]"}"#, #"{"internal_notes":"Nightingale","b":"Nightingale"}"#,
+            #"{"run_id":"Nightingale"}"#, #"{"run\u005fid":"Nightingale"}"#, #""\ud83d\ude00Nightingale""#,
+            #""\ud83dNightingale""#, #""\ude00Nightingale""#, #""\ud83d\u0041""#,
+        ]
+        for document in documents {
+            Self.compare(fast, reference, Array(document.utf8), document)
+            Self.compare(fastNoFields, referenceNoFields, Array(document.utf8), document)
+        }
+        let raw: [[UInt8]] = [
+            [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xE0, 0x80, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
+            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0x80, 0x22], [0x22, 0xC2, 0x22], [0x22, 0x7F, 0x22],
+            [0x00], [0x22, 0x00, 0x22], [0x5B, 0x00, 0x5D], [0xEF, 0xBB, 0xBF, 0x22, 0x61, 0x22],
+        ]
+        for document in raw {
+            Self.compare(fast, reference, document, "\(document)")
+            Self.compare(fastNoFields, referenceNoFields, document, "\(document)")
+        }
+    }
+
+    /// A surrogate pair, an invisible character and a term split at every offset around the 16-byte blocks, in
+    /// keys and values, at the very end of the buffer too.
+    @Test func escapesSplitAcrossBlocksMatchTheReference() throws {
+        let specials = [
+            #"\ud83d\ude00"#, #"\u200b"#, "\u{200B}", #"\u004e"#, "é", "😀", #"\""#, #"\\"#, #"\u0000"#, "\u{FEFF}",
+        ]
+        for before in 0..<40 {
+            let pad = String(repeating: "a", count: before)
+            for special in specials {
+                for document in [
+                    #""\#(pad)\#(special)Nightingale""#, #"["\#(pad)Night\#(special)ingale"]"#,
+                    #"{"\#(pad)\#(special)":"\#(pad)Nightingale\#(special)"}"#, #"{"\#(pad)":"\#(special)"}"#,
+                    #"{"\#(pad)\#(special)Nightingale":1,"\#(pad)Night\#(special)ingale":[]}"#,
+                ] {
+                    Self.compare(fastNoFields, referenceNoFields, Array(document.utf8), document)
+                    // Cut short inside the string: never forwarded.
+                    let cut = Array(document.utf8.dropLast(1 + before % 3))
+                    if case .forward = Self.compare(fastNoFields, referenceNoFields, cut, document) {
+                        Issue.record("a truncated document was forwarded: \(document)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker).
+    static func kernelWalkFinishes(_ redactor: Redactor, _ document: [UInt8]) throws -> Bool {
+        guard !document.isEmpty else { return false }
+        let scratch = redactor.scratchPool.take()
+        defer { redactor.scratchPool.give(scratch) }
+        let session = RedactionSession(
+            rules: redactor.rules,
+            keys: testKeys,
+            vendor: redactor.vendors.state(for: "scale"),
+            scratch: scratch,
+            unknownContent: .block,
+            limits: DecompressionLimits()
+        )
+        let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: document.count + 17)
+        defer { text.deallocate() }
+        return document.withUnsafeBufferPointer { buffer in
+            do {
+                if case .done = try JSONKernelWalk.redact(buffer, session: session, text: text) { return true }
+            } catch {
+                // A block rule matched: the walk itself finished.
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Both engines' outcomes for `body`, which must agree exactly; returns the C walk's.
+    @discardableResult
+    static func compare(
+        _ fast: Redactor,
+        _ reference: Redactor,
+        _ body: [UInt8],
+        _ what: String,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) -> RedactionOutcome {
+        let a = fast.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
+        let b = reference.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
+        let same: Bool
+        switch (a, b) {
+        case (.forward(let x, let fx), .forward(let y, let fy)): same = x == y && fx == fy
+        case (.block(let x, let rx, let fx), .block(let y, let ry, let fy)): same = x == y && rx == ry && fx == fy
+        case (.uninspectable(let rx, let fx), .uninspectable(let ry, let fy)): same = rx == ry && fx == fy
+        default: same = false
+        }
+        #expect(
+            same,
+            "\(what): \(String(decoding: body, as: UTF8.self).debugDescription) \(body)\n\(a)\n\(b)",
+            sourceLocation: sourceLocation
+        )
+        return a
+    }
+}
