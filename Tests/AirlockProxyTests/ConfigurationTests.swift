@@ -110,12 +110,43 @@ struct ConfigurationTests {
         #expect(unsigned.audit?.signingKeyPath == nil)
         #expect(unsigned.pseudonymKeyPath == directory.appendingPathComponent("Certs/pseudonym.key").path)
 
-        try "key".write(to: directory.appendingPathComponent("Certs/audit-signing.key"), atomically: true, encoding: .utf8)
+        try "key".write(
+            to: directory.appendingPathComponent("Certs/audit-signing.key"),
+            atomically: true,
+            encoding: .utf8
+        )
         let signed = try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: directory.path)
         #expect(signed.audit?.signingKeyPath == directory.appendingPathComponent("Certs/audit-signing.key").path)
 
-        let off = try ProxyConfiguration.parse(yaml: Self.valid + "\naudit: {enabled: false}\n", baseDirectory: directory.path)
+        let off = try ProxyConfiguration.parse(
+            yaml: Self.valid + "\naudit: {enabled: false}\n",
+            baseDirectory: directory.path
+        )
         #expect(off.audit?.enabled == false)
+    }
+
+    @Test func theGroupCommitWindowIsConfigurableAndBounded() throws {
+        #expect(
+            try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: "/tmp").audit?.commitDelay == .milliseconds(1)
+        )
+        let short = try ProxyConfiguration.parse(
+            yaml: Self.valid + "\naudit: {commit_delay_ms: 0.25}\n",
+            baseDirectory: "/tmp"
+        )
+        #expect(short.audit?.commitDelay == .microseconds(250))
+        let off = try ProxyConfiguration.parse(
+            yaml: Self.valid + "\naudit: {commit_delay_ms: 0}\n",
+            baseDirectory: "/tmp"
+        )
+        #expect(off.audit?.commitDelay == .zero)
+        for bad in ["-1", "101", "soon"] {
+            #expect(throws: ConfigurationError.self) {
+                try ProxyConfiguration.parse(
+                    yaml: Self.valid + "\naudit: {commit_delay_ms: \(bad)}\n",
+                    baseDirectory: "/tmp"
+                )
+            }
+        }
     }
 
     @Test func overlappingPrefixesAndDuplicateNamesAreRejected() {

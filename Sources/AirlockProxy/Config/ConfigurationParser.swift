@@ -89,7 +89,7 @@ struct ConfigurationParser {
             "audit",
             allowed: [
                 "enabled", "directory", "signing_key", "store_bodies", "rotate_bytes", "checkpoint_every",
-                "checkpoint_interval_seconds",
+                "checkpoint_interval_seconds", "commit_delay_ms",
             ]
         )
         var audit = self.defaultAudit
@@ -114,6 +114,13 @@ struct ConfigurationParser {
         }
         if let value = map["checkpoint_interval_seconds"] {
             audit.checkpointIntervalSeconds = try self.seconds(value, "audit.checkpoint_interval_seconds")
+        }
+        if let value = map["commit_delay_ms"] {
+            // Every forwarded request may wait this long for its record to be durable: keep it well below a second.
+            guard let milliseconds = value.float, milliseconds >= 0, milliseconds <= 100 else {
+                throw self.error(value, "audit.commit_delay_ms must be a number of milliseconds between 0 and 100")
+            }
+            audit.commitDelay = .microseconds(Int64((milliseconds * 1000).rounded()))
         }
         return audit
     }

@@ -123,6 +123,8 @@ public struct ProxyConfiguration: Sendable {
         public var rotateBytes: Int
         public var checkpointEvery: Int
         public var checkpointIntervalSeconds: Double
+        /// `commit_delay_ms`: the group-commit window (see `AuditConfiguration.commitDelay`).
+        public var commitDelay: Duration
 
         public init(
             enabled: Bool = true,
@@ -131,7 +133,8 @@ public struct ProxyConfiguration: Sendable {
             storeBodies: Bool = true,
             rotateBytes: Int = AuditConfiguration.defaultRotateBytes,
             checkpointEvery: Int = AuditConfiguration.defaultCheckpointEvery,
-            checkpointIntervalSeconds: Double = AuditConfiguration.defaultCheckpointInterval
+            checkpointIntervalSeconds: Double = AuditConfiguration.defaultCheckpointInterval,
+            commitDelay: Duration = AuditConfiguration.defaultCommitDelay
         ) {
             self.enabled = enabled
             self.directory = directory
@@ -140,6 +143,7 @@ public struct ProxyConfiguration: Sendable {
             self.rotateBytes = rotateBytes
             self.checkpointEvery = checkpointEvery
             self.checkpointIntervalSeconds = checkpointIntervalSeconds
+            self.commitDelay = commitDelay
         }
     }
 

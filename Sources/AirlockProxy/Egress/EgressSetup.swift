@@ -38,7 +38,8 @@ public struct EgressSetup: Sendable {
                         storeBodies: audit.storeBodies,
                         rotateBytes: audit.rotateBytes,
                         checkpointEvery: audit.checkpointEvery,
-                        checkpointInterval: audit.checkpointIntervalSeconds
+                        checkpointInterval: audit.checkpointIntervalSeconds,
+                        commitDelay: audit.commitDelay
                     )
                 )
                 auditLog = log
