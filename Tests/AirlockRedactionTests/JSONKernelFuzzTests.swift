@@ -1,4 +1,5 @@
 import AirlockPolicy
+import CAirlockSIMD
 import Foundation
 import Testing
 
@@ -208,6 +209,98 @@ import Testing
                     let cut = Array(document.utf8.dropLast(1 + before % 3))
                     if case .forward = Self.compare(fastNoFields, referenceNoFields, cut, document) {
                         Issue.record("a truncated document was forwarded: \(document)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Documents denser than the walk's first guess of segments and path nodes (walked again with more room), nested
+    /// to the depth limit and past it, and JSON documents inside strings nested past the nesting limit.
+    @Test func denseDeepAndNestedDocumentsMatchTheReference() throws {
+        var documents: [[UInt8]] = []
+        documents.append(Array(("[" + Array(repeating: #""Nightingale","a""#, count: 600).joined(separator: ",") + "]").utf8))
+        documents.append(Array(("[" + Array(repeating: "[[],{}]", count: 600).joined(separator: ",") + ",\"Nightingale\"]").utf8))
+        documents.append(Array(("{" + (0..<400).map { #""k\#($0)":"Nightingale""# }.joined(separator: ",") + "}").utf8))
+        for depth in [1, 511, 512, 513, 2000] {
+            documents.append(Array((String(repeating: "[", count: depth - 1) + #"["Nightingale"]"#
+                + String(repeating: "]", count: depth - 1)).utf8))
+            documents.append(Array((String(repeating: #"{"Nightingale":"#, count: depth) + "1"
+                + String(repeating: "}", count: depth)).utf8))
+        }
+        var nested: [UInt8] = Array(#"{"text":"Nightingale"}"#.utf8)
+        for level in 0..<7 {
+            nested = Array(#"{"row_data":""#.utf8) + JSONRedactor.encodeString(nested) + Array(#"","l":\#(level)}"#.utf8)
+            documents.append(nested)
+            documents.append([UInt8(ascii: "\"")] + JSONRedactor.encodeString(nested) + [UInt8(ascii: "\"")])
+        }
+        for document in documents {
+            let what = String(decoding: document.prefix(80), as: UTF8.self)
+            Self.compare(fast, reference, document, what)
+            Self.compare(fastNoFields, referenceNoFields, document, what)
+        }
+        #expect(try Self.kernelWalkFinishes(fastNoFields, documents[0]), "dense documents are walked again with room")
+        #expect(try Self.kernelWalkFinishes(fastNoFields, documents[1]))
+    }
+
+    /// Offsets are 32-bit: a document of 2 GiB or more is handed back before a byte of it is read (the buffers here
+    /// are far smaller than the counts claimed, so any read past them would fault).
+    @Test func documentsOf2GiBAndMoreAreHandedBackUnread() throws {
+        let small: [UInt8] = Array(#"["x"]"#.utf8)
+        var options = CAirlockSIMD_JSONWalkOptions(
+            field_key_lengths: 0,
+            field_key_bytes: nil,
+            field_key_counts: nil,
+            field_key_count: 0,
+            nested_allowed: 1,
+            max_depth: 512
+        )
+        var text = [UInt8](repeating: 0, count: 64)
+        var segments = [CAirlockSIMD_JSONSegment](repeating: CAirlockSIMD_JSONSegment(), count: 4)
+        var nodes = [CAirlockSIMD_JSONNode](repeating: CAirlockSIMD_JSONNode(), count: 4)
+        for claimed in [1 << 31, (1 << 31) + 5, 1 << 32, (1 << 32) + 5, Int.max] {
+            var textCount = 0
+            var segmentCount = 0
+            var nodeCount = 0
+            let status = small.withUnsafeBufferPointer { p in
+                CAirlockSIMD_json_walk(
+                    p.baseAddress!,
+                    claimed,
+                    &options,
+                    &text,
+                    &textCount,
+                    &segments,
+                    4,
+                    &segmentCount,
+                    &nodes,
+                    4,
+                    &nodeCount
+                )
+            }
+            #expect(status == CAIRLOCK_WALK_FALLBACK, "\(claimed)")
+            #expect(textCount == 0 && segmentCount == 0 && nodeCount == 0)
+        }
+        let scratch = fast.scratchPool.take()
+        defer { fast.scratchPool.give(scratch) }
+        let session = RedactionSession(
+            rules: fast.rules,
+            keys: testKeys,
+            vendor: fast.vendors.state(for: "scale"),
+            scratch: scratch,
+            unknownContent: .block,
+            limits: DecompressionLimits()
+        )
+        try small.withUnsafeBufferPointer { p in
+            try text.withUnsafeMutableBufferPointer { t in
+                for claimed in [1 << 31, 1 << 32] {
+                    let result = try JSONKernelWalk.redact(
+                        UnsafeBufferPointer(start: p.baseAddress, count: claimed),
+                        session: session,
+                        text: UnsafeMutableBufferPointer(start: t.baseAddress, count: claimed + 17)
+                    )
+                    guard case .fallback = result else {
+                        Issue.record("a \(claimed)-byte document was not handed back")
+                        continue
                     }
                 }
             }
