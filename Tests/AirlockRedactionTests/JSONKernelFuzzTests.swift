@@ -52,23 +52,25 @@ import Testing
 
     /// Fragments a mutation inserts: structure, escapes, literal and number prefixes, invisible characters, bytes
     /// that are not UTF-8, terms.
-    static let fragments: [[UInt8]] = [
-        "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "\t", "\r", "\\u", "\\u00", "\\ud83d", "\\ude00",
-        "\\ud800", "\\u200b", "\\u0000", "\\/", "\\\"", "tru", "true", "nul", "null", "nulls", "fals", "-", "-0",
-        "01", "1e5", "1.", ".5", "1e", "Nightingale", "Project Falcon", "ana@lab.example.com", "Q3 2026",
-        "\u{200B}", "\u{FEFF}", "\u{00AD}", "é", "😀", "\"Nightingale\"", "{\"a\":\"b\"}", "[\"x\",1]",
-        "{\\\"a\\\":\\\"Nightingale\\\"}", "\"k\\u0065y\":",
-    ].map { Array($0.utf8) } + [
-        [0x00], [0x01], [0x1F], [0x7F], [0x80], [0xBF], [0xC0, 0xAF], [0xC2], [0xC2, 0xAD], [0xE2, 0x80],
-        [0xE2, 0x80, 0x8B], [0xED, 0xA0, 0x80], [0xEF, 0xBB, 0xBF], [0xF0, 0x9F, 0x98], [0xF4, 0x90, 0x80, 0x80],
-        [0xF5], [0xFF],
-    ]
+    static let fragments: [[UInt8]] =
+        [
+            "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "\t", "\r", "\\u", "\\u00", "\\ud83d", "\\ude00",
+            "\\ud800", "\\u200b", "\\u0000", "\\/", "\\\"", "tru", "true", "nul", "null", "nulls", "fals", "-", "-0",
+            "01", "1e5", "1.", ".5", "1e", "Nightingale", "Project Falcon", "ana@lab.example.com", "Q3 2026",
+            "\u{200B}", "\u{FEFF}", "\u{00AD}", "é", "😀", "\"Nightingale\"", "{\"a\":\"b\"}", "[\"x\",1]",
+            "{\\\"a\\\":\\\"Nightingale\\\"}", "\"k\\u0065y\":",
+        ].map { Array($0.utf8) } + [
+            [0x00], [0x01], [0x1F], [0x7F], [0x80], [0xBF], [0xC0, 0xAF], [0xC2], [0xC2, 0xAD], [0xE2, 0x80],
+            [0xE2, 0x80, 0x8B], [0xED, 0xA0, 0x80], [0xEF, 0xBB, 0xBF], [0xF0, 0x9F, 0x98], [0xF4, 0x90, 0x80, 0x80],
+            [0xF5], [0xFF],
+        ]
 
     /// Bytes a mutation sets: the ones the walk branches on.
-    static let interesting: [UInt8] = Array("\"\\{}[],: \n\t\r0123456789-+.eEtfnulrsa/bu".utf8) + [
-        0x00, 0x01, 0x1F, 0x20, 0x7F, 0x80, 0xA0, 0xAD, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE2, 0xED, 0xEF, 0xF0, 0xF4,
-        0xF5, 0xFF,
-    ]
+    static let interesting: [UInt8] =
+        Array("\"\\{}[],: \n\t\r0123456789-+.eEtfnulrsa/bu".utf8) + [
+            0x00, 0x01, 0x1F, 0x20, 0x7F, 0x80, 0xA0, 0xAD, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE2, 0xED, 0xEF, 0xF0, 0xF4,
+            0xF5, 0xFF,
+        ]
 
     static func mutate(_ document: inout [UInt8], _ g: inout KernelGenerator) {
         for _ in 0..<(1 + g.below(3)) {
@@ -116,7 +118,8 @@ import Testing
         // AIRLOCK_FUZZ_ROUNDS runs a longer fuzz by hand; the default stays well within a few seconds.
         let rounds = ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 20000
         var g = KernelGenerator(
-            state: ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0xA17C_0C4B_F00D_5EED
+            state: ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_SEED"].flatMap { UInt64($0) }
+                ?? 0xA17C_0C4B_F00D_5EED
         )
         for round in 0..<rounds {
             let plain = g.below(2) == 0
@@ -124,7 +127,9 @@ import Testing
             // Keys as long and as varied as values, terms in them too, besides the usual short ones.
             let keys =
                 (plain ? JSONKernelEquivalenceTests.plainKeys : JSONKernelEquivalenceTests.keys)
-                + (0..<3).map { _ in String(JSONKernelEquivalenceTests.string(&g, pieces: pieces).dropFirst().dropLast()) }
+                + (0..<3).map { _ in
+                    String(JSONKernelEquivalenceTests.string(&g, pieces: pieces).dropFirst().dropLast())
+                }
             var document = Array(JSONKernelEquivalenceTests.document(&g, depth: 0, pieces: pieces, keys: keys).utf8)
             // A quarter stay whole, so the C walk also finishes documents with hits; the rest are mutated.
             if g.below(4) != 0 { Self.mutate(&document, &g) }
@@ -219,18 +224,31 @@ import Testing
     /// to the depth limit and past it, and JSON documents inside strings nested past the nesting limit.
     @Test func denseDeepAndNestedDocumentsMatchTheReference() throws {
         var documents: [[UInt8]] = []
-        documents.append(Array(("[" + Array(repeating: #""Nightingale","a""#, count: 600).joined(separator: ",") + "]").utf8))
-        documents.append(Array(("[" + Array(repeating: "[[],{}]", count: 600).joined(separator: ",") + ",\"Nightingale\"]").utf8))
+        documents.append(
+            Array(("[" + Array(repeating: #""Nightingale","a""#, count: 600).joined(separator: ",") + "]").utf8)
+        )
+        documents.append(
+            Array(("[" + Array(repeating: "[[],{}]", count: 600).joined(separator: ",") + ",\"Nightingale\"]").utf8)
+        )
         documents.append(Array(("{" + (0..<400).map { #""k\#($0)":"Nightingale""# }.joined(separator: ",") + "}").utf8))
         for depth in [1, 511, 512, 513, 2000] {
-            documents.append(Array((String(repeating: "[", count: depth - 1) + #"["Nightingale"]"#
-                + String(repeating: "]", count: depth - 1)).utf8))
-            documents.append(Array((String(repeating: #"{"Nightingale":"#, count: depth) + "1"
-                + String(repeating: "}", count: depth)).utf8))
+            documents.append(
+                Array(
+                    (String(repeating: "[", count: depth - 1) + #"["Nightingale"]"#
+                        + String(repeating: "]", count: depth - 1)).utf8
+                )
+            )
+            documents.append(
+                Array(
+                    (String(repeating: #"{"Nightingale":"#, count: depth) + "1"
+                        + String(repeating: "}", count: depth)).utf8
+                )
+            )
         }
         var nested: [UInt8] = Array(#"{"text":"Nightingale"}"#.utf8)
         for level in 0..<7 {
-            nested = Array(#"{"row_data":""#.utf8) + JSONRedactor.encodeString(nested) + Array(#"","l":\#(level)}"#.utf8)
+            nested =
+                Array(#"{"row_data":""#.utf8) + JSONRedactor.encodeString(nested) + Array(#"","l":\#(level)}"#.utf8)
             documents.append(nested)
             documents.append([UInt8(ascii: "\"")] + JSONRedactor.encodeString(nested) + [UInt8(ascii: "\"")])
         }
