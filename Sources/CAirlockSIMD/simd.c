@@ -212,6 +212,19 @@ static int looks_like_json(const uint8_t *p, size_t start, size_t end) {
     return 0;
 }
 
+/// The Swift `JSONRedactor.decodedLooksLikeJSON`: `looks_like_json` over the decoded text of a string that starts
+/// with an escape (`"\n{\"a\":1}"`, `"\u007b..."`), whose raw bytes do not show the document.
+static int decoded_looks_like_json(const uint8_t *d, size_t count) {
+    size_t k = 0;
+    while (k < count && is_json_space(d[k])) k++;
+    if (k >= count) return 0;
+    if (d[k] == '{') return 1;
+    if (d[k] != '[') return 0;
+    size_t m = k + 1;
+    while (m < count && is_json_space(d[m])) m++;
+    return m < count && (d[m] == '{' || d[m] == '[' || d[m] == '"');
+}
+
 static inline int push_node(walk_state *s, int32_t parent, int32_t index, uint32_t key_start, uint32_t key_count,
                             uint32_t key_flags, int32_t *id) {
     if (s->node_count == s->node_capacity) return CAIRLOCK_WALK_FULL;
@@ -372,6 +385,9 @@ static CAIRLOCK_ALWAYS_INLINE int walk_string(walk_state *s, int32_t node, int i
     if (!is_key && s->options->nested_allowed) {
         uint8_t first = s->p[start];
         if ((first == '{' || first == '[' || first <= 0x20) && looks_like_json(s->p, start, end)) {
+            return CAIRLOCK_WALK_FALLBACK;
+        }
+        if (first == '\\' && decoded_looks_like_json(s->text + s->text_count, found.written)) {
             return CAIRLOCK_WALK_FALLBACK;
         }
     }

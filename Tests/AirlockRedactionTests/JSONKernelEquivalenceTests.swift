@@ -81,7 +81,8 @@ import Testing
             let outcome = compare(document, "round \(round)")
             if case .forward(let body, _) = outcome, body != document { changed += 1 }
         }
-        #expect(walked > 1400, "plain documents should not need the full walker")
+        // A string that starts with the piece `\u007b\"a\":1}` holds a JSON document: those go to the full walker.
+        #expect(walked > 1350, "plain documents should not need the full walker")
         #expect(changed > 300, "the generated documents should hold hits")
     }
 

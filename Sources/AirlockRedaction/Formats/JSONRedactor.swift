@@ -664,10 +664,21 @@ struct JSONRedactor {
         guard token.end > token.start else { return }
         let zeroWidth =
             token.fromKernel ? token.zeroWidth : token.nonASCII && Self.containsZeroWidth(p, token.start, token.end)
-        let maybeNested =
+        var maybeNested =
             !isKey
             && (p[token.start] == UInt8(ascii: "{") || p[token.start] == UInt8(ascii: "[") || p[token.start] <= 0x20)
             && session.nesting < Self.maxNesting && Self.looksLikeJSON(p, token.start, token.end)
+        if !isKey, p[token.start] == UInt8(ascii: "\\"), session.nesting < Self.maxNesting,
+            Self.escapeMayLeadJSON(p[token.start + 1])
+        {
+            // `"\n{\"a\":...}"`, `"\u007b..."`: only the decoded text shows a document (the C walk checks the same).
+            if token.textCount >= 0 {
+                let decoded = UnsafeBufferPointer(start: text + textCount, count: token.textCount)
+                maybeNested = Self.decodedLooksLikeJSON(decoded)
+            } else {
+                maybeNested = try decodeString(token).withUnsafeBufferPointer { Self.decodedLooksLikeJSON($0) }
+            }
+        }
         if token.textCount >= 0 && !zeroWidth && !maybeNested {
             // The kernel already put the text where the scan reads it.
             queueInPlace(token.start..<token.end, escaped: token.escaped, count: token.textCount)
@@ -790,6 +801,27 @@ struct JSONRedactor {
             return m < end && (p[m] == UInt8(ascii: "{") || p[m] == UInt8(ascii: "[") || p[m] == UInt8(ascii: "\\"))
         }
         return false
+    }
+
+    /// Whether an escape (the byte after its backslash) may decode to the whitespace, `{` or `[` that starts a JSON
+    /// document: the others (`\"`, `\\`, `\/`, `\b`, `\f`) never do.
+    @inline(__always)
+    static func escapeMayLeadJSON(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: "n") || b == UInt8(ascii: "r") || b == UInt8(ascii: "t") || b == UInt8(ascii: "u")
+    }
+
+    /// `looksLikeJSON` over the decoded text of a string that starts with an escape: after whitespace, `{`, or `[`
+    /// followed by `{`, `[` or `"`. The C walk's `decoded_looks_like_json` is the same test.
+    static func decodedLooksLikeJSON(_ d: UnsafeBufferPointer<UInt8>) -> Bool {
+        @inline(__always) func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+        var k = 0
+        while k < d.count, space(d[k]) { k += 1 }
+        guard k < d.count else { return false }
+        if d[k] == UInt8(ascii: "{") { return true }
+        guard d[k] == UInt8(ascii: "[") else { return false }
+        var m = k + 1
+        while m < d.count, space(d[m]) { m += 1 }
+        return m < d.count && (d[m] == UInt8(ascii: "{") || d[m] == UInt8(ascii: "[") || d[m] == UInt8(ascii: "\""))
     }
 
     static func containsZeroWidth(_ bytes: [UInt8]) -> Bool {
