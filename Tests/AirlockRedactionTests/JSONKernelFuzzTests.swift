@@ -262,6 +262,40 @@ import Testing
         #expect(try Self.kernelWalkFinishes(fastNoFields, documents[1]))
     }
 
+    /// `fields` rules on odd keys (empty, with a space, a quote or non-ASCII, long ones): the C walk hands back every
+    /// member such a rule may select, and both engines drop or hash the same members.
+    @Test func fieldRulesOnOddKeysMatchTheReference() throws {
+        let long = String(repeating: "k", count: 70)
+        let policy = makePolicy(
+            terms: [codenames],
+            fields: [
+                FieldRule(path: try JSONPath(parsing: "$['']"), action: .drop),
+                FieldRule(path: try JSONPath(parsing: "$..['a b']"), action: .hash),
+                FieldRule(path: try JSONPath(parsing: #"$..['q"t']"#), action: .drop),
+                FieldRule(path: try JSONPath(parsing: "$..é"), action: .redact),
+                FieldRule(path: try JSONPath(parsing: "$..\(long)"), action: .drop),
+            ]
+        )
+        let a = try Redactor(policy: policy, keys: testKeys, limits: DecompressionLimits(), useFastForms: true)
+        let b = try Redactor(
+            policy: policy,
+            keys: testKeys,
+            limits: DecompressionLimits(),
+            useFastForms: true,
+            stringKernel: false
+        )
+        for document in [
+            #"{"":"Nightingale","a":"Nightingale"}"#, #"{"x":{"":"y"},"":1}"#, #"{"a b":"Nightingale","a c":"x"}"#,
+            #"{"a\u0020b":"Nightingale"}"#, #"{"q\"t":"Nightingale","q":"t"}"#, #"{"é":"x","\u00e9":"y","e":"z"}"#,
+            #"{"\#(long)":"Nightingale","\#(long)k":"Nightingale"}"#, #"[{"":[{"a b":{"é":"Nightingale"}}]}]"#,
+        ] {
+            let outcome = Self.compare(a, b, Array(document.utf8), document)
+            if case .forward(let body, _) = outcome {
+                #expect(body != Array(document.utf8), "a field rule applies in \(document)")
+            }
+        }
+    }
+
     /// Offsets are 32-bit: a document of 2 GiB or more is handed back before a byte of it is read (the buffers here
     /// are far smaller than the counts claimed, so any read past them would fault).
     @Test func documentsOf2GiBAndMoreAreHandedBackUnread() throws {
