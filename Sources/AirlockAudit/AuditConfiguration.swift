@@ -64,7 +64,10 @@ public struct AuditConfiguration: Sendable {
         self.commitBatch = commitBatch
     }
 
-    func validated() throws(AuditError) -> AuditConfiguration {
+    /// The longest commit window `AuditLog.open` accepts.
+    public static let maximumCommitDelay = Duration.seconds(1)
+
+    func validated(maximumCommitDelay: Duration = Self.maximumCommitDelay) throws(AuditError) -> AuditConfiguration {
         guard rotateBytes >= 4096 else {
             throw AuditError(.invalidArgument, "rotate_bytes must be at least 4096 (got \(rotateBytes))")
         }
@@ -74,8 +77,11 @@ public struct AuditConfiguration: Sendable {
         guard checkpointInterval > 0, checkpointInterval.isFinite else {
             throw AuditError(.invalidArgument, "checkpoint_interval must be a positive number of seconds")
         }
-        guard commitDelay >= .zero, commitDelay <= .seconds(1) else {
-            throw AuditError(.invalidArgument, "commit_delay must be between 0 and 1 second (got \(commitDelay))")
+        guard commitDelay >= .zero, commitDelay <= maximumCommitDelay else {
+            throw AuditError(
+                .invalidArgument,
+                "commit_delay must be between 0 and \(maximumCommitDelay) (got \(commitDelay))"
+            )
         }
         guard commitSiblings >= 1 else {
             throw AuditError(.invalidArgument, "commit_siblings must be at least 1 (got \(commitSiblings))")

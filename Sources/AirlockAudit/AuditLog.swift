@@ -58,11 +58,22 @@ public final class AuditLog: @unchecked Sendable {
     /// Opens (creating if needed) the log in `configuration.directory`. A torn last line left by a crash is moved
     /// to `torn/` and a `recovery` event is chained in its place, so the log verifies again.
     public static func open(_ configuration: AuditConfiguration) async throws(AuditError) -> AuditLog {
-        let configuration = try configuration.validated()
+        try await Self.open(configuration, maximumCommitDelay: AuditConfiguration.maximumCommitDelay)
+    }
+
+    /// `open` with another bound on the commit window: tests use windows far longer than any fsync can take on a
+    /// loaded machine, so what they observe cannot be mistaken for a slow disk.
+    static func open(
+        _ configuration: AuditConfiguration,
+        maximumCommitDelay: Duration
+    ) async throws(AuditError) -> AuditLog {
+        let configuration = try configuration.validated(maximumCommitDelay: maximumCommitDelay)
         var signingKey: SigningKey?
         if let path = configuration.signingKeyPath { signingKey = try SigningKey(path: path) }
         let log = AuditLog(
-            configuration: configuration, writer: AuditWriter(configuration: configuration, signingKey: signingKey))
+            configuration: configuration,
+            writer: AuditWriter(configuration: configuration, signingKey: signingKey)
+        )
         let started = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<Void, AuditError>, Never>) in
             let thread = Thread { log.run(started: continuation) }
@@ -78,7 +89,10 @@ public final class AuditLog: @unchecked Sendable {
     ///
     /// The proxy forwards only after this returns; if it throws, the proxy answers 503 and sends nothing.
     /// `forwardedBody` is nil for requests that are not forwarded.
-    public func recordDecision(_ record: DecisionRecord, forwardedBody: [UInt8]?) async throws(AuditError)
+    public func recordDecision(
+        _ record: DecisionRecord,
+        forwardedBody: [UInt8]?
+    ) async throws(AuditError)
         -> AuditReceipt
     {
         let result = await withCheckedContinuation { continuation in
@@ -165,7 +179,9 @@ public final class AuditLog: @unchecked Sendable {
         enqueue(
             .outcome(
                 members: RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error),
-                durable: false, completion)
+                durable: false,
+                completion
+            )
         ) { completion(.failure($0)) }
     }
 
