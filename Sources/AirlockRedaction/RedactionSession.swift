@@ -43,6 +43,8 @@ final class RedactionSession {
     private(set) var findingBuilders: [FindingBuilder] = []
     /// How many JSON-in-a-string documents deep the walker is.
     var nesting = 0
+    /// The JSON depth at which the documents enclosing the current one hold it: counts against the depth limit.
+    var enclosingDepth = 0
     /// The JSON walker validates and copies strings with the C kernel (off: the Swift reference, for equivalence
     /// tests).
     var stringKernel = true

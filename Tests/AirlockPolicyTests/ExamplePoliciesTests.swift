@@ -130,6 +130,46 @@ struct CheckCommandTests {
         )
     }
 
+    /// JSON in a string in JSON ... four documents 500 deep each: the enclosing documents' levels count against the
+    /// one depth limit, so the walker's recursion stays bounded. Run by the real binary on a 3 MiB stack (a debug
+    /// build needs ~1-2 MiB for one document at the limit; without the shared limit it overflowed even 4 MiB).
+    @Test(
+        "Documents nested in strings cannot exhaust the stack",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "needs .build/debug/airlock")
+    )
+    func nestedDocumentsKeepTheRecursionBounded() throws {
+        var inner = #""Nightingale""#
+        for _ in 0..<4 {
+            let document = String(repeating: "[", count: 500) + inner + String(repeating: "]", count: 500)
+            inner = try #require(String(data: try JSONEncoder().encode(document), encoding: .utf8))
+        }
+        let fixture = try PolicyFixture([
+            "deep.yaml": policyYAML(
+                "terms:\n  - {id: codenames, label: CODENAME, action: redact, values: [Nightingale]}\n"
+            ),
+            "key": Data((0..<32).map { UInt8($0) }).base64EncodedString() + "\n",
+            "body.json": #"{"row_data": "# + inner + "}",
+        ])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c",
+            #"ulimit -s 3072 && exec "$0" redact --policy "$1" --key-file "$2" --content-type application/json "$3""#,
+            Self.binary.path, fixture.path("deep.yaml"), fixture.path("key"), fixture.path("body.json"),
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let forwarded = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(
+            process.terminationReason == .exit && process.terminationStatus == 0,
+            "status \(process.terminationStatus)"
+        )
+        #expect(forwarded.contains("[REDACTED:CODENAME]") && !forwarded.contains("Nightingale"))
+    }
+
     @Test(
         "The built binary exits 0 for valid policies and 1 with every diagnostic otherwise",
         .enabled(if: FileManager.default.isExecutableFile(atPath: binary.path), "needs .build/debug/airlock")

@@ -150,6 +150,25 @@ import Testing
         #expect(outcome.forwardedBody == nil)
     }
 
+    /// JSON in a string in JSON...: the levels of the enclosing documents count against the one depth limit (the
+    /// stack it protects is tested with the real binary in ExamplePoliciesTests). A document past the limit is
+    /// scanned as text, so its terms are still found; one within it is still JSON, so fields rules apply inside.
+    @Test func documentsInStringsShareOneDepthLimit() throws {
+        var inner = #""Nightingale""#
+        for _ in 0..<4 {
+            let document = String(repeating: "[", count: 500) + inner + String(repeating: "]", count: 500)
+            inner = try #require(String(data: try JSONEncoder().encode(document), encoding: .utf8))
+        }
+        let out = try #require(forwarded(redactor, #"{"row_data": "# + inner + "}"))
+        #expect(isValidJSON(out))
+        #expect(!out.contains("Nightingale") && out.contains("[REDACTED:CODENAME]"))
+
+        // Shallow enough in total: the inner document is still redacted as JSON (a fields rule applies inside it).
+        let shallow = #"{"row_data": "[[{\"meta\": {\"run_id\": 7}}]]"}"#
+        let redacted = try #require(forwarded(redactor, shallow))
+        #expect(!redacted.contains(#"\"run_id\": 7"#) && redacted.contains("run_id"), "\(redacted)")
+    }
+
     @Test func ndjsonRedactsEveryLine() throws {
         let out = try #require(
             forwarded(redactor, "{\"a\":\"Nightingale\"}\n\n{\"b\":\"x\"}\n", type: "application/x-ndjson")

@@ -48,7 +48,7 @@ enum JSONKernelWalk {
                         field_key_counts: counts.baseAddress,
                         field_key_count: counts.count,
                         nested_allowed: session.nesting < JSONRedactor.maxNesting ? 1 : 0,
-                        max_depth: Int32(JSONRedactor.maxDepth)
+                        max_depth: Int32(JSONRedactor.maxDepth - session.enclosingDepth)
                     )
                     return CAirlockSIMD_json_walk(
                         p,

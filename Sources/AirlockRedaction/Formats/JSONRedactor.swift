@@ -273,7 +273,7 @@ struct JSONRedactor {
 
     private mutating func object(scanning: Bool) throws(Stop) {
         depth += 1
-        if depth > Self.maxDepth { throw syntax("nested deeper than \(Self.maxDepth)") }
+        if depth + session.enclosingDepth > Self.maxDepth { throw syntax("nested deeper than \(Self.maxDepth)") }
         i += 1
         skipWhitespace()
         if i < n, p[i] == UInt8(ascii: "}") {
@@ -335,7 +335,7 @@ struct JSONRedactor {
 
     private mutating func array(scanning: Bool) throws(Stop) {
         depth += 1
-        if depth > Self.maxDepth { throw syntax("nested deeper than \(Self.maxDepth)") }
+        if depth + session.enclosingDepth > Self.maxDepth { throw syntax("nested deeper than \(Self.maxDepth)") }
         i += 1
         skipWhitespace()
         if i < n, p[i] == UInt8(ascii: "]") {
@@ -769,8 +769,14 @@ struct JSONRedactor {
             guard step.isKey else { return .element(step.index) }
             return PathEntry(index: -1, keyStart: 0, keyCount: step.keyCount, owned: keyBytes(step))
         }
+        // The levels of the documents around this one count against the same depth limit, so JSON in strings in
+        // JSON cannot multiply the recursion (four documents 511 deep each overflowed a debug build's stack).
         session.nesting += 1
-        defer { session.nesting -= 1 }
+        session.enclosingDepth += depth
+        defer {
+            session.nesting -= 1
+            session.enclosingDepth -= depth
+        }
         let snapshot = session.snapshotFindings()
         do {
             let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
