@@ -51,6 +51,26 @@ struct ZeroFillTests {
         #expect(summary.decisions == 6 && summary.recoveries == 1)
     }
 
+    /// While the writer holds the log, verify tolerates a line being written at the end of the live file; a zero
+    /// byte dropped into it is not that, even though it makes everything after it look like a zero-filled tail.
+    @Test func aZeroDroppedIntoTheLiveFileDoesNotHideTheRecordsAfterIt() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(scratch.configuration())
+        for number in 1...6 { _ = try await log.recordDecision(sampleDecision(number), forwardedBody: nil) }
+        #expect(try AuditVerifier.verify(directory: scratch.audit).openByWriter)
+
+        let file = scratch.file(1)
+        var contents = try bytes(file)
+        let lines = contents.indices.filter { contents[$0] == UInt8(ascii: "\n") }
+        contents[lines[2] + 1] = 0  // the first byte of the fourth record
+        try Data(contents).write(to: file)
+        let failure = #expect(throws: AuditVerificationFailure.self) {
+            _ = try AuditVerifier.verify(directory: scratch.audit)
+        }
+        #expect(failure?.kind == .truncated)
+        try await log.close()
+    }
+
     @Test func aWriteThatReachedTheDiskOutOfOrderIsSetAsideWhole() async throws {
         let scratch = try Scratch()
         let configuration = scratch.configuration()

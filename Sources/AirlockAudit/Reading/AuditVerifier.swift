@@ -77,6 +77,17 @@ public struct AuditVerificationFailure: Error, Sendable, CustomStringConvertible
 /// Walks every file and checkpoint of a log: each line's hash over its canonical form, the `prev` links, the seq
 /// order across rotated files, and each checkpoint's Ed25519 signature.
 public enum AuditVerifier {
+    /// Whether the bytes at `range` of the file at `path` are all written within a moment (a write in progress was
+    /// overtaken by the read) rather than keeping a zero byte (an edit).
+    static func gapFills(_ range: Range<Int>, of path: String) -> Bool {
+        for _ in 0..<20 {
+            usleep(25_000)
+            guard let again = try? POSIXFile.readFile(path), again.count >= range.upperBound else { return false }
+            if !again[range].contains(0) { return true }
+        }
+        return false
+    }
+
     /// - Parameters:
     ///   - publicKeys: PEM Ed25519 public keys whose signatures are accepted. With none, a log with signed
     ///     checkpoints fails (`no public key`) and an unsigned log is checked as a hash chain only.
@@ -164,7 +175,14 @@ private struct ChainWalk {
             }
             let lines = try reader.read(file)
             let fileLast = try walk(lines)
-            if let torn = lines.tornTail, !(isLast && live) {
+            // While a writer holds the log, its last file may end in a write in progress. Zeros with data after
+            // them are that only for an instant (this read can overtake the writer's copy); the writer never leaves
+            // such a gap, so one still there a moment later is an edit hiding the records after it.
+            let tornIsAWriteInProgress =
+                lines.tornTail.map { torn in
+                    !lines.contents[torn].contains(0) || AuditVerifier.gapFills(torn, of: "\(reader.root)/\(file.name)")
+                } ?? true
+            if let torn = lines.tornTail, !(isLast && live && tornIsAWriteInProgress) {
                 throw AuditVerificationFailure(
                     kind: .truncated, seq: expectedSeq, file: file.name,
                     detail:
