@@ -129,17 +129,12 @@ public final class Redactor: Sendable {
         contentEncoding: String?,
         vendor: String
     ) -> UncopiedRedactionOutcome {
-        switch decide(
+        decide(
             body.assumingMemoryBound(to: UInt8.self),
             contentType: contentType,
             contentEncoding: contentEncoding,
             vendor: vendor
-        ) {
-        case .forward(nil, let findings): .unchanged(findings: findings)
-        case .forward(let changed?, let findings): .forward(body: changed, findings: findings)
-        case .block(let rule, let reason, let findings): .block(rule: rule, reason: reason, findings: findings)
-        case .uninspectable(let reason, let findings): .uninspectable(reason: reason, findings: findings)
-        }
+        )
     }
 
     /// Redacts a short text (a query value, a path segment) as plain text.
@@ -155,26 +150,20 @@ public final class Redactor: Sendable {
         vendor: String
     ) -> RedactionOutcome {
         switch decide(input, contentType: contentType, contentEncoding: contentEncoding, vendor: vendor) {
-        case .forward(let changed, let findings):
-            .forward(body: changed ?? original ?? Array(input), findings: findings)
+        case .unchanged(let findings): .forward(body: original ?? Array(input), findings: findings)
+        case .forward(let body, let findings): .forward(body: body, findings: findings)
         case .block(let rule, let reason, let findings): .block(rule: rule, reason: reason, findings: findings)
         case .uninspectable(let reason, let findings): .uninspectable(reason: reason, findings: findings)
         }
     }
 
-    /// A decision before any copy: `.forward(nil, ...)` means the input may leave as it is.
-    private enum Decision {
-        case forward([UInt8]?, findings: [Finding])
-        case block(rule: String, reason: String, findings: [Finding])
-        case uninspectable(reason: String, findings: [Finding])
-    }
-
+    /// The decision before any copy: `.unchanged` means the input may leave as it is.
     private func decide(
         _ input: UnsafeBufferPointer<UInt8>,
         contentType: String?,
         contentEncoding: String?,
         vendor: String
-    ) -> Decision {
+    ) -> UncopiedRedactionOutcome {
         guard let coding = ContentCoding(header: contentEncoding) else {
             return .uninspectable(reason: "Content-Encoding \(contentEncoding ?? "") cannot be inspected", findings: [])
         }
@@ -206,7 +195,8 @@ public final class Redactor: Sendable {
                     try redactBody(buffer, contentType: contentType, session: session)
                 }.map { Compression.compress($0, coding: coding) }
             }
-            return .forward(changed, findings: session.findings)
+            guard let changed else { return .unchanged(findings: session.findings) }
+            return .forward(body: changed, findings: session.findings)
         } catch {
             switch error {
             case .blocked(let rule, let reason):
