@@ -238,6 +238,18 @@ final class PolicyReloader: Sendable {
         }
         do {
             let fresh = try ProxyConfiguration.load(path: path)
+            // Vendors are not reloaded: one served now but gone from the file (removed, renamed) would keep taking
+            // requests with no policy at all, its paths and queries leaving unredacted. Refuse the whole set.
+            let missing = self.configuration.vendors.map(\.name).filter { name in
+                !fresh.vendors.contains { $0.name == name }
+            }
+            guard missing.isEmpty else {
+                self.logger.error(
+                    "reload refused: the new configuration drops vendors still being served; restart to remove them",
+                    metadata: ["airlock.reload.trigger": "\(reason)", "airlock.vendors": "\(missing)"]
+                )
+                return nil
+            }
             let compiled = try EgressSetup.compile(fresh, keys: self.keys)
             self.egress.inspector.replace(compiled.inspector)
             self.server.updatePolicyVersions(compiled.versions)
