@@ -655,6 +655,7 @@ struct CallbackTests {
         #expect(route.auth.header == "scale-callback-auth")
         #expect(route.auth.secret.matches("0123456789abcdef0123") && !route.auth.secret.matches("0123456789abcdef012"))
         #expect("\(route.auth.secret)" == "<secret>")
+        #expect(!CallbackSecret("").matches("x") && !CallbackSecret("").matches(""), "an empty secret matches nothing")
         #expect(route.publicURL(under: callbacks.publicURL) == "https://airlock.example.com/callbacks/scale")
     }
 

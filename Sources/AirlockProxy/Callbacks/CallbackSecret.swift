@@ -6,16 +6,18 @@ public struct CallbackSecret: Sendable, CustomStringConvertible, CustomDebugStri
         self.bytes = Array(value.utf8)
     }
 
-    /// Compares in time that depends only on the lengths, never on where the values differ.
+    /// Compares in time that depends only on the lengths, never on where the values differ. An empty secret
+    /// matches nothing.
     public func matches(_ candidate: String) -> Bool {
+        let count = self.bytes.count
+        guard count > 0 else { return false }
         var difference: UInt8 = 0
         var index = 0
-        let count = self.bytes.count
         for byte in candidate.utf8 {
-            difference |= byte ^ self.bytes[count == 0 ? 0 : index % count]
+            difference |= byte ^ self.bytes[index % count]
             index += 1
         }
-        return difference == 0 && index == count && count > 0
+        return difference == 0 && index == count
     }
 
     public var description: String { "<secret>" }
