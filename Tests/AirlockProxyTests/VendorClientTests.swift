@@ -34,32 +34,95 @@ struct VendorClientTests {
         "Summarise the Nightingale eval: Skylark ships Q3 2026 (launch review), plan at \(internalURL), "
         + "owner \(staffEmail). Compare with Project Falcon and Tidewater."
 
+    /// A vendor's official client, and how it is pointed at Airlock and told to trust the lab's CA.
+    enum Client {
+        /// `scaleapi`: the CA goes in as the client's `verify=` (`input["ca"]`).
+        case scale
+        /// `labelbox`: the client has no TLS option of its own; requests reads `REQUESTS_CA_BUNDLE`.
+        case labelbox
+    }
+
+    /// One client run through a fresh `VendorClientAirlock`, and what the stand-in vendor saw of it.
+    struct ThroughAirlock {
+        var run: PythonClients.Outcome
+        /// Taken before Airlock closes.
+        var vendorSaw: String
+        var requests: [StandInVendor.ReceivedRequest]
+        var uploads: [String: [UInt8]]
+        /// Taken after Airlock closed: nothing can reach the vendor any more.
+        var vendorConnections: Int
+        var vendorPlaintextBytes: Int
+    }
+
+    /// Runs `client`'s script against a fresh Airlock (`input` plus `base` and, for Scale, `ca`) and closes it, also
+    /// when the run throws. `nil`, with an issue recorded, when the Python clients are not installed.
+    static func through(
+        _ client: Client,
+        _ input: [String: Any],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> ThroughAirlock? {
+        if let missing = PythonClients.missing {
+            Issue.record(Comment(rawValue: missing), sourceLocation: sourceLocation)
+            return nil
+        }
+        let airlock = try await VendorClientAirlock()
+        var input = input
+        input["base"] = airlock.baseURL
+        let run: PythonClients.Outcome
+        do {
+            switch client {
+            case .scale:
+                input["ca"] = airlock.caPath
+                run = try await PythonClients.run(Self.scaleScript, input: input)
+            case .labelbox:
+                run = try await PythonClients.run(
+                    Self.labelboxScript,
+                    input: input,
+                    environment: ["REQUESTS_CA_BUNDLE": airlock.caPath]
+                )
+            }
+        } catch {
+            await airlock.close()
+            throw error
+        }
+        let vendorSaw = airlock.everythingTheVendorSaw
+        let requests = airlock.vendor.requests
+        let uploads = airlock.labelbox.uploads
+        await airlock.close()
+        return ThroughAirlock(
+            run: run,
+            vendorSaw: vendorSaw,
+            requests: requests,
+            uploads: uploads,
+            vendorConnections: airlock.vendor.connectionCount,
+            vendorPlaintextBytes: airlock.vendor.plaintextBytesReceived
+        )
+    }
+
     // MARK: Scale
 
     @Test func scaleTextCollectionTaskGoesOutRedactedAndComesBackRestored() async throws {
-        if let missing = PythonClients.missing { Issue.record(Comment(rawValue: missing)); return }
-        let airlock = try await VendorClientAirlock()
-        let run = try await PythonClients.run(
-            Self.scaleScript,
-            input: [
-                "base": airlock.baseURL, "ca": airlock.caPath, "api_key": "live_test_key",
-                "v1_task": [
-                    "project": "Nightingale annotation", "instruction": Self.instruction,
-                    "callback_url": Self.callbackURL,
-                    "attachments": [["type": "text", "content": "Bluebird notes: ask \(Self.staffEmail)"]],
-                    "fields": [
-                        ["type": "text", "field_id": "summary", "title": "Summary of Skylark", "required": true]
-                    ],
-                    "metadata": ["codename": "Project Falcon", "owner": Self.staffEmail],
-                ] as [String: Any],
-            ]
-        )
-        let vendorSaw = airlock.everythingTheVendorSaw
-        let requests = airlock.vendor.requests
-        await airlock.close()
+        guard
+            let through = try await Self.through(
+                .scale,
+                [
+                    "api_key": "live_test_key",
+                    "v1_task": [
+                        "project": "Nightingale annotation", "instruction": Self.instruction,
+                        "callback_url": Self.callbackURL,
+                        "attachments": [["type": "text", "content": "Bluebird notes: ask \(Self.staffEmail)"]],
+                        "fields": [
+                            ["type": "text", "field_id": "summary", "title": "Summary of Skylark", "required": true]
+                        ],
+                        "metadata": ["codename": "Project Falcon", "owner": Self.staffEmail],
+                    ] as [String: Any],
+                ]
+            )
+        else { return }
+        let (run, requests) = (through.run, through.requests)
 
         #expect(run.ok, "\(run.summary)")
-        Self.expectNoLeaks(vendorSaw)
+        Self.expectNoLeaks(through.vendorSaw)
         #expect(requests.map { "\($0.method) \($0.uri)" }.first == "POST /v1/task/textcollection")
         #expect(requests.count == 2 && requests[1].method == "GET" && requests[1].uri.hasPrefix("/v1/task/"))
         let create = try #require(requests.first)
@@ -88,26 +151,24 @@ struct VendorClientTests {
     }
 
     @Test func scaleChatTaskThroughTheV2ClientIsRedactedAndRestored() async throws {
-        if let missing = PythonClients.missing { Issue.record(Comment(rawValue: missing)); return }
-        let airlock = try await VendorClientAirlock()
-        let run = try await PythonClients.run(
-            Self.scaleScript,
-            input: [
-                "base": airlock.baseURL, "ca": airlock.caPath, "api_key": "live_test_key",
-                "chat": [
-                    "project_name": "Skylark RLHF",
-                    "template_variables": ["prompt": Self.instruction, "reviewer": Self.staffEmail],
-                    "metadata": ["model": "Skylark Mini", "codename": "Nightingale", "contact": Self.staffEmail],
-                    "callback_url": Self.callbackURL,
-                ] as [String: Any],
-            ]
-        )
-        let vendorSaw = airlock.everythingTheVendorSaw
-        let requests = airlock.vendor.requests
-        await airlock.close()
+        guard
+            let through = try await Self.through(
+                .scale,
+                [
+                    "api_key": "live_test_key",
+                    "chat": [
+                        "project_name": "Skylark RLHF",
+                        "template_variables": ["prompt": Self.instruction, "reviewer": Self.staffEmail],
+                        "metadata": ["model": "Skylark Mini", "codename": "Nightingale", "contact": Self.staffEmail],
+                        "callback_url": Self.callbackURL,
+                    ] as [String: Any],
+                ]
+            )
+        else { return }
+        let (run, requests) = (through.run, through.requests)
 
         #expect(run.ok, "\(run.summary)")
-        Self.expectNoLeaks(vendorSaw)
+        Self.expectNoLeaks(through.vendorSaw)
         #expect(requests.map { "\($0.method) \($0.uri)" } == ["POST /v2/task/chat"])
         let create = try #require(requests.first)
         #expect(create.header("authorization") == "Bearer live_test_key")
@@ -122,26 +183,26 @@ struct VendorClientTests {
     }
 
     @Test func scaleTaskCarryingASecretIsBlockedAndTheVendorSeesNothing() async throws {
-        if let missing = PythonClients.missing { Issue.record(Comment(rawValue: missing)); return }
-        let airlock = try await VendorClientAirlock()
-        let run = try await PythonClients.run(
-            Self.scaleScript,
-            input: [
-                "base": airlock.baseURL, "ca": airlock.caPath, "api_key": "live_test_key",
-                "v1_task": [
-                    "project": "Nightingale annotation",
-                    "instruction": "Use the key \(Self.secret) to fetch the Nightingale samples.",
-                ],
-            ]
-        )
-        await airlock.close()
+        guard
+            let through = try await Self.through(
+                .scale,
+                [
+                    "api_key": "live_test_key",
+                    "v1_task": [
+                        "project": "Nightingale annotation",
+                        "instruction": "Use the key \(Self.secret) to fetch the Nightingale samples.",
+                    ],
+                ]
+            )
+        else { return }
+        let run = through.run
 
         #expect(!run.ok && run.status == 403, "\(run.summary)")
         // scaleapi raises with Airlock's error: the code and the rule, never the value.
         let message = run.result?["message"] as? String ?? ""
         #expect(message.contains("blocked_by_policy") && message.contains("'rule': 'secret'"), "\(message)")
         #expect(!run.process.stdout.contains(Self.secret))
-        #expect(airlock.vendor.connectionCount == 0 && airlock.vendor.plaintextBytesReceived == 0)
+        #expect(through.vendorConnections == 0 && through.vendorPlaintextBytes == 0)
     }
 
     // MARK: Labelbox
@@ -163,24 +224,20 @@ struct VendorClientTests {
     }
 
     @Test func labelboxDataRowsGoOutRedactedThroughTheMultipartUploadAndComeBackRestored() async throws {
-        if let missing = PythonClients.missing { Issue.record(Comment(rawValue: missing)); return }
-        let airlock = try await VendorClientAirlock()
-        let run = try await PythonClients.run(
-            Self.labelboxScript,
-            input: [
-                "base": airlock.baseURL, "api_key": "lb_test_key", "fix_chunk_content_type": true,
-                "dataset": ["name": "Skylark eval set", "description": "Rows from the Nightingale runs"],
-                "rows": Self.dataRows,
-            ],
-            environment: ["REQUESTS_CA_BUNDLE": airlock.caPath]
-        )
-        let vendorSaw = airlock.everythingTheVendorSaw
-        let requests = airlock.vendor.requests
-        let uploads = airlock.labelbox.uploads
-        await airlock.close()
+        guard
+            let through = try await Self.through(
+                .labelbox,
+                [
+                    "api_key": "lb_test_key", "fix_chunk_content_type": true,
+                    "dataset": ["name": "Skylark eval set", "description": "Rows from the Nightingale runs"],
+                    "rows": Self.dataRows,
+                ]
+            )
+        else { return }
+        let (run, requests, uploads) = (through.run, through.requests, through.uploads)
 
         #expect(run.ok, "\(run.summary)")
-        Self.expectNoLeaks(vendorSaw)
+        Self.expectNoLeaks(through.vendorSaw)
         // Every call the client made, in order, all to POST /graphql: the data-row chunk and the manifest uploads,
         // the import, one poll (the task is IN_PROGRESS at first), the failures (by `wait_till_done` and by the
         // script) and the created rows.
@@ -223,26 +280,23 @@ struct VendorClientTests {
     }
 
     @Test func labelboxCreateDataRowReturnsTheRowUnderItsOriginalNames() async throws {
-        if let missing = PythonClients.missing { Issue.record(Comment(rawValue: missing)); return }
-        let airlock = try await VendorClientAirlock()
-        let run = try await PythonClients.run(
-            Self.labelboxScript,
-            input: [
-                "base": airlock.baseURL, "api_key": "lb_test_key", "fix_chunk_content_type": true,
-                "dataset": ["name": "Bluebird eval set"],
-                "row": [
-                    "row_data": "Skylark Mini drafts the Bluebird release notes for \(Self.staffEmail).",
-                    "external_id": "Bluebird sample 7", "global_key": "sample-0007",
-                ],
-            ],
-            environment: ["REQUESTS_CA_BUNDLE": airlock.caPath]
-        )
-        let vendorSaw = airlock.everythingTheVendorSaw
-        let operations = airlock.vendor.requests.map(Self.operation)
-        await airlock.close()
+        guard
+            let through = try await Self.through(
+                .labelbox,
+                [
+                    "api_key": "lb_test_key", "fix_chunk_content_type": true,
+                    "dataset": ["name": "Bluebird eval set"],
+                    "row": [
+                        "row_data": "Skylark Mini drafts the Bluebird release notes for \(Self.staffEmail).",
+                        "external_id": "Bluebird sample 7", "global_key": "sample-0007",
+                    ],
+                ]
+            )
+        else { return }
+        let (run, operations) = (through.run, through.requests.map(Self.operation))
 
         #expect(run.ok, "\(run.summary)")
-        Self.expectNoLeaks(vendorSaw)
+        Self.expectNoLeaks(through.vendorSaw)
         // `create_data_row` is the bulk import of one row, then the row itself, read through `get_data_row`.
         #expect(
             operations == [
@@ -263,21 +317,16 @@ struct VendorClientTests {
     /// That is no media type, so Airlock judges the part by its content: it is JSON, redacted as JSON. The client as
     /// shipped works through Airlock, nothing planted reaches the vendor, and the rows come back restored.
     @Test func labelboxClientAsShippedNeverLeaksItsDataRows() async throws {
-        if let missing = PythonClients.missing { Issue.record(Comment(rawValue: missing)); return }
-        let airlock = try await VendorClientAirlock()
-        let run = try await PythonClients.run(
-            Self.labelboxScript,
-            input: [
-                "base": airlock.baseURL, "api_key": "lb_test_key",
-                "dataset": ["name": "Skylark eval set"], "rows": Self.dataRows,
-            ],
-            environment: ["REQUESTS_CA_BUNDLE": airlock.caPath]
-        )
-        let vendorSaw = airlock.everythingTheVendorSaw
-        let uploads = airlock.vendor.requests.filter { Self.operation($0) == "uploadFile" }
-        await airlock.close()
+        guard
+            let through = try await Self.through(
+                .labelbox,
+                ["api_key": "lb_test_key", "dataset": ["name": "Skylark eval set"], "rows": Self.dataRows]
+            )
+        else { return }
+        let run = through.run
+        let uploads = through.requests.filter { Self.operation($0) == "uploadFile" }
 
-        Self.expectNoLeaks(vendorSaw)
+        Self.expectNoLeaks(through.vendorSaw)
         #expect(run.ok, "\(run.summary)")
         #expect(uploads.contains { $0.bodyText.contains("Content-Type: json_import.json") }, "the client's own label")
         #expect(uploads.contains { $0.bodyText.contains("CODENAME_") }, "the chunk was redacted, not passed")
@@ -287,22 +336,18 @@ struct VendorClientTests {
     }
 
     @Test func labelboxDataRowCarryingASecretIsBlockedAndNoUploadReachesTheVendor() async throws {
-        if let missing = PythonClients.missing { Issue.record(Comment(rawValue: missing)); return }
-        let airlock = try await VendorClientAirlock()
         var rows = Self.dataRows
         rows[1]["row_data"] = "Tidewater config: aws_access_key_id = \(Self.secret)"
-        let run = try await PythonClients.run(
-            Self.labelboxScript,
-            input: [
-                "base": airlock.baseURL, "api_key": "lb_test_key", "fix_chunk_content_type": true,
-                "dataset": ["name": "Skylark eval set"], "rows": rows,
-            ],
-            environment: ["REQUESTS_CA_BUNDLE": airlock.caPath]
-        )
-        let vendorSaw = airlock.everythingTheVendorSaw
-        let operations = airlock.vendor.requests.map(Self.operation)
-        let uploads = airlock.labelbox.uploads
-        await airlock.close()
+        guard
+            let through = try await Self.through(
+                .labelbox,
+                [
+                    "api_key": "lb_test_key", "fix_chunk_content_type": true,
+                    "dataset": ["name": "Skylark eval set"], "rows": rows,
+                ]
+            )
+        else { return }
+        let (run, operations, uploads) = (through.run, through.requests.map(Self.operation), through.uploads)
 
         #expect(!run.ok && run.error == "LabelboxError", "\(run.summary)")
         #expect(run.result?["message"] as? String == "403 Forbidden", "\(run.summary)")
@@ -310,7 +355,7 @@ struct VendorClientTests {
         // The dataset was created before; the blocked upload and everything after it never left.
         #expect(operations == ["createDataset"], "\(operations)")
         #expect(uploads.isEmpty)
-        Self.expectNoLeaks(vendorSaw)
+        Self.expectNoLeaks(through.vendorSaw)
     }
 
     /// The stand-in's own answers where the real APIs refuse, and the echo for what neither API claims.
