@@ -89,7 +89,6 @@ struct OutgoingCallbacks: Sendable {
             // A compressed body may hold callback URLs Airlock cannot see without decoding it: fail closed.
             return .refuse(
                 self.refusal(
-                    vendor: request.vendor,
                     "the request body is compressed (Content-Encoding: \(encoding)) and may name a callback URL; "
                         + "send callback-bearing requests uncompressed so Airlock can check them"
                 )
@@ -111,12 +110,7 @@ struct OutgoingCallbacks: Sendable {
                     ? "vendor '\(request.vendor)' has no callbacks route, so it must not be given a callback URL "
                         + "inside the lab; add one under callbacks.routes"
                     : "it names no deliver_to of the callbacks routes of vendor '\(request.vendor)'"
-                return .refuse(
-                    self.refusal(
-                        vendor: request.vendor,
-                        "a callback URL (\(field.key)) points inside the lab: \(reason)"
-                    )
-                )
+                return .refuse(self.refusal("a callback URL (\(field.key)) points inside the lab: \(reason)"))
             }
             replacements[ordinal] = publicURL
             edits.append((field.range, finalURLs ? Self.encoded(publicURL, format) : Self.placeholder(format)))
@@ -137,21 +131,18 @@ struct OutgoingCallbacks: Sendable {
         do {
             fields = try Self.fields(of: body, format: plan.format, webhooks: plan.webhooks)
         } catch {
-            return .failure(self.refusal(vendor: nil, "the redacted body cannot be parsed (\(error.reason))"))
+            return .failure(self.refusal("the redacted body cannot be parsed (\(error.reason))"))
         }
         guard fields.count == plan.fieldCount else {
             return .failure(
-                self.refusal(
-                    vendor: nil,
-                    "the policy removed a callback field, so the callback URL cannot be rewritten"
-                )
+                self.refusal("the policy removed a callback field, so the callback URL cannot be rewritten")
             )
         }
         var edits: [(range: Range<Int>, text: String)] = []
         for (ordinal, url) in plan.replacements.sorted(by: { $0.key < $1.key }) {
             let field = fields[ordinal]
             guard field.range.count == Self.placeholder(plan.format).utf8.count else {
-                return .failure(self.refusal(vendor: nil, "the policy changed a callback field being rewritten"))
+                return .failure(self.refusal("the policy changed a callback field being rewritten"))
             }
             edits.append((field.range, Self.encoded(url, plan.format)))
         }
@@ -165,7 +156,7 @@ struct OutgoingCallbacks: Sendable {
         return nil
     }
 
-    private func refusal(vendor: String?, _ message: String) -> EgressRefusal {
+    private func refusal(_ message: String) -> EgressRefusal {
         .blockedByPolicy(
             rule: Self.rule,
             reason: message,
