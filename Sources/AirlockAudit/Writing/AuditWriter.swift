@@ -85,20 +85,12 @@ final class AuditWriter {
     let signingKey: SigningKey?
 
     private var lockFile: POSIXFile?
-    private var pack: POSIXFile?
+    private var pack: ZeroFilledFile?
     private var packIndex = 0
-    private var packSize = 0
-    /// The current pack's size on disk, zero-filled past `packSize` like the log file.
-    private var packCapacity = 0
     /// Where this session already stored each body, so repeated bodies are stored once; shared with callers.
     let storedBodies: StoredBodies
-    private var file: POSIXFile?
+    private var file: ZeroFilledFile?
     private var fileIndex = 0
-    /// Where the records of the current file end: appends go here.
-    private var fileSize = 0
-    /// The current file's size on disk: from `fileSize` on it holds zeros written ahead of the records, so that
-    /// an append changes no metadata and an `fdatasync` makes it durable with one data write.
-    private var fileCapacity = 0
     private var needsNewFile = false
     private(set) var nextSeq = 1
     private(set) var head = ChainLine.genesis
@@ -148,7 +140,7 @@ final class AuditWriter {
         fileIndex = last.index
         let path = "\(root)/\(last.name)"
         let current = try POSIXFile.open(path, flags: O_RDWR)
-        file = current
+        file = ZeroFilledFile(current)
         var contents = try current.readAll()
 
         // Zeros past the last line are the unused part of the zero-filled tail; non-zero bytes there are a torn
@@ -165,8 +157,7 @@ final class AuditWriter {
             try current.sync()
             contents.removeSubrange(lineEnd...)
         }
-        fileSize = lineEnd
-        fileCapacity = lineEnd
+        file = ZeroFilledFile(current, size: lineEnd)
 
         // The chain head is the last line of the newest file that has one.
         var lastLine = Self.lastLine(of: contents)
@@ -204,8 +195,9 @@ final class AuditWriter {
     /// session, and the next one when the current pack reached the rotation size or could not be written. Packs are
     /// zero-filled ahead of their members like the log, and zeros cannot be told from the last bytes of a member,
     /// so a session never appends to a pack an earlier session wrote.
-    private func ensurePack() throws(AuditError) {
-        if pack != nil, packSize < configuration.rotateBytes { return }
+    /// - Returns: where the next member starts in the pack.
+    private func ensurePack() throws(AuditError) -> Int {
+        if let pack, pack.size < configuration.rotateBytes { return pack.size }
         let directory = "\(root)/\(BodyStore.directory)"
         if try POSIXFile.makeDirectory(directory) { try POSIXFile.syncDirectory(root) }
         if pack == nil {
@@ -224,12 +216,11 @@ final class AuditWriter {
             created.close()
             throw error
         }
-        trimPack()
+        pack?.trim()
         pack?.close()
-        pack = created
+        pack = ZeroFilledFile(created)
         packIndex = next
-        packSize = 0
-        packCapacity = 0
+        return 0
     }
 
     private func makeDirectories(_ path: String) throws(AuditError) {
@@ -292,18 +283,16 @@ final class AuditWriter {
             throw error
         }
         file?.close()
-        file = created
+        file = ZeroFilledFile(created)
         fileIndex = index
-        fileSize = 0
-        fileCapacity = 0
         needsNewFile = false
     }
 
     /// The descriptor of the current file, for fault-injection tests only (read while the writer is idle).
-    var descriptorForTesting: Int32? { file?.descriptor }
+    var descriptorForTesting: Int32? { file?.file.descriptor }
 
     /// The current body pack's descriptor, for fault-injection tests only (read while the writer is idle).
-    var packDescriptorForTesting: Int32? { pack?.descriptor }
+    var packDescriptorForTesting: Int32? { pack?.file.descriptor }
 
     // MARK: Appending
 
@@ -321,6 +310,7 @@ final class AuditWriter {
         var newReferences: [String: String] = [:]
         var newBodies = 0
         var packBuffer: [UInt8] = []
+        var packStart = 0
         do {
             for item in items {
                 guard case .decision(let decision) = item, let body = decision.body, let compressed = body.compressed
@@ -330,9 +320,9 @@ final class AuditWriter {
                     references[body.sha256] = known
                     continue
                 }
-                if packBuffer.isEmpty { try ensurePack() }
+                if packBuffer.isEmpty { packStart = try ensurePack() }
                 let reference = BodyStore.Reference(
-                    pack: BodyStore.packName(index: packIndex), offset: packSize + packBuffer.count,
+                    pack: BodyStore.packName(index: packIndex), offset: packStart + packBuffer.count,
                     length: compressed.count)
                 references[body.sha256] = reference.text
                 newReferences[body.sha256] = reference.text
@@ -409,7 +399,7 @@ final class AuditWriter {
         }
         statistics.records += written
         if checkpoints > 0 { markCheckpointed() }
-        if fileSize >= configuration.rotateBytes { rotate() }
+        if let file, file.size >= configuration.rotateBytes { rotate() }
         return results.map { $0! }
     }
 
@@ -439,8 +429,8 @@ final class AuditWriter {
         if let failure { throw failure }
         if needsNewFile { try openNewFile(index: fileIndex + 1) }
         try writeCheckpoint(reason: .shutdown)
-        trimZeroFill()
-        trimPack()
+        file?.trim()
+        pack?.trim()
     }
 
     /// Releases the files without a final checkpoint, as a crash would.
@@ -459,7 +449,7 @@ final class AuditWriter {
         } catch {
             return  // the file stays current; the next batch tries again
         }
-        trimZeroFill()
+        file?.trim()
         file?.close()
         file = nil
         needsNewFile = true
@@ -504,114 +494,51 @@ final class AuditWriter {
         return sealed.line
     }
 
-    /// One write and one sync. The bytes go into the zero-filled tail of the file, so the sync is an `fdatasync`
-    /// with no metadata to write; when the tail runs out it is extended first (zeros, made durable with the
-    /// records by a full `fsync`). A failed write is zeroed again so no partial line stays; a failed sync, or a
-    /// failed write that cannot be zeroed, stops the writer.
+    /// One write and one sync into the log file's zero-filled tail (``ZeroFilledFile/append(_:)``). A failed write
+    /// is zeroed again so no partial line stays; a failed sync, or a failed write that cannot be zeroed, stops the
+    /// writer.
     private func appendDurably(_ bytes: [UInt8]) throws(AuditError) {
-        guard let file else {
+        guard file != nil else {
             throw failure ?? AuditError(.closed, "no open audit file in \(root)")
         }
-        let end = fileSize + bytes.count
-        let extended = end > fileCapacity
-        if extended { try extendZeroFill(file, capacity: &fileCapacity, toHold: end) }
         do {
-            try file.write(bytes, at: fileSize)
+            try file?.append(bytes)
         } catch {
-            do {
-                try file.zeroFill(fileSize..<end)
-            } catch let cut {
-                stop(
-                    AuditError(
-                        .writeFailed, "\(error.message); zeroing the partial write again also failed: \(cut.message)"))
+            switch error {
+            case .notWritten(let error):
+                throw error
+            case .partlyWritten(let error, let zeroing):
+                let message = "\(error.message); zeroing the partial write again also failed: \(zeroing.message)"
+                stop(AuditError(.writeFailed, message))
+                throw error
+            case .notSynced(let error):
+                stop(error)
+                throw error
             }
-            throw error
         }
-        do {
-            if extended { try file.sync() } else { try file.dataSync() }
-        } catch {
-            stop(error)
-            throw error
-        }
-        fileSize = end
         statistics.logSyncs += 1
     }
 
-    /// Zero-fills `file` ahead of what it holds so at least `end` bytes are allocated, in steps as large as the file
-    /// already is (64 KiB to 1 MiB): small logs stay small, busy ones extend (one full fsync) every thousand or so
-    /// records, and no group waits for much more than its own bytes. Where the disk has no room for a full step,
-    /// only what `end` needs (a disk-full error otherwise, with the file cut back to `capacity`).
-    private func extendZeroFill(_ file: POSIXFile, capacity: inout Int, toHold end: Int) throws(AuditError) {
-        let step = min(1 << 20, max(64 << 10, capacity))
-        var lastError: AuditError?
-        for target in [(end + step - 1) / step * step, (end + 4095) / 4096 * 4096] {
-            do {
-                try file.zeroFill(capacity..<target)
-                capacity = target
-                return
-            } catch {
-                lastError = error
-                // Blocks past the old size hold nothing; a failed cut leaves zeros, which readers skip.
-                try? file.truncate(to: capacity)
-            }
-        }
-        throw lastError!
-    }
-
-    /// Cuts the unused zero-filled tail off a file the writer is done with (rotation, shutdown), so finished files
-    /// end at their last line. Best effort: readers skip a zero tail left behind.
-    private func trimZeroFill() {
-        guard let file, fileCapacity > fileSize else { return }
-        do {
-            try file.truncate(to: fileSize)
-            try file.sync()
-            fileCapacity = fileSize
-        } catch {
-            return
-        }
-    }
-
-    /// Cuts the zero-filled tail off the current pack (rotation, shutdown). Best effort: readers go by offset and
-    /// length, and skip zeros after the last member.
-    private func trimPack() {
-        guard let pack, packCapacity > packSize else { return }
-        do {
-            try pack.truncate(to: packSize)
-            try pack.sync()
-            packCapacity = packSize
-        } catch {
-            return
-        }
-    }
-
-    /// One write and one sync to the body pack, into its zero-filled tail (extended first when it runs out): an
-    /// `fdatasync` with no metadata to write, like the log's. A failed write is zeroed again; if that fails too,
-    /// the pack is left for a new one.
+    /// One write and one sync to the body pack, like the log's. A partial member that no record points at is
+    /// harmless; if it cannot be zeroed again, the next member could not start where it did, so the pack is left
+    /// for a new one (`ensurePack`). A failed sync stops the writer.
     private func appendToPack(_ bytes: [UInt8]) throws(AuditError) {
-        guard let pack else { throw AuditError(.closed, "no open body pack in \(root)") }
-        let end = packSize + bytes.count
-        let extended = end > packCapacity
-        if extended { try extendZeroFill(pack, capacity: &packCapacity, toHold: end) }
+        guard pack != nil else { throw AuditError(.closed, "no open body pack in \(root)") }
         do {
-            try pack.write(bytes, at: packSize)
+            try pack?.append(bytes)
         } catch {
-            // A partial member that no record points at is harmless; zeroing it keeps the pack tidy. If that fails,
-            // the next member could not start at `packSize`: drop the handle so `ensurePack` starts a new pack.
-            do {
-                try pack.zeroFill(packSize..<end)
-            } catch {
-                pack.close()
-                self.pack = nil
+            switch error {
+            case .notWritten(let error):
+                throw error
+            case .partlyWritten(let error, _):
+                pack?.close()
+                pack = nil
+                throw error
+            case .notSynced(let error):
+                stop(error)
+                throw error
             }
-            throw error
         }
-        do {
-            if extended { try pack.sync() } else { try pack.dataSync() }
-        } catch {
-            stop(error)
-            throw error
-        }
-        packSize = end
     }
 
     private func stop(_ error: AuditError) {
