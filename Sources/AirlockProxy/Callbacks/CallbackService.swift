@@ -190,18 +190,20 @@ final class CallbackService: Sendable {
         }
         let headers = head.headers
         if let encoding = headers.first(name: "content-encoding"), encoding.lowercased() != "identity" {
-            return EgressRefusal(
+            let refusal = EgressRefusal(
                 status: .unsupportedMediaType,
                 code: "uninspectable_callback",
                 message: "callbacks must not be compressed (Content-Encoding \(encoding)); nothing was delivered"
-            ).pairedWith(.refused)
+            )
+            return (refusal, .refused)
         }
         guard OutgoingCallbacks.isJSON(headers.first(name: "content-type")) else {
-            return EgressRefusal(
+            let refusal = EgressRefusal(
                 status: .unsupportedMediaType,
                 code: "uninspectable_callback",
                 message: "callbacks must be application/json; nothing was delivered"
-            ).pairedWith(.refused)
+            )
+            return (refusal, .refused)
         }
         return nil
     }
@@ -411,11 +413,5 @@ final class CallbackService: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         return Answer(status: refusal.status, headers: headers, body: ErrorResponse.body(refusal, allocator: .init()))
-    }
-}
-
-extension EgressRefusal {
-    fileprivate func pairedWith(_ outcome: CallbackService.Outcome) -> (EgressRefusal, CallbackService.Outcome) {
-        (self, outcome)
     }
 }
