@@ -132,7 +132,7 @@ public final class LabelboxAPIStandIn: StandInAPI {
     /// A GraphQL multipart request (github.com/jaydenseric/graphql-multipart-request-spec): `operations` names the
     /// `uploadFile` mutation, `map` points the file part at `variables.file`.
     private func upload(_ request: StandInVendor.ReceivedRequest, contentType: String) -> StandInResponse {
-        guard let boundary = Self.boundary(contentType), let parts = Self.parts(request.body, boundary: boundary),
+        guard let boundary = Self.parameter("boundary", in: contentType), let parts = Self.parts(request.body, boundary: boundary),
             let operations = parts.first(where: { $0.name == "operations" }).flatMap({ StandInJSON.object($0.body) }),
             let query = operations["query"] as? String, Self.rootField(query) == "uploadFile",
             let map = parts.first(where: { $0.name == "map" }).flatMap({ StandInJSON.object($0.body) }),
@@ -299,16 +299,6 @@ public final class LabelboxAPIStandIn: StandInAPI {
         var body: [UInt8]
     }
 
-    static func boundary(_ contentType: String) -> String? {
-        for parameter in contentType.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if pair.count == 2, pair[0].lowercased() == "boundary" {
-                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
-        }
-        return nil
-    }
-
     /// Splits a multipart/form-data body; `nil` when it is not closed by the final boundary.
     static func parts(_ body: [UInt8], boundary: String) -> [Part]? {
         let delimiter = Array("--\(boundary)".utf8)
@@ -335,6 +325,8 @@ public final class LabelboxAPIStandIn: StandInAPI {
         }
     }
 
+    /// The value of the `name` parameter (`boundary`, `name`, `filename`) of a `Content-Type` or
+    /// `Content-Disposition` value, quotes removed.
     private static func parameter(_ name: String, in line: String) -> String? {
         for piece in line.split(separator: ";").dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
