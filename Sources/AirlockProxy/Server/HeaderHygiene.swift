@@ -72,8 +72,8 @@ enum HeaderHygiene {
 
     /// Sets the framing the vendor needs after inspection: its `Host`, a fixed `Content-Length`, no chunking, and
     /// once more drops anything hop-by-hop an inspector may have added.
-    /// `alreadyClean`: the headers are exactly what `requestHeadersForVendor` returned (no inspector touched them),
-    /// so the scrub scan can be skipped.
+    /// `alreadyClean`: the headers are exactly what the handler built (`requestHeadersForVendor` plus the vendor's
+    /// `Host`) and no inspector touched them, so the scrub scan and the `Host` replacement can be skipped.
     static func frameForVendor(
         _ headers: inout HTTPHeaders,
         host: String,
@@ -93,9 +93,8 @@ enum HeaderHygiene {
         if needsScrub {
             headers = Self.requestHeadersForVendor(headers)
         }
-        if alreadyClean {
-            headers.add(name: "Host", value: host)  // `requestHeadersForVendor` dropped the lab's
-        } else {
+        if !alreadyClean {
+            // Clean headers carry the vendor's `Host` already: the handler adds it right after the scrub.
             headers.replaceOrAdd(name: "Host", value: host)
         }
         if bodyLength > 0 || Self.methodExpectsBody(method) {
