@@ -8,29 +8,10 @@ import NIOTLS
 ///
 /// `https` targets are verified against the route's trust roots exactly like vendors are; nothing is written before
 /// the handshake (and so the certificate check) has completed. The whole exchange is bounded by `timeout`.
+/// Failures are the vendor exchange's ``UpstreamError`` cases, so outcome records share one label vocabulary.
 enum CallbackDelivery {
-    enum Failure: Error {
-        case connectFailed
-        case tls(TLSError)
-        case closedBeforeResponse
-        case badResponse
-        case timeout
-        case responseTooLarge
-
-        /// Short, content-free label for logs and the audit outcome.
-        var label: String {
-            switch self {
-            case .connectFailed: return "connect_failed"
-            case .tls(let error): return "tls_\(error.code)"
-            case .closedBeforeResponse: return "closed_before_response"
-            case .badResponse: return "bad_response"
-            case .timeout: return "timeout"
-            case .responseTooLarge: return "response_too_large"
-            }
-        }
-    }
-
-    /// Sends `head` and `body` to `target` and succeeds with the lab's response head, or fails with why there is none.
+    /// Sends `head` and `body` to `target` and succeeds with the lab's response head, or fails with an
+    /// ``UpstreamError`` that says why there is none.
     /// The lab's response body is read (up to `maxResponseBytes`) and discarded: it never goes back to the vendor.
     static func deliver(
         head: HTTPRequestHead,
@@ -62,13 +43,13 @@ enum CallbackDelivery {
                     )
                 }
             }
-        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(Failure.timeout) }
+        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(UpstreamError.timeout) }
         bootstrap.connect(host: target.host, port: target.port).whenComplete { result in
             switch result {
             case .success(let channel):
                 promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-            case .failure:
-                promise.fail(Failure.connectFailed)
+            case .failure(let error):
+                promise.fail(UpstreamError.connectFailed(error))
             }
         }
         promise.futureResult.whenComplete { _ in timer.cancel() }
@@ -88,7 +69,7 @@ enum CallbackDelivery {
         private var sent = false
         private var response: HTTPResponseHead?
         private var received = 0
-        private var failure: Failure?
+        private var failure: UpstreamError?
         private var completed = false
 
         init(
@@ -135,7 +116,7 @@ enum CallbackDelivery {
             case .body(let part):
                 self.received += part.readableBytes
                 if self.received > self.maxResponseBytes {
-                    self.failure = .responseTooLarge
+                    self.failure = .responseTooLarge(limit: self.maxResponseBytes)
                     context.close(promise: nil)
                 }
             case .end:
@@ -154,7 +135,7 @@ enum CallbackDelivery {
                 } else if error is HTTPParserError {
                     self.failure = .badResponse
                 } else {
-                    self.failure = .connectFailed
+                    self.failure = .connectFailed(error)
                 }
             }
             context.close(promise: nil)
@@ -163,7 +144,11 @@ enum CallbackDelivery {
         func channelInactive(context: ChannelHandlerContext) {
             if !self.completed {
                 self.completed = true
-                self.promise.fail(self.failure ?? .closedBeforeResponse)
+                let closed = UpstreamError.closedBeforeResponse(
+                    reusedConnection: false,
+                    receivedResponseBytes: self.response != nil
+                )
+                self.promise.fail(self.failure ?? closed)
             }
             context.fireChannelInactive()
         }

@@ -308,7 +308,7 @@ final class CallbackService: Sendable {
                     body: ByteBuffer(string: "{\"delivered\": true, \"status\": \(response.status.code)}\n")
                 )
             }.flatMapError { error in
-                let failure = error as? CallbackDelivery.Failure ?? .connectFailed
+                let failure = error as? UpstreamError ?? .connectFailed(error)
                 self.recordOutcome(
                     request,
                     route: route,
