@@ -40,7 +40,6 @@ public final class LabelboxAPIStandIn: StandInAPI {
         var id: String
         var createdAt: String
         var rows: [DataRow]
-        var polled = false
     }
 
     private struct State: Sendable {
@@ -201,13 +200,7 @@ public final class LabelboxAPIStandIn: StandInAPI {
     /// Polling: the task is complete from the first poll on.
     private func createdTasks(_ variables: [String: Any]) -> StandInResponse {
         let ids = variables.values.compactMap { $0 as? String }
-        let tasks = self.state.withLock { state -> [ImportTask] in
-            ids.compactMap { id in
-                guard state.tasks[id] != nil else { return nil }
-                state.tasks[id]!.polled = true
-                return state.tasks[id]
-            }
-        }
+        let tasks = self.state.withLock { state in ids.compactMap { state.tasks[$0] } }
         return .json(["data": ["user": ["createdTasks": tasks.map { Self.json($0, complete: true) }]]])
     }
 
