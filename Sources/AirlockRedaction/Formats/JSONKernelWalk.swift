@@ -86,8 +86,8 @@ enum JSONKernelWalk {
         }
     }
 
-    /// One Vectorscan pass over the text, then each segment with hits resolved and edited (`JSONRedactor`'s
-    /// `redactSegments`, over the C walk's segments).
+    /// One Vectorscan pass over the text, then each segment with hits resolved and edited
+    /// (`JSONRedactor.forEachSegmentWithHits`, over the C walk's segments).
     private static func redactSegments(
         _ p: UnsafePointer<UInt8>,
         _ n: Int,
@@ -97,66 +97,44 @@ enum JSONKernelWalk {
         segments: UnsafeBufferPointer<CAirlockSIMD_JSONSegment>,
         nodes: UnsafePointer<CAirlockSIMD_JSONNode>
     ) throws(Stop) -> [UInt8]? {
-        guard !segments.isEmpty else { return nil }
-        var hits = try session.scan(UnsafeBufferPointer(start: text, count: textCount), base: 0)
-        guard !hits.isEmpty else { return nil }
-        if hits.count > 1, !isSorted(hits) { hits.sort { $0.end < $1.end } }
         // The output is built as the segments are edited, in document order: the bytes up to each changed string,
         // then its new content. Nothing is allocated while nothing changes.
         var out: [UInt8] = []
         var changed = false
         var copied = 0
-        var cursor = 0
-        var nextSegment = 0
-        while cursor < hits.count {
-            let end = hits[cursor].end
-            var low = nextSegment
-            var high = segments.count
-            while low < high {
-                let mid = (low + high) / 2
-                if Int(segments[mid].text_end) < end { low = mid + 1 } else { high = mid }
-            }
-            guard low < segments.count else { break }
-            let segment = segments[low]
-            nextSegment = low + 1
-            if end <= Int(segment.text_start) {
-                // Ends on a separator between strings.
-                cursor += 1
-                nextSegment = low
-                continue
-            }
-            let first = cursor
-            while cursor < hits.count, hits[cursor].end <= Int(segment.text_end) { cursor += 1 }
+        try JSONRedactor.forEachSegmentWithHits(
+            session: session,
+            text: text,
+            textCount: textCount,
+            segmentCount: segments.count,
+            textStart: { Int(segments[$0].text_start) },
+            textEnd: { Int(segments[$0].text_end) }
+        ) { (k, found) throws(Stop) in
+            let segment = segments[k]
             let result = try session.redactSegment(
                 text,
                 lo: Int(segment.text_start),
                 hi: Int(segment.text_end),
-                hits: hits[first..<cursor],
+                hits: found,
                 zeroWidth: false,
                 path: { pathString(node: segment.node, nodes: nodes, buffer: p) }
             )
-            if let result {
-                if !changed {
-                    changed = true
-                    out.reserveCapacity(n + n / 8 + 64)
-                }
-                out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: Int(segment.raw_start) - copied))
-                if segment.flags & CAIRLOCK_JSON_ESCAPED != 0 {
-                    JSONRedactor.appendEncoded(result, to: &out)
-                } else {
-                    out.append(contentsOf: result)
-                }
-                copied = Int(segment.raw_end)
+            guard let result else { return }
+            if !changed {
+                changed = true
+                out.reserveCapacity(n + n / 8 + 64)
             }
+            out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: Int(segment.raw_start) - copied))
+            if segment.flags & CAIRLOCK_JSON_ESCAPED != 0 {
+                JSONRedactor.appendEncoded(result, to: &out)
+            } else {
+                out.append(contentsOf: result)
+            }
+            copied = Int(segment.raw_end)
         }
         guard changed else { return nil }
         out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: n - copied))
         return out
-    }
-
-    private static func isSorted(_ hits: [Hit]) -> Bool {
-        for k in 1..<hits.count where hits[k - 1].end > hits[k].end { return false }
-        return true
     }
 
     /// The JSONPath of a node of the C walk's path tree (escaped keys decoded), as `JSONRedactor.pathString`

@@ -47,7 +47,6 @@ struct JSONRedactor {
     let n: Int
     var i = 0
     var edits: [(Range<Int>, [UInt8])] = []
-    var hits: [Hit] = []
     /// Every string to scan, as a reader sees it (escapes decoded), one after another with a newline between:
     /// the single Vectorscan pass runs over this, so escaped strings are not scanned twice. Owned by `redact`, which
     /// sizes it to the document: a string's text plus its newline never exceeds its quoted, escaped source.
@@ -177,37 +176,20 @@ struct JSONRedactor {
 
     /// One Vectorscan pass over `text`, then each segment with hits is resolved and edited.
     private mutating func redactSegments() throws(Stop) {
-        guard !segments.isEmpty else { return }
-        hits = try session.scan(UnsafeBufferPointer(start: text, count: textCount), base: 0)
-        guard !hits.isEmpty else { return }
-        if hits.count > 1, !Self.isSorted(hits) { hits.sort { $0.end < $1.end } }
-        // Hits are sparse: find each one's segment by binary search instead of visiting every segment.
-        var cursor = 0
-        var nextSegment = 0
-        while cursor < hits.count {
-            let end = hits[cursor].end
-            var low = nextSegment
-            var high = segments.count
-            while low < high {
-                let mid = (low + high) / 2
-                if segments[mid].textEnd < end { low = mid + 1 } else { high = mid }
-            }
-            guard low < segments.count else { break }
-            let segment = segments[low]
-            nextSegment = low + 1
-            if end <= segment.textStart {
-                // Ends on a separator between strings.
-                cursor += 1
-                nextSegment = low
-                continue
-            }
-            let first = cursor
-            while cursor < hits.count, hits[cursor].end <= segment.textEnd { cursor += 1 }
-            let found = hits[first..<cursor]
-            // Captures what naming the path needs, not a copy of the whole walker (a dozen references).
-            let nodes = self.nodes
-            let arena = keyArena
-            let base = p
+        // Captures what naming the path needs, not a copy of the whole walker (a dozen references).
+        let segments = self.segments
+        let nodes = self.nodes
+        let arena = keyArena
+        let base = p
+        try Self.forEachSegmentWithHits(
+            session: session,
+            text: text,
+            textCount: textCount,
+            segmentCount: segments.count,
+            textStart: { segments[$0].textStart },
+            textEnd: { segments[$0].textEnd }
+        ) { (k, found) throws(Stop) in
+            let segment = segments[k]
             let result = try session.redactSegment(
                 text,
                 lo: segment.textStart,
@@ -217,6 +199,50 @@ struct JSONRedactor {
                 path: { Self.pathString(Self.pathSteps(nodes, from: segment.node), buffer: base, arena: arena) }
             )
             if let result { edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result)) }
+        }
+    }
+
+    /// Scans `text[0..<textCount]` once and calls `body`, in document order, with each segment that holds hits (by
+    /// index) and those hits. The segments (`textStart(k)..<textEnd(k)` in `text`) are sorted and disjoint; a hit
+    /// belongs to the segment its end falls in, and one that ends on a separator between segments to none. Shared by
+    /// this walker and `JSONKernelWalk`, so both resolve the same hits to the same strings.
+    @inline(__always)
+    static func forEachSegmentWithHits(
+        session: RedactionSession,
+        text: UnsafeMutablePointer<UInt8>,
+        textCount: Int,
+        segmentCount: Int,
+        textStart: (Int) -> Int,
+        textEnd: (Int) -> Int,
+        _ body: (Int, ArraySlice<Hit>) throws(Stop) -> Void
+    ) throws(Stop) {
+        guard segmentCount > 0 else { return }
+        var hits = try session.scan(UnsafeBufferPointer(start: text, count: textCount), base: 0)
+        guard !hits.isEmpty else { return }
+        if hits.count > 1, !isSorted(hits) { hits.sort { $0.end < $1.end } }
+        // Hits are sparse: find each one's segment by binary search instead of visiting every segment.
+        var cursor = 0
+        var nextSegment = 0
+        while cursor < hits.count {
+            let end = hits[cursor].end
+            var low = nextSegment
+            var high = segmentCount
+            while low < high {
+                let mid = (low + high) / 2
+                if textEnd(mid) < end { low = mid + 1 } else { high = mid }
+            }
+            guard low < segmentCount else { break }
+            nextSegment = low + 1
+            if end <= textStart(low) {
+                // Ends on a separator between strings.
+                cursor += 1
+                nextSegment = low
+                continue
+            }
+            let first = cursor
+            let segmentEnd = textEnd(low)
+            while cursor < hits.count, hits[cursor].end <= segmentEnd { cursor += 1 }
+            try body(low, hits[first..<cursor])
         }
     }
 
