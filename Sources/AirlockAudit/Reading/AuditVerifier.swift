@@ -177,12 +177,13 @@ private struct ChainWalk {
             let fileLast = try walk(lines)
             // While a writer holds the log, its last file may end in a write in progress. Zeros with data after
             // them are that only for an instant (this read can overtake the writer's copy); the writer never leaves
-            // such a gap, so one still there a moment later is an edit hiding the records after it.
-            let tornIsAWriteInProgress =
-                lines.tornTail.map { torn in
-                    !lines.contents[torn].contains(0) || AuditVerifier.gapFills(torn, of: "\(reader.root)/\(file.name)")
-                } ?? true
-            if let torn = lines.tornTail, !(isLast && live && tornIsAWriteInProgress) {
+            // such a gap, so one still there a moment later is an edit hiding the records after it. Only that case
+            // is worth waiting for: anywhere else a torn tail fails at once.
+            if let torn = lines.tornTail,
+                !(isLast && live
+                    && (!lines.contents[torn].contains(0)
+                        || AuditVerifier.gapFills(torn, of: "\(reader.root)/\(file.name)")))
+            {
                 throw AuditVerificationFailure(
                     kind: .truncated, seq: expectedSeq, file: file.name,
                     detail:
