@@ -184,7 +184,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 vendorIndex: vendor.index,
                 keepAlive: keepAlive,
                 context: context,
-                record: (head, rest)
+                record: (head, Self.auditPath(rest, callback: callback))
             )
             return
         }
@@ -205,7 +205,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                     vendorIndex: vendor.index,
                     keepAlive: false,
                     context: context,
-                    record: (head, rest)
+                    record: (head, Self.auditPath(rest, callback: callback))
                 )
                 return
             }
@@ -244,7 +244,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                     vendorIndex: incoming.vendor.index,
                     keepAlive: false,
                     context: context,
-                    record: (incoming.head, incoming.path)
+                    record: (incoming.head, Self.auditPath(incoming.path, callback: incoming.callback))
                 )
                 return
             }
@@ -370,25 +370,29 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
 
     // MARK: Early refusals
 
+    /// The path an early refusal records. No policy has seen it, so only a callback's path (the configured one) is
+    /// recorded as it is; a vendor path is withheld.
+    private static func auditPath(_ path: Substring, callback: CallbackService.Route?) -> String {
+        callback == nil ? EgressDecisionRecord.withheldPath : String(path)
+    }
+
     /// Answers before the body has been read (nothing is ever forwarded), then drops the rest of the body.
     private func refuseEarly(
         _ refusal: EgressRefusal,
         vendorIndex: Int?,
         keepAlive: Bool,
         context: ChannelHandlerContext,
-        record: (HTTPRequestHead, Substring)? = nil
+        record: (head: HTTPRequestHead, path: String)? = nil
     ) {
         self.state = .discarding(Discarding(closeAtEnd: !keepAlive))
         if !keepAlive { self.startLingering() }
         if let (head, path) = record, let vendorIndex, !self.core.recorder.isPassThrough {
             let vendor = self.core.vendors[vendorIndex]
-            // No policy has seen this path: only a callback's configured path may be recorded as it is.
-            let isCallback = self.core.callbacks?.route(for: path) != nil
             let decision = self.decisionRecord(
                 id: self.nextRequestID(),
                 vendor: vendor,
                 method: head.method,
-                path: isCallback ? String(path) : EgressDecisionRecord.withheldPath,
+                path: path,
                 decision: .blocked,
                 refusal: refusal,
                 requestBytes: 0,
