@@ -192,7 +192,8 @@ struct PolicyEnforcementTests {
         let requestID = try #require(idLine.map { $0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces) })
 
         let decisions = try AuditLogReader(directory: directory).entries().filter { $0.event == .decision }
-        #expect(decisions.map(\.decision) == [.forwarded, .blocked, .forwarded])
+        // Required: the checks below index the three decisions.
+        try #require(decisions.map(\.decision) == [.forwarded, .blocked, .forwarded])
         #expect(decisions.last?.id == requestID)
         #expect(Set(decisions.compactMap(\.id)).count == 3)
         #expect(decisions[0].findings?.map(\.id) == ["codenames"])
@@ -257,7 +258,7 @@ struct PolicyEnforcementTests {
         #expect(harness.vendor.connectionCount == 0)
 
         let decisions = try AuditLogReader(directory: directory).entries().filter { $0.event == .decision }
-        #expect(decisions.map(\.decision) == [AuditDecision.blocked, .blocked, .blocked])
+        try #require(decisions.map(\.decision) == [AuditDecision.blocked, .blocked, .blocked])
         let paths = decisions.map { $0.path ?? "" }
         #expect(paths[0].hasPrefix("/v1/task/CODENAME_"), "\(paths)")
         #expect(paths[1] == EgressDecisionRecord.withheldPath && paths[2] == EgressDecisionRecord.withheldPath)
