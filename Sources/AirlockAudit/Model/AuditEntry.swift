@@ -64,12 +64,10 @@ enum CheckpointReason: String {
     case count, interval, rotate, shutdown
 }
 
-/// How each kind of line is laid out. The order of members is part of the canonical form.
 /// A decision's members, encoded by the caller so that the writer thread only numbers, chains and writes them:
 /// everything after `time` except `body`, whose location only the writer knows.
 struct EncodedDecision: Sendable {
     var id: String
-    var forwardedSHA256: String?
     /// `"id"` through `"forwarded_sha256"`.
     var beforeBody: [UInt8]
     /// `"status"` and `"duration_ms"`.
@@ -77,7 +75,6 @@ struct EncodedDecision: Sendable {
 
     init(_ record: DecisionRecord) {
         id = record.id
-        forwardedSHA256 = record.forwardedSHA256
         var line = JSONLine(fragmentCapacity: 512)
         line.string("id", record.id)
         var client = JSONLine(capacity: 64)
@@ -112,6 +109,7 @@ struct EncodedDecision: Sendable {
     }
 }
 
+/// How each kind of line is laid out. The order of members is part of the canonical form.
 enum RecordEncoding {
     static func decision(seq: Int, time: String, _ record: DecisionRecord, body: String?) -> JSONLine {
         decision(seq: seq, time: time, EncodedDecision(record), body: body)
