@@ -30,6 +30,16 @@ struct PolicyEnforcementTests {
         return PolicyInspector(policies: ["scale": try VendorPolicy.load(path: path, keys: keys)])
     }
 
+    /// A harness with the test policy whose decisions go to a real audit log in `directory` (created; the caller
+    /// removes it). Close the harness, then the log, before reading it.
+    static func auditedHarness(logIn directory: URL) async throws -> (ProxyHarness, AuditLog) {
+        let log = try await AuditLog.open(AuditConfiguration(directory: directory))
+        var options = ProxyHarness.Options()
+        options.inspector = try Self.inspector()
+        options.recorder = AuditRecorder(log: log)
+        return (try await ProxyHarness(options), log)
+    }
+
     @Test func whatLeavesIsRedactedAndWhatComesBackIsRestored() async throws {
         var options = ProxyHarness.Options()
         options.inspector = try Self.inspector()
@@ -167,11 +177,7 @@ struct PolicyEnforcementTests {
     @Test func theAuditLogRecordsDecisionsWithoutTheSecrets() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-audit-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let log = try await AuditLog.open(AuditConfiguration(directory: directory))
-        var options = ProxyHarness.Options()
-        options.inspector = try Self.inspector()
-        options.recorder = AuditRecorder(log: log)
-        let harness = try await ProxyHarness(options)
+        let (harness, log) = try await Self.auditedHarness(logIn: directory)
         let forwarded = try await harness.curl([
             "-H", "Content-Type: application/json", "-d", #"{"project": "Project Falcon"}"#,
             harness.url("/scale/v1/task/x"),
@@ -236,11 +242,7 @@ struct PolicyEnforcementTests {
     @Test func refusedRequestsNeverPutTheirPathInTheLog() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-audit-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let log = try await AuditLog.open(AuditConfiguration(directory: directory))
-        var options = ProxyHarness.Options()
-        options.inspector = try Self.inspector()
-        options.recorder = AuditRecorder(log: log)
-        let harness = try await ProxyHarness(options)
+        let (harness, log) = try await Self.auditedHarness(logIn: directory)
         let json = ["-H", "Content-Type: application/json", "-d"]
         // Blocked by the body; the path carries a codename.
         let body = try await harness.curl(
