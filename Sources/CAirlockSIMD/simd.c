@@ -404,15 +404,20 @@ static CAIRLOCK_ALWAYS_INLINE int walk_string(walk_state *s, int32_t node, int i
     return CAIRLOCK_WALK_DONE;
 }
 
+/// Consumes `close` when it is next, ending the container `walk_object` or `walk_array` entered: 1, or 0 when
+/// something else is next.
+static inline int close_container(walk_state *s, uint8_t close) {
+    if (s->i >= s->n || s->p[s->i] != close) return 0;
+    s->i++;
+    s->depth--;
+    return 1;
+}
+
 static int walk_object(walk_state *s, int32_t parent) {
     if (++s->depth > s->options->max_depth) return CAIRLOCK_WALK_FALLBACK;
     s->i++;
     skip_space(s);
-    if (s->i < s->n && s->p[s->i] == '}') {
-        s->i++;
-        s->depth--;
-        return CAIRLOCK_WALK_DONE;
-    }
+    if (close_container(s, '}')) return CAIRLOCK_WALK_DONE;
     for (;;) {
         if (s->i >= s->n || s->p[s->i] != '"') return CAIRLOCK_WALK_FALLBACK;
         // The member's node comes first: the key's own segment belongs to it, as in the Swift walker. Its key is
@@ -446,16 +451,12 @@ static int walk_object(walk_state *s, int32_t parent) {
         }
         if (status != CAIRLOCK_WALK_DONE) return status;
         skip_space(s);
-        if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
-        if (s->p[s->i] == ',') {
+        if (s->i < s->n && s->p[s->i] == ',') {
             s->i++;
             skip_space(s);
             continue;
         }
-        if (s->p[s->i] != '}') return CAIRLOCK_WALK_FALLBACK;
-        s->i++;
-        s->depth--;
-        return CAIRLOCK_WALK_DONE;
+        return close_container(s, '}') ? CAIRLOCK_WALK_DONE : CAIRLOCK_WALK_FALLBACK;
     }
 }
 
@@ -463,11 +464,7 @@ static int walk_array(walk_state *s, int32_t parent) {
     if (++s->depth > s->options->max_depth) return CAIRLOCK_WALK_FALLBACK;
     s->i++;
     skip_space(s);
-    if (s->i < s->n && s->p[s->i] == ']') {
-        s->i++;
-        s->depth--;
-        return CAIRLOCK_WALK_DONE;
-    }
+    if (close_container(s, ']')) return CAIRLOCK_WALK_DONE;
     for (int32_t index = 0;; index++) {
         if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
         uint8_t b = s->p[s->i];
@@ -484,16 +481,12 @@ static int walk_array(walk_state *s, int32_t parent) {
         }
         if (status != CAIRLOCK_WALK_DONE) return status;
         skip_space(s);
-        if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
-        if (s->p[s->i] == ',') {
+        if (s->i < s->n && s->p[s->i] == ',') {
             s->i++;
             skip_space(s);
             continue;
         }
-        if (s->p[s->i] != ']') return CAIRLOCK_WALK_FALLBACK;
-        s->i++;
-        s->depth--;
-        return CAIRLOCK_WALK_DONE;
+        return close_container(s, ']') ? CAIRLOCK_WALK_DONE : CAIRLOCK_WALK_FALLBACK;
     }
 }
 
