@@ -207,6 +207,23 @@ struct ConfigurationParser {
         return vendors
     }
 
+    /// A literal path on the listener (`/name`, trailing slashes dropped), or nil when it is `/` alone or has a
+    /// wildcard, a query, a percent-escape or a dot segment.
+    private static func literalPath(_ text: String) -> String? {
+        var path = text
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        guard path.hasPrefix("/"), path.count > 1, !path.contains("*"), !path.contains("?"), !path.contains("%"),
+            !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." })
+        else { return nil }
+        return path
+    }
+
+    /// `ca:` absent or `system`: the system roots; anything else: a CA bundle, relative to the configuration file.
+    private func trustRoots(_ node: Node?, _ context: String) throws(ConfigurationError) -> TLSTrustRoots {
+        guard let node, try self.string(node, "\(context) ca") != "system" else { return .system }
+        return .file(try self.path(node, "\(context) ca"))
+    }
+
     private static func prefixesOverlap(_ a: String, _ b: String) -> Bool {
         a == b || a.hasPrefix(b + "/") || b.hasPrefix(a + "/")
     }
@@ -231,11 +248,7 @@ struct ConfigurationParser {
         let context = "vendor \"\(name)\""
 
         let prefixNode = try self.required(map, "path_prefix", in: node, context)
-        var prefix = try self.string(prefixNode, "\(context) path_prefix")
-        while prefix.count > 1 && prefix.hasSuffix("/") { prefix.removeLast() }
-        guard prefix.hasPrefix("/"), prefix.count > 1, !prefix.contains("*"), !prefix.contains("?"),
-            !prefix.contains("%"), !prefix.split(separator: "/").contains(where: { $0 == "." || $0 == ".." })
-        else {
+        guard let prefix = Self.literalPath(try self.string(prefixNode, "\(context) path_prefix")) else {
             throw self.error(prefixNode, "\(context): path_prefix must look like /name (no wildcards, query or dots)")
         }
 
@@ -246,13 +259,7 @@ struct ConfigurationParser {
         case .failure(let failure): throw self.error(upstreamNode, "\(context): upstream \(failure.reason)")
         }
 
-        var trustRoots = TLSTrustRoots.system
-        if let caNode = map["ca"] {
-            let ca = try self.string(caNode, "\(context) ca")
-            if ca != "system" {
-                trustRoots = .file(try self.path(caNode, "\(context) ca"))
-            }
-        }
+        let trustRoots = try self.trustRoots(map["ca"], context)
 
         var pins: [String] = []
         if let pinNode = map["pin_sha256"] {
@@ -413,11 +420,7 @@ struct ConfigurationParser {
         let context = "callbacks route of vendor \"\(vendor)\""
 
         let pathNode = try self.required(map, "path", in: node, context)
-        var path = try self.string(pathNode, "\(context) path")
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        guard path.hasPrefix("/"), path.count > 1, !path.contains("*"), !path.contains("?"), !path.contains("%"),
-            !path.contains("\\"), !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." })
-        else {
+        guard let path = Self.literalPath(try self.string(pathNode, "\(context) path")), !path.contains("\\") else {
             throw self.error(pathNode, "\(context): path must look like /callbacks/name (no wildcards, query or dots)")
         }
         if let other = vendors.first(where: { Self.prefixesOverlap($0.pathPrefix, path) }) {
@@ -435,12 +438,7 @@ struct ConfigurationParser {
         case .failure(let failure): throw self.error(targetNode, "\(context): deliver_to \(failure.reason)")
         }
 
-        var trustRoots = TLSTrustRoots.system
-        if let caNode = map["ca"] {
-            if try self.string(caNode, "\(context) ca") != "system" {
-                trustRoots = .file(try self.path(caNode, "\(context) ca"))
-            }
-        }
+        let trustRoots = try self.trustRoots(map["ca"], context)
 
         let authNode = try self.required(map, "auth", in: node, context)
         let auth = try self.mapping(authNode, "\(context) auth", allowed: ["header", "secret_file", "secret_env"])
