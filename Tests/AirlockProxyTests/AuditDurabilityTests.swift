@@ -35,55 +35,55 @@ struct AuditDurabilityTests {
     }
 
     @Test func killedMidLoadTheLogRecoversAndHoldsEveryRequestTheVendorReceived() async throws {
-        let airlock = try await ServedAirlock(policy: Self.policy, audit: "{directory: audit}")
-        let vendor = airlock.vendor
+        try await ServedAirlock.with(policy: Self.policy, audit: "{directory: audit}") { airlock in
+            let vendor = airlock.vendor
 
-        // Four clients keep sending distinct tasks; the proxy is killed while they do.
-        let load = Task.detached {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                for client in 0..<4 {
-                    tasks.addTask {
-                        for index in 0..<400 {
-                            _ = try? await airlock.send(
-                                #"{"project": "Nightingale", "client": \#(client), "n": \#(index)}"#,
-                                path: "/scale/v1/task/\(client)-\(index)",
-                                timeout: 5
-                            )
-                            if Task.isCancelled { return }
+            // Four clients keep sending distinct tasks; the proxy is killed while they do.
+            let load = Task.detached {
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for client in 0..<4 {
+                        tasks.addTask {
+                            for index in 0..<400 {
+                                _ = try? await airlock.send(
+                                    #"{"project": "Nightingale", "client": \#(client), "n": \#(index)}"#,
+                                    path: "/scale/v1/task/\(client)-\(index)",
+                                    timeout: 5
+                                )
+                                if Task.isCancelled { return }
+                            }
                         }
                     }
+                    try await tasks.waitForAll()
                 }
-                try await tasks.waitForAll()
             }
+            let loaded = await eventually(timeout: 60) { vendor.requests.count >= 40 }
+            airlock.signal(SIGKILL)
+            airlock.process.waitUntilExit()
+            load.cancel()
+            _ = try? await load.value
+            #expect(loaded, "the vendor saw \(vendor.requests.count) requests before the kill")
+            let received = vendor.requests.map(\.body)
+
+            // Opening the log again recovers a torn last line; then the chain verifies.
+            let auditURL = URL(fileURLWithPath: airlock.directory + "/audit")
+            let reopened = try await AuditLog.open(AuditConfiguration(directory: auditURL))
+            try await reopened.close()
+            let verify = Process()
+            verify.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
+            verify.arguments = ["log", "verify", "--dir", auditURL.path]
+            let verified = try await Curl.execute(verify, timeout: 60)
+            #expect(verified.exitCode == 0, "\(verified.stdout)\(verified.stderr)")
+
+            // Every body the vendor received was recorded (durably, before it left) as forwarded.
+            let recorded = Set(
+                try AuditLogReader(directory: auditURL).entries()
+                    .filter { $0.event == .decision && $0.decision == .forwarded }
+                    .compactMap(\.forwardedSHA256)
+            )
+            let missing = try Self.sha256(received).filter { !recorded.contains($0) }
+            #expect(missing.isEmpty, "\(missing.count) of \(received.count) forwarded bodies are not in the log")
+            #expect(!received.isEmpty)
         }
-        let loaded = await eventually(timeout: 60) { vendor.requests.count >= 40 }
-        airlock.signal(SIGKILL)
-        airlock.process.waitUntilExit()
-        load.cancel()
-        _ = try? await load.value
-        #expect(loaded, "the vendor saw \(vendor.requests.count) requests before the kill")
-        let received = vendor.requests.map(\.body)
-
-        // Opening the log again recovers a torn last line; then the chain verifies.
-        let auditURL = URL(fileURLWithPath: airlock.directory + "/audit")
-        let reopened = try await AuditLog.open(AuditConfiguration(directory: auditURL))
-        try await reopened.close()
-        let verify = Process()
-        verify.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
-        verify.arguments = ["log", "verify", "--dir", auditURL.path]
-        let verified = try await Curl.execute(verify, timeout: 60)
-        #expect(verified.exitCode == 0, "\(verified.stdout)\(verified.stderr)")
-
-        // Every body the vendor received was recorded (durably, before it left) as forwarded.
-        let recorded = Set(
-            try AuditLogReader(directory: auditURL).entries()
-                .filter { $0.event == .decision && $0.decision == .forwarded }
-                .compactMap(\.forwardedSHA256)
-        )
-        let missing = try Self.sha256(received).filter { !recorded.contains($0) }
-        await airlock.stop()
-        #expect(missing.isEmpty, "\(missing.count) of \(received.count) forwarded bodies are not in the log")
-        #expect(!received.isEmpty)
     }
 
     @Test func aFullDiskTurnsRequestsInto503sAndNothingLeaves() async throws {

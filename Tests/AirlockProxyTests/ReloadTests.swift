@@ -19,73 +19,73 @@ struct ReloadTests {
 
     @Test func sighupSwapsPoliciesAndRefusesABrokenOne() async throws {
         // Watching is off here so that only the signal can cause the reload.
-        let airlock = try await ServedAirlock(
+        try await ServedAirlock.with(
             policy: Self.policy(["Nightingale"]),
             audit: "{enabled: false}",
             arguments: ["--watch-interval", "0"]
-        )
-        let vendor = airlock.vendor
-        let adminPort = airlock.adminPort
-        let policyPath = airlock.policyPath
-        func send(_ text: String) async throws -> CurlResult {
-            try await airlock.send(#"{"notes": "\#(text)"}"#)
-        }
-        func readyz() async throws -> String {
-            try await Curl.run(["http://127.0.0.1:\(adminPort)/readyz"], timeout: 5).body
-        }
-        #expect(
-            await eventually(timeout: 30) {
-                (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.status == 200
+        ) { airlock in
+            let vendor = airlock.vendor
+            let adminPort = airlock.adminPort
+            let policyPath = airlock.policyPath
+            func send(_ text: String) async throws -> CurlResult {
+                try await airlock.send(#"{"notes": "\#(text)"}"#)
             }
-        )
-        let before = try await readyz()
+            func readyz() async throws -> String {
+                try await Curl.run(["http://127.0.0.1:\(adminPort)/readyz"], timeout: 5).body
+            }
+            #expect(
+                await eventually(timeout: 30) {
+                    (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.status == 200
+                }
+            )
+            let before = try await readyz()
 
-        _ = try await send("Tidewater and Nightingale")
-        #expect(vendor.requests.last?.bodyText.contains("Tidewater") == true, "not yet a term")
+            _ = try await send("Tidewater and Nightingale")
+            #expect(vendor.requests.last?.bodyText.contains("Tidewater") == true, "not yet a term")
 
-        // A request in flight while the policy changes still completes.
-        vendor.behavior = .delay(.milliseconds(800))
-        let inFlight = Task { try await send("slow Nightingale") }
-        try await Task.sleep(nanoseconds: 200_000_000)
-        try Self.policy(["Nightingale", "Tidewater"]).write(toFile: policyPath, atomically: true, encoding: .utf8)
-        airlock.signal(SIGHUP)
-        let swapped = await eventually(timeout: 15) {
-            let now = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.body ?? before
-            return now != before && now.contains("reload-test@sha256:")
+            // A request in flight while the policy changes still completes.
+            vendor.behavior = .delay(.milliseconds(800))
+            let inFlight = Task { try await send("slow Nightingale") }
+            try await Task.sleep(nanoseconds: 200_000_000)
+            try Self.policy(["Nightingale", "Tidewater"]).write(toFile: policyPath, atomically: true, encoding: .utf8)
+            airlock.signal(SIGHUP)
+            let swapped = await eventually(timeout: 15) {
+                let now = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.body ?? before
+                return now != before && now.contains("reload-test@sha256:")
+            }
+            #expect(swapped, "/readyz never reported the new policy")
+            #expect(try await inFlight.value.status == 200)
+            vendor.behavior = .echo
+
+            _ = try await send("Tidewater again")
+            let redacted = vendor.requests.last?.bodyText ?? ""
+            #expect(!redacted.contains("Tidewater") && redacted.contains("CODENAME_"), "\(redacted)")
+
+            // A broken policy is refused; the last good one keeps redacting.
+            let good = try await readyz()
+            try "version: 1\nname: reload-test\nterms: [{id: codenames}]\n".write(
+                toFile: policyPath,
+                atomically: true,
+                encoding: .utf8
+            )
+            airlock.signal(SIGHUP)
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            #expect(try await readyz() == good)
+            let still = try await send("Tidewater once more")
+            #expect(still.status == 200)
+            #expect(vendor.requests.last?.bodyText.contains("Tidewater") == false)
+            #expect(airlock.process.isRunning)
+
+            airlock.signal(SIGTERM)
+            airlock.process.waitUntilExit()
+            #expect(airlock.process.terminationStatus == 0)
         }
-        #expect(swapped, "/readyz never reported the new policy")
-        #expect(try await inFlight.value.status == 200)
-        vendor.behavior = .echo
-
-        _ = try await send("Tidewater again")
-        let redacted = vendor.requests.last?.bodyText ?? ""
-        #expect(!redacted.contains("Tidewater") && redacted.contains("CODENAME_"), "\(redacted)")
-
-        // A broken policy is refused; the last good one keeps redacting.
-        let good = try await readyz()
-        try "version: 1\nname: reload-test\nterms: [{id: codenames}]\n".write(
-            toFile: policyPath,
-            atomically: true,
-            encoding: .utf8
-        )
-        airlock.signal(SIGHUP)
-        try await Task.sleep(nanoseconds: 1_000_000_000)
-        #expect(try await readyz() == good)
-        let still = try await send("Tidewater once more")
-        #expect(still.status == 200)
-        #expect(vendor.requests.last?.bodyText.contains("Tidewater") == false)
-        #expect(airlock.process.isRunning)
-
-        airlock.signal(SIGTERM)
-        airlock.process.waitUntilExit()
-        #expect(airlock.process.terminationStatus == 0)
-        await airlock.stop()
     }
 
     /// Without any signal: editing the policy file, or only a term file it reads, reloads; a broken edit is refused
     /// and the last good policy keeps redacting; fixing it again is picked up.
     @Test func editedPolicyAndTermFilesReloadWithoutASignal() async throws {
-        let airlock = try await ServedAirlock(
+        try await ServedAirlock.with(
             policy: """
                 version: 1
                 name: watch-test
@@ -95,43 +95,43 @@ struct ReloadTests {
             audit: "{enabled: false}",
             files: ["terms.txt": "# codenames\nKestrel\n"],
             arguments: ["--watch-interval", "0.2"]
-        )
-        let termsPath = airlock.directory + "/terms.txt"
-        defer { Task { await airlock.stop() } }
-        let vendor = airlock.vendor
-        let adminPort = airlock.adminPort
-        func readyz() -> String {
-            (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.body ?? ""
+        ) { airlock in
+            let termsPath = airlock.directory + "/terms.txt"
+            let vendor = airlock.vendor
+            let adminPort = airlock.adminPort
+            func readyz() -> String {
+                (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.body ?? ""
+            }
+            func leaves(_ text: String) async throws -> String {
+                let result = try await airlock.send(#"{"notes": "\#(text)"}"#)
+                #expect(result.status == 200)
+                return vendor.requests.last?.bodyText ?? ""
+            }
+            #expect(await eventually(timeout: 30) { readyz().contains("watch-test@sha256:") })
+            let first = readyz()
+            #expect(try await leaves("Tidewater").contains("Tidewater"), "not yet a term")
+
+            // Only the term file changes (written in place, not renamed).
+            try "# codenames\nKestrel\nTidewater\n".write(toFile: termsPath, atomically: false, encoding: .utf8)
+            #expect(await eventually(timeout: 15) { readyz() != first }, "a term file edit was not picked up")
+            #expect(try await leaves("Tidewater").contains("Tidewater") == false)
+
+            // A broken policy edit is refused: same version, still redacting, still running.
+            let good = readyz()
+            try "version: 1\nname: watch-test\nterms: [{id: codenames}]\n".write(
+                toFile: airlock.policyPath,
+                atomically: true,
+                encoding: .utf8
+            )
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            #expect(readyz() == good)
+            #expect(try await leaves("Tidewater and Nightingale").contains("Tidewater") == false)
+            #expect(airlock.process.isRunning)
+
+            // Fixed again (now without the term file): picked up.
+            try Self.policy(["Nightingale"]).write(toFile: airlock.policyPath, atomically: true, encoding: .utf8)
+            #expect(await eventually(timeout: 15) { readyz() != good && readyz().contains("reload-test@sha256:") })
+            #expect(try await leaves("Tidewater").contains("Tidewater"), "Tidewater is no longer a term")
         }
-        func leaves(_ text: String) async throws -> String {
-            let result = try await airlock.send(#"{"notes": "\#(text)"}"#)
-            #expect(result.status == 200)
-            return vendor.requests.last?.bodyText ?? ""
-        }
-        #expect(await eventually(timeout: 30) { readyz().contains("watch-test@sha256:") })
-        let first = readyz()
-        #expect(try await leaves("Tidewater").contains("Tidewater"), "not yet a term")
-
-        // Only the term file changes (written in place, not renamed).
-        try "# codenames\nKestrel\nTidewater\n".write(toFile: termsPath, atomically: false, encoding: .utf8)
-        #expect(await eventually(timeout: 15) { readyz() != first }, "a term file edit was not picked up")
-        #expect(try await leaves("Tidewater").contains("Tidewater") == false)
-
-        // A broken policy edit is refused: same version, still redacting, still running.
-        let good = readyz()
-        try "version: 1\nname: watch-test\nterms: [{id: codenames}]\n".write(
-            toFile: airlock.policyPath,
-            atomically: true,
-            encoding: .utf8
-        )
-        try await Task.sleep(nanoseconds: 1_500_000_000)
-        #expect(readyz() == good)
-        #expect(try await leaves("Tidewater and Nightingale").contains("Tidewater") == false)
-        #expect(airlock.process.isRunning)
-
-        // Fixed again (now without the term file): picked up.
-        try Self.policy(["Nightingale"]).write(toFile: airlock.policyPath, atomically: true, encoding: .utf8)
-        #expect(await eventually(timeout: 15) { readyz() != good && readyz().contains("reload-test@sha256:") })
-        #expect(try await leaves("Tidewater").contains("Tidewater"), "Tidewater is no longer a term")
     }
 }

@@ -55,6 +55,26 @@ final class ServedAirlock: @unchecked Sendable {
         try self.process.run()
     }
 
+    /// Starts a `ServedAirlock` (arguments as for `init`), runs `body` with it, and stops it afterwards, also when
+    /// `body` throws: no `airlock serve` process, vendor or certificate directory outlives the test.
+    static func with<Result>(
+        policy: String,
+        audit: String,
+        files: [String: String] = [:],
+        arguments: [String] = [],
+        _ body: (ServedAirlock) async throws -> Result
+    ) async throws -> Result {
+        let airlock = try await ServedAirlock(policy: policy, audit: audit, files: files, arguments: arguments)
+        do {
+            let result = try await body(airlock)
+            await airlock.stop()
+            return result
+        } catch {
+            await airlock.stop()
+            throw error
+        }
+    }
+
     /// POSTs a JSON task through the proxy.
     func send(_ json: String, path: String = "/scale/v1/task/1", timeout: TimeInterval = 10) async throws -> CurlResult
     {
