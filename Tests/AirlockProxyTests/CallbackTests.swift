@@ -362,11 +362,7 @@ struct CallbackTests {
         // A task leaves with a codename; the vendor sees a pseudonym and calls back with it.
         let token = try await Self.pseudonymOfNightingale(harness)
         let callback = #"{"task_id": "t-1", "status": "completed", "response": {"text": "Done with \#(token)"}}"#
-        let result = try await harness.post(
-            "/callbacks/scale?attempt=1",
-            callback,
-            headers: ["scale-callback-auth: \(CallbackHarness.secret)", "X-Vendor-Trace: abc"]
-        )
+        let result = try await harness.postCallback(callback, query: "?attempt=1", headers: ["X-Vendor-Trace: abc"])
         let delivered = harness.receiver.requests
         let decisions = harness.recorder.decisions
         let outcomes = harness.recorder.outcomes
@@ -401,11 +397,7 @@ struct CallbackTests {
     @Test func callbackDecisionsAreInTheAuditLog() async throws {
         let harness = try await CallbackHarness(CallbackHarness.Options(auditLog: true))
         let token = try await Self.pseudonymOfNightingale(harness)
-        let delivered = try await harness.post(
-            "/callbacks/scale",
-            #"{"text": "\#(token)"}"#,
-            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
-        )
+        let delivered = try await harness.postCallback(#"{"text": "\#(token)"}"#)
         let refused = try await harness.post(
             "/callbacks/scale",
             #"{"text": "x"}"#,
@@ -471,7 +463,7 @@ struct CallbackTests {
 
     @Test func malformedCallbackBodiesAreRefusedAndNothingDelivered() async throws {
         let harness = try await CallbackHarness()
-        let auth = "scale-callback-auth: \(CallbackHarness.secret)"
+        let auth = CallbackHarness.scaleAuth
         let truncated = try await harness.post(
             "/callbacks/scale",
             #"{"task_id": "t-1", "response": {"#,
@@ -496,11 +488,7 @@ struct CallbackTests {
 
     @Test func aCallbackThatCannotBeRecordedIsNotDelivered() async throws {
         let harness = try await CallbackHarness(CallbackHarness.Options(failingRecorder: true))
-        let result = try await harness.post(
-            "/callbacks/scale",
-            #"{"task_id": "t-1"}"#,
-            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
-        )
+        let result = try await harness.postCallback(#"{"task_id": "t-1"}"#)
         let receiverConnections = harness.receiver.connectionCount
         await harness.close()
         #expect(result.status == 503 && errorCode(result.body) == "audit_unavailable", "\(result.body)")
@@ -509,11 +497,7 @@ struct CallbackTests {
 
     @Test func internalTargetDownAnswersTheVendorWith502() async throws {
         let harness = try await CallbackHarness(CallbackHarness.Options(deliverPort: try closedPort()))
-        let result = try await harness.post(
-            "/callbacks/scale",
-            #"{"task_id": "t-1"}"#,
-            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
-        )
+        let result = try await harness.postCallback(#"{"task_id": "t-1"}"#)
         let outcomes = harness.recorder.outcomes
         await harness.close()
         #expect(result.status == 502, "\(result.body)")
@@ -526,11 +510,7 @@ struct CallbackTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let receiver = try await PlainHTTPReceiver(group: group)
         let harness = try await CallbackHarness(CallbackHarness.Options(plainHTTPPort: receiver.port))
-        let result = try await harness.post(
-            "/callbacks/scale",
-            #"{"task_id": "t-2"}"#,
-            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
-        )
+        let result = try await harness.postCallback(#"{"task_id": "t-2"}"#)
         let delivered = receiver.requests
         let receiverPort = receiver.port
         await harness.close()
@@ -548,11 +528,7 @@ struct CallbackTests {
     @Test func aSilentLabEndpointAnswersTheVendorWith504() async throws {
         let harness = try await CallbackHarness(CallbackHarness.Options(upstreamTimeoutSeconds: 1))
         harness.receiver.behavior = .delay(.seconds(4))
-        let result = try await harness.post(
-            "/callbacks/scale",
-            #"{"task_id": "t-1"}"#,
-            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
-        )
+        let result = try await harness.postCallback(#"{"task_id": "t-1"}"#)
         await harness.close()
         #expect(result.status == 504 && errorCode(result.body) == "callback_delivery_timeout", "\(result.body)")
     }
@@ -566,11 +542,7 @@ struct CallbackTests {
         #expect(callback.utf8.count > 300_000)
         let file = harness.certificates.directory + "/big-callback.json"
         try callback.write(toFile: file, atomically: true, encoding: .utf8)
-        let result = try await harness.post(
-            "/callbacks/scale",
-            "@" + file,
-            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
-        )
+        let result = try await harness.postCallback("@" + file)
         let delivered = harness.receiver.requests.first?.bodyText
         await harness.close()
         #expect(result.status == 200, "\(result.body)")
@@ -580,11 +552,7 @@ struct CallbackTests {
     @Test func labStatusIsPassedBackToTheVendor() async throws {
         let harness = try await CallbackHarness()
         harness.receiver.behavior = .status(503)
-        let result = try await harness.post(
-            "/callbacks/scale",
-            #"{"task_id": "t-1"}"#,
-            headers: ["scale-callback-auth: \(CallbackHarness.secret)"]
-        )
+        let result = try await harness.postCallback(#"{"task_id": "t-1"}"#)
         await harness.close()
         #expect(result.status == 503, "\(result.body)")
     }

@@ -140,6 +140,14 @@ final class CallbackHarness: @unchecked Sendable {
         return try await self.curl(arguments + [self.url(path)])
     }
 
+    /// The scale route's auth header, with the right secret.
+    static let scaleAuth = "scale-callback-auth: \(CallbackHarness.secret)"
+
+    /// POSTs `body` as a JSON callback to the scale route (`query` appended to its path), with the right secret.
+    func postCallback(_ body: String, query: String = "", headers: [String] = []) async throws -> CurlResult {
+        try await self.post("/callbacks/scale" + query, body, headers: [Self.scaleAuth] + headers)
+    }
+
     /// Stops the proxy and closes the audit log, leaving the files for reading until `close()`.
     func stopProxy() async {
         await self.server.shutdown(gracePeriod: .seconds(2))
