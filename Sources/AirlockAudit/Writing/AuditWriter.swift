@@ -205,20 +205,10 @@ final class AuditWriter {
             packIndex = max(packIndex, names.compactMap(BodyStore.packIndex(of:)).max() ?? 0)
         }
         let next = packIndex + 1
-        let name = "\(directory)/\(BodyStore.packName(index: next))"
-        let created = try POSIXFile.open(name, flags: O_RDWR | O_CREAT)
-        do throws(AuditError) {
-            guard try created.size() == 0 else {
-                throw AuditError(.corrupt, "\(name) already has content; it was not created by this writer")
-            }
-            try POSIXFile.syncDirectory(directory)
-        } catch {
-            created.close()
-            throw error
-        }
+        let created = try ZeroFilledFile.create(BodyStore.packName(index: next), in: directory)
         pack?.trim()
         pack?.close()
-        pack = ZeroFilledFile(created)
+        pack = created
         packIndex = next
         return 0
     }
@@ -271,19 +261,9 @@ final class AuditWriter {
     }
 
     private func openNewFile(index: Int) throws(AuditError) {
-        let name = LogFiles.name(index: index)
-        let created = try POSIXFile.open("\(root)/\(name)", flags: O_RDWR | O_CREAT)
-        do throws(AuditError) {
-            guard try created.size() == 0 else {
-                throw AuditError(.corrupt, "\(root)/\(name) already has content; it was not created by this writer")
-            }
-            try POSIXFile.syncDirectory(root)
-        } catch {
-            created.close()
-            throw error
-        }
+        let created = try ZeroFilledFile.create(LogFiles.name(index: index), in: root)
         file?.close()
-        file = ZeroFilledFile(created)
+        file = created
         fileIndex = index
         needsNewFile = false
     }

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A file appended to in place: zeros are written ahead of its content, so that an append changes no metadata and an
 /// `fdatasync` makes it durable with one data write. Used for the log files and the body packs alike; readers stop
 /// at the content's end (``LogFiles/extent(of:)`` for log files, offsets and lengths for packs).
@@ -15,6 +23,23 @@ struct ZeroFilledFile {
         self.file = file
         self.size = size
         self.capacity = size
+    }
+
+    /// Creates `name` in `directory` for appending (or takes it when a crash left it empty), with its directory
+    /// entry made durable. A file that already has content was not created by this writer and is refused.
+    static func create(_ name: String, in directory: String) throws(AuditError) -> ZeroFilledFile {
+        let path = "\(directory)/\(name)"
+        let created = try POSIXFile.open(path, flags: O_RDWR | O_CREAT)
+        do throws(AuditError) {
+            guard try created.size() == 0 else {
+                throw AuditError(.corrupt, "\(path) already has content; it was not created by this writer")
+            }
+            try POSIXFile.syncDirectory(directory)
+        } catch {
+            created.close()
+            throw error
+        }
+        return ZeroFilledFile(created)
     }
 
     /// Why an append failed, and so what the file can still be used for.
