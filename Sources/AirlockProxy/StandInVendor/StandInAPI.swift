@@ -35,10 +35,11 @@ enum StandInJSON {
 
     /// `2026-11-27T01:02:03.456Z`: the timestamp form both vendors' APIs use.
     static func timestamp(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        date.formatted(Self.timestampStyle)
     }
+
+    // Made once: a stand-in answer holds up to three timestamps.
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// `count` random lowercase hex digits, for vendor-side ids.
     static func hexID(_ count: Int) -> String {
