@@ -114,29 +114,8 @@ import Testing
         }
     }
 
-    /// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker).
     func kernelWalkFinishes(_ document: [UInt8]) throws -> Bool {
-        let scratch = fast.scratchPool.take()
-        defer { fast.scratchPool.give(scratch) }
-        let session = RedactionSession(
-            rules: fast.rules,
-            keys: testKeys,
-            vendor: fast.vendors.state(for: "scale"),
-            scratch: scratch,
-            unknownContent: .block,
-            limits: DecompressionLimits()
-        )
-        let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: document.count + 17)
-        defer { text.deallocate() }
-        return document.withUnsafeBufferPointer { buffer in
-            do {
-                if case .done = try JSONKernelWalk.redact(buffer, session: session, text: text) { return true }
-            } catch {
-                // A block rule matched: the walk itself finished.
-                return true
-            }
-            return false
-        }
+        try AirlockRedactionTests.kernelWalkFinishes(fast, document)
     }
 
     @Test func corruptedDocumentsAreRefusedExactlyLikeTheReference() throws {
@@ -178,30 +157,14 @@ import Testing
         }
     }
 
-    /// Both engines' outcomes for `body`, which must agree exactly; returns the kernel's.
+    /// Both engines' outcomes for `body`, which must agree exactly (`compareEngines`); returns the kernel's.
     @discardableResult
     func compare(
         _ body: [UInt8],
         _ what: String,
         sourceLocation: Testing.SourceLocation = #_sourceLocation
-    )
-        -> RedactionOutcome
-    {
-        let a = fast.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
-        let b = reference.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
-        let same: Bool
-        switch (a, b) {
-        case (.forward(let x, let fx), .forward(let y, let fy)): same = x == y && fx == fy
-        case (.block(let x, let rx, let fx), .block(let y, let ry, let fy)): same = x == y && rx == ry && fx == fy
-        case (.uninspectable(let rx, let fx), .uninspectable(let ry, let fy)): same = rx == ry && fx == fy
-        default: same = false
-        }
-        #expect(
-            same,
-            "\(what): \(String(decoding: body, as: UTF8.self).debugDescription)\n\(a)\n\(b)",
-            sourceLocation: sourceLocation
-        )
-        return a
+    ) -> RedactionOutcome {
+        compareEngines(fast, reference, body, what, sourceLocation: sourceLocation)
     }
 
     static func string(_ g: inout KernelGenerator, pieces: [String] = pieces) -> String {

@@ -136,7 +136,7 @@ import Testing
             if g.below(4) != 0 { Self.mutate(&document, &g) }
             let withFields = g.below(2) == 0
             let (a, b) = withFields ? (fast, reference) : (fastNoFields, referenceNoFields)
-            if try Self.kernelWalkFinishes(a, document) {
+            if try kernelWalkFinishes(a, document) {
                 walked += 1
                 // Whatever the C walk finishes, the reference must accept: never forwarded unparsed.
                 let outcome = reference.redact(
@@ -149,7 +149,7 @@ import Testing
                     Issue.record("round \(round): the C walk finished a document the reference refuses: \(reason)")
                 }
             }
-            switch Self.compare(a, b, document, "round \(round)") {
+            switch compareEngines(a, b, document, "round \(round)") {
             case .uninspectable: refused += 1
             case .forward(let body, _) where body != document: forwardedChanged += 1
             default: break
@@ -182,8 +182,8 @@ import Testing
             #""\ud83dNightingale""#, #""\ude00Nightingale""#, #""\ud83d\u0041""#,
         ]
         for document in documents {
-            Self.compare(fast, reference, Array(document.utf8), document)
-            Self.compare(fastNoFields, referenceNoFields, Array(document.utf8), document)
+            compareEngines(fast, reference, Array(document.utf8), document)
+            compareEngines(fastNoFields, referenceNoFields, Array(document.utf8), document)
         }
         let raw: [[UInt8]] = [
             [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xE0, 0x80, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
@@ -191,8 +191,8 @@ import Testing
             [0x00], [0x22, 0x00, 0x22], [0x5B, 0x00, 0x5D], [0xEF, 0xBB, 0xBF, 0x22, 0x61, 0x22],
         ]
         for document in raw {
-            Self.compare(fast, reference, document, "\(document)")
-            Self.compare(fastNoFields, referenceNoFields, document, "\(document)")
+            compareEngines(fast, reference, document, "\(document)")
+            compareEngines(fastNoFields, referenceNoFields, document, "\(document)")
         }
     }
 
@@ -210,10 +210,10 @@ import Testing
                     #"{"\#(pad)\#(special)":"\#(pad)Nightingale\#(special)"}"#, #"{"\#(pad)":"\#(special)"}"#,
                     #"{"\#(pad)\#(special)Nightingale":1,"\#(pad)Night\#(special)ingale":[]}"#,
                 ] {
-                    Self.compare(fastNoFields, referenceNoFields, Array(document.utf8), document)
+                    compareEngines(fastNoFields, referenceNoFields, Array(document.utf8), document)
                     // Cut short inside the string: never forwarded.
                     let cut = Array(document.utf8.dropLast(1 + before % 3))
-                    if case .forward = Self.compare(fastNoFields, referenceNoFields, cut, document) {
+                    if case .forward = compareEngines(fastNoFields, referenceNoFields, cut, document) {
                         Issue.record("a truncated document was forwarded: \(document)")
                     }
                 }
@@ -255,11 +255,11 @@ import Testing
         }
         for document in documents {
             let what = String(decoding: document.prefix(80), as: UTF8.self)
-            Self.compare(fast, reference, document, what)
-            Self.compare(fastNoFields, referenceNoFields, document, what)
+            compareEngines(fast, reference, document, what)
+            compareEngines(fastNoFields, referenceNoFields, document, what)
         }
-        #expect(try Self.kernelWalkFinishes(fastNoFields, documents[0]), "dense documents are walked again with room")
-        #expect(try Self.kernelWalkFinishes(fastNoFields, documents[1]))
+        #expect(try kernelWalkFinishes(fastNoFields, documents[0]), "dense documents are walked again with room")
+        #expect(try kernelWalkFinishes(fastNoFields, documents[1]))
     }
 
     /// `fields` rules on odd keys (empty, with a space, a quote or non-ASCII, long ones): the C walk hands back every
@@ -289,7 +289,7 @@ import Testing
             #"{"a\u0020b":"Nightingale"}"#, #"{"q\"t":"Nightingale","q":"t"}"#, #"{"é":"x","\u00e9":"y","e":"z"}"#,
             #"{"\#(long)":"Nightingale","\#(long)k":"Nightingale"}"#, #"[{"":[{"a b":{"é":"Nightingale"}}]}]"#,
         ] {
-            let outcome = Self.compare(a, b, Array(document.utf8), document)
+            let outcome = compareEngines(a, b, Array(document.utf8), document)
             if case .forward(let body, _) = outcome {
                 #expect(body != Array(document.utf8), "a field rule applies in \(document)")
             }
@@ -333,82 +333,22 @@ import Testing
             #expect(status == CAIRLOCK_WALK_FALLBACK, "\(claimed)")
             #expect(textCount == 0 && segmentCount == 0 && nodeCount == 0)
         }
-        let scratch = fast.scratchPool.take()
-        defer { fast.scratchPool.give(scratch) }
-        let session = RedactionSession(
-            rules: fast.rules,
-            keys: testKeys,
-            vendor: fast.vendors.state(for: "scale"),
-            scratch: scratch,
-            unknownContent: .block,
-            limits: DecompressionLimits()
-        )
-        try small.withUnsafeBufferPointer { p in
-            try text.withUnsafeMutableBufferPointer { t in
-                for claimed in [1 << 31, 1 << 32] {
-                    let result = try JSONKernelWalk.redact(
-                        UnsafeBufferPointer(start: p.baseAddress, count: claimed),
-                        session: session,
-                        text: UnsafeMutableBufferPointer(start: t.baseAddress, count: claimed + 17)
-                    )
-                    guard case .fallback = result else {
-                        Issue.record("a \(claimed)-byte document was not handed back")
-                        continue
+        try withTestSession(fast) { session in
+            try small.withUnsafeBufferPointer { p in
+                try text.withUnsafeMutableBufferPointer { t in
+                    for claimed in [1 << 31, 1 << 32] {
+                        let result = try JSONKernelWalk.redact(
+                            UnsafeBufferPointer(start: p.baseAddress, count: claimed),
+                            session: session,
+                            text: UnsafeMutableBufferPointer(start: t.baseAddress, count: claimed + 17)
+                        )
+                        guard case .fallback = result else {
+                            Issue.record("a \(claimed)-byte document was not handed back")
+                            continue
+                        }
                     }
                 }
             }
         }
-    }
-
-    /// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker).
-    static func kernelWalkFinishes(_ redactor: Redactor, _ document: [UInt8]) throws -> Bool {
-        guard !document.isEmpty else { return false }
-        let scratch = redactor.scratchPool.take()
-        defer { redactor.scratchPool.give(scratch) }
-        let session = RedactionSession(
-            rules: redactor.rules,
-            keys: testKeys,
-            vendor: redactor.vendors.state(for: "scale"),
-            scratch: scratch,
-            unknownContent: .block,
-            limits: DecompressionLimits()
-        )
-        let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: document.count + 17)
-        defer { text.deallocate() }
-        return document.withUnsafeBufferPointer { buffer in
-            do {
-                if case .done = try JSONKernelWalk.redact(buffer, session: session, text: text) { return true }
-            } catch {
-                // A block rule matched: the walk itself finished.
-                return true
-            }
-            return false
-        }
-    }
-
-    /// Both engines' outcomes for `body`, which must agree exactly; returns the C walk's.
-    @discardableResult
-    static func compare(
-        _ fast: Redactor,
-        _ reference: Redactor,
-        _ body: [UInt8],
-        _ what: String,
-        sourceLocation: Testing.SourceLocation = #_sourceLocation
-    ) -> RedactionOutcome {
-        let a = fast.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
-        let b = reference.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
-        let same: Bool
-        switch (a, b) {
-        case (.forward(let x, let fx), .forward(let y, let fy)): same = x == y && fx == fy
-        case (.block(let x, let rx, let fx), .block(let y, let ry, let fy)): same = x == y && rx == ry && fx == fy
-        case (.uninspectable(let rx, let fx), .uninspectable(let ry, let fy)): same = rx == ry && fx == fy
-        default: same = false
-        }
-        #expect(
-            same,
-            "\(what): \(String(decoding: body, as: UTF8.self).debugDescription) \(body)\n\(a)\n\(b)",
-            sourceLocation: sourceLocation
-        )
-        return a
     }
 }

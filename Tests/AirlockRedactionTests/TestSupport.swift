@@ -70,3 +70,63 @@ extension RedactionOutcome {
         return false
     }
 }
+
+/// `body` with a redaction session of `redactor` for vendor "scale", for tests that drive a walker directly.
+func withTestSession<R>(_ redactor: Redactor, _ body: (RedactionSession) throws -> R) rethrows -> R {
+    let scratch = redactor.scratchPool.take()
+    defer { redactor.scratchPool.give(scratch) }
+    let session = RedactionSession(
+        rules: redactor.rules,
+        keys: testKeys,
+        vendor: redactor.vendors.state(for: "scale"),
+        scratch: scratch,
+        unknownContent: .block,
+        limits: DecompressionLimits()
+    )
+    return try body(session)
+}
+
+/// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker).
+func kernelWalkFinishes(_ redactor: Redactor, _ document: [UInt8]) throws -> Bool {
+    guard !document.isEmpty else { return false }
+    let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: document.count + 17)
+    defer { text.deallocate() }
+    return withTestSession(redactor) { session in
+        document.withUnsafeBufferPointer { buffer in
+            do {
+                if case .done = try JSONKernelWalk.redact(buffer, session: session, text: text) { return true }
+            } catch {
+                // A block rule matched: the walk itself finished.
+                return true
+            }
+            return false
+        }
+    }
+}
+
+/// Both engines' outcomes for the JSON `body`, which must agree exactly: the same forwarded bytes and findings, or
+/// the same refusal with the same reason. Returns `fast`'s.
+@discardableResult
+func compareEngines(
+    _ fast: Redactor,
+    _ reference: Redactor,
+    _ body: [UInt8],
+    _ what: String,
+    sourceLocation: Testing.SourceLocation = #_sourceLocation
+) -> RedactionOutcome {
+    let a = fast.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
+    let b = reference.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "scale")
+    let same: Bool
+    switch (a, b) {
+    case (.forward(let x, let fx), .forward(let y, let fy)): same = x == y && fx == fy
+    case (.block(let x, let rx, let fx), .block(let y, let ry, let fy)): same = x == y && rx == ry && fx == fy
+    case (.uninspectable(let rx, let fx), .uninspectable(let ry, let fy)): same = rx == ry && fx == fy
+    default: same = false
+    }
+    #expect(
+        same,
+        "\(what): \(String(decoding: body, as: UTF8.self).debugDescription) \(body)\n\(a)\n\(b)",
+        sourceLocation: sourceLocation
+    )
+    return a
+}
