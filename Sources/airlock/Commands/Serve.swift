@@ -250,7 +250,11 @@ final class PolicyReloader: Sendable {
                 )
                 return nil
             }
-            let compiled = try EgressSetup.compile(fresh, keys: self.keys)
+            // The key file is one of the settings that need a restart (see `restartOnly`): policies are compiled
+            // with the running one, so pseudonyms already handed out still restore.
+            var policiesOnly = fresh
+            policiesOnly.pseudonymKeyPath = self.configuration.pseudonymKeyPath
+            let compiled = try EgressSetup.compile(policiesOnly, keys: self.keys)
             self.egress.inspector.replace(compiled.inspector)
             self.server.updatePolicyVersions(compiled.versions)
             self.logger.notice(
