@@ -566,23 +566,29 @@ struct CallbackTests {
 
         """
 
-    static func parse(_ callbacks: String, secretFile: String? = nil) -> ConfigurationError? {
+    /// Parses `base` + `callbacks` as `airlock.yaml` in a throwaway directory holding `secretFile` as `s.secret`.
+    static func configuration(
+        _ callbacks: String,
+        secretFile: String? = nil
+    ) -> Result<ProxyConfiguration, ConfigurationError> {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cb-\(UUID())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         if let secretFile {
             try? secretFile.write(to: directory.appendingPathComponent("s.secret"), atomically: true, encoding: .utf8)
         }
-        do {
-            _ = try ProxyConfiguration.parse(
+        return Result { () throws(ConfigurationError) in
+            try ProxyConfiguration.parse(
                 yaml: Self.base + callbacks,
                 file: "airlock.yaml",
                 baseDirectory: directory.path
             )
-            return nil
-        } catch {
-            return error
         }
+    }
+
+    static func parse(_ callbacks: String, secretFile: String? = nil) -> ConfigurationError? {
+        guard case .failure(let error) = Self.configuration(callbacks, secretFile: secretFile) else { return nil }
+        return error
     }
 
     static func callbacks(
@@ -601,19 +607,7 @@ struct CallbackTests {
     }
 
     @Test func aValidSectionParses() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cb-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try "0123456789abcdef0123\n".write(
-            to: directory.appendingPathComponent("s.secret"),
-            atomically: true,
-            encoding: .utf8
-        )
-        let config = try ProxyConfiguration.parse(
-            yaml: Self.base + Self.callbacks(),
-            file: "airlock.yaml",
-            baseDirectory: directory.path
-        )
+        let config = try Self.configuration(Self.callbacks(), secretFile: "0123456789abcdef0123\n").get()
         let callbacks = try #require(config.callbacks)
         #expect(callbacks.publicURL.description == "https://airlock.example.com")
         #expect(callbacks.internalHosts == ["*.corp.example.com"])
