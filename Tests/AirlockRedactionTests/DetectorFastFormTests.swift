@@ -9,45 +9,6 @@ import Testing
 /// hold them to the contract on generated text built from the characters the expressions care about, and compare
 /// whole redactions against the reference engine that scans the detectors' own expressions.
 @Suite struct DetectorFastFormTests {
-    /// Deterministic text generator (xorshift), so a failure reproduces.
-    struct Generator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
-
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-
-        /// Text dense in local-part and domain characters, `@` signs and dots: emails, and near misses.
-        mutating func emailSoup(length: Int) -> [UInt8] {
-            let pieces = [
-                "a", "Z", "0", "jane.doe", "x+tag", "%", "-", "_", ".", "..", "@", "@", "@@", "lab", ".example",
-                ".com", ".c", ".io", "-corp", " ", "\n", ",", "é", "<", ">", " ana@lab.example.com ",
-            ]
-            var out: [UInt8] = []
-            while out.count < length { out += Array(pieces[below(pieces.count)].utf8) }
-            return out
-        }
-
-        /// Text dense in digits, hex letters, dots, colons, percent signs and zone names, with a few separators and
-        /// a non-ASCII letter: every way an address can start, end, or almost be one.
-        mutating func addressSoup(length: Int) -> [UInt8] {
-            let pieces = [
-                "0", "1", "9", "25", "255", "256", "1000", "a", "F", "fe80", "ffff", "db8", "g", "z", "x", ".", ".",
-                ":",
-                ":", "::", "%", "%eth0", "%25", " ", "\n", "-", "/", "é", "10.", "::1", "1.2.3.4", "2001:db8::", " ",
-                " ", ", ", " and ", " 10.1.2.3 ", " fd00::1 ", " 8.8.8.8 ",
-            ]
-            var out: [UInt8] = []
-            while out.count < length { out += Array(pieces[below(pieces.count)].utf8) }
-            return out
-        }
-    }
-
     /// One compiled set of expressions (all under id 0) and a scratch for it.
     final class Scanner {
         let database: VectorscanDatabase
@@ -94,7 +55,7 @@ import Testing
     }
 
     @Test func fastFormsReportEveryEndOfTheirExpression() throws {
-        var generator = Generator(state: 0x5DEE_CE66_D1CE_4E5B)
+        var generator = TestGenerator(state: 0x5DEE_CE66_D1CE_4E5B)
         var texts: [[UInt8]] = [
             "10.1.2.3", "1.2.3.4.5", "999.999.999.999", "a 10.0.0.1, b", "fd00::1", "::", ":::", "::1%eth0",
             "fe80::1ff:fe23:4567:890a%eth0", "2001:db8:85a3:0:0:8a2e:370:7334", "1:2:3:4:5:6:7:8:9:10", "a:b", ":%z",
@@ -124,7 +85,7 @@ import Testing
     @Test func ipv4FastFormsAreExact() throws {
         let reference = try Scanner([Detectors.ipv4])
         let fast = try Scanner(Detectors.expressions(for: .ip).first { $0.regex == Detectors.ipv4 }!.fastForms)
-        var generator = Generator(state: 0x1234_5678_9ABC_DEF1)
+        var generator = TestGenerator(state: 0x1234_5678_9ABC_DEF1)
         for _ in 0..<2_000 {
             let text = generator.addressSoup(length: 1 + generator.below(64))
             #expect(reference.ends(in: text) == fast.ends(in: text), "\(String(decoding: text, as: UTF8.self))")
@@ -140,7 +101,7 @@ import Testing
         let pool = ScratchPool(databases: [spans])
         let scratch = pool.take()
         defer { pool.give(scratch) }
-        var generator = Generator(state: 0x2545_F491_4F6C_DD1D)
+        var generator = TestGenerator(state: 0x2545_F491_4F6C_DD1D)
         var compared = 0
         for _ in 0..<1_500 {
             let text = generator.emailSoup(length: 4 + generator.below(90))
@@ -185,7 +146,7 @@ import Testing
         let fast = try makeRedactor(policy)
         let reference = try Redactor(policy: policy, keys: testKeys, limits: DecompressionLimits(), useFastForms: false)
         #expect(fast.rules.fast != nil && reference.rules.fast != nil)
-        var generator = Generator(state: 0xA076_1D64_78BD_642F)
+        var generator = TestGenerator(state: 0xA076_1D64_78BD_642F)
         var changed = 0
         for round in 0..<600 {
             let bytes =
@@ -216,5 +177,33 @@ extension JSONEncoder {
     /// `text` as a JSON string literal.
     static func quoted(_ text: String) -> String {
         String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+    }
+}
+
+/// Text generators for the detector fast forms.
+extension TestGenerator {
+    /// Text dense in local-part and domain characters, `@` signs and dots: emails, and near misses.
+    mutating func emailSoup(length: Int) -> [UInt8] {
+        let pieces = [
+            "a", "Z", "0", "jane.doe", "x+tag", "%", "-", "_", ".", "..", "@", "@", "@@", "lab", ".example",
+            ".com", ".c", ".io", "-corp", " ", "\n", ",", "é", "<", ">", " ana@lab.example.com ",
+        ]
+        var out: [UInt8] = []
+        while out.count < length { out += Array(pieces[below(pieces.count)].utf8) }
+        return out
+    }
+
+    /// Text dense in digits, hex letters, dots, colons, percent signs and zone names, with a few separators and
+    /// a non-ASCII letter: every way an address can start, end, or almost be one.
+    mutating func addressSoup(length: Int) -> [UInt8] {
+        let pieces = [
+            "0", "1", "9", "25", "255", "256", "1000", "a", "F", "fe80", "ffff", "db8", "g", "z", "x", ".", ".",
+            ":",
+            ":", "::", "%", "%eth0", "%25", " ", "\n", "-", "/", "é", "10.", "::1", "1.2.3.4", "2001:db8::", " ",
+            " ", ", ", " and ", " 10.1.2.3 ", " fd00::1 ", " 8.8.8.8 ",
+        ]
+        var out: [UInt8] = []
+        while out.count < length { out += Array(pieces[below(pieces.count)].utf8) }
+        return out
     }
 }

@@ -61,7 +61,7 @@ import Testing
     static let plainKeys = ["a", "prompt", "Nightingale", #"k\u0065y"#, #"r\u00e9"#, "é", "messages", "run_ids", ""]
 
     @Test func generatedDocumentsMatchTheReference() throws {
-        var g = KernelGenerator(state: 0x5DEE_CE66_D1CE_4E5B)
+        var g = TestGenerator(state: 0x5DEE_CE66_D1CE_4E5B)
         var changed = 0
         for round in 0..<1500 {
             let document = Array(Self.document(&g, depth: 0).utf8)
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func plainDocumentsTakeTheWholeDocumentWalkAndMatchTheReference() throws {
-        var g = KernelGenerator(state: 0x9E37_79B9_7F4A_7C15)
+        var g = TestGenerator(state: 0x9E37_79B9_7F4A_7C15)
         var walked = 0
         var changed = 0
         for round in 0..<1500 {
@@ -101,7 +101,7 @@ import Testing
     }
 
     @Test func longStringsAndCorruptionsAcrossManyBlocksMatchTheReference() throws {
-        var g = KernelGenerator(state: 0xD1B5_4A32_D192_ED03)
+        var g = TestGenerator(state: 0xD1B5_4A32_D192_ED03)
         for round in 0..<600 {
             var document = Array(Self.document(&g, depth: 0, pieces: Self.plainPieces, keys: Self.plainKeys).utf8)
             if round % 3 == 0 { document.insert(0x01, at: g.below(document.count)) }
@@ -119,7 +119,7 @@ import Testing
     }
 
     @Test func corruptedDocumentsAreRefusedExactlyLikeTheReference() throws {
-        var g = KernelGenerator(state: 0x2545_F491_4F6C_DD1D)
+        var g = TestGenerator(state: 0x2545_F491_4F6C_DD1D)
         let corruptions: [[UInt8]] = [
             [0x01], [0x1F], [0x0A], [0xC3, 0x28], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF],
             [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0x80], Array(#"\ud800"#.utf8), Array(#"\udc00x"#.utf8),
@@ -167,7 +167,7 @@ import Testing
         compareEngines(fast, reference, body, what, sourceLocation: sourceLocation)
     }
 
-    static func string(_ g: inout KernelGenerator, pieces: [String] = pieces) -> String {
+    static func string(_ g: inout TestGenerator, pieces: [String] = pieces) -> String {
         var out = String(repeating: "a", count: g.below(3) == 0 ? g.below(40) : 0)
         for _ in 0..<g.below(6) {
             out += pieces[g.below(pieces.count)]
@@ -177,13 +177,13 @@ import Testing
     }
 
     static func document(
-        _ g: inout KernelGenerator,
+        _ g: inout TestGenerator,
         depth: Int,
         pieces: [String] = pieces,
         keys: [String] = keys
     ) -> String {
         let ws = ["", " ", "\n  ", "\t", "\r\n"]
-        func w(_ g: inout KernelGenerator) -> String { g.below(4) == 0 ? ws[g.below(ws.count)] : "" }
+        func w(_ g: inout TestGenerator) -> String { g.below(4) == 0 ? ws[g.below(ws.count)] : "" }
         switch depth > 3 ? 4 + g.below(4) : g.below(8) {
         case 0, 1:
             let members = (0..<g.below(5)).map { _ in
@@ -202,18 +202,4 @@ import Testing
             return string(&g, pieces: pieces)
         }
     }
-}
-
-/// xorshift64: deterministic inputs.
-struct KernelGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return state
-    }
-
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
 }

@@ -73,7 +73,7 @@ import Testing
             0xF5, 0xFF,
         ]
 
-    static func mutate(_ document: inout [UInt8], _ g: inout KernelGenerator) {
+    static func mutate(_ document: inout [UInt8], _ g: inout TestGenerator) {
         for _ in 0..<(1 + g.below(3)) {
             let count = document.count
             switch g.below(9) {
@@ -118,7 +118,7 @@ import Testing
         var forwardedChanged = 0
         // AIRLOCK_FUZZ_ROUNDS runs a longer fuzz by hand; the default stays well within a few seconds.
         let rounds = ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 20000
-        var g = KernelGenerator(
+        var g = TestGenerator(
             state: ProcessInfo.processInfo.environment["AIRLOCK_FUZZ_SEED"].flatMap { UInt64($0) }
                 ?? 0xA17C_0C4B_F00D_5EED
         )

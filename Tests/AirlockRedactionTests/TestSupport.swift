@@ -130,3 +130,17 @@ func compareEngines(
     )
     return a
 }
+
+/// xorshift64: deterministic inputs, so a failure reproduces.
+struct TestGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+
+    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+}

@@ -116,7 +116,7 @@ import Testing
 /// The C walk's edits encode straight into the output: the same bytes as `encodeString`.
 @Suite struct AppendEncodedTests {
     @Test func appendEncodedWritesWhatEncodeStringReturns() {
-        var g = KernelGenerator(state: 0x0123_4567_89AB_CDEF)
+        var g = TestGenerator(state: 0x0123_4567_89AB_CDEF)
         let samples: [[UInt8]] = [[], Array(0..<128), Array(#"a"b\c/é"#.utf8), [0x0A, 0x0D, 0x09, 0x08, 0x0C, 0x7F]]
         for bytes in samples
             + (0..<500).map({ _ in (0..<g.below(80)).map { _ in UInt8(truncatingIfNeeded: g.next()) } })
