@@ -24,10 +24,8 @@ public final class AuditLog: @unchecked Sendable {
     private var lazySince: ContinuousClock.Instant?
     /// True while the writer sleeps with no deadline sooner than a lazy item's: only then must a lazy item wake it.
     private var writerWaitsLong = false
-    /// How long a lazy item may wait for a decision to ride with; tests lengthen it to make batches deterministic.
-    var lazyDelay = AuditWriter.syncDelay {
-        didSet { precondition(lazyDelay <= .seconds(60), "a lazy item must become durable within bounded time") }
-    }
+    /// How long a lazy item may wait for a decision to ride with (``setLazyDelayForTesting(_:)``).
+    private var lazyDelay = AuditWriter.syncDelay
     /// When the first of the queued items someone waits on was queued: the group-commit window counts from there.
     private var firstUrgentAt: ContinuousClock.Instant?
     /// True while the writer waits out the group-commit window: only a full group (`commitBatch`) wakes it early.
@@ -208,6 +206,14 @@ public final class AuditLog: @unchecked Sendable {
     func setGroupAverageForTesting(_ average: Double) {
         condition.lock()
         groupAverage = average
+        condition.unlock()
+    }
+
+    /// Lengthens how long a lazy item may wait for a decision to ride with, so tests can make batches deterministic.
+    func setLazyDelayForTesting(_ delay: Duration) {
+        precondition(delay <= .seconds(60), "a lazy item must become durable within bounded time")
+        condition.lock()
+        lazyDelay = delay
         condition.unlock()
     }
 

@@ -55,7 +55,7 @@ struct CompletionAppendTests {
         let scratch = try Scratch()
         let log = try await AuditLog.open(scratch.configuration())
         // Long enough that the outcome can only be committed by the decision that follows it.
-        log.lazyDelay = .seconds(30)
+        log.setLazyDelayForTesting(.seconds(30))
         let before = log.statistics
         async let outcome: (Result<Void, AuditError>, AuditStatistics) = withCheckedContinuation { continuation in
             log.recordOutcome(id: "req-0", status: 200, durationMs: 1, error: nil) { result in
