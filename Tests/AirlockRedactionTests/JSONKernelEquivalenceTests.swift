@@ -26,14 +26,8 @@ import Testing
             ],
             allow: ["Project Gutenberg"]
         )
-        fast = try Redactor(policy: policy, keys: testKeys, limits: DecompressionLimits(), useFastForms: true)
-        reference = try Redactor(
-            policy: policy,
-            keys: testKeys,
-            limits: DecompressionLimits(),
-            useFastForms: true,
-            stringKernel: false
-        )
+        fast = try makeRedactor(policy)
+        reference = try makeRedactor(policy, stringKernel: false)
         #expect(fast.stringKernel && !reference.stringKernel)
     }
 

@@ -35,19 +35,10 @@ import Testing
             allow: ["Project Gutenberg"]
         )
         let plain = makePolicy(terms: terms, patterns: patterns, detectors: detectors, allow: ["Project Gutenberg"])
-        func make(_ policy: Policy, kernel: Bool) throws -> Redactor {
-            try Redactor(
-                policy: policy,
-                keys: testKeys,
-                limits: DecompressionLimits(),
-                useFastForms: true,
-                stringKernel: kernel
-            )
-        }
-        fast = try make(policy, kernel: true)
-        reference = try make(policy, kernel: false)
-        fastNoFields = try make(plain, kernel: true)
-        referenceNoFields = try make(plain, kernel: false)
+        fast = try makeRedactor(policy)
+        reference = try makeRedactor(policy, stringKernel: false)
+        fastNoFields = try makeRedactor(plain)
+        referenceNoFields = try makeRedactor(plain, stringKernel: false)
     }
 
     /// Fragments a mutation inserts: structure, escapes, literal and number prefixes, invisible characters, bytes
@@ -276,14 +267,8 @@ import Testing
                 FieldRule(path: try JSONPath(parsing: "$..\(long)"), action: .drop),
             ]
         )
-        let a = try Redactor(policy: policy, keys: testKeys, limits: DecompressionLimits(), useFastForms: true)
-        let b = try Redactor(
-            policy: policy,
-            keys: testKeys,
-            limits: DecompressionLimits(),
-            useFastForms: true,
-            stringKernel: false
-        )
+        let a = try makeRedactor(policy)
+        let b = try makeRedactor(policy, stringKernel: false)
         for document in [
             #"{"":"Nightingale","a":"Nightingale"}"#, #"{"x":{"":"y"},"":1}"#, #"{"a b":"Nightingale","a c":"x"}"#,
             #"{"a\u0020b":"Nightingale"}"#, #"{"q\"t":"Nightingale","q":"t"}"#, #"{"é":"x","\u00e9":"y","e":"z"}"#,

@@ -27,13 +27,7 @@ import Testing
 
     @Test(arguments: [true, false]) func fieldRulesApplyInsideNestedDocumentsThatStartWithAnEscape(kernel: Bool) throws
     {
-        let redactor = try Redactor(
-            policy: Self.policy,
-            keys: testKeys,
-            limits: DecompressionLimits(),
-            useFastForms: true,
-            stringKernel: kernel
-        )
+        let redactor = try makeRedactor(Self.policy, stringKernel: kernel)
         for document in Self.documents {
             let outcome = redactor.redact(
                 body: Array(document.utf8),
@@ -53,13 +47,7 @@ import Testing
 
     /// Strings that start with an escape but hold no JSON document stay text, scanned as before.
     @Test(arguments: [true, false]) func stringsStartingWithAnEscapeThatAreNotJSONStayText(kernel: Bool) throws {
-        let redactor = try Redactor(
-            policy: Self.policy,
-            keys: testKeys,
-            limits: DecompressionLimits(),
-            useFastForms: true,
-            stringKernel: kernel
-        )
+        let redactor = try makeRedactor(Self.policy, stringKernel: kernel)
         for (document, expected) in [
             (#"{"a":"\nNightingale {"}"#, #"{"a":"\n[REDACTED:CODENAME] {"}"#),
             (#"{"a":"\n{ Nightingale"}"#, #"{"a":"\n{ [REDACTED:CODENAME]"}"#),
@@ -67,17 +55,7 @@ import Testing
             (#"{"a":"\t[1] Nightingale"}"#, #"{"a":"\t[1] [REDACTED:CODENAME]"}"#),
             (#"{"a":"\"Nightingale\""}"#, #"{"a":"\"[REDACTED:CODENAME]\""}"#),
         ] {
-            let outcome = redactor.redact(
-                body: Array(document.utf8),
-                contentType: "application/json",
-                contentEncoding: nil,
-                vendor: "scale"
-            )
-            guard case .forward(let body, _) = outcome else {
-                Issue.record("\(document): \(outcome)")
-                continue
-            }
-            #expect(String(decoding: body, as: UTF8.self) == expected, "\(document)")
+            #expect(forwarded(redactor, document) == expected, "\(document)")
         }
     }
 }

@@ -26,8 +26,15 @@ func makePolicy(
     )
 }
 
-func makeRedactor(_ policy: Policy) throws -> Redactor {
-    try Redactor(policy: policy, keys: testKeys)
+/// `stringKernel: false` walks JSON strings with the Swift reference instead of the C kernel.
+func makeRedactor(_ policy: Policy, stringKernel: Bool = true) throws -> Redactor {
+    try Redactor(
+        policy: policy,
+        keys: testKeys,
+        limits: DecompressionLimits(),
+        useFastForms: true,
+        stringKernel: stringKernel
+    )
 }
 
 /// Redacts `text` and returns the forwarded body as a string; records an issue when it was not forwarded.
