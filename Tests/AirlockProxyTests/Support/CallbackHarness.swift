@@ -155,8 +155,7 @@ final class CallbackHarness: @unchecked Sendable {
     }
 
     func close() async {
-        await self.server.shutdown(gracePeriod: .seconds(2))
-        try? await self.auditLog?.close()
+        await self.stopProxy()
         await self.vendor.stop()
         await self.receiver.stop()
         try? await self.group.shutdownGracefully()
