@@ -312,6 +312,7 @@ struct CallbackTests {
     @Test func bodyFormatsAndWebhookPathsAreRecognised() {
         #expect(OutgoingCallbacks.format("Application/JSON; charset=utf-8") == .json)
         #expect(OutgoingCallbacks.format(" application/vnd.api+json") == .json)
+        #expect(OutgoingCallbacks.format("Text/JSON") == .json, "the engine reads text/json as JSON too")
         #expect(OutgoingCallbacks.format("application/x-www-form-urlencoded ; charset=utf-8") == .form)
         #expect(OutgoingCallbacks.format("application/x-ndjson") == .jsonLines)
         #expect(OutgoingCallbacks.format("Application/JSONL; charset=utf-8") == .jsonLines)

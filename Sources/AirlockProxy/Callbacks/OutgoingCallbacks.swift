@@ -169,11 +169,14 @@ struct OutgoingCallbacks: Sendable {
 
     // MARK: Bytes
 
-    /// JSON (`application/json`, `*+json`) or a form, from the Content-Type; checked on bytes, since it runs for
-    /// every request.
+    /// JSON (`application/json`, `text/json`, `*+json`) or a form, from the Content-Type; checked on bytes, since it
+    /// runs for every request. Every type the engine reads as JSON (MediaType in AirlockRedaction) must be here, or
+    /// a callback URL in it would leave unchecked.
     static func format(_ contentType: String?) -> BodyFormat? {
         guard let essence = Self.essence(contentType) else { return nil }
-        if Self.equalsIgnoringCase(essence, "application/json") { return .json }
+        if Self.equalsIgnoringCase(essence, "application/json") || Self.equalsIgnoringCase(essence, "text/json") {
+            return .json
+        }
         if essence.count >= 5, Self.equalsIgnoringCase(essence.suffix(5), "+json") { return .json }
         if Self.equalsIgnoringCase(essence, "application/x-www-form-urlencoded") { return .form }
         // The media types the engine reads as JSON lines (MediaType in AirlockRedaction).
