@@ -525,7 +525,7 @@ final class RedactionSession {
             // survive the round trip) and one spelling always gets one token. Hashes of all spellings agree (the
             // dictionary value); a mask is as long as what was written.
             if rule.action == .pseudonymize && spelling == dictionary {
-                return Array(vendor.termTokens[index][Int(value)].utf8)
+                return vendor.termTokenBytes[index][Int(value)]
             }
             canonical = rule.action == .hash ? dictionary : spelling
         } else {

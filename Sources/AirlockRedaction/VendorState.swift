@@ -5,9 +5,8 @@ import Foundation
 /// cached by the `Redactor`.
 final class VendorState: Sendable {
     let keys: VendorKeys
-    /// `termTokens[rule][value]`: the token of each dictionary value of a pseudonymizing term rule (empty for others).
-    let termTokens: [[String]]
-    /// `termTokens` as bytes, ready for an edit.
+    /// `termTokenBytes[rule][value]`: the token of each dictionary value of a pseudonymizing term rule (empty for
+    /// others), as bytes, ready for an edit.
     let termTokenBytes: [[[UInt8]]]
     /// Token (`CODENAME_7QK2M`) -> dictionary value, for `restore`.
     let termValues: [String: String]
@@ -44,7 +43,6 @@ final class VendorState: Sendable {
                 return token
             }
         }
-        self.termTokens = tokens
         self.termTokenBytes = tokens.map { $0.map { Array($0.utf8) } }
         self.termValues = byToken
     }
