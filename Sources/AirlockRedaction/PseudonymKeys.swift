@@ -11,8 +11,6 @@ public struct PseudonymKeys: Sendable {
 
     let secret: [UInt8]
     /// Keys the vendor-independent fingerprints that findings and logs carry for correlation.
-    let fingerprintKey: [UInt8]
-    /// `fingerprintKey`, ready for HMAC.
     let fingerprintMAC: HMACKey
 
     /// Reads a key file: base64 of exactly 32 bytes on one line (surrounding whitespace ignored).
@@ -40,13 +38,14 @@ public struct PseudonymKeys: Sendable {
     /// Uses `secret` directly (tests, or a key from another source). It should be 32 random bytes.
     public init(secret: [UInt8]) {
         self.secret = secret
-        self.fingerprintKey = OpenSSLCrypto.hkdfSHA256(
-            secret: secret,
-            salt: Array("airlock-v1".utf8),
-            info: Array("fingerprint".utf8),
-            length: 32
+        self.fingerprintMAC = HMACKey(
+            OpenSSLCrypto.hkdfSHA256(
+                secret: secret,
+                salt: Array("airlock-v1".utf8),
+                info: Array("fingerprint".utf8),
+                length: 32
+            )
         )
-        self.fingerprintMAC = HMACKey(fingerprintKey)
     }
 
     /// 32 fresh random bytes, base64, newline-terminated: the content of a new key file.
@@ -79,15 +78,13 @@ public struct PseudonymKeys: Sendable {
 /// The per-vendor keys: one for HMAC tokens (dictionary pseudonyms, hashes) and one 64-byte AES-256-SIV key for
 /// pseudonyms that carry their value encrypted.
 struct VendorKeys: Sendable {
-    let tokenKey: [UInt8]
-    let sivKey: [UInt8]
-    /// `tokenKey`, ready for HMAC.
+    /// The token key, ready for HMAC.
     let tokenMAC: HMACKey
+    let sivKey: [UInt8]
 
     init(tokenKey: [UInt8], sivKey: [UInt8]) {
-        self.tokenKey = tokenKey
-        self.sivKey = sivKey
         self.tokenMAC = HMACKey(tokenKey)
+        self.sivKey = sivKey
     }
 }
 
