@@ -554,8 +554,12 @@ struct CallbackTests {
         let harness = try await CallbackHarness()
         harness.receiver.behavior = .status(503)
         let result = try await harness.postCallback(#"{"task_id": "t-1"}"#)
+        let delivered = harness.receiver.requests.count
         await harness.close()
         #expect(result.status == 503, "\(result.body)")
+        // Airlock's own 503 (audit_unavailable) must not pass for the lab's.
+        #expect(Self.json(result.body)?["delivered"] as? Bool == true, "\(result.body)")
+        #expect(delivered == 1)
     }
 
     // MARK: Configuration
