@@ -24,6 +24,7 @@ struct ProxyForwardingTests {
         #expect(received.header("content-length") == String(body.utf8.count))
         #expect(received.header("content-type") == "application/json")
         #expect(received.header("host") == "127.0.0.1:\(vendorPort)")
+        #expect(received.headers.filter { $0.name.lowercased() == "host" }.count == 1, "\(received.headers)")
         // The lab gets the vendor's answer.
         #expect(echoed(result.body)?["body"] as? String == body)
     }

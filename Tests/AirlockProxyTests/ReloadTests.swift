@@ -82,6 +82,36 @@ struct ReloadTests {
         }
     }
 
+    /// Vendors are not reloaded, policies are: a reload whose configuration no longer names a vendor still being
+    /// served is refused, so that vendor keeps its policy instead of running with none (it used to: its requests
+    /// then left with paths and bodies unredacted).
+    @Test func aReloadThatDropsAServedVendorIsRefused() async throws {
+        try await ServedAirlock.with(
+            policy: Self.policy(["Nightingale"]),
+            audit: "{enabled: false}",
+            arguments: ["--watch-interval", "0"]
+        ) { airlock in
+            let adminPort = airlock.adminPort
+            func readyz() -> String {
+                (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.body ?? ""
+            }
+            #expect(await eventually(timeout: 30) { readyz().contains("reload-test@sha256:") })
+            let before = readyz()
+            let configPath = airlock.directory + "/airlock.yaml"
+            let renamed = try String(contentsOfFile: configPath, encoding: .utf8)
+                .replacingOccurrences(of: "{name: scale,", with: "{name: scale-renamed,")
+            try renamed.write(toFile: configPath, atomically: true, encoding: .utf8)
+            airlock.signal(SIGHUP)
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            #expect(readyz() == before)
+            let result = try await airlock.send(#"{"notes": "Nightingale"}"#, path: "/scale/v1/task/Nightingale")
+            #expect(result.status == 200, "\(result.body)")
+            let received = try #require(airlock.vendor.requests.last)
+            #expect(!received.uri.contains("Nightingale") && !received.bodyText.contains("Nightingale"))
+            #expect(airlock.process.isRunning)
+        }
+    }
+
     /// Without any signal: editing the policy file, or only a term file it reads, reloads; a broken edit is refused
     /// and the last good policy keeps redacting; fixing it again is picked up.
     @Test func editedPolicyAndTermFilesReloadWithoutASignal() async throws {
