@@ -113,9 +113,25 @@ import Testing
     }
 }
 
-/// The C walk's edits encode straight into the output: the same bytes as `encodeString`.
+/// The C walk's edits encode straight into the output (`appendEncoded`, which `encodeString` is built on): every byte
+/// as a byte-by-byte reference encoder writes it, after what `out` already held.
 @Suite struct AppendEncodedTests {
-    @Test func appendEncodedWritesWhatEncodeStringReturns() {
+    /// One byte at a time: `\n`, `\r`, `\t`, `\"`, `\\`, other control characters as `\u00XX`, the rest as is.
+    static func reference(_ bytes: [UInt8]) -> [UInt8] {
+        let hex = Array("0123456789abcdef".utf8)
+        return bytes.flatMap { b -> [UInt8] in
+            switch b {
+            case 0x0A: Array(#"\n"#.utf8)
+            case 0x0D: Array(#"\r"#.utf8)
+            case 0x09: Array(#"\t"#.utf8)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): [0x5C, b]
+            case ..<0x20: Array(#"\u00"#.utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            default: [b]
+            }
+        }
+    }
+
+    @Test func appendEncodedWritesWhatTheReferenceEncoderWrites() {
         var g = TestGenerator(state: 0x0123_4567_89AB_CDEF)
         let samples: [[UInt8]] = [[], Array(0..<128), Array(#"a"b\c/é"#.utf8), [0x0A, 0x0D, 0x09, 0x08, 0x0C, 0x7F]]
         for bytes in samples
@@ -123,7 +139,8 @@ import Testing
         {
             var out = Array("prefix".utf8)
             JSONRedactor.appendEncoded(bytes, to: &out)
-            #expect(out == Array("prefix".utf8) + JSONRedactor.encodeString(bytes))
+            #expect(out == Array("prefix".utf8) + Self.reference(bytes))
+            #expect(JSONRedactor.encodeString(bytes) == Self.reference(bytes))
         }
     }
 }

@@ -615,7 +615,8 @@ struct JSONRedactor {
         }
     }
 
-    /// Appends `encodeString(bytes)` to `out`, without building it first.
+    /// Appends `bytes` (valid UTF-8) to `out` as JSON string content: quotes, backslashes and control characters
+    /// escaped. Runs of bytes that need no escape are copied in bulk.
     static func appendEncoded(_ bytes: [UInt8], to out: inout [UInt8]) {
         bytes.withUnsafeBufferPointer { source in
             let hex: StaticString = "0123456789abcdef"
@@ -643,46 +644,13 @@ struct JSONRedactor {
         }
     }
 
-    /// Encodes bytes (valid UTF-8) as JSON string content: quotes, backslashes and control characters escaped.
-    /// Runs of bytes that need no escape are copied in bulk.
+    /// `bytes` (valid UTF-8) as JSON string content (see `appendEncoded`).
     static func encodeString(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.withUnsafeBufferPointer { source in
-            let count = source.count
-            // At most 6 output bytes per input byte (`\u00XX`).
-            return [UInt8](unsafeUninitializedCapacity: count * 6 + 1) { out, written in
-                guard let p = source.baseAddress, let o = out.baseAddress else {
-                    written = 0
-                    return
-                }
-                let hex: StaticString = "0123456789abcdef"
-                var w = 0
-                var run = 0
-                for k in 0..<count {
-                    let b = p[k]
-                    if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") { continue }
-                    if k > run { (o + w).initialize(from: p + run, count: k - run) }
-                    w += k - run
-                    run = k + 1
-                    o[w] = 0x5C
-                    switch b {
-                    case 0x0A: o[w + 1] = UInt8(ascii: "n")
-                    case 0x0D: o[w + 1] = UInt8(ascii: "r")
-                    case 0x09: o[w + 1] = UInt8(ascii: "t")
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): o[w + 1] = b
-                    default:
-                        o[w + 1] = UInt8(ascii: "u")
-                        o[w + 2] = 0x30
-                        o[w + 3] = 0x30
-                        o[w + 4] = hex.utf8Start[Int(b >> 4)]
-                        o[w + 5] = hex.utf8Start[Int(b & 0xF)]
-                        w += 4
-                    }
-                    w += 2
-                }
-                if count > run { (o + w).initialize(from: p + run, count: count - run) }
-                written = w + count - run
-            }
-        }
+        var out: [UInt8] = []
+        // Room for a few escapes without growing.
+        out.reserveCapacity(bytes.count + 16)
+        appendEncoded(bytes, to: &out)
+        return out
     }
 
     /// Redacts one string (key or value) in place, through an edit when anything changes.
