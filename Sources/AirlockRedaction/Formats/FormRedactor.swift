@@ -109,8 +109,8 @@ enum FormRedactor {
                 guard k + 3 <= end else {
                     throw .uninspectable("form body: truncated percent escape at byte \(k)")
                 }
-                let high = JSONRedactor.hexValue(p[k + 1])
-                let low = JSONRedactor.hexValue(p[k + 2])
+                let high = JSONStringEscapes.hexValue(p[k + 1])
+                let low = JSONStringEscapes.hexValue(p[k + 2])
                 guard high >= 0, low >= 0 else {
                     throw .uninspectable("form body: invalid percent escape at byte \(k)")
                 }

@@ -535,7 +535,7 @@ struct JSONRedactor {
                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     i += 2
                 case UInt8(ascii: "u"):
-                    guard i + 6 <= n, (2..<6).allSatisfy({ Self.hexValue(p[i + $0]) >= 0 }) else {
+                    guard i + 6 <= n, (2..<6).allSatisfy({ JSONStringEscapes.hexValue(p[i + $0]) >= 0 }) else {
                         throw syntax("invalid \\u escape")
                     }
                     token.unicodeEscape = true
@@ -595,9 +595,6 @@ struct JSONRedactor {
         let special = ((quote &- ones) & ~quote) | ((slash &- ones) & ~slash) | ((w &- ones &* 0x20) & ~w) | w
         return special & 0x8080_8080_8080_8080
     }
-
-    @inline(__always)
-    static func hexValue(_ b: UInt8) -> Int { JSONStringEscapes.hexValue(b) }
 
     /// The decoded content of a string token (escapes resolved; already validated).
     private func decodeString(_ token: StringToken) throws(Stop) -> [UInt8] {
