@@ -154,7 +154,9 @@ struct CheckCommandTests {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
             "-c",
-            #"ulimit -s 3072 && exec "$0" redact --policy "$1" --key-file "$2" --content-type application/json "$3""#,
+            // `timeout`: a hung binary fails the test (status 124) instead of hanging CI.
+            #"ulimit -s 3072 && exec timeout 60 "$0" redact --policy "$1" --key-file "$2""#
+                + #" --content-type application/json "$3""#,
             Self.binary.path, fixture.path("deep.yaml"), fixture.path("key"), fixture.path("body.json"),
         ]
         let output = Pipe()
