@@ -244,6 +244,48 @@ struct CallbackTests {
         #expect(received == [#"{"callback_url": "\#(Self.scalePublic)"}"#])
     }
 
+    /// Really compressed bodies: the check looks at what they decode to. An internal callback URL is refused (it
+    /// cannot be rewritten in place), with nothing sent; a compressed body whose callback is outside the lab, or
+    /// whose text merely mentions callbacks, leaves as the lab sent it. (Compressed bytes never spell a key, so a
+    /// check on the raw bytes let every internal callback URL through.)
+    @Test func compressedBodiesAreCheckedForInternalCallbackURLs() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-gzip-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func gzipped(_ name: String, _ json: String) throws -> String {
+            let plain = directory.appendingPathComponent(name).path
+            try json.write(toFile: plain, atomically: true, encoding: .utf8)
+            let gzip = Process()
+            gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+            gzip.arguments = ["-n", plain]
+            try gzip.run()
+            gzip.waitUntilExit()
+            #expect(gzip.terminationStatus == 0)
+            return plain + ".gz"
+        }
+        let internalURL = try gzipped("internal", #"{"callback_url": "https://labeling.corp.example.com/hooks/x"}"#)
+        let externalURL = try gzipped("external", #"{"callback_url": "https://hooks.example.org/x"}"#)
+        let mention = try gzipped("mention", #"{"prompt": "write a callback that logs"}"#)
+        let harness = try await CallbackHarness(CallbackHarness.Options(policy: false))
+        func post(_ file: String) async throws -> CurlResult {
+            try await harness.curl([
+                "-H", "Content-Type: application/json", "-H", "Content-Encoding: gzip", "--data-binary", "@" + file,
+                harness.url("/labelbox/graphql"),
+            ])
+        }
+        let refused = try await post(internalURL)
+        let bytesAfterRefusal = harness.vendor.plaintextBytesReceived
+        let external = try await post(externalURL)
+        let mentioned = try await post(mention)
+        let received = harness.vendor.requests.count
+        await harness.close()
+        #expect(refused.status == 403 && errorCode(refused.body) == "blocked_by_policy", "\(refused.body)")
+        #expect(Self.json(refused.body).flatMap { $0["error"] as? [String: Any] }?["rule"] as? String == "callback-url")
+        #expect(bytesAfterRefusal == 0, "nothing reaches the vendor")
+        #expect(external.status == 200 && mentioned.status == 200)
+        #expect(received == 2)
+    }
+
     @Test(arguments: [
         ("https://labeling.corp.example.com/x", true),
         ("https://LABELING.CORP.EXAMPLE.COM./x", true),

@@ -79,21 +79,32 @@ struct OutgoingCallbacks: Sendable {
             return .untouched
         }
         let webhooks = Self.isWebhookPath(request.path)
+        if let encoding = request.headers.first(name: "content-encoding"),
+            !encoding.trimmingCharacters(in: .whitespaces).isEmpty, encoding.lowercased() != "identity"
+        {
+            // Callback URLs are only rewritten in bodies Airlock can edit in place: a compressed body that names one
+            // inside the lab is refused. Compressed bytes never spell a key, so the check looks at what they decode
+            // to; a body that does not decode is the policy's to refuse.
+            let namesInternalURL = body.withUnsafeReadableBytes { bytes in
+                if Self.mayHoldCallbackKey(bytes, webhooks: webhooks, format: format) { return true }
+                guard let decoded = Redactor.decodedBody(bytes, contentEncoding: encoding),
+                    decoded.withUnsafeBytes({ Self.mayHoldCallbackKey($0, webhooks: webhooks, format: format) }),
+                    let fields = try? Self.fields(of: ByteBuffer(bytes: decoded), format: format, webhooks: webhooks)
+                else { return false }
+                return fields.contains { CallbackURL($0.value).map { self.internalHosts.contains($0.host) } ?? false }
+            }
+            guard namesInternalURL else { return .untouched }
+            return .refuse(
+                self.refusal(
+                    "the request body is compressed (Content-Encoding: \(encoding)) and may name a callback URL; "
+                        + "send callback-bearing requests uncompressed so Airlock can rewrite them"
+                )
+            )
+        }
         let mayHold = body.withUnsafeReadableBytes {
             Self.mayHoldCallbackKey($0, webhooks: webhooks, format: format)
         }
         guard mayHold else { return .untouched }
-        if let encoding = request.headers.first(name: "content-encoding"),
-            !encoding.trimmingCharacters(in: .whitespaces).isEmpty, encoding.lowercased() != "identity"
-        {
-            // A compressed body may hold callback URLs Airlock cannot see without decoding it: fail closed.
-            return .refuse(
-                self.refusal(
-                    "the request body is compressed (Content-Encoding: \(encoding)) and may name a callback URL; "
-                        + "send callback-bearing requests uncompressed so Airlock can check them"
-                )
-            )
-        }
         let fields: [CallbackJSONScanner.Field]
         do {
             fields = try Self.fields(of: body, format: format, webhooks: webhooks)
