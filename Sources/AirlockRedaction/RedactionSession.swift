@@ -38,7 +38,9 @@ final class RedactionSession {
     let sink = HitSink()
     let unknownContent: UnknownContent
     let limits: DecompressionLimits
-    let termFingerprints: TermFingerprints
+    /// `termFingerprints[rule][value]`: the keyed fingerprint of each dictionary value of a term rule, as the policy
+    /// spells it (empty for other rules). Computed once per `Redactor`.
+    let termFingerprints: [[String]]
     private var findingIndex: [FindingKey: Int] = [:]
     private(set) var findingBuilders: [FindingBuilder] = []
     /// How many JSON-in-a-string documents deep the walker is.
@@ -59,7 +61,7 @@ final class RedactionSession {
         scratch: OpaquePointer?,
         unknownContent: UnknownContent,
         limits: DecompressionLimits,
-        termFingerprints: TermFingerprints = TermFingerprints()
+        termFingerprints: [[String]]
     ) {
         self.termFingerprints = termFingerprints
         self.rules = rules
@@ -114,9 +116,7 @@ final class RedactionSession {
         if let value, findingBuilders[index].fingerprints.count < Finding.maxFingerprints {
             let fingerprint: String
             if let term {
-                fingerprint = termFingerprints.fingerprint(rule: term.rule, value: term.value) {
-                    keys.fingerprint(value)
-                }
+                fingerprint = termFingerprints[term.rule][term.value]
                 if !findingBuilders[index].fingerprints.contains(fingerprint) {
                     findingBuilders[index].fingerprints.append(fingerprint)
                 }
@@ -573,27 +573,6 @@ final class RedactionSession {
             )
             return Array((label + "_").utf8) + Base32.encode(sealed)
         }
-    }
-}
-
-/// Fingerprints of dictionary terms written as the policy spells them, kept for every request of one `Redactor`:
-/// the values are the policy's own, and a finding no longer pays an HMAC for each. Thread-safe.
-final class TermFingerprints: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cache: [Int: String] = [:]
-
-    /// The fingerprint of value `value` of rule `rule`, computed by `make` the first time.
-    func fingerprint(rule: Int, value: Int, make: () -> String) -> String {
-        let key = rule << 32 | value
-        lock.lock()
-        let cached = cache[key]
-        lock.unlock()
-        if let cached { return cached }
-        let made = make()
-        lock.lock()
-        cache[key] = made
-        lock.unlock()
-        return made
     }
 }
 

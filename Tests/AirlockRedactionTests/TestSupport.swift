@@ -88,7 +88,8 @@ func withTestSession<R>(_ redactor: Redactor, _ body: (RedactionSession) throws 
         vendor: redactor.vendors.state(for: "scale"),
         scratch: scratch,
         unknownContent: .block,
-        limits: DecompressionLimits()
+        limits: DecompressionLimits(),
+        termFingerprints: redactor.termFingerprints
     )
     return try body(session)
 }
