@@ -109,23 +109,6 @@ public final class Redactor: Sendable {
         }
     }
 
-    /// `redact(body:...)` over bytes the caller owns (a NIO `ByteBuffer`'s readable bytes), without copying them
-    /// unless something changes.
-    public func redact(
-        body: UnsafeRawBufferPointer,
-        contentType: String?,
-        contentEncoding: String?,
-        vendor: String
-    ) -> RedactionOutcome {
-        redact(
-            body.assumingMemoryBound(to: UInt8.self),
-            original: nil,
-            contentType: contentType,
-            contentEncoding: contentEncoding,
-            vendor: vendor
-        )
-    }
-
     /// `redact(body:...)` over bytes the caller owns, saying `.unchanged` instead of copying a body that may leave as
     /// it is: the caller forwards its own bytes (a NIO `ByteBuffer` as received) and copies nothing.
     public func redactWithoutCopy(
