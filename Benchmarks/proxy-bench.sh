@@ -20,6 +20,7 @@
 #   CALL_GRAPH=M   perf record's call-graph method (default fp; `dwarf,16384` unwinds Swift frames without pointers).
 #   ONLY_AIRLOCK=1 skip the nginx comparison run (its row and the ratio are not printed).
 #   SKIP_DEPS=1    do not run scripts/install-deps.sh (the packages are known to be there).
+#   COMMIT_DELAY_MS=N  the audit log's group-commit window (audit.commit_delay_ms; default: Airlock's default).
 #   AIRLOCK_BIN=F  measure the airlock binary F instead of building one (e.g. a copy kept for a before/after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -153,6 +154,7 @@ audit:
   enabled: $AUDIT_ENABLED
   directory: audit
   signing_key: certs/audit-signing.key
+${COMMIT_DELAY_MS:+  commit_delay_ms: $COMMIT_DELAY_MS}
 CONF
 "$AIRLOCK" serve --config "$work/airlock.yaml" --log-level warning &
 AIRLOCK_PID=$!

@@ -13,11 +13,14 @@ import Foundation
 /// Lifecycle: ``open(_:)`` → ``recordDecision(_:forwardedBody:)`` / ``recordOutcome(id:status:durationMs:error:)``
 /// from any task → ``close()`` once. A second process cannot open the same directory while this one holds it.
 public final class AuditLog: @unchecked Sendable {
-    // `@unchecked`: `queue`, `urgentQueued`, `firstUrgentAt`, `delaying`, `groupAverage`, `lazySince`,
+    // `@unchecked`: `staged`, `spare`, `urgentQueued`, `firstUrgentAt`, `delaying`, `groupAverage`, `lazySince`,
     // `writerWaitsLong`, `lazyDelay`, `closing`, `accepting` and `published` are only touched under `condition`; the
     // writer is only touched by the writer thread.
     private let condition = NSCondition()
-    private var queue: [WriterItem] = []
+    /// What is queued for the writer's next batch.
+    private var staged = StagedBatch()
+    /// An emptied batch the writer handed back, swapped in when it takes `staged`: queues keep their capacity.
+    private var spare = StagedBatch()
     /// Queued items someone waits on to be durable (decisions, awaited outcomes): each wakes the writer.
     private var urgentQueued = 0
     /// When the oldest queued item that nobody waits on (a promise-completed outcome) was queued, if any.
@@ -94,46 +97,54 @@ public final class AuditLog: @unchecked Sendable {
         -> AuditReceipt
     {
         let result = await withCheckedContinuation { continuation in
-            recordDecision(record, forwardedBody: forwardedBody) { continuation.resume(returning: $0) }
+            let completion = { @Sendable (result: Result<AuditReceipt, AuditError>) in
+                continuation.resume(returning: result)
+            }
+            guard let forwardedBody else {
+                submitDecision(record, forwardedBodyBytes: nil) { .receipt(id: record.id, forwardedSHA256: $0, completion) }
+                return
+            }
+            forwardedBody.withUnsafeBytes { bytes in
+                submitDecision(record, forwardedBodyBytes: bytes) {
+                    .receipt(id: record.id, forwardedSHA256: $0, completion)
+                }
+            }
         }
         return try result.get()
     }
 
-    /// Same contract as the async ``recordDecision(_:forwardedBody:)``, with the result passed to `completion` once
-    /// the record and its body are durable (or could not be made so). The body is hashed and compressed on the
-    /// calling thread; `completion` runs on the writer thread (or, for a refused call, on the caller's), so it must
-    /// be quick and must not block — completing an event loop promise is the intended use.
-    public func recordDecision(
-        _ record: DecisionRecord,
-        forwardedBody: [UInt8]?,
-        completion: @escaping @Sendable (Result<AuditReceipt, AuditError>) -> Void
-    ) {
-        guard let forwardedBody else {
-            recordDecision(record, forwardedBodyBytes: nil, completion: completion)
-            return
-        }
-        forwardedBody.withUnsafeBytes { recordDecision(record, forwardedBodyBytes: $0, completion: completion) }
-    }
-
-    /// Same contract as ``recordDecision(_:forwardedBody:completion:)``, for a body the caller holds in its own
-    /// buffer: the bytes are only read during the call (hashed and compressed), never kept, so no copy is made.
-    /// `forwardedBodyBytes` is nil for requests that are not forwarded.
+    /// Same contract as the async ``recordDecision(_:forwardedBody:)``, for a body the caller holds in its own
+    /// buffer, with the result passed to `completion` once the record and its body are durable (or could not be made
+    /// so). The bytes are only read during the call (hashed, and compressed when new), never kept, so no copy is made.
+    /// `completion` runs on the writer thread (or, for a refused call, on the caller's), so it must be quick and must
+    /// not block — completing an event loop promise is the intended use. `forwardedBodyBytes` is nil for requests
+    /// that are not forwarded.
     public func recordDecision(
         _ record: DecisionRecord,
         forwardedBodyBytes: UnsafeRawBufferPointer?,
-        completion: @escaping @Sendable (Result<AuditReceipt, AuditError>) -> Void
+        completion: @escaping @Sendable (Result<Void, AuditError>) -> Void
+    ) {
+        submitDecision(record, forwardedBodyBytes: forwardedBodyBytes) { _ in .durable(completion) }
+    }
+
+    /// Hashes (and compresses, when new and stored) the body on the calling thread, in parallel across callers, so
+    /// the writer thread only writes; encodes the record and queues it. `completion` makes the writer's completion
+    /// from the body's SHA-256 hex.
+    private func submitDecision(
+        _ record: DecisionRecord,
+        forwardedBodyBytes: UnsafeRawBufferPointer?,
+        completion makeCompletion: (String?) -> StagedCompletion
     ) {
         guard !record.id.isEmpty else {
-            completion(.failure(AuditError(.invalidArgument, "a decision record needs a request id")))
+            fail(makeCompletion(nil), AuditError(.invalidArgument, "a decision record needs a request id"))
             return
         }
         var record = record
         var body: PreparedBody?
         if let forwardedBodyBytes {
-            // Hash and compress here, in parallel across callers, so the writer thread only writes.
-            let sha256 = Digest.sha256Hex(forwardedBodyBytes)
+            let sha256 = Digest.sha256Value(forwardedBodyBytes)
             record.forwardedBytes = forwardedBodyBytes.count
-            record.forwardedSHA256 = sha256
+            record.forwardedSHA256 = sha256.hex
             if !configuration.storeBodies {
                 body = PreparedBody(sha256: sha256, compressed: nil)
             } else if let storedAt = writer.storedBodies.reference(for: sha256) {
@@ -146,9 +157,10 @@ public final class AuditLog: @unchecked Sendable {
             record.forwardedBytes = nil
             record.forwardedSHA256 = nil
         }
-        enqueue(.decision(QueuedDecision(EncodedDecision(record), body: body, completion: completion))) {
-            completion(.failure($0))
-        }
+        let encoded = EncodedDecision(record)
+        enqueue(
+            .decision, members: encoded.members, bodyIndex: encoded.bodyIndex, body: body, needsSync: true,
+            completion: makeCompletion(record.forwardedSHA256))
     }
 
     /// Records the vendor's answer to a forwarded request (or why there was none), linked to its decision by `id`.
@@ -156,9 +168,7 @@ public final class AuditLog: @unchecked Sendable {
     public func recordOutcome(id: String, status: Int?, durationMs: Double, error: String?) async throws(AuditError) {
         let members = RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error)
         let result = await withCheckedContinuation { continuation in
-            enqueue(.outcome(members: members, durable: true, { continuation.resume(returning: $0) })) {
-                continuation.resume(returning: .failure($0))
-            }
+            enqueue(.outcome, members: members, needsSync: true, completion: .durable { continuation.resume(returning: $0) })
         }
         try result.get()
     }
@@ -175,12 +185,9 @@ public final class AuditLog: @unchecked Sendable {
         completion: @escaping @Sendable (Result<Void, AuditError>) -> Void
     ) {
         enqueue(
-            .outcome(
-                members: RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error),
-                durable: false,
-                completion
-            )
-        ) { completion(.failure($0)) }
+            .outcome,
+            members: RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error),
+            needsSync: false, completion: .durable(completion))
     }
 
     /// Writes what is queued, then a final signed checkpoint, and releases the directory. Later appends throw
@@ -226,15 +233,19 @@ public final class AuditLog: @unchecked Sendable {
 
     // MARK: Queue
 
-    private func enqueue(_ item: WriterItem, rejected: (AuditError) -> Void) {
+    private func enqueue(
+        _ kind: StagedRecord.Kind, members: [UInt8], bodyIndex: Int = 0, body: PreparedBody? = nil, needsSync: Bool,
+        completion: StagedCompletion
+    ) {
         condition.lock()
         guard accepting else {
             condition.unlock()
-            rejected(AuditError(.closed, "the audit log in \(writer.root) is closed"))
+            fail(completion, AuditError(.closed, "the audit log in \(writer.root) is closed"))
             return
         }
-        queue.append(item)
-        if item.needsSync {
+        staged.append(
+            kind, members: members, bodyIndex: bodyIndex, body: body, needsSync: needsSync, completion: completion)
+        if needsSync {
             urgentQueued += 1
             if urgentQueued == 1 { firstUrgentAt = .now }
             // A writer waiting out the commit window is woken only by a full group; otherwise it commits at the
@@ -249,6 +260,28 @@ public final class AuditLog: @unchecked Sendable {
             }
         }
         condition.unlock()
+    }
+
+    private func fail(_ completion: StagedCompletion, _ error: AuditError) {
+        switch completion {
+        case .durable(let completion): completion(.failure(error))
+        case .receipt(_, _, let completion): completion(.failure(error))
+        }
+    }
+
+    /// Tells each record's caller what became of it (on the writer thread).
+    private func complete(_ records: [StagedRecord], _ results: [StagedResult], time: String) {
+        for (record, result) in zip(records, results) {
+            switch (record.completion, result) {
+            case (.durable(let completion), .written):
+                completion(.success(()))
+            case (.receipt(let id, let forwardedSHA256, let completion), .written(let seq, let hash)):
+                completion(
+                    .success(AuditReceipt(id: id, seq: seq, hash: hash.hex, forwardedSHA256: forwardedSHA256, time: time)))
+            case (let completion, .failed(let error)):
+                fail(completion, error)
+            }
+        }
     }
 
     private func stop(
@@ -317,8 +350,9 @@ public final class AuditLog: @unchecked Sendable {
                 if !signalled { break }
             }
             if !gathered { waitOutCommitWindow() }
-            let items = queue
-            queue.removeAll(keepingCapacity: true)
+            var batch = StagedBatch()
+            swap(&batch, &staged)
+            swap(&staged, &spare)
             let urgent = urgentQueued
             // Every batch is committed (written and fsync'd) now: lazy items taken without an urgent one are taken
             // because their time is up.
@@ -329,21 +363,19 @@ public final class AuditLog: @unchecked Sendable {
             let close = closing
             condition.unlock()
 
-            if items.isEmpty {
+            if batch.isEmpty {
                 writer.checkpointIfDue()
                 publish()
             } else {
-                let results = writer.process(items)
+                let (results, time) = writer.process(batch)
                 publish()
-                for (item, result) in zip(items, results) {
-                    switch item {
-                    case .decision(let decision):
-                        decision.completion(result.map { $0! })
-                    case .outcome(_, _, let completion):
-                        completion(result.map { _ in () })
-                    }
-                }
+                complete(batch.records, results, time: time)
             }
+            // The emptied batch becomes the next spare, its capacity kept.
+            batch.removeAll()
+            condition.lock()
+            if spare.records.capacity < batch.records.capacity { swap(&spare, &batch) }
+            condition.unlock()
 
             guard let close else { continue }
             switch close {

@@ -11,17 +11,19 @@ struct CompletionAppendTests {
         let keys = try scratch.keyPair()
         let log = try await AuditLog.open(scratch.configuration(key: keys.key))
         let count = 40
-        let receipts = await withTaskGroup(of: Result<AuditReceipt, AuditError>.self) { group in
+        let receipts = await withTaskGroup(of: Result<Void, AuditError>.self) { group in
             for number in 1...count {
                 group.addTask {
                     await withCheckedContinuation { continuation in
-                        log.recordDecision(sampleDecision(number), forwardedBody: Array("body \(number)".utf8)) {
-                            continuation.resume(returning: $0)
+                        Array("body \(number)".utf8).withUnsafeBytes { body in
+                            log.recordDecision(sampleDecision(number), forwardedBodyBytes: body) {
+                                continuation.resume(returning: $0)
+                            }
                         }
                     }
                 }
             }
-            var all: [Result<AuditReceipt, AuditError>] = []
+            var all: [Result<Void, AuditError>] = []
             for await result in group { all.append(result) }
             return all
         }
@@ -82,7 +84,7 @@ struct CompletionAppendTests {
         let scratch = try Scratch()
         let log = try await AuditLog.open(scratch.configuration())
         let missingID = await withCheckedContinuation { continuation in
-            log.recordDecision(sampleDecision(1).with(id: ""), forwardedBody: nil) {
+            log.recordDecision(sampleDecision(1).with(id: ""), forwardedBodyBytes: nil) {
                 continuation.resume(returning: $0)
             }
         }

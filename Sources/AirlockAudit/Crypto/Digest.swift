@@ -16,6 +16,19 @@ enum Digest {
 
     static func sha256Hex(_ bytes: some RawBytes) -> String { hex(sha256(bytes)) }
 
+    /// SHA-256 into a value, with no allocation: for the writer's chain and the body store's keys.
+    static func sha256Value(_ bytes: some RawBytes) -> SHA256Digest {
+        var digest = SHA256Digest.zero
+        bytes.withUnsafeBytes { input in
+            withUnsafeMutableBytes(of: &digest.words) { output in
+                var length: UInt32 = 32
+                let ok = EVP_Digest(input.baseAddress, input.count, output.baseAddress, &length, sha256Method, nil)
+                precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) cannot fail on valid input")
+            }
+        }
+        return digest
+    }
+
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(64)
@@ -35,7 +48,7 @@ enum Digest {
         value.utf8.count == 64 && value.utf8.allSatisfy(isLowerHex)
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    fileprivate static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// SHA-256 fetched from the default provider once. `EVP_sha256()` would make every digest look the algorithm up
     /// again (a locked table search); the fetched method is immutable and shared by all threads.
@@ -50,4 +63,61 @@ extension Array: RawBytes where Element == UInt8 {}
 extension ArraySlice: RawBytes where Element == UInt8 {}
 extension UnsafeRawBufferPointer: RawBytes {
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
+}
+
+/// A SHA-256 value held inline (no heap storage), hashable, in the byte order the digest produced.
+struct SHA256Digest: Hashable, Sendable {
+    fileprivate var words: (UInt64, UInt64, UInt64, UInt64)
+
+    static let zero = SHA256Digest(words: (0, 0, 0, 0))
+
+    /// Parses 64 lowercase hex digits; nil otherwise.
+    init?(hex: String) {
+        guard Digest.isSHA256Hex(hex) else { return nil }
+        var digest = SHA256Digest.zero
+        var utf8 = hex.utf8.makeIterator()
+        withUnsafeMutableBytes(of: &digest.words) { bytes in
+            for index in 0..<32 {
+                bytes[index] = Self.nibble(utf8.next()!) << 4 | Self.nibble(utf8.next()!)
+            }
+        }
+        self = digest
+    }
+
+    private init(words: (UInt64, UInt64, UInt64, UInt64)) {
+        self.words = words
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8 {
+        digit <= UInt8(ascii: "9") ? digit - UInt8(ascii: "0") : digit - UInt8(ascii: "a") + 10
+    }
+
+    /// Appends the 64 lowercase hex digits.
+    func appendHex(to out: inout [UInt8]) {
+        withUnsafeBytes(of: words) { bytes in
+            for byte in bytes {
+                out.append(Digest.hexDigits[Int(byte >> 4)])
+                out.append(Digest.hexDigits[Int(byte & 0x0F)])
+            }
+        }
+    }
+
+    var hex: String {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        appendHex(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func == (lhs: SHA256Digest, rhs: SHA256Digest) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
+            && lhs.words.3 == rhs.words.3
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
 }

@@ -68,19 +68,21 @@ enum CheckpointReason: String {
 /// everything after `time` except `body`, whose location only the writer knows.
 struct EncodedDecision: Sendable {
     var id: String
-    /// `"id"` through `"forwarded_sha256"`.
-    var beforeBody: [UInt8]
-    /// `"status"` and `"duration_ms"`.
-    var afterBody: [UInt8]
+    /// `"id"` through `"forwarded_sha256"`, then `"status"` and `"duration_ms"`; `body` goes at `bodyIndex`.
+    var members: [UInt8]
+    var bodyIndex: Int
+
+    var beforeBody: ArraySlice<UInt8> { members[..<bodyIndex] }
+    var afterBody: ArraySlice<UInt8> { members[bodyIndex...] }
 
     init(_ record: DecisionRecord) {
         id = record.id
         var line = JSONLine(fragmentCapacity: 512)
         line.string("id", record.id)
-        var client = JSONLine(capacity: 64)
-        client.string("ip", record.client.ip)
-        client.string("subject", record.client.subject)
-        line.object("client", client)
+        line.object("client") { client in
+            client.string("ip", record.client.ip)
+            client.string("subject", record.client.subject)
+        }
         line.string("vendor", record.vendor)
         line.string("method", record.method)
         line.string("path", record.path)
@@ -88,24 +90,19 @@ struct EncodedDecision: Sendable {
         line.string("reason", record.reason)
         line.string("rule", record.rule)
         line.string("policy", record.policy)
-        line.objects(
-            "findings",
-            record.findings.map { finding in
-                var object = JSONLine(capacity: 128)
-                object.string("id", finding.id)
-                object.string("action", finding.action)
-                object.int("count", finding.count)
-                object.strings("paths", finding.paths)
-                return object
-            })
+        line.objects("findings", record.findings) { object, finding in
+            object.string("id", finding.id)
+            object.string("action", finding.action)
+            object.int("count", finding.count)
+            object.strings("paths", finding.paths)
+        }
         line.int("request_bytes", record.requestBytes)
         line.int("forwarded_bytes", record.forwardedBytes)
         line.string("forwarded_sha256", record.forwardedSHA256)
-        beforeBody = line.fragment
-        var after = JSONLine(fragmentCapacity: 48)
-        after.int("status", record.status)
-        after.milliseconds("duration_ms", record.durationMs)
-        afterBody = after.fragment
+        bodyIndex = line.count
+        line.int("status", record.status)
+        line.milliseconds("duration_ms", record.durationMs)
+        members = line.fragment
     }
 }
 
@@ -118,10 +115,18 @@ enum RecordEncoding {
     /// The decision line from members encoded ahead (by the caller, off the writer thread).
     static func decision(seq: Int, time: String, _ encoded: EncodedDecision, body: String?) -> JSONLine {
         var line = header("decision", seq: seq, time: time)
-        line.members(encoded.beforeBody)
-        line.string("body", body)
-        line.members(encoded.afterBody)
+        appendDecision(to: &line, members: encoded.beforeBody, body: body, after: encoded.afterBody)
         return line
+    }
+
+    /// A decision's members after `time`: the caller's encoded members with `body` spliced in.
+    static func appendDecision<Members: Collection<UInt8>>(
+        to line: inout JSONLine, members: Members, body: String?, after: Members
+    ) {
+        line.members(members)
+        line.string("body", body)
+        // The members after `body` start with the comma the caller's fragment put between them.
+        line.members(after.first == UInt8(ascii: ",") ? after.dropFirst() : after[...])
     }
 
     static func outcome(
@@ -178,10 +183,15 @@ enum RecordEncoding {
 
     private static func header(_ event: String, seq: Int, time: String) -> JSONLine {
         var line = JSONLine()
+        appendHeader(to: &line, event, seq: seq, time: time)
+        return line
+    }
+
+    /// `"event"`, `"seq"` and `"time"`: the members every line starts with.
+    static func appendHeader(to line: inout JSONLine, _ event: String, seq: Int, time: String) {
         line.string("event", event)
         line.int("seq", seq)
         line.string("time", time)
-        return line
     }
 }
 

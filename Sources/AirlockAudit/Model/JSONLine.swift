@@ -20,11 +20,28 @@ struct JSONLine {
         bytes.reserveCapacity(fragmentCapacity)
     }
 
+    /// Starts a line at the end of `buffer`, taking over its storage (no copy): the writer builds a whole group of
+    /// lines in one buffer. ``release(into:)`` hands the storage back.
+    init(continuing buffer: inout [UInt8]) {
+        bytes = []
+        swap(&bytes, &buffer)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Gives the storage back to `buffer` (which must be empty), this line and all before it included.
+    mutating func release(into buffer: inout [UInt8]) {
+        precondition(buffer.isEmpty, "a line's storage goes back into an empty buffer")
+        swap(&bytes, &buffer)
+    }
+
     /// The members of a fragment (``init(fragmentCapacity:)``).
     var fragment: [UInt8] { bytes }
 
+    /// How many bytes the line or fragment holds so far.
+    var count: Int { bytes.count }
+
     /// Appends the members of a fragment made with ``init(fragmentCapacity:)``, as if added one by one here.
-    mutating func members(_ fragment: [UInt8]) {
+    mutating func members(_ fragment: some Collection<UInt8>) {
         guard !fragment.isEmpty else { return }
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         needsComma = true
@@ -72,6 +89,54 @@ struct JSONLine {
             JSONLine.appendString(value, to: &bytes)
         }
         bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// A nested object built in place: `build` adds its members to this line.
+    mutating func object(_ name: String, _ build: (inout JSONLine) -> Void) {
+        key(name)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+        build(&self)
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    /// An array of objects built in place, one per element of `values`.
+    mutating func objects<Values: Sequence>(
+        _ name: String, _ values: Values, _ build: (inout JSONLine, Values.Element) -> Void
+    ) {
+        key(name)
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for value in values {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            bytes.append(UInt8(ascii: "{"))
+            needsComma = false
+            build(&self, value)
+            bytes.append(UInt8(ascii: "}"))
+        }
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// Appends `prev` (always the last member of the canonical form), hashes the canonical form in place — the
+    /// bytes from `lineStart` (this line's `{`) closed by `}` — and ends the line with the `hash` member and a
+    /// newline. Returns the hash.
+    mutating func seal(prev: SHA256Digest, lineStart: Int) -> SHA256Digest {
+        key("prev")
+        bytes.append(UInt8(ascii: "\""))
+        prev.appendHex(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: "}"))
+        let hash = bytes.withUnsafeBytes { Digest.sha256Value(UnsafeRawBufferPointer(rebasing: $0[lineStart...])) }
+        bytes.removeLast()
+        bytes.append(contentsOf: ChainLine.hashPrefix)
+        hash.appendHex(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\n"))
+        return hash
     }
 
     mutating func object(_ name: String, _ value: JSONLine?) {
@@ -140,22 +205,15 @@ enum ChainLine {
     /// `,"hash":"` + 64 hex digits + `"}`
     static let suffixLength = hashPrefix.count + 64 + 2
     static let genesis = String(repeating: "0", count: 64)
+    /// The `prev` of the first record: all zeros (``genesis``).
+    static let genesisDigest = SHA256Digest.zero
 
     /// Appends `prev`, hashes the canonical form (the record without its `hash` member) and returns the full line,
     /// newline included, with the hash.
-    static func seal(_ record: JSONLine, prev: String) -> (line: [UInt8], hash: String) {
+    static func seal(_ record: JSONLine, prev: SHA256Digest) -> (line: [UInt8], hash: SHA256Digest) {
         var record = record
-        record.string("prev", prev)
-        // The canonical form is the line so far closed by `}`: hash it in place, then swap the brace for the hash
-        // member, so each record is copied once rather than twice.
-        var line = record.bytes
-        line.append(UInt8(ascii: "}"))
-        let hash = Digest.sha256Hex(line)
-        line.removeLast()
-        line.append(contentsOf: hashPrefix)
-        line.append(contentsOf: hash.utf8)
-        line.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "}"), UInt8(ascii: "\n")])
-        return (line, hash)
+        let hash = record.seal(prev: prev, lineStart: 0)
+        return (record.bytes, hash)
     }
 
     /// Splits a line (without its newline) into its canonical form and claimed hash; nil if it has no hash suffix.

@@ -8,30 +8,30 @@ import Foundation
     import Darwin
 #endif
 
-/// A decision's forwarded body, hashed and compressed by the caller before it joins the queue.
+/// A decision's forwarded body, hashed (and, when new, compressed) by the caller before it joins the queue.
 struct PreparedBody: Sendable {
-    var sha256: String
+    var sha256: SHA256Digest
     /// nil when bodies are not stored, or when the body is already stored (`storedAt`).
     var compressed: [UInt8]?
     /// Where the same bytes are already durably stored, when the caller found them in ``StoredBodies``.
     var storedAt: String? = nil
 }
 
-/// Where this writer session already stored each body (SHA-256 hex → `pack:offset:length`), so repeated bodies are
+/// Where this writer session already stored each body (SHA-256 → `pack:offset:length`), so repeated bodies are
 /// stored once and their callers skip compressing them. Only references to durable (fsync'd) pack members are added.
 /// Bounded: forgotten wholesale past 100,000 entries (a forgotten body is merely stored again). Thread-safe.
 final class StoredBodies: @unchecked Sendable {
     // `@unchecked`: `references` is only touched under `lock`.
     private let lock = NSLock()
-    private var references: [String: String] = [:]
+    private var references: [SHA256Digest: String] = [:]
 
-    func reference(for sha256: String) -> String? {
+    func reference(for sha256: SHA256Digest) -> String? {
         lock.lock()
         defer { lock.unlock() }
         return references[sha256]
     }
 
-    func add(_ stored: [String: String]) {
+    func add(_ stored: [SHA256Digest: String]) {
         lock.lock()
         defer { lock.unlock() }
         if references.count > 100_000 { references.removeAll(keepingCapacity: true) }
@@ -39,38 +39,63 @@ final class StoredBodies: @unchecked Sendable {
     }
 }
 
-/// One queued request to the writer thread. The completion runs on the writer thread once the batch is done.
-/// Records arrive encoded (``EncodedDecision``, ``RecordEncoding/outcomeMembers(id:status:durationMs:error:)``): the
-/// writer thread, which every request waits on, only numbers, chains and writes them, and never touches the strings
-/// of a record (whose reference counts the event loops share).
-enum WriterItem: Sendable {
-    case decision(QueuedDecision)
-    /// `durable: false` lets the record ride the next group commit instead of forcing an fsync of its own.
-    case outcome(members: [UInt8], durable: Bool, @Sendable (Result<Void, AuditError>) -> Void)
+/// Whom the writer tells that a queued record is durable, or why it is not. Runs on the writer thread.
+enum StagedCompletion: Sendable {
+    case durable(@Sendable (Result<Void, AuditError>) -> Void)
+    /// A decision whose caller wants its place in the chain.
+    case receipt(id: String, forwardedSHA256: String?, @Sendable (Result<AuditReceipt, AuditError>) -> Void)
+}
 
-    var needsSync: Bool {
-        switch self {
-        case .decision: true
-        case .outcome(_, let durable, _): durable
-        }
+/// One queued record. Its members (encoded by the caller: the writer thread only numbers, chains and writes them)
+/// sit in the batch's byte buffer.
+struct StagedRecord {
+    enum Kind {
+        /// Members: a decision's, everything after `time` but `body`, which goes at `bodyIndex`.
+        case decision
+        /// Members: an outcome's, everything after `time`.
+        case outcome
+    }
+
+    var kind: Kind
+    /// Someone waits for it to be durable: it wakes the writer. Outcomes nobody waits on ride the next commit.
+    var needsSync: Bool
+    var members: Range<Int>
+    var bodyIndex: Int
+    var body: PreparedBody?
+    var completion: StagedCompletion
+}
+
+/// The records queued since the writer last took them, their members back to back in one buffer. Queueing a record
+/// copies its members in (under the queue's lock) instead of handing the writer thread objects to free; the writer
+/// hands emptied batches back, so in steady state queueing allocates nothing.
+struct StagedBatch {
+    var bytes: [UInt8] = []
+    var records: [StagedRecord] = []
+
+    var isEmpty: Bool { records.isEmpty }
+
+    mutating func append(
+        _ kind: StagedRecord.Kind, members: some Collection<UInt8>, bodyIndex: Int = 0, body: PreparedBody? = nil,
+        needsSync: Bool, completion: StagedCompletion
+    ) {
+        let start = bytes.count
+        bytes.append(contentsOf: members)
+        records.append(
+            StagedRecord(
+                kind: kind, needsSync: needsSync, members: start..<bytes.count, bodyIndex: start + bodyIndex,
+                body: body, completion: completion))
+    }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        records.removeAll(keepingCapacity: true)
     }
 }
 
-/// A decision waiting for the writer. A class, so that passing items through the queue and the writer's loops
-/// retains one reference instead of each of the record's buffers and strings.
-final class QueuedDecision: Sendable {
-    let encoded: EncodedDecision
-    let body: PreparedBody?
-    let completion: @Sendable (Result<AuditReceipt, AuditError>) -> Void
-
-    init(
-        _ encoded: EncodedDecision, body: PreparedBody?,
-        completion: @escaping @Sendable (Result<AuditReceipt, AuditError>) -> Void
-    ) {
-        self.encoded = encoded
-        self.body = body
-        self.completion = completion
-    }
+/// What became of one staged record.
+enum StagedResult {
+    case written(seq: Int, hash: SHA256Digest)
+    case failed(AuditError)
 }
 
 /// Owns the files and the chain state. Used only from the writer thread of ``AuditLog``, so it needs no locking.
@@ -93,7 +118,9 @@ final class AuditWriter {
     private var fileIndex = 0
     private var needsNewFile = false
     private(set) var nextSeq = 1
-    private(set) var head = ChainLine.genesis
+    private(set) var head = ChainLine.genesisDigest
+    /// The lines of the batch being written, kept between batches for its capacity.
+    private var lineBuffer: [UInt8] = []
     private var unsignedRecords = 0
     private var lastCheckpoint = ContinuousClock.now
     private(set) var failure: AuditError?
@@ -170,7 +197,10 @@ final class AuditWriter {
         if let lastLine {
             let entry = try Self.decodeVerified(lastLine, source: lineSource)
             nextSeq = entry.seq + 1
-            head = entry.hash
+            guard let hash = SHA256Digest(hex: entry.hash) else {
+                throw AuditError(.corrupt, "the last record in \(lineSource) has no valid hash")
+            }
+            head = hash
             cleanShutdown = entry.event == .checkpoint && entry.reason == CheckpointReason.shutdown.rawValue
             if entry.event == .checkpoint, entry.reason == CheckpointReason.rotate.rawValue, lineSource == last.name {
                 // The previous writer stopped between closing this file and creating the next one.
@@ -276,26 +306,27 @@ final class AuditWriter {
 
     // MARK: Appending
 
-    /// Writes the batch as one `write` and one `fsync`; returns per item either its receipt or why it failed.
-    func process(_ items: [WriterItem]) -> [Result<AuditReceipt?, AuditError>] {
-        if let failure { return items.map { _ in .failure(failure) } }
+    /// Writes the batch as one `write` and one `fsync` (plus one of each for the body pack when the batch brings new
+    /// bodies); returns per record its place in the chain or why it failed, and the time written in the records.
+    func process(_ batch: StagedBatch) -> (results: [StagedResult], time: String) {
+        let time = AuditTime.now()
+        let records = batch.records
+        if let failure { return (records.map { _ in .failed(failure) }, time) }
         if needsNewFile {
-            do { try openNewFile(index: fileIndex + 1) } catch { return items.map { _ in .failure(error) } }
+            do { try openNewFile(index: fileIndex + 1) } catch { return (records.map { _ in .failed(error) }, time) }
         }
-        var results = [Result<AuditReceipt?, AuditError>?](repeating: nil, count: items.count)
+        var failed = [AuditError?](repeating: nil, count: records.count)
 
         // Bodies first: a record never points at a body that is not durable. New bodies of the batch go into the
         // pack in one write and one fsync.
-        var references: [String: String] = [:]
-        var newReferences: [String: String] = [:]
+        var references: [SHA256Digest: String] = [:]
         var newBodies = 0
         var packBuffer: [UInt8] = []
         var packStart = 0
         do {
-            for item in items {
-                guard case .decision(let decision) = item, let body = decision.body, let compressed = body.compressed
+            for record in records {
+                guard let body = record.body, let compressed = body.compressed, references[body.sha256] == nil
                 else { continue }
-                if references[body.sha256] != nil { continue }
                 if let known = storedBodies.reference(for: body.sha256) {
                     references[body.sha256] = known
                     continue
@@ -305,56 +336,62 @@ final class AuditWriter {
                     pack: BodyStore.packName(index: packIndex), offset: packStart + packBuffer.count,
                     length: compressed.count)
                 references[body.sha256] = reference.text
-                newReferences[body.sha256] = reference.text
                 packBuffer.append(contentsOf: compressed)
                 newBodies += 1
             }
             if !packBuffer.isEmpty { try appendToPack(packBuffer) }
         } catch {
             // Every record with a body to store fails, not only those reached before the error.
-            for (index, item) in items.enumerated() {
-                if case .decision(let decision) = item, decision.body?.compressed != nil {
-                    results[index] = .failure(error)
-                }
+            for (index, record) in records.enumerated() where record.body?.compressed != nil {
+                failed[index] = error
             }
             references.removeAll()
-            newReferences.removeAll()
             newBodies = 0
         }
-        if let failure { return items.map { _ in .failure(failure) } }
-        if !newReferences.isEmpty {
-            storedBodies.add(newReferences)
+        if let failure { return (records.map { _ in .failed(failure) }, time) }
+        if newBodies > 0 {
+            storedBodies.add(references)
             statistics.bodiesStored += newBodies
         }
 
         let startSeq = nextSeq
         let startHead = head
         let startUnsigned = unsignedRecords
-        var buffer = [UInt8]()
-        buffer.reserveCapacity(items.count * 600)
-        let time = AuditTime.now()
+        var buffer: [UInt8] = []
+        swap(&buffer, &lineBuffer)
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(records.count * 640 + 1024)
+        var results = [StagedResult]()
+        results.reserveCapacity(records.count)
         var written = 0
-        for (index, item) in items.enumerated() where results[index] == nil {
-            switch item {
-            case .decision(let decision):
-                let (encoded, body) = (decision.encoded, decision.body)
-                // Bodies the callers found already stored (durable since an earlier batch) needed no write.
-                let line = RecordEncoding.decision(
-                    seq: nextSeq, time: time, encoded, body: body.flatMap { $0.storedAt ?? references[$0.sha256] })
-                let sealed = ChainLine.seal(line, prev: head)
-                buffer.append(contentsOf: sealed.line)
-                results[index] = .success(
-                    AuditReceipt(
-                        id: encoded.id, seq: nextSeq, hash: sealed.hash, forwardedSHA256: body?.sha256, time: time))
-                head = sealed.hash
-            case .outcome(let members, _, _):
-                let sealed = ChainLine.seal(RecordEncoding.outcome(seq: nextSeq, time: time, members), prev: head)
-                buffer.append(contentsOf: sealed.line)
-                results[index] = .success(nil)
-                head = sealed.hash
+        batch.bytes.withUnsafeBufferPointer { bytes in
+            for (index, record) in records.enumerated() {
+                if let error = failed[index] {
+                    results.append(.failed(error))
+                    continue
+                }
+                // The line is built at the end of the batch's buffer and hashed where it lies: no copy per record.
+                var line = JSONLine(continuing: &buffer)
+                let lineStart = line.count - 1
+                switch record.kind {
+                case .decision:
+                    RecordEncoding.appendHeader(to: &line, "decision", seq: nextSeq, time: time)
+                    // Bodies the callers found already stored (durable since an earlier batch) needed no write.
+                    let body = record.body.flatMap { $0.storedAt ?? references[$0.sha256] }
+                    RecordEncoding.appendDecision(
+                        to: &line, members: bytes[record.members.lowerBound..<record.bodyIndex], body: body,
+                        after: bytes[record.bodyIndex..<record.members.upperBound])
+                case .outcome:
+                    RecordEncoding.appendHeader(to: &line, "outcome", seq: nextSeq, time: time)
+                    line.members(bytes[record.members])
+                }
+                let hash = line.seal(prev: head, lineStart: lineStart)
+                line.release(into: &buffer)
+                results.append(.written(seq: nextSeq, hash: hash))
+                head = hash
+                nextSeq += 1
+                written += 1
             }
-            nextSeq += 1
-            written += 1
         }
         unsignedRecords += written
         var checkpoints = 0
@@ -368,19 +405,20 @@ final class AuditWriter {
                 checkpoints = 0
             }
         }
-        guard !buffer.isEmpty else { return results.map { $0! } }
+        defer { lineBuffer = buffer }
+        guard !buffer.isEmpty else { return (results, time) }
         do {
             try appendDurably(buffer)
         } catch {
             nextSeq = startSeq
             head = startHead
             unsignedRecords = startUnsigned
-            return items.map { _ in .failure(error) }
+            return (records.map { _ in .failed(error) }, time)
         }
         statistics.records += written
         if checkpoints > 0 { markCheckpointed() }
         if let file, file.size >= configuration.rotateBytes { rotate() }
-        return results.map { $0! }
+        return (results, time)
     }
 
     /// Called when the writer thread wakes with nothing queued.
@@ -463,11 +501,11 @@ final class AuditWriter {
         var signature: String?
         if let signingKey {
             let message = RecordEncoding.checkpointMessage(
-                seq: nextSeq, time: time, reason: reason.rawValue, head: head, count: nextSeq - 1)
+                seq: nextSeq, time: time, reason: reason.rawValue, head: head.hex, count: nextSeq - 1)
             signature = Data(try signingKey.sign(message)).base64EncodedString()
         }
         let line = RecordEncoding.checkpoint(
-            seq: nextSeq, time: time, reason: reason, head: head, keyID: signingKey?.keyID, signature: signature)
+            seq: nextSeq, time: time, reason: reason, head: head.hex, keyID: signingKey?.keyID, signature: signature)
         let sealed = ChainLine.seal(line, prev: head)
         nextSeq += 1
         head = sealed.hash

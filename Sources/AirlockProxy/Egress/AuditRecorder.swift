@@ -37,8 +37,8 @@ public struct AuditRecorder: EgressRecorder {
     private func submitDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>) {
         // The writer thread hands the result to the promise's loop in one hop, shared with the rest of its batch.
         let mailbox = self.mailboxes.mailbox(for: promise.futureResult.eventLoop)
-        let completion: @Sendable (Result<AuditReceipt, AuditError>) -> Void = { result in
-            mailbox.complete(promise, with: result.map { _ in () })
+        let completion: @Sendable (Result<Void, AuditError>) -> Void = { result in
+            mailbox.complete(promise, with: result)
         }
         let entry = Self.entry(record)
         guard let forwarded = record.forwarded else {
@@ -58,6 +58,19 @@ public struct AuditRecorder: EgressRecorder {
             durationMs: Double(record.durationNanoseconds) / 1_000_000,
             error: record.error
         )
+    }
+
+    /// The outcome rides the log's next group commit: nothing waits for it to be durable (the request has left),
+    /// and only a failure is reported, from the writer thread: no hop back to the event loop per request.
+    public func recordOutcome(_ record: EgressOutcomeRecord, onFailure: @escaping @Sendable (any Error) -> Void) {
+        self.log.recordOutcome(
+            id: record.requestID,
+            status: record.vendorStatus,
+            durationMs: Double(record.durationNanoseconds) / 1_000_000,
+            error: record.error
+        ) { result in
+            if case .failure(let error) = result { onFailure(error) }
+        }
     }
 
     /// The outcome rides the log's next group commit: nothing waits for it to be durable (the request has left).

@@ -21,6 +21,11 @@ public protocol EgressRecorder: Sendable {
     /// an outcome). Called on the event loop; must not block it. The default awaits the async `recordOutcome` on the
     /// proxy's seam threads.
     func recordOutcome(_ record: EgressOutcomeRecord, completing promise: EventLoopPromise<Void>)
+
+    /// Records `record`, reporting only a failure to `onFailure` (on any thread; it must not block). For callers
+    /// that have nothing to do once an outcome is recorded: a recorder can then skip the hop back to the event loop.
+    /// The default awaits the async `recordOutcome` on the proxy's seam threads.
+    func recordOutcome(_ record: EgressOutcomeRecord, onFailure: @escaping @Sendable (any Error) -> Void)
 }
 
 extension EgressRecorder {
@@ -32,6 +37,16 @@ extension EgressRecorder {
                 promise.succeed(try await self.recordDecision(record))
             } catch {
                 promise.fail(error)
+            }
+        }
+    }
+
+    public func recordOutcome(_ record: EgressOutcomeRecord, onFailure: @escaping @Sendable (any Error) -> Void) {
+        Task(executorPreference: SeamExecutor.shared) {
+            do {
+                try await self.recordOutcome(record)
+            } catch {
+                onFailure(error)
             }
         }
     }

@@ -770,16 +770,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             durationNanoseconds: elapsed.nanoseconds,
             responseBytes: responseBytes
         )
-        guard let context = self.context else { return }
-        let promise = context.eventLoop.makePromise(of: Void.self)
         // The request has left; the outcome is recorded without holding up the lab's response.
-        self.core.recorder.recordOutcome(record, completing: promise)
         let logger = self.core.logger
-        promise.futureResult.whenFailure { _ in
-            logger.error(
-                "egress outcome could not be recorded",
-                metadata: ["airlock.request": "\(record.requestID)"]
-            )
+        let requestID = record.requestID
+        self.core.recorder.recordOutcome(record) { _ in
+            logger.error("egress outcome could not be recorded", metadata: ["airlock.request": "\(requestID)"])
         }
     }
 
