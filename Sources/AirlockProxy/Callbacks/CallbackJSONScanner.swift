@@ -15,11 +15,32 @@ struct CallbackJSONScanner {
         var value: String
         /// 1 for a key of the top-level object.
         var depth: Int
+        /// How the value is written, so a rewrite writes the new one the same way.
+        var syntax: Syntax = .jsonString
+    }
+
+    enum Syntax {
+        /// A JSON string token, quotes included.
+        case jsonString
+        /// A percent-encoded form value.
+        case formValue
+        /// The whole content of a multipart text field, as is.
+        case text
     }
 
     struct Failure: Error {
         var reason: String
         var offset: Int
+        /// What the offset is into when it is not the body itself (a part of a multipart body).
+        var subject: String? = nil
+
+        /// For a refusal: the reason, where, and in what. A negative offset: the reason is the whole message (a
+        /// multipart body that does not split, in the engine's words).
+        var message: String {
+            guard self.offset >= 0 else { return self.reason }
+            let text = "invalid JSON (\(self.reason) at byte \(self.offset))"
+            return self.subject.map { "\($0): \(text)" } ?? text
+        }
     }
 
     static let maxDepth = 512
@@ -28,12 +49,13 @@ struct CallbackJSONScanner {
     let anyDepthKeys: Set<String>
     let topLevelKeys: Set<String>
 
-    /// Every reported field, in document order.
-    func scan(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> [Field] {
+    /// Every reported field, in document order. With `key`, the document is that key's value (a multipart part
+    /// named `callback_url` holding JSON): a string document, or strings of an array document, are reported too.
+    func scan(_ bytes: UnsafeRawBufferPointer, key: String? = nil) throws(Failure) -> [Field] {
         var cursor = Cursor(bytes: bytes.bindMemory(to: UInt8.self))
         var fields: [Field] = []
         cursor.skipSpace()
-        try self.value(&cursor, depth: 0, key: nil, into: &fields)
+        try self.value(&cursor, depth: 0, key: key.map { ($0, 1) }, into: &fields)
         cursor.skipSpace()
         guard cursor.atEnd else { throw cursor.failure("unexpected data after the JSON value") }
         return fields

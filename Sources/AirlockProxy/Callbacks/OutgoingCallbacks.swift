@@ -5,7 +5,8 @@ import NIOCore
 /// Finds callback URLs in requests leaving for a vendor and keeps the lab's host names out of them.
 ///
 /// A callback URL (`callback_url` and `callback` at any depth of a JSON body or NDJSON line, or as a form field, and
-/// a top-level `url` on a path with a `webhooks` segment, as Label Studio's webhook API has) that points inside the
+/// a top-level `url` on a path with a `webhooks` segment, as Label Studio's webhook API has; in a multipart body the
+/// same, part by part: a text field of one of those names, and the JSON, NDJSON and form parts) that points inside the
 /// lab is replaced by Airlock's public URL of the callbacks route whose `deliver_to` it names. One that names no route of the vendor, or a vendor with no
 /// callbacks route at all, is refused: the vendor would otherwise call an internal host, or learn its name.
 ///
@@ -57,12 +58,14 @@ struct OutgoingCallbacks: Sendable {
     }
 
     /// The body formats callback URLs are looked for in.
-    enum BodyFormat: Sendable {
+    enum BodyFormat: Sendable, Equatable {
         case json
         /// `application/x-www-form-urlencoded`
         case form
         /// NDJSON / JSON Lines (batch task uploads): every line a JSON document, looked at as `json` is.
         case jsonLines
+        /// `multipart/form-data`, split as the engine splits it (the Content-Type carries the boundary).
+        case multipart(contentType: String)
     }
 
     enum Prepared {
@@ -84,11 +87,13 @@ struct OutgoingCallbacks: Sendable {
         {
             // Callback URLs are only rewritten in bodies Airlock can edit in place: a compressed body that names one
             // inside the lab is refused. Compressed bytes never spell a key, so the check looks at what they decode
-            // to; a body that does not decode is the policy's to refuse.
+            // to; a body that does not decode is the policy's to refuse (without a policy, it is refused here when
+            // its bytes may spell a key). Decoded first: a large compressed stream holds `%5`…`%7` by chance.
             let namesInternalURL = body.withUnsafeReadableBytes { bytes in
-                if Self.mayHoldCallbackKey(bytes, webhooks: webhooks, format: format) { return true }
-                guard let decoded = Redactor.decodedBody(bytes, contentEncoding: encoding),
-                    decoded.withUnsafeBytes({ Self.mayHoldCallbackKey($0, webhooks: webhooks, format: format) }),
+                guard let decoded = Redactor.decodedBody(bytes, contentEncoding: encoding) else {
+                    return Self.mayHoldCallbackKey(bytes, webhooks: webhooks, format: format)
+                }
+                guard decoded.withUnsafeBytes({ Self.mayHoldCallbackKey($0, webhooks: webhooks, format: format) }),
                     let fields = try? Self.fields(of: ByteBuffer(bytes: decoded), format: format, webhooks: webhooks)
                 else { return false }
                 return fields.contains { CallbackURL($0.value).map { self.internalHosts.contains($0.host) } ?? false }
@@ -109,7 +114,7 @@ struct OutgoingCallbacks: Sendable {
         do {
             fields = try Self.fields(of: body, format: format, webhooks: webhooks)
         } catch {
-            return .refuse(.uninspectable("invalid JSON (\(error.reason) at byte \(error.offset))"))
+            return .refuse(.uninspectable(error.message))
         }
         var replacements: [Int: String] = [:]
         var edits: [(range: Range<Int>, text: String)] = []
@@ -124,7 +129,9 @@ struct OutgoingCallbacks: Sendable {
                 return .refuse(self.refusal("a callback URL (\(field.key)) points inside the lab: \(reason)"))
             }
             replacements[ordinal] = publicURL
-            edits.append((field.range, finalURLs ? Self.encoded(publicURL, format) : Self.placeholder(format)))
+            edits.append(
+                (field.range, finalURLs ? Self.encoded(publicURL, field.syntax) : Self.placeholder(field.syntax))
+            )
         }
         guard !edits.isEmpty else { return .untouched }
         let rewritten = Self.apply(edits, to: body)
@@ -152,10 +159,10 @@ struct OutgoingCallbacks: Sendable {
         var edits: [(range: Range<Int>, text: String)] = []
         for (ordinal, url) in plan.replacements.sorted(by: { $0.key < $1.key }) {
             let field = fields[ordinal]
-            guard field.range.count == Self.placeholder(plan.format).utf8.count else {
+            guard field.range.count == Self.placeholder(field.syntax).utf8.count else {
                 return .failure(self.refusal("the policy changed a callback field being rewritten"))
             }
-            edits.append((field.range, Self.encoded(url, plan.format)))
+            edits.append((field.range, Self.encoded(url, field.syntax)))
         }
         return .success(Self.apply(edits, to: body))
     }
@@ -180,9 +187,9 @@ struct OutgoingCallbacks: Sendable {
 
     // MARK: Bytes
 
-    /// JSON (`application/json`, `text/json`, `*+json`) or a form, from the Content-Type; checked on bytes, since it
-    /// runs for every request. Every type the engine reads as JSON (MediaType in AirlockRedaction) must be here, or
-    /// a callback URL in it would leave unchecked.
+    /// JSON (`application/json`, `text/json`, `*+json`), a form, NDJSON or multipart/form-data, from the Content-Type;
+    /// checked on bytes, since it runs for every request. Every type the engine reads as JSON (MediaType in
+    /// AirlockRedaction) must be here, or a callback URL in it would leave unchecked.
     static func format(_ contentType: String?) -> BodyFormat? {
         guard let essence = Self.essence(contentType) else { return nil }
         if Self.equalsIgnoringCase(essence, "application/json") || Self.equalsIgnoringCase(essence, "text/json") {
@@ -190,6 +197,9 @@ struct OutgoingCallbacks: Sendable {
         }
         if essence.count >= 5, Self.equalsIgnoringCase(essence.suffix(5), "+json") { return .json }
         if Self.equalsIgnoringCase(essence, "application/x-www-form-urlencoded") { return .form }
+        if let contentType, Self.equalsIgnoringCase(essence, "multipart/form-data") {
+            return .multipart(contentType: contentType)
+        }
         // The media types the engine reads as JSON lines (MediaType in AirlockRedaction).
         if Self.equalsIgnoringCase(essence, "application/x-ndjson")
             || Self.equalsIgnoringCase(essence, "application/jsonl")
@@ -244,7 +254,80 @@ struct OutgoingCallbacks: Sendable {
             return try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
                 try Self.jsonLinesFields(bytes, scanner: scanner)
             }
+        case .multipart(let contentType):
+            return try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
+                try Self.multipartFields(bytes, contentType: contentType, webhooks: webhooks)
+            }
         }
+    }
+
+    /// The callback fields of every part, with ranges into the whole body. Parts are split and typed by the
+    /// redaction engine's own walk (`Redactor.multipartParts`), so both see the same parts: a text field named
+    /// like a callback key is one field (its whole content); JSON, NDJSON and form parts are scanned as such
+    /// bodies are; a text part that parses as JSON is scanned too (the engine reads it as text, a vendor may read
+    /// it as JSON). Opaque parts (binary, nested multipart) are the policy's `content.unknown` to judge.
+    static func multipartFields(
+        _ bytes: UnsafeRawBufferPointer,
+        contentType: String,
+        webhooks: Bool
+    ) throws(CallbackJSONScanner.Failure) -> [CallbackJSONScanner.Field] {
+        let parts: [MultipartPart]
+        do {
+            parts = try Redactor.multipartParts(bytes, contentType: contentType) ?? []
+        } catch {
+            // A body the engine refuses as well, with the engine's reason (no JSON offset to give).
+            throw CallbackJSONScanner.Failure(reason: error.reason, offset: -1)
+        }
+        let scanner = webhooks ? Self.webhookScanner : Self.scanner
+        let keys = webhooks ? Self.webhookFormKeys : Self.anyDepthKeys
+        var fields: [CallbackJSONScanner.Field] = []
+        for (index, part) in parts.enumerated() {
+            let content = UnsafeRawBufferPointer(rebasing: bytes[part.range])
+            let key = part.name.flatMap { keys.contains($0) ? $0 : nil }
+            let subject = "multipart part \(part.name ?? "part\(index + 1)")"
+            var found: [CallbackJSONScanner.Field]
+            switch part.format {
+            case .json:
+                guard content.count > 0 else { continue }  // the engine forwards an empty JSON part as is
+                do {
+                    found = try scanner.scan(content, key: key)
+                } catch {
+                    throw CallbackJSONScanner.Failure(reason: error.reason, offset: error.offset, subject: subject)
+                }
+            case .jsonLines:
+                do {
+                    found = try Self.jsonLinesFields(content, scanner: scanner)
+                } catch {
+                    throw CallbackJSONScanner.Failure(reason: error.reason, offset: error.offset, subject: subject)
+                }
+            case .form:
+                found = Self.formFields(content, keys: keys)
+            case .text:
+                if let key {
+                    let value = String(decoding: content, as: UTF8.self)
+                    let range = 0..<content.count
+                    found = [CallbackJSONScanner.Field(range: range, key: key, value: value, depth: 1, syntax: .text)]
+                } else if Self.startsLikeJSONContainer(content), let inner = try? scanner.scan(content) {
+                    found = inner
+                } else {
+                    continue
+                }
+            case .opaque:
+                continue
+            }
+            let shift = part.range.lowerBound
+            for var field in found {
+                field.range = (field.range.lowerBound + shift)..<(field.range.upperBound + shift)
+                fields.append(field)
+            }
+        }
+        return fields
+    }
+
+    /// First non-blank byte `{` or `[`: only then is a text part worth a JSON scan.
+    private static func startsLikeJSONContainer(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
     }
 
     /// The callback fields of every line, with ranges into the whole body. Lines split as the engine splits them:
@@ -290,7 +373,15 @@ struct OutgoingCallbacks: Sendable {
             if keys.contains(key) {
                 let valueStart = min(equals + 1, end)
                 let value = Self.formDecoded(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<end]))
-                fields.append(CallbackJSONScanner.Field(range: valueStart..<end, key: key, value: value, depth: 1))
+                fields.append(
+                    CallbackJSONScanner.Field(
+                        range: valueStart..<end,
+                        key: key,
+                        value: value,
+                        depth: 1,
+                        syntax: .formValue
+                    )
+                )
             }
             start = end + 1
         }
@@ -302,16 +393,19 @@ struct OutgoingCallbacks: Sendable {
         return text.removingPercentEncoding ?? text
     }
 
-    static func placeholder(_ format: BodyFormat) -> String {
-        format == .form ? "" : "\"\""
+    /// What an internal callback value is emptied to before the policy runs: an empty value in its syntax.
+    static func placeholder(_ syntax: CallbackJSONScanner.Syntax) -> String {
+        syntax == .jsonString ? "\"\"" : ""
     }
 
-    static func encoded(_ url: String, _ format: BodyFormat) -> String {
-        switch format {
-        case .json, .jsonLines:
+    static func encoded(_ url: String, _ syntax: CallbackJSONScanner.Syntax) -> String {
+        switch syntax {
+        case .jsonString:
             return Self.jsonString(url)
-        case .form:
+        case .formValue:
             return url.addingPercentEncoding(withAllowedCharacters: Self.formUnreserved) ?? ""
+        case .text:
+            return url
         }
     }
 
@@ -360,9 +454,16 @@ struct OutgoingCallbacks: Sendable {
             }
             return false
         }
-        let escape: StaticString = format == .form ? "%" : "\\u00"
-        return find("callback", anchor: 7) || find(escape, anchor: 0, next: UInt8(ascii: "5")...UInt8(ascii: "7"))
-            || (webhooks && find("url", anchor: 2))
+        func escapesKeyCharacter(_ escape: StaticString) -> Bool {
+            find(escape, anchor: 0, next: UInt8(ascii: "5")...UInt8(ascii: "7"))
+        }
+        if find("callback", anchor: 7) || (webhooks && find("url", anchor: 2)) { return true }
+        switch format {
+        case .json, .jsonLines: return escapesKeyCharacter("\\u00")
+        case .form: return escapesKeyCharacter("%")
+        // Its parts may be JSON or forms. (A part's name is read as written: it has no escapes.)
+        case .multipart: return escapesKeyCharacter("\\u00") || escapesKeyCharacter("%")
+        }
     }
 
     static func jsonString(_ value: String) -> String {
