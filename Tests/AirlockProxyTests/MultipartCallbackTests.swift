@@ -311,6 +311,48 @@ struct MultipartCallbackTests {
         #expect(received == 1)
     }
 
+    /// A compressed upload with no callback in it leaves, however its compressed bytes look: a large gzip stream
+    /// holds `%5`…`%7` (what a form-encoded key character starts with) by chance, and is judged on what it decodes
+    /// to, not on those bytes.
+    @Test func aLargeCompressedUploadWithoutCallbacksLeaves() async throws {
+        let harness = try await CallbackHarness(CallbackHarness.Options(policy: false))
+        let files = try Files()
+        // Incompressible text (a seeded xorshift, hex-encoded) in a text part and a form body.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var noise = ""
+        noise.reserveCapacity(1 << 18)
+        for _ in 0..<(1 << 14) {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            noise += String(state, radix: 16)
+        }
+        let multipartFile = try files.gzip(
+            try files.write("upload.bin", Self.multipart([([#"Content-Disposition: form-data; name="data""#], noise)]))
+        )
+        let formFile = try files.gzip(try files.write("form.txt", "data=" + noise))
+        for file in [multipartFile, formFile] {
+            let compressed = try Data(contentsOf: URL(fileURLWithPath: file))
+            let spellsEscape = zip(compressed, compressed.dropFirst()).contains {
+                $0 == UInt8(ascii: "%") && (UInt8(ascii: "5")...UInt8(ascii: "7")).contains($1)
+            }
+            try #require(spellsEscape, "the compressed bytes of \(file) must hold %5…%7 for this test to mean anything")
+        }
+        let multipart = try await harness.curl([
+            "-H", Self.multipartType, "-H", "Content-Encoding: gzip", "--data-binary", "@" + multipartFile,
+            harness.url("/scale/v1/task/text"),
+        ])
+        let form = try await harness.curl([
+            "-H", "Content-Type: application/x-www-form-urlencoded", "-H", "Content-Encoding: gzip",
+            "--data-binary", "@" + formFile, harness.url("/scale/v1/task/text"),
+        ])
+        let received = harness.vendor.requests.count
+        await harness.close()
+        #expect(multipart.status == 200, "\(multipart.body.prefix(300))")
+        #expect(form.status == 200, "\(form.body.prefix(300))")
+        #expect(received == 2)
+    }
+
     // MARK: Untouched
 
     @Test func externalCallbackURLsAndMentionsLeaveByteForByte() async throws {
