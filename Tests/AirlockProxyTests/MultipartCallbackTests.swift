@@ -214,6 +214,11 @@ struct MultipartCallbackTests {
             "--form-string", "callback_url=https://labeling.corp.example.com/hooks/x",
             harness.url("/labelbox/graphql"),
         ])
+        let urlFile = try files.write("url", "https://labeling.corp.example.com/hooks/x\n")
+        // A field named callback_url declaring a binary type: the vendor still reads it as the callback URL.
+        let binaryField = try await harness.curl([
+            "-F", "callback_url=@\(urlFile);type=application/octet-stream", harness.url("/labelbox/graphql"),
+        ])
         let jsonFile = try await harness.curl([
             "--form-string", "note=see file", "-F", "payload=@\(internalJSON);type=application/json",
             harness.url("/labelbox/graphql"),
@@ -261,7 +266,7 @@ struct MultipartCallbackTests {
         let vendorBytes = harness.vendor.plaintextBytesReceived
         let decisions = harness.recorder.decisions
         await harness.close()
-        let results = [field, jsonFile, jsonInTextField, sniffed, inArray, ndjson]
+        let results = [field, binaryField, jsonFile, jsonInTextField, sniffed, inArray, ndjson]
         for result in results {
             #expect(result.status == 403 && errorCode(result.body) == "blocked_by_policy", "\(result.body)")
             #expect(Self.rule(result.body) == "callback-url", "\(result.body)")

@@ -263,9 +263,9 @@ struct OutgoingCallbacks: Sendable {
 
     /// The callback fields of every part, with ranges into the whole body. Parts are split and typed by the
     /// redaction engine's own walk (`Redactor.multipartParts`), so both see the same parts: a text field named
-    /// like a callback key is one field (its whole content); JSON, NDJSON and form parts are scanned as such
+    /// like a callback key is one field (its whole content; so is a UTF-8 part of any other type so named); JSON, NDJSON and form parts are scanned as such
     /// bodies are; a text part that parses as JSON is scanned too (the engine reads it as text, a vendor may read
-    /// it as JSON). Opaque parts (binary, nested multipart) are the policy's `content.unknown` to judge.
+    /// it as JSON). Other opaque parts (binary, nested multipart) are the policy's `content.unknown` to judge.
     static func multipartFields(
         _ bytes: UnsafeRawBufferPointer,
         contentType: String,
@@ -313,7 +313,10 @@ struct OutgoingCallbacks: Sendable {
                     continue
                 }
             case .opaque:
-                continue
+                // A field named like a callback key is read as one by the vendor, whatever type it declares.
+                guard let key, let value = String(validating: content, as: UTF8.self) else { continue }
+                let range = 0..<content.count
+                found = [CallbackJSONScanner.Field(range: range, key: key, value: value, depth: 1, syntax: .text)]
             }
             let shift = part.range.lowerBound
             for var field in found {
