@@ -48,7 +48,7 @@ enum Digest {
         value.utf8.count == 64 && value.utf8.allSatisfy(isLowerHex)
     }
 
-    fileprivate static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// SHA-256 fetched from the default provider once. `EVP_sha256()` would make every digest look the algorithm up
     /// again (a locked table search); the fetched method is immutable and shared by all threads.
@@ -92,14 +92,23 @@ struct SHA256Digest: Hashable, Sendable {
         digit <= UInt8(ascii: "9") ? digit - UInt8(ascii: "0") : digit - UInt8(ascii: "a") + 10
     }
 
-    /// Appends the 64 lowercase hex digits.
+    /// Appends the 64 lowercase hex digits (written in place: this runs for every line the writer seals).
     func appendHex(to out: inout [UInt8]) {
-        withUnsafeBytes(of: words) { bytes in
-            for byte in bytes {
-                out.append(Digest.hexDigits[Int(byte >> 4)])
-                out.append(Digest.hexDigits[Int(byte & 0x0F)])
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 64))
+        out.withUnsafeMutableBufferPointer { buffer in
+            withUnsafeBytes(of: words) { bytes in
+                for (index, byte) in bytes.enumerated() {
+                    buffer[start + 2 * index] = Self.hexDigit(byte >> 4)
+                    buffer[start + 2 * index + 1] = Self.hexDigit(byte & 0x0F)
+                }
             }
         }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble &+ UInt8(ascii: "0") : nibble &+ (UInt8(ascii: "a") &- 10)
     }
 
     var hex: String {
