@@ -365,11 +365,10 @@ final class CallbackService: Sendable {
             durationNanoseconds: (NIODeadline.now() - since).nanoseconds,
             responseBytes: 0
         )
-        let promise = eventLoop.makePromise(of: Void.self)
-        self.recorder.recordOutcome(record, completing: promise)
         let logger = self.logger
-        promise.futureResult.whenFailure { _ in
-            logger.error("callback outcome could not be recorded", metadata: ["airlock.request": "\(record.requestID)"])
+        let requestID = record.requestID
+        self.recorder.recordOutcome(record) { _ in
+            logger.error("callback outcome could not be recorded", metadata: ["airlock.request": "\(requestID)"])
         }
     }
 

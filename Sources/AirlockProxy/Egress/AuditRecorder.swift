@@ -73,19 +73,6 @@ public struct AuditRecorder: EgressRecorder {
         }
     }
 
-    /// The outcome rides the log's next group commit: nothing waits for it to be durable (the request has left).
-    public func recordOutcome(_ record: EgressOutcomeRecord, completing promise: EventLoopPromise<Void>) {
-        let mailbox = self.mailboxes.mailbox(for: promise.futureResult.eventLoop)
-        self.log.recordOutcome(
-            id: record.requestID,
-            status: record.vendorStatus,
-            durationMs: Double(record.durationNanoseconds) / 1_000_000,
-            error: record.error
-        ) { result in
-            mailbox.complete(promise, with: result)
-        }
-    }
-
     private static func entry(_ record: EgressDecisionRecord) -> DecisionRecord {
         let inspection = record.forwarded?.inspection ?? record.inspection
         let decision: AuditDecision

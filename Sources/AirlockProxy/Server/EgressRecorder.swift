@@ -17,14 +17,9 @@ public protocol EgressRecorder: Sendable {
     /// complete the promise from its own thread overrides it and saves the hops.
     func recordDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>)
 
-    /// Records `record` and completes `promise` when it is recorded (it need not be durable yet: nothing waits for
-    /// an outcome). Called on the event loop; must not block it. The default awaits the async `recordOutcome` on the
-    /// proxy's seam threads.
-    func recordOutcome(_ record: EgressOutcomeRecord, completing promise: EventLoopPromise<Void>)
-
-    /// Records `record`, reporting only a failure to `onFailure` (on any thread; it must not block). For callers
-    /// that have nothing to do once an outcome is recorded: a recorder can then skip the hop back to the event loop.
-    /// The default awaits the async `recordOutcome` on the proxy's seam threads.
+    /// Records `record` (it need not be durable yet: nothing waits for an outcome) and reports only a failure, to
+    /// `onFailure`, from any thread (it must be quick). Called on the event loop, which it must not block. The
+    /// default awaits the async `recordOutcome` on the proxy's seam threads.
     func recordOutcome(_ record: EgressOutcomeRecord, onFailure: @escaping @Sendable (any Error) -> Void)
 }
 
@@ -51,15 +46,6 @@ extension EgressRecorder {
         }
     }
 
-    public func recordOutcome(_ record: EgressOutcomeRecord, completing promise: EventLoopPromise<Void>) {
-        Task(executorPreference: SeamExecutor.shared) {
-            do {
-                promise.succeed(try await self.recordOutcome(record))
-            } catch {
-                promise.fail(error)
-            }
-        }
-    }
 }
 
 /// One decision about one request, written before anything is forwarded.
