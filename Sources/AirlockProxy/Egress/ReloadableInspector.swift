@@ -3,20 +3,43 @@ import Synchronization
 /// The policy inspector behind a lock, so a reload can swap every vendor's compiled policy at once.
 ///
 /// Each request reads the current inspector once and keeps it for its whole inspection; a swap never changes the
-/// policy under a request in flight. Compile the new set off the event loop before calling ``replace(_:)``.
+/// policy under a request in flight. Its response is restored by the policy that redacted it when a reload came in
+/// between: the inspector the last reload replaced is kept for that, so a term the new policy no longer lists still
+/// comes back to the lab. (After two reloads within one exchange, the current policy restores what it can.)
+/// Compile the new set off the event loop before calling ``replace(_:)``.
 public final class ReloadableInspector: EgressInspector {
-    private let current: Mutex<PolicyInspector>
+    private struct State {
+        var current: PolicyInspector
+        var previous: PolicyInspector?
+    }
+
+    private let state: Mutex<State>
 
     public init(_ inspector: PolicyInspector) {
-        self.current = Mutex(inspector)
+        self.state = Mutex(State(current: inspector))
     }
 
     /// Makes `inspector` the one every later request is inspected with.
     public func replace(_ inspector: PolicyInspector) {
-        self.current.withLock { $0 = inspector }
+        self.state.withLock { state in
+            state.previous = state.current
+            state.current = inspector
+        }
     }
 
-    private var snapshot: PolicyInspector { self.current.withLock { $0 } }
+    private var snapshot: PolicyInspector { self.state.withLock { $0.current } }
+
+    /// The inspector whose policy inspected `request` (its inspection names the policy), if it is the current one
+    /// or the one the last reload replaced; otherwise the current one.
+    private func restorer(for request: EgressRequest) -> PolicyInspector {
+        self.state.withLock { state in
+            guard let identity = request.inspection?.policy, let previous = state.previous,
+                state.current.policies[request.vendor]?.identity != identity,
+                previous.policies[request.vendor]?.identity == identity
+            else { return state.current }
+            return previous
+        }
+    }
 
     public func inspect(_ request: EgressRequest) async throws -> EgressDecision {
         try await self.snapshot.inspect(request)
@@ -32,13 +55,13 @@ public final class ReloadableInspector: EgressInspector {
     ) async throws
         -> EgressResponse
     {
-        try await self.snapshot.transformResponse(response, for: request)
+        try await self.restorer(for: request).transformResponse(response, for: request)
     }
 
     public func transformResponseOnEventLoop(
         _ response: EgressResponse,
         for request: EgressRequest
     ) throws -> EgressResponse? {
-        try self.snapshot.transformResponseOnEventLoop(response, for: request)
+        try self.restorer(for: request).transformResponseOnEventLoop(response, for: request)
     }
 }
