@@ -69,7 +69,8 @@ struct ReloadTests {
                 encoding: .utf8
             )
             airlock.signal(SIGHUP)
-            try await Task.sleep(nanoseconds: 1_000_000_000)
+            #expect(await eventually(timeout: 15) { Self.reloads("refused", adminPort: adminPort) == 1 })
+            #expect(Self.reloads("applied", adminPort: adminPort) == 1)
             #expect(try await readyz() == good)
             let still = try await send("Tidewater once more")
             #expect(still.status == 200)
@@ -80,6 +81,14 @@ struct ReloadTests {
             airlock.process.waitUntilExit()
             #expect(airlock.process.terminationStatus == 0)
         }
+    }
+
+    /// `airlock_policy_reloads_total{result=…}` from the admin listener's /metrics (0 when absent or unreachable).
+    static func reloads(_ result: String, adminPort: Int) -> Int {
+        let metrics = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/metrics"]))?.body ?? ""
+        let prefix = #"airlock_policy_reloads_total{result="\#(result)"} "#
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
+        return line.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0
     }
 
     /// Vendors are not reloaded, policies are: a reload whose configuration no longer names a vendor still being
@@ -102,7 +111,7 @@ struct ReloadTests {
                 .replacingOccurrences(of: "{name: scale,", with: "{name: scale-renamed,")
             try renamed.write(toFile: configPath, atomically: true, encoding: .utf8)
             airlock.signal(SIGHUP)
-            try await Task.sleep(nanoseconds: 1_500_000_000)
+            #expect(await eventually(timeout: 15) { Self.reloads("refused", adminPort: adminPort) == 1 })
             #expect(readyz() == before)
             let result = try await airlock.send(#"{"notes": "Nightingale"}"#, path: "/scale/v1/task/Nightingale")
             #expect(result.status == 200, "\(result.body)")
@@ -153,7 +162,7 @@ struct ReloadTests {
                 atomically: true,
                 encoding: .utf8
             )
-            try await Task.sleep(nanoseconds: 1_500_000_000)
+            #expect(await eventually(timeout: 15) { Self.reloads("refused", adminPort: adminPort) >= 1 })
             #expect(readyz() == good)
             #expect(try await leaves("Tidewater and Nightingale").contains("Tidewater") == false)
             #expect(airlock.process.isRunning)

@@ -19,6 +19,8 @@ public final class ProxyMetrics: Sendable {
     let decisions: [[Counter]]
     /// Per vendor: time spent inspecting (redacting) a request.
     let inspectionTime: [Timer]
+    /// Policy reloads (SIGHUP or a changed file): applied, refused.
+    let reloads: [Counter]
 
     /// `vendorNames` in configuration order; index `vendorNames.count` stands for "no vendor" (e.g. 404s).
     public init(registry: PrometheusRegistry, vendorNames: [String]) {
@@ -70,6 +72,18 @@ public final class ProxyMetrics: Sendable {
         self.inspectionTime = self.vendorNames.map {
             Timer(label: "airlock_inspection_seconds", dimensions: [("vendor", $0)], factory: registry)
         }
+        registry.setHelp(
+            "Policy reloads (SIGHUP or a changed file), by result: applied, or refused (the previous policies serve).",
+            for: "airlock_policy_reloads_total"
+        )
+        self.reloads = ["applied", "refused"].map {
+            Counter(label: "airlock_policy_reloads_total", dimensions: [("result", $0)], factory: registry)
+        }
+    }
+
+    /// Counts one policy reload attempt.
+    public func recordReload(applied: Bool) {
+        self.reloads[applied ? 0 : 1].increment()
     }
 
     /// Counts one decision and its findings. Findings are rare, so their counters are looked up when needed.

@@ -229,6 +229,12 @@ final class PolicyReloader: Sendable {
     }
 
     private func reloadNow(because reason: String) -> [String]? {
+        let files = self.attemptReload(because: reason)
+        self.server.metrics.recordReload(applied: files != nil)
+        return files
+    }
+
+    private func attemptReload(because reason: String) -> [String]? {
         guard let path = self.configuration.sourcePath, FileManager.default.fileExists(atPath: path) else {
             self.logger.warning(
                 "reload ignored: the configuration file is gone or was not read from a file",
