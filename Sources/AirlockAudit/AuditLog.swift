@@ -271,8 +271,8 @@ public final class AuditLog: @unchecked Sendable {
 
     /// Tells each record's caller what became of it (on the writer thread).
     private func complete(_ records: [StagedRecord], _ results: [StagedResult], time: String) {
-        for (record, result) in zip(records, results) {
-            switch (record.completion, result) {
+        for index in records.indices {
+            switch (records[index].completion, results[index]) {
             case (.durable(let completion), .written):
                 completion(.success(()))
             case (.receipt(let id, let forwardedSHA256, let completion), .written(let seq, let hash)):

@@ -92,17 +92,18 @@ struct SHA256Digest: Hashable, Sendable {
         digit <= UInt8(ascii: "9") ? digit - UInt8(ascii: "0") : digit - UInt8(ascii: "a") + 10
     }
 
-    /// Appends the 64 lowercase hex digits (written in place: this runs for every line the writer seals).
+    /// Appends the 64 lowercase hex digits (spelled on the stack and appended in one copy: this runs twice for
+    /// every line the writer seals).
     func appendHex(to out: inout [UInt8]) {
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: 64))
-        out.withUnsafeMutableBufferPointer { buffer in
+        var digits: (SIMD32<UInt8>, SIMD32<UInt8>) = (.zero, .zero)
+        withUnsafeMutableBytes(of: &digits) { text in
             withUnsafeBytes(of: words) { bytes in
-                for (index, byte) in bytes.enumerated() {
-                    buffer[start + 2 * index] = Self.hexDigit(byte >> 4)
-                    buffer[start + 2 * index + 1] = Self.hexDigit(byte & 0x0F)
+                for index in 0..<32 {
+                    text[2 * index] = Self.hexDigit(bytes[index] >> 4)
+                    text[2 * index + 1] = Self.hexDigit(bytes[index] & 0x0F)
                 }
             }
+            out.append(contentsOf: text)
         }
     }
 

@@ -324,8 +324,8 @@ final class AuditWriter {
         var packBuffer: [UInt8] = []
         var packStart = 0
         do {
-            for record in records {
-                guard let body = record.body, let compressed = body.compressed, references[body.sha256] == nil
+            for index in records.indices {
+                guard let body = records[index].body, let compressed = body.compressed, references[body.sha256] == nil
                 else { continue }
                 if let known = storedBodies.reference(for: body.sha256) {
                     references[body.sha256] = known
@@ -342,7 +342,7 @@ final class AuditWriter {
             if !packBuffer.isEmpty { try appendToPack(packBuffer) }
         } catch {
             // Every record with a body to store fails, not only those reached before the error.
-            for (index, record) in records.enumerated() where record.body?.compressed != nil {
+            for index in records.indices where records[index].body?.compressed != nil {
                 failed[index] = error
             }
             references.removeAll()
@@ -365,7 +365,7 @@ final class AuditWriter {
         results.reserveCapacity(records.count)
         var written = 0
         batch.bytes.withUnsafeBufferPointer { bytes in
-            for (index, record) in records.enumerated() {
+            for index in records.indices {
                 if let error = failed[index] {
                     results.append(.failed(error))
                     continue
@@ -373,17 +373,19 @@ final class AuditWriter {
                 // The line is built at the end of the batch's buffer and hashed where it lies: no copy per record.
                 var line = JSONLine(continuing: &buffer)
                 let lineStart = line.count - 1
-                switch record.kind {
+                let members = records[index].members
+                switch records[index].kind {
                 case .decision:
                     RecordEncoding.appendHeader(to: &line, "decision", seq: nextSeq, time: time)
                     // Bodies the callers found already stored (durable since an earlier batch) needed no write.
-                    let body = record.body.flatMap { $0.storedAt ?? references[$0.sha256] }
+                    let body = records[index].body.flatMap { $0.storedAt ?? references[$0.sha256] }
+                    let bodyIndex = records[index].bodyIndex
                     RecordEncoding.appendDecision(
-                        to: &line, members: bytes[record.members.lowerBound..<record.bodyIndex], body: body,
-                        after: bytes[record.bodyIndex..<record.members.upperBound])
+                        to: &line, members: bytes[members.lowerBound..<bodyIndex], body: body,
+                        after: bytes[bodyIndex..<members.upperBound])
                 case .outcome:
                     RecordEncoding.appendHeader(to: &line, "outcome", seq: nextSeq, time: time)
-                    line.members(bytes[record.members])
+                    line.members(bytes[members])
                 }
                 let hash = line.seal(prev: head, lineStart: lineStart)
                 line.release(into: &buffer)
