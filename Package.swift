@@ -118,6 +118,11 @@ let package = Package(
             dependencies: ["AirlockPolicy", "AirlockRedaction", "CVectorscan"],
             path: "Benchmarks/RedactionBenchmark"
         ),
+        .executableTarget(
+            name: "airlock-audit-bench",
+            dependencies: ["AirlockAudit"],
+            path: "Benchmarks/AuditBenchmark"
+        ),
 
         // MARK: Tests
         .testTarget(
