@@ -48,24 +48,27 @@ struct JSONLine {
         bytes.append(contentsOf: fragment)
     }
 
-    private mutating func key(_ name: String) {
+    /// Member names are literals the writer controls (plain ASCII, nothing to escape): copied as they are.
+    private mutating func key(_ name: StaticString) {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         needsComma = true
-        JSONLine.appendString(name, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
     }
 
-    mutating func string(_ name: String, _ value: String?) {
+    mutating func string(_ name: StaticString, _ value: String?) {
         key(name)
         if let value { JSONLine.appendString(value, to: &bytes) } else { bytes.append(contentsOf: JSONLine.null) }
     }
 
-    mutating func int(_ name: String, _ value: Int?) {
+    mutating func int(_ name: StaticString, _ value: Int?) {
         key(name)
         if let value { bytes.append(contentsOf: String(value).utf8) } else { bytes.append(contentsOf: JSONLine.null) }
     }
 
-    mutating func milliseconds(_ name: String, _ value: Double?) {
+    mutating func milliseconds(_ name: StaticString, _ value: Double?) {
         key(name)
         guard let value, value.isFinite, abs(value) < 1e15 else {
             bytes.append(contentsOf: JSONLine.null)
@@ -81,7 +84,7 @@ struct JSONLine {
         bytes.append(contentsOf: fraction.utf8)
     }
 
-    mutating func strings(_ name: String, _ values: [String]) {
+    mutating func strings(_ name: StaticString, _ values: [String]) {
         key(name)
         bytes.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
@@ -92,7 +95,7 @@ struct JSONLine {
     }
 
     /// A nested object built in place: `build` adds its members to this line.
-    mutating func object(_ name: String, _ build: (inout JSONLine) -> Void) {
+    mutating func object(_ name: StaticString, _ build: (inout JSONLine) -> Void) {
         key(name)
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
@@ -103,7 +106,7 @@ struct JSONLine {
 
     /// An array of objects built in place, one per element of `values`.
     mutating func objects<Values: Sequence>(
-        _ name: String, _ values: Values, _ build: (inout JSONLine, Values.Element) -> Void
+        _ name: StaticString, _ values: Values, _ build: (inout JSONLine, Values.Element) -> Void
     ) {
         key(name)
         bytes.append(UInt8(ascii: "["))
@@ -139,12 +142,12 @@ struct JSONLine {
         return hash
     }
 
-    mutating func object(_ name: String, _ value: JSONLine?) {
+    mutating func object(_ name: StaticString, _ value: JSONLine?) {
         key(name)
         if let value { bytes.append(contentsOf: value.finished()) } else { bytes.append(contentsOf: JSONLine.null) }
     }
 
-    mutating func objects(_ name: String, _ values: [JSONLine]) {
+    mutating func objects(_ name: StaticString, _ values: [JSONLine]) {
         key(name)
         bytes.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
