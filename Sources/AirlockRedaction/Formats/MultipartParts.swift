@@ -32,7 +32,8 @@ extension Redactor {
     ///
     /// Throws what makes the engine refuse the body as uninspectable (no usable boundary, a malformed delimiter line
     /// or part header, a part not closed by the boundary, a declared charset it cannot read), with the engine's
-    /// reason. The walk follows ``MultipartRedactor`` step by step so the two never disagree on where a part is.
+    /// reason. The parts come from ``MultipartPartWalk``, the walk ``MultipartRedactor`` redacts along, so the two
+    /// cannot disagree on where a part is, what its headers say or why a body does not split.
     public static func multipartParts(
         _ body: UnsafeRawBufferPointer,
         contentType: String?
@@ -40,139 +41,181 @@ extension Redactor {
         guard let contentType else { return nil }
         let media = MediaType(contentType)
         guard media.format == .multipart else { return nil }
-        return try MultipartPartWalk.parts(body.bindMemory(to: UInt8.self), boundary: media.parameters["boundary"])
+        let bytes = body.bindMemory(to: UInt8.self)
+        var walk = try MultipartPartWalk(bytes, boundary: media.parameters["boundary"])
+        var parts: [MultipartPart] = []
+        while let part = try walk.next() {
+            let format: MultipartPart.Format
+            switch try part.format(of: UnsafeBufferPointer(rebasing: bytes[part.content])) {
+            case .json: format = .json
+            case .jsonLines: format = .jsonLines
+            case .text: format = .text
+            case .form: format = .form
+            case .multipart, .unknown: format = .opaque
+            }
+            parts.append(MultipartPart(name: part.name, range: part.content, format: format))
+        }
+        return parts
     }
 }
 
-/// The delimiter walk of ``MultipartRedactor/redact(_:boundary:session:)`` without the redaction.
-enum MultipartPartWalk {
-    static func parts(
-        _ body: UnsafeBufferPointer<UInt8>,
-        boundary: String?
-    ) throws(MultipartPart.Failure) -> [MultipartPart] {
+/// The one split of a `multipart/form-data` body (RFC 2046 delimiters, RFC 7578 parts) into parts, shared by the
+/// engine (``MultipartRedactor``) and ``Redactor/multipartParts(_:contentType:)``: where each part's headers and
+/// content start and end, what its headers say, how its content is read, and the reason a body that does not split
+/// is refused with.
+///
+/// Zero-copy: parts are ranges into the caller's buffer, which must outlive the walk. Call ``next()`` until it
+/// returns `nil` (the close delimiter); a part's ``Part/format(of:)`` after the caller has dealt with its headers.
+struct MultipartPartWalk {
+    /// One part: ranges into the body and the header fields the engine reads.
+    struct Part {
+        /// The part's position in the body, from 1, as refusal reasons count parts.
+        var number: Int
+        /// The header block: after the delimiter line up to the blank line, without its CRLF CRLF; empty when the
+        /// part has no headers.
+        var headerBlock: Range<Int>
+        /// After the blank line ending the headers, up to the CRLF before the next delimiter.
+        var content: Range<Int>
+        /// The `name` parameter of the Content-Disposition (not decoded).
+        var name: String?
+        /// The Content-Disposition's `filename` (or `filename*`) parameter.
+        var filename: String?
+        var contentType: String?
+
+        /// The name the engine gives the part in paths and reasons: its `name`, else `part<number>`.
+        var label: String { self.name ?? "part\(self.number)" }
+
+        /// How the engine reads the part's `content`: by its declared type; as JSON for a GraphQL upload's
+        /// `operations` and `map`; by a sniff of the content for a file without a usable type; else as a text field.
+        /// Throws for a declared charset the engine cannot read.
+        func format(of content: UnsafeBufferPointer<UInt8>) throws(MultipartPart.Failure) -> MediaType.Format {
+            if let media = self.contentType.map(MediaType.init), media.isWellFormed {
+                if let charset = media.unsupportedCharset {
+                    throw MultipartPart.Failure(
+                        reason: "multipart part \(self.label) has charset \(charset), which Airlock cannot inspect"
+                    )
+                }
+                return media.format
+            } else if self.name == "operations" || self.name == "map" {
+                return .json  // GraphQL multipart request spec.
+            } else if self.filename != nil || self.contentType != nil {
+                // A file without a type, or with one that is not a media type at all: judged by its content.
+                return MultipartPartWalk.sniff(content)
+            } else {
+                return .text  // RFC 7578: the default type of a field is text/plain.
+            }
+        }
+    }
+
+    private let p: UnsafePointer<UInt8>
+    private let n: Int
+    /// `--boundary`.
+    private let delimiter: [UInt8]
+    /// CRLF `--boundary`: what ends a part's content.
+    private let closing: [UInt8]
+    /// Where the next delimiter starts; `nil` once the close delimiter is read.
+    private var at: Int?
+    private var number = 0
+
+    /// Finds the first delimiter: at the very start of `body`, or after a CRLF (preamble).
+    init(_ body: UnsafeBufferPointer<UInt8>, boundary: String?) throws(MultipartPart.Failure) {
         guard let boundary, !boundary.isEmpty, boundary.utf8.count <= 200 else {
             throw MultipartPart.Failure(reason: "multipart body without a usable boundary parameter")
         }
         guard let p = body.baseAddress, body.count > 0 else {
             throw MultipartPart.Failure(reason: "multipart body is empty (no closing boundary)")
         }
-        let n = body.count
-        let delimiter = Array(("--" + boundary).utf8)
-        var at: Int
-        if starts(p, n, 0, delimiter) {
-            at = 0
-        } else if let found = find(p, n, from: 0, [0x0D, 0x0A] + delimiter) {
-            at = found + 2
+        self.p = p
+        self.n = body.count
+        self.delimiter = Array(("--" + boundary).utf8)
+        self.closing = [0x0D, 0x0A] + self.delimiter
+        if Self.starts(p, self.n, 0, self.delimiter) {
+            self.at = 0
+        } else if let found = Self.find(p, self.n, from: 0, self.closing) {
+            self.at = found + 2
         } else {
             throw MultipartPart.Failure(reason: "multipart body: boundary not found")
         }
-        var parts: [MultipartPart] = []
-        var partIndex = 0
-        while true {
-            at += delimiter.count
-            if at + 2 <= n, p[at] == UInt8(ascii: "-"), p[at + 1] == UInt8(ascii: "-") { break }  // close delimiter
-            while at < n, p[at] == 0x20 || p[at] == 0x09 { at += 1 }
-            guard at + 2 <= n, p[at] == 0x0D, p[at + 1] == 0x0A else {
-                throw MultipartPart.Failure(reason: "multipart body: malformed boundary line in part \(partIndex + 1)")
-            }
+    }
+
+    /// The next part, or `nil` after the close delimiter. Throws for a malformed delimiter line or header block, a
+    /// part not closed by the boundary, header bytes that are not UTF-8 or a header line without a colon.
+    mutating func next() throws(MultipartPart.Failure) -> Part? {
+        guard var at = self.at else { return nil }
+        let p = self.p
+        let n = self.n
+        let number = self.number + 1
+        at += self.delimiter.count
+        if at + 2 <= n, p[at] == UInt8(ascii: "-"), p[at + 1] == UInt8(ascii: "-") {  // close delimiter
+            self.at = nil
+            return nil
+        }
+        // Transport padding, then CRLF.
+        while at < n, p[at] == 0x20 || p[at] == 0x09 { at += 1 }
+        guard at + 2 <= n, p[at] == 0x0D, p[at + 1] == 0x0A else {
+            throw MultipartPart.Failure(reason: "multipart body: malformed boundary line in part \(number)")
+        }
+        at += 2
+        let headersStart = at
+        let headersEnd: Int
+        if Self.starts(p, n, at, [0x0D, 0x0A]) {
+            headersEnd = at
             at += 2
-            let headersStart = at
-            let headersEnd: Int
-            if starts(p, n, at, [0x0D, 0x0A]) {
-                headersEnd = at
-                at += 2
-            } else {
-                guard let end = find(p, n, from: at, [0x0D, 0x0A, 0x0D, 0x0A]) else {
-                    throw MultipartPart.Failure(
-                        reason: "multipart body: part \(partIndex + 1) has unterminated headers"
-                    )
-                }
-                headersEnd = end
-                at = end + 4
-            }
-            guard let next = find(p, n, from: at - 2, [0x0D, 0x0A] + delimiter), next >= at - 2 else {
-                throw MultipartPart.Failure(
-                    reason: "multipart body: part \(partIndex + 1) is not closed by the boundary"
-                )
-            }
-            let bodyStart = at
-            let bodyEnd = max(next, at)
-            let headers = try partHeaders(
-                UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart),
-                part: partIndex + 1
-            )
-            let content = UnsafeBufferPointer(start: p + bodyStart, count: bodyEnd - bodyStart)
-            parts.append(
-                MultipartPart(
-                    name: headers.name,
-                    range: bodyStart..<bodyEnd,
-                    format: try format(of: content, headers: headers, name: headers.name ?? "part\(partIndex + 1)")
-                )
-            )
-            at = next + 2
-            partIndex += 1
-        }
-        return parts
-    }
-
-    /// The engine's choice in `MultipartRedactor.redactPart`.
-    private static func format(
-        of content: UnsafeBufferPointer<UInt8>,
-        headers: MultipartRedactor.PartHeaders,
-        name: String
-    ) throws(MultipartPart.Failure) -> MultipartPart.Format {
-        let format: MediaType.Format
-        if let media = headers.contentType.map(MediaType.init), media.isWellFormed {
-            if let charset = media.unsupportedCharset {
-                throw MultipartPart.Failure(
-                    reason: "multipart part \(name) has charset \(charset), which Airlock cannot inspect"
-                )
-            }
-            format = media.format
-        } else if headers.name == "operations" || headers.name == "map" {
-            format = .json
-        } else if headers.filename != nil || headers.contentType != nil {
-            format = MultipartRedactor.sniff(content)
         } else {
-            format = .text
+            guard let end = Self.find(p, n, from: at, [0x0D, 0x0A, 0x0D, 0x0A]) else {
+                throw MultipartPart.Failure(reason: "multipart body: part \(number) has unterminated headers")
+            }
+            headersEnd = end
+            at = end + 4
         }
-        switch format {
-        case .json: return .json
-        case .jsonLines: return .jsonLines
-        case .text: return .text
-        case .form: return .form
-        case .multipart, .unknown: return .opaque
+        guard let next = Self.find(p, n, from: at - 2, self.closing), next >= at - 2 else {
+            throw MultipartPart.Failure(reason: "multipart body: part \(number) is not closed by the boundary")
         }
+        var part = Part(number: number, headerBlock: headersStart..<headersEnd, content: at..<max(next, at))
+        try Self.parseHeaders(
+            UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart),
+            into: &part
+        )
+        self.at = next + 2
+        self.number = number
+        return part
     }
 
-    /// `MultipartRedactor.parseHeaders`: the same checks, the same reasons.
-    private static func partHeaders(
+    /// What a part without a usable type holds: JSON when it parses as JSON (so its escapes are decoded before
+    /// matching, which a text scan would not do), text when it is UTF-8, else unknown content.
+    static func sniff(_ body: UnsafeBufferPointer<UInt8>) -> MediaType.Format {
+        guard UTF8Text.summarize(body).valid else { return .unknown }
+        let first = body.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return .text }
+        let parses = (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) != nil
+        return parses ? .json : .text
+    }
+
+    private static func parseHeaders(
         _ block: UnsafeBufferPointer<UInt8>,
-        part: Int
-    ) throws(MultipartPart.Failure) -> MultipartRedactor.PartHeaders {
+        into part: inout Part
+    ) throws(MultipartPart.Failure) {
         guard UTF8Text.summarize(block).valid else {
-            throw MultipartPart.Failure(reason: "multipart body: part \(part) headers are not valid UTF-8")
+            throw MultipartPart.Failure(reason: "multipart body: part \(part.number) headers are not valid UTF-8")
         }
-        var headers = MultipartRedactor.PartHeaders()
         let text = String(decoding: block, as: UTF8.self)
         for line in text.split(separator: "\r\n", omittingEmptySubsequences: true) {
             guard let colon = line.firstIndex(of: ":") else {
-                throw MultipartPart.Failure(reason: "multipart body: part \(part) has a malformed header line")
+                throw MultipartPart.Failure(reason: "multipart body: part \(part.number) has a malformed header line")
             }
             let field = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             switch field {
             case "content-type":
-                headers.contentType = value
+                part.contentType = value
             case "content-disposition":
                 let media = MediaType(value)
-                headers.name = media.parameters["name"]
-                headers.filename = media.parameters["filename"] ?? media.parameters["filename*"]
+                part.name = media.parameters["name"]
+                part.filename = media.parameters["filename"] ?? media.parameters["filename*"]
             default:
                 break
             }
         }
-        return headers
     }
 
     @inline(__always)

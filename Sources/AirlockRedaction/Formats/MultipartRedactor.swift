@@ -66,7 +66,8 @@ enum JSONLinesRedactor {
 
 /// multipart/form-data (RFC 7578): each part is redacted by its own type. A GraphQL multipart upload's `operations`
 /// and `map` parts are JSON; file parts of a text or JSON type are redacted too; other (binary) parts follow
-/// `content.unknown`. Part headers (file names) are redacted as text.
+/// `content.unknown`. Part headers (file names) are redacted as text. Parts are split, typed and refused by
+/// ``MultipartPartWalk``, the walk the callback check (`Redactor.multipartParts`) reads parts through too.
 enum MultipartRedactor {
     static func redact(
         _ body: UnsafeBufferPointer<UInt8>,
@@ -75,71 +76,38 @@ enum MultipartRedactor {
     )
         throws(Stop) -> [UInt8]?
     {
-        guard let boundary, !boundary.isEmpty, boundary.utf8.count <= 200 else {
-            throw .uninspectable("multipart body without a usable boundary parameter")
+        var walk: MultipartPartWalk
+        do {
+            walk = try MultipartPartWalk(body, boundary: boundary)
+        } catch {
+            throw .uninspectable(error.reason)
         }
-        guard let p = body.baseAddress, body.count > 0 else {
-            throw .uninspectable("multipart body is empty (no closing boundary)")
-        }
+        // The walk succeeded, so the body is not empty.
+        guard let p = body.baseAddress else { preconditionFailure("a multipart walk over an empty body") }
         let n = body.count
-        let delimiter = Array(("--" + boundary).utf8)
-        // The first delimiter: at the very start, or after a CRLF (preamble).
-        var at: Int
-        if starts(p, n, 0, delimiter) {
-            at = 0
-        } else if let found = find(p, n, from: 0, [0x0D, 0x0A] + delimiter) {
-            at = found + 2
-        } else {
-            throw .uninspectable("multipart body: boundary not found")
-        }
         var edits: [(Range<Int>, [UInt8])] = []
-        var partIndex = 0
         while true {
-            at += delimiter.count
-            if at + 2 <= n, p[at] == UInt8(ascii: "-"), p[at + 1] == UInt8(ascii: "-") { break }  // close delimiter
-            // Transport padding, then CRLF.
-            while at < n, p[at] == 0x20 || p[at] == 0x09 { at += 1 }
-            guard at + 2 <= n, p[at] == 0x0D, p[at + 1] == 0x0A else {
-                throw .uninspectable("multipart body: malformed boundary line in part \(partIndex + 1)")
+            let next: MultipartPartWalk.Part?
+            do {
+                next = try walk.next()
+            } catch {
+                throw .uninspectable(error.reason)
             }
-            at += 2
-            let headersStart = at
-            let headersEnd: Int
-            if starts(p, n, at, [0x0D, 0x0A]) {
-                headersEnd = at
-                at += 2
-            } else {
-                guard let end = find(p, n, from: at, [0x0D, 0x0A, 0x0D, 0x0A]) else {
-                    throw .uninspectable("multipart body: part \(partIndex + 1) has unterminated headers")
-                }
-                headersEnd = end
-                at = end + 4
-            }
-            guard let next = find(p, n, from: at - 2, [0x0D, 0x0A] + delimiter), next >= at - 2 else {
-                throw .uninspectable("multipart body: part \(partIndex + 1) is not closed by the boundary")
-            }
-            let bodyStart = at
-            let bodyEnd = max(next, at)
-            let headers = try parseHeaders(
-                UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart),
-                part: partIndex + 1
-            )
-            let name = headers.name ?? "part\(partIndex + 1)"
+            guard let part = next else { break }
+            let name = part.label
             let path = "$." + name
             if let redacted = try TextRedactor.redact(
-                UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart),
+                UnsafeBufferPointer(rebasing: body[part.headerBlock]),
                 session: session,
-                what: "multipart part \(partIndex + 1) headers",
+                what: "multipart part \(part.number) headers",
                 path: path
             ) {
-                edits.append((headersStart..<headersEnd, redacted))
+                edits.append((part.headerBlock, redacted))
             }
-            let partBody = UnsafeBufferPointer(start: p + bodyStart, count: bodyEnd - bodyStart)
-            if let redacted = try redactPart(partBody, headers: headers, name: name, session: session) {
-                edits.append((bodyStart..<bodyEnd, redacted))
+            let partBody = UnsafeBufferPointer(rebasing: body[part.content])
+            if let redacted = try redactPart(partBody, part: part, name: name, session: session) {
+                edits.append((part.content, redacted))
             }
-            at = next + 2
-            partIndex += 1
         }
         guard !edits.isEmpty else { return nil }
         var out = [UInt8]()
@@ -154,32 +122,18 @@ enum MultipartRedactor {
         return out
     }
 
-    struct PartHeaders {
-        var name: String?
-        var filename: String?
-        var contentType: String?
-    }
-
     private static func redactPart(
         _ body: UnsafeBufferPointer<UInt8>,
-        headers: PartHeaders,
+        part: MultipartPartWalk.Part,
         name: String,
         session: RedactionSession
     ) throws(Stop) -> [UInt8]? {
         let what = "multipart part \(name)"
         let format: MediaType.Format
-        if let media = headers.contentType.map(MediaType.init), media.isWellFormed {
-            if let charset = media.unsupportedCharset {
-                throw .uninspectable("\(what) has charset \(charset), which Airlock cannot inspect")
-            }
-            format = media.format
-        } else if headers.name == "operations" || headers.name == "map" {
-            format = .json  // GraphQL multipart request spec.
-        } else if headers.filename != nil || headers.contentType != nil {
-            // A file without a type, or with one that is not a media type at all: judged by its content.
-            format = Self.sniff(body)
-        } else {
-            format = .text  // RFC 7578: the default type of a field is text/plain.
+        do {
+            format = try part.format(of: body)
+        } catch {
+            throw .uninspectable(error.reason)
         }
         switch format {
         case .json:
@@ -208,65 +162,9 @@ enum MultipartRedactor {
                 session.record(rule: "content.unknown", action: .block, path: "$." + name, value: nil)
                 throw .blocked(
                     rule: "content.unknown",
-                    reason: "\(what) has type \(headers.contentType ?? "unknown"), which Airlock cannot inspect"
+                    reason: "\(what) has type \(part.contentType ?? "unknown"), which Airlock cannot inspect"
                 )
             }
         }
-    }
-
-    /// What a part without a usable type holds: JSON when it parses as JSON (so its escapes are decoded before
-    /// matching, which a text scan would not do), text when it is UTF-8, else unknown content.
-    static func sniff(_ body: UnsafeBufferPointer<UInt8>) -> MediaType.Format {
-        guard UTF8Text.summarize(body).valid else { return .unknown }
-        let first = body.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
-        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return .text }
-        let parses = (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) != nil
-        return parses ? .json : .text
-    }
-
-    private static func parseHeaders(_ block: UnsafeBufferPointer<UInt8>, part: Int) throws(Stop) -> PartHeaders {
-        guard UTF8Text.summarize(block).valid else {
-            throw .uninspectable("multipart body: part \(part) headers are not valid UTF-8")
-        }
-        var headers = PartHeaders()
-        let text = String(decoding: block, as: UTF8.self)
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: true) {
-            guard let colon = line.firstIndex(of: ":") else {
-                throw .uninspectable("multipart body: part \(part) has a malformed header line")
-            }
-            let field = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            switch field {
-            case "content-type":
-                headers.contentType = value
-            case "content-disposition":
-                let media = MediaType(value)
-                headers.name = media.parameters["name"]
-                headers.filename = media.parameters["filename"] ?? media.parameters["filename*"]
-            default:
-                break
-            }
-        }
-        return headers
-    }
-
-    @inline(__always)
-    private static func starts(_ p: UnsafePointer<UInt8>, _ n: Int, _ at: Int, _ needle: [UInt8]) -> Bool {
-        guard at + needle.count <= n else { return false }
-        for k in 0..<needle.count where p[at + k] != needle[k] { return false }
-        return true
-    }
-
-    private static func find(_ p: UnsafePointer<UInt8>, _ n: Int, from: Int, _ needle: [UInt8]) -> Int? {
-        guard needle.count > 0, n >= needle.count else { return nil }
-        var k = max(from, 0)
-        let first = needle[0]
-        while k + needle.count <= n {
-            guard let hit = memchr(p + k, Int32(first), n - needle.count + 1 - k) else { return nil }
-            let index = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - p
-            if starts(p, n, index, needle) { return index }
-            k = index + 1
-        }
-        return nil
     }
 }
