@@ -163,55 +163,12 @@ struct CallbackTests {
     }
 
     @Test func aPolicyThatDropsACallbackFieldGetsTheRequestRefused() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cb-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let policyPath = directory.appendingPathComponent("policy.yaml").path
-        try """
-        version: 1
-        name: drops-callbacks
-        fields:
-          - {path: "$.callback_url", action: drop}
-        content:
-          unknown: block
-        """.write(toFile: policyPath, atomically: true, encoding: .utf8)
-        let keys = PseudonymKeys(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
-        let policy = PolicyInspector(policies: ["scale": try VendorPolicy.load(path: policyPath, keys: keys)])
-        let route = ProxyConfiguration.CallbackRoute(
-            vendor: "scale",
-            path: "/callbacks/scale",
-            deliverTo: try CallbackTarget.parse("https://labeling.corp.example.com/hooks/scale").get(),
-            auth: ProxyConfiguration.CallbackAuth(header: "x-auth", secret: CallbackSecret(CallbackHarness.secret))
+        let inspector = try CallbackHarness.inspector(droppingField: "$.callback_url")
+        let request = CallbackHarness.taskRequest(
+            contentType: "application/json",
+            body: #"{"callback_url": "https://labeling.corp.example.com/hooks/scale", "n": 1}"#
         )
-        let callbacks = OutgoingCallbacks(
-            configuration: ProxyConfiguration.Callbacks(
-                publicURL: try UpstreamURL.parse(CallbackHarness.publicURL).get(),
-                internalHosts: ["*.corp.example.com"],
-                routes: [route]
-            )
-        )
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        let request = EgressRequest(
-            id: "r-1",
-            vendor: "scale",
-            method: .POST,
-            path: "/v1/task/text",
-            query: nil,
-            headers: headers,
-            body: ByteBuffer(string: #"{"callback_url": "https://labeling.corp.example.com/hooks/scale", "n": 1}"#),
-            client: EgressClient(address: "127.0.0.1")
-        )
-        let inspector = CallbackRewritingInspector(wrapping: policy, callbacks: callbacks)
-        let decisions = [try inspector.inspectOnEventLoop(request), try await inspector.inspect(request)]
-        for decision in decisions {
-            guard case .refuse(let refusal) = try #require(decision) else {
-                Issue.record("forwarded although the policy removed the callback field")
-                continue
-            }
-            #expect(refusal.status == .forbidden && refusal.rule == "callback-url", "\(refusal)")
-            #expect(refusal.message.contains("removed a callback field"), "\(refusal.message)")
-        }
+        try await CallbackHarness.expectRefusedForARemovedCallbackField(request, by: inspector)
     }
 
     @Test func externalCallbackURLsAreLeftAlone() async throws {
