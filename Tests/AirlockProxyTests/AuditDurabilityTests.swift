@@ -127,4 +127,26 @@ struct AuditDurabilityTests {
         // The vendor received exactly the requests that were answered 200: none of the refused ones.
         #expect(harness.vendor.requests.count == statuses.filter { $0 == 200 }.count)
     }
+
+    /// The log's own counters on the admin listener's /metrics follow what it made durable.
+    @Test func theLogsCountersAreOnTheMetricsEndpoint() async throws {
+        try await ServedAirlock.with(policy: Self.policy, audit: "{directory: audit}") { airlock in
+            let adminPort = airlock.adminPort
+            func counter(_ name: String) -> Int {
+                let metrics = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/metrics"]))?.body ?? ""
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                return line.flatMap { Int($0.dropFirst(name.count + 1)) } ?? -1
+            }
+            #expect(await eventually(timeout: 30) { counter("airlock_audit_commits_total") >= 0 })
+            let before = counter("airlock_audit_records_total")
+            for index in 0..<3 {
+                let result = try await airlock.send(#"{"project": "Nightingale", "n": \#(index)}"#)
+                #expect(result.status == 200)
+            }
+            // Three decisions were durable before they left; their outcomes follow within the sync delay.
+            #expect(await eventually(timeout: 10) { counter("airlock_audit_records_total") >= before + 6 })
+            #expect(counter("airlock_audit_commits_total") >= 3)
+            #expect(counter("airlock_audit_bodies_stored_total") == 3)
+        }
+    }
 }

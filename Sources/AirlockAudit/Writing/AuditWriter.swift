@@ -577,4 +577,6 @@ public struct AuditStatistics: Sendable, Equatable {
     public var rotations = 0
     public var bodiesStored = 0
     public var recoveries = 0
+
+    public init() {}
 }

@@ -25,6 +25,7 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
 
     private let state = Mutex(State())
     private let histogramBuckets: [Double]
+    private let collectors = Mutex<[@Sendable () -> Void]>([])
 
     public init(histogramBuckets: [Double] = PrometheusRegistry.latencyBuckets) {
         self.histogramBuckets = histogramBuckets
@@ -83,8 +84,15 @@ public final class PrometheusRegistry: MetricsFactory, Sendable {
     public func destroyRecorder(_ handler: RecorderHandler) {}
     public func destroyTimer(_ handler: TimerHandler) {}
 
+    /// Runs `collect` before every render: it brings metrics kept up to date elsewhere (a component with counters
+    /// of its own) into this registry. It must be quick and must not block.
+    public func addCollector(_ collect: @escaping @Sendable () -> Void) {
+        self.collectors.withLock { $0.append(collect) }
+    }
+
     /// The exposition text for `GET /metrics` (`text/plain; version=0.0.4`).
     public func render() -> String {
+        for collect in self.collectors.withLock({ $0 }) { collect() }
         let (entries, help) = self.state.withLock { state in
             (state.order.map { ($0, state.entries[$0]!) }, state.help)
         }

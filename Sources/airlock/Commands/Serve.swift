@@ -146,6 +146,7 @@ struct Serve: AsyncParsableCommand {
             if ownsGroup { try? await group.shutdownGracefully() }
             throw ExitCode(1)
         }
+        if let log = egress.auditLog { AuditMetrics.register(log, in: server.metrics.registry) }
         let signals = SignalWaiter()
         do {
             try await server.start()
