@@ -259,8 +259,9 @@ static int walk_literal(walk_state *s, const char *word, size_t count) {
     return CAIRLOCK_WALK_DONE;
 }
 
-/// The Swift `JSONRedactor.number`.
-static int walk_number(walk_state *s) {
+/// The Swift `JSONRedactor.number`, and, as there, the number's literal text appended as a segment of its own
+/// (flagged CAIRLOCK_JSON_NUMBER): rules see unquoted run IDs and account numbers too.
+static int walk_number(walk_state *s, int32_t node) {
     const uint8_t *p = s->p;
     size_t n = s->n;
     size_t k = s->i;
@@ -284,7 +285,21 @@ static int walk_number(walk_state *s) {
         while (DIGIT(k)) k++;
     }
 #undef DIGIT
+    size_t start = s->i;
     s->i = k;
+    if (s->segment_count == s->segment_capacity) return CAIRLOCK_WALK_FULL;
+    CAirlockSIMD_JSONSegment *segment = &s->segments[s->segment_count++];
+    segment->raw_start = (uint32_t)start;
+    segment->raw_end = (uint32_t)k;
+    segment->text_start = (uint32_t)s->text_count;
+    segment->text_end = (uint32_t)(s->text_count + (k - start));
+    segment->node = node;
+    segment->flags = CAIRLOCK_JSON_NUMBER;
+    // A number and its newline take one byte more than its source, paid for by the delimiter or end that follows
+    // it: the text stays within `n + 1` bytes and behind every later token's start (see `scan_string`'s writes).
+    memcpy(s->text + s->text_count, s->p + start, k - start);
+    s->text_count += k - start;
+    s->text[s->text_count++] = 0x0A;
     return CAIRLOCK_WALK_DONE;
 }
 
@@ -469,8 +484,8 @@ static int walk_array(walk_state *s, int32_t parent) {
         if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
         uint8_t b = s->p[s->i];
         int status;
-        if (b == '"' || b == '{' || b == '[') {
-            // Only strings and containers can hold a segment, so only they need a path node.
+        if (b == '"' || b == '{' || b == '[' || b == '-' || (b >= '0' && b <= '9')) {
+            // Only strings, numbers and containers can hold a segment, so only they need a path node.
             int32_t node;
             status = push_node(s, parent, index, 0, 0, 0, &node);
             if (status == CAIRLOCK_WALK_DONE) {
@@ -501,7 +516,7 @@ static int walk_value(walk_state *s, int32_t node) {
     case 'n': return walk_literal(s, "null", 4);
     case '-':
     case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
-        return walk_number(s);
+        return walk_number(s, node);
     default: return CAIRLOCK_WALK_FALLBACK;
     }
 }

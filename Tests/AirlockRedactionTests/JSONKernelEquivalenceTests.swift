@@ -18,7 +18,11 @@ import Testing
                 codenames,
                 TermRule(id: "models", label: "MODEL", action: .pseudonymize, values: ["Tidewater", "Ünicorn"]),
             ],
-            patterns: [PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}")],
+            patterns: [
+                PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}"),
+                // Hits inside numbers: the number leaves as a string of the redacted text.
+                PatternRule(id: "run-id", label: "RUN", action: .redact, regex: "8812[0-9]{2}"),
+            ],
             detectors: [DetectorRule(kind: .email, action: .pseudonymize)],
             fields: [
                 FieldRule(path: try JSONPath(parsing: "$..internal_notes"), action: .drop),
@@ -39,6 +43,12 @@ import Testing
         "日本語のテキスト", "\u{00AD}", "\u{FEFF}", "x", "  ", "Nightingale's", "NIGHTINGALE",
         #"{\"row\":\"Nightingale\"}"#, #"[{\"a\":1}]"#, #" {\"k\":[\"Project Falcon\",2]}"#, "{not json",
         #"[\"Nightingale\""#,
+    ]
+
+    /// Literals and numbers, some holding a `run-id` hit (in the integer, fraction or exponent, or spanning them).
+    static let scalars = [
+        "true", "false", "null", "0", "-12.5e+3", "7", "881234", "-881299", "1881234.5", "0.881234", "2e881234",
+        "-1.5E-8812345", "8812.34", "881234881234", "88123",
     ]
 
     static let keys = ["a", "prompt", "internal_notes", "run_id", "Nightingale", #"k\u0065y"#, "é", "messages"]
@@ -191,7 +201,7 @@ import Testing
             }
             return "[" + elements.joined(separator: ",") + "]"
         case 4:
-            return ["true", "false", "null", "0", "-12.5e+3", "7"][g.below(6)]
+            return Self.scalars[g.below(Self.scalars.count)]
         default:
             return string(&g, pieces: pieces)
         }

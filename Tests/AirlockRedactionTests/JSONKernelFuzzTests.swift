@@ -22,7 +22,11 @@ import Testing
             codenames,
             TermRule(id: "models", label: "MODEL", action: .pseudonymize, values: ["Tidewater", "Ünicorn"]),
         ]
-        let patterns = [PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}")]
+        let patterns = [
+            PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}"),
+            // Hits inside numbers: the number leaves as a string of the redacted text.
+            PatternRule(id: "run-id", label: "RUN", action: .redact, regex: "8812[0-9]{2}"),
+        ]
         let detectors = [DetectorRule(kind: .email, action: .pseudonymize)]
         let policy = makePolicy(
             terms: terms,
@@ -47,7 +51,8 @@ import Testing
         [
             "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\n", "\t", "\r", "\\u", "\\u00", "\\ud83d", "\\ude00",
             "\\ud800", "\\u200b", "\\u0000", "\\/", "\\\"", "tru", "true", "nul", "null", "nulls", "fals", "-", "-0",
-            "01", "1e5", "1.", ".5", "1e", "Nightingale", "Project Falcon", "ana@lab.example.com", "Q3 2026",
+            "01", "1e5", "1.", ".5", "1e", "881234", "-8812345", "8812.34e881234", "[881234]", ":881234,",
+            "Nightingale", "Project Falcon", "ana@lab.example.com", "Q3 2026",
             "\u{200B}", "\u{FEFF}", "\u{00AD}", "é", "😀", "\"Nightingale\"", "{\"a\":\"b\"}", "[\"x\",1]",
             "{\\\"a\\\":\\\"Nightingale\\\"}", "\"k\\u0065y\":", "\"\\n{\\\"internal_notes\\\":\\\"x\\\"}\"",
             "\"\\u007b\\\"a\\\":\\\"Nightingale\\\"}\"", "\\t[", "\\u005b",
@@ -170,7 +175,9 @@ import Testing
             #"{"row_data":"{\"text\":\"Nightingale\"}"}"#, #"{"row_data":" [{\"t\":\"Project Falcon\"}]"}"#,
             #"{"row_data":"[\"Nightingale\"]"}"#, #"{"internal_notes":"Nightingale","b":"Nightingale"}"#,
             #"{"run_id":"Nightingale"}"#, #"{"run\u005fid":"Nightingale"}"#, #""\ud83d\ude00Nightingale""#,
-            #""\ud83dNightingale""#, #""\ude00Nightingale""#, #""\ud83d\u0041""#,
+            #""\ud83dNightingale""#, #""\ude00Nightingale""#, #""\ud83d\u0041""#, "881234", "-881234.5e-881234",
+            "[881234,\"881234\",{\"881234\":881234}]", #"{"internal_notes":881234,"run_id":881234,"a":-0.881234}"#,
+            "881234 ", "[88123]", "8812345x", "-881234.", "881234e",
         ]
         for document in documents {
             compareEngines(fast, reference, Array(document.utf8), document)

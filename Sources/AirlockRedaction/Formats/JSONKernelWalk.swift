@@ -4,9 +4,10 @@ internal import CAirlockSIMD
 /// every string plain text (no invisible characters, no JSON document inside, no undecodable escape) and no key a
 /// `fields` rule may select.
 ///
-/// The C walk validates the document and writes the text of every string (escapes decoded, one newline after each)
-/// into the scan text with one segment per string and a path tree. One Vectorscan pass over the text finds the hits;
-/// each segment with hits is resolved and edited exactly as `JSONRedactor` does. For anything else the walk answers
+/// The C walk validates the document and writes the text of every string (escapes decoded) and number (as written),
+/// one newline after each, into the scan text with one segment per string or number and a path tree. One Vectorscan
+/// pass over the text finds the hits; each segment with hits is resolved and edited exactly as `JSONRedactor` does
+/// (a number with a redacting hit becomes a JSON string). For anything else the walk answers
 /// `.fallback` and `JSONRedactor` walks the document itself (malformed documents too, so errors read as always).
 enum JSONKernelWalk {
     enum Result {
@@ -26,10 +27,11 @@ enum JSONKernelWalk {
         guard let p = buffer.baseAddress, buffer.count < 1 << 31, !rules.fieldRulesEndingInElement else {
             return .fallback
         }
-        precondition(text.count >= buffer.count + 16, "JSON text buffer sized below the walk's writes")
+        precondition(text.count >= buffer.count + 17, "JSON text buffer sized below the walk's writes")
         let n = buffer.count
         // Typical labeling JSON has a string every few dozen bytes; a document denser than that is walked again with
-        // room for the most it can hold (a string takes at least 3 bytes, a path node at least 2).
+        // room for the most it can hold (a string takes at least 3 bytes, a number with its delimiter and a path node
+        // at least 2).
         var segmentCapacity = n / 48 + 16
         var nodeCapacity = n / 48 + 16
         while true {
@@ -125,7 +127,12 @@ enum JSONKernelWalk {
                 out.reserveCapacity(n + n / 8 + 64)
             }
             out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: Int(segment.raw_start) - copied))
-            if segment.flags & CAIRLOCK_JSON_ESCAPED != 0 {
+            if segment.flags & CAIRLOCK_JSON_NUMBER != 0 {
+                // A number with a redacting hit leaves as a string of the redacted text (`JSONRedactor` does the same).
+                out.append(UInt8(ascii: "\""))
+                JSONRedactor.appendEncoded(result, to: &out)
+                out.append(UInt8(ascii: "\""))
+            } else if segment.flags & CAIRLOCK_JSON_ESCAPED != 0 {
                 JSONRedactor.appendEncoded(result, to: &out)
             } else {
                 out.append(contentsOf: result)

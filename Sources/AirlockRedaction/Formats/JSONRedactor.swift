@@ -30,10 +30,11 @@ struct PathStep {
 ///
 /// One walk validates the document (RFC 8259, UTF-8) and collects the text of every string (keys included) as a
 /// person reads it, escapes decoded, into one buffer; one Vectorscan pass over that buffer finds every hit; each
-/// string with hits is then resolved and edited. Strings with invisible characters are normalized and scanned on
-/// their own. A string that holds a JSON document is redacted as JSON and re-encoded. `fields` rules apply by path.
-/// Every change is an edit of a byte range; bytes outside edited strings are copied verbatim. Nothing is produced
-/// unless the whole document parsed.
+/// string with hits is then resolved and edited. Numbers are scanned too, as their literal text: a number with a
+/// redacting hit becomes a JSON string of the redacted text (the value never leaves as a number). Strings with
+/// invisible characters are normalized and scanned on their own. A string that holds a JSON document is redacted as
+/// JSON and re-encoded. `fields` rules apply by path. Every change is an edit of a byte range; bytes outside edited
+/// strings and numbers are copied verbatim. Nothing is produced unless the whole document parsed.
 ///
 /// `redact` first offers a document to `JSONKernelWalk`, which walks plain documents whole in C with the same
 /// results; this walker takes everything else (malformed documents, nested JSON, invisible characters, `fields`
@@ -67,13 +68,16 @@ struct JSONRedactor {
     /// the Swift reference (`referenceStringToken`, then a copy) does it. Same tokens, same text, same errors.
     let kernel: Bool
 
-    /// A string whose redaction waits for the single scan of `text`.
+    /// A string (or number) whose redaction waits for the single scan of `text`.
     struct Segment {
         var textStart: Int
         var textEnd: Int
+        /// The content inside the quotes, or the whole number token.
         var raw: Range<Int>
         var escaped: Bool
         var node: Int32
+        /// A number token: an edit replaces it with a JSON string, quotes included.
+        var number = false
     }
 
     struct PathNode {
@@ -198,8 +202,22 @@ struct JSONRedactor {
                 zeroWidth: false,
                 path: { Self.pathString(Self.pathSteps(nodes, from: segment.node), buffer: base, arena: arena) }
             )
-            if let result { edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result)) }
+            guard let result else { return }
+            if segment.number {
+                edits.append((segment.raw, Self.quotedString(result)))
+            } else {
+                edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result))
+            }
         }
+    }
+
+    /// `bytes` (valid UTF-8) as a whole JSON string, quotes included: what a number with a redacting hit becomes.
+    static func quotedString(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        out.reserveCapacity(bytes.count + 18)
+        appendEncoded(bytes, to: &out)
+        out.append(UInt8(ascii: "\""))
+        return out
     }
 
     /// Scans `text[0..<textCount]` once and calls `body`, in document order, with each segment that holds hits (by
@@ -292,7 +310,14 @@ struct JSONRedactor {
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = i
+            try number()
+            if scanning {
+                // Scanned as written: a run ID or account number sent unquoted must meet the rules all the same.
+                queue(start..<i, escaped: false, UnsafeBufferPointer(start: p + start, count: i - start))
+                segments[segments.count - 1].number = true
+            }
         default: throw syntax("unexpected character")
         }
     }

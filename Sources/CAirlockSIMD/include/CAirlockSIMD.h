@@ -18,6 +18,9 @@
 /// A `\uD800`-`\uDFFF` escape without its partner: the string is well-formed but cannot be decoded; `out` is not
 /// its content.
 #define CAIRLOCK_JSON_LONE_SURROGATE 16u
+/// A segment of `CAirlockSIMD_json_walk` that is a number token (`raw_start ..< raw_end`, no quotes), its literal
+/// text scanned like a string's: an edit replaces the whole token with a JSON string.
+#define CAIRLOCK_JSON_NUMBER 32u
 
 typedef struct {
     /// 1: a valid string, `end` is the offset of its closing quote. 0: not a valid string (unterminated, a bad
@@ -40,15 +43,16 @@ typedef struct {
 CAirlockSIMD_JSONString CAirlockSIMD_json_string(const uint8_t *p, size_t start, size_t n, uint8_t *out);
 
 
-/// One string of a document walked by `CAirlockSIMD_json_walk`: where it is (inside the quotes), where its decoded
-/// text is in the walk's text buffer, and the path node it belongs to.
+/// One string or number of a document walked by `CAirlockSIMD_json_walk`: where it is (inside the quotes; a number's
+/// whole token), where its decoded text is in the walk's text buffer, and the path node it belongs to.
 typedef struct {
     uint32_t raw_start;
     uint32_t raw_end;
     uint32_t text_start;
     uint32_t text_end;
     int32_t node;
-    /// CAIRLOCK_JSON_* bits of the string (CAIRLOCK_JSON_ESCAPED: the edit must re-encode).
+    /// CAIRLOCK_JSON_* bits of the string (CAIRLOCK_JSON_ESCAPED: the edit must re-encode; CAIRLOCK_JSON_NUMBER: a
+    /// number, whose edit is a whole quoted string).
     uint32_t flags;
 } CAirlockSIMD_JSONSegment;
 
@@ -83,8 +87,9 @@ typedef struct {
 #define CAIRLOCK_WALK_FULL 2
 
 /// Validates the JSON document `p[0 ..< n]` (RFC 8259, strict UTF-8, depth at most `max_depth`) and collects every
-/// non-empty string (keys and values, in document order) as a segment whose decoded text is appended to `text`,
-/// each followed by a newline. `text` needs room for `n + 16` bytes. `n` must be below 2^31.
+/// non-empty string (keys and values) and every number, in document order, as a segment whose decoded (a number's
+/// literal) text is appended to `text`, each followed by a newline. `text` needs room for `n + 17` bytes. `n` must
+/// be below 2^31.
 int CAirlockSIMD_json_walk(const uint8_t *p, size_t n, const CAirlockSIMD_JSONWalkOptions *options, uint8_t *text,
                            size_t *text_count, CAirlockSIMD_JSONSegment *segments, size_t segment_capacity,
                            size_t *segment_count, CAirlockSIMD_JSONNode *nodes, size_t node_capacity,
