@@ -260,8 +260,10 @@ static int walk_literal(walk_state *s, const char *word, size_t count) {
 }
 
 /// The Swift `JSONRedactor.number`, and, as there, the number's literal text appended as a segment of its own
-/// (flagged CAIRLOCK_JSON_NUMBER): rules see unquoted run IDs and account numbers too.
-static int walk_number(walk_state *s, int32_t node) {
+/// (flagged CAIRLOCK_JSON_NUMBER): rules see unquoted run IDs and account numbers too. A number shorter than
+/// `min_number_length` cannot hold a match and is not collected. `element` >= 0: the number is that element of the
+/// array at `node`, and its own path node is pushed only when it is collected; otherwise `node` is its node.
+static int walk_number(walk_state *s, int32_t node, int32_t element) {
     const uint8_t *p = s->p;
     size_t n = s->n;
     size_t k = s->i;
@@ -287,6 +289,11 @@ static int walk_number(walk_state *s, int32_t node) {
 #undef DIGIT
     size_t start = s->i;
     s->i = k;
+    if (k - start < s->options->min_number_length) return CAIRLOCK_WALK_DONE;
+    if (element >= 0) {
+        int status = push_node(s, node, element, 0, 0, 0, &node);
+        if (status != CAIRLOCK_WALK_DONE) return status;
+    }
     if (s->segment_count == s->segment_capacity) return CAIRLOCK_WALK_FULL;
     CAirlockSIMD_JSONSegment *segment = &s->segments[s->segment_count++];
     segment->raw_start = (uint32_t)start;
@@ -484,13 +491,16 @@ static int walk_array(walk_state *s, int32_t parent) {
         if (s->i >= s->n) return CAIRLOCK_WALK_FALLBACK;
         uint8_t b = s->p[s->i];
         int status;
-        if (b == '"' || b == '{' || b == '[' || b == '-' || (b >= '0' && b <= '9')) {
-            // Only strings, numbers and containers can hold a segment, so only they need a path node.
+        if (b == '"' || b == '{' || b == '[') {
+            // Only strings, numbers and containers can hold a segment, so only they need a path node (a number
+            // pushes its own, when it is long enough to be collected).
             int32_t node;
             status = push_node(s, parent, index, 0, 0, 0, &node);
             if (status == CAIRLOCK_WALK_DONE) {
                 status = b == '"' ? walk_string(s, node, 0, NULL, NULL) : walk_value(s, node);
             }
+        } else if (b == '-' || (b >= '0' && b <= '9')) {
+            status = walk_number(s, parent, index);
         } else {
             status = walk_value(s, parent);
         }
@@ -516,7 +526,7 @@ static int walk_value(walk_state *s, int32_t node) {
     case 'n': return walk_literal(s, "null", 4);
     case '-':
     case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
-        return walk_number(s, node);
+        return walk_number(s, node, -1);
     default: return CAIRLOCK_WALK_FALLBACK;
     }
 }

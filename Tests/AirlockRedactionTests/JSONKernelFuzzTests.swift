@@ -298,7 +298,8 @@ import Testing
             field_key_counts: nil,
             field_key_count: 0,
             nested_allowed: 1,
-            max_depth: 512
+            max_depth: 512,
+            min_number_length: 1
         )
         var text = [UInt8](repeating: 0, count: 64)
         var segments = [CAirlockSIMD_JSONSegment](repeating: CAirlockSIMD_JSONSegment(), count: 4)

@@ -1,4 +1,5 @@
 import AirlockPolicy
+import CAirlockSIMD
 import Foundation
 import Testing
 
@@ -221,5 +222,40 @@ import Testing
             }
             if action != .block { #expect(changed > 100, "\(action): numbers with hits should be edited") }
         }
+    }
+
+    /// A number shorter than the policy's shortest possible match cannot hold one, so it is not collected: an array
+    /// of small numbers costs no segment and no path node per element (32 MiB of `[0,0,…]` would otherwise hold
+    /// ~16 million of each in memory for one request).
+    @Test func numbersTooShortForAnyMatchAreNotCollected() throws {
+        let rules = try CompiledRules(policy: Self.policy(.redact))
+        #expect(rules.shortestMatch == 5)  // "31337"; the run-id pattern needs 8
+        let document = Array(#"[1,22,333,4444,-5555,{"k":12345},66666]"#.utf8)
+        var options = CAirlockSIMD_JSONWalkOptions(
+            field_key_lengths: 0, field_key_bytes: nil, field_key_counts: nil, field_key_count: 0, nested_allowed: 1,
+            max_depth: 512, min_number_length: UInt32(rules.shortestMatch))
+        var text = [UInt8](repeating: 0, count: document.count + 17)
+        var segments = [CAirlockSIMD_JSONSegment](repeating: CAirlockSIMD_JSONSegment(), count: 16)
+        var nodes = [CAirlockSIMD_JSONNode](repeating: CAirlockSIMD_JSONNode(), count: 16)
+        var (textCount, segmentCount, nodeCount) = (0, 0, 0)
+        let status = document.withUnsafeBufferPointer { p in
+            CAirlockSIMD_json_walk(
+                p.baseAddress!, p.count, &options, &text, &textCount, &segments, 16, &segmentCount, &nodes, 16,
+                &nodeCount)
+        }
+        #expect(status == CAIRLOCK_WALK_DONE)
+        // Collected: -5555 (5 bytes), the key k, 12345, 66666; not 1, 22, 333, 4444.
+        let collected = segments[..<segmentCount].map {
+            String(decoding: document[Int($0.raw_start)..<Int($0.raw_end)], as: UTF8.self)
+        }
+        #expect(collected == ["-5555", "k", "12345", "66666"])
+        // Path nodes: elements 4, 5 (the object) and 6, and the key k; none for the short numbers.
+        #expect(nodeCount == 4)
+        #expect(String(decoding: text[..<textCount], as: UTF8.self) == "-5555\nk\n12345\n66666\n")
+
+        // The engines still agree, and a term exactly as long as the shortest match is found in a number.
+        let (body, findings) = try forwardedByBoth(.redact, #"{"a":[1,22,333,4444,31337],"b":-31337}"#)
+        #expect(body == #"{"a":[1,22,333,4444,"[REDACTED:ACCOUNT]"],"b":"-[REDACTED:ACCOUNT]"}"#)
+        #expect(findings.map(\.rule) == ["accounts"])
     }
 }

@@ -50,7 +50,8 @@ enum JSONKernelWalk {
                         field_key_counts: counts.baseAddress,
                         field_key_count: counts.count,
                         nested_allowed: session.nesting < JSONRedactor.maxNesting ? 1 : 0,
-                        max_depth: Int32(JSONRedactor.maxDepth - session.enclosingDepth)
+                        max_depth: Int32(JSONRedactor.maxDepth - session.enclosingDepth),
+                        min_number_length: UInt32(clamping: rules.shortestMatch)
                     )
                     return CAirlockSIMD_json_walk(
                         p,

@@ -313,8 +313,9 @@ struct JSONRedactor {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = i
             try number()
-            if scanning {
-                // Scanned as written: a run ID or account number sent unquoted must meet the rules all the same.
+            // Scanned as written: a run ID or account number sent unquoted must meet the rules all the same. One
+            // shorter than any match could be is not queued (the C walk skips the same ones).
+            if scanning, i - start >= session.rules.shortestMatch {
                 queue(start..<i, escaped: false, UnsafeBufferPointer(start: p + start, count: i - start))
                 segments[segments.count - 1].number = true
             }

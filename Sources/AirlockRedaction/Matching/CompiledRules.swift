@@ -78,6 +78,9 @@ struct CompiledRules: Sendable {
     var fieldLastKeyCounts: [UInt32] = []
     /// Some field rule's path ends in `[n]` or `[*]`, so array elements need the path check too.
     var fieldRulesEndingInElement = false
+    /// The fewest bytes any match of any expression spans (at least 1). A JSON number shorter than this cannot hold
+    /// a match, so the walkers do not queue it for the scan: `[0,0,…]` costs no memory per element.
+    var shortestMatch = Int.max
     /// The single-pass database: every term, allow entry, pattern and detector. `nil` when the policy has none.
     var fast: VectorscanDatabase?
     /// The same regular expressions compiled with start-of-match, scanned only in small windows around fast hits.
@@ -94,6 +97,8 @@ struct CompiledRules: Sendable {
 
         func addLiteral(_ text: String, rule: Int, value: Int, caseSensitive: Bool, wholeWord: Bool, variants: Bool) {
             let nonASCII = text.utf8.contains { $0 >= 0x80 }
+            // Every character of a match takes a byte at least, whatever case it is matched in.
+            shortestMatch = min(shortestMatch, max(1, text.unicodeScalars.count))
             var flags: UInt32 = 0
             if !caseSensitive { flags |= VS.caseless }
             if nonASCII { flags |= VS.utf8 | VS.ucp }
@@ -134,7 +139,9 @@ struct CompiledRules: Sendable {
                 }
             }
             somExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
-            let width = VectorscanDatabase.maxWidth(of: regex, flags: flags) ?? unboundedWindow
+            let widths = VectorscanDatabase.widths(of: regex, flags: flags)
+            shortestMatch = min(shortestMatch, max(1, widths.min))
+            let width = widths.max ?? unboundedWindow
             expressions.append(
                 ExpressionInfo(
                     rule: Int32(rule),

@@ -57,16 +57,16 @@ final class VectorscanDatabase: @unchecked Sendable {
         hs_free_database(pointer)
     }
 
-    /// The maximum number of bytes a match of `pattern` can span, or `nil` when it is unbounded.
-    static func maxWidth(of pattern: String, flags: UInt32) -> Int? {
+    /// The fewest bytes a match of `pattern` spans (0 when it is unknown), and the most (`nil`: unbounded or unknown).
+    static func widths(of pattern: String, flags: UInt32) -> (min: Int, max: Int?) {
         var info: UnsafeMutablePointer<hs_expr_info_t>?
         var compileError: UnsafeMutablePointer<hs_compile_error_t>?
         let status = pattern.withCString { hs_expression_info($0, flags, &info, &compileError) }
         if let compileError { hs_free_compile_error(compileError) }
-        guard status == HS_SUCCESS, let info else { return nil }
+        guard status == HS_SUCCESS, let info else { return (0, nil) }
         defer { free(info) }
         let width = info.pointee.max_width
-        return width == UInt32.max ? nil : Int(width)
+        return (Int(info.pointee.min_width), width == UInt32.max ? nil : Int(width))
     }
 }
 

@@ -76,6 +76,8 @@ typedef struct {
     /// 0: a string value that looks like a JSON document is not special (the nesting limit is reached).
     int32_t nested_allowed;
     int32_t max_depth;
+    /// Numbers shorter than this (the policy's shortest possible match) are not collected as segments.
+    uint32_t min_number_length;
 } CAirlockSIMD_JSONWalkOptions;
 
 /// The walk finished: every string is a segment.
