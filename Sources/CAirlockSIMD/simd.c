@@ -435,6 +435,21 @@ static inline int close_container(walk_state *s, uint8_t close) {
     return 1;
 }
 
+/// What follows a member or an element (after `status`, the result of walking it): WALK_NEXT when a `,` does
+/// (consumed, with the space after it), CAIRLOCK_WALK_DONE when `close` ends the container, CAIRLOCK_WALK_FALLBACK
+/// when anything else comes, or `status` itself when the walk of the item did not finish.
+#define WALK_NEXT (-1)
+static inline int after_item(walk_state *s, int status, uint8_t close) {
+    if (status != CAIRLOCK_WALK_DONE) return status;
+    skip_space(s);
+    if (s->i < s->n && s->p[s->i] == ',') {
+        s->i++;
+        skip_space(s);
+        return WALK_NEXT;
+    }
+    return close_container(s, close) ? CAIRLOCK_WALK_DONE : CAIRLOCK_WALK_FALLBACK;
+}
+
 static int walk_object(walk_state *s, int32_t parent) {
     if (++s->depth > s->options->max_depth) return CAIRLOCK_WALK_FALLBACK;
     s->i++;
@@ -471,14 +486,8 @@ static int walk_object(walk_state *s, int32_t parent) {
         } else {
             status = walk_value(s, node);
         }
-        if (status != CAIRLOCK_WALK_DONE) return status;
-        skip_space(s);
-        if (s->i < s->n && s->p[s->i] == ',') {
-            s->i++;
-            skip_space(s);
-            continue;
-        }
-        return close_container(s, '}') ? CAIRLOCK_WALK_DONE : CAIRLOCK_WALK_FALLBACK;
+        status = after_item(s, status, '}');
+        if (status != WALK_NEXT) return status;
     }
 }
 
@@ -504,14 +513,8 @@ static int walk_array(walk_state *s, int32_t parent) {
         } else {
             status = walk_value(s, parent);
         }
-        if (status != CAIRLOCK_WALK_DONE) return status;
-        skip_space(s);
-        if (s->i < s->n && s->p[s->i] == ',') {
-            s->i++;
-            skip_space(s);
-            continue;
-        }
-        return close_container(s, ']') ? CAIRLOCK_WALK_DONE : CAIRLOCK_WALK_FALLBACK;
+        status = after_item(s, status, ']');
+        if (status != WALK_NEXT) return status;
     }
 }
 
