@@ -29,12 +29,7 @@ import Testing
     {
         let redactor = try makeRedactor(Self.policy, stringKernel: kernel)
         for document in Self.documents {
-            let outcome = redactor.redact(
-                body: Array(document.utf8),
-                contentType: "application/json",
-                contentEncoding: nil,
-                vendor: "scale"
-            )
+            let outcome = redacted(redactor, document)
             guard case .forward(let body, let findings) = outcome else {
                 Issue.record("\(document): \(outcome)")
                 continue

@@ -42,22 +42,12 @@ import Testing
             #"{"n": 88123456}"#, #"{"a":[1,2,{"n":1188123456}]}"#, "88123456", #"[-88123456]"#, #"{"n":31337}"#,
         ] {
             for redactor in [fast, reference] {
-                let outcome = redactor.redact(
-                    body: Array(input.utf8),
-                    contentType: "application/json",
-                    contentEncoding: nil,
-                    vendor: "scale"
-                )
+                let outcome = redacted(redactor, input)
                 #expect(outcome.blockedRule != nil, "\(input): \(outcome)")
                 #expect(outcome.forwardedBody == nil)
             }
         }
-        let outcome = fast.redact(
-            body: Array(#"{"n": 88123456}"#.utf8),
-            contentType: "application/json",
-            contentEncoding: nil,
-            vendor: "scale"
-        )
+        let outcome = redacted(fast, #"{"n": 88123456}"#)
         #expect(outcome.blockedRule == "run-id")
         #expect(outcome.findings.first?.paths == ["$.n"])
         if case .block(_, let reason, _) = outcome {
@@ -97,12 +87,7 @@ import Testing
         let input = #"{"a": 0, "b": -12.5e+3, "c": [1, 2.0, 3E7, 8812345, 88123], "d": 9007199254740993, "e": 1e-7}"#
         let (fast, reference) = try Self.redactors(.redact)
         for redactor in [fast, reference] {
-            let outcome = redactor.redact(
-                body: Array(input.utf8),
-                contentType: "application/json",
-                contentEncoding: nil,
-                vendor: "scale"
-            )
+            let outcome = redacted(redactor, input)
             guard case .forward(let body, let findings) = outcome else {
                 Issue.record("expected forward, got \(outcome)")
                 continue

@@ -37,6 +37,13 @@ func makeRedactor(_ policy: Policy, stringKernel: Bool = true) throws -> Redacto
     )
 }
 
+/// What `redactor` decides for `text` sent as `type` (no Content-Encoding).
+func redacted(
+    _ redactor: Redactor, _ text: String, type: String = "application/json", vendor: String = "scale"
+) -> RedactionOutcome {
+    redactor.redact(body: Array(text.utf8), contentType: type, contentEncoding: nil, vendor: vendor)
+}
+
 /// Redacts `text` and returns the forwarded body as a string; records an issue when it was not forwarded.
 func forwarded(
     _ redactor: Redactor,
@@ -45,7 +52,7 @@ func forwarded(
     vendor: String = "scale",
     sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) -> String? {
-    let outcome = redactor.redact(body: Array(text.utf8), contentType: type, contentEncoding: nil, vendor: vendor)
+    let outcome = redacted(redactor, text, type: type, vendor: vendor)
     guard case .forward(let body, _) = outcome else {
         Issue.record("expected forward, got \(outcome)", sourceLocation: sourceLocation)
         return nil
