@@ -142,21 +142,6 @@ struct JSONLine {
         return hash
     }
 
-    mutating func object(_ name: StaticString, _ value: JSONLine?) {
-        key(name)
-        if let value { bytes.append(contentsOf: value.finished()) } else { bytes.append(contentsOf: JSONLine.null) }
-    }
-
-    mutating func objects(_ name: StaticString, _ values: [JSONLine]) {
-        key(name)
-        bytes.append(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: value.finished())
-        }
-        bytes.append(UInt8(ascii: "]"))
-    }
-
     /// The object with its closing brace.
     func finished() -> [UInt8] {
         var out = bytes
