@@ -132,11 +132,7 @@ struct AuditDurabilityTests {
     @Test func theLogsCountersAreOnTheMetricsEndpoint() async throws {
         try await ServedAirlock.with(policy: Self.policy, audit: "{directory: audit}") { airlock in
             let adminPort = airlock.adminPort
-            func counter(_ name: String) -> Int {
-                let metrics = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/metrics"]))?.body ?? ""
-                let line = metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-                return line.flatMap { Int($0.dropFirst(name.count + 1)) } ?? -1
-            }
+            func counter(_ name: String) -> Int { metricSample(name, adminPort: adminPort) ?? -1 }
             #expect(await eventually(timeout: 30) { counter("airlock_audit_commits_total") >= 0 })
             let before = counter("airlock_audit_records_total")
             for index in 0..<3 {

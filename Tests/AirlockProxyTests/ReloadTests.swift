@@ -83,12 +83,9 @@ struct ReloadTests {
         }
     }
 
-    /// `airlock_policy_reloads_total{result=…}` from the admin listener's /metrics (0 when absent or unreachable).
+    /// `airlock_policy_reloads_total{result=…}` (0 when absent or unreachable).
     static func reloads(_ result: String, adminPort: Int) -> Int {
-        let metrics = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/metrics"]))?.body ?? ""
-        let prefix = #"airlock_policy_reloads_total{result="\#(result)"} "#
-        let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
-        return line.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0
+        metricSample(#"airlock_policy_reloads_total{result="\#(result)"}"#, adminPort: adminPort) ?? 0
     }
 
     /// Vendors are not reloaded, policies are: a reload whose configuration no longer names a vendor still being

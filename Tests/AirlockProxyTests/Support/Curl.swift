@@ -98,3 +98,11 @@ final class LockedData: @unchecked Sendable {
     func set(_ value: Data) { self.lock.withLock { self.data = value } }
     func get() -> Data { self.lock.withLock { self.data } }
 }
+
+/// The value of one sample (`name` with its labels as rendered, e.g. `airlock_x_total{result="applied"}`) on the admin
+/// listener's `/metrics`; nil when it is absent or the listener does not answer.
+func metricSample(_ sample: String, adminPort: Int) -> Int? {
+    let metrics = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/metrics"]))?.body ?? ""
+    let line = metrics.split(separator: "\n").first { $0.hasPrefix(sample + " ") }
+    return line.flatMap { Int($0.dropFirst(sample.count + 1)) }
+}
