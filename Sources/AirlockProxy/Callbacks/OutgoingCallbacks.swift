@@ -284,7 +284,8 @@ struct OutgoingCallbacks: Sendable {
         for (index, part) in parts.enumerated() {
             let content = UnsafeRawBufferPointer(rebasing: bytes[part.range])
             let key = part.name.flatMap { keys.contains($0) ? $0 : nil }
-            let subject = "multipart part \(part.name ?? "part\(index + 1)")"
+            // Named only for a refusal: not built for every part that scans clean.
+            func subject() -> String { "multipart part \(part.name ?? "part\(index + 1)")" }
             var found: [CallbackJSONScanner.Field]
             switch part.format {
             case .json:
@@ -292,13 +293,13 @@ struct OutgoingCallbacks: Sendable {
                 do {
                     found = try scanner.scan(content, key: key)
                 } catch {
-                    throw CallbackJSONScanner.Failure(reason: error.reason, offset: error.offset, subject: subject)
+                    throw CallbackJSONScanner.Failure(reason: error.reason, offset: error.offset, subject: subject())
                 }
             case .jsonLines:
                 do {
                     found = try Self.jsonLinesFields(content, scanner: scanner)
                 } catch {
-                    throw CallbackJSONScanner.Failure(reason: error.reason, offset: error.offset, subject: subject)
+                    throw CallbackJSONScanner.Failure(reason: error.reason, offset: error.offset, subject: subject())
                 }
             case .form:
                 found = Self.formFields(content, keys: keys)
