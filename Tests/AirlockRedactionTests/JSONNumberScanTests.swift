@@ -142,12 +142,7 @@ import Testing
         let body = OtherFormatTests.multipart([
             ("Content-Disposition: form-data; name=\"operations\"", #"{"variables":{"run":88123456}}"#)
         ])
-        let outcome = fast.redact(
-            body: body,
-            contentType: "multipart/form-data; boundary=XyZ",
-            contentEncoding: nil,
-            vendor: "scale"
-        )
+        let outcome = redacted(fast, String(decoding: body, as: UTF8.self), type: "multipart/form-data; boundary=XyZ")
         let out = try #require(outcome.forwardedBody.map { String(decoding: $0, as: UTF8.self) })
         #expect(out.contains(#"{"variables":{"run":"[REDACTED:RUN]"}}"#), "\(out)")
         #expect(outcome.findings.first?.paths.contains("$.operations.variables.run") == true)
