@@ -210,4 +210,52 @@ struct RealPeerTests {
         #expect(probe.errors.withLockedValue { $0 }.map(\.code) == [.pinMismatch])
         #expect(probe.text.isEmpty)
     }
+
+    // MARK: TLS 1.2 cipher suites: AEAD only, both sides
+
+    @Test func theListenerRefusesCBCSuitesOverTLS12() throws {
+        let server = try self.server { EchoHandler(closeAfter: 4) }
+        defer { server.close() }
+        for suite in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256"] {
+            let refused = try self.sClient(
+                port: server.port,
+                extra: ["-tls1_2", "-cipher", suite],
+                input: Data("ping".utf8)
+            )
+            #expect(!refused.output.contains("ping"), "\(suite): \(refused.output)")
+        }
+        for suite in ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"] {
+            let accepted = try self.sClient(
+                port: server.port,
+                extra: ["-tls1_2", "-cipher", suite],
+                input: Data("ping".utf8)
+            )
+            #expect(accepted.output.contains("ping"), "\(suite): \(accepted.output)")
+        }
+    }
+
+    @Test(arguments: [
+        ("ECDHE-ECDSA-AES128-SHA", false), ("ECDHE-ECDSA-AES256-SHA384", false),
+        ("ECDHE-ECDSA-AES256-GCM-SHA384", true),
+    ])
+    func airlockClientOffersOnlyAEADSuitesOverTLS12(suite: String, agrees: Bool) throws {
+        let (peer, port) = try self.sServer(
+            certificate: self.pki.serverCertificate,
+            key: self.pki.serverKey,
+            extra: ["-tls1_2", "-cipher", suite]
+        )
+        defer { peer.stop() }
+        let probe = try ClientProbe.exchange(
+            context: self.client(),
+            hostname: "localhost",
+            port: port,
+            request: "GET / HTTP/1.0\r\n\r\n"
+        )
+        if agrees {
+            #expect(probe.text.hasPrefix("HTTP/1.0 200 ok"), "\(probe.text.prefix(200))")
+        } else {
+            #expect(probe.text.isEmpty, "\(probe.text.prefix(200))")
+            #expect(probe.errors.withLockedValue { $0 }.map(\.code) == [.handshakeFailed])
+        }
+    }
 }
