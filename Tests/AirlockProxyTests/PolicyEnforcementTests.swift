@@ -32,9 +32,12 @@ struct PolicyEnforcementTests {
 
     /// A harness with the test policy whose decisions go to a real audit log in `directory` (created; the caller
     /// removes it). Close the harness, then the log, before reading it.
-    static func auditedHarness(logIn directory: URL) async throws -> (ProxyHarness, AuditLog) {
+    static func auditedHarness(
+        logIn directory: URL,
+        options: ProxyHarness.Options = ProxyHarness.Options()
+    ) async throws -> (ProxyHarness, AuditLog) {
         let log = try await AuditLog.open(AuditConfiguration(directory: directory))
-        var options = ProxyHarness.Options()
+        var options = options
         options.inspector = try Self.inspector()
         options.recorder = AuditRecorder(log: log)
         return (try await ProxyHarness(options), log)

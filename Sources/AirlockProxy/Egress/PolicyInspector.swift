@@ -73,7 +73,7 @@ public struct PolicyInspector: EgressInspector {
         }
         // The path after the prefix and the query carry content too (ids, names, search terms).
         var request = request
-        var urlFindings: [Finding] = []
+        var findingsOutsideBody: [Finding] = []
         switch URLPartRedaction.redact(
             path: request.path,
             query: request.query,
@@ -83,42 +83,73 @@ public struct PolicyInspector: EgressInspector {
         case .forward(let path, let query, let findings):
             request.path = path
             request.query = query
-            urlFindings = findings
+            findingsOutsideBody = findings
         case .block(let rule, let reason, let findings):
             let inspection = EgressInspection(policy: policy.identity, findings: findings)
             return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
         case .uninspectable(let reason):
             return .refuse(.uninspectable(reason, code: "uninspectable_request"))
         }
+        // So do header values. The body is parsed by its Content-Type as received; a multipart one whose value
+        // the policy changes is refused, since its boundary is repeated in the body.
+        let contentType = request.headers.first(name: "content-type")
+        let contentEncoding = request.headers.first(name: "content-encoding")
+        switch HeaderRedaction.redact(request.headers, redactor: policy.redactor, vendor: request.vendor) {
+        case .unchanged:
+            break
+        case .forward(let headers, let findings):
+            if let contentType, contentType.lowercased().hasPrefix("multipart/"),
+                headers.first(name: "content-type") != contentType
+            {
+                return .refuse(
+                    .uninspectable(
+                        "header:content-type: the policy would change a multipart Content-Type, whose boundary the "
+                            + "body repeats",
+                        code: "uninspectable_request"
+                    )
+                )
+            }
+            request.headers = headers
+            findingsOutsideBody += findings
+        case .block(let rule, let reason, let findings):
+            let inspection = EgressInspection(
+                policy: policy.identity,
+                findings: findingsOutsideBody + findings,
+                redactedPath: request.path
+            )
+            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
+        case .uninspectable(let reason):
+            return .refuse(.uninspectable(reason, code: "uninspectable_request"))
+        }
         guard request.body.readableBytes > 0 else {
-            return .forward(request.inspected(by: policy, findings: urlFindings))
+            return .forward(request.inspected(by: policy, findings: findingsOutsideBody))
         }
         let outcome = request.body.withUnsafeReadableBytes { bytes in
             policy.redactor.redactWithoutCopy(
                 body: bytes,
-                contentType: request.headers.first(name: "content-type"),
-                contentEncoding: request.headers.first(name: "content-encoding"),
+                contentType: contentType,
+                contentEncoding: contentEncoding,
                 vendor: request.vendor
             )
         }
         switch outcome {
         case .unchanged(let findings):
-            return .forward(request.inspected(by: policy, findings: urlFindings + findings))
+            return .forward(request.inspected(by: policy, findings: findingsOutsideBody + findings))
         case .forward(let body, let findings):
-            var forwarded = request.inspected(by: policy, findings: urlFindings + findings)
+            var forwarded = request.inspected(by: policy, findings: findingsOutsideBody + findings)
             forwarded.body = ByteBuffer(bytes: body)
             return .forward(forwarded)
         case .block(let rule, let reason, let findings):
             let inspection = EgressInspection(
                 policy: policy.identity,
-                findings: urlFindings + findings,
+                findings: findingsOutsideBody + findings,
                 redactedPath: request.path
             )
             return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
         case .uninspectable(let reason, let findings):
             let inspection = EgressInspection(
                 policy: policy.identity,
-                findings: urlFindings + findings,
+                findings: findingsOutsideBody + findings,
                 redactedPath: request.path
             )
             return .refuse(.uninspectable(reason, inspection: inspection))

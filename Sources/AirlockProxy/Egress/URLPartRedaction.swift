@@ -30,14 +30,16 @@ enum URLPartRedaction {
             guard let decoded = PercentCoding.decode(segment, plusIsSpace: false) else {
                 return .uninspectable(reason: "path segment \(index) has an invalid percent-escape")
             }
-            switch Self.redactText(decoded, where: "path[\(index)]", redactor: redactor, vendor: vendor) {
+            switch PlacedTextRedaction.redact(decoded, at: "path[\(index)]", redactor: redactor, vendor: vendor) {
             case .unchanged:
                 segments.append(String(segment))
             case .changed(let text, let found):
-                segments.append(PercentCoding.encode(text))
+                segments.append(PercentCoding.encode(text, keeping: Self.literalParameterDelimiters(segment)))
                 findings += found
-            case .failed(let outcome):
-                return outcome
+            case .block(let rule, let reason, let found):
+                return .block(rule: rule, reason: reason, findings: found)
+            case .uninspectable(let reason):
+                return .uninspectable(reason: reason)
             }
         }
         var parts: [String] = []
@@ -54,14 +56,16 @@ enum URLPartRedaction {
                     guard let decoded = PercentCoding.decode(piece, plusIsSpace: true) else {
                         return .uninspectable(reason: "\(place) has an invalid percent-escape")
                     }
-                    switch Self.redactText(decoded, where: place, redactor: redactor, vendor: vendor) {
+                    switch PlacedTextRedaction.redact(decoded, at: place, redactor: redactor, vendor: vendor) {
                     case .unchanged:
                         rebuilt.append(String(piece))
                     case .changed(let text, let found):
                         rebuilt.append(PercentCoding.encode(text))
                         findings += found
-                    case .failed(let outcome):
-                        return outcome
+                    case .block(let rule, let reason, let found):
+                        return .block(rule: rule, reason: reason, findings: found)
+                    case .uninspectable(let reason):
+                        return .uninspectable(reason: reason)
                     }
                 }
                 parts.append(rebuilt.joined(separator: "="))
@@ -97,6 +101,19 @@ enum URLPartRedaction {
         }
     }
 
+    /// The `;`, `=` and `,` of path parameters (`/task/abc;rev=2`) that a redacted segment keeps as they were:
+    /// those the segment spells literally and never as an escape, so each one in the decoded text was literal.
+    /// Redaction's replacements (pseudonyms, `[REDACTED:…]`, masks, hashes) never contain them.
+    private static func literalParameterDelimiters(_ segment: Substring) -> [UInt8] {
+        let escapes: [(UInt8, String)] = [
+            (UInt8(ascii: ";"), "%3b"), (UInt8(ascii: "="), "%3d"), (UInt8(ascii: ","), "%2c"),
+        ]
+        let lowered = segment.lowercased()
+        return escapes.compactMap { byte, escape in
+            segment.utf8.contains(byte) && !lowered.contains(escape) ? byte : nil
+        }
+    }
+
     private static func isPlainAndClean(_ part: Substring, redactor: Redactor) -> Bool {
         var part = part
         return part.withUTF8 { Self.isPlainAndClean($0, redactor: redactor) }
@@ -107,35 +124,6 @@ enum URLPartRedaction {
     private static func isPlainAndClean(_ bytes: UnsafeBufferPointer<UInt8>, redactor: Redactor) -> Bool {
         !bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") || $0 >= 0x80 }
             && !redactor.mayMatch(UnsafeRawBufferPointer(bytes))
-    }
-
-    private enum TextResult {
-        case unchanged
-        case changed(String, [Finding])
-        case failed(Outcome)
-    }
-
-    private static func redactText(
-        _ text: String,
-        where place: String,
-        redactor: Redactor,
-        vendor: String
-    )
-        -> TextResult
-    {
-        guard !text.isEmpty else { return .unchanged }
-        let located = { (findings: [Finding]) in
-            findings.map { Finding(rule: $0.rule, action: $0.action, count: $0.count, paths: [place]) }
-        }
-        switch redactor.redactText(text, vendor: vendor) {
-        case .forward(let body, let findings):
-            guard !findings.isEmpty else { return .unchanged }
-            return .changed(String(decoding: body, as: UTF8.self), located(findings))
-        case .block(let rule, let reason, let findings):
-            return .failed(.block(rule: rule, reason: "\(place): \(reason)", findings: located(findings)))
-        case .uninspectable(let reason, _):
-            return .failed(.uninspectable(reason: "\(place): \(reason)"))
-        }
     }
 }
 
@@ -162,8 +150,8 @@ enum PercentCoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    /// Encodes everything but RFC 3986 unreserved characters.
-    static func encode(_ text: String) -> String {
+    /// Encodes everything but RFC 3986 unreserved characters and the bytes in `literal`.
+    static func encode(_ text: String, keeping literal: [UInt8] = []) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for byte in text.utf8 {
@@ -171,6 +159,8 @@ enum PercentCoding {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
                 UInt8(ascii: "~"):
+                out.append(byte)
+            case _ where literal.contains(byte):
                 out.append(byte)
             default:
                 out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]

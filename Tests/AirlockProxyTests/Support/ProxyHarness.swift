@@ -32,6 +32,8 @@ final class ProxyHarness: @unchecked Sendable {
         var headers: [String] = []
         /// Adds the pin of the stand-in vendor's own key.
         var pinTheVendorKey = false
+        /// Airlock's logger; by default one that logs only critical messages.
+        var logger: Logger?
     }
 
     init(_ options: Options = Options()) async throws {
@@ -76,7 +78,7 @@ final class ProxyHarness: @unchecked Sendable {
             group: self.group,
             inspector: options.inspector,
             recorder: options.recorder,
-            logger: logger
+            logger: options.logger ?? logger
         )
         try await self.server.start()
     }
