@@ -50,7 +50,8 @@ enum HeaderHygiene {
     /// The lab's headers as the vendor may see them: hop-by-hop, revealing and framing headers removed.
     /// `Host` and `Content-Length` are added by `frameForVendor`.
     /// What a vendor API needs from the lab by default; a vendor's `headers:` adds to it. Anything else — internal
-    /// trace ids, project headers, cookies — stays in the lab, since header values are not inspected.
+    /// trace ids, project headers, cookies — stays in the lab. The values of what is forwarded are inspected by the
+    /// vendor's policy (`HeaderRedaction`).
     public static let defaultForwardedHeaders: Set<String> = [
         "accept", "accept-encoding", "accept-language", "authorization", "content-type", "content-encoding",
         "user-agent", "idempotency-key", "x-api-key", "if-match", "if-none-match", "if-modified-since", "expect",
@@ -99,6 +100,60 @@ enum HeaderHygiene {
         }
         if bodyLength > 0 || Self.methodExpectsBody(method) {
             headers.add(name: "Content-Length", value: String(bodyLength))
+        }
+    }
+
+    /// Why the lab's headers leave it open how the request is framed, decoded or routed, or nil when they do not.
+    ///
+    /// Airlock frames the body by one `Content-Length` or `Transfer-Encoding`, inspects it by one `Content-Type` and
+    /// `Content-Encoding`, and a vendor (or a proxy in front of it) that reads another copy of any of them would see
+    /// a message Airlock did not inspect as such. So each may appear once, `Content-Length` and `Transfer-Encoding`
+    /// not together, `Transfer-Encoding` only as `chunked` (the only coding Airlock removes), and `Host` and
+    /// `Content-Length` with a single value. One pass; header names are only lower-cased when their length fits.
+    static func ambiguity(_ headers: HTTPHeaders) -> String? {
+        var seen: UInt8 = 0
+        for (name, value) in headers {
+            let field: DecisiveHeader
+            switch name.utf8.count {
+            case 4 where name.lowercased() == "host": field = .host
+            case 12 where name.lowercased() == "content-type": field = .contentType
+            case 14 where name.lowercased() == "content-length": field = .contentLength
+            case 16 where name.lowercased() == "content-encoding": field = .contentEncoding
+            case 17 where name.lowercased() == "transfer-encoding": field = .transferEncoding
+            default: continue
+            }
+            guard seen & field.rawValue == 0 else { return "the request has more than one \(field.name) header" }
+            seen |= field.rawValue
+            switch field {
+            case .host, .contentLength:
+                if value.utf8.contains(UInt8(ascii: ",")) { return "the \(field.name) header has more than one value" }
+            case .transferEncoding:
+                if value.lowercased() != "chunked" { return "Transfer-Encoding other than chunked is not accepted" }
+            case .contentType, .contentEncoding:
+                break  // a list or an unknown coding is the inspector's to refuse (uninspectable)
+            }
+        }
+        if seen & DecisiveHeader.contentLength.rawValue != 0 && seen & DecisiveHeader.transferEncoding.rawValue != 0 {
+            return "Content-Length and Transfer-Encoding must not both be present"
+        }
+        return nil
+    }
+
+    private enum DecisiveHeader: UInt8 {
+        case host = 1
+        case contentType = 2
+        case contentLength = 4
+        case contentEncoding = 8
+        case transferEncoding = 16
+
+        var name: String {
+            switch self {
+            case .host: "Host"
+            case .contentType: "Content-Type"
+            case .contentLength: "Content-Length"
+            case .contentEncoding: "Content-Encoding"
+            case .transferEncoding: "Transfer-Encoding"
+            }
         }
     }
 

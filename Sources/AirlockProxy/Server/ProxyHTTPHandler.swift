@@ -65,6 +65,9 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var isDraining = false
     /// Shutdown has begun: answer what is in progress with `Connection: close`, then close.
     private var quiescing = false
+    /// The client broke the framing or overfilled the pipelining queue behind a request still being answered:
+    /// nothing more is read, that answer is still written (with `Connection: close`), then the connection closes.
+    private var inputEnded = false
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -86,6 +89,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.inputEnded else { return }
         let part = self.unwrapInboundIn(data)
         if !self.queued.isEmpty || self.mustQueue {
             self.enqueue(part, context: context)
@@ -116,9 +120,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             // The pipelining handler only hands us one request at a time.
             preconditionFailure("a request head arrived while another request was in progress")
         }
+        // Request smuggling guard: headers that leave the framing, decoding or routing of the message open (two
+        // Content-Lengths, both framings, two Content-Types...) are refused once the vendor is known, and the
+        // connection is closed whatever is refused first, as the next message boundary cannot be trusted.
+        let ambiguity = HeaderHygiene.ambiguity(head.headers)
         // A client that sent Expect: 100-continue and gets a refusal instead may skip the body: after a refusal,
         // the connection cannot be trusted to be at a message boundary, so close it.
-        let keepAlive = head.isKeepAlive && !head.headers.contains(name: "expect")
+        let keepAlive = head.isKeepAlive && !head.headers.contains(name: "expect") && ambiguity == nil
         let uri = head.uri
         if uri.utf8.count > self.core.maxURIBytes {
             let refusal = EgressRefusal(
@@ -129,19 +137,20 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             self.refuseEarly(refusal, vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
-        // Request smuggling guard: a message with both framings is ambiguous; refuse and close.
-        if head.headers.contains(name: "transfer-encoding") && head.headers.contains(name: "content-length") {
+        guard uri.utf8.first == UInt8(ascii: "/") else {
             self.refuseEarly(
-                .badRequest("Content-Length and Transfer-Encoding must not both be present"),
+                .badRequest("the request target must be an absolute path (origin-form)"),
                 vendorIndex: nil,
-                keepAlive: false,
+                keepAlive: keepAlive,
                 context: context
             )
             return
         }
-        guard uri.utf8.first == UInt8(ascii: "/") else {
+        // A fragment is the client's own business (RFC 9110 §4.2.4): a target carrying one is malformed, and what
+        // follows `#` is never sent on.
+        if uri.utf8.contains(UInt8(ascii: "#")) {
             self.refuseEarly(
-                .badRequest("the request target must be an absolute path (origin-form)"),
+                .badRequest("the request target must not contain a fragment (#)"),
                 vendorIndex: nil,
                 keepAlive: keepAlive,
                 context: context
@@ -170,7 +179,9 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         // A vendor's callback: wrong method, missing or wrong auth, a body type Airlock cannot check are refused
         // before the body is read. Anything else: the vendor's route allowlist.
         let routeRefusal: EgressRefusal?
-        if let callback {
+        if let ambiguity {
+            routeRefusal = .badRequest(ambiguity)
+        } else if let callback {
             routeRefusal = self.core.callbacks?.preflight(head, route: callback)
         } else {
             let routePath: Substring = rest.isEmpty ? "/" : rest
@@ -323,7 +334,14 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 self.state = .processing(keepAlive: false)
                 self.respond(refusal: .badRequest("the request is not valid HTTP/1.1 (\(error))"), vendorIndex: nil)
                 return
-            case .discarding, .processing, .closing:
+            case .discarding, .processing:
+                self.core.logger.debug(
+                    "malformed request pipelined behind one being answered; closing after that answer",
+                    metadata: ["airlock.conn": "\(String(self.connectionID, radix: 16))"]
+                )
+                self.endInputAfterPendingResponse(context: context)
+                return
+            case .closing:
                 break
             }
         } else if !(error is TLSError) {
@@ -342,7 +360,9 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         var index = utf8.startIndex
         while index <= utf8.endIndex {
             if index == utf8.endIndex || utf8[index] == UInt8(ascii: "/") {
-                let segment = utf8[segmentStart..<index]
+                // Up to a `;` parameter, which some servers (Tomcat, Jetty) strip before they resolve `..`.
+                let end = utf8[segmentStart..<index].firstIndex(of: UInt8(ascii: ";")) ?? index
+                let segment = utf8[segmentStart..<end]
                 if segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) {
                     return "the path must not contain . or .. segments"
                 }
@@ -409,7 +429,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
 
     private func writeEarlyRefusal(_ refusal: EgressRefusal, keepAlive requestKeepAlive: Bool, vendorIndex: Int?) {
         guard case .discarding(var discarding) = self.state else { return }
-        let keepAlive = requestKeepAlive && !self.quiescing
+        let keepAlive = requestKeepAlive && !self.quiescing && !discarding.closeAtEnd
         discarding.responded = true
         if !keepAlive { discarding.closeAtEnd = true }
         self.state = .discarding(discarding)
@@ -457,12 +477,34 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         case .head, .end: self.queuedBytes += 512
         }
         if self.queuedBytes > self.core.maxBodyBytes + (1 << 20) {
-            self.state = .closing
-            self.queued.removeAll()
-            context.close(promise: nil)
+            self.core.logger.debug(
+                "pipelined requests overfilled the queue; closing after the pending answer",
+                metadata: ["airlock.conn": "\(String(self.connectionID, radix: 16))"]
+            )
+            self.endInputAfterPendingResponse(context: context)
             return
         }
         self.queued.append(part)
+    }
+
+    /// Stops reading: drops what is queued (none of it was forwarded) and everything the client still sends. A
+    /// request that was already forwarded, or refused with its answer not yet written, is still answered with
+    /// `Connection: close`; without one, the connection closes now.
+    private func endInputAfterPendingResponse(context: ChannelHandlerContext) {
+        self.queued.removeAll()
+        self.queuedBytes = 0
+        switch self.state {
+        case .processing:
+            self.inputEnded = true
+            self.state = .processing(keepAlive: false)
+        case .discarding(var discarding) where discarding.ended && !discarding.responded:
+            self.inputEnded = true
+            discarding.closeAtEnd = true
+            self.state = .discarding(discarding)
+        case .idle, .receiving, .discarding, .closing:
+            self.state = .closing
+            context.close(promise: nil)
+        }
     }
 
     /// Hands queued parts to the request logic until one of them starts a request that must be answered first.
