@@ -175,7 +175,10 @@ struct ProxyRefusalTests {
         await harness.close()
         #expect(result.status == 503)
         #expect(errorCode(result.body) == "audit_unavailable")
-        #expect(harness.vendor.connectionCount == 0)
+        // The decision is recorded once the vendor's connection is ready (so a vendor that cannot be reached is
+        // recorded as not reached): the vendor may see a handshake, never a byte of the request.
+        #expect(harness.vendor.plaintextBytesReceived == 0)
+        #expect(harness.vendor.requests.isEmpty)
     }
 
     @Test func refusalsAreJSON() async throws {

@@ -693,7 +693,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 alreadyClean: self.core.inspector.isPassThrough
             )
             guard !self.core.recorder.isPassThrough else {
-                self.forward(request, vendor: vendor)
+                self.forward(request, vendor: vendor, decision: nil)
                 return
             }
             let record = self.decisionRecord(
@@ -706,18 +706,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 requestBytes: requestBytes,
                 forwarded: request
             )
-            self.recordDecision(record) { result in
-                switch result {
-                case .success:
-                    self.forward(request, vendor: vendor)
-                case .failure:
-                    self.core.logger.error(
-                        "egress decision could not be recorded; request refused",
-                        metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
-                    )
-                    self.respond(refusal: .auditUnavailable(), vendorIndex: vendor.index)
-                }
-            }
+            self.forward(request, vendor: vendor, decision: record)
         }
     }
 
@@ -747,7 +736,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         )
     }
 
-    private func forward(_ request: EgressRequest, vendor: VendorRuntime) {
+    /// Sends `request` through the vendor's pool. With an audit log, `decision` is recorded once a connection to
+    /// the vendor is ready (certificate and pins verified) and before the first byte is written: a request that
+    /// never left (connect, TLS, no connection in time) is recorded as such, with no outcome, instead.
+    private func forward(_ request: EgressRequest, vendor: VendorRuntime, decision: EgressDecisionRecord?) {
         let upstream = vendor.configuration.upstream
         var target = upstream.basePath
         target += request.path.isEmpty ? "/" : request.path
@@ -759,10 +751,33 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         let upstreamRequest = UpstreamRequest(head: head, body: request.body)
         let start = NIODeadline.now()
         let pool = self.loop.pools[vendor.index]
-        self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: Int64(request.body.readableBytes))
-        pool.execute(upstreamRequest, timeout: self.core.upstreamTimeout, maxResponseBytes: self.core.maxResponseBytes)
-        {
-            result in
+        let sentBytes = Int64(request.body.readableBytes)
+        var admitted = decision == nil
+        if admitted { self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: sentBytes) }
+        let admit = decision.map { record in
+            { (proceed: @escaping (Bool) -> Void) in
+                self.recordDecision(record) { result in
+                    switch result {
+                    case .success:
+                        admitted = true
+                        self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: sentBytes)
+                        proceed(true)
+                    case .failure:
+                        self.core.logger.error(
+                            "egress decision could not be recorded; request refused",
+                            metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
+                        )
+                        proceed(false)
+                    }
+                }
+            }
+        }
+        pool.execute(
+            upstreamRequest,
+            timeout: self.core.upstreamTimeout,
+            maxResponseBytes: self.core.maxResponseBytes,
+            admit: admit
+        ) { result in
             let elapsed = NIODeadline.now() - start
             self.core.metrics.upstreamLatency[vendor.index].recordNanoseconds(elapsed.nanoseconds)
             switch result {
@@ -777,7 +792,17 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                     responseBytes: response.body.readableBytes
                 )
                 self.deliver(response, for: request, vendor: vendor)
+            case .failure(.withdrawn):
+                self.respond(refusal: .auditUnavailable(), vendorIndex: vendor.index)
             case .failure(let error):
+                if !admitted, let decision {
+                    self.core.logger.debug(
+                        "vendor unavailable; nothing was sent",
+                        metadata: ["airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)"]
+                    )
+                    self.recordUnsent(request, decision: decision, error: error, vendor: vendor)
+                    return
+                }
                 self.core.logger.debug(
                     "vendor exchange failed",
                     metadata: ["airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)"]
@@ -792,6 +817,31 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 )
                 self.respond(refusal: error.refusal(vendor: vendor.configuration.name), vendorIndex: vendor.index)
             }
+        }
+    }
+
+    /// Records a request whose vendor could not be reached as not forwarded (decision `error`, the refusal's code as
+    /// reason, no forwarded body), then answers the lab.
+    private func recordUnsent(
+        _ request: EgressRequest,
+        decision: EgressDecisionRecord,
+        error: UpstreamError,
+        vendor: VendorRuntime
+    ) {
+        var refusal = error.refusal(vendor: vendor.configuration.name)
+        refusal.inspection = request.inspection
+        let record = self.decisionRecord(
+            id: request.id,
+            vendor: vendor,
+            method: request.method,
+            path: request.path,
+            decision: .error,
+            refusal: refusal,
+            requestBytes: decision.requestBytes,
+            forwarded: nil
+        )
+        self.recordDecision(record) { result in
+            self.respond(refusal: (try? result.get()) != nil ? refusal : .auditUnavailable(), vendorIndex: vendor.index)
         }
     }
 

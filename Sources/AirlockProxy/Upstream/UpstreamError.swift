@@ -21,6 +21,9 @@ enum UpstreamError: Error {
     case shuttingDown
     /// The request's target or a header could not be written as HTTP/1.1 without splitting the message.
     case unframeableRequest
+    /// The caller withdrew the request when its connection was ready, before a byte was written (the egress
+    /// decision could not be recorded).
+    case withdrawn
 
     /// The refusal the lab sees. Messages name the vendor, never request content.
     func refusal(vendor: String) -> EgressRefusal {
@@ -78,6 +81,9 @@ enum UpstreamError: Error {
             )
         case .shuttingDown:
             return .shuttingDown()
+        case .withdrawn:
+            // Only the audit seam withdraws a request.
+            return .auditUnavailable()
         case .unframeableRequest:
             return EgressRefusal(
                 status: .internalServerError,
@@ -98,6 +104,7 @@ enum UpstreamError: Error {
         case .badResponse: return "bad_response"
         case .shuttingDown: return "shutting_down"
         case .unframeableRequest: return "request_unframeable"
+        case .withdrawn: return "withdrawn"
         }
     }
 }

@@ -77,16 +77,22 @@ final class UpstreamPool {
 
     /// Runs one exchange: takes a connection (idle, new, or after waiting), sends the request, reads the response,
     /// and puts the connection back if it can carry another request. `completion` is called exactly once, on the
-    /// event loop, at the latest `timeout` after the call.
+    /// event loop, at the latest `timeout` after the call (not counting the time `admit` takes).
+    ///
+    /// `admit`, when given, is called once a connection is ready (connected, certificate and pins verified), before
+    /// the first byte of the request is written, and must call its argument exactly once, on the event loop: `true`
+    /// sends the request, `false` withdraws it (`UpstreamError.withdrawn`; the connection goes back to the pool).
+    /// A failure before `admit` was called (connect, TLS, no connection in time) means nothing was sent.
     func execute(
         _ request: UpstreamRequest,
         timeout: TimeAmount,
         maxResponseBytes: Int,
+        admit: ((@escaping (Bool) -> Void) -> Void)? = nil,
         completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void
     ) {
         let id = self.nextExchangeID
         self.nextExchangeID &+= 1
-        let exchange = PooledExchange(deadline: .now() + timeout) { [weak self] result in
+        let exchange = PooledExchange(deadline: .now() + timeout, admit: admit) { [weak self] result in
             self?.inFlight[id] = nil
             completion(result)
         }
@@ -117,7 +123,8 @@ final class UpstreamPool {
     /// Times out overdue exchanges and closes connections idle for longer than the vendor's idle timeout.
     private func sweepNow() {
         let now = NIODeadline.now()
-        let overdue = self.inFlight.values.filter { $0.deadline <= now }
+        // An exchange being admitted waits for its caller (the audit log), which bounds that wait itself.
+        let overdue = self.inFlight.values.filter { $0.deadline <= now && !$0.isAdmitting }
         for exchange in overdue {
             if let waiterID = exchange.waiterID {
                 self.removeWaiter(waiterID)
@@ -148,21 +155,43 @@ final class UpstreamPool {
             case .failure(let error):
                 exchange.complete(.failure(error))
             case .success(let connection):
-                exchange.connection = connection
-                connection.execute(request, maxResponseBytes: maxResponseBytes) { outcome in
-                    exchange.connection = nil
-                    self.release(connection)
-                    if case .failure(.closedBeforeResponse(true, false)) = outcome, !exchange.isComplete,
-                        Self.isSafeToRetry(request.head.method)
-                    {
-                        // The vendor closed an idle keep-alive connection as we reused it; nothing was answered,
-                        // and the method is idempotent, so one retry on a fresh connection is safe.
-                        self.run(request, exchange: exchange, maxResponseBytes: maxResponseBytes, allowReuse: false)
+                guard let admit = exchange.takeAdmit() else {
+                    self.send(request, on: connection, exchange: exchange, maxResponseBytes: maxResponseBytes)
+                    return
+                }
+                exchange.isAdmitting = true
+                admit { admitted in
+                    exchange.isAdmitting = false
+                    guard admitted, !exchange.isComplete else {
+                        self.release(connection)
+                        exchange.complete(.failure(.withdrawn))
                         return
                     }
-                    exchange.complete(outcome)
+                    self.send(request, on: connection, exchange: exchange, maxResponseBytes: maxResponseBytes)
                 }
             }
+        }
+    }
+
+    private func send(
+        _ request: UpstreamRequest,
+        on connection: UpstreamConnectionHandler,
+        exchange: PooledExchange,
+        maxResponseBytes: Int
+    ) {
+        exchange.connection = connection
+        connection.execute(request, maxResponseBytes: maxResponseBytes) { outcome in
+            exchange.connection = nil
+            self.release(connection)
+            if case .failure(.closedBeforeResponse(true, false)) = outcome, !exchange.isComplete,
+                Self.isSafeToRetry(request.head.method)
+            {
+                // The vendor closed an idle keep-alive connection as we reused it; nothing was answered,
+                // and the method is idempotent, so one retry on a fresh connection is safe.
+                self.run(request, exchange: exchange, maxResponseBytes: maxResponseBytes, allowReuse: false)
+                return
+            }
+            exchange.complete(outcome)
         }
     }
 
@@ -327,10 +356,24 @@ final class PooledExchange {
     let deadline: NIODeadline
     var waiterID: Int?
     var connection: UpstreamConnectionHandler?
+    /// The caller's last word before the first byte leaves (see `UpstreamPool.execute`); taken once.
+    private var admit: ((@escaping (Bool) -> Void) -> Void)?
+    /// True while the caller decides whether the request may leave; the sweep does not time it out meanwhile.
+    var isAdmitting = false
 
-    init(deadline: NIODeadline, completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void) {
+    init(
+        deadline: NIODeadline,
+        admit: ((@escaping (Bool) -> Void) -> Void)?,
+        completion: @escaping (Result<UpstreamResponse, UpstreamError>) -> Void
+    ) {
         self.deadline = deadline
+        self.admit = admit
         self.completion = completion
+    }
+
+    func takeAdmit() -> ((@escaping (Bool) -> Void) -> Void)? {
+        defer { self.admit = nil }
+        return self.admit
     }
 
     var isComplete: Bool { self.completion == nil }
