@@ -106,6 +106,14 @@ extension EgressRefusal {
             message: "the vendor response could not be inspected"
         )
     }
+    /// 502: the vendor redirected off its own origin (or outside its base path); the lab never sees where.
+    static func vendorRedirectRefused(vendor: String) -> EgressRefusal {
+        EgressRefusal(
+            status: .badGateway,
+            code: "vendor_redirect_refused",
+            message: "vendor \(vendor) redirected to a URL outside its own origin; the redirect was not passed on"
+        )
+    }
     static func shuttingDown() -> EgressRefusal {
         EgressRefusal(status: .serviceUnavailable, code: "shutting_down", message: "Airlock is shutting down")
     }

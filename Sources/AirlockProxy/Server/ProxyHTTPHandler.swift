@@ -65,9 +65,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var isDraining = false
     /// Shutdown has begun: answer what is in progress with `Connection: close`, then close.
     private var quiescing = false
+    /// The lab's headers of the request being forwarded (one at a time per connection): a vendor's `Location` is
+    /// mapped to the authority the lab addressed Airlock by.
+    private var labHeaders = HTTPHeaders()
     /// The client broke the framing or overfilled the pipelining queue behind a request still being answered:
     /// nothing more is read, that answer is still written (with `Connection: close`), then the connection closes.
     private var inputEnded = false
+    private var labHost: String? { self.labHeaders.first(name: "host") }
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -563,6 +567,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     }()
 
     private func inspect(_ incoming: Incoming) {
+        self.labHeaders = incoming.head.headers
         // With both seams pass-through nobody reads the id or the client, so neither is built.
         let seamsArePassThrough = self.core.inspector.isPassThrough && self.core.recorder.isPassThrough
         let vendor = incoming.vendor
@@ -781,16 +786,29 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             let elapsed = NIODeadline.now() - start
             self.core.metrics.upstreamLatency[vendor.index].recordNanoseconds(elapsed.nanoseconds)
             switch result {
-            case .success(let response):
+            case .success(var response):
                 self.core.metrics.vendorToAirlockBytes[vendor.index].increment(by: Int64(response.body.readableBytes))
+                let redirectRefused = !self.mapLocations(in: &response, for: request, vendor: vendor)
                 self.recordOutcome(
                     request,
                     vendor: vendor,
                     status: Int(response.head.status.code),
-                    error: nil,
+                    error: redirectRefused ? "vendor_redirect_refused" : nil,
                     elapsed: elapsed,
                     responseBytes: response.body.readableBytes
                 )
+                guard !redirectRefused else {
+                    // The vendor's own address only; where it pointed stays out of the log.
+                    self.core.logger.warning(
+                        "vendor redirected off its origin; refused",
+                        metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
+                    )
+                    self.respond(
+                        refusal: .vendorRedirectRefused(vendor: vendor.configuration.name),
+                        vendorIndex: vendor.index
+                    )
+                    return
+                }
                 self.deliver(response, for: request, vendor: vendor)
             case .failure(.withdrawn):
                 self.respond(refusal: .auditUnavailable(), vendorIndex: vendor.index)
@@ -842,6 +860,52 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         )
         self.recordDecision(record) { result in
             self.respond(refusal: (try? result.get()) != nil ? refusal : .auditUnavailable(), vendorIndex: vendor.index)
+        }
+    }
+
+    /// Maps the vendor's `Location` and `Content-Location` to Airlock (see `VendorLocation`). False when a redirect
+    /// (3xx) points off the vendor's origin: the lab is refused instead. A foreign URL in any other response is
+    /// dropped, so the lab never learns a direct address.
+    private func mapLocations(
+        in response: inout UpstreamResponse,
+        for request: EgressRequest,
+        vendor: VendorRuntime
+    )
+        -> Bool
+    {
+        let headers = response.head.headers
+        guard headers.contains(where: { Self.isLocationHeader($0.name) }) else { return true }
+        let configuration = vendor.configuration
+        let isRedirect = response.head.status.code >= 300 && response.head.status.code < 400
+        let labAuthority = self.labHost
+        var mapped = HTTPHeaders()
+        for (name, value) in headers {
+            guard Self.isLocationHeader(name) else {
+                mapped.add(name: name, value: value)
+                continue
+            }
+            switch VendorLocation.map(
+                value,
+                upstream: configuration.upstream,
+                pathPrefix: configuration.pathPrefix,
+                vendorPath: configuration.upstream.basePath + (request.path.isEmpty ? "/" : request.path),
+                labAuthority: labAuthority
+            ) {
+            case .mapped(let location):
+                mapped.add(name: name, value: location)
+            case .foreign:
+                if isRedirect && name.utf8.count == 8 { return false }
+            }
+        }
+        response.head.headers = mapped
+        return true
+    }
+
+    private static func isLocationHeader(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 8: name.lowercased() == "location"
+        case 16: name.lowercased() == "content-location"
+        default: false
         }
     }
 

@@ -9,9 +9,9 @@ import Synchronization
 /// what it received and echoes it back as JSON.
 ///
 /// The echo is `{"received": {"method", "path", "headers": [[name, value], …], "body", "connection"}}` (`path`
-/// includes the query as received). It can be told to answer late (`.delay`) or to close without answering
-/// (`.close`). Counters let tests prove that nothing reached it: TCP connections accepted and plaintext bytes
-/// received after TLS.
+/// includes the query as received). It can be told to answer late (`.delay`), to close without answering
+/// (`.close`) or to redirect (`.redirect`). Counters let tests prove that nothing reached it: TCP connections accepted
+/// and plaintext bytes received after TLS.
 public final class StandInVendor: Sendable {
     /// How the stand-in answers the next requests.
     public enum Behavior: Sendable, Hashable {
@@ -20,6 +20,9 @@ public final class StandInVendor: Sendable {
         case close
         /// Echo with this status code.
         case status(Int)
+        /// Answer a request for `path` (as received, query included) with `status` and this `Location`; echo
+        /// anything else. For redirect tests.
+        case redirect(path: String, status: Int, location: String)
     }
 
     /// One request as the stand-in saw it.
@@ -207,6 +210,15 @@ private final class StandInHandler: ChannelInboundHandler {
                     keepAlive: head.isKeepAlive,
                     context: context
                 )
+            case .redirect(let path, let code, let location):
+                let redirects = request.uri == path
+                self.answer(
+                    request,
+                    status: redirects ? HTTPResponseStatus(statusCode: code) : .ok,
+                    keepAlive: head.isKeepAlive,
+                    context: context,
+                    location: redirects ? location : nil
+                )
             case .delay(let delay):
                 let keepAlive = head.isKeepAlive
                 context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
@@ -222,7 +234,8 @@ private final class StandInHandler: ChannelInboundHandler {
         _ request: StandInVendor.ReceivedRequest,
         status: HTTPResponseStatus,
         keepAlive: Bool,
-        context: ChannelHandlerContext
+        context: ChannelHandlerContext,
+        location: String? = nil
     ) {
         guard context.channel.isActive else { return }
         let emulated = status == .ok ? self.vendor.apis.lazy.compactMap { $0.respond(to: request) }.first : nil
@@ -233,6 +246,7 @@ private final class StandInHandler: ChannelInboundHandler {
             ("X-Stand-In-Vendor", "1"),
         ])
         if !keepAlive { headers.add(name: "Connection", value: "close") }
+        if let location { headers.add(name: "Location", value: location) }
         context.write(
             self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
             promise: nil
