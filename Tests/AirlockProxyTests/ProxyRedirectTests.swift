@@ -186,6 +186,7 @@ struct ProxyRedirectTests {
         #expect(map("https://api.vendor.example/api/v1/y", authority: "evil\r\nx") == .mapped("/scale/v1/y"))
         #expect(map("/api/v1/y") == .mapped("/scale/v1/y"))
         #expect(map("y") == .mapped("/scale/v1/task/y"))
+        #expect(map("?page=2") == .mapped("/scale/v1/task/x?page=2"))
         #expect(map("./../z/./w") == .mapped("/scale/v1/z/w"))
         for foreign in [
             "https://api.vendor.example/other", "https://api.vendor.example/apix", "/other", "../../../x",

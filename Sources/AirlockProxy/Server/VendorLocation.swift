@@ -47,6 +47,10 @@ enum VendorLocation {
         } else if rest.hasPrefix("/") {
             path = String(rest)
             isAbsolute = false
+        } else if rest.isEmpty {
+            // Only a query or a fragment: the request's own path (RFC 3986 §5.2.2).
+            path = vendorPath
+            isAbsolute = false
         } else {
             // A relative path: merged with the directory of the request's path (RFC 3986 §5.2.3).
             let directory = vendorPath.lastIndex(of: "/").map { vendorPath[...$0] } ?? "/"
