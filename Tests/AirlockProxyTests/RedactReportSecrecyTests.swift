@@ -157,6 +157,18 @@ struct RedactReportSecrecyTests {
             markers: ["Avocet"]
         ),
         Case(
+            "a key with a codename split by an invisible character",
+            "application/json",
+            "{\"Lap\u{200B}wing\": \"ops@lab.example.com\"}",
+            markers: ["Lap\u{200B}wing", "Lap\\u200bwing", "Lapwing"]
+        ),
+        Case(
+            "a percent-encoded form field name",
+            "application/x-www-form-urlencoded",
+            "Gre%65nshank%20plan=ops%40lab.example.com",
+            markers: ["eenshank"]
+        ),
+        Case(
             "a key holding a line break",
             "application/json",
             #"{"x\nFORGED Dotterel": "ops@lab.example.com"}"#,
