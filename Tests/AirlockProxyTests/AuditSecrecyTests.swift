@@ -108,13 +108,16 @@ struct AuditSecrecyTests {
             body: "{}",
             status: 422
         ),
+        // Refused before any policy saw them: the path is withheld.
+        Request(path: "/scale/v9/Ruff/ops@lab.example.com", contentType: "application/json", body: "{}", status: 403),
+        Request(path: "/Ruff-vendor/v1/task/1", contentType: "application/json", body: "{}", status: 404),
     ]
 
     static let markers = [
         "Kestrel", "Nightjar", "Curlew", "Woodcock", "ittern", SecrecyMarkers.emailKey, "wiki.corp.example.com",
         SecrecyMarkers.droppedKey, "Knot", "Merganser", "Shoveler", "Garganey", "Dunlin", "Whimbrel", "Godwit",
         "Sanderling", "Redshank", SecrecyMarkers.awsKeyAsKey, "Greenshank", SecrecyMarkers.awsKeyInQuery, "Dotterel",
-        "Avocet", "Snipe", "Plover", "Lapwing", "ops@lab.example.com",
+        "Avocet", "Snipe", "Plover", "Lapwing", "Ruff", "ops@lab.example.com",
     ]
 
     /// Every regular file under `directory`, gzip files decompressed (body packs are concatenated gzip members).
@@ -144,7 +147,7 @@ struct AuditSecrecyTests {
         try await ServedAirlock.with(
             policy: SecrecyMarkers.policy.replacingOccurrences(
                 of: "Plover, Lapwing]",
-                with: "Plover, Lapwing, Curlew, Knot, Snipe]"
+                with: "Plover, Lapwing, Curlew, Knot, Snipe, Ruff]"
             ),
             audit: "{directory: audit, store_bodies: true}",
             logLevel: "trace"
