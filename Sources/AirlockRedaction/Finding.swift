@@ -8,7 +8,8 @@ public struct Finding: Sendable, Codable, Hashable {
     /// How many matches (or fields) the rule acted on.
     public var count: Int
     /// JSONPath of each place (`$.messages[2].content`), at most `Finding.maxPaths`, first seen first. Empty for
-    /// plain-text bodies.
+    /// plain-text bodies. Keys are written as they left (`$.CODENAME_7QK2M.note`), or as a keyed fingerprint
+    /// (`[<key 1a2b3c4d5e6f>]`) when they have no written form; escaped and capped (`ReportedText`).
     public var paths: [String]
     /// Keyed fingerprints (12 hex digits) of the distinct matched values, at most `Finding.maxFingerprints`.
     public var fingerprints: [String]

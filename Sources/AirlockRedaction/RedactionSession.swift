@@ -53,6 +53,8 @@ final class RedactionSession {
     /// Keyed operations (HMAC, AES-SIV) cost microseconds; a body tends to repeat the same few values.
     private var fingerprintCache: [ByteKey: String] = [:]
     private var replacementCache: [ByteKey: [UInt8]] = [:]
+    /// The path step of each key named so far (`keyStep`): naming a key redacts it.
+    var reportedKeySteps: [ByteKey: [UInt8]] = [:]
 
     init(
         rules: CompiledRules,
@@ -77,11 +79,12 @@ final class RedactionSession {
     // MARK: Findings
 
     /// Records one match (or field) of a rule. `term`: the match is dictionary value `value` of term rule `rule`
-    /// written exactly as the policy spells it, whose fingerprint the `Redactor` keeps for every request.
+    /// written exactly as the policy spells it, whose fingerprint the `Redactor` keeps for every request. `path` is
+    /// only built while the finding still takes paths (naming a path redacts its keys).
     func record(
         rule: String,
         action: Action,
-        path: String?,
+        path: @autoclosure () -> String?,
         value: UnsafeBufferPointer<UInt8>?,
         term: (rule: Int, value: Int)? = nil
     ) {
@@ -108,7 +111,7 @@ final class RedactionSession {
             }
         }
         findingBuilders[index].count += 1
-        if let path, findingBuilders[index].paths.count < Finding.maxPaths,
+        if findingBuilders[index].paths.count < Finding.maxPaths, let path = path(),
             !findingBuilders[index].paths.contains(path)
         {
             findingBuilders[index].paths.append(path)
@@ -447,9 +450,17 @@ final class RedactionSession {
         }
         if matches.isEmpty { return nil }
 
-        let place = path()
+        // Built once, and only when a finding takes it.
+        var built: String?? = nil
+        func place() -> String? {
+            if let built { return built }
+            let made = path()
+            built = .some(made)
+            return made
+        }
         for match in matches where rules.rules[Int(match.rule)].action == .block {
             let rule = rules.rules[Int(match.rule)]
+            let place = place()
             record(
                 rule: rule.id,
                 action: .block,
@@ -473,7 +484,7 @@ final class RedactionSession {
             record(
                 rule: rules.rules[Int(match.rule)].id,
                 action: rules.rules[Int(match.rule)].action,
-                path: place,
+                path: place(),
                 value: value,
                 term: exactTerm ? (Int(match.rule), Int(match.value)) : nil
             )

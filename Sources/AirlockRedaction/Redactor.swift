@@ -152,9 +152,6 @@ public final class Redactor: Sendable {
         contentEncoding: String?,
         vendor: String
     ) -> UncopiedRedactionOutcome {
-        guard let coding = ContentCoding(header: contentEncoding) else {
-            return .uninspectable(reason: "Content-Encoding \(contentEncoding ?? "") cannot be inspected", findings: [])
-        }
         let scratch = scratchPool.take()
         defer { scratchPool.give(scratch) }
         let session = RedactionSession(
@@ -168,6 +165,9 @@ public final class Redactor: Sendable {
         )
         session.stringKernel = stringKernel
         do throws(Stop) {
+            guard let coding = ContentCoding(header: contentEncoding) else {
+                throw Stop.uninspectable("Content-Encoding \(contentEncoding ?? "") cannot be inspected")
+            }
             let changed: [UInt8]?
             switch coding {
             case .identity:
@@ -187,10 +187,12 @@ public final class Redactor: Sendable {
             return .forward(body: changed, findings: session.findings)
         } catch {
             switch error {
+            // Reasons name keys and parts as they left already; what else they quote (a media type, a charset, a
+            // header value) is scrubbed here, so a reason never holds what the policy hides.
             case .blocked(let rule, let reason):
-                return .block(rule: rule, reason: reason, findings: session.findings)
+                return .block(rule: rule, reason: session.scrubbed(reason), findings: session.findings)
             case .uninspectable(let reason):
-                return .uninspectable(reason: reason, findings: session.findings)
+                return .uninspectable(reason: session.scrubbed(reason), findings: session.findings)
             }
         }
     }

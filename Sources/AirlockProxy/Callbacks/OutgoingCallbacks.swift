@@ -284,8 +284,8 @@ struct OutgoingCallbacks: Sendable {
         for (index, part) in parts.enumerated() {
             let content = UnsafeRawBufferPointer(rebasing: bytes[part.range])
             let key = part.name.flatMap { keys.contains($0) ? $0 : nil }
-            // Named only for a refusal: not built for every part that scans clean.
-            func subject() -> String { "multipart part \(part.name ?? "part\(index + 1)")" }
+            // Named by position: a part's name is content, and this refusal is written before the policy runs.
+            func subject() -> String { "multipart part \(index + 1)" }
             var found: [CallbackJSONScanner.Field]
             switch part.format {
             case .json:

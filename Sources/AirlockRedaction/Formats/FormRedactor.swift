@@ -6,11 +6,12 @@ enum FormRedactor {
         var pieces: [[UInt8]] = []
         var changed = false
         var start = 0
+        var number = 1
         while true {
             var end = start
             while end < body.count, p[end] != UInt8(ascii: "&") { end += 1 }
             let original = Array(UnsafeBufferPointer(start: p + start, count: end - start))
-            if let piece = try redactPair(p, start, end, session: session) {
+            if let piece = try redactPair(p, start, end, number: number, session: session) {
                 changed = true
                 if let piece { pieces.append(piece) }
             } else {
@@ -18,16 +19,22 @@ enum FormRedactor {
             }
             if end >= body.count { break }
             start = end + 1
+            number += 1
         }
         guard changed else { return nil }
         return Array(pieces.joined(separator: [UInt8(ascii: "&")]))
     }
 
-    /// `nil`: unchanged; `.some(nil)`: dropped; otherwise the new `name=value`.
+    /// `nil`: unchanged; `.some(nil)`: dropped; otherwise the new `name=value`. `number`: the field's position, from
+    /// 1, as refusal reasons count fields.
+    ///
+    /// The field's path names it as it left (`RedactionSession.topLevelPath`): a name is content (a field with no
+    /// `=`, which `curl -d '{...}'` sends, is all name).
     private static func redactPair(
         _ p: UnsafePointer<UInt8>,
         _ start: Int,
         _ end: Int,
+        number: Int,
         session: RedactionSession
     )
         throws(Stop) -> [UInt8]??
@@ -37,14 +44,16 @@ enum FormRedactor {
         while eq < end, p[eq] != UInt8(ascii: "=") { eq += 1 }
         let name = try decode(p, start, eq)
         let value: [UInt8]? = eq < end ? try decode(p, eq + 1, end) : nil
-        let fieldPath = "$." + String(decoding: name, as: UTF8.self)
+        let fieldPath: () -> String? = { session.topLevelPath(name) }
         var newValue: [UInt8]? = nil
-        let newName = try redactText(name, session: session, path: fieldPath)
+        let newName = try redactText(name, session: session, what: "form field \(number) name", path: fieldPath)
         if let rule = fieldRule(for: name, session: session) {
             let field = session.rules.fieldRules[rule]
-            session.record(rule: field.id, action: field.action, path: fieldPath, value: nil)
+            let hidden = (field.action == .drop || field.action == .block) && field.hidesKey
+            let place = session.topLevelPath(name, hidden: hidden)
+            session.record(rule: field.id, action: field.action, path: place, value: nil)
             switch field.action {
-            case .block: throw .blocked(rule: field.id, reason: "field rule \(field.id) matched at \(fieldPath)")
+            case .block: throw .blocked(rule: field.id, reason: "field rule \(field.id) matched at \(place)")
             case .drop: return .some(nil)
             default:
                 let canonical = value ?? []
@@ -58,7 +67,7 @@ enum FormRedactor {
                 )
             }
         } else if let value {
-            newValue = try redactText(value, session: session, path: fieldPath)
+            newValue = try redactText(value, session: session, what: "form field \(number) value", path: fieldPath)
         }
         guard newName != nil || newValue != nil else { return nil }
         var out = newName.map(encode) ?? Array(UnsafeBufferPointer(start: p + start, count: eq - start))
@@ -80,17 +89,22 @@ enum FormRedactor {
         }
     }
 
-    private static func redactText(_ text: [UInt8], session: RedactionSession, path: String) throws(Stop) -> [UInt8]? {
+    private static func redactText(
+        _ text: [UInt8],
+        session: RedactionSession,
+        what: String,
+        path: () -> String?
+    ) throws(Stop) -> [UInt8]? {
         try text.withUnsafeBufferPointer { (t) throws(Stop) -> [UInt8]? in
             let summary = UTF8Text.summarize(t)
-            guard summary.valid else { throw .uninspectable("form field \(path) is not valid UTF-8") }
+            guard summary.valid else { throw .uninspectable("\(what) is not valid UTF-8") }
             return try session.redactSegment(
                 t.baseAddress!,
                 lo: 0,
                 hi: t.count,
                 hits: nil,
                 zeroWidth: summary.hasZeroWidth,
-                path: { path }
+                path: path
             )
         }
     }

@@ -120,7 +120,7 @@ enum JSONKernelWalk {
                 hi: Int(segment.text_end),
                 hits: found,
                 zeroWidth: false,
-                path: { pathString(node: segment.node, nodes: nodes, buffer: p) }
+                path: { pathString(node: segment.node, nodes: nodes, buffer: p, session: session) }
             )
             guard let result else { return }
             if !changed {
@@ -145,12 +145,13 @@ enum JSONKernelWalk {
         return out
     }
 
-    /// The JSONPath of a node of the C walk's path tree (escaped keys decoded), as `JSONRedactor.pathString`
-    /// writes it.
+    /// The JSONPath of a node of the C walk's path tree (escaped keys decoded, each key as it left), as
+    /// `JSONRedactor.pathString` writes it.
     static func pathString(
         node: Int32,
         nodes: UnsafePointer<CAirlockSIMD_JSONNode>,
-        buffer p: UnsafePointer<UInt8>
+        buffer p: UnsafePointer<UInt8>,
+        session: RedactionSession
     )
         -> String
     {
@@ -178,7 +179,7 @@ enum JSONKernelWalk {
                 }
                 let start = Int(entry.key_start)
                 guard entry.key_flags & CAIRLOCK_JSON_ESCAPED != 0 else {
-                    JSONRedactor.appendKey(UnsafeBufferPointer(start: p + start, count: Int(entry.key_count)), to: &out)
+                    out += session.keyStep(UnsafeBufferPointer(start: p + start, count: Int(entry.key_count)))
                     continue
                 }
                 do {
@@ -186,9 +187,10 @@ enum JSONKernelWalk {
                 } catch {
                     preconditionFailure("the C walk hands over no key with an unpaired surrogate escape")
                 }
-                decoded.withUnsafeBufferPointer { JSONRedactor.appendKey($0, to: &out) }
+                out += decoded.withUnsafeBufferPointer { session.keyStep($0) }
             }
         }
+        ReportedText.capPath(&out)
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -138,8 +138,8 @@ struct JSONRedactor {
     }
 
     /// The JSONPath of a node of the path tree.
-    private func pathString(node: Int32) -> String {
-        Self.pathString(pathSteps(node: node), buffer: p, arena: keyArena)
+    private func pathString(node: Int32, hideLastKey: Bool = false) -> String {
+        Self.pathString(pathSteps(node: node), buffer: p, arena: keyArena, session: session, hideLastKey: hideLastKey)
     }
 
     /// Redacts a whole document. Returns the new bytes, or `nil` when nothing changes.
@@ -200,7 +200,14 @@ struct JSONRedactor {
                 hi: segment.textEnd,
                 hits: found,
                 zeroWidth: false,
-                path: { Self.pathString(Self.pathSteps(nodes, from: segment.node), buffer: base, arena: arena) }
+                path: {
+                    Self.pathString(
+                        Self.pathSteps(nodes, from: segment.node),
+                        buffer: base,
+                        arena: arena,
+                        session: session
+                    )
+                }
             )
             guard let result else { return }
             if segment.number {
@@ -458,7 +465,12 @@ struct JSONRedactor {
 
     /// Removes `member` (`"key": value` or an element) under the drop field rule `rule`.
     private mutating func drop(_ drops: inout Drops, rule: Int, member: Range<Int>) {
-        session.record(rule: session.rules.fieldRules[rule].id, action: .drop, path: pathString(), value: nil)
+        session.record(
+            rule: session.rules.fieldRules[rule].id,
+            action: .drop,
+            path: pathString(node: currentNode, hideLastKey: session.rules.fieldRules[rule].hidesKey),
+            value: nil
+        )
         closeGap(&drops, before: member.lowerBound)
         if drops.keptAny {
             // Removes ", member" back to the end of the previous member.
@@ -728,6 +740,7 @@ struct JSONRedactor {
         let path = pathSteps()
         let arena = keyArena
         let base = p
+        let session = self.session
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
             try session.redactSegment(
                 d.baseAddress!,
@@ -735,7 +748,7 @@ struct JSONRedactor {
                 hi: d.count,
                 hits: nil,
                 zeroWidth: true,
-                path: { Self.pathString(path, buffer: base, arena: arena) }
+                path: { Self.pathString(path, buffer: base, arena: arena, session: session) }
             )
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
@@ -927,7 +940,7 @@ struct JSONRedactor {
     /// Applies a non-drop `fields` rule to the whole value at `range`.
     private mutating func applyField(_ index: Int, _ range: Range<Int>) throws(Stop) {
         let rule = session.rules.fieldRules[index]
-        let place = pathString()
+        let place = pathString(node: currentNode, hideLastKey: rule.action == .block && rule.hidesKey)
         var canonical = Array(UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
         if canonical.first == UInt8(ascii: "\"") {
             let token = StringToken(
@@ -957,14 +970,20 @@ struct JSONRedactor {
 
     private func pathString() -> String { pathString(node: currentNode) }
 
-    /// The JSONPath of `entries`: `$.messages[2].content`, `$['odd key']`. Keys are in `p`, or in `arena`.
-    /// Built as bytes, converted once: every key is valid UTF-8 (validated by the walk), so decoding changes nothing.
-    static func pathString(_ entries: some Sequence<PathStep>, buffer p: UnsafePointer<UInt8>, arena: [UInt8]) -> String
-    {
+    /// The JSONPath of `entries`: `$.messages[2].content`, `$['odd key']`, each key as it left
+    /// (`RedactionSession.keyStep`); with `hideLastKey`, the last key as its fingerprint (a member that did not
+    /// leave). Keys are in `p`, or in `arena`. Built as bytes, converted once, capped.
+    static func pathString(
+        _ entries: [PathStep],
+        buffer p: UnsafePointer<UInt8>,
+        arena: [UInt8],
+        session: RedactionSession,
+        hideLastKey: Bool = false
+    ) -> String {
         var out: [UInt8] = [UInt8(ascii: "$")]
         out.reserveCapacity(64)
         arena.withUnsafeBufferPointer { arena in
-            for entry in entries {
+            for (k, entry) in entries.enumerated() {
                 if !entry.isKey {
                     appendElement(entry.index, to: &out)
                     continue
@@ -973,9 +992,10 @@ struct JSONRedactor {
                     entry.inArena
                     ? UnsafeBufferPointer(rebasing: arena[entry.keyStart..<entry.keyStart + entry.keyCount])
                     : UnsafeBufferPointer(start: p + entry.keyStart, count: entry.keyCount)
-                appendKey(key, to: &out)
+                out += session.keyStep(key, hidden: hideLastKey && k == entries.count - 1)
             }
         }
+        ReportedText.capPath(&out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -983,28 +1003,6 @@ struct JSONRedactor {
     static func appendElement(_ index: Int, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         appendDecimal(index, to: &out)
-        out.append(UInt8(ascii: "]"))
-    }
-
-    /// Appends a key to a JSONPath: `.key` when it is made of letters, digits, `_` and `-`, `['key']` otherwise.
-    static func appendKey(_ key: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        let simple =
-            !key.isEmpty
-            && key.allSatisfy {
-                TermVariants.isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
-            }
-        if simple {
-            out.append(UInt8(ascii: "."))
-            out.append(contentsOf: key)
-            return
-        }
-        out.append(UInt8(ascii: "["))
-        out.append(UInt8(ascii: "'"))
-        for b in key {
-            if b == UInt8(ascii: "'") { out.append(UInt8(ascii: "\\")) }
-            out.append(b)
-        }
-        out.append(UInt8(ascii: "'"))
         out.append(UInt8(ascii: "]"))
     }
 

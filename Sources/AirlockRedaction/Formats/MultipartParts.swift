@@ -92,7 +92,7 @@ struct MultipartPartWalk {
             if let media = self.contentType.map(MediaType.init), media.isWellFormed {
                 if let charset = media.unsupportedCharset {
                     throw MultipartPart.Failure(
-                        reason: "multipart part \(self.label) has charset \(charset), which Airlock cannot inspect"
+                        reason: "multipart part \(self.number) has charset \(charset), which Airlock cannot inspect"
                     )
                 }
                 return media.format

@@ -5,21 +5,21 @@ enum TextRedactor {
     static func redact(
         _ body: UnsafeBufferPointer<UInt8>,
         session: RedactionSession,
-        what: String,
-        path: String?
+        what: @autoclosure () -> String,
+        path: @autoclosure () -> String?
     )
         throws(Stop) -> [UInt8]?
     {
         guard let p = body.baseAddress, body.count > 0 else { return nil }
         let summary = UTF8Text.summarize(body)
-        guard summary.valid else { throw .uninspectable("\(what) is not valid UTF-8") }
+        guard summary.valid else { throw .uninspectable("\(what()) is not valid UTF-8") }
         return try session.redactSegment(
             p,
             lo: 0,
             hi: body.count,
             hits: nil,
             zeroWidth: summary.hasZeroWidth,
-            path: { path }
+            path: path
         )
     }
 }
@@ -95,12 +95,11 @@ enum MultipartRedactor {
             }
             guard let part = next else { break }
             let name = part.label
-            let path = "$." + name
             if let redacted = try TextRedactor.redact(
                 UnsafeBufferPointer(rebasing: body[part.headerBlock]),
                 session: session,
                 what: "multipart part \(part.number) headers",
-                path: path
+                path: session.topLevelPath(Array(name.utf8))
             ) {
                 edits.append((part.headerBlock, redacted))
             }
@@ -128,7 +127,9 @@ enum MultipartRedactor {
         name: String,
         session: RedactionSession
     ) throws(Stop) -> [UInt8]? {
-        let what = "multipart part \(name)"
+        // Part names are content: reasons and paths name a part as it left.
+        let what = { "multipart part \(session.quotedName(name))" }
+        let path = { session.topLevelPath(Array(name.utf8)) }
         let format: MediaType.Format
         do {
             format = try part.format(of: body)
@@ -145,13 +146,13 @@ enum MultipartRedactor {
                     prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))]
                 )
             } catch {
-                if case .uninspectable(let reason) = error { throw .uninspectable("\(what): \(reason)") }
+                if case .uninspectable(let reason) = error { throw .uninspectable("\(what()): \(reason)") }
                 throw error
             }
         case .jsonLines:
             return try JSONLinesRedactor.redact(body, session: session)
         case .text:
-            return try TextRedactor.redact(body, session: session, what: what, path: "$." + name)
+            return try TextRedactor.redact(body, session: session, what: what(), path: path())
         case .form:
             return try FormRedactor.redact(body, session: session)
         case .multipart, .unknown:
@@ -159,10 +160,10 @@ enum MultipartRedactor {
             switch session.unknownContent {
             case .pass: return nil
             case .block:
-                session.record(rule: "content.unknown", action: .block, path: "$." + name, value: nil)
+                session.record(rule: "content.unknown", action: .block, path: path(), value: nil)
                 throw .blocked(
                     rule: "content.unknown",
-                    reason: "\(what) has type \(part.contentType ?? "unknown"), which Airlock cannot inspect"
+                    reason: "\(what()) has type \(part.contentType ?? "unknown"), which Airlock cannot inspect"
                 )
             }
         }

@@ -129,14 +129,16 @@ struct Redact: AsyncParsableCommand {
             FileHandle.standardError.write(data + Data("\n".utf8))
             return
         }
+        // One line per finding, whatever a path holds: the engine escapes names already; this keeps it so.
+        let line = { (text: String) in ReportedText.escaped(text, cap: Int.max) }
         var lines: [String] = []
         switch decision {
-        case "block": lines.append("BLOCKED by \(rule ?? "?"): \(reason ?? "")")
-        case "uninspectable": lines.append("UNINSPECTABLE: \(reason ?? "")")
+        case "block": lines.append("BLOCKED by \(line(rule ?? "?")): \(line(reason ?? ""))")
+        case "uninspectable": lines.append("UNINSPECTABLE: \(line(reason ?? ""))")
         default: lines.append(findings.isEmpty ? "forward: no findings" : "forward:")
         }
         for finding in findings {
-            let paths = finding.paths.isEmpty ? "" : " at " + finding.paths.joined(separator: ", ")
+            let paths = finding.paths.isEmpty ? "" : " at " + finding.paths.map(line).joined(separator: ", ")
             lines.append("  \(finding.rule): \(finding.action) x\(finding.count)\(paths)")
         }
         CLIOutput.error(lines.joined(separator: "\n"))

@@ -15,10 +15,19 @@ final class ServedAirlock: @unchecked Sendable {
 
     var directory: String { self.certificates.directory }
     var policyPath: String { self.directory + "/policy.yaml" }
+    /// Everything the process wrote to standard output and standard error (its log lines).
+    var outputPath: String { self.directory + "/airlock.out" }
 
     /// `audit` is the YAML value of the config's `audit:` key.
     /// - Parameter files: more files for the policy to read (name -> content), written next to it before start.
-    init(policy: String, audit: String, files: [String: String] = [:], arguments: [String] = []) async throws {
+    /// - Parameter logLevel: the `--log-level` of the process; its output goes to `outputPath`.
+    init(
+        policy: String,
+        audit: String,
+        files: [String: String] = [:],
+        arguments: [String] = [],
+        logLevel: String = "error"
+    ) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.vendor = try await StandInVendor.start(group: self.group, serving: self.certificates)
@@ -49,9 +58,11 @@ final class ServedAirlock: @unchecked Sendable {
         self.process = Process()
         self.process.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
         self.process.arguments =
-            ["serve", "--config", directory + "/airlock.yaml", "--log-level", "error"] + arguments
-        self.process.standardOutput = FileHandle.nullDevice
-        self.process.standardError = FileHandle.nullDevice
+            ["serve", "--config", directory + "/airlock.yaml", "--log-level", logLevel] + arguments
+        FileManager.default.createFile(atPath: directory + "/airlock.out", contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/airlock.out"))
+        self.process.standardOutput = output
+        self.process.standardError = output
         try self.process.run()
     }
 
@@ -62,9 +73,16 @@ final class ServedAirlock: @unchecked Sendable {
         audit: String,
         files: [String: String] = [:],
         arguments: [String] = [],
+        logLevel: String = "error",
         _ body: (ServedAirlock) async throws -> Result
     ) async throws -> Result {
-        let airlock = try await ServedAirlock(policy: policy, audit: audit, files: files, arguments: arguments)
+        let airlock = try await ServedAirlock(
+            policy: policy,
+            audit: audit,
+            files: files,
+            arguments: arguments,
+            logLevel: logLevel
+        )
         do {
             let result = try await body(airlock)
             await airlock.stop()
