@@ -211,9 +211,13 @@ public final class Redactor: Sendable {
         }
         switch format {
         case .json:
-            return try JSONRedactor.redact(body, session: session)
+            return try ByteOrderMark.redactAfter(body) { (document) throws(Stop) in
+                try JSONRedactor.redact(document, session: session)
+            }
         case .jsonLines:
-            return try JSONLinesRedactor.redact(body, session: session)
+            return try ByteOrderMark.redactAfter(body) { (lines) throws(Stop) in
+                try JSONLinesRedactor.redact(lines, session: session)
+            }
         case .text:
             return try TextRedactor.redact(body, session: session, what: "the body", path: nil)
         case .form:

@@ -94,7 +94,11 @@ public struct EgressSetup: Sendable {
             if let cached = compiled[path] {
                 policy = cached
             } else {
-                policy = try Self.loadPolicy(path: path, keys: vendorKeys())
+                policy = try Self.loadPolicy(
+                    path: path,
+                    keys: vendorKeys(),
+                    maxBodyBytes: configuration.limits.maxBodyBytes
+                )
                 compiled[path] = policy
             }
             policies[vendor.name] = policy
@@ -130,9 +134,13 @@ public struct EgressSetup: Sendable {
         }
     }
 
-    private static func loadPolicy(path: String, keys: PseudonymKeys) throws(EgressSetupError) -> VendorPolicy {
+    private static func loadPolicy(
+        path: String,
+        keys: PseudonymKeys,
+        maxBodyBytes: Int
+    ) throws(EgressSetupError) -> VendorPolicy {
         do {
-            return try VendorPolicy.load(path: path, keys: keys)
+            return try VendorPolicy.load(path: path, keys: keys, maxBodyBytes: maxBodyBytes)
         } catch let error as PolicyLoadError {
             throw EgressSetupError("the policy \(path) is invalid:\n\(error)")
         } catch {

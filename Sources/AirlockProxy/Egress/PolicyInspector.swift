@@ -158,9 +158,16 @@ public struct VendorPolicy: Sendable {
     }
 
     /// Loads, validates and compiles the policy at `path`. Slow (YAML, Vectorscan compile): call it off the event loop.
-    public static func load(path: String, keys: PseudonymKeys) throws -> VendorPolicy {
+    ///
+    /// - Parameter maxBodyBytes: `limits.max_body_bytes` (its default when not given); a compressed body may not
+    ///   decompress past it.
+    public static func load(
+        path: String,
+        keys: PseudonymKeys,
+        maxBodyBytes: Int = ProxyConfiguration.Limits().maxBodyBytes
+    ) throws -> VendorPolicy {
         let policy = try PolicyLoader.load(path: path)
-        let redactor = try Redactor(policy: policy, keys: keys)
+        let redactor = try Redactor(policy: policy, keys: keys, limits: DecompressionLimits(maxBytes: maxBodyBytes))
         return VendorPolicy(redactor: redactor, identity: policy.identity, sourceFiles: policy.sourceFiles)
     }
 }

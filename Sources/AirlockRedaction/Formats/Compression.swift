@@ -25,7 +25,8 @@ enum ContentCoding: Sendable {
 
 /// Limits that keep a small compressed body from expanding into an unbounded one (a "zip bomb").
 public struct DecompressionLimits: Sendable, Hashable {
-    /// The largest decompressed body accepted, in bytes.
+    /// The largest decompressed body accepted, in bytes: the proxy passes its `limits.max_body_bytes`, so a body
+    /// may not expand past what it would accept uncompressed.
     public var maxBytes: Int
     /// The largest accepted ratio of decompressed to compressed size, checked once the output passes `ratioFloor`.
     public var maxRatio: Int
@@ -44,7 +45,8 @@ enum Compression {
         var reason: String
     }
 
-    /// Decompresses a whole body. Fails on a corrupt or truncated stream, trailing bytes, or a limit exceeded.
+    /// Decompresses a whole body: every member of a multi-member gzip body. Fails on a corrupt or truncated stream,
+    /// trailing bytes that are not a gzip member, or a limit exceeded (the limits count all members together).
     static func decompress(
         _ input: UnsafeBufferPointer<UInt8>,
         coding: ContentCoding,
@@ -103,15 +105,25 @@ enum Compression {
             let produced = chunk.count - Int(stream.avail_out)
             output.append(contentsOf: chunk[0..<produced])
             if output.count > limits.maxBytes {
-                throw Failure(reason: "\(name): decompressed body exceeds \(limits.maxBytes) bytes")
+                throw Failure(
+                    reason: "\(name): the decompressed body exceeds the body size limit (\(limits.maxBytes) bytes, "
+                        + "limits.max_body_bytes)"
+                )
             }
-            if output.count > limits.ratioFloor && output.count / max(Int(stream.total_in), 1) > limits.maxRatio {
+            // Counted here, not by zlib: `inflateReset` between gzip members zeroes `total_in`.
+            let consumed = input.count - Int(stream.avail_in)
+            if output.count > limits.ratioFloor && output.count / max(consumed, 1) > limits.maxRatio {
                 throw Failure(reason: "\(name): compression ratio exceeds \(limits.maxRatio):1")
             }
             switch status {
             case Z_STREAM_END:
-                if stream.avail_in != 0 { throw Failure(reason: "\(name): trailing bytes after the stream") }
-                return output
+                guard stream.avail_in != 0 else { return output }
+                // A gzip file may hold several members one after another (`cat a.gz b.gz`, RFC 1952 2.2): each is
+                // decoded in turn, its header checked by zlib like the first one's (so trailing garbage that is not
+                // a member is refused as a bad header). A zlib stream has no members: bytes after it are refused.
+                guard windowBits > 15 else { throw Failure(reason: "\(name): trailing bytes after the stream") }
+                guard inflateReset(&stream) == Z_OK else { throw Failure(reason: "\(name): zlib could not restart") }
+                continue
             case Z_OK:
                 continue
             case Z_BUF_ERROR:

@@ -1,0 +1,100 @@
+import AirlockPolicy
+import Foundation
+import Testing
+
+@testable import AirlockRedaction
+
+/// Valid input that used to be refused: a UTF-8 byte order mark before JSON and NDJSON, multi-member gzip. Both are
+/// accepted and inspected whole; the decompressed size is capped by the limit the engine is given.
+@Suite struct ValidInputTests {
+    let redactor: Redactor
+    static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    init() throws {
+        redactor = try makeRedactor(
+            makePolicy(terms: [
+                codenames, TermRule(id: "no-export", label: "NOEXPORT", action: .block, values: ["NO-EXPORT-7731"]),
+            ])
+        )
+    }
+
+    func outcome(_ body: [UInt8], type: String, encoding: String? = nil) -> RedactionOutcome {
+        redactor.redact(body: body, contentType: type, contentEncoding: encoding, vendor: "v")
+    }
+
+    @Test func aByteOrderMarkBeforeJSONIsKeptAndTheDocumentInspected() throws {
+        let body = Self.bom + Array(#"{"t":"N\u0069ghtingale","n":1}"#.utf8)
+        guard case .forward(let out, _) = outcome(body, type: "application/json") else {
+            Issue.record("expected forward, got \(outcome(body, type: "application/json"))")
+            return
+        }
+        #expect(out == Self.bom + Array(#"{"t":"[REDACTED:CODENAME]","n":1}"#.utf8))
+        let clean = Self.bom + Array(#" {"t":"fine"}"#.utf8)
+        #expect(outcome(clean, type: "application/json").forwardedBody == clean)
+        #expect(
+            outcome(Self.bom + Array(#"["NO-EXPORT-7731"]"#.utf8), type: "application/json").blockedRule == "no-export"
+        )
+        // Only one mark, only in front: anything else is not JSON.
+        for bad in [
+            Self.bom + Self.bom + Array("{}".utf8), Array("{}".utf8) + Self.bom,
+            Array(" ".utf8) + Self.bom + Array("{}".utf8), Self.bom,
+        ] {
+            #expect(outcome(bad, type: "application/json").isUninspectable, "\(bad)")
+        }
+    }
+
+    @Test func aByteOrderMarkBeforeNDJSONIsKept() throws {
+        let lines = Self.bom + Array("{\"t\":\"Nightingale\"}\n{\"t\":\"ok\"}\n".utf8)
+        #expect(
+            outcome(lines, type: "application/x-ndjson").forwardedBody
+                == Self.bom + Array("{\"t\":\"[REDACTED:CODENAME]\"}\n{\"t\":\"ok\"}\n".utf8)
+        )
+    }
+
+    static func gzip(_ text: String) -> [UInt8] { Compression.compress(Array(text.utf8), coding: .gzip) }
+
+    static func gunzip(_ body: [UInt8]) throws -> String {
+        let plain = try body.withUnsafeBufferPointer {
+            try Compression.decompress($0, coding: .gzip, limits: DecompressionLimits())
+        }
+        return String(decoding: plain, as: UTF8.self)
+    }
+
+    @Test func everyMemberOfAMultiMemberGzipBodyIsInspected() throws {
+        // `cat a.gz b.gz`: the codename is only in the second member.
+        let body = Self.gzip("{\"t\":\"first\"}\n") + Self.gzip("{\"t\":\"Nightingale\"}\n")
+        let out = try #require(outcome(body, type: "application/x-ndjson", encoding: "gzip").forwardedBody)
+        #expect(try Self.gunzip(out) == "{\"t\":\"first\"}\n{\"t\":\"[REDACTED:CODENAME]\"}\n")
+        let blocked = Self.gzip("ok ") + Self.gzip("NO-EXPORT") + Self.gzip("-7731")
+        #expect(outcome(blocked, type: "text/plain", encoding: "gzip").blockedRule == "no-export")
+        // A clean multi-member body leaves as sent.
+        let clean = Self.gzip("a ") + Self.gzip("b")
+        #expect(outcome(clean, type: "text/plain", encoding: "gzip").forwardedBody == clean)
+        // What follows a member must be a member: padding, garbage or a truncated member are refused.
+        for bad in [
+            clean + [0, 0, 0, 0], clean + Array("trailing".utf8), clean + Array(Self.gzip("c").dropLast(3)),
+        ] {
+            #expect(outcome(bad, type: "text/plain", encoding: "gzip").isUninspectable)
+        }
+        // A zlib (deflate) stream has no members.
+        let zlib = Compression.compress(Array("a".utf8), coding: .deflate)
+        #expect(outcome(zlib + zlib, type: "text/plain", encoding: "deflate").isUninspectable)
+    }
+
+    @Test func theDecompressedSizeLimitCountsEveryMember() throws {
+        let limited = try Redactor(
+            policy: makePolicy(terms: [codenames]),
+            keys: testKeys,
+            limits: DecompressionLimits(maxBytes: 1000)
+        )
+        let member = Self.gzip(String(repeating: "x", count: 600))
+        let one = limited.redact(body: member, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
+        #expect(one.forwardedBody == member)
+        let two = limited.redact(body: member + member, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
+        guard case .uninspectable(let reason, _) = two else {
+            Issue.record("expected uninspectable, got \(two)")
+            return
+        }
+        #expect(reason.contains("max_body_bytes") && reason.contains("1000"), "\(reason)")
+    }
+}
