@@ -225,7 +225,7 @@ public final class Redactor: Sendable {
             guard summary.valid else { throw .uninspectable("form body is not valid UTF-8") }
             return try FormRedactor.redact(body, session: session)
         case .multipart:
-            return try MultipartRedactor.redact(body, boundary: media?.parameters["boundary"], session: session)
+            return try MultipartRedactor.redact(body, media: media ?? MediaType(""), session: session)
         case .unknown:
             switch unknownContent {
             case .pass:

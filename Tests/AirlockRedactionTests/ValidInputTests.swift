@@ -43,12 +43,26 @@ import Testing
         }
     }
 
-    @Test func aByteOrderMarkBeforeNDJSONIsKept() throws {
+    @Test func aByteOrderMarkBeforeNDJSONAndJSONPartsIsKept() throws {
         let lines = Self.bom + Array("{\"t\":\"Nightingale\"}\n{\"t\":\"ok\"}\n".utf8)
         #expect(
             outcome(lines, type: "application/x-ndjson").forwardedBody
                 == Self.bom + Array("{\"t\":\"[REDACTED:CODENAME]\"}\n{\"t\":\"ok\"}\n".utf8)
         )
+        // A JSON file saved by a Windows editor, uploaded as a multipart part (typed, and sniffed without a type).
+        for headers in ["Content-Type: application/json", "Content-Type: json_import.json"] {
+            let body =
+                Array(
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"rows.json\"\r\n\(headers)\r\n\r\n"
+                        .utf8
+                )
+                + Self.bom + Array(#"[{"row_data":"N\u0069ghtingale"}]"#.utf8) + Array("\r\n--XyZ--\r\n".utf8)
+            let out = try #require(outcome(body, type: "multipart/form-data; boundary=XyZ").forwardedBody, "\(headers)")
+            #expect(
+                String(decoding: out, as: UTF8.self).contains("\u{FEFF}" + #"[{"row_data":"[REDACTED:CODENAME]"}]"#),
+                "\(headers)"
+            )
+        }
     }
 
     static func gzip(_ text: String) -> [UInt8] { Compression.compress(Array(text.utf8), coding: .gzip) }

@@ -66,19 +66,21 @@ enum JSONLinesRedactor {
 
 /// multipart/form-data (RFC 7578): each part is redacted by its own type. A GraphQL multipart upload's `operations`
 /// and `map` parts are JSON; file parts of a text or JSON type are redacted too; other (binary) parts follow
-/// `content.unknown`. Part headers (file names) are redacted as text. Parts are split, typed and refused by
-/// ``MultipartPartWalk``, the walk the callback check (`Redactor.multipartParts`) reads parts through too.
+/// `content.unknown`. Nothing of the body leaves uninspected: the preamble and epilogue are redacted as text, part
+/// headers as text with each parameter value a reader decodes (`filename*=UTF-8''…`, quoted-pairs) decoded first, and
+/// a base64 or quoted-printable part is decoded, redacted by its type and encoded again. Parts are split, typed and
+/// refused by ``MultipartPartWalk``, the walk the callback check (`Redactor.multipartParts`) reads parts through too.
 enum MultipartRedactor {
     static func redact(
         _ body: UnsafeBufferPointer<UInt8>,
-        boundary: String?,
+        media: MediaType,
         session: RedactionSession
     )
         throws(Stop) -> [UInt8]?
     {
         var walk: MultipartPartWalk
         do {
-            walk = try MultipartPartWalk(body, boundary: boundary)
+            walk = try MultipartPartWalk(body, media: media)
         } catch {
             throw .uninspectable(error.reason)
         }
@@ -86,6 +88,17 @@ enum MultipartRedactor {
         guard let p = body.baseAddress else { preconditionFailure("a multipart walk over an empty body") }
         let n = body.count
         var edits: [(Range<Int>, [UInt8])] = []
+        func redactText(_ range: Range<Int>, what: String, path: String?) throws(Stop) {
+            if let redacted = try TextRedactor.redact(
+                UnsafeBufferPointer(rebasing: body[range]),
+                session: session,
+                what: what,
+                path: path
+            ) {
+                edits.append((range, redacted))
+            }
+        }
+        try redactText(walk.preamble, what: "the multipart preamble", path: nil)
         while true {
             let next: MultipartPartWalk.Part?
             do {
@@ -96,18 +109,40 @@ enum MultipartRedactor {
             guard let part = next else { break }
             let name = part.label
             let path = "$." + name
-            if let redacted = try TextRedactor.redact(
-                UnsafeBufferPointer(rebasing: body[part.headerBlock]),
-                session: session,
-                what: "multipart part \(part.number) headers",
-                path: path
-            ) {
-                edits.append((part.headerBlock, redacted))
+            let what = "multipart part \(part.number) headers"
+            // The header block as text, except the values a reader decodes: those are redacted decoded.
+            var cursor = part.headerBlock.lowerBound
+            for value in part.headers.encodedValues {
+                try redactText(cursor..<value.range.lowerBound, what: what, path: path)
+                let redacted = try value.decoded.withUnsafeBufferPointer { (decoded) throws(Stop) in
+                    try TextRedactor.redact(decoded, session: session, what: what, path: path)
+                }
+                if let redacted { edits.append((value.range, value.encode(redacted))) }
+                cursor = value.range.upperBound
             }
-            let partBody = UnsafeBufferPointer(rebasing: body[part.content])
-            if let redacted = try redactPart(partBody, part: part, name: name, session: session) {
-                edits.append((part.content, redacted))
+            try redactText(cursor..<part.headerBlock.upperBound, what: what, path: path)
+            let encoding = part.headers.transferEncoding
+            switch encoding {
+            case .identity:
+                let partBody = UnsafeBufferPointer(rebasing: body[part.content])
+                if let redacted = try redactPart(partBody, part: part, name: name, session: session) {
+                    edits.append((part.content, redacted))
+                }
+            case .base64, .quotedPrintable:
+                let decoded: [UInt8]
+                do {
+                    decoded = try encoding.decode(UnsafeBufferPointer(rebasing: body[part.content]))
+                } catch {
+                    throw .uninspectable("multipart part \(part.number) \(error.reason)")
+                }
+                let redacted = try decoded.withUnsafeBufferPointer { (content) throws(Stop) in
+                    try redactPart(content, part: part, name: name, session: session)
+                }
+                if let redacted { edits.append((part.content, encoding.encode(redacted))) }
             }
+        }
+        if let epilogue = walk.epilogue {
+            try redactText(epilogue, what: "the multipart epilogue", path: nil)
         }
         guard !edits.isEmpty else { return nil }
         var out = [UInt8]()
@@ -139,17 +174,21 @@ enum MultipartRedactor {
         case .json:
             guard body.count > 0 else { return nil }
             do {
-                return try JSONRedactor.redact(
-                    body,
-                    session: session,
-                    prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))]
-                )
+                return try ByteOrderMark.redactAfter(body) { (document) throws(Stop) in
+                    try JSONRedactor.redact(
+                        document,
+                        session: session,
+                        prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))]
+                    )
+                }
             } catch {
                 if case .uninspectable(let reason) = error { throw .uninspectable("\(what): \(reason)") }
                 throw error
             }
         case .jsonLines:
-            return try JSONLinesRedactor.redact(body, session: session)
+            return try ByteOrderMark.redactAfter(body) { (lines) throws(Stop) in
+                try JSONLinesRedactor.redact(lines, session: session)
+            }
         case .text:
             return try TextRedactor.redact(body, session: session, what: what, path: "$." + name)
         case .form:
