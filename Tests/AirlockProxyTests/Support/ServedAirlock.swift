@@ -16,9 +16,15 @@ final class ServedAirlock: @unchecked Sendable {
     var directory: String { self.certificates.directory }
     var policyPath: String { self.directory + "/policy.yaml" }
 
-    /// `audit` is the YAML value of the config's `audit:` key.
+    /// `audit` is the YAML value of the config's `audit:` key; `limits`, when given, of its `limits:` key.
     /// - Parameter files: more files for the policy to read (name -> content), written next to it before start.
-    init(policy: String, audit: String, files: [String: String] = [:], arguments: [String] = []) async throws {
+    init(
+        policy: String,
+        audit: String,
+        limits: String? = nil,
+        files: [String: String] = [:],
+        arguments: [String] = []
+    ) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.vendor = try await StandInVendor.start(group: self.group, serving: self.certificates)
@@ -44,6 +50,7 @@ final class ServedAirlock: @unchecked Sendable {
              routes: ["POST /v1/task/*"], policy: policy.yaml}
         pseudonym_key: pseudonym.key
         audit: \(audit)
+        \(limits.map { "limits: \($0)" } ?? "")
         """.write(toFile: directory + "/airlock.yaml", atomically: true, encoding: .utf8)
 
         self.process = Process()
@@ -60,11 +67,18 @@ final class ServedAirlock: @unchecked Sendable {
     static func with<Result>(
         policy: String,
         audit: String,
+        limits: String? = nil,
         files: [String: String] = [:],
         arguments: [String] = [],
         _ body: (ServedAirlock) async throws -> Result
     ) async throws -> Result {
-        let airlock = try await ServedAirlock(policy: policy, audit: audit, files: files, arguments: arguments)
+        let airlock = try await ServedAirlock(
+            policy: policy,
+            audit: audit,
+            limits: limits,
+            files: files,
+            arguments: arguments
+        )
         do {
             let result = try await body(airlock)
             await airlock.stop()
