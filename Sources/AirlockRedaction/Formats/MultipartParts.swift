@@ -27,6 +27,9 @@ public struct MultipartPart: Sendable {
     /// the next delimiter.
     public var range: Range<Int>
     public var format: Format
+    /// The content decoded from the part's Content-Transfer-Encoding (base64, quoted-printable), as the engine
+    /// inspects it; `nil` when the part has none, and its bytes in `range` are its content.
+    public var decodedContent: [UInt8]?
 }
 
 extension Redactor {
@@ -47,18 +50,25 @@ extension Redactor {
         var walk = try MultipartPartWalk(bytes, media: media)
         var parts: [MultipartPart] = []
         while let part = try walk.next() {
+            let content = UnsafeBufferPointer(rebasing: bytes[part.content])
+            var decoded: [UInt8]? = nil
+            if part.headers.transferEncoding != .identity {
+                do {
+                    decoded = try part.headers.transferEncoding.decode(content)
+                } catch {
+                    throw MultipartPart.Failure(reason: "multipart part \(part.number) \(error.reason)")
+                }
+            }
             let format: MultipartPart.Format
             // A transfer-encoded part's bytes are not its content: opaque to a caller that reads the bytes.
-            switch part.headers.transferEncoding != .identity
-                ? .unknown : try part.format(of: UnsafeBufferPointer(rebasing: bytes[part.content]))
-            {
+            switch decoded != nil ? .unknown : try part.format(of: content) {
             case .json: format = .json
             case .jsonLines: format = .jsonLines
             case .text: format = .text
             case .form: format = .form
             case .multipart, .unknown: format = .opaque
             }
-            parts.append(MultipartPart(name: part.name, range: part.content, format: format))
+            parts.append(MultipartPart(name: part.name, range: part.content, format: format, decodedContent: decoded))
         }
         return parts
     }
