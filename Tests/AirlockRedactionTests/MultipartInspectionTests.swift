@@ -196,6 +196,43 @@ import Testing
         }
     }
 
+    /// A Windows path in a quoted file name: readers that keep the backslash read `\Nightingale`, readers that drop
+    /// it read `fakepathNightingale`. Both readings are inspected.
+    @Test func aQuotedValueWithBackslashesIsInspectedAsEitherReaderReadsIt() {
+        let path = forwardedBody(Self.disposition(#"name="f"; filename="C:\fakepath\Nightingale.txt""#))
+        #expect(path.contains(#"filename="C:\fakepath\[REDACTED:CODENAME].txt""#), "\(path)")
+        #expect(outcome(Self.disposition(#"name="f"; filename="C:\NO-EXPORT-7731""#)).blockedRule == "no-export")
+    }
+
+    /// RFC 2046: the boundary never occurs inside a part, the preamble or the epilogue. A lenient reader splitting on
+    /// it there (after a bare LF, mid-line, past the closing boundary) would find a JSON part whose escapes the engine
+    /// never decoded, read as text.
+    @Test func theBoundaryAnywhereButOnItsOwnLinesIsRefused() {
+        let hidden =
+            "--XyZ\nContent-Disposition: form-data; name=\"operations\"\nContent-Type: application/json\n\n"
+            + #"{"q":"N\u0069ghtingale"}"#
+        for body in [
+            "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\ntext\n\(hidden)\r\n--XyZ--\r\n",
+            "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\ntext --XyZ\r\n--XyZ--\r\n",
+            "--XyZ\r\nContent-Disposition: form-data; name=\"a--XyZ\"\r\n\r\ntext\r\n--XyZ--\r\n",
+            "preamble \(hidden)\r\n" + Self.field + "--XyZ--\r\n",
+            Self.field + "--XyZ--\r\n\(hidden)\r\n--XyZ--\r\n",
+        ] {
+            #expect(outcome(body).isUninspectable, "\(body)")
+        }
+    }
+
+    /// RFC 7578 4.6: `_charset_` sets the charset of the other text fields; only UTF-8 (which is inspected) passes.
+    @Test func aCharsetFieldNamingAnythingButUTF8IsRefused() {
+        func body(_ charset: String) -> String {
+            "--XyZ\r\nContent-Disposition: form-data; name=\"_charset_\"\r\n\r\n\(charset)\r\n"
+                + "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n+AE4-ightingale\r\n--XyZ--\r\n"
+        }
+        #expect(outcome(body("utf-7")).isUninspectable)
+        #expect(outcome(body("iso-8859-1")).isUninspectable)
+        #expect(forwardedBody(body("UTF-8")) == body("UTF-8"))
+    }
+
     /// The callback check reads parts through the same walk, so it refuses what the engine refuses.
     @Test func thePartListRefusesWhatTheEngineRefuses() throws {
         let part = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--XyZ--\r\n"

@@ -126,6 +126,7 @@ struct MultipartPartWalk {
         }
     }
 
+    private let body: UnsafeBufferPointer<UInt8>
     private let p: UnsafePointer<UInt8>
     private let n: Int
     /// `--boundary`.
@@ -157,6 +158,7 @@ struct MultipartPartWalk {
         guard let p = body.baseAddress, body.count > 0 else {
             throw MultipartPart.Failure(reason: "multipart body is empty (no closing boundary)")
         }
+        self.body = body
         self.p = p
         self.n = body.count
         self.delimiter = Array(("--" + boundary).utf8)
@@ -167,6 +169,7 @@ struct MultipartPartWalk {
         } else if let found = Self.find(p, self.n, from: 0, self.closing) {
             self.at = found + 2
             self.preamble = 0..<(found + 2)
+            try self.refuseDelimiter(in: 0..<(found + 2), "in the preamble")
         } else {
             throw MultipartPart.Failure(reason: "multipart body: boundary not found")
         }
@@ -183,6 +186,7 @@ struct MultipartPartWalk {
         if at + 2 <= n, p[at] == UInt8(ascii: "-"), p[at + 1] == UInt8(ascii: "-") {  // close delimiter
             self.at = nil
             self.epilogue = (at + 2)..<n
+            try self.refuseDelimiter(in: (at + 2)..<n, "after the closing boundary")
             return nil
         }
         // Transport padding, then CRLF.
@@ -206,6 +210,7 @@ struct MultipartPartWalk {
         guard let next = Self.find(p, n, from: at - 2, self.closing), next >= at - 2 else {
             throw MultipartPart.Failure(reason: "multipart body: part \(number) is not closed by the boundary")
         }
+        try self.refuseDelimiter(in: headersStart..<(next + 2), "inside part \(number)")
         let block = UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart)
         guard UTF8Text.summarize(block).valid else {
             throw MultipartPart.Failure(reason: "multipart body: part \(number) headers are not valid UTF-8")
@@ -216,9 +221,30 @@ struct MultipartPartWalk {
             content: at..<max(next, at),
             headers: try MultipartHeaders(p, block: headersStart..<headersEnd, part: number)
         )
+        if part.name == "_charset_" {
+            // RFC 7578 4.6: a `_charset_` field sets the charset a reader decodes the other text fields with.
+            let charset = String(decoding: UnsafeBufferPointer(rebasing: self.body[part.content]), as: UTF8.self)
+                .trimmingCharacters(in: .whitespaces).lowercased()
+            guard ["utf-8", "utf8", "us-ascii", "ascii"].contains(charset) else {
+                throw MultipartPart.Failure(
+                    reason: "multipart body: a _charset_ field names a charset other than UTF-8, which Airlock cannot "
+                        + "inspect the other fields in"
+                )
+            }
+        }
         self.at = next + 2
         self.number = number
         return part
+    }
+
+    /// RFC 2046: the delimiter never occurs inside a part, the preamble or the epilogue. A reader that splits on it
+    /// wherever it stands (after a bare LF, mid-line) would find parts the engine reads as other bytes: refused.
+    /// `range` holds where an occurrence may start.
+    private func refuseDelimiter(in range: Range<Int>, _ where: String) throws(MultipartPart.Failure) {
+        let end = min(self.n, range.upperBound + self.delimiter.count - 1)
+        if Self.find(self.p, end, from: range.lowerBound, self.delimiter) != nil {
+            throw MultipartPart.Failure(reason: "multipart body: the boundary appears \(`where`)")
+        }
     }
 
     /// What a part without a usable type holds: JSON when it parses as JSON (so its escapes are decoded before

@@ -114,10 +114,9 @@ enum MultipartRedactor {
             var cursor = part.headerBlock.lowerBound
             for value in part.headers.encodedValues {
                 try redactText(cursor..<value.range.lowerBound, what: what, path: path)
-                let redacted = try value.decoded.withUnsafeBufferPointer { (decoded) throws(Stop) in
-                    try TextRedactor.redact(decoded, session: session, what: what, path: path)
+                if let edit = try redactValue(value, body: body, session: session, what: what, path: path) {
+                    edits.append((value.range, edit))
                 }
-                if let redacted { edits.append((value.range, value.encode(redacted))) }
                 cursor = value.range.upperBound
             }
             try redactText(cursor..<part.headerBlock.upperBound, what: what, path: path)
@@ -155,6 +154,48 @@ enum MultipartRedactor {
         }
         out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: n - cursor))
         return out
+    }
+
+    /// A header parameter value a reader decodes, redacted as that reader reads it. A quoted string with backslashes
+    /// is read two ways (RFC 9110 readers drop the escaping backslash; browsers and many form readers keep it, as in
+    /// `"C:\fakepath\Nightingale.txt"`): the decoded reading is inspected first and, when it changes, written back
+    /// quoted again (what any reader then reads is that approved text); otherwise the raw reading is inspected and
+    /// redacted in place, and refused if the result is no longer a quoted string's content.
+    private static func redactValue(
+        _ value: MultipartHeaders.EncodedValue,
+        body: UnsafeBufferPointer<UInt8>,
+        session: RedactionSession,
+        what: String,
+        path: String
+    ) throws(Stop) -> [UInt8]? {
+        let decoded = try value.decoded.withUnsafeBufferPointer { (decoded) throws(Stop) in
+            try TextRedactor.redact(decoded, session: session, what: what, path: path)
+        }
+        switch value.encoding {
+        case .extended:
+            return decoded.map(value.encode)
+        case .quotedPairs:
+            if let decoded { return value.encode(decoded) }
+            let raw = try TextRedactor.redact(
+                UnsafeBufferPointer(rebasing: body[value.range]),
+                session: session,
+                what: what,
+                path: path
+            )
+            guard let raw else { return nil }
+            var escaped = false
+            for b in raw {
+                if escaped {
+                    escaped = false
+                } else if b == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if b == UInt8(ascii: "\"") {
+                    throw .uninspectable("\(what): a redacted header parameter is no longer a quoted string")
+                }
+            }
+            if escaped { throw .uninspectable("\(what): a redacted header parameter is no longer a quoted string") }
+            return raw
+        }
     }
 
     private static func redactPart(
