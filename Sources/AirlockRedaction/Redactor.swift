@@ -15,6 +15,8 @@ public final class Redactor: Sendable {
     let keys: PseudonymKeys
     let unknownContent: UnknownContent
     let limits: DecompressionLimits
+    /// Limits for decoding a compressed response to restore (the proxy's `limits.max_response_bytes`).
+    let responseLimits: DecompressionLimits
     let scratchPool: ScratchPool
     let vendors: VendorCache
     /// Labels whose tokens `restore` reverses, by label bytes.
@@ -33,14 +35,25 @@ public final class Redactor: Sendable {
     }
 
     /// Compiles `policy`. Throws `.compile` naming the rule when an expression does not compile.
+    ///
+    /// - Parameters:
+    ///   - limits: for decoding a compressed request body (the proxy passes `limits.max_body_bytes`).
+    ///   - responseLimits: for decoding a compressed response to restore (`limits.max_response_bytes`).
     public convenience init(
         policy: Policy,
         keys: PseudonymKeys,
-        limits: DecompressionLimits = DecompressionLimits()
+        limits: DecompressionLimits = DecompressionLimits(),
+        responseLimits: DecompressionLimits = DecompressionLimits()
     )
         throws(RedactionError)
     {
-        try self.init(policy: policy, keys: keys, limits: limits, useFastForms: true)
+        try self.init(
+            policy: policy,
+            keys: keys,
+            limits: limits,
+            responseLimits: responseLimits,
+            useFastForms: true
+        )
     }
 
     /// `useFastForms: false` is the reference engine of the equivalence tests (see `CompiledRules.init`);
@@ -49,6 +62,7 @@ public final class Redactor: Sendable {
         policy: Policy,
         keys: PseudonymKeys,
         limits: DecompressionLimits,
+        responseLimits: DecompressionLimits = DecompressionLimits(),
         useFastForms: Bool,
         stringKernel: Bool = true
     )
@@ -62,6 +76,7 @@ public final class Redactor: Sendable {
         self.keys = keys
         self.unknownContent = policy.content.unknown
         self.limits = limits
+        self.responseLimits = responseLimits
         self.stringKernel = stringKernel
         self.scratchPool = ScratchPool(databases: [rules.fast, rules.startOfMatch].compactMap { $0 })
         self.vendors = VendorCache(keys: keys, rules: rules.rules)

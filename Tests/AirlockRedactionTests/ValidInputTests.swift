@@ -99,7 +99,7 @@ import Testing
         let limited = try Redactor(
             policy: makePolicy(terms: [codenames]),
             keys: testKeys,
-            limits: DecompressionLimits(maxBytes: 1000)
+            limits: DecompressionLimits(maxBytes: 1000, setting: "limits.max_body_bytes")
         )
         let member = Self.gzip(String(repeating: "x", count: 600))
         let one = limited.redact(body: member, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
@@ -110,5 +110,26 @@ import Testing
             return
         }
         #expect(reason.contains("max_body_bytes") && reason.contains("1000"), "\(reason)")
+    }
+
+    /// The request limit does not cap responses: restoring decodes with the response limits
+    /// (`limits.max_response_bytes` in the proxy).
+    @Test func responsesAreDecodedWithTheirOwnLimit() throws {
+        let terms = TermRule(id: "models", label: "MODEL", action: .pseudonymize, values: ["Tidewater"])
+        let limited = try Redactor(
+            policy: makePolicy(terms: [terms]),
+            keys: testKeys,
+            limits: DecompressionLimits(maxBytes: 1000),
+            responseLimits: DecompressionLimits(maxBytes: 4000)
+        )
+        let response = Self.gzip(String(repeating: "y", count: 3000))
+        #expect(
+            try limited.restore(body: response, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
+                == response
+        )
+        let tooLarge = Self.gzip(String(repeating: "y", count: 5000))
+        #expect(throws: RedactionError.self) {
+            try limited.restore(body: tooLarge, contentType: "text/plain", contentEncoding: "gzip", vendor: "v")
+        }
     }
 }

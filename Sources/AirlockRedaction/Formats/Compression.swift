@@ -33,7 +33,11 @@ public struct DecompressionLimits: Sendable, Hashable {
     /// Output below this size is never refused for its ratio (tiny bodies of repeated JSON compress very well).
     public var ratioFloor: Int
 
-    public init(maxBytes: Int = 64 << 20, maxRatio: Int = 200, ratioFloor: Int = 1 << 20) {
+    /// The setting `maxBytes` comes from (`limits.max_body_bytes`), named when a body exceeds it.
+    public var setting: String?
+
+    public init(maxBytes: Int = 64 << 20, maxRatio: Int = 200, ratioFloor: Int = 1 << 20, setting: String? = nil) {
+        self.setting = setting
         self.maxBytes = maxBytes
         self.maxRatio = maxRatio
         self.ratioFloor = ratioFloor
@@ -105,9 +109,9 @@ enum Compression {
             let produced = chunk.count - Int(stream.avail_out)
             output.append(contentsOf: chunk[0..<produced])
             if output.count > limits.maxBytes {
+                let setting = limits.setting.map { ", \($0)" } ?? ""
                 throw Failure(
-                    reason: "\(name): the decompressed body exceeds the body size limit (\(limits.maxBytes) bytes, "
-                        + "limits.max_body_bytes)"
+                    reason: "\(name): the decompressed body exceeds the size limit (\(limits.maxBytes) bytes\(setting))"
                 )
             }
             // Counted here, not by zlib: `inflateReset` between gzip members zeroes `total_in`.
