@@ -24,8 +24,12 @@ import Testing
         redacted(redactor, body, type: type)
     }
 
-    func forwardedBody(_ body: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> String {
-        let result = outcome(body)
+    func forwardedBody(
+        _ body: String,
+        type: String = Self.type,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) -> String {
+        let result = outcome(body, type: type)
         guard case .forward(let bytes, _) = result else {
             Issue.record("expected forward, got \(result)", sourceLocation: sourceLocation)
             return ""
@@ -231,6 +235,16 @@ import Testing
         #expect(outcome(body("utf-7")).isUninspectable)
         #expect(outcome(body("iso-8859-1")).isUninspectable)
         #expect(forwardedBody(body("UTF-8")) == body("UTF-8"))
+    }
+
+    /// The boundary leaves on every delimiter line: one holding what the policy hides is refused (or blocked).
+    @Test func aBoundaryThePolicyMatchesIsRefused() {
+        let part = "--Nightingale-1\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--Nightingale-1--\r\n"
+        #expect(outcome(part, type: "multipart/form-data; boundary=Nightingale-1").isUninspectable)
+        let blocked = part.replacingOccurrences(of: "Nightingale-1", with: "NO-EXPORT-7731")
+        #expect(outcome(blocked, type: "multipart/form-data; boundary=NO-EXPORT-7731").blockedRule == "no-export")
+        let fine = part.replacingOccurrences(of: "Nightingale-1", with: "x7MA4YWxk")
+        #expect(forwardedBody(fine, type: "multipart/form-data; boundary=x7MA4YWxk") == fine)
     }
 
     /// The callback check reads parts through the same walk, so it refuses what the engine refuses.

@@ -98,6 +98,15 @@ enum MultipartRedactor {
                 edits.append((range, redacted))
             }
         }
+        // The boundary leaves on every delimiter line (and in the Content-Type header): it cannot be rewritten in
+        // place, so one the policy would change is refused (a block rule blocks).
+        let boundary = Array((media.parameters["boundary"] ?? "").utf8)
+        let changed = try boundary.withUnsafeBufferPointer { (bytes) throws(Stop) in
+            try TextRedactor.redact(bytes, session: session, what: "the multipart boundary", path: nil)
+        }
+        if changed != nil {
+            throw .uninspectable("the multipart boundary holds what the policy redacts; send another boundary")
+        }
         try redactText(walk.preamble, what: "the multipart preamble", path: nil)
         while true {
             let next: MultipartPartWalk.Part?
