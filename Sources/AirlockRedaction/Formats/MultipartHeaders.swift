@@ -112,7 +112,9 @@ struct MultipartHeaders {
                 self.filename = parameters["filename"] ?? parameters["filename*"]
             case "content-transfer-encoding":
                 guard let encoding = TransferEncoding(header: value) else {
-                    throw fail("has Content-Transfer-Encoding \(value.prefix(40)), which Airlock cannot decode")
+                    throw fail(
+                        "has a Content-Transfer-Encoding Airlock cannot decode (it decodes base64 and quoted-printable)"
+                    )
                 }
                 self.transferEncoding = encoding
             default:
@@ -154,9 +156,9 @@ struct MultipartHeaders {
             )
             .lowercased()
             if let star = name.firstIndex(of: "*"), name.index(after: star) != name.endIndex {
-                throw fail("has an RFC 2231 parameter continuation (\(name.prefix(40))), which Airlock does not join")
+                throw fail("has an RFC 2231 parameter continuation, which Airlock does not join")
             }
-            guard out[name] == nil else { throw fail("repeats the header parameter \(name.prefix(40))") }
+            guard out[name] == nil else { throw fail("repeats a header parameter") }
             i += 1
             skipSpace()
             var raw: Range<Int>
@@ -216,7 +218,7 @@ struct MultipartHeaders {
         let charset = String(decoding: parts[0], as: UTF8.self).lowercased()
         guard ["utf-8", "us-ascii"].contains(charset) else {
             throw fail(
-                "has an extended header parameter in charset \(charset.prefix(40)), which Airlock cannot inspect"
+                "has an extended header parameter in a charset other than UTF-8, which Airlock cannot inspect"
             )
         }
         guard parts[1].allSatisfy({ isAttrChar($0) }) else { throw fail("has a malformed extended header parameter") }
