@@ -237,6 +237,24 @@ import Testing
         #expect(forwardedBody(body("UTF-8")) == body("UTF-8"))
     }
 
+    /// A refusal reason reaches the error body and the audit log: it quotes nothing from the request.
+    @Test func refusalsQuoteNoParameterNameOrValue() {
+        for (type, headers) in [
+            (Self.type + "; nightingale=1; nightingale=2", "Content-Disposition: form-data; name=\"a\""),
+            (Self.type, "Content-Disposition: form-data; name=\"a\"; nightingale=1; nightingale=2"),
+            (Self.type, "Content-Disposition: form-data; name=\"a\"; nightingale*0=x"),
+            (Self.type, "Content-Disposition: form-data; name=\"a\"; filename*=nightingale''x"),
+            (Self.type, "Content-Disposition: form-data; name=\"a\"\r\nContent-Transfer-Encoding: nightingale"),
+        ] {
+            let result = outcome("--XyZ\r\n\(headers)\r\n\r\nx\r\n--XyZ--\r\n", type: type)
+            guard case .uninspectable(let reason, _) = result else {
+                Issue.record("expected a refusal, got \(result)")
+                continue
+            }
+            #expect(!reason.lowercased().contains("nightingale"), "\(reason)")
+        }
+    }
+
     /// The boundary leaves on every delimiter line: one holding what the policy hides is refused (or blocked).
     @Test func aBoundaryThePolicyMatchesIsRefused() {
         let part = "--Nightingale-1\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--Nightingale-1--\r\n"
