@@ -189,14 +189,18 @@ public final class Redactor: Sendable {
                 changed = try redactBody(input, contentType: contentType, session: session)
             case .gzip, .deflate:
                 let plain: [UInt8]
+                let metadata: Bool
                 do {
-                    plain = try Compression.decompress(input, coding: coding, limits: limits)
+                    (plain, metadata) = try Compression.decompressNotingMetadata(input, coding: coding, limits: limits)
                 } catch {
                     throw Stop.uninspectable(error.reason)
                 }
-                changed = try plain.withUnsafeBufferPointer { (buffer) throws(Stop) -> [UInt8]? in
+                let redacted = try plain.withUnsafeBufferPointer { (buffer) throws(Stop) -> [UInt8]? in
                     try redactBody(buffer, contentType: contentType, session: session)
-                }.map { Compression.compress($0, coding: coding) }
+                }
+                // A gzip header's file name, comment or extra field is not content: it never leaves. A body that
+                // carries one is re-compressed without it, changed or not.
+                changed = (redacted ?? (metadata ? plain : nil)).map { Compression.compress($0, coding: coding) }
             }
             guard let changed else { return .unchanged(findings: session.findings) }
             return .forward(body: changed, findings: session.findings)

@@ -69,6 +69,21 @@ struct MultipartAndCompressionEgressTests {
             let plain = try await Self.shell("gzip -dc sent.gz", in: directory)
             #expect(plain == "{\"t\":\"first\"}\n{\"t\":\"[REDACTED:CODENAME]\"}\n", "\(plain)")
 
+            // gzip(1) stores the file name in the header: it never reaches the vendor, the content does.
+            _ = try await Self.shell(
+                #"printf '{"t":"fine"}' > Nightingale-plan.json && gzip Nightingale-plan.json"#,
+                in: directory
+            )
+            let named = try await post(
+                "Nightingale-plan.json.gz",
+                ["Content-Type: application/json", "Content-Encoding: gzip"]
+            )
+            #expect(named.status == 200, "\(named.body)")
+            let namedSent = try #require(airlock.vendor.requests.last)
+            #expect(!namedSent.bodyText.contains("Nightingale"))
+            try Data(namedSent.body).write(to: URL(fileURLWithPath: directory + "/named.gz"))
+            #expect(try await Self.shell("gzip -dc named.gz", in: directory) == #"{"t":"fine"}"#)
+
             // A block rule in the multipart preamble: 403, nothing sent.
             let field = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nok\r\n"
             try ("NO-EXPORT-7731\r\n" + field + "--XyZ--\r\n").write(

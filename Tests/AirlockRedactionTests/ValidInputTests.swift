@@ -95,6 +95,29 @@ import Testing
         #expect(outcome(zlib + zlib, type: "text/plain", encoding: "deflate").isUninspectable)
     }
 
+    /// `gzip Nightingale-plan.json` stores the file name in the member header (RFC 1952 FNAME), next to a comment
+    /// (FCOMMENT) and extra fields (FEXTRA): bytes that are not content, so never inspected. They never leave: such a
+    /// body is re-compressed without them, even when its content is unchanged.
+    @Test func gzipHeaderFileNamesCommentsAndExtraFieldsNeverLeave() throws {
+        func member(_ text: String, flag: UInt8, field: [UInt8]) -> [UInt8] {
+            var bytes = Self.gzip(text)
+            bytes[3] |= flag
+            bytes.insert(contentsOf: field, at: 10)
+            return bytes
+        }
+        let name = Array("Nightingale-plan.json".utf8) + [0]
+        for body in [
+            member("{\"t\":\"fine\"}", flag: 0x08, field: name),
+            member("{\"t\":\"fine\"}", flag: 0x10, field: name),
+            member("{\"t\":\"fine\"}", flag: 0x04, field: [UInt8(name.count), 0] + name),
+            Self.gzip("{\"t\":") + member("\"fine\"}", flag: 0x08, field: name),
+        ] {
+            let out = try #require(outcome(body, type: "application/json", encoding: "gzip").forwardedBody)
+            #expect(!String(decoding: out, as: UTF8.self).contains("Nightingale"))
+            #expect(try Self.gunzip(out) == "{\"t\":\"fine\"}")
+        }
+    }
+
     @Test func theDecompressedSizeLimitCountsEveryMember() throws {
         let limited = try Redactor(
             policy: makePolicy(terms: [codenames]),

@@ -58,9 +58,22 @@ enum Compression {
     )
         throws(Failure) -> [UInt8]
     {
+        try decompressNotingMetadata(input, coding: coding, limits: limits).bytes
+    }
+
+    /// `decompress`, and whether a gzip member's header carries metadata (RFC 1952 FEXTRA, FNAME, FCOMMENT: the
+    /// original file name, a comment, extra fields), bytes the body carries that are not its content: a caller that
+    /// forwards the body must not forward them as they are.
+    static func decompressNotingMetadata(
+        _ input: UnsafeBufferPointer<UInt8>,
+        coding: ContentCoding,
+        limits: DecompressionLimits
+    )
+        throws(Failure) -> (bytes: [UInt8], metadata: Bool)
+    {
         switch coding {
         case .identity:
-            return Array(input)
+            return (Array(input), false)
         case .gzip:
             return try inflate(input, windowBits: 15 + 16, name: "gzip", limits: limits)
         case .deflate:
@@ -72,6 +85,14 @@ enum Compression {
                 return try inflate(input, windowBits: -15, name: "deflate", limits: limits)
             }
         }
+    }
+
+    /// RFC 1952 FLG bits of a gzip member header that announce metadata: FEXTRA, FNAME, FCOMMENT.
+    private static let gzipMetadataFlags: UInt8 = 0x04 | 0x08 | 0x10
+
+    /// Whether the gzip member starting at `start` announces metadata (its header is checked by zlib).
+    private static func gzipMemberCarriesMetadata(_ input: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        start + 3 < input.count && input[start + 3] & gzipMetadataFlags != 0
     }
 
     static func compress(_ input: [UInt8], coding: ContentCoding) -> [UInt8] {
@@ -87,7 +108,7 @@ enum Compression {
         windowBits: Int32,
         name: String,
         limits: DecompressionLimits
-    ) throws(Failure) -> [UInt8] {
+    ) throws(Failure) -> (bytes: [UInt8], metadata: Bool) {
         guard input.count > 0, let base = input.baseAddress else {
             throw Failure(reason: "\(name): empty stream")
         }
@@ -99,6 +120,8 @@ enum Compression {
         stream.next_in = UnsafeMutablePointer(mutating: base)
         stream.avail_in = UInt32(input.count)
         var output = [UInt8]()
+        let gzip = windowBits > 15
+        var metadata = gzip && gzipMemberCarriesMetadata(input, at: 0)
         var chunk = [UInt8](repeating: 0, count: min(max(input.count * 4, 16 << 10), 1 << 20))
         while true {
             let status = chunk.withUnsafeMutableBufferPointer { buffer -> Int32 in
@@ -121,12 +144,13 @@ enum Compression {
             }
             switch status {
             case Z_STREAM_END:
-                guard stream.avail_in != 0 else { return output }
+                guard stream.avail_in != 0 else { return (output, metadata) }
                 // A gzip file may hold several members one after another (`cat a.gz b.gz`, RFC 1952 2.2): each is
                 // decoded in turn, its header checked by zlib like the first one's (so trailing garbage that is not
                 // a member is refused as a bad header). A zlib stream has no members: bytes after it are refused.
-                guard windowBits > 15 else { throw Failure(reason: "\(name): trailing bytes after the stream") }
+                guard gzip else { throw Failure(reason: "\(name): trailing bytes after the stream") }
                 guard inflateReset(&stream) == Z_OK else { throw Failure(reason: "\(name): zlib could not restart") }
+                metadata = metadata || gzipMemberCarriesMetadata(input, at: consumed)
                 continue
             case Z_OK:
                 continue
