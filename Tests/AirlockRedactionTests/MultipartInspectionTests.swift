@@ -237,6 +237,19 @@ import Testing
         #expect(forwardedBody(body("UTF-8")) == body("UTF-8"))
     }
 
+    /// Redacting a header must leave headers that read the same: a codename in a header's name would turn it into
+    /// a malformed line (`X-[REDACTED:CODENAME]: 1`), so the body is refused; in values it is rewritten.
+    @Test func redactedHeadersMustStillReadTheSame() {
+        let named = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Nightingale: 1\r\n\r\nx\r\n--XyZ--\r\n"
+        #expect(outcome(named).isUninspectable)
+        let valued =
+            "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Note: Nightingale\r\n\r\nx\r\n--XyZ--\r\n"
+        let out = forwardedBody(valued)
+        #expect(out.contains("X-Note: [REDACTED:CODENAME]\r\n"), "\(out)")
+        // What leaves is itself a body the engine accepts as it is.
+        #expect(forwardedBody(out) == out)
+    }
+
     /// A refusal reason reaches the error body and the audit log: it quotes nothing from the request.
     @Test func refusalsQuoteNoParameterNameOrValue() {
         for (type, headers) in [

@@ -120,6 +120,7 @@ enum MultipartRedactor {
             let path = "$." + name
             let what = "multipart part \(part.number) headers"
             // The header block as text, except the values a reader decodes: those are redacted decoded.
+            let firstHeaderEdit = edits.count
             var cursor = part.headerBlock.lowerBound
             for value in part.headers.encodedValues {
                 try redactText(cursor..<value.range.lowerBound, what: what, path: path)
@@ -129,6 +130,7 @@ enum MultipartRedactor {
                 cursor = value.range.upperBound
             }
             try redactText(cursor..<part.headerBlock.upperBound, what: what, path: path)
+            try checkHeadersStillParse(part, edits: edits[firstHeaderEdit...], body: body)
             let encoding = part.headers.transferEncoding
             switch encoding {
             case .identity:
@@ -163,6 +165,36 @@ enum MultipartRedactor {
         }
         out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: n - cursor))
         return out
+    }
+
+    /// A part's header block as redacted must still read as the same kind of headers (a redaction in a header name
+    /// or across a quote would leave them malformed, or read differently): otherwise the body is refused.
+    private static func checkHeadersStillParse(
+        _ part: MultipartPartWalk.Part,
+        edits: ArraySlice<(Range<Int>, [UInt8])>,
+        body: UnsafeBufferPointer<UInt8>
+    ) throws(Stop) {
+        guard !edits.isEmpty else { return }
+        var block = [UInt8]()
+        var cursor = part.headerBlock.lowerBound
+        for (range, bytes) in edits {
+            block += body[cursor..<range.lowerBound]
+            block += bytes
+            cursor = range.upperBound
+        }
+        block += body[cursor..<part.headerBlock.upperBound]
+        let same = block.withUnsafeBufferPointer { redacted -> Bool in
+            guard let p = redacted.baseAddress,
+                let headers = try? MultipartHeaders(p, block: 0..<redacted.count, part: part.number)
+            else { return false }
+            return headers.transferEncoding == part.headers.transferEncoding
+                && (headers.name == nil) == (part.headers.name == nil)
+                && (headers.filename == nil) == (part.headers.filename == nil)
+                && headers.contentType.map(MediaType.init)?.format == part.contentType.map(MediaType.init)?.format
+        }
+        guard same else {
+            throw .uninspectable("multipart part \(part.number) headers would not read the same once redacted")
+        }
     }
 
     /// A header parameter value a reader decodes, redacted as that reader reads it. A quoted string with backslashes
