@@ -489,14 +489,22 @@ struct OutgoingCallbacks: Sendable {
         }
     }
 
-    /// Whether `bytes` hold `transfer-encoding` in any case (a part's Content-Transfer-Encoding header).
+    /// Whether `bytes` hold `-transfer-encoding` in any case (a part's Content-Transfer-Encoding header): memchr
+    /// for the `-`, then the rest compared with ASCII letters folded.
     static func namesTransferEncoding(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let needle = Array("ransfer-encoding".utf8)
-        guard bytes.count > needle.count else { return false }
-        for start in 1..<(bytes.count - needle.count + 1) where bytes[start - 1] | 0x20 == UInt8(ascii: "t") {
+        guard let base = bytes.baseAddress else { return false }
+        let rest: StaticString = "transfer-encoding"
+        let length = rest.utf8CodeUnitCount
+        var offset = 0
+        while offset + length < bytes.count {
+            guard let hit = memchr(base + offset, Int32(UInt8(ascii: "-")), bytes.count - length - offset) else {
+                return false
+            }
+            let start = base.distance(to: UnsafeRawPointer(hit)) + 1
             var k = 0
-            while k < needle.count, bytes[start + k] | 0x20 == needle[k] { k += 1 }
-            if k == needle.count { return true }
+            while k < length, bytes[start + k] | 0x20 == rest.utf8Start[k] { k += 1 }
+            if k == length { return true }
+            offset = start
         }
         return false
     }
