@@ -27,7 +27,7 @@ extension Redactor {
         } else {
             do {
                 plain = try body.withUnsafeBufferPointer { (buffer) throws(Compression.Failure) -> [UInt8] in
-                    try Compression.decompress(buffer, coding: coding, limits: limits)
+                    try Compression.decompress(buffer, coding: coding, limits: responseLimits)
                 }
             } catch {
                 throw RedactionError(.uninspectable, error.reason)

@@ -15,6 +15,8 @@ public final class Redactor: Sendable {
     let keys: PseudonymKeys
     let unknownContent: UnknownContent
     let limits: DecompressionLimits
+    /// Limits for decoding a compressed response to restore (the proxy's `limits.max_response_bytes`).
+    let responseLimits: DecompressionLimits
     let scratchPool: ScratchPool
     let vendors: VendorCache
     /// Labels whose tokens `restore` reverses, by label bytes.
@@ -33,14 +35,25 @@ public final class Redactor: Sendable {
     }
 
     /// Compiles `policy`. Throws `.compile` naming the rule when an expression does not compile.
+    ///
+    /// - Parameters:
+    ///   - limits: for decoding a compressed request body (the proxy passes `limits.max_body_bytes`).
+    ///   - responseLimits: for decoding a compressed response to restore (`limits.max_response_bytes`).
     public convenience init(
         policy: Policy,
         keys: PseudonymKeys,
-        limits: DecompressionLimits = DecompressionLimits()
+        limits: DecompressionLimits = DecompressionLimits(),
+        responseLimits: DecompressionLimits = DecompressionLimits()
     )
         throws(RedactionError)
     {
-        try self.init(policy: policy, keys: keys, limits: limits, useFastForms: true)
+        try self.init(
+            policy: policy,
+            keys: keys,
+            limits: limits,
+            responseLimits: responseLimits,
+            useFastForms: true
+        )
     }
 
     /// `useFastForms: false` is the reference engine of the equivalence tests (see `CompiledRules.init`);
@@ -49,6 +62,7 @@ public final class Redactor: Sendable {
         policy: Policy,
         keys: PseudonymKeys,
         limits: DecompressionLimits,
+        responseLimits: DecompressionLimits = DecompressionLimits(),
         useFastForms: Bool,
         stringKernel: Bool = true
     )
@@ -62,6 +76,7 @@ public final class Redactor: Sendable {
         self.keys = keys
         self.unknownContent = policy.content.unknown
         self.limits = limits
+        self.responseLimits = responseLimits
         self.stringKernel = stringKernel
         self.scratchPool = ScratchPool(databases: [rules.fast, rules.startOfMatch].compactMap { $0 })
         self.vendors = VendorCache(keys: keys, rules: rules.rules)
@@ -174,14 +189,18 @@ public final class Redactor: Sendable {
                 changed = try redactBody(input, contentType: contentType, session: session)
             case .gzip, .deflate:
                 let plain: [UInt8]
+                let metadata: Bool
                 do {
-                    plain = try Compression.decompress(input, coding: coding, limits: limits)
+                    (plain, metadata) = try Compression.decompressNotingMetadata(input, coding: coding, limits: limits)
                 } catch {
                     throw Stop.uninspectable(error.reason)
                 }
-                changed = try plain.withUnsafeBufferPointer { (buffer) throws(Stop) -> [UInt8]? in
+                let redacted = try plain.withUnsafeBufferPointer { (buffer) throws(Stop) -> [UInt8]? in
                     try redactBody(buffer, contentType: contentType, session: session)
-                }.map { Compression.compress($0, coding: coding) }
+                }
+                // A gzip header's file name, comment or extra field is not content: it never leaves. A body that
+                // carries one is re-compressed without it, changed or not.
+                changed = (redacted ?? (metadata ? plain : nil)).map { Compression.compress($0, coding: coding) }
             }
             guard let changed else { return .unchanged(findings: session.findings) }
             return .forward(body: changed, findings: session.findings)
@@ -213,9 +232,13 @@ public final class Redactor: Sendable {
         }
         switch format {
         case .json:
-            return try JSONRedactor.redact(body, session: session)
+            return try ByteOrderMark.redactAfter(body) { (document) throws(Stop) in
+                try JSONRedactor.redact(document, session: session)
+            }
         case .jsonLines:
-            return try JSONLinesRedactor.redact(body, session: session)
+            return try ByteOrderMark.redactAfter(body) { (lines) throws(Stop) in
+                try JSONLinesRedactor.redact(lines, session: session)
+            }
         case .text:
             return try TextRedactor.redact(body, session: session, what: "the body", path: nil)
         case .form:
@@ -223,7 +246,7 @@ public final class Redactor: Sendable {
             guard summary.valid else { throw .uninspectable("form body is not valid UTF-8") }
             return try FormRedactor.redact(body, session: session)
         case .multipart:
-            return try MultipartRedactor.redact(body, boundary: media?.parameters["boundary"], session: session)
+            return try MultipartRedactor.redact(body, media: media ?? MediaType(""), session: session)
         case .unknown:
             switch unknownContent {
             case .pass:

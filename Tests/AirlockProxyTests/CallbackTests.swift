@@ -308,6 +308,16 @@ struct CallbackTests {
         #expect(fields.map { String(decoding: bytes[$0.range], as: UTF8.self) } == [#""u1""#, #""h\/1""#, #""a""#])
     }
 
+    /// A byte order mark before the document is valid JSON to the engine, so the callback check reads past it too
+    /// (it refused the body as invalid JSON), with ranges into the body as sent.
+    @Test func theScannerReadsPastAByteOrderMarkBeforeTheDocument() throws {
+        let text = "\u{FEFF}" + #"{"callback_url": "u1"}"#
+        let fields = try #require(Self.scan(text))
+        #expect(fields.map(\.value) == ["u1"])
+        #expect(fields.map { String(decoding: Array(text.utf8)[$0.range], as: UTF8.self) } == [#""u1""#])
+        #expect(Self.scan("{}\u{FEFF}") == nil && Self.scan(" \u{FEFF}{}") == nil)
+    }
+
     @Test func bodyFormatsAndWebhookPathsAreRecognised() {
         #expect(OutgoingCallbacks.format("Application/JSON; charset=utf-8") == .json)
         #expect(OutgoingCallbacks.format(" application/vnd.api+json") == .json)

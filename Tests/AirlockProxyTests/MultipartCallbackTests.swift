@@ -316,6 +316,47 @@ struct MultipartCallbackTests {
         #expect(received == 1)
     }
 
+    /// A part with a Content-Transfer-Encoding (base64, quoted-printable) is decoded by a vendor's reader, so a
+    /// callback URL in it cannot be rewritten in place: it is refused with nothing sent, whatever the header's case.
+    /// (It used to leave: its raw bytes name no callback.) An encoded part naming none leaves.
+    @Test func transferEncodedPartsThatMayNameACallbackAreRefused() async throws {
+        let harness = try await CallbackHarness(CallbackHarness.Options(policy: false))
+        let files = try Files()
+        let internalURL = "https://127.0.0.1:\(harness.receiver.port)/hooks/scale"
+        func encoded(_ name: String, _ encoding: String, _ content: String) -> String {
+            Self.multipart([
+                (
+                    [#"Content-Disposition: form-data; name="\#(name)""#, "content-TRANSFER-encoding: \(encoding)"],
+                    content
+                )
+            ])
+        }
+        let base64 = Data(internalURL.utf8).base64EncodedString()
+        let json = Data(#"{"callback_url": "\#(internalURL)"}"#.utf8).base64EncodedString()
+        var refused: [CurlResult] = []
+        for body in [
+            encoded("callback_url", "base64", base64),
+            encoded("operations", "base64", json),
+            encoded("meta", "quoted-printable", #"{"call=\#r\#nback_url": "\#(internalURL)"}"#),
+        ] {
+            refused.append(try await Self.postMultipart(harness, "/scale/v1/task/text", body, files: files))
+        }
+        let bytesAfterRefusals = harness.vendor.plaintextBytesReceived
+        let plain = try await Self.postMultipart(
+            harness,
+            "/scale/v1/task/text",
+            encoded("note", "base64", Data("nothing to call back".utf8).base64EncodedString()),
+            files: files
+        )
+        await harness.close()
+        for result in refused {
+            #expect(result.status == 422 && errorCode(result.body) == "uninspectable_body", "\(result.body)")
+            #expect(result.body.contains("Content-Transfer-Encoding"), "\(result.body)")
+        }
+        #expect(bytesAfterRefusals == 0, "nothing reaches the vendor")
+        #expect(plain.status == 200, "\(plain.body)")
+    }
+
     /// A compressed upload with no callback in it leaves, however its compressed bytes look: a large gzip stream
     /// holds `%5`…`%7` (what a form-encoded key character starts with) by chance, and is judged on what it decodes
     /// to, not on those bytes.

@@ -118,6 +118,36 @@ import Testing
         }
     }
 
+    /// A UTF-8 byte order mark in front of a document is cut before either walker runs: both read the same document
+    /// and the mark leaves in front of the same output. Marks anywhere else are refused by both, alike.
+    @Test func documentsAfterAByteOrderMarkMatchTheReference() throws {
+        var g = TestGenerator(state: 0x7F4A_7C15_9E37_79B9)
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        var forwarded = 0
+        for round in 0..<600 {
+            let plain = round % 2 == 0
+            let document = Array(
+                (plain
+                    ? Self.document(&g, depth: 0, pieces: Self.plainPieces, keys: Self.plainKeys)
+                    : Self.document(&g, depth: 0)).utf8
+            )
+            let outcome = compare(bom + document, "round \(round)")
+            let unmarked = compare(document, "round \(round) without the mark")
+            switch (outcome, unmarked) {
+            case (.forward(let body, let findings), .forward(let expected, let expectedFindings)):
+                #expect(body == bom + expected && findings == expectedFindings, "round \(round)")
+                forwarded += 1
+            case (.block(let rule, _, _), .block(let expected, _, _)):
+                #expect(rule == expected, "round \(round)")
+            default:
+                Issue.record("round \(round): \(outcome) with the mark, \(unmarked) without")
+            }
+            let at = 1 + g.below(document.count)
+            compare(Array(document[..<at]) + bom + Array(document[at...]), "round \(round), a mark inside")
+        }
+        #expect(forwarded > 500)
+    }
+
     func kernelWalkFinishes(_ document: [UInt8]) throws -> Bool {
         try AirlockRedactionTests.kernelWalkFinishes(fast, document)
     }

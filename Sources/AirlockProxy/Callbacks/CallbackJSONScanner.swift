@@ -54,6 +54,8 @@ struct CallbackJSONScanner {
     func scan(_ bytes: UnsafeRawBufferPointer, key: String? = nil) throws(Failure) -> [Field] {
         var cursor = Cursor(bytes: bytes.bindMemory(to: UInt8.self))
         var fields: [Field] = []
+        // A UTF-8 byte order mark before the document, which the redaction engine accepts and keeps there too.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { cursor.offset = 3 }
         cursor.skipSpace()
         try self.value(&cursor, depth: 0, key: key.map { ($0, 1) }, into: &fields)
         cursor.skipSpace()

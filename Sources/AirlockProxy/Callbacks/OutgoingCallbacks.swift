@@ -286,6 +286,23 @@ struct OutgoingCallbacks: Sendable {
             let key = part.name.flatMap { keys.contains($0) ? $0 : nil }
             // Named by position: a part's name is content, and this refusal is written before the policy runs.
             func subject() -> String { "multipart part \(index + 1)" }
+            if let decoded = part.decodedContent {
+                // Base64 or quoted-printable: a callback URL in it cannot be rewritten in place, and a vendor's
+                // reader decodes it. Refused when it may name one; otherwise the policy inspects it decoded.
+                let mayName =
+                    key != nil
+                    || decoded.withUnsafeBytes {
+                        Self.mayHoldCallbackKey($0, webhooks: webhooks, format: .multipart(contentType: contentType))
+                    }
+                guard !mayName else {
+                    throw CallbackJSONScanner.Failure(
+                        reason: "\(subject()) has a Content-Transfer-Encoding and may name a callback URL; send it "
+                            + "unencoded so Airlock can rewrite it",
+                        offset: -1
+                    )
+                }
+                continue
+            }
             var found: [CallbackJSONScanner.Field]
             switch part.format {
             case .json:
@@ -465,9 +482,31 @@ struct OutgoingCallbacks: Sendable {
         switch format {
         case .json, .jsonLines: return escapesKeyCharacter("\\u00")
         case .form: return escapesKeyCharacter("%")
-        // Its parts may be JSON or forms. (A part's name is read as written: it has no escapes.)
-        case .multipart: return escapesKeyCharacter("\\u00") || escapesKeyCharacter("%")
+        // Its parts may be JSON or forms; a part name may be percent-encoded (`name*=UTF-8''callback%5Furl`). A
+        // transfer-encoded part hides its content from this look: such bodies are split and looked into.
+        case .multipart:
+            return escapesKeyCharacter("\\u00") || escapesKeyCharacter("%") || Self.namesTransferEncoding(bytes)
         }
+    }
+
+    /// Whether `bytes` hold `-transfer-encoding` in any case (a part's Content-Transfer-Encoding header): memchr
+    /// for the `-`, then the rest compared with ASCII letters folded.
+    static func namesTransferEncoding(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let rest: StaticString = "transfer-encoding"
+        let length = rest.utf8CodeUnitCount
+        var offset = 0
+        while offset + length < bytes.count {
+            guard let hit = memchr(base + offset, Int32(UInt8(ascii: "-")), bytes.count - length - offset) else {
+                return false
+            }
+            let start = base.distance(to: UnsafeRawPointer(hit)) + 1
+            var k = 0
+            while k < length, bytes[start + k] | 0x20 == rest.utf8Start[k] { k += 1 }
+            if k == length { return true }
+            offset = start
+        }
+        return false
     }
 
     static func jsonString(_ value: String) -> String {

@@ -94,7 +94,7 @@ public struct EgressSetup: Sendable {
             if let cached = compiled[path] {
                 policy = cached
             } else {
-                policy = try Self.loadPolicy(path: path, keys: vendorKeys())
+                policy = try Self.loadPolicy(path: path, keys: vendorKeys(), limits: configuration.limits)
                 compiled[path] = policy
             }
             policies[vendor.name] = policy
@@ -130,9 +130,13 @@ public struct EgressSetup: Sendable {
         }
     }
 
-    private static func loadPolicy(path: String, keys: PseudonymKeys) throws(EgressSetupError) -> VendorPolicy {
+    private static func loadPolicy(
+        path: String,
+        keys: PseudonymKeys,
+        limits: ProxyConfiguration.Limits
+    ) throws(EgressSetupError) -> VendorPolicy {
         do {
-            return try VendorPolicy.load(path: path, keys: keys)
+            return try VendorPolicy.load(path: path, keys: keys, limits: limits)
         } catch let error as PolicyLoadError {
             throw EgressSetupError("the policy \(path) is invalid:\n\(error)")
         } catch {

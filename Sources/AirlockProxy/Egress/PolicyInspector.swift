@@ -189,9 +189,21 @@ public struct VendorPolicy: Sendable {
     }
 
     /// Loads, validates and compiles the policy at `path`. Slow (YAML, Vectorscan compile): call it off the event loop.
-    public static func load(path: String, keys: PseudonymKeys) throws -> VendorPolicy {
+    ///
+    /// - Parameter limits: the proxy's limits (their defaults when not given): a compressed request body may not
+    ///   decompress past `max_body_bytes`, a compressed response past `max_response_bytes`.
+    public static func load(
+        path: String,
+        keys: PseudonymKeys,
+        limits: ProxyConfiguration.Limits = ProxyConfiguration.Limits()
+    ) throws -> VendorPolicy {
         let policy = try PolicyLoader.load(path: path)
-        let redactor = try Redactor(policy: policy, keys: keys)
+        let redactor = try Redactor(
+            policy: policy,
+            keys: keys,
+            limits: DecompressionLimits(maxBytes: limits.maxBodyBytes, setting: "limits.max_body_bytes"),
+            responseLimits: DecompressionLimits(maxBytes: limits.maxResponseBytes, setting: "limits.max_response_bytes")
+        )
         return VendorPolicy(redactor: redactor, identity: policy.identity, sourceFiles: policy.sourceFiles)
     }
 }

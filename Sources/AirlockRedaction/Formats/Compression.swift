@@ -25,14 +25,19 @@ enum ContentCoding: Sendable {
 
 /// Limits that keep a small compressed body from expanding into an unbounded one (a "zip bomb").
 public struct DecompressionLimits: Sendable, Hashable {
-    /// The largest decompressed body accepted, in bytes.
+    /// The largest decompressed body accepted, in bytes: the proxy passes its `limits.max_body_bytes`, so a body
+    /// may not expand past what it would accept uncompressed.
     public var maxBytes: Int
     /// The largest accepted ratio of decompressed to compressed size, checked once the output passes `ratioFloor`.
     public var maxRatio: Int
     /// Output below this size is never refused for its ratio (tiny bodies of repeated JSON compress very well).
     public var ratioFloor: Int
 
-    public init(maxBytes: Int = 64 << 20, maxRatio: Int = 200, ratioFloor: Int = 1 << 20) {
+    /// The setting `maxBytes` comes from (`limits.max_body_bytes`), named when a body exceeds it.
+    public var setting: String?
+
+    public init(maxBytes: Int = 64 << 20, maxRatio: Int = 200, ratioFloor: Int = 1 << 20, setting: String? = nil) {
+        self.setting = setting
         self.maxBytes = maxBytes
         self.maxRatio = maxRatio
         self.ratioFloor = ratioFloor
@@ -44,7 +49,8 @@ enum Compression {
         var reason: String
     }
 
-    /// Decompresses a whole body. Fails on a corrupt or truncated stream, trailing bytes, or a limit exceeded.
+    /// Decompresses a whole body: every member of a multi-member gzip body. Fails on a corrupt or truncated stream,
+    /// trailing bytes that are not a gzip member, or a limit exceeded (the limits count all members together).
     static func decompress(
         _ input: UnsafeBufferPointer<UInt8>,
         coding: ContentCoding,
@@ -52,9 +58,22 @@ enum Compression {
     )
         throws(Failure) -> [UInt8]
     {
+        try decompressNotingMetadata(input, coding: coding, limits: limits).bytes
+    }
+
+    /// `decompress`, and whether a gzip member's header carries metadata (RFC 1952 FEXTRA, FNAME, FCOMMENT: the
+    /// original file name, a comment, extra fields), bytes the body carries that are not its content: a caller that
+    /// forwards the body must not forward them as they are.
+    static func decompressNotingMetadata(
+        _ input: UnsafeBufferPointer<UInt8>,
+        coding: ContentCoding,
+        limits: DecompressionLimits
+    )
+        throws(Failure) -> (bytes: [UInt8], metadata: Bool)
+    {
         switch coding {
         case .identity:
-            return Array(input)
+            return (Array(input), false)
         case .gzip:
             return try inflate(input, windowBits: 15 + 16, name: "gzip", limits: limits)
         case .deflate:
@@ -66,6 +85,14 @@ enum Compression {
                 return try inflate(input, windowBits: -15, name: "deflate", limits: limits)
             }
         }
+    }
+
+    /// RFC 1952 FLG bits of a gzip member header that announce metadata: FEXTRA, FNAME, FCOMMENT.
+    private static let gzipMetadataFlags: UInt8 = 0x04 | 0x08 | 0x10
+
+    /// Whether the gzip member starting at `start` announces metadata (its header is checked by zlib).
+    private static func gzipMemberCarriesMetadata(_ input: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        start + 3 < input.count && input[start + 3] & gzipMetadataFlags != 0
     }
 
     static func compress(_ input: [UInt8], coding: ContentCoding) -> [UInt8] {
@@ -81,7 +108,7 @@ enum Compression {
         windowBits: Int32,
         name: String,
         limits: DecompressionLimits
-    ) throws(Failure) -> [UInt8] {
+    ) throws(Failure) -> (bytes: [UInt8], metadata: Bool) {
         guard input.count > 0, let base = input.baseAddress else {
             throw Failure(reason: "\(name): empty stream")
         }
@@ -93,6 +120,8 @@ enum Compression {
         stream.next_in = UnsafeMutablePointer(mutating: base)
         stream.avail_in = UInt32(input.count)
         var output = [UInt8]()
+        let gzip = windowBits > 15
+        var metadata = gzip && gzipMemberCarriesMetadata(input, at: 0)
         var chunk = [UInt8](repeating: 0, count: min(max(input.count * 4, 16 << 10), 1 << 20))
         while true {
             let status = chunk.withUnsafeMutableBufferPointer { buffer -> Int32 in
@@ -103,15 +132,26 @@ enum Compression {
             let produced = chunk.count - Int(stream.avail_out)
             output.append(contentsOf: chunk[0..<produced])
             if output.count > limits.maxBytes {
-                throw Failure(reason: "\(name): decompressed body exceeds \(limits.maxBytes) bytes")
+                let setting = limits.setting.map { ", \($0)" } ?? ""
+                throw Failure(
+                    reason: "\(name): the decompressed body exceeds the size limit (\(limits.maxBytes) bytes\(setting))"
+                )
             }
-            if output.count > limits.ratioFloor && output.count / max(Int(stream.total_in), 1) > limits.maxRatio {
+            // Counted here, not by zlib: `inflateReset` between gzip members zeroes `total_in`.
+            let consumed = input.count - Int(stream.avail_in)
+            if output.count > limits.ratioFloor && output.count / max(consumed, 1) > limits.maxRatio {
                 throw Failure(reason: "\(name): compression ratio exceeds \(limits.maxRatio):1")
             }
             switch status {
             case Z_STREAM_END:
-                if stream.avail_in != 0 { throw Failure(reason: "\(name): trailing bytes after the stream") }
-                return output
+                guard stream.avail_in != 0 else { return (output, metadata) }
+                // A gzip file may hold several members one after another (`cat a.gz b.gz`, RFC 1952 2.2): each is
+                // decoded in turn, its header checked by zlib like the first one's (so trailing garbage that is not
+                // a member is refused as a bad header). A zlib stream has no members: bytes after it are refused.
+                guard gzip else { throw Failure(reason: "\(name): trailing bytes after the stream") }
+                guard inflateReset(&stream) == Z_OK else { throw Failure(reason: "\(name): zlib could not restart") }
+                metadata = metadata || gzipMemberCarriesMetadata(input, at: consumed)
+                continue
             case Z_OK:
                 continue
             case Z_BUF_ERROR:

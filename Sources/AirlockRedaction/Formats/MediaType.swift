@@ -14,6 +14,8 @@ struct MediaType {
 
     var essence: String
     var parameters: [String: String]
+    /// The first parameter name given twice (`boundary=a; boundary=b`): which one a reader takes is a guess.
+    var repeatedParameter: String?
 
     init(_ header: String) {
         // The common header (`application/json`): no parameters, nothing to trim. Skips the Foundation trimming,
@@ -40,6 +42,7 @@ struct MediaType {
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
                 value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
             }
+            if parameters[name] != nil, repeatedParameter == nil { repeatedParameter = name }
             parameters[name] = value
         }
     }

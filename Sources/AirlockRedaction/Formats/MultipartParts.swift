@@ -10,7 +10,8 @@ public struct MultipartPart: Sendable {
         case jsonLines
         case text
         case form
-        /// Nested multipart or content the engine cannot read, which the policy's `content.unknown` governs.
+        /// Nested multipart, content the engine cannot read (which the policy's `content.unknown` governs), or a part
+        /// with a Content-Transfer-Encoding (base64, quoted-printable), whose bytes are not its content.
         case opaque
     }
 
@@ -19,12 +20,16 @@ public struct MultipartPart: Sendable {
         public var reason: String
     }
 
-    /// The `name` parameter of the part's Content-Disposition, as the engine reads it (not decoded).
+    /// The `name` parameter of the part's Content-Disposition as the engine reads it (quoted-pairs decoded), else
+    /// its decoded `name*`.
     public var name: String?
     /// The content's byte range in the body: after the blank line ending the part's headers, up to the CRLF before
     /// the next delimiter.
     public var range: Range<Int>
     public var format: Format
+    /// The content decoded from the part's Content-Transfer-Encoding (base64, quoted-printable), as the engine
+    /// inspects it; `nil` when the part has none, and its bytes in `range` are its content.
+    public var decodedContent: [UInt8]?
 }
 
 extension Redactor {
@@ -42,18 +47,28 @@ extension Redactor {
         let media = MediaType(contentType)
         guard media.format == .multipart else { return nil }
         let bytes = body.bindMemory(to: UInt8.self)
-        var walk = try MultipartPartWalk(bytes, boundary: media.parameters["boundary"])
+        var walk = try MultipartPartWalk(bytes, media: media)
         var parts: [MultipartPart] = []
         while let part = try walk.next() {
+            let content = UnsafeBufferPointer(rebasing: bytes[part.content])
+            var decoded: [UInt8]? = nil
+            if part.headers.transferEncoding != .identity {
+                do {
+                    decoded = try part.headers.transferEncoding.decode(content)
+                } catch {
+                    throw MultipartPart.Failure(reason: "multipart part \(part.number) \(error.reason)")
+                }
+            }
             let format: MultipartPart.Format
-            switch try part.format(of: UnsafeBufferPointer(rebasing: bytes[part.content])) {
+            // A transfer-encoded part's bytes are not its content: opaque to a caller that reads the bytes.
+            switch decoded != nil ? .unknown : try part.format(of: content) {
             case .json: format = .json
             case .jsonLines: format = .jsonLines
             case .text: format = .text
             case .form: format = .form
             case .multipart, .unknown: format = .opaque
             }
-            parts.append(MultipartPart(name: part.name, range: part.content, format: format))
+            parts.append(MultipartPart(name: part.name, range: part.content, format: format, decodedContent: decoded))
         }
         return parts
     }
@@ -76,18 +91,22 @@ struct MultipartPartWalk {
         var headerBlock: Range<Int>
         /// After the blank line ending the headers, up to the CRLF before the next delimiter.
         var content: Range<Int>
-        /// The `name` parameter of the Content-Disposition (not decoded).
-        var name: String?
-        /// The Content-Disposition's `filename` (or `filename*`) parameter.
-        var filename: String?
-        var contentType: String?
+        /// What the header block says (name, file name, type, transfer encoding, values a reader decodes).
+        var headers: MultipartHeaders
+
+        /// The `name` parameter of the Content-Disposition (quoted-pairs decoded), else its decoded `name*`.
+        var name: String? { headers.name }
+        /// The Content-Disposition's `filename` (or decoded `filename*`) parameter.
+        var filename: String? { headers.filename }
+        var contentType: String? { headers.contentType }
 
         /// The name the engine gives the part in paths and reasons: its `name`, else `part<number>`.
         var label: String { self.name ?? "part\(self.number)" }
 
         /// How the engine reads the part's `content`: by its declared type; as JSON for a GraphQL upload's
         /// `operations` and `map`; by a sniff of the content for a file without a usable type; else as a text field.
-        /// Throws for a declared charset the engine cannot read.
+        /// Throws for a declared charset the engine cannot read. `content` is the part's content as decoded from its
+        /// transfer encoding.
         func format(of content: UnsafeBufferPointer<UInt8>) throws(MultipartPart.Failure) -> MediaType.Format {
             if let media = self.contentType.map(MediaType.init), media.isWellFormed {
                 if let charset = media.unsupportedCharset {
@@ -107,6 +126,7 @@ struct MultipartPartWalk {
         }
     }
 
+    private let body: UnsafeBufferPointer<UInt8>
     private let p: UnsafePointer<UInt8>
     private let n: Int
     /// `--boundary`.
@@ -116,23 +136,40 @@ struct MultipartPartWalk {
     /// Where the next delimiter starts; `nil` once the close delimiter is read.
     private var at: Int?
     private var number = 0
+    /// The bytes before the first delimiter (RFC 2046 preamble), its CRLF included; empty when the body starts with
+    /// the delimiter. Readers ignore it, but it is sent: the engine inspects it as text.
+    private(set) var preamble: Range<Int>
+    /// The bytes after the close delimiter's `--` (RFC 2046 epilogue, the line end included): set once ``next()``
+    /// has returned `nil`. Inspected as text, like the preamble.
+    private(set) var epilogue: Range<Int>?
 
-    /// Finds the first delimiter: at the very start of `body`, or after a CRLF (preamble).
-    init(_ body: UnsafeBufferPointer<UInt8>, boundary: String?) throws(MultipartPart.Failure) {
+    /// Finds the first delimiter: at the very start of `body`, or after a CRLF (preamble). `media` is the body's
+    /// Content-Type: a repeated parameter (two `boundary`) is refused, not resolved.
+    init(_ body: UnsafeBufferPointer<UInt8>, media: MediaType) throws(MultipartPart.Failure) {
+        if media.repeatedParameter != nil {
+            throw MultipartPart.Failure(
+                reason: "multipart Content-Type repeats a parameter, which is ambiguous"
+            )
+        }
+        let boundary = media.parameters["boundary"]
         guard let boundary, !boundary.isEmpty, boundary.utf8.count <= 200 else {
             throw MultipartPart.Failure(reason: "multipart body without a usable boundary parameter")
         }
         guard let p = body.baseAddress, body.count > 0 else {
             throw MultipartPart.Failure(reason: "multipart body is empty (no closing boundary)")
         }
+        self.body = body
         self.p = p
         self.n = body.count
         self.delimiter = Array(("--" + boundary).utf8)
         self.closing = [0x0D, 0x0A] + self.delimiter
         if Self.starts(p, self.n, 0, self.delimiter) {
             self.at = 0
+            self.preamble = 0..<0
         } else if let found = Self.find(p, self.n, from: 0, self.closing) {
             self.at = found + 2
+            self.preamble = 0..<(found + 2)
+            try self.refuseDelimiter(in: 0..<(found + 2), "in the preamble")
         } else {
             throw MultipartPart.Failure(reason: "multipart body: boundary not found")
         }
@@ -148,6 +185,8 @@ struct MultipartPartWalk {
         at += self.delimiter.count
         if at + 2 <= n, p[at] == UInt8(ascii: "-"), p[at + 1] == UInt8(ascii: "-") {  // close delimiter
             self.at = nil
+            self.epilogue = (at + 2)..<n
+            try self.refuseDelimiter(in: (at + 2)..<n, "after the closing boundary")
             return nil
         }
         // Transport padding, then CRLF.
@@ -171,51 +210,52 @@ struct MultipartPartWalk {
         guard let next = Self.find(p, n, from: at - 2, self.closing), next >= at - 2 else {
             throw MultipartPart.Failure(reason: "multipart body: part \(number) is not closed by the boundary")
         }
-        var part = Part(number: number, headerBlock: headersStart..<headersEnd, content: at..<max(next, at))
-        try Self.parseHeaders(
-            UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart),
-            into: &part
+        try self.refuseDelimiter(in: headersStart..<(next + 2), "inside part \(number)")
+        let block = UnsafeBufferPointer(start: p + headersStart, count: headersEnd - headersStart)
+        guard UTF8Text.summarize(block).valid else {
+            throw MultipartPart.Failure(reason: "multipart body: part \(number) headers are not valid UTF-8")
+        }
+        let part = Part(
+            number: number,
+            headerBlock: headersStart..<headersEnd,
+            content: at..<max(next, at),
+            headers: try MultipartHeaders(p, block: headersStart..<headersEnd, part: number)
         )
+        if part.name == "_charset_" {
+            // RFC 7578 4.6: a `_charset_` field sets the charset a reader decodes the other text fields with.
+            let charset = String(decoding: UnsafeBufferPointer(rebasing: self.body[part.content]), as: UTF8.self)
+                .trimmingCharacters(in: .whitespaces).lowercased()
+            guard ["utf-8", "utf8", "us-ascii", "ascii"].contains(charset) else {
+                throw MultipartPart.Failure(
+                    reason: "multipart body: a _charset_ field names a charset other than UTF-8, which Airlock cannot "
+                        + "inspect the other fields in"
+                )
+            }
+        }
         self.at = next + 2
         self.number = number
         return part
     }
 
+    /// RFC 2046: the delimiter never occurs inside a part, the preamble or the epilogue. A reader that splits on it
+    /// wherever it stands (after a bare LF, mid-line) would find parts the engine reads as other bytes: refused.
+    /// `range` holds where an occurrence may start.
+    private func refuseDelimiter(in range: Range<Int>, _ where: String) throws(MultipartPart.Failure) {
+        let end = min(self.n, range.upperBound + self.delimiter.count - 1)
+        if Self.find(self.p, end, from: range.lowerBound, self.delimiter) != nil {
+            throw MultipartPart.Failure(reason: "multipart body: the boundary appears \(`where`)")
+        }
+    }
+
     /// What a part without a usable type holds: JSON when it parses as JSON (so its escapes are decoded before
     /// matching, which a text scan would not do), text when it is UTF-8, else unknown content.
-    static func sniff(_ body: UnsafeBufferPointer<UInt8>) -> MediaType.Format {
-        guard UTF8Text.summarize(body).valid else { return .unknown }
+    static func sniff(_ whole: UnsafeBufferPointer<UInt8>) -> MediaType.Format {
+        guard UTF8Text.summarize(whole).valid else { return .unknown }
+        let body = UnsafeBufferPointer(rebasing: whole[ByteOrderMark.length(whole)...])
         let first = body.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
         guard first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else { return .text }
         let parses = (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) != nil
         return parses ? .json : .text
-    }
-
-    private static func parseHeaders(
-        _ block: UnsafeBufferPointer<UInt8>,
-        into part: inout Part
-    ) throws(MultipartPart.Failure) {
-        guard UTF8Text.summarize(block).valid else {
-            throw MultipartPart.Failure(reason: "multipart body: part \(part.number) headers are not valid UTF-8")
-        }
-        let text = String(decoding: block, as: UTF8.self)
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: true) {
-            guard let colon = line.firstIndex(of: ":") else {
-                throw MultipartPart.Failure(reason: "multipart body: part \(part.number) has a malformed header line")
-            }
-            let field = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            switch field {
-            case "content-type":
-                part.contentType = value
-            case "content-disposition":
-                let media = MediaType(value)
-                part.name = media.parameters["name"]
-                part.filename = media.parameters["filename"] ?? media.parameters["filename*"]
-            default:
-                break
-            }
-        }
     }
 
     @inline(__always)

@@ -66,19 +66,21 @@ enum JSONLinesRedactor {
 
 /// multipart/form-data (RFC 7578): each part is redacted by its own type. A GraphQL multipart upload's `operations`
 /// and `map` parts are JSON; file parts of a text or JSON type are redacted too; other (binary) parts follow
-/// `content.unknown`. Part headers (file names) are redacted as text. Parts are split, typed and refused by
-/// ``MultipartPartWalk``, the walk the callback check (`Redactor.multipartParts`) reads parts through too.
+/// `content.unknown`. Nothing of the body leaves uninspected: the preamble and epilogue are redacted as text, part
+/// headers as text with each parameter value a reader decodes (`filename*=UTF-8''…`, quoted-pairs) decoded first, and
+/// a base64 or quoted-printable part is decoded, redacted by its type and encoded again. Parts are split, typed and
+/// refused by ``MultipartPartWalk``, the walk the callback check (`Redactor.multipartParts`) reads parts through too.
 enum MultipartRedactor {
     static func redact(
         _ body: UnsafeBufferPointer<UInt8>,
-        boundary: String?,
+        media: MediaType,
         session: RedactionSession
     )
         throws(Stop) -> [UInt8]?
     {
         var walk: MultipartPartWalk
         do {
-            walk = try MultipartPartWalk(body, boundary: boundary)
+            walk = try MultipartPartWalk(body, media: media)
         } catch {
             throw .uninspectable(error.reason)
         }
@@ -86,6 +88,26 @@ enum MultipartRedactor {
         guard let p = body.baseAddress else { preconditionFailure("a multipart walk over an empty body") }
         let n = body.count
         var edits: [(Range<Int>, [UInt8])] = []
+        func redactText(_ range: Range<Int>, what: String, path: @autoclosure () -> String?) throws(Stop) {
+            if let redacted = try TextRedactor.redact(
+                UnsafeBufferPointer(rebasing: body[range]),
+                session: session,
+                what: what,
+                path: path()
+            ) {
+                edits.append((range, redacted))
+            }
+        }
+        // The boundary leaves on every delimiter line (and in the Content-Type header): it cannot be rewritten in
+        // place, so one the policy would change is refused (a block rule blocks).
+        let boundary = Array((media.parameters["boundary"] ?? "").utf8)
+        let changed = try boundary.withUnsafeBufferPointer { (bytes) throws(Stop) in
+            try TextRedactor.redact(bytes, session: session, what: "the multipart boundary", path: nil)
+        }
+        if changed != nil {
+            throw .uninspectable("the multipart boundary holds what the policy redacts; send another boundary")
+        }
+        try redactText(walk.preamble, what: "the multipart preamble", path: nil)
         while true {
             let next: MultipartPartWalk.Part?
             do {
@@ -95,18 +117,43 @@ enum MultipartRedactor {
             }
             guard let part = next else { break }
             let name = part.label
-            if let redacted = try TextRedactor.redact(
-                UnsafeBufferPointer(rebasing: body[part.headerBlock]),
-                session: session,
-                what: "multipart part \(part.number) headers",
-                path: session.topLevelPath(Array(name.utf8))
-            ) {
-                edits.append((part.headerBlock, redacted))
+            // Part names are content: paths name a part as it left, built only for a finding.
+            let path = { session.topLevelPath(Array(name.utf8)) }
+            let what = "multipart part \(part.number) headers"
+            // The header block as text, except the values a reader decodes: those are redacted decoded.
+            let firstHeaderEdit = edits.count
+            var cursor = part.headerBlock.lowerBound
+            for value in part.headers.encodedValues {
+                try redactText(cursor..<value.range.lowerBound, what: what, path: path())
+                if let edit = try redactValue(value, body: body, session: session, what: what, path: path()) {
+                    edits.append((value.range, edit))
+                }
+                cursor = value.range.upperBound
             }
-            let partBody = UnsafeBufferPointer(rebasing: body[part.content])
-            if let redacted = try redactPart(partBody, part: part, name: name, session: session) {
-                edits.append((part.content, redacted))
+            try redactText(cursor..<part.headerBlock.upperBound, what: what, path: path())
+            try checkHeadersStillParse(part, edits: edits[firstHeaderEdit...], body: body)
+            let encoding = part.headers.transferEncoding
+            switch encoding {
+            case .identity:
+                let partBody = UnsafeBufferPointer(rebasing: body[part.content])
+                if let redacted = try redactPart(partBody, part: part, name: name, session: session) {
+                    edits.append((part.content, redacted))
+                }
+            case .base64, .quotedPrintable:
+                let decoded: [UInt8]
+                do {
+                    decoded = try encoding.decode(UnsafeBufferPointer(rebasing: body[part.content]))
+                } catch {
+                    throw .uninspectable("multipart part \(part.number) \(error.reason)")
+                }
+                let redacted = try decoded.withUnsafeBufferPointer { (content) throws(Stop) in
+                    try redactPart(content, part: part, name: name, session: session)
+                }
+                if let redacted { edits.append((part.content, encoding.encode(redacted))) }
             }
+        }
+        if let epilogue = walk.epilogue {
+            try redactText(epilogue, what: "the multipart epilogue", path: nil)
         }
         guard !edits.isEmpty else { return nil }
         var out = [UInt8]()
@@ -119,6 +166,78 @@ enum MultipartRedactor {
         }
         out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: n - cursor))
         return out
+    }
+
+    /// A part's header block as redacted must still read as the same kind of headers (a redaction in a header name
+    /// or across a quote would leave them malformed, or read differently): otherwise the body is refused.
+    private static func checkHeadersStillParse(
+        _ part: MultipartPartWalk.Part,
+        edits: ArraySlice<(Range<Int>, [UInt8])>,
+        body: UnsafeBufferPointer<UInt8>
+    ) throws(Stop) {
+        guard !edits.isEmpty else { return }
+        var block = [UInt8]()
+        var cursor = part.headerBlock.lowerBound
+        for (range, bytes) in edits {
+            block += body[cursor..<range.lowerBound]
+            block += bytes
+            cursor = range.upperBound
+        }
+        block += body[cursor..<part.headerBlock.upperBound]
+        let same = block.withUnsafeBufferPointer { redacted -> Bool in
+            guard let p = redacted.baseAddress,
+                let headers = try? MultipartHeaders(p, block: 0..<redacted.count, part: part.number)
+            else { return false }
+            return headers.transferEncoding == part.headers.transferEncoding
+                && (headers.name == nil) == (part.headers.name == nil)
+                && (headers.filename == nil) == (part.headers.filename == nil)
+                && headers.contentType.map(MediaType.init)?.format == part.contentType.map(MediaType.init)?.format
+        }
+        guard same else {
+            throw .uninspectable("multipart part \(part.number) headers would not read the same once redacted")
+        }
+    }
+
+    /// A header parameter value a reader decodes, redacted as that reader reads it. A quoted string with backslashes
+    /// is read two ways (RFC 9110 readers drop the escaping backslash; browsers and many form readers keep it, as in
+    /// `"C:\fakepath\Nightingale.txt"`): the decoded reading is inspected first and, when it changes, written back
+    /// quoted again (what any reader then reads is that approved text); otherwise the raw reading is inspected and
+    /// redacted in place, and refused if the result is no longer a quoted string's content.
+    private static func redactValue(
+        _ value: MultipartHeaders.EncodedValue,
+        body: UnsafeBufferPointer<UInt8>,
+        session: RedactionSession,
+        what: String,
+        path: @autoclosure () -> String
+    ) throws(Stop) -> [UInt8]? {
+        let decoded = try value.decoded.withUnsafeBufferPointer { (decoded) throws(Stop) in
+            try TextRedactor.redact(decoded, session: session, what: what, path: path())
+        }
+        switch value.encoding {
+        case .extended:
+            return decoded.map(value.encode)
+        case .quotedPairs:
+            if let decoded { return value.encode(decoded) }
+            let raw = try TextRedactor.redact(
+                UnsafeBufferPointer(rebasing: body[value.range]),
+                session: session,
+                what: what,
+                path: path()
+            )
+            guard let raw else { return nil }
+            var escaped = false
+            for b in raw {
+                if escaped {
+                    escaped = false
+                } else if b == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if b == UInt8(ascii: "\"") {
+                    throw .uninspectable("\(what): a redacted header parameter is no longer a quoted string")
+                }
+            }
+            if escaped { throw .uninspectable("\(what): a redacted header parameter is no longer a quoted string") }
+            return raw
+        }
     }
 
     private static func redactPart(
@@ -140,17 +259,21 @@ enum MultipartRedactor {
         case .json:
             guard body.count > 0 else { return nil }
             do {
-                return try JSONRedactor.redact(
-                    body,
-                    session: session,
-                    prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))]
-                )
+                return try ByteOrderMark.redactAfter(body) { (document) throws(Stop) in
+                    try JSONRedactor.redact(
+                        document,
+                        session: session,
+                        prefix: [PathEntry(index: -1, keyStart: 0, keyCount: 0, owned: Array(name.utf8))]
+                    )
+                }
             } catch {
                 if case .uninspectable(let reason) = error { throw .uninspectable("\(what()): \(reason)") }
                 throw error
             }
         case .jsonLines:
-            return try JSONLinesRedactor.redact(body, session: session)
+            return try ByteOrderMark.redactAfter(body) { (lines) throws(Stop) in
+                try JSONLinesRedactor.redact(lines, session: session)
+            }
         case .text:
             return try TextRedactor.redact(body, session: session, what: what(), path: path())
         case .form:

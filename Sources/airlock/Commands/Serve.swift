@@ -261,6 +261,8 @@ final class PolicyReloader: Sendable {
             // with the running one, so pseudonyms already handed out still restore.
             var policiesOnly = fresh
             policiesOnly.pseudonymKeyPath = self.configuration.pseudonymKeyPath
+            // Limits need a restart too: the decompressed-size cap stays the running `max_body_bytes`.
+            policiesOnly.limits = self.configuration.limits
             let compiled = try EgressSetup.compile(policiesOnly, keys: self.keys)
             self.egress.inspector.replace(compiled.inspector)
             self.server.updatePolicyVersions(compiled.versions)

@@ -18,12 +18,13 @@ final class ServedAirlock: @unchecked Sendable {
     /// Everything the process wrote to standard output and standard error (its log lines).
     var outputPath: String { self.directory + "/airlock.out" }
 
-    /// `audit` is the YAML value of the config's `audit:` key.
+    /// `audit` is the YAML value of the config's `audit:` key; `limits`, when given, of its `limits:` key.
     /// - Parameter files: more files for the policy to read (name -> content), written next to it before start.
     /// - Parameter logLevel: the `--log-level` of the process; its output goes to `outputPath`.
     init(
         policy: String,
         audit: String,
+        limits: String? = nil,
         files: [String: String] = [:],
         arguments: [String] = [],
         logLevel: String = "error"
@@ -53,6 +54,7 @@ final class ServedAirlock: @unchecked Sendable {
              routes: ["POST /v1/task/*"], policy: policy.yaml}
         pseudonym_key: pseudonym.key
         audit: \(audit)
+        \(limits.map { "limits: \($0)" } ?? "")
         """.write(toFile: directory + "/airlock.yaml", atomically: true, encoding: .utf8)
 
         self.process = Process()
@@ -71,6 +73,7 @@ final class ServedAirlock: @unchecked Sendable {
     static func with<Result>(
         policy: String,
         audit: String,
+        limits: String? = nil,
         files: [String: String] = [:],
         arguments: [String] = [],
         logLevel: String = "error",
@@ -79,6 +82,7 @@ final class ServedAirlock: @unchecked Sendable {
         let airlock = try await ServedAirlock(
             policy: policy,
             audit: audit,
+            limits: limits,
             files: files,
             arguments: arguments,
             logLevel: logLevel
