@@ -72,6 +72,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     /// nothing more is read, that answer is still written (with `Connection: close`), then the connection closes.
     private var inputEnded = false
     private var labHost: String? { self.labHeaders.first(name: "host") }
+    /// With `clients:`: the named client of the request being handled (one at a time per connection).
+    private var clientName: String?
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -124,6 +126,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             // The pipelining handler only hands us one request at a time.
             preconditionFailure("a request head arrived while another request was in progress")
         }
+        self.clientName = nil
         // Request smuggling guard: headers that leave the framing, decoding or routing of the message open (two
         // Content-Lengths, both framings, two Content-Types...) are refused once the vendor is known, and the
         // connection is closed whatever is refused first, as the next message boundary cannot be trusted.
@@ -177,7 +180,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         let callback = self.core.callbacks?.route(for: path)
         guard let (vendor, rest) = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.core.route(path)
         else {
-            self.refuseEarly(.unknownVendor(), vendorIndex: nil, keepAlive: keepAlive, context: context)
+            self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
         // A vendor's callback: wrong method, missing or wrong auth, a body type Airlock cannot check are refused
@@ -187,6 +190,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             routeRefusal = .badRequest(ambiguity)
         } else if let callback {
             routeRefusal = self.core.callbacks?.preflight(head, route: callback)
+        } else if let refusal = self.identifyClient(head, vendor: vendor) {
+            routeRefusal = refusal
         } else {
             let routePath: Substring = rest.isEmpty ? "/" : rest
             let method = head.method.rawValue
@@ -555,16 +560,46 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         return id
     }
 
-    private lazy var client: EgressClient = {
+    private lazy var peerIdentity: TLSPeerIdentity? = {
+        guard let context = self.context else { return nil }
+        return try? context.pipeline.syncOperations.handler(type: TLSHandler.self).peerIdentity
+    }()
+
+    private lazy var connectionClient: EgressClient = {
         guard let context = self.context else { return EgressClient(address: nil) }
-        let address = context.channel.remoteAddress?.ipAddress
-        let identity = try? context.pipeline.syncOperations.handler(type: TLSHandler.self).peerIdentity
+        let identity = self.peerIdentity
         return EgressClient(
-            address: address,
+            address: context.channel.remoteAddress?.ipAddress,
             certificateCommonName: identity?.commonName,
             certificateNames: identity?.subjectAlternativeNames ?? []
         )
     }()
+
+    /// The sender of the request being handled: the connection's peer and, with `clients:`, the named client.
+    private var client: EgressClient {
+        var client = self.connectionClient
+        client.name = self.clientName
+        return client
+    }
+
+    /// With `clients:`: recognises the request's client (kept in `clientName` for its records) and refuses an
+    /// unauthenticated one (401) or one the vendor is not allowed to (403), before the body is read.
+    private func identifyClient(_ head: HTTPRequestHead, vendor: VendorRuntime) -> EgressRefusal? {
+        guard let clients = self.core.clients else { return nil }
+        let outcome = clients.authenticate(head.headers, identity: self.peerIdentity, vendorIndex: vendor.index)
+        switch outcome {
+        case .allowed(let index):
+            self.clientName = clients.clients[index].name
+            return nil
+        case .notAllowed(let index):
+            self.clientName = clients.clients[index].name
+            self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .notAllowed)
+            return .clientNotAllowed(client: clients.clients[index].name, vendor: vendor.configuration.name)
+        case .unauthenticated(let reason):
+            self.core.clientMetrics?.count(client: nil, vendorIndex: vendor.index, result: .unauthenticated)
+            return .clientUnauthenticated(reason)
+        }
+    }
 
     private func inspect(_ incoming: Incoming) {
         self.labHeaders = incoming.head.headers
@@ -662,6 +697,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 error: refusal.status.code >= 500,
                 inspection: refusal.inspection
             )
+            self.core.clientMetrics?.count(
+                client: self.clientName,
+                vendorIndex: vendor.index,
+                result: refusal.status.code >= 500 ? .error : .blocked
+            )
             guard !self.core.recorder.isPassThrough else {
                 self.respond(refusal: refusal, vendorIndex: vendor.index)
                 return
@@ -690,6 +730,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 error: false,
                 inspection: request.inspection
             )
+            self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .forwarded)
             HeaderHygiene.frameForVendor(
                 &request.headers,
                 host: vendor.configuration.upstream.hostHeader,
