@@ -89,6 +89,8 @@ struct ClientAuthenticationTests {
         let anonymous = try await harness.post("/scale/v1/task/text", task)
         let wrongToken = try await harness.post("/scale/v1/task/text", task, headers: ["Airlock-Client-Token: guess"])
         let twoTokens = try await harness.post("/scale/v1/task/text", task, headers: [token, token])
+        // Who asks is settled before where to: an unknown client learns no vendor prefix.
+        let unknownPrefix = try await harness.post("/nowhere/v1/x", task)
         let otherVendor = try await harness.post("/labelbox/graphql", task, headers: [token])
         let vendorGotBefore = harness.vendor.requests.count
         let allowed = try await harness.post("/scale/v1/task/text", task, headers: [token])
@@ -101,7 +103,7 @@ struct ClientAuthenticationTests {
         let auditText = Self.text(under: harness.auditDirectory)
         await harness.close()
 
-        for refused in [anonymous, wrongToken, twoTokens] {
+        for refused in [anonymous, wrongToken, twoTokens, unknownPrefix] {
             #expect(refused.status == 401, "\(refused.body)")
             #expect(refused.body.contains(#""code": "client_unauthenticated""#), "\(refused.body)")
         }

@@ -202,6 +202,14 @@ public final class AirlockProxyServer: Sendable {
                 "airlock.vendors": "\(self.configuration.vendors.map(\.name).joined(separator: ","))",
             ]
         )
+        if self.configuration.callbacks != nil && self.callbackListener == nil {
+            self.logger.warning(
+                """
+                callbacks are served on the lab listener: whoever reaches it to call back can also use the vendor \
+                routes and read pseudonyms restored; give callbacks their own listener (callbacks.listen)
+                """
+            )
+        }
     }
 
     /// An HTTPS listener whose connections are served with `core`: the lab's, or the callback listener.

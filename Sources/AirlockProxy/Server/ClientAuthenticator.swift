@@ -11,13 +11,9 @@ import NIOHTTP1
 struct ClientAuthenticator: Sendable {
     static let tokenHeader = "airlock-client-token"
 
-    enum Outcome: Equatable {
-        /// The client at this index of `clients`, allowed to use the vendor.
-        case allowed(Int)
-        /// Recognised, but the vendor is not one of its vendors.
-        case notAllowed(Int)
-        /// Why no client could be recognised (no secret in it).
-        case unauthenticated(String)
+    /// Why no client could be recognised (no secret in it).
+    struct Unauthenticated: Error, Equatable {
+        var reason: String
     }
 
     let clients: [ProxyConfiguration.Client]
@@ -29,46 +25,50 @@ struct ClientAuthenticator: Sendable {
         self.allowed = clients.map { client in vendors.map { client.vendors.contains($0.name) } }
     }
 
-    func authenticate(_ headers: HTTPHeaders, identity: TLSPeerIdentity?, vendorIndex: Int) -> Outcome {
+    /// The index in `clients` of the client the request comes from.
+    func identify(_ headers: HTTPHeaders, identity: TLSPeerIdentity?) -> Result<Int, Unauthenticated> {
         let byCertificate: Int?
         switch self.clientByCertificate(identity) {
         case .success(let index): byCertificate = index
-        case .failure(let reason): return .unauthenticated(reason.message)
+        case .failure(let unclear): return .failure(unclear)
         }
         let tokens = headers[Self.tokenHeader]
-        let client: Int
         switch tokens.count {
         case 0:
             guard let byCertificate else {
-                return .unauthenticated("no client certificate or Airlock-Client-Token names a configured client")
+                return .failure(
+                    Unauthenticated(reason: "no client certificate or Airlock-Client-Token names a configured client")
+                )
             }
-            client = byCertificate
+            return .success(byCertificate)
         case 1:
             guard let byToken = self.clientByToken(tokens[0]) else {
-                return .unauthenticated("the Airlock-Client-Token is not one of a configured client")
+                return .failure(Unauthenticated(reason: "the Airlock-Client-Token is not one of a configured client"))
             }
             if let byCertificate, byCertificate != byToken {
-                return .unauthenticated("the client certificate and the Airlock-Client-Token name different clients")
+                return .failure(
+                    Unauthenticated(reason: "the client certificate and the Airlock-Client-Token name different clients")
+                )
             }
-            client = byToken
+            return .success(byToken)
         default:
-            return .unauthenticated("more than one Airlock-Client-Token header")
+            return .failure(Unauthenticated(reason: "more than one Airlock-Client-Token header"))
         }
-        return self.allowed[client][vendorIndex] ? .allowed(client) : .notAllowed(client)
     }
 
-    private struct Unclear: Error {
-        var message: String
+    /// Whether the client at `client` may use the vendor at `vendorIndex`.
+    func may(_ client: Int, use vendorIndex: Int) -> Bool {
+        self.allowed[client][vendorIndex]
     }
 
-    private func clientByCertificate(_ identity: TLSPeerIdentity?) -> Result<Int?, Unclear> {
+    private func clientByCertificate(_ identity: TLSPeerIdentity?) -> Result<Int?, Unauthenticated> {
         guard let identity else { return .success(nil) }
         var found: Int?
         for (index, client) in self.clients.enumerated() {
             guard let name = client.certificateName else { continue }
             guard identity.commonName == name || identity.subjectAlternativeNames.contains(name) else { continue }
             if found != nil {
-                return .failure(Unclear(message: "the client certificate names more than one configured client"))
+                return .failure(Unauthenticated(reason: "the client certificate names more than one configured client"))
             }
             found = index
         }

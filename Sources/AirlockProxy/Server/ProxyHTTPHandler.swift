@@ -72,8 +72,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     /// nothing more is read, that answer is still written (with `Connection: close`), then the connection closes.
     private var inputEnded = false
     private var labHost: String? { self.labHeaders.first(name: "host") }
-    /// With `clients:`: the named client of the request being handled (one at a time per connection).
-    private var clientName: String?
+    /// With `clients:`: the index of the request's client (one request at a time per connection).
+    private var clientIndex: Int?
+    private var clientName: String? {
+        self.clientIndex.flatMap { self.core.clients?.clients[$0].name }
+    }
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -126,7 +129,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             // The pipelining handler only hands us one request at a time.
             preconditionFailure("a request head arrived while another request was in progress")
         }
-        self.clientName = nil
+        self.clientIndex = nil
         // Request smuggling guard: headers that leave the framing, decoding or routing of the message open (two
         // Content-Lengths, both framings, two Content-Types...) are refused once the vendor is known, and the
         // connection is closed whatever is refused first, as the next message boundary cannot be trusted.
@@ -178,8 +181,19 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             return
         }
         let callback = self.core.callbacks?.route(for: path)
-        guard let (vendor, rest) = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.core.route(path)
-        else {
+        let routed = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.core.route(path)
+        // With `clients:`, who asks is settled before where to: an unknown client learns no vendor prefix.
+        if callback == nil, let refusal = self.identifyClient(head, vendorIndex: routed?.0.index) {
+            self.refuseEarly(
+                refusal,
+                vendorIndex: routed?.0.index,
+                keepAlive: keepAlive,
+                context: context,
+                record: routed.map { _ in (head, EgressDecisionRecord.withheldPath) }
+            )
+            return
+        }
+        guard let (vendor, rest) = routed else {
             self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
@@ -190,7 +204,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             routeRefusal = .badRequest(ambiguity)
         } else if let callback {
             routeRefusal = self.core.callbacks?.preflight(head, route: callback)
-        } else if let refusal = self.identifyClient(head, vendor: vendor) {
+        } else if let refusal = self.clientMayNotUse(vendor) {
             routeRefusal = refusal
         } else {
             let routePath: Substring = rest.isEmpty ? "/" : rest
@@ -582,23 +596,32 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         return client
     }
 
-    /// With `clients:`: recognises the request's client (kept in `clientName` for its records) and refuses an
-    /// unauthenticated one (401) or one the vendor is not allowed to (403), before the body is read.
-    private func identifyClient(_ head: HTTPRequestHead, vendor: VendorRuntime) -> EgressRefusal? {
+    /// With `clients:`: recognises the request's client (kept in `clientName` for its records), or refuses the
+    /// request 401 before its body is read. `vendorIndex`: the vendor its path names, if any.
+    private func identifyClient(_ head: HTTPRequestHead, vendorIndex: Int?) -> EgressRefusal? {
         guard let clients = self.core.clients else { return nil }
-        let outcome = clients.authenticate(head.headers, identity: self.peerIdentity, vendorIndex: vendor.index)
-        switch outcome {
-        case .allowed(let index):
-            self.clientName = clients.clients[index].name
+        switch clients.identify(head.headers, identity: self.peerIdentity) {
+        case .success(let index):
+            self.clientIndex = index
             return nil
-        case .notAllowed(let index):
-            self.clientName = clients.clients[index].name
-            self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .notAllowed)
-            return .clientNotAllowed(client: clients.clients[index].name, vendor: vendor.configuration.name)
-        case .unauthenticated(let reason):
-            self.core.clientMetrics?.count(client: nil, vendorIndex: vendor.index, result: .unauthenticated)
-            return .clientUnauthenticated(reason)
+        case .failure(let unauthenticated):
+            self.core.clientMetrics?.count(
+                client: nil,
+                vendorIndex: vendorIndex ?? self.core.vendors.count,
+                result: .unauthenticated
+            )
+            return .clientUnauthenticated(unauthenticated.reason)
         }
+    }
+
+    /// With `clients:`: 403 when the recognised client may not use `vendor`.
+    private func clientMayNotUse(_ vendor: VendorRuntime) -> EgressRefusal? {
+        guard let clients = self.core.clients, let index = self.clientIndex,
+            !clients.may(index, use: vendor.index)
+        else { return nil }
+        let name = clients.clients[index].name
+        self.core.clientMetrics?.count(client: name, vendorIndex: vendor.index, result: .notAllowed)
+        return .clientNotAllowed(client: name, vendor: vendor.configuration.name)
     }
 
     private func inspect(_ incoming: Incoming) {
