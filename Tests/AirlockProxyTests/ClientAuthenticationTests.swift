@@ -265,6 +265,37 @@ struct ClientAuthenticationTests {
         #expect(vendorsCannotPresentCertificates?.message.contains("unknown key \"client_ca\"") == true)
     }
 
+    @Test func certsTokenPrintsATokenAndTheHashTheConfigurationKeeps() async throws {
+        let made = Process()
+        made.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
+        made.arguments = ["certs", "token"]
+        let output = try await Curl.execute(made, timeout: 30)
+        let fields = Dictionary(
+            uniqueKeysWithValues: output.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }
+        )
+        let token = try #require(fields["token:"])
+        #expect(token.count == 64)
+        #expect(fields["token_sha256:"] == Self.sha256Hex(token))
+
+        let hashed = Process()
+        hashed.executableURL = URL(fileURLWithPath: ServeCommandTests.airlockBinary)
+        hashed.arguments = ["certs", "token", "--hash"]
+        let input = Pipe()
+        let out = Pipe()
+        hashed.standardInput = input
+        hashed.standardOutput = out
+        try hashed.run()
+        input.fileHandleForWriting.write(Data((Self.notebookToken + "\n").utf8))
+        try input.fileHandleForWriting.close()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        hashed.waitUntilExit()
+        #expect(hashed.terminationStatus == 0)
+        #expect(printed == Self.sha256Hex(Self.notebookToken) + "\n")
+    }
+
     static func text(under directory: String) -> String {
         var text = ""
         for file in FileManager.default.subpaths(atPath: directory) ?? [] {

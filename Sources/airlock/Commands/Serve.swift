@@ -275,8 +275,8 @@ final class PolicyReloader: Sendable {
             if Self.restartOnly(fresh) != Self.restartOnly(self.configuration) {
                 self.logger.warning(
                     """
-                    the configuration changed beyond policies (listeners, vendors, limits, audit or callbacks): \
-                    restart to apply
+                    the configuration changed beyond policies (listeners, vendors, limits, audit, callbacks or \
+                    clients): restart to apply
                     """
                 )
             }
@@ -296,6 +296,8 @@ final class PolicyReloader: Sendable {
             "\(configuration.listen)", "\(String(describing: configuration.admin))", "\(configuration.limits)",
             "\(String(describing: configuration.audit))", "\(String(describing: configuration.pseudonymKeyPath))",
             "\(String(describing: configuration.callbacks))",
+            // Compared only, never printed (it holds the clients' token hashes).
+            "\(String(describing: configuration.clients))",
         ]
         for vendor in configuration.vendors {
             var copy = vendor
