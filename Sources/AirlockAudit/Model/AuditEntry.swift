@@ -82,6 +82,8 @@ struct EncodedDecision: Sendable {
         line.object("client") { client in
             client.string("ip", record.client.ip)
             client.string("subject", record.client.subject)
+            // Only with `clients:`: records written without it stay as they were.
+            if let name = record.client.name { client.string("name", name) }
         }
         line.string("vendor", record.vendor)
         line.string("method", record.method)

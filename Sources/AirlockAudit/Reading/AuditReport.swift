@@ -12,7 +12,7 @@ public struct AuditQuery: Sendable {
     public var decision: AuditDecision?
     /// Matches the blocking rule or any finding's rule id.
     public var rule: String?
-    /// Matches the client IP exactly, or a substring of the mTLS subject.
+    /// Matches the client IP or the configured client name exactly, or a substring of the mTLS subject.
     public var client: String?
     /// `since` and `until` in the log's time format: formatted once per query, not once per entry.
     private var sinceText: String?
@@ -43,7 +43,7 @@ public struct AuditQuery: Sendable {
         if let rule, entry.rule != rule, !(entry.findings ?? []).contains(where: { $0.id == rule }) { return false }
         if let client {
             let subjectMatches = entry.client?.subject.map { $0.contains(client) } ?? false
-            if entry.client?.ip != client && !subjectMatches { return false }
+            if entry.client?.ip != client && entry.client?.name != client && !subjectMatches { return false }
         }
         return true
     }

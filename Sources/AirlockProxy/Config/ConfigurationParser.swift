@@ -31,13 +31,13 @@ struct ConfigurationParser {
             root,
             "the configuration",
             allowed: [
-                "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks",
+                "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients",
             ]
         )
         guard let listenNode = top["listen"] else {
             throw self.error(root, "missing \"listen\" (address and tls of the HTTPS listener)")
         }
-        let listen = try self.listen(listenNode)
+        let listen = try self.listen(listenNode, "listen")
         let admin = try top["admin"].map { node throws(ConfigurationError) in try self.admin(node) }
         let limits =
             try top["limits"].map { node throws(ConfigurationError) in try self.limits(node) }
@@ -57,6 +57,12 @@ struct ConfigurationParser {
         if let admin, admin.address == listen.address, listen.address.port != 0 {
             throw self.error(top["admin"]!, "admin.address must differ from listen.address")
         }
+        let clients = try top["clients"].map { node throws(ConfigurationError) in
+            try self.clients(node, vendors: vendors, listen: listen)
+        }
+        if let callbacks, let callbacksNode = top["callbacks"] {
+            try self.checkCallbackListener(callbacks, node: callbacksNode, listen: listen, admin: admin)
+        }
         return ProxyConfiguration(
             listen: listen,
             admin: admin,
@@ -65,7 +71,8 @@ struct ConfigurationParser {
             audit: audit,
             pseudonymKeyPath: pseudonymKey,
             sourcePath: self.file,
-            callbacks: callbacks
+            callbacks: callbacks,
+            clients: clients
         )
     }
 
@@ -127,18 +134,25 @@ struct ConfigurationParser {
 
     // MARK: Sections
 
-    private func listen(_ node: Node) throws(ConfigurationError) -> ProxyConfiguration.Listen {
-        let map = try self.mapping(node, "listen", allowed: ["address", "tls"])
-        let address = try self.address(try self.required(map, "address", in: node, "listen"), "listen.address")
-        let tlsNode = try self.required(map, "tls", in: node, "listen")
-        let tls = try self.mapping(tlsNode, "listen.tls", allowed: ["certificate", "key", "client_ca"])
+    /// An HTTPS listener: `listen` (the lab's, where `client_ca` may require client certificates) or
+    /// `callbacks.listen` (the vendors', which cannot: vendors hold no certificate of the lab's CA).
+    func listen(
+        _ node: Node,
+        _ what: String,
+        allowsClientCA: Bool = true
+    ) throws(ConfigurationError) -> ProxyConfiguration.Listen {
+        let map = try self.mapping(node, what, allowed: ["address", "tls"])
+        let address = try self.address(try self.required(map, "address", in: node, what), "\(what).address")
+        let tlsNode = try self.required(map, "tls", in: node, what)
+        let tlsKeys: Set<String> = allowsClientCA ? ["certificate", "key", "client_ca"] : ["certificate", "key"]
+        let tls = try self.mapping(tlsNode, "\(what).tls", allowed: tlsKeys)
         let certificate = try self.path(
-            try self.required(tls, "certificate", in: tlsNode, "listen.tls"),
-            "listen.tls.certificate"
+            try self.required(tls, "certificate", in: tlsNode, "\(what).tls"),
+            "\(what).tls.certificate"
         )
-        let key = try self.path(try self.required(tls, "key", in: tlsNode, "listen.tls"), "listen.tls.key")
+        let key = try self.path(try self.required(tls, "key", in: tlsNode, "\(what).tls"), "\(what).tls.key")
         let clientCA = try tls["client_ca"].map { node throws(ConfigurationError) in
-            try self.path(node, "listen.tls.client_ca")
+            try self.path(node, "\(what).tls.client_ca")
         }
         return ProxyConfiguration.Listen(
             address: address,
@@ -207,6 +221,16 @@ struct ConfigurationParser {
         return vendors
     }
 
+    /// A vendor or client name: lower-case letters, digits, `-` and `_` (it becomes a metric label value).
+    static func isName(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            }
+    }
+
     /// A literal path on the listener (`/name`, trailing slashes dropped), or nil when it is `/` alone or has a
     /// wildcard, a query, a percent-escape or a dot segment.
     private static func literalPath(_ text: String) -> String? {
@@ -236,13 +260,7 @@ struct ConfigurationParser {
         )
         let nameNode = try self.required(map, "name", in: node, "the vendor")
         let name = try self.string(nameNode, "vendors[].name")
-        guard !name.isEmpty,
-            name.utf8.allSatisfy({ byte in
-                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-            })
-        else {
+        guard Self.isName(name) else {
             throw self.error(nameNode, "vendor name \"\(name)\" must be lower-case letters, digits, - or _")
         }
         let context = "vendor \"\(name)\""
@@ -324,6 +342,12 @@ struct ConfigurationParser {
                 else {
                     throw self.error(item, "\(context): \"\(header)\" is not a header name")
                 }
+                if header.lowercased() == ClientAuthenticator.tokenHeader {
+                    throw self.error(
+                        item,
+                        "\(context): the Airlock-Client-Token header is Airlock's own; it is never forwarded"
+                    )
+                }
                 allowedHeaders.insert(header.lowercased())
             }
         }
@@ -348,7 +372,7 @@ struct ConfigurationParser {
         _ node: Node,
         vendors: [ProxyConfiguration.Vendor]
     ) throws(ConfigurationError) -> ProxyConfiguration.Callbacks {
-        let map = try self.mapping(node, "callbacks", allowed: ["public_url", "internal_hosts", "routes"])
+        let map = try self.mapping(node, "callbacks", allowed: ["public_url", "internal_hosts", "routes", "listen"])
         let publicNode = try self.required(map, "public_url", in: node, "callbacks")
         let publicURL: UpstreamURL
         switch UpstreamURL.parse(try self.string(publicNode, "callbacks.public_url")) {
@@ -400,7 +424,10 @@ struct ConfigurationParser {
             }
             routes.append(route)
         }
-        return ProxyConfiguration.Callbacks(publicURL: publicURL, internalHosts: globs, routes: routes)
+        let listen = try map["listen"].map { node throws(ConfigurationError) in
+            try self.listen(node, "callbacks.listen", allowsClientCA: false)
+        }
+        return ProxyConfiguration.Callbacks(publicURL: publicURL, internalHosts: globs, routes: routes, listen: listen)
     }
 
     private func callbackRoute(
@@ -484,7 +511,7 @@ struct ConfigurationParser {
 
     // MARK: Scalars
 
-    private func mapping(_ node: Node, _ what: String, allowed: Set<String>) throws(ConfigurationError) -> Node.Mapping
+    func mapping(_ node: Node, _ what: String, allowed: Set<String>) throws(ConfigurationError) -> Node.Mapping
     {
         guard let map = node.mapping else {
             throw self.error(node, "\(what) must be a mapping of keys to values")
@@ -498,7 +525,7 @@ struct ConfigurationParser {
         return map
     }
 
-    private func required(
+    func required(
         _ map: Node.Mapping,
         _ key: String,
         in node: Node,
@@ -512,14 +539,14 @@ struct ConfigurationParser {
         return value
     }
 
-    private func string(_ node: Node, _ what: String) throws(ConfigurationError) -> String {
+    func string(_ node: Node, _ what: String) throws(ConfigurationError) -> String {
         guard let scalar = node.scalar, !scalar.string.isEmpty else {
             throw self.error(node, "\(what) must be a non-empty string")
         }
         return scalar.string
     }
 
-    private func address(_ node: Node, _ what: String) throws(ConfigurationError) -> HostAndPort {
+    func address(_ node: Node, _ what: String) throws(ConfigurationError) -> HostAndPort {
         let text = try self.string(node, what)
         guard let address = HostAndPort(parsing: text) else {
             throw self.error(node, "\(what) \"\(text)\" must be host:port, e.g. 127.0.0.1:8443 or [::1]:8443")
@@ -542,13 +569,13 @@ struct ConfigurationParser {
     }
 
     /// Resolves a path relative to the configuration file's directory.
-    private func path(_ node: Node, _ what: String) throws(ConfigurationError) -> String {
+    func path(_ node: Node, _ what: String) throws(ConfigurationError) -> String {
         let text = try self.string(node, what)
         if text.hasPrefix("/") { return text }
         return URL(fileURLWithPath: self.baseDirectory).appendingPathComponent(text).standardizedFileURL.path
     }
 
-    private func error(_ node: Node, _ message: String) -> ConfigurationError {
+    func error(_ node: Node, _ message: String) -> ConfigurationError {
         ConfigurationError(file: self.file, line: node.mark?.line, column: node.mark?.column, message: message)
     }
 

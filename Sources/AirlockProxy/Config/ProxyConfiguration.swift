@@ -154,6 +154,9 @@ public struct ProxyConfiguration: Sendable {
     public var callbacks: Callbacks?
     public var limits: Limits
     public var vendors: [Vendor]
+    /// The named lab clients (`clients:`); nil when the section is absent: then any peer that completes the lab
+    /// listener's handshake may use every vendor.
+    public var clients: [Client]?
     public var audit: Audit?
     /// The key file behind pseudonyms, hashes and fingerprints (32 random bytes, base64).
     public var pseudonymKeyPath: String?
@@ -168,8 +171,10 @@ public struct ProxyConfiguration: Sendable {
         audit: Audit? = nil,
         pseudonymKeyPath: String? = nil,
         sourcePath: String? = nil,
-        callbacks: Callbacks? = nil
+        callbacks: Callbacks? = nil,
+        clients: [Client]? = nil
     ) {
+        self.clients = clients
         self.callbacks = callbacks
         self.listen = listen
         self.admin = admin
@@ -188,8 +193,12 @@ public struct ProxyConfiguration: Sendable {
         /// besides loopback, private and link-local addresses and single-label names, which always are.
         public var internalHosts: [String]
         public var routes: [CallbackRoute]
+        /// `callbacks.listen`: the listener vendors call back on, serving callback paths only; the lab listener then
+        /// serves no callback path. Nil: callbacks are served on the lab listener (which vendors must then reach).
+        public var listen: Listen?
 
-        public init(publicURL: UpstreamURL, internalHosts: [String], routes: [CallbackRoute]) {
+        public init(publicURL: UpstreamURL, internalHosts: [String], routes: [CallbackRoute], listen: Listen? = nil) {
+            self.listen = listen
             self.publicURL = publicURL
             self.internalHosts = internalHosts
             self.routes = routes

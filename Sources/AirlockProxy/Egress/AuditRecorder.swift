@@ -85,7 +85,8 @@ public struct AuditRecorder: EgressRecorder {
             id: record.requestID,
             client: AuditClient(
                 ip: record.client.address ?? "unknown",
-                subject: record.client.certificateCommonName
+                subject: record.client.certificateCommonName,
+                name: record.client.name
             ),
             vendor: record.vendor,
             method: record.method.rawValue,

@@ -5,8 +5,8 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// The Airlock reverse proxy: an HTTPS listener for the lab, a pool of verified TLS connections per vendor, and the
-/// plain-HTTP admin listener.
+/// The Airlock reverse proxy: an HTTPS listener for the lab, a pool of verified TLS connections per vendor, the
+/// plain-HTTP admin listener, and with `callbacks.listen` an HTTPS listener for vendor callbacks only.
 ///
 /// Lifecycle: `init` validates TLS material (throws on bad certificates/keys/CA files), `start()` binds the listeners
 /// (after which `listenAddress`/`adminAddress` are known and `/readyz` says ready), `shutdown(gracePeriod:)` stops
@@ -15,6 +15,7 @@ public final class AirlockProxyServer: Sendable {
     private struct Channels {
         var listener: (any Channel)?
         var admin: (any Channel)?
+        var callbacks: (any Channel)?
         var isShuttingDown = false
     }
 
@@ -23,6 +24,8 @@ public final class AirlockProxyServer: Sendable {
     private let group: any EventLoopGroup
     private let core: ProxyCore
     private let serverTLS: TLSServerContext
+    /// With `callbacks.listen`: what its connections share (callback routes only) and its TLS.
+    private let callbackListener: (core: ProxyCore, tls: TLSServerContext)?
     private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
     private let tracker = ConnectionTracker()
     private let readiness: Readiness
@@ -95,6 +98,9 @@ public final class AirlockProxyServer: Sendable {
                 registry: registry,
                 logger: logger
             )
+        // With a callback listener of its own, the lab listener serves no callback path, and the callback
+        // listener no vendor route: a vendor cannot send a pseudonym through a route to have it restored.
+        let callbackListen = configuration.callbacks?.listen
         self.core = ProxyCore(
             configuration: configuration,
             vendors: vendors,
@@ -102,13 +108,39 @@ public final class AirlockProxyServer: Sendable {
             recorder: recorder,
             metrics: self.metrics,
             logger: logger,
-            callbacks: callbacks
+            callbacks: callbackListen == nil ? callbacks : nil,
+            clients: configuration.clients.map { ClientAuthenticator(clients: $0, vendors: configuration.vendors) }
         )
+        let metrics = self.metrics
+        self.callbackListener = try callbackListen.map { listen throws(TLSError) in
+            let core = ProxyCore(
+                configuration: configuration,
+                vendors: vendors,
+                inspector: egressInspector,
+                recorder: recorder,
+                metrics: metrics,
+                logger: logger,
+                callbacks: callbacks,
+                servesVendorRoutes: false
+            )
+            let tls = try TLSServerContext(
+                configuration: TLSServerConfiguration(
+                    certificateChainPath: listen.tls.certificatePath,
+                    privateKeyPath: listen.tls.keyPath
+                )
+            )
+            return (core, tls)
+        }
     }
 
     /// The lab-facing HTTPS address, once started.
     public var listenAddress: SocketAddress? {
         self.channels.withLock { $0.listener?.localAddress }
+    }
+
+    /// The callback listener's address, once started (nil without `callbacks.listen`).
+    public var callbackAddress: SocketAddress? {
+        self.channels.withLock { $0.callbacks?.localAddress }
     }
 
     /// The admin address, once started (nil when no admin listener is configured).
@@ -123,15 +155,73 @@ public final class AirlockProxyServer: Sendable {
         self.readiness.setPolicyVersions(versions)
     }
 
-    /// Binds the HTTPS listener and the admin listener. Throws if either address cannot be bound.
+    /// Binds the HTTPS listener, the callback listener and the admin listener. Throws if an address cannot be bound.
     public func start() async throws {
-        let core = self.core
-        let serverTLS = self.serverTLS
+        let listener = try await self.bindHTTPS(self.configuration.listen.address, core: self.core, tls: self.serverTLS)
+        self.channels.withLock { $0.listener = listener }
+        if let (core, tls) = self.callbackListener, let address = self.configuration.callbacks?.listen?.address {
+            do {
+                let channel = try await self.bindHTTPS(address, core: core, tls: tls)
+                self.channels.withLock { $0.callbacks = channel }
+            } catch {
+                try? await listener.close()
+                throw error
+            }
+        }
+
+        if let admin = self.configuration.admin {
+            let registry = self.metrics.registry
+            let readiness = self.readiness
+            do {
+                let adminChannel = try await ServerBootstrap(group: self.group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let sync = channel.pipeline.syncOperations
+                            try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                            try sync.addHandler(AdminHandler(registry: registry, readiness: readiness))
+                        }
+                    }
+                    .bind(host: admin.address.host, port: admin.address.port)
+                    .get()
+                self.channels.withLock { $0.admin = adminChannel }
+            } catch {
+                try? await listener.close()
+                let callbackChannel = self.channels.withLock { $0.callbacks }
+                try? await callbackChannel?.close()
+                throw error
+            }
+        }
+        self.readiness.set(true)
+        self.logger.info(
+            "airlock listening",
+            metadata: [
+                "airlock.listen": "\(listener.localAddress.map { "\($0)" } ?? "?")",
+                "airlock.admin": "\(self.adminAddress.map { "\($0)" } ?? "none")",
+                "airlock.callbacks": "\(self.callbackAddress.map { "\($0)" } ?? "on the lab listener")",
+                "airlock.vendors": "\(self.configuration.vendors.map(\.name).joined(separator: ","))",
+            ]
+        )
+        if self.configuration.callbacks != nil && self.callbackListener == nil {
+            self.logger.warning(
+                """
+                callbacks are served on the lab listener: whoever reaches it to call back can also use the vendor \
+                routes and read pseudonyms restored; give callbacks their own listener (callbacks.listen)
+                """
+            )
+        }
+    }
+
+    /// An HTTPS listener whose connections are served with `core`: the lab's, or the callback listener.
+    private func bindHTTPS(
+        _ address: HostAndPort,
+        core: ProxyCore,
+        tls serverTLS: TLSServerContext
+    ) async throws -> any Channel {
         let loops = self.loops
         let tracker = self.tracker
-        let listen = self.configuration.listen.address
         let clientIdle = TimeAmount.nanoseconds(Int64(self.configuration.limits.clientIdleTimeoutSeconds * 1e9))
-        let listener = try await ServerBootstrap(group: self.group)
+        return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -156,48 +246,16 @@ public final class AirlockProxyServer: Sendable {
                     try sync.addHandler(ProxyHTTPHandler(core: core, loop: loop))
                 }
             }
-            .bind(host: listen.host, port: listen.port)
+            .bind(host: address.host, port: address.port)
             .get()
-        self.channels.withLock { $0.listener = listener }
-
-        if let admin = self.configuration.admin {
-            let registry = self.metrics.registry
-            let readiness = self.readiness
-            do {
-                let adminChannel = try await ServerBootstrap(group: self.group)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            let sync = channel.pipeline.syncOperations
-                            try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                            try sync.addHandler(AdminHandler(registry: registry, readiness: readiness))
-                        }
-                    }
-                    .bind(host: admin.address.host, port: admin.address.port)
-                    .get()
-                self.channels.withLock { $0.admin = adminChannel }
-            } catch {
-                try? await listener.close()
-                throw error
-            }
-        }
-        self.readiness.set(true)
-        self.logger.info(
-            "airlock listening",
-            metadata: [
-                "airlock.listen": "\(listener.localAddress.map { "\($0)" } ?? "?")",
-                "airlock.admin": "\(self.adminAddress.map { "\($0)" } ?? "none")",
-                "airlock.vendors": "\(self.configuration.vendors.map(\.name).joined(separator: ","))",
-            ]
-        )
     }
 
     /// Stops accepting, asks every lab connection to close once its current request is answered, waits up to
     /// `gracePeriod` for them, then cuts what is left and closes the upstream pools and the admin listener.
     public func shutdown(gracePeriod: TimeAmount) async {
-        let (listener, admin, alreadyShuttingDown) = self.channels.withLock { state in
+        let (listener, callbackListener, admin, alreadyShuttingDown) = self.channels.withLock { state in
             defer { state.isShuttingDown = true }
-            return (state.listener, state.admin, state.isShuttingDown)
+            return (state.listener, state.callbacks, state.admin, state.isShuttingDown)
         }
         guard !alreadyShuttingDown else { return }
         self.readiness.set(false)
@@ -206,6 +264,7 @@ public final class AirlockProxyServer: Sendable {
             metadata: ["airlock.open_connections": "\(self.tracker.openChannels.count)"]
         )
         try? await listener?.close()
+        try? await callbackListener?.close()
         for channel in self.tracker.openChannels {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }

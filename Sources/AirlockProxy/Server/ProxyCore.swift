@@ -10,6 +10,11 @@ final class ProxyCore: Sendable {
     let recorder: any EgressRecorder
     /// Vendor callbacks arriving on the listener; nil when no callback routes are configured.
     let callbacks: CallbackService?
+    /// False on the callback listener (`callbacks.listen`): no vendor route is reachable there.
+    let servesVendorRoutes: Bool
+    /// The named lab clients; nil when `clients:` is absent (or on the callback listener).
+    let clients: ClientAuthenticator?
+    let clientMetrics: ClientMetrics?
     let metrics: ProxyMetrics
     let logger: Logger
     let maxBodyBytes: Int
@@ -25,9 +30,14 @@ final class ProxyCore: Sendable {
         recorder: any EgressRecorder,
         metrics: ProxyMetrics,
         logger: Logger,
-        callbacks: CallbackService? = nil
+        callbacks: CallbackService? = nil,
+        servesVendorRoutes: Bool = true,
+        clients: ClientAuthenticator? = nil
     ) {
         self.callbacks = callbacks
+        self.servesVendorRoutes = servesVendorRoutes
+        self.clients = clients
+        self.clientMetrics = clients.map { _ in ClientMetrics(metrics: metrics) }
         self.configuration = configuration
         self.vendors = vendors
         self.inspector = inspector
@@ -39,8 +49,14 @@ final class ProxyCore: Sendable {
         self.upstreamTimeout = .nanoseconds(Int64(configuration.limits.upstreamTimeoutSeconds * 1e9))
     }
 
+    /// The answer to a path that is neither a callback nor under a vendor's prefix.
+    var unroutedRefusal: EgressRefusal {
+        self.servesVendorRoutes ? .unknownVendor() : .notACallback()
+    }
+
     /// The vendor whose prefix starts `path` (followed by `/` or the end), and the rest of the path.
     func route(_ path: Substring) -> (vendor: VendorRuntime, rest: Substring)? {
+        guard self.servesVendorRoutes else { return nil }
         for vendor in self.vendors {
             let prefix = vendor.configuration.pathPrefix
             guard path.utf8.starts(with: prefix.utf8) else { continue }

@@ -72,6 +72,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     /// nothing more is read, that answer is still written (with `Connection: close`), then the connection closes.
     private var inputEnded = false
     private var labHost: String? { self.labHeaders.first(name: "host") }
+    /// With `clients:`: the index of the request's client (one request at a time per connection).
+    private var clientIndex: Int?
+    private var clientName: String? {
+        self.clientIndex.flatMap { self.core.clients?.clients[$0].name }
+    }
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -124,6 +129,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             // The pipelining handler only hands us one request at a time.
             preconditionFailure("a request head arrived while another request was in progress")
         }
+        self.clientIndex = nil
         // Request smuggling guard: headers that leave the framing, decoding or routing of the message open (two
         // Content-Lengths, both framings, two Content-Types...) are refused once the vendor is known, and the
         // connection is closed whatever is refused first, as the next message boundary cannot be trusted.
@@ -175,9 +181,20 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             return
         }
         let callback = self.core.callbacks?.route(for: path)
-        guard let (vendor, rest) = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.core.route(path)
-        else {
-            self.refuseEarly(.unknownVendor(), vendorIndex: nil, keepAlive: keepAlive, context: context)
+        let routed = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.core.route(path)
+        // With `clients:`, who asks is settled before where to: an unknown client learns no vendor prefix.
+        if callback == nil, let refusal = self.identifyClient(head, vendorIndex: routed?.0.index) {
+            self.refuseEarly(
+                refusal,
+                vendorIndex: routed?.0.index,
+                keepAlive: keepAlive,
+                context: context,
+                record: routed.map { _ in (head, EgressDecisionRecord.withheldPath) }
+            )
+            return
+        }
+        guard let (vendor, rest) = routed else {
+            self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
         // A vendor's callback: wrong method, missing or wrong auth, a body type Airlock cannot check are refused
@@ -187,6 +204,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             routeRefusal = .badRequest(ambiguity)
         } else if let callback {
             routeRefusal = self.core.callbacks?.preflight(head, route: callback)
+        } else if let refusal = self.clientMayNotUse(vendor) {
+            routeRefusal = refusal
         } else {
             let routePath: Substring = rest.isEmpty ? "/" : rest
             let method = head.method.rawValue
@@ -555,16 +574,55 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         return id
     }
 
-    private lazy var client: EgressClient = {
+    private lazy var peerIdentity: TLSPeerIdentity? = {
+        guard let context = self.context else { return nil }
+        return try? context.pipeline.syncOperations.handler(type: TLSHandler.self).peerIdentity
+    }()
+
+    private lazy var connectionClient: EgressClient = {
         guard let context = self.context else { return EgressClient(address: nil) }
-        let address = context.channel.remoteAddress?.ipAddress
-        let identity = try? context.pipeline.syncOperations.handler(type: TLSHandler.self).peerIdentity
+        let identity = self.peerIdentity
         return EgressClient(
-            address: address,
+            address: context.channel.remoteAddress?.ipAddress,
             certificateCommonName: identity?.commonName,
             certificateNames: identity?.subjectAlternativeNames ?? []
         )
     }()
+
+    /// The sender of the request being handled: the connection's peer and, with `clients:`, the named client.
+    private var client: EgressClient {
+        var client = self.connectionClient
+        client.name = self.clientName
+        return client
+    }
+
+    /// With `clients:`: recognises the request's client (kept in `clientName` for its records), or refuses the
+    /// request 401 before its body is read. `vendorIndex`: the vendor its path names, if any.
+    private func identifyClient(_ head: HTTPRequestHead, vendorIndex: Int?) -> EgressRefusal? {
+        guard let clients = self.core.clients else { return nil }
+        switch clients.identify(head.headers, identity: self.peerIdentity) {
+        case .success(let index):
+            self.clientIndex = index
+            return nil
+        case .failure(let unauthenticated):
+            self.core.clientMetrics?.count(
+                client: nil,
+                vendorIndex: vendorIndex ?? self.core.vendors.count,
+                result: .unauthenticated
+            )
+            return .clientUnauthenticated(unauthenticated.reason)
+        }
+    }
+
+    /// With `clients:`: 403 when the recognised client may not use `vendor`.
+    private func clientMayNotUse(_ vendor: VendorRuntime) -> EgressRefusal? {
+        guard let clients = self.core.clients, let index = self.clientIndex,
+            !clients.may(index, use: vendor.index)
+        else { return nil }
+        let name = clients.clients[index].name
+        self.core.clientMetrics?.count(client: name, vendorIndex: vendor.index, result: .notAllowed)
+        return .clientNotAllowed(client: name, vendor: vendor.configuration.name)
+    }
 
     private func inspect(_ incoming: Incoming) {
         self.labHeaders = incoming.head.headers
@@ -662,6 +720,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 error: refusal.status.code >= 500,
                 inspection: refusal.inspection
             )
+            self.core.clientMetrics?.count(
+                client: self.clientName,
+                vendorIndex: vendor.index,
+                result: refusal.status.code >= 500 ? .error : .blocked
+            )
             guard !self.core.recorder.isPassThrough else {
                 self.respond(refusal: refusal, vendorIndex: vendor.index)
                 return
@@ -690,6 +753,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 error: false,
                 inspection: request.inspection
             )
+            self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .forwarded)
             HeaderHygiene.frameForVendor(
                 &request.headers,
                 host: vendor.configuration.upstream.hostHeader,

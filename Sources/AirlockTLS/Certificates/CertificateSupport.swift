@@ -65,8 +65,8 @@ enum CertificateBIO {
 }
 
 /// SHA-256 and DER helpers.
-enum CertificateDigest {
-    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+public enum CertificateDigest {
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         let ok = bytes.withUnsafeBytes { input in

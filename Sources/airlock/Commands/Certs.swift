@@ -2,16 +2,16 @@ import AirlockTLS
 import ArgumentParser
 import Foundation
 
-/// `airlock certs`: development certificates and SPKI pins.
+/// `airlock certs`: development certificates, SPKI pins and client tokens.
 struct Certs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
-        abstract: "Create development certificates and keys; compute SPKI pins.",
+        abstract: "Create development certificates and keys; compute SPKI pins; make client tokens.",
         discussion: """
             Exit codes: 0 success; 1 refused or failed (one-line reason on stderr); 64 bad usage.
             See Certs/README.md for using a real certificate or CA instead.
             """,
-        subcommands: [CertsInit.self, CertsPin.self]
+        subcommands: [CertsInit.self, CertsPin.self, CertsToken.self]
     )
 }
 

@@ -30,7 +30,7 @@ extension Log {
         var decision: String?
         @Option(help: "Only decisions where this rule id matched or blocked.")
         var rule: String?
-        @Option(help: "Only this client IP, or clients whose mTLS subject contains this text.")
+        @Option(help: "Only this client IP or `clients:` name, or clients whose mTLS subject contains this text.")
         var client: String?
 
         func validate() throws {
@@ -158,7 +158,8 @@ extension Log {
             for row in rows {
                 var rules = row.rule.map { ["\($0)(block)"] } ?? []
                 rules += (row.findings ?? []).map { "\($0.id)×\($0.count)" }
-                let client = [row.client?.ip, row.client?.subject].compactMap { $0 }.joined(separator: " ")
+                let client = [row.client?.name, row.client?.ip, row.client?.subject].compactMap { $0 }
+                    .joined(separator: " ")
                 table.append([
                     row.time, row.id ?? "-", client, row.vendor ?? "-", row.method ?? "-",
                     Log.clip(row.path ?? "-", 48),

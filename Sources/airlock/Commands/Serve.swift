@@ -277,8 +277,8 @@ final class PolicyReloader: Sendable {
             if Self.restartOnly(fresh) != Self.restartOnly(self.configuration) {
                 self.logger.warning(
                     """
-                    the configuration changed beyond policies (listeners, vendors, limits, audit or callbacks): \
-                    restart to apply
+                    the configuration changed beyond policies (listeners, vendors, limits, audit, callbacks or \
+                    clients): restart to apply
                     """
                 )
             }
@@ -298,6 +298,8 @@ final class PolicyReloader: Sendable {
             "\(configuration.listen)", "\(String(describing: configuration.admin))", "\(configuration.limits)",
             "\(String(describing: configuration.audit))", "\(String(describing: configuration.pseudonymKeyPath))",
             "\(String(describing: configuration.callbacks))",
+            // Compared only, never printed (it holds the clients' token hashes).
+            "\(String(describing: configuration.clients))",
         ]
         for vendor in configuration.vendors {
             var copy = vendor

@@ -48,6 +48,14 @@ final class CallbackHarness: @unchecked Sendable {
         /// Record through a recorder whose every write fails (a full disk).
         var failingRecorder = false
         var upstreamTimeoutSeconds = 5.0
+        /// Gives callbacks their own listener (`callbacks.listen`) on an ephemeral port.
+        var callbackListener = false
+        /// Requires client certificates on the lab listener (`listen.tls.client_ca: ca.crt`).
+        var clientCA = false
+        /// The YAML list under `clients:`, indented by two spaces; no `clients:` section when nil.
+        var clients: String?
+        /// Where Airlock logs; critical-only and discarded when nil.
+        var logger: Logger?
     }
 
     init(_ options: Options = Options()) async throws {
@@ -62,10 +70,15 @@ final class CallbackHarness: @unchecked Sendable {
         let deliverTo =
             options.plainHTTPPort.map { "http://127.0.0.1:\($0)/hooks/scale" }
             ?? "https://127.0.0.1:\(options.deliverPort ?? self.receiver.port)/hooks/scale"
+        let clientCA = options.clientCA ? ", client_ca: ca.crt" : ""
+        let callbackListen =
+            options.callbackListener
+            ? "\n  listen: {address: 127.0.0.1:0, tls: {certificate: airlock.crt, key: airlock.key}}" : ""
+        let clients = options.clients.map { "\nclients:\n" + $0 } ?? ""
         let yaml = """
             listen:
               address: 127.0.0.1:0
-              tls: {certificate: airlock.crt, key: airlock.key}
+              tls: {certificate: airlock.crt, key: airlock.key\(clientCA)}
             admin:
               address: 127.0.0.1:0
             limits:
@@ -94,7 +107,7 @@ final class CallbackHarness: @unchecked Sendable {
                 - vendor: labelstudio
                   path: /callbacks/labelstudio
                   deliver_to: http://ls.internal:8080/webhook
-                  auth: {header: x-ls-secret, secret_file: scale.secret}
+                  auth: {header: x-ls-secret, secret_file: scale.secret}\(callbackListen)\(clients)
             """
         let configuration = try ProxyConfiguration.parse(yaml: yaml, file: "test.yaml", baseDirectory: directory)
         var inspector: any EgressInspector = PassThroughInspector()
@@ -105,6 +118,7 @@ final class CallbackHarness: @unchecked Sendable {
         }
         var logger = Logger(label: "airlock.test")
         logger.logLevel = .critical
+        if let captured = options.logger { logger = captured }
         var recorder: any EgressRecorder = self.recorder
         if options.auditLog {
             let log = try await AuditLog.open(AuditConfiguration(directory: URL(fileURLWithPath: directory + "/audit")))
@@ -125,6 +139,8 @@ final class CallbackHarness: @unchecked Sendable {
     }
 
     var port: Int { self.server.listenAddress?.port ?? 0 }
+    /// Where vendors call back: the callback listener, or the lab listener without one.
+    var callbackPort: Int { self.server.callbackAddress?.port ?? self.port }
     var adminPort: Int { self.server.adminAddress?.port ?? 0 }
     func url(_ path: String) -> String { "https://127.0.0.1:\(self.port)\(path)" }
 
@@ -133,11 +149,17 @@ final class CallbackHarness: @unchecked Sendable {
         try await Curl.run(["--cacert", self.certificates.caCertificatePath] + arguments, timeout: 15)
     }
 
-    /// POSTs `body` as JSON to `path`.
-    func post(_ path: String, _ body: String, headers: [String] = []) async throws -> CurlResult {
-        var arguments = ["-H", "Content-Type: application/json", "--data-binary", body]
+    /// POSTs `body` as JSON to `path` on the lab listener (or on `port`).
+    func post(
+        _ path: String,
+        _ body: String,
+        headers: [String] = [],
+        port: Int? = nil,
+        arguments extra: [String] = []
+    ) async throws -> CurlResult {
+        var arguments = extra + ["-H", "Content-Type: application/json", "--data-binary", body]
         for header in headers { arguments += ["-H", header] }
-        return try await self.curl(arguments + [self.url(path)])
+        return try await self.curl(arguments + ["https://127.0.0.1:\(port ?? self.port)\(path)"])
     }
 
     /// The scale route's auth header, with the right secret.
@@ -145,7 +167,12 @@ final class CallbackHarness: @unchecked Sendable {
 
     /// POSTs `body` as a JSON callback to the scale route (`query` appended to its path), with the right secret.
     func postCallback(_ body: String, query: String = "", headers: [String] = []) async throws -> CurlResult {
-        try await self.post("/callbacks/scale" + query, body, headers: [Self.scaleAuth] + headers)
+        try await self.post(
+            "/callbacks/scale" + query,
+            body,
+            headers: [Self.scaleAuth] + headers,
+            port: self.callbackPort
+        )
     }
 
     /// Stops the proxy and closes the audit log, leaving the files for reading until `close()`.
