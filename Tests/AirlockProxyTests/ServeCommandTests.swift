@@ -13,17 +13,39 @@ struct ServeCommandTests {
         return root.appendingPathComponent(".build/debug/airlock").path
     }
 
-    @Test func demoOnceSendsTheDemoTaskThroughAndExitsZero() async throws {
+    /// The demo's output split at blank lines, keyed by each section's first line up to its colon.
+    static func sections(_ output: String) -> [String: String] {
+        var sections: [String: String] = [:]
+        for section in output.components(separatedBy: "\n\n") {
+            let heading = section.prefix { $0 != ":" && $0 != "\n" }
+            sections[String(heading)] = section
+        }
+        return sections
+    }
+
+    @Test func demoShowsTheVendorNoSecretAndTheLabItsOwnNames() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.airlockBinary), "build the airlock product first")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.airlockBinary)
-        process.arguments = ["serve", "--demo-once", "--log-level", "warning"]
-        let result = try await Curl.execute(process, timeout: 60)
+        let result = try await CommandLineTests.airlock(["serve", "--demo-once", "--log-level", "warning"])
         #expect(result.exitCode == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("What the vendor received:  POST /v1/task/textcollection"))
-        #expect(result.stdout.contains("What the lab got back: HTTP 200"))
-        #expect(result.stdout.contains("Nightingale"))
-        #expect(!result.stdout.contains("X-Forwarded-For: 10.1.2.3"))
+        let sections = Self.sections(result.stdout)
+        let sent = try #require(sections["What the lab sent"], "\(result.stdout)")
+        let received = try #require(sections["What the vendor received"], "\(result.stdout)")
+        let gotBack = try #require(sections["What the lab got back"], "\(result.stdout)")
+        // Every secret of the demo task is in what the lab sent ...
+        let secrets = [
+            "Nightingale", "Falcon", "Tidewater", "jane.doe@lab.example.com", "Q3 2026", "eval.corp.example.com",
+        ]
+        for secret in secrets { #expect(sent.contains(secret), "\(secret) not in what the lab sent") }
+        // ... none is in what the vendor received, which holds the stand-ins instead ...
+        for secret in secrets { #expect(!received.contains(secret), "\(secret) reached the vendor:\n\(received)") }
+        #expect(received.contains("CODENAME_") && received.contains("EMAIL_"), "\(received)")
+        #expect(!received.contains("X-Forwarded-For") && !received.contains("lab-gateway"), "\(received)")
+        // ... and the lab got its own names back, with no stand-in left over.
+        #expect(gotBack.contains("HTTP 200"), "\(gotBack)")
+        for name in ["Nightingale", "Falcon", "jane.doe@lab.example.com"] {
+            #expect(gotBack.contains(name), "\(name) not restored:\n\(gotBack)")
+        }
+        #expect(!gotBack.contains("CODENAME_") && !gotBack.contains("EMAIL_"), "\(gotBack)")
     }
 
     @Test func configuredServerAnswersAndExitsZeroOnSIGTERM() async throws {
