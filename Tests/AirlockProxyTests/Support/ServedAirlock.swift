@@ -18,7 +18,15 @@ final class ServedAirlock: @unchecked Sendable {
 
     /// `audit` is the YAML value of the config's `audit:` key.
     /// - Parameter files: more files for the policy to read (name -> content), written next to it before start.
-    init(policy: String, audit: String, files: [String: String] = [:], arguments: [String] = []) async throws {
+    /// - Parameter labelboxPolicy: a policy file name for a second vendor, `labelbox` under `/labelbox` (the same
+    ///   stand-in behind it).
+    init(
+        policy: String,
+        audit: String,
+        files: [String: String] = [:],
+        arguments: [String] = [],
+        labelboxPolicy: String? = nil
+    ) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.vendor = try await StandInVendor.start(group: self.group, serving: self.certificates)
@@ -34,6 +42,12 @@ final class ServedAirlock: @unchecked Sendable {
             to: directory + "/pseudonym.key",
             mode: 0o600
         )
+        let vendorPort = self.vendor.port
+        let secondVendor =
+            labelboxPolicy.map {
+                "  - {name: labelbox, path_prefix: /labelbox, upstream: \"https://127.0.0.1:\(vendorPort)\", "
+                    + "ca: ca.crt, routes: [\"POST /v1/task/*\"], policy: \($0)}"
+            } ?? ""
         try """
         listen:
           address: 127.0.0.1:\(self.port)
@@ -42,6 +56,7 @@ final class ServedAirlock: @unchecked Sendable {
         vendors:
           - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:\(self.vendor.port)", ca: ca.crt,
              routes: ["POST /v1/task/*"], policy: policy.yaml}
+        \(secondVendor)
         pseudonym_key: pseudonym.key
         audit: \(audit)
         """.write(toFile: directory + "/airlock.yaml", atomically: true, encoding: .utf8)
@@ -62,9 +77,16 @@ final class ServedAirlock: @unchecked Sendable {
         audit: String,
         files: [String: String] = [:],
         arguments: [String] = [],
+        labelboxPolicy: String? = nil,
         _ body: (ServedAirlock) async throws -> Result
     ) async throws -> Result {
-        let airlock = try await ServedAirlock(policy: policy, audit: audit, files: files, arguments: arguments)
+        let airlock = try await ServedAirlock(
+            policy: policy,
+            audit: audit,
+            files: files,
+            arguments: arguments,
+            labelboxPolicy: labelboxPolicy
+        )
         do {
             let result = try await body(airlock)
             await airlock.stop()
