@@ -255,8 +255,9 @@ if [[ "$MODE" == "realistic" ]]; then
     if ! grep -q Nightingale <<<"$through" || grep -q CODENAME_ <<<"$through"; then
         echo "error: Airlock did not restore the echo: $through" >&2; exit 1
     fi
-    echo "==> realistic: $(grep -o 'CODENAME_[A-Z0-9]*\|MODEL_[A-Z0-9]*\|EMAIL_[A-Z0-9]*\|\[REDACTED:[A-Z_]*\]' \
-        "$work/reply.json" | wc -l) tokens and placeholders per task, restored on the way back; $(wc -c <"$work/reply.json") byte reply"
+    tokens="$(grep -o 'CODENAME_[A-Z0-9]*\|MODEL_[A-Z0-9]*\|EMAIL_[A-Z0-9]*\|\[REDACTED:[A-Z_]*\]' "$work/reply.json" | wc -l)"
+    echo "==> realistic: $tokens tokens and placeholders per task, restored on the way back;" \
+        "$(wc -c <"$work/reply.json") byte reply"
 fi
 
 run_wrk() { # url -> "rps p50 p99 non2xx requests"

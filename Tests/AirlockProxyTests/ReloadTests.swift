@@ -240,7 +240,8 @@ struct ReloadTests {
 
     /// The `terms:` part of `policy(_:)`, for a file that is included (no version or name).
     static func policyBody(_ terms: [String]) -> String {
-        "terms:\n  - {id: codenames, label: CODENAME, action: pseudonymize, values: [\(terms.map { "\"\($0)\"" }.joined(separator: ", "))]}\n"
+        let values = terms.map { "\"\($0)\"" }.joined(separator: ", ")
+        return "terms:\n  - {id: codenames, label: CODENAME, action: pseudonymize, values: [\(values)]}\n"
     }
 
     static func ready(_ adminPort: Int) -> Bool {

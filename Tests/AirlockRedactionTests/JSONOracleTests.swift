@@ -42,6 +42,8 @@ import Testing
         return found
     }
 
+    static func printable(_ json: [UInt8]) -> String { String(decoding: json, as: UTF8.self) }
+
     /// The planted terms still readable in `text`.
     static func leaks(in text: String) -> [String] {
         let words = text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
@@ -128,7 +130,7 @@ import Testing
                 let leaks = oracleLeaks(redactor, document)
                 #expect(
                     leaks.isEmpty,
-                    "seed \(seed) round \(round), \(name): \(leaks) left in \(String(decoding: document, as: UTF8.self))"
+                    "seed \(seed) round \(round), \(name): \(leaks) left in \(Self.printable(document))"
                 )
             }
         }
