@@ -4,12 +4,19 @@
 # Drives wrk with 4 KB JSON POSTs over keep-alive TLS, in one run:
 #   1. through Airlock (release build)            -> upstream
 #   2. through nginx as a plain TLS reverse proxy -> the same upstream
-# The upstream is nginx answering a small JSON body over TLS. Both proxies verify the upstream's certificate and keep
-# upstream connections alive. Prints req/s, p50 and p99 latency for each, and Airlock's share of nginx's req/s.
+# Both proxies verify the upstream's certificate and keep upstream connections alive. Prints the machine, commit and
+# date, then req/s, p50 and p99 latency for each, and Airlock's share of nginx's req/s.
+#
+# MODE=realistic (the default, the headline figure): each task carries codenames, a model name, a staff email and a
+# roadmap quarter next to "launch", so Airlock pseudonymises and redacts on the way out; the upstream echoes the task
+# as it received it (tokens and placeholders: what `airlock redact` forwards for it), so Airlock restores the
+# pseudonyms on the way back; the egress log is on. MODE=plain: a body the policy matches nothing in, a fixed 36-byte
+# reply and the log off: the proxy's own overhead, without redaction or restoration.
 #
 # Environment: DURATION (seconds per run, default 10), CONNECTIONS (default 64), THREADS (wrk threads, default 2),
 # WORKERS (proxy worker threads/processes, default the number of cores), POLICY (a policy file for Airlock's vendor,
-# default Policies/lab.yaml; `none` forwards only contentless requests), AUDIT (on|off, default off: the egress log with fsync per group commit).
+# default Policies/lab.yaml; `none` forwards only contentless requests), AUDIT (on|off: the egress log with fsync per
+# group commit; default on in realistic mode, off in plain mode).
 # Options for profiling the audit log (all off by default):
 #   VARY_BODY=1    every request carries a different body (a counter spelled in letters inside the payload), so the
 #                  audit log's body store cannot deduplicate; same size, same shape, nothing the policy matches.
@@ -25,6 +32,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+bash Benchmarks/machine.sh
+MODE="${MODE:-realistic}"
+if [[ "$MODE" != "realistic" && "$MODE" != "plain" ]]; then echo "error: MODE is realistic or plain" >&2; exit 64; fi
 
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
@@ -66,9 +76,74 @@ wait_port() {
 "$AIRLOCK" certs init --dir "$work/certs" >/dev/null
 POLICY="${POLICY:-Policies/lab.yaml}"
 if [[ "$POLICY" != "none" ]]; then POLICY="$(realpath "$POLICY")"; fi
-AUDIT="${AUDIT:-off}"
+if [[ "$MODE" == "realistic" ]]; then AUDIT="${AUDIT:-on}"; else AUDIT="${AUDIT:-off}"; fi
 if [[ "$AUDIT" == "on" ]]; then AUDIT_ENABLED=true; else AUDIT_ENABLED=false; fi
 UPSTREAM_PORT="$(free_port)"; NGINX_PORT="$(free_port)"; AIRLOCK_PORT="$(free_port)"; ADMIN_PORT="$(free_port)"
+
+# --- the load: 4 KB JSON labeling tasks ----------------------------------------------------------------------------
+python3 - "$work/post.lua" "$VARY_BODY" "$MODE" "$work/task.json" <<'PY'
+import json, sys
+if sys.argv[3] == "realistic":
+    # A labeling task as a lab sends it: codenames and a model name (pseudonymised), a staff email (pseudonymised),
+    # a roadmap quarter next to "launch" (redacted), the rest ordinary text.
+    task = {"project": "Nightingale", "type": "textcollection",
+            "instruction": "Compare the answers of Project Falcon and Tidewater before the Q3 2026 launch; "
+                           "questions to jane.doe@lab.example.com.",
+            "attachments": [{"type": "text", "content": "Skylark Mini and Kestrel Coder answered. "
+                             + "lorem ipsum dolor sit amet " * 130}],
+            "metadata": {"batch": "b-001", "owner": "ana@research.example.com"}}
+else:
+    task = {"project": "bench", "type": "textcollection", "instruction": "Rate the two responses.",
+            "attachments": [{"type": "text", "content": "lorem ipsum dolor sit amet " * 120}],
+            "metadata": {"batch": "b-001", "source": "benchmark"}}
+if sys.argv[3] == "realistic":
+    # The task itself is the body (an object, as labeling APIs take it), its text cut to fit 4 KB.
+    over = len(json.dumps(task)) - 4096
+    if over > 0:
+        task["attachments"][0]["content"] = task["attachments"][0]["content"][:-over]
+    body = json.dumps(task)
+else:
+    body = json.dumps(task)[:4096]
+    body = body + " " * (4096 - len(body)) if len(body) < 4096 else body
+    body = json.dumps({"payload": body[:4000]})
+body = body + " " * (4096 - len(body))
+assert len(body) == 4096
+open(sys.argv[4], "w").write(body)
+lua = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ' + json.dumps(body) + "\n"
+if sys.argv[2] == "1":
+    # 12 letters a-p spell (wrk thread, request counter) in base 16 over the start of the lorem ipsum text.
+    at = body.index("lorem")
+    lua += f'''local prefix, suffix = {json.dumps(body[:at])}, {json.dumps(body[at + 12:])}
+local threads, counter = 0, 0
+thread_id = 0  -- a global: setup() sets it in each thread's own state
+function setup(thread) thread:set("thread_id", threads); threads = threads + 1 end
+function request()
+    counter = counter + 1
+    local n, letters = thread_id * 4294967296 + counter, {{}}
+    for i = 12, 1, -1 do letters[i] = string.char(97 + n % 16); n = math.floor(n / 16) end
+    return wrk.format(nil, nil, nil, prefix .. table.concat(letters) .. suffix)
+end
+'''
+open(sys.argv[1], "w").write(lua)
+PY
+
+# The upstream's reply. Realistic: the task as the vendor receives it from Airlock (what `airlock redact` forwards for
+# it with this key and vendor name), echoed back, so every token in it is restored on the way to the lab. Plain: a
+# fixed 36-byte JSON body.
+if [[ "$MODE" == "realistic" ]]; then
+    "$AIRLOCK" redact --policy "$POLICY" --key-file "$work/certs/pseudonym.key" --vendor bench \
+        --content-type application/json "$work/task.json" >"$work/reply.json" 2>/dev/null
+else
+    printf '%s' '{"id":"task_123","status":"pending"}' >"$work/reply.json"
+fi
+# Plain: nginx's `return`. Realistic: the file (longer than an nginx string may be), served to the POST through the
+# 405 a static file answers a POST with, turned into 200 and the file.
+if [[ "$MODE" == "realistic" ]]; then
+    chmod 711 "$work" && chmod 644 "$work/reply.json"  # nginx's workers (not root) read it
+    UPSTREAM_REPLY="root $work; try_files /reply.json =404; error_page 405 =200 /reply.json;"
+else
+    UPSTREAM_REPLY="return 200 '$(cat "$work/reply.json")';"
+fi
 
 # --- upstream: nginx answering JSON over TLS ----------------------------------------------------------------------
 mkdir -p "$work/upstream" "$work/proxy"
@@ -87,7 +162,7 @@ http {
         keepalive_requests 1000000;
         location / {
             default_type application/json;
-            return 200 '{"id":"task_123","status":"pending"}';
+            $UPSTREAM_REPLY
         }
     }
 }
@@ -162,40 +237,28 @@ pids+=($AIRLOCK_PID)
 
 wait_port "$UPSTREAM_PORT"; wait_port "$NGINX_PORT"; wait_port "$AIRLOCK_PORT"
 
-# --- the load: 4 KB JSON labeling tasks ----------------------------------------------------------------------------
-python3 - "$work/post.lua" "$VARY_BODY" <<'PY'
-import json, sys
-task = {"project": "bench", "type": "textcollection", "instruction": "Rate the two responses.",
-        "attachments": [{"type": "text", "content": "lorem ipsum dolor sit amet " * 120}],
-        "metadata": {"batch": "b-001", "source": "benchmark"}}
-body = json.dumps(task)[:4096]
-body = body + " " * (4096 - len(body)) if len(body) < 4096 else body
-body = json.dumps({"payload": body[:4000]})
-body = body + " " * (4096 - len(body))
-assert len(body) == 4096
-lua = 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ' + json.dumps(body) + "\n"
-if sys.argv[2] == "1":
-    # 12 letters a-p spell (wrk thread, request counter) in base 16 over the start of the lorem ipsum text.
-    at = body.index("lorem")
-    lua += f'''local prefix, suffix = {json.dumps(body[:at])}, {json.dumps(body[at + 12:])}
-local threads, counter = 0, 0
-thread_id = 0  -- a global: setup() sets it in each thread's own state
-function setup(thread) thread:set("thread_id", threads); threads = threads + 1 end
-function request()
-    counter = counter + 1
-    local n, letters = thread_id * 4294967296 + counter, {{}}
-    for i = 12, 1, -1 do letters[i] = string.char(97 + n % 16); n = math.floor(n / 16) end
-    return wrk.format(nil, nil, nil, prefix .. table.concat(letters) .. suffix)
-end
-'''
-open(sys.argv[1], "w").write(lua)
-PY
-
 # Each request must succeed: check once with curl before measuring.
 for url in "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks" "https://127.0.0.1:$NGINX_PORT/v1/tasks"; do
     status="$(curl -s -o /dev/null -w '%{http_code}' -k -X POST -H 'content-type: application/json' --data @<(printf '{"a":1}') "$url")"
     if [[ "$status" != "200" ]]; then echo "error: $url answered $status" >&2; exit 1; fi
 done
+
+if [[ "$MODE" == "realistic" ]]; then
+    # What the benchmark claims to measure: the vendor sees tokens, the lab gets its names back.
+    upstream="$(curl -s -k -X POST -H 'content-type: application/json' --data-binary @"$work/task.json" \
+        "https://127.0.0.1:$UPSTREAM_PORT/v1/tasks")"
+    through="$(curl -s -k -X POST -H 'content-type: application/json' --data-binary @"$work/task.json" \
+        "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks")"
+    if ! grep -q CODENAME_ <<<"$upstream" || grep -q Nightingale <<<"$upstream"; then
+        echo "error: the upstream's echo does not hold the tokens Airlock sends" >&2; exit 1
+    fi
+    if ! grep -q Nightingale <<<"$through" || grep -q CODENAME_ <<<"$through"; then
+        echo "error: Airlock did not restore the echo: $through" >&2; exit 1
+    fi
+    tokens="$(grep -o 'CODENAME_[A-Z0-9]*\|MODEL_[A-Z0-9]*\|EMAIL_[A-Z0-9]*\|\[REDACTED:[A-Z_]*\]' "$work/reply.json" | wc -l)"
+    echo "==> realistic: $tokens tokens and placeholders per task, restored on the way back;" \
+        "$(wc -c <"$work/reply.json") byte reply"
+fi
 
 run_wrk() { # url -> "rps p50 p99 non2xx requests"
     local out
@@ -213,7 +276,7 @@ echo "==> warming up"
 wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks" >/dev/null
 wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$NGINX_PORT/v1/tasks" >/dev/null
 
-echo "==> Airlock: policy $POLICY, audit log $AUDIT"
+echo "==> mode $MODE; Airlock: policy $POLICY, audit log $AUDIT"
 echo "==> measuring ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads, $WORKERS proxy workers, $(nproc) cores"
 perf_events="instructions,task-clock,context-switches,raw_syscalls:sys_enter"
 if [[ "$SYSCALLS" == "1" ]]; then

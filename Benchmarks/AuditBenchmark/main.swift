@@ -167,6 +167,9 @@ let producerCount = arguments.count > 1 ? Int(arguments[1]) : 2
 let outstanding = arguments.count > 2 ? Int(arguments[2]) : 32
 let vary = ProcessInfo.processInfo.environment["AIRLOCK_BENCH_VARY_BODY"] == "1"
 
+// The machine, commit and date first (Benchmarks/machine.sh), before anything is buffered on standard output.
+let machineScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+_ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: [machineScript + "/machine.sh"]).waitUntilExit()
 print("airlock-audit-bench: \(producerCount) producers x \(outstanding) outstanding, \(seconds) s per run, "
     + "4 KB bodies, \(vary ? "every body different" : "the same body (stored once)")")
 var runs: [(outstanding: Int, figures: Figures)] = []

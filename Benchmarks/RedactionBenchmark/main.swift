@@ -167,6 +167,9 @@ let paragraphBreak = CommandLine.arguments.count > 3 && CommandLine.arguments[3]
 let keys = PseudonymKeys(secret: Array(repeating: 1, count: 32))
 let clock = ContinuousClock()
 
+// The machine, commit and date first (Benchmarks/machine.sh), before anything is buffered on standard output.
+let machineScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+_ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: [machineScript + "/machine.sh"]).waitUntilExit()
 print("airlock-redaction-bench: one core, \(totalMiB) MiB of JSON labeling tasks, ~64 KiB bodies, best of \(rounds)")
 print("MB/s columns: best / median of the rounds (the machine is shared; the best is closest to the engine's speed)")
 print(

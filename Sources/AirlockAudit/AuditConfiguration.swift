@@ -33,6 +33,8 @@ public struct AuditConfiguration: Sendable {
     public var commitSiblings: Int
     /// A group this large is committed at once, without waiting out the window.
     public var commitBatch: Int
+    /// The writes and syncs of log files and body packs: the system calls, or a test's recording or failing layer.
+    var fileOperations = FileOperations.system
 
     /// The defaults, shared with the proxy configuration's `audit:` section.
     public static let defaultRotateBytes = 64 * 1024 * 1024

@@ -35,7 +35,6 @@ struct CompletionAppendTests {
 
         // An outcome alone does not wake the writer; it is committed on its own within the sync delay, and its
         // completion runs once it is durable (the statistics are read on the writer thread, at completion).
-        let queued = ContinuousClock.now
         let (written, seen) = await withCheckedContinuation {
             (continuation: CheckedContinuation<(Result<Void, AuditError>, AuditStatistics), Never>) in
             log.recordOutcome(id: "req-1", status: 200, durationMs: 3, error: nil) { result in
@@ -45,7 +44,6 @@ struct CompletionAppendTests {
         try written.get()
         #expect(seen.records == count + 1)
         #expect(seen.logSyncs == afterDecisions.logSyncs + 1)
-        #expect(queued.duration(to: .now) < .seconds(5))
 
         try await log.close()
         let summary = try AuditVerifier.verify(directory: scratch.audit, publicKeys: [keys.pub], checkBodies: true)

@@ -7,12 +7,13 @@ import Testing
 /// them all; a lone request never waits.
 ///
 /// Windows here are far longer than production's (opened past the 1 s bound): on a loaded CI machine one fsync can
-/// take seconds, and a test must not mistake a slow disk for a window waited out, or the reverse.
-@Suite("Audit log: group-commit window")
+/// take seconds, and a test must not mistake a slow disk for a window waited out, or the reverse. No test measures
+/// time: a "never waits" test that waited out `long` would run into the suite's time limit, and waiting out a window
+/// shows as one sync carrying the whole group.
+@Suite("Audit log: group-commit window", .timeLimit(.minutes(2)))
 struct GroupCommitTests {
-    /// Waiting this out once would fail every "never waits" test; no fsync takes this long.
-    static let long = Duration.seconds(60)
-    static let neverWaitedBound = Duration.seconds(30)
+    /// Waiting this out once would fail every "never waits" test by the time limit; no fsync takes this long.
+    static let long = Duration.seconds(600)
     /// Long enough that a group's tasks are all queued before it ends, however loaded the machine.
     static let window = Duration.seconds(3)
 
@@ -44,13 +45,11 @@ struct GroupCommitTests {
         let scratch = try Scratch()
         // A window far longer than any fsync: if a lone request waited it out, it would take a minute.
         let log = try await self.open(configuration(scratch, delay: Self.long))
-        let started = ContinuousClock.now
         for number in 1...5 {
             let before = log.statistics.logSyncs
             _ = try await log.recordDecision(sampleDecision(number), forwardedBody: nil)
             #expect(log.statistics.logSyncs == before + 1)
         }
-        #expect(started.duration(to: .now) < Self.neverWaitedBound)
         try await log.close()
         _ = try AuditVerifier.verify(directory: scratch.audit)
     }
@@ -60,10 +59,8 @@ struct GroupCommitTests {
         let log = try await self.open(configuration(scratch, delay: Self.window))
         log.setGroupAverageForTesting(50)
         let before = log.statistics
-        let started = ContinuousClock.now
         let receipts = try await decide(log, 1...6)
-        // Durable only once the window (counted from the first record) is over, and all six in one fsync.
-        #expect(started.duration(to: .now) >= Self.window)
+        // Durable only once the window (counted from the first record) is over: all six in one fsync.
         #expect(receipts.count == 6)
         #expect(Set(receipts.map(\.seq)) == Set(1...6))
         #expect(log.statistics.records == before.records + 6)
@@ -92,10 +89,8 @@ struct GroupCommitTests {
         let scratch = try Scratch()
         let log = try await self.open(configuration(scratch, delay: Self.long, batch: 4))
         log.setGroupAverageForTesting(50)
-        let started = ContinuousClock.now
         let receipts = try await decide(log, 1...4)
         #expect(receipts.count == 4)
-        #expect(started.duration(to: .now) < Self.neverWaitedBound)
         try await log.close()
         _ = try AuditVerifier.verify(directory: scratch.audit, checkBodies: true)
     }
@@ -104,13 +99,11 @@ struct GroupCommitTests {
         let scratch = try Scratch()
         let log = try await self.open(configuration(scratch, delay: Self.long))
         log.setGroupAverageForTesting(50)
-        let started = ContinuousClock.now
         async let receipt = log.recordDecision(sampleDecision(1), forwardedBody: nil)
         // Let the writer take the record and start waiting out the window.
         try await Task.sleep(for: .milliseconds(50))
         try await log.close()
         #expect(try await receipt.seq == 1)
-        #expect(started.duration(to: .now) < Self.neverWaitedBound)
         let summary = try AuditVerifier.verify(directory: scratch.audit)
         #expect(summary.decisions == 1)
     }

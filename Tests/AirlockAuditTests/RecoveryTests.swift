@@ -3,10 +3,6 @@ import Testing
 
 @testable import AirlockAudit
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 @Suite("Audit log: crash recovery")
 struct RecoveryTests {
     @Test func tornLastLineIsKeptAsideAndRecorded() async throws {
@@ -48,42 +44,47 @@ struct RecoveryTests {
         #expect(recovery?.afterSeq == 12)  // 10 decisions and 2 checkpoints before the crash
     }
 
-    @Test func childProcessKilledMidWriteLeavesARecoverableLog() async throws {
+    /// The process dies inside the write of a record: half of the line is on the file. Recovery on the disk as the
+    /// crash left it sets exactly those bytes aside, keeps every acknowledged record, and the chain verifies.
+    @Test func crashInsideTheWriteOfARecordLeavesARecoverableLog() async throws {
         let scratch = try Scratch()
-        let configuration = scratch.configuration()
-        var log = try await AuditLog.open(configuration)
-        for number in 1...5 { _ = try await log.recordDecision(sampleDecision(number), forwardedBody: nil) }
-        try await log.simulateCrash()
+        let keys = try scratch.keyPair()
+        let layer = CrashingFileLayer()
+        let log = try await AuditLog.open(layer.configuration(scratch.configuration(key: keys.key)))
+        var acknowledged: [AuditReceipt] = []
+        for number in 1...5 {
+            acknowledged.append(try await log.recordDecision(sampleDecision(number), forwardedBody: nil))
+        }
+        layer.arm()
+        let inFlight = Task { try await log.recordDecision(sampleDecision(6), forwardedBody: nil) }
+        try #require(layer.waitForTheCrash(), "no write of record 6 reached the file layer")
 
-        // A real process appends part of a line, then is killed with SIGKILL before it can finish.
-        let writer = Process()
-        writer.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        writer.arguments = [
-            "-c",
-            """
-            import os, sys, time
-            fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
-            os.write(fd, b'{"event":"decision","seq":6,"time":"2026-11-26T23:00:00.000Z","id":"req-6","cl')
-            print("written", flush=True)
-            time.sleep(30)
-            os.write(fd, b'ient":{}}\\n')
-            """,
-            scratch.file(1).path,
-        ]
-        let output = Pipe()
-        writer.standardOutput = output
-        try writer.run()
-        let ready = output.fileHandleForReading.availableDataWithin(seconds: 10)
-        #expect(String(decoding: ready, as: UTF8.self).contains("written"))
-        kill(writer.processIdentifier, SIGKILL)
-        writer.waitUntilExit()
-        #expect(writer.terminationReason == .uncaughtSignal)
+        // The disk at the instant of the crash.
+        let image = scratch.root.appendingPathComponent("crashed")
+        try FileManager.default.copyItem(at: scratch.audit, to: image)
+        layer.release()
+        #expect(await (try? inFlight.value) == nil, "the cut write was acknowledged")
+        try? await log.simulateCrash()
+        let half = layer.half
+        #expect(!half.isEmpty && half.first == UInt8(ascii: "{") && !half.contains(UInt8(ascii: "\n")))
+        expectFailure(image, publicKeys: [keys.pub], kind: .truncated, seq: 6)
 
-        log = try await AuditLog.open(configuration)
-        _ = try await log.recordDecision(sampleDecision(6), forwardedBody: nil)
-        try await log.close()
-        let summary = try AuditVerifier.verify(directory: scratch.audit)
+        var onImage = scratch.configuration(key: keys.key)
+        onImage.directory = image
+        let recovered = try await AuditLog.open(onImage)
+        #expect(recovered.statistics.recoveries == 1)
+        _ = try await recovered.recordDecision(sampleDecision(6), forwardedBody: nil)
+        try await recovered.close()
+        let summary = try AuditVerifier.verify(directory: image, publicKeys: [keys.pub])
         #expect(summary.decisions == 6 && summary.recoveries == 1)
+        let text = try String(contentsOf: image.appendingPathComponent(LogFiles.name(index: 1)), encoding: .utf8)
+        for receipt in acknowledged { #expect(text.contains(#""hash":"\#(receipt.hash)""#)) }
+        // Exactly the half line was set aside, and the recovery record names it.
+        let recovery = try AuditLogReader(directory: image).entries().first { $0.event == .recovery }
+        #expect(recovery?.tornBytes == half.count)
+        #expect(recovery?.tornSHA256 == Digest.sha256Hex(half))
+        let kept = try #require(recovery?.kept)
+        #expect(try Data(contentsOf: image.appendingPathComponent(kept)) == Data(half))
     }
 
     @Test func uncleanShutdownWithoutTornLineIsRecorded() async throws {
@@ -123,14 +124,5 @@ struct RecoveryTests {
         #expect(try scratch.logFiles().count == files.count + 1)
         let summary = try AuditVerifier.verify(directory: scratch.audit)
         #expect(summary.recoveries == 1)
-    }
-}
-
-extension FileHandle {
-    /// Reads what arrives within `seconds`, so a silent child fails the test instead of hanging it.
-    func availableDataWithin(seconds: Double) -> Data {
-        var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, Int32(seconds * 1000)) > 0 else { return Data() }
-        return availableData
     }
 }

@@ -119,10 +119,13 @@ struct ModelTests {
         #expect(PatternRule(id: "q", action: .redact, regex: "Q[1-4]").within == PatternRule.defaultWithin)
     }
 
-    @Test("Action precedence resolves overlaps: block > redact > hash > pseudonymize > mask")
+    @Test("Action precedence resolves overlaps: block > drop > redact > hash > pseudonymize > mask, no ties")
     func actionPrecedence() {
-        let ordered: [Action] = [.block, .redact, .hash, .pseudonymize, .mask]
-        #expect(ordered.map(\.precedence) == ordered.map(\.precedence).sorted(by: >))
+        // Strictly decreasing: two actions of equal precedence would leave their overlaps to position and length.
+        let ordered: [Action] = [.block, .drop, .redact, .hash, .pseudonymize, .mask]
+        let precedences = ordered.map(\.precedence)
+        #expect(zip(precedences, precedences.dropFirst()).allSatisfy { $0 > $1 }, "\(precedences)")
+        #expect(Set(Action.allCases) == Set(ordered))
         #expect(!Action.contentActions.contains(.drop))
         #expect(Action.fieldActions.contains(.drop))
     }

@@ -43,20 +43,26 @@ struct ReloadTests {
             _ = try await send("Tidewater and Nightingale")
             #expect(vendor.requests.last?.bodyText.contains("Tidewater") == true, "not yet a term")
 
-            // A request in flight while the policy changes still completes.
-            vendor.behavior = .delay(.milliseconds(800))
-            let inFlight = Task { try await send("slow Nightingale") }
-            try await Task.sleep(nanoseconds: 200_000_000)
+            // A request in flight while the policy changes: it reached the vendor under the old policy (Tidewater
+            // not a term yet) and its answer is restored by the policy that redacted it.
+            vendor.behavior = .delay(.seconds(2))
+            let inFlight = Task { try await send("slow Tidewater Nightingale") }
+            #expect(await eventually(timeout: 15) { vendor.requests.count == 2 }, "the slow request never arrived")
+            let slowReceived = vendor.requests[1].bodyText
+            #expect(slowReceived.contains("slow Tidewater CODENAME_") && !slowReceived.contains("Nightingale"))
             try Self.policy(["Nightingale", "Tidewater"]).write(toFile: policyPath, atomically: true, encoding: .utf8)
             airlock.signal(SIGHUP)
-            let swapped = await eventually(timeout: 15) {
-                let now = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.body ?? before
-                return now != before && now.contains("reload-test@sha256:")
-            }
-            #expect(swapped, "/readyz never reported the new policy")
-            #expect(try await inFlight.value.status == 200)
+            #expect(await eventually(timeout: 15) { Self.reloads("applied", adminPort: adminPort) == 1 })
+            let slow = try await inFlight.value
+            #expect(slow.status == 200)
+            #expect(
+                echoed(slow.body)?["body"] as? String == #"{"notes": "slow Tidewater Nightingale"}"#,
+                "\(slow.body)"
+            )
             vendor.behavior = .echo
+            #expect(try await readyz() != before)
 
+            // The next request gets the new policy.
             _ = try await send("Tidewater again")
             let redacted = vendor.requests.last?.bodyText ?? ""
             #expect(!redacted.contains("Tidewater") && redacted.contains("CODENAME_"), "\(redacted)")
@@ -169,5 +175,85 @@ struct ReloadTests {
             #expect(await eventually(timeout: 15) { readyz() != good && readyz().contains("reload-test@sha256:") })
             #expect(try await leaves("Tidewater").contains("Tidewater"), "Tidewater is no longer a term")
         }
+    }
+
+    /// Editing only a file the policy includes reloads it (no signal: the watcher sees the include too), and the
+    /// included rules apply to the next request.
+    @Test func anEditedIncludeFileReloads() async throws {
+        try await ServedAirlock.with(
+            policy: "version: 1\nname: include-test\ninclude: [base.yaml]\n",
+            audit: "{enabled: false}",
+            files: ["base.yaml": Self.policyBody(["Nightingale"])],
+            arguments: ["--watch-interval", "0.2"]
+        ) { airlock in
+            let adminPort = airlock.adminPort
+            #expect(
+                await eventually(timeout: 30) {
+                    Self.reloads("applied", adminPort: adminPort) == 0 && Self.ready(adminPort)
+                }
+            )
+            #expect(try await Self.leaves(airlock, "Tidewater and Nightingale") == ("Tidewater", "Nightingale"))
+            try Self.policyBody(["Nightingale", "Tidewater"])
+                .write(toFile: airlock.directory + "/base.yaml", atomically: false, encoding: .utf8)
+            #expect(await eventually(timeout: 15) { Self.reloads("applied", adminPort: adminPort) == 1 })
+            let (kept, hidden) = try await Self.leaves(airlock, "Tidewater and Nightingale")
+            #expect(kept == nil && hidden == "Tidewater")
+        }
+    }
+
+    /// A reload driven by the configuration file alone: the two vendors' policies swap, and each vendor's next
+    /// request is redacted by the other's former policy.
+    @Test func aConfigurationOnlyEditSwapsTwoVendorsPolicies() async throws {
+        try await ServedAirlock.with(
+            policy: Self.policy(["Nightingale"]),
+            audit: "{enabled: false}",
+            files: ["other.yaml": Self.policy(["Kestrel"])],
+            arguments: ["--watch-interval", "0"],
+            labelboxPolicy: "other.yaml"
+        ) { airlock in
+            let adminPort = airlock.adminPort
+            #expect(await eventually(timeout: 30) { Self.ready(adminPort) })
+            func vendorSaw(_ prefix: String) async throws -> String {
+                let result = try await airlock.send(#"{"notes": "Nightingale Kestrel"}"#, path: "/\(prefix)/v1/task/1")
+                #expect(result.status == 200, "\(result.body)")
+                return airlock.vendor.requests.last?.bodyText ?? ""
+            }
+            var scale = try await vendorSaw("scale")
+            var labelbox = try await vendorSaw("labelbox")
+            #expect(!scale.contains("Nightingale") && scale.contains("Kestrel"), "\(scale)")
+            #expect(labelbox.contains("Nightingale") && !labelbox.contains("Kestrel"), "\(labelbox)")
+
+            let configPath = airlock.directory + "/airlock.yaml"
+            let swapped = try String(contentsOfFile: configPath, encoding: .utf8)
+                .replacingOccurrences(of: "policy: policy.yaml", with: "policy: SWAP")
+                .replacingOccurrences(of: "policy: other.yaml", with: "policy: policy.yaml")
+                .replacingOccurrences(of: "policy: SWAP", with: "policy: other.yaml")
+            try swapped.write(toFile: configPath, atomically: true, encoding: .utf8)
+            airlock.signal(SIGHUP)
+            #expect(await eventually(timeout: 15) { Self.reloads("applied", adminPort: adminPort) == 1 })
+            scale = try await vendorSaw("scale")
+            labelbox = try await vendorSaw("labelbox")
+            #expect(scale.contains("Nightingale") && !scale.contains("Kestrel"), "\(scale)")
+            #expect(!labelbox.contains("Nightingale") && labelbox.contains("Kestrel"), "\(labelbox)")
+        }
+    }
+
+    /// The `terms:` part of `policy(_:)`, for a file that is included (no version or name).
+    static func policyBody(_ terms: [String]) -> String {
+        let values = terms.map { "\"\($0)\"" }.joined(separator: ", ")
+        return "terms:\n  - {id: codenames, label: CODENAME, action: pseudonymize, values: [\(values)]}\n"
+    }
+
+    static func ready(_ adminPort: Int) -> Bool {
+        (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/readyz"]))?.status == 200
+    }
+
+    /// Sends `text` through scale; which of Tidewater and Nightingale the vendor saw (kept) and which it did not.
+    static func leaves(_ airlock: ServedAirlock, _ text: String) async throws -> (kept: String?, hidden: String?) {
+        let result = try await airlock.send(#"{"notes": "\#(text)"}"#)
+        #expect(result.status == 200, "\(result.body)")
+        let received = airlock.vendor.requests.last?.bodyText ?? ""
+        let names = ["Tidewater", "Nightingale"]
+        return (names.first { received.contains($0) }, names.first { !received.contains($0) })
     }
 }

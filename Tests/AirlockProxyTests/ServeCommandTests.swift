@@ -3,6 +3,8 @@ import AirlockTLS
 import Foundation
 import Testing
 
+@testable import AirlockAudit
+
 /// The `airlock serve` executable itself: the built-in demo, and a configured proxy stopped by SIGTERM.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct ServeCommandTests {
@@ -13,17 +15,39 @@ struct ServeCommandTests {
         return root.appendingPathComponent(".build/debug/airlock").path
     }
 
-    @Test func demoOnceSendsTheDemoTaskThroughAndExitsZero() async throws {
+    /// The demo's output split at blank lines, keyed by each section's first line up to its colon.
+    static func sections(_ output: String) -> [String: String] {
+        var sections: [String: String] = [:]
+        for section in output.components(separatedBy: "\n\n") {
+            let heading = section.prefix { $0 != ":" && $0 != "\n" }
+            sections[String(heading)] = section
+        }
+        return sections
+    }
+
+    @Test func demoShowsTheVendorNoSecretAndTheLabItsOwnNames() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.airlockBinary), "build the airlock product first")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.airlockBinary)
-        process.arguments = ["serve", "--demo-once", "--log-level", "warning"]
-        let result = try await Curl.execute(process, timeout: 60)
+        let result = try await CommandLineTests.airlock(["serve", "--demo-once", "--log-level", "warning"])
         #expect(result.exitCode == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("What the vendor received:  POST /v1/task/textcollection"))
-        #expect(result.stdout.contains("What the lab got back: HTTP 200"))
-        #expect(result.stdout.contains("Nightingale"))
-        #expect(!result.stdout.contains("X-Forwarded-For: 10.1.2.3"))
+        let sections = Self.sections(result.stdout)
+        let sent = try #require(sections["What the lab sent"], "\(result.stdout)")
+        let received = try #require(sections["What the vendor received"], "\(result.stdout)")
+        let gotBack = try #require(sections["What the lab got back"], "\(result.stdout)")
+        // Every secret of the demo task is in what the lab sent ...
+        let secrets = [
+            "Nightingale", "Falcon", "Tidewater", "jane.doe@lab.example.com", "Q3 2026", "eval.corp.example.com",
+        ]
+        for secret in secrets { #expect(sent.contains(secret), "\(secret) not in what the lab sent") }
+        // ... none is in what the vendor received, which holds the stand-ins instead ...
+        for secret in secrets { #expect(!received.contains(secret), "\(secret) reached the vendor:\n\(received)") }
+        #expect(received.contains("CODENAME_") && received.contains("EMAIL_"), "\(received)")
+        #expect(!received.contains("X-Forwarded-For") && !received.contains("lab-gateway"), "\(received)")
+        // ... and the lab got its own names back, with no stand-in left over.
+        #expect(gotBack.contains("HTTP 200"), "\(gotBack)")
+        for name in ["Nightingale", "Falcon", "jane.doe@lab.example.com"] {
+            #expect(gotBack.contains(name), "\(name) not restored:\n\(gotBack)")
+        }
+        #expect(!gotBack.contains("CODENAME_") && !gotBack.contains("EMAIL_"), "\(gotBack)")
     }
 
     @Test func configuredServerAnswersAndExitsZeroOnSIGTERM() async throws {
@@ -113,10 +137,26 @@ struct ServeCommandTests {
         show.arguments = ["log", "show", "--json", "--dir", certificates.directory + "/audit"]
         let shown = try await Curl.execute(show, timeout: 30)
         #expect(shown.stdout.contains("\"codenames\"") && shown.stdout.contains("serve-test@sha256:"), "\(shown.stdout)")
-        let grep = Process()
-        grep.executableURL = URL(fileURLWithPath: "/bin/grep")
-        grep.arguments = ["-r", "-a", "-c", "Nightingale", certificates.directory + "/audit"]
-        #expect(try await Curl.execute(grep, timeout: 30).stdout.split(separator: "\n").allSatisfy { $0.hasSuffix(":0") })
+        // Every file, body packs decompressed: the stored body is there (with its token), the codename is not.
+        let (raw, unpacked) = try Self.everythingStored(under: certificates.directory + "/audit")
+        #expect(unpacked.contains("CODENAME_"), "the body packs hold no stored body")
+        #expect(!raw.contains("Nightingale") && !unpacked.contains("Nightingale"))
+    }
+
+    /// Every byte of every file under `directory` as text, and the body packs' (gzip) members decompressed.
+    static func everythingStored(under directory: String) throws -> (raw: String, unpacked: String) {
+        var raw: [UInt8] = []
+        var unpacked: [UInt8] = []
+        for case let path as String in FileManager.default.enumerator(atPath: directory)?.allObjects ?? [] {
+            var isDirectory: ObjCBool = false
+            let full = directory + "/" + path
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue
+            else { continue }
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: full)))
+            raw += bytes
+            if path.hasSuffix(".gz") { unpacked += try BodyStore.gunzip(bytes, source: path, allMembers: true) }
+        }
+        return (String(decoding: raw, as: UTF8.self), String(decoding: unpacked, as: UTF8.self))
     }
 
     @Test func invalidConfigurationExits64WithFileLineColumn() async throws {

@@ -178,7 +178,7 @@ import Testing
             contentEncoding: nil,
             vendor: "v"
         )
-        #expect(outcome.forwardedBody == nil)
+        #expect(outcome.blockedRule == "b", "\(outcome)")
     }
 }
 

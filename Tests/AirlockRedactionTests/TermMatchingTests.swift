@@ -105,17 +105,12 @@ import Testing
         #expect(forwarded(loose, #"{"t":"Falconry"}"#) == #"{"t":"[REDACTED:P]ry"}"#)
     }
 
-    @Test func compilesTenThousandTermsQuickly() throws {
+    /// Compile time is a benchmark figure (airlock-redaction-bench), not a test assertion.
+    @Test func compilesTenThousandTerms() throws {
         let values = (0..<10_000).map { "term\($0)x" + String(repeating: "q", count: $0 % 7) }
-        let clock = ContinuousClock()
-        var big: Redactor?
-        let elapsed = try clock.measure {
-            big = try makeRedactor(
-                makePolicy(terms: [TermRule(id: "big", label: "BIG", action: .redact, values: values)])
-            )
-        }
-        #expect(elapsed < .seconds(10), "compile took \(elapsed)")
-        let redactor = try #require(big)
+        let redactor = try makeRedactor(
+            makePolicy(terms: [TermRule(id: "big", label: "BIG", action: .redact, values: values)])
+        )
         #expect(forwarded(redactor, #"{"t":"see term9998xqq now"}"#) == #"{"t":"see [REDACTED:BIG] now"}"#)
     }
 }

@@ -101,22 +101,27 @@ func withTestSession<R>(_ redactor: Redactor, _ body: (RedactionSession) throws 
     return try body(session)
 }
 
-/// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker).
+/// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker). A block rule
+/// stopping the walk counts as finished; any other error is thrown, so it fails the test instead of passing as done.
 func kernelWalkFinishes(_ redactor: Redactor, _ document: [UInt8]) throws -> Bool {
     guard !document.isEmpty else { return false }
     let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: document.count + 17)
     defer { text.deallocate() }
-    return withTestSession(redactor) { session in
+    let walked: Result<Bool, Stop> = withTestSession(redactor) { session in
         document.withUnsafeBufferPointer { buffer in
-            do {
-                if case .done = try JSONKernelWalk.redact(buffer, session: session, text: text) { return true }
+            do throws(Stop) {
+                if case .done = try JSONKernelWalk.redact(buffer, session: session, text: text) {
+                    return .success(true)
+                }
+                return .success(false)
+            } catch .blocked {
+                return .success(true)
             } catch {
-                // A block rule matched: the walk itself finished.
-                return true
+                return .failure(error)
             }
-            return false
         }
     }
+    return try walked.get()
 }
 
 /// Both engines' outcomes for the JSON `body`, which must agree exactly: the same forwarded bytes and findings, or

@@ -166,7 +166,7 @@ final class AuditWriter {
         }
         fileIndex = last.index
         let path = "\(root)/\(last.name)"
-        let current = try POSIXFile.open(path, flags: O_RDWR)
+        let current = try POSIXFile.open(path, flags: O_RDWR, operations: configuration.fileOperations)
         file = ZeroFilledFile(current)
         var contents = try current.readAll()
 
@@ -235,7 +235,11 @@ final class AuditWriter {
             packIndex = max(packIndex, names.compactMap(BodyStore.packIndex(of:)).max() ?? 0)
         }
         let next = packIndex + 1
-        let created = try ZeroFilledFile.create(BodyStore.packName(index: next), in: directory)
+        let created = try ZeroFilledFile.create(
+            BodyStore.packName(index: next),
+            in: directory,
+            operations: configuration.fileOperations
+        )
         pack?.trim()
         pack?.close()
         pack = created
@@ -291,7 +295,11 @@ final class AuditWriter {
     }
 
     private func openNewFile(index: Int) throws(AuditError) {
-        let created = try ZeroFilledFile.create(LogFiles.name(index: index), in: root)
+        let created = try ZeroFilledFile.create(
+            LogFiles.name(index: index),
+            in: root,
+            operations: configuration.fileOperations
+        )
         file?.close()
         file = created
         fileIndex = index

@@ -11,11 +11,18 @@
 struct POSIXFile {
     let descriptor: Int32
     let path: String
+    /// Where positioned writes and syncs go (the system calls, or a test's layer).
+    var operations = FileOperations.system
 
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o640) throws(AuditError) -> POSIXFile {
+    static func open(
+        _ path: String,
+        flags: Int32,
+        mode: mode_t = 0o640,
+        operations: FileOperations = .system
+    ) throws(AuditError) -> POSIXFile {
         while true {
             let descriptor = Glibc_open(path, flags | O_CLOEXEC, mode)
-            if descriptor >= 0 { return POSIXFile(descriptor: descriptor, path: path) }
+            if descriptor >= 0 { return POSIXFile(descriptor: descriptor, path: path, operations: operations) }
             if errno == EINTR { continue }
             throw AuditError.posix(.unwritable, "cannot open", path: path, errno: errno)
         }
@@ -45,7 +52,13 @@ struct POSIXFile {
     private func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> AuditError? {
         var done = 0
         while done < buffer.count {
-            let written = pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            let written = operations.pwrite(
+                descriptor,
+                buffer.baseAddress! + done,
+                buffer.count - done,
+                offset + done,
+                path
+            )
             if written < 0 {
                 if errno == EINTR { continue }
                 return AuditError.posix(.writeFailed, "cannot write", path: path, errno: errno)
@@ -74,14 +87,14 @@ struct POSIXFile {
     /// `fdatasync`: the data, and only the metadata needed to read it back (not the times). In a file whose blocks
     /// are already allocated and whose size does not change this is one data write and a cache flush.
     func dataSync() throws(AuditError) {
-        while fdatasync(descriptor) != 0 {
+        while operations.fdatasync(descriptor, path) != 0 {
             if errno == EINTR { continue }
             throw AuditError.posix(.syncFailed, "cannot fdatasync", path: path, errno: errno)
         }
     }
 
     func sync() throws(AuditError) {
-        while fsync(descriptor) != 0 {
+        while operations.fsync(descriptor, path) != 0 {
             if errno == EINTR { continue }
             throw AuditError.posix(.syncFailed, "cannot fsync", path: path, errno: errno)
         }
@@ -140,8 +153,8 @@ struct POSIXFile {
     func close() { _ = Glibc_close(descriptor) }
 
     /// Makes a directory entry (a created or renamed file) durable.
-    static func syncDirectory(_ path: String) throws(AuditError) {
-        let directory = try POSIXFile.open(path, flags: O_RDONLY | O_DIRECTORY)
+    static func syncDirectory(_ path: String, operations: FileOperations = .system) throws(AuditError) {
+        let directory = try POSIXFile.open(path, flags: O_RDONLY | O_DIRECTORY, operations: operations)
         defer { directory.close() }
         try directory.sync()
     }

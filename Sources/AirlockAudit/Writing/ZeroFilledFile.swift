@@ -27,14 +27,18 @@ struct ZeroFilledFile {
 
     /// Creates `name` in `directory` for appending (or takes it when a crash left it empty), with its directory
     /// entry made durable. A file that already has content was not created by this writer and is refused.
-    static func create(_ name: String, in directory: String) throws(AuditError) -> ZeroFilledFile {
+    static func create(
+        _ name: String,
+        in directory: String,
+        operations: FileOperations = .system
+    ) throws(AuditError) -> ZeroFilledFile {
         let path = "\(directory)/\(name)"
-        let created = try POSIXFile.open(path, flags: O_RDWR | O_CREAT)
+        let created = try POSIXFile.open(path, flags: O_RDWR | O_CREAT, operations: operations)
         do throws(AuditError) {
             guard try created.size() == 0 else {
                 throw AuditError(.corrupt, "\(path) already has content; it was not created by this writer")
             }
-            try POSIXFile.syncDirectory(directory)
+            try POSIXFile.syncDirectory(directory, operations: operations)
         } catch {
             created.close()
             throw error

@@ -25,20 +25,25 @@ enum MatchingLibraryCheck {
         let pool = ScratchPool(databases: [database])
         let scratch = pool.take()
         defer { pool.give(scratch) }
+        return Self.verdict(version: String(cString: hs_version())) { buffer in
+            let sink = HitSink()
+            buffer.withUnsafeBufferPointer { database.scanEnds($0, scratch: scratch, into: sink) }
+            return sink.failure == nil && sink.hits.contains(where: { $0.end == buffer.count })
+        }
+    }
+
+    /// The known-answer test over any scanner: `finds(buffer)` says whether the scan reported the canary's e-mail
+    /// address ending at the end of `buffer`. nil when it did at every offset; otherwise the refusal.
+    static func verdict(version: @autoclosure () -> String, finds: ([UInt8]) -> Bool) -> String? {
         let canary = Array(" lorem ipsum dolor sit amet ask jane.doe@lab.example.com".utf8)
         var missed: [Int] = []
         for offset in 0..<130 {
             var buffer = [UInt8](repeating: UInt8(ascii: "x"), count: offset)
             buffer.append(contentsOf: canary)
-            let sink = HitSink()
-            buffer.withUnsafeBufferPointer { database.scanEnds($0, scratch: scratch, into: sink) }
-            if sink.failure != nil || !sink.hits.contains(where: { $0.end == buffer.count }) {
-                missed.append(offset)
-            }
+            if !finds(buffer) { missed.append(offset) }
         }
         guard missed.isEmpty else {
-            let version = String(cString: hs_version())
-            return "the pattern library (libhs \(version)) misses matches on this machine (self-test failed at "
+            return "the pattern library (libhs \(version())) misses matches on this machine (self-test failed at "
                 + "\(missed.count) of 130 offsets), so redaction cannot be trusted; install Debian's "
                 + "libhyperscan-dev instead of libvectorscan-dev (bash scripts/install-deps.sh does)"
         }

@@ -34,6 +34,8 @@ final class ProxyHarness: @unchecked Sendable {
         var pinTheVendorKey = false
         /// Airlock's logger; by default one that logs only critical messages.
         var logger: Logger?
+        /// `limits.max_response_bytes`.
+        var maxResponseBytes = 64 * 1024 * 1024
     }
 
     init(_ options: Options = Options()) async throws {
@@ -52,6 +54,7 @@ final class ProxyHarness: @unchecked Sendable {
             \(options.admin ? "admin:\n  address: 127.0.0.1:0" : "")
             limits:
               max_body_bytes: \(options.maxBodyBytes)
+              max_response_bytes: \(options.maxResponseBytes)
               upstream_timeout_seconds: \(options.upstreamTimeoutSeconds)
               shutdown_grace_seconds: 10
               client_idle_timeout_seconds: \(options.clientIdleTimeoutSeconds)

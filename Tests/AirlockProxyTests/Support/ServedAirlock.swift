@@ -21,13 +21,16 @@ final class ServedAirlock: @unchecked Sendable {
     /// `audit` is the YAML value of the config's `audit:` key; `limits`, when given, of its `limits:` key.
     /// - Parameter files: more files for the policy to read (name -> content), written next to it before start.
     /// - Parameter logLevel: the `--log-level` of the process; its output goes to `outputPath`.
+    /// - Parameter labelboxPolicy: a policy file name for a second vendor, `labelbox` under `/labelbox` (the same
+    ///   stand-in behind it).
     init(
         policy: String,
         audit: String,
         limits: String? = nil,
         files: [String: String] = [:],
         arguments: [String] = [],
-        logLevel: String = "error"
+        logLevel: String = "error",
+        labelboxPolicy: String? = nil
     ) async throws {
         self.certificates = try ThrowawayCertificates.create()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -44,6 +47,12 @@ final class ServedAirlock: @unchecked Sendable {
             to: directory + "/pseudonym.key",
             mode: 0o600
         )
+        let vendorPort = self.vendor.port
+        let secondVendor =
+            labelboxPolicy.map {
+                "  - {name: labelbox, path_prefix: /labelbox, upstream: \"https://127.0.0.1:\(vendorPort)\", "
+                    + "ca: ca.crt, routes: [\"POST /v1/task/*\"], policy: \($0)}"
+            } ?? ""
         try """
         listen:
           address: 127.0.0.1:\(self.port)
@@ -52,6 +61,7 @@ final class ServedAirlock: @unchecked Sendable {
         vendors:
           - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:\(self.vendor.port)", ca: ca.crt,
              routes: ["POST /v1/task/*"], policy: policy.yaml}
+        \(secondVendor)
         pseudonym_key: pseudonym.key
         audit: \(audit)
         \(limits.map { "limits: \($0)" } ?? "")
@@ -77,6 +87,7 @@ final class ServedAirlock: @unchecked Sendable {
         files: [String: String] = [:],
         arguments: [String] = [],
         logLevel: String = "error",
+        labelboxPolicy: String? = nil,
         _ body: (ServedAirlock) async throws -> Result
     ) async throws -> Result {
         let airlock = try await ServedAirlock(
@@ -85,7 +96,8 @@ final class ServedAirlock: @unchecked Sendable {
             limits: limits,
             files: files,
             arguments: arguments,
-            logLevel: logLevel
+            logLevel: logLevel,
+            labelboxPolicy: labelboxPolicy
         )
         do {
             let result = try await body(airlock)

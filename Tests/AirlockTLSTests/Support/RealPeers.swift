@@ -10,6 +10,8 @@ final class LoopbackTLSServer: Sendable {
     let channel: Channel
     let errors = NIOLockedValueBox<[TLSError]>([])
     let identities = NIOLockedValueBox<[TLSPeerIdentity?]>([])
+    /// Per completed handshake: the SNI name the client sent and the protocol version agreed on.
+    let handshakes = NIOLockedValueBox<[(serverName: String?, protocolVersion: String?)]>([])
 
     var port: Int { self.channel.localAddress!.port! }
 
@@ -21,6 +23,7 @@ final class LoopbackTLSServer: Sendable {
     ) throws {
         let errors = self.errors
         let identities = self.identities
+        let handshakes = self.handshakes
         self.channel = try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -28,7 +31,12 @@ final class LoopbackTLSServer: Sendable {
                     let tls = context.makeHandler()
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHandler(
-                        ErrorAndIdentityCollector(tls: tls, errors: errors, identities: identities)
+                        ErrorAndIdentityCollector(
+                            tls: tls,
+                            errors: errors,
+                            identities: identities,
+                            handshakes: handshakes
+                        )
                     )
                     try channel.pipeline.syncOperations.addHandler(application())
                 }
@@ -49,17 +57,26 @@ final class ErrorAndIdentityCollector: ChannelInboundHandler {
     let tls: TLSHandler
     let errors: NIOLockedValueBox<[TLSError]>
     let identities: NIOLockedValueBox<[TLSPeerIdentity?]>
+    let handshakes: NIOLockedValueBox<[(serverName: String?, protocolVersion: String?)]>
 
-    init(tls: TLSHandler, errors: NIOLockedValueBox<[TLSError]>, identities: NIOLockedValueBox<[TLSPeerIdentity?]>) {
+    init(
+        tls: TLSHandler,
+        errors: NIOLockedValueBox<[TLSError]>,
+        identities: NIOLockedValueBox<[TLSPeerIdentity?]>,
+        handshakes: NIOLockedValueBox<[(serverName: String?, protocolVersion: String?)]>
+    ) {
         self.tls = tls
         self.errors = errors
         self.identities = identities
+        self.handshakes = handshakes
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is TLSUserEvent {
             let identity = self.tls.peerIdentity
             self.identities.withLockedValue { $0.append(identity) }
+            let handshake = (serverName: self.tls.serverName, protocolVersion: self.tls.protocolVersion)
+            self.handshakes.withLockedValue { $0.append(handshake) }
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -59,7 +59,9 @@ enum Shell {
         timer.setEventHandler { if process.isRunning { process.terminate() } }
         timer.resume()
         defer { timer.cancel() }
-        if let input { stdin.fileHandleForWriting.write(input) }
+        // A child may exit before reading its input (a refused handshake: that is its answer, not an error here);
+        // the trapping `write(_:)` would crash the whole test process on the broken pipe.
+        if let input { try? stdin.fileHandleForWriting.write(contentsOf: input) }
         try stdin.fileHandleForWriting.close()
         // Read both pipes before waiting so a chatty child cannot block on a full pipe.
         let errorData = LockedData()
