@@ -59,9 +59,11 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     }
 }
 
-/// Why a checkpoint was written. `shutdown` marks a clean end of a writer session; `rotate` closes a file.
+/// Why a checkpoint was written. `shutdown` marks a clean end of a writer session; `rotate` closes a file;
+/// `recovery` follows the recovery event a writer chains in when it starts after a crash, signing what the crashed
+/// session left unsigned.
 enum CheckpointReason: String {
-    case count, interval, rotate, shutdown
+    case count, interval, rotate, shutdown, recovery
 }
 
 /// A decision's members, encoded by the caller so that the writer thread only numbers, chains and writes them:
