@@ -89,7 +89,7 @@ struct ConfigurationParser {
             "audit",
             allowed: [
                 "enabled", "directory", "signing_key", "store_bodies", "rotate_bytes", "checkpoint_every",
-                "checkpoint_interval_seconds", "commit_delay_ms",
+                "checkpoint_interval_seconds", "commit_delay_ms", "min_free_bytes", "max_directory_bytes",
             ]
         )
         var audit = self.defaultAudit
@@ -121,6 +121,15 @@ struct ConfigurationParser {
                 throw self.error(value, "audit.commit_delay_ms must be a number of milliseconds between 0 and 100")
             }
             audit.commitDelay = .microseconds(Int64((milliseconds * 1000).rounded()))
+        }
+        if let value = map["min_free_bytes"] {
+            guard let bytes = value.int, bytes >= 0 else {
+                throw self.error(value, "audit.min_free_bytes must be an integer of at least 0 (bytes; 0 = no check)")
+            }
+            audit.minFreeBytes = bytes
+        }
+        if let value = map["max_directory_bytes"] {
+            audit.maxDirectoryBytes = try self.positiveInteger(value, "audit.max_directory_bytes", unit: "bytes")
         }
         return audit
     }

@@ -125,6 +125,12 @@ public struct ProxyConfiguration: Sendable {
         public var checkpointIntervalSeconds: Double
         /// `commit_delay_ms`: the group-commit window (see `AuditConfiguration.commitDelay`).
         public var commitDelay: Duration
+        /// Below this many bytes free on the audit directory's file system, decisions are refused (503
+        /// `audit_unavailable`) and `/readyz` says why; 0 turns the check off (see ``AuditSpaceGuard``).
+        public var minFreeBytes: Int = Self.defaultMinFreeBytes
+        /// With this many bytes or more in the audit directory, the same; nil: no cap.
+        public var maxDirectoryBytes: Int?
+        public static let defaultMinFreeBytes = 256 * 1024 * 1024
 
         public init(
             enabled: Bool = true,

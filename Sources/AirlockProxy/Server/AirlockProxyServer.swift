@@ -16,6 +16,8 @@ public final class AirlockProxyServer: Sendable {
         var listener: (any Channel)?
         var admin: (any Channel)?
         var isShuttingDown = false
+        /// Writes the aggregated early refusals once a second.
+        var refusalFlush: RepeatedTask?
     }
 
     public let configuration: ProxyConfiguration
@@ -43,7 +45,7 @@ public final class AirlockProxyServer: Sendable {
         policyVersions: [String: String] = [:],
         logger: Logger
     ) throws(TLSError) {
-        self.readiness = Readiness(policyVersions: policyVersions)
+        self.readiness = Readiness(policyVersions: policyVersions) { recorder.unavailableReason }
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -158,7 +160,14 @@ public final class AirlockProxyServer: Sendable {
             }
             .bind(host: listen.host, port: listen.port)
             .get()
-        self.channels.withLock { $0.listener = listener }
+        let flushLoop = self.group.next()
+        let refusalFlush = flushLoop.scheduleRepeatedAsyncTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            core.refusals.flush(on: flushLoop)
+        }
+        self.channels.withLock {
+            $0.listener = listener
+            $0.refusalFlush = refusalFlush
+        }
 
         if let admin = self.configuration.admin {
             let registry = self.metrics.registry
@@ -195,9 +204,9 @@ public final class AirlockProxyServer: Sendable {
     /// Stops accepting, asks every lab connection to close once its current request is answered, waits up to
     /// `gracePeriod` for them, then cuts what is left and closes the upstream pools and the admin listener.
     public func shutdown(gracePeriod: TimeAmount) async {
-        let (listener, admin, alreadyShuttingDown) = self.channels.withLock { state in
+        let (listener, admin, refusalFlush, alreadyShuttingDown) = self.channels.withLock { state in
             defer { state.isShuttingDown = true }
-            return (state.listener, state.admin, state.isShuttingDown)
+            return (state.listener, state.admin, state.refusalFlush, state.isShuttingDown)
         }
         guard !alreadyShuttingDown else { return }
         self.readiness.set(false)
@@ -227,6 +236,9 @@ public final class AirlockProxyServer: Sendable {
         for (_, box) in self.loops {
             try? await box.eventLoop.submit { box.value?.shutdown() }.get()
         }
+        // The refusals counted since the last flush are written before the audit log can be closed.
+        refusalFlush?.cancel()
+        try? await self.core.refusals.flush(on: self.group.next()).get()
         try? await admin?.close()
         self.logger.info("airlock stopped")
     }

@@ -17,6 +17,8 @@ final class ProxyCore: Sendable {
     let upstreamTimeout: TimeAmount
     /// Largest request URI accepted; longer ones get 414 before any routing.
     let maxURIBytes = 8192
+    /// Refusals made before any policy saw the request: counted, and recorded at most once a second per kind.
+    let refusals: RefusalAggregator
 
     init(
         configuration: ProxyConfiguration,
@@ -37,6 +39,7 @@ final class ProxyCore: Sendable {
         self.maxBodyBytes = configuration.limits.maxBodyBytes
         self.maxResponseBytes = configuration.limits.maxResponseBytes
         self.upstreamTimeout = .nanoseconds(Int64(configuration.limits.upstreamTimeoutSeconds * 1e9))
+        self.refusals = RefusalAggregator(recorder: recorder, logger: logger)
     }
 
     /// The vendor whose prefix starts `path` (followed by `/` or the end), and the rest of the path.

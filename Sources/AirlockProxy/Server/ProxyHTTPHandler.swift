@@ -65,6 +65,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var isDraining = false
     /// Shutdown has begun: answer what is in progress with `Connection: close`, then close.
     private var quiescing = false
+    /// The method of the request being handled, for the record of an early refusal.
+    private var requestMethod: HTTPMethod?
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -116,6 +118,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             // The pipelining handler only hands us one request at a time.
             preconditionFailure("a request head arrived while another request was in progress")
         }
+        self.requestMethod = head.method
         // A client that sent Expect: 100-continue and gets a refusal instead may skip the body: after a refusal,
         // the connection cannot be trusted to be at a message boundary, so close it.
         let keepAlive = head.isKeepAlive && !head.headers.contains(name: "expect")
@@ -386,25 +389,26 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     ) {
         self.state = .discarding(Discarding(closeAtEnd: !keepAlive))
         if !keepAlive { self.startLingering() }
-        if let (head, path) = record, let vendorIndex, !self.core.recorder.isPassThrough {
-            let vendor = self.core.vendors[vendorIndex]
-            let decision = self.decisionRecord(
-                id: self.nextRequestID(),
-                vendor: vendor,
-                method: head.method,
-                path: path,
-                decision: .blocked,
-                refusal: refusal,
-                requestBytes: 0,
-                forwarded: nil
-            )
-            self.recordDecision(decision) { result in
-                let final = (try? result.get()) != nil ? refusal : EgressRefusal.auditUnavailable()
-                self.writeEarlyRefusal(final, keepAlive: keepAlive, vendorIndex: vendorIndex)
-            }
-            return
-        }
+        self.countRefusal(
+            refusal,
+            vendorIndex: vendorIndex,
+            method: record?.head.method ?? self.requestMethod,
+            path: record?.path
+        )
         self.writeEarlyRefusal(refusal, keepAlive: keepAlive, vendorIndex: vendorIndex)
+    }
+
+    /// Counts a refusal made before any policy saw the request; the aggregator records it (at most one record per
+    /// kind and client a second) without holding up the answer.
+    private func countRefusal(_ refusal: EgressRefusal, vendorIndex: Int?, method: HTTPMethod?, path: String?) {
+        guard !self.core.recorder.isPassThrough else { return }
+        self.core.refusals.count(
+            refusal,
+            vendor: vendorIndex.map { self.core.vendors[$0].configuration.name },
+            method: method,
+            path: path ?? EgressDecisionRecord.withheldPath,
+            client: self.client
+        )
     }
 
     private func writeEarlyRefusal(_ refusal: EgressRefusal, keepAlive requestKeepAlive: Bool, vendorIndex: Int?) {
