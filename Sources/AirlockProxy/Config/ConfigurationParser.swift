@@ -168,7 +168,9 @@ struct ConfigurationParser {
             "limits",
             allowed: [
                 "max_body_bytes", "max_response_bytes", "upstream_timeout_seconds", "client_idle_timeout_seconds",
-                "shutdown_grace_seconds",
+                "shutdown_grace_seconds", "tls_handshake_timeout_seconds", "request_head_timeout_seconds",
+                "request_body_grace_seconds", "request_body_min_bytes_per_second", "max_connections",
+                "max_connections_per_peer",
             ]
         )
         var limits = ProxyConfiguration.Limits()
@@ -186,6 +188,34 @@ struct ConfigurationParser {
         }
         if let value = map["shutdown_grace_seconds"] {
             limits.shutdownGraceSeconds = try self.seconds(value, "limits.shutdown_grace_seconds")
+        }
+        if let value = map["tls_handshake_timeout_seconds"] {
+            limits.tlsHandshakeTimeoutSeconds = try self.seconds(value, "limits.tls_handshake_timeout_seconds")
+        }
+        if let value = map["request_head_timeout_seconds"] {
+            limits.requestHeadTimeoutSeconds = try self.seconds(value, "limits.request_head_timeout_seconds")
+        }
+        if let value = map["request_body_grace_seconds"] {
+            limits.requestBodyGraceSeconds = try self.seconds(value, "limits.request_body_grace_seconds")
+        }
+        if let value = map["request_body_min_bytes_per_second"] {
+            guard let rate = value.int, rate >= 0 else {
+                throw self.error(
+                    value,
+                    "limits.request_body_min_bytes_per_second must be an integer of at least 0 (bytes/s; 0 = off)"
+                )
+            }
+            limits.requestBodyMinBytesPerSecond = rate
+        }
+        if let value = map["max_connections"] {
+            limits.maxConnections = try self.positiveInteger(value, "limits.max_connections", unit: "connections")
+        }
+        if let value = map["max_connections_per_peer"] {
+            limits.maxConnectionsPerPeer = try self.positiveInteger(
+                value,
+                "limits.max_connections_per_peer",
+                unit: "connections"
+            )
         }
         return limits
     }

@@ -27,6 +27,7 @@ public final class AirlockProxyServer: Sendable {
     private let serverTLS: TLSServerContext
     private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
     private let tracker = ConnectionTracker()
+    private let connectionLimits: ConnectionLimits
     private let readiness: Readiness
     private let channels = Mutex(Channels())
     private let logger: Logger
@@ -78,6 +79,11 @@ public final class AirlockProxyServer: Sendable {
             )
         }
         self.metrics = ProxyMetrics(registry: registry, vendorNames: configuration.vendors.map(\.name))
+        self.connectionLimits = ConnectionLimits(
+            maxConnections: configuration.limits.maxConnections,
+            maxPerPeer: configuration.limits.maxConnectionsPerPeer,
+            metrics: self.metrics.connections
+        )
         // Callback URLs in outgoing requests are checked around the policy (see OutgoingCallbacks); a bare
         // pass-through inspector without a callbacks section stays pass-through.
         let egressInspector: any EgressInspector =
@@ -131,6 +137,9 @@ public final class AirlockProxyServer: Sendable {
         let serverTLS = self.serverTLS
         let loops = self.loops
         let tracker = self.tracker
+        let limits = self.connectionLimits
+        let deadlines = RequestDeadlines.Settings(limits: self.configuration.limits)
+        let connectionMetrics = self.metrics.connections
         let listen = self.configuration.listen.address
         let clientIdle = TimeAmount.nanoseconds(Int64(self.configuration.limits.clientIdleTimeoutSeconds * 1e9))
         let listener = try await ServerBootstrap(group: self.group)
@@ -140,6 +149,10 @@ public final class AirlockProxyServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Over a cap: closed before the TLS handshake, so a flood of connections costs no crypto.
+                    let peer = channel.remoteAddress?.ipAddress
+                    if let refusal = limits.admit(peer) { throw ConnectionLimits.CapReached(refusal: refusal) }
+                    channel.closeFuture.whenComplete { _ in limits.release(peer) }
                     tracker.add(channel)
                     let box = loops[ObjectIdentifier(channel.eventLoop)]!
                     let loop: LoopContext
@@ -151,6 +164,7 @@ public final class AirlockProxyServer: Sendable {
                     }
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(serverTLS.makeHandler())
+                    try sync.addHandler(RequestDeadlineHandler(settings: deadlines, metrics: connectionMetrics))
                     try sync.addHandler(IdleStateHandler(readTimeout: clientIdle))
                     // Only the request decoder: ProxyHTTPHandler serialises its responses itself (one buffer per answer)
                     // and queues pipelined requests itself (see its queue) without pausing reads.

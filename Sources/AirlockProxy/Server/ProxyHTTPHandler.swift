@@ -65,6 +65,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var isDraining = false
     /// Shutdown has begun: answer what is in progress with `Connection: close`, then close.
     private var quiescing = false
+    /// The connection's head and body deadlines, told about each part as it arrives.
+    private var deadlines: RequestDeadlineHandler?
     /// The method of the request being handled, for the record of an early refusal.
     private var requestMethod: HTTPMethod?
 
@@ -77,6 +79,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.core.metrics.clientConnections.increment()
+        self.deadlines = try? context.pipeline.syncOperations.handler(type: RequestDeadlineHandler.self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -89,6 +92,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = self.unwrapInboundIn(data)
+        self.deadlines?.observe(part)
         if !self.queued.isEmpty || self.mustQueue {
             self.enqueue(part, context: context)
             self.drainQueued()
@@ -299,6 +303,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             }
             return
         }
+        if let timeout = event as? RequestTimeout {
+            self.requestTimedOut(timeout)
+            return
+        }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             switch self.state {
             case .idle, .receiving, .discarding:
@@ -409,6 +417,44 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             path: path ?? EgressDecisionRecord.withheldPath,
             client: self.client
         )
+    }
+
+    /// A request's head or body did not arrive in time (``RequestDeadlineHandler``). Nothing of it was forwarded (a
+    /// request leaves only once complete): answer 408 when no other answer is due first, and close.
+    private func requestTimedOut(_ timeout: RequestTimeout) {
+        let refusal = EgressRefusal.requestTimeout(timeout)
+        switch self.state {
+        case .idle, .receiving:
+            var vendorIndex: Int?
+            var method: HTTPMethod?
+            if case .receiving(let incoming) = self.state {
+                vendorIndex = incoming.vendor.index
+                method = incoming.head.method
+            }
+            self.state = .closing
+            self.queued.removeAll()
+            self.countRefusal(refusal, vendorIndex: vendorIndex, method: method, path: nil)
+            self.writeResponse(
+                status: refusal.status,
+                headers: Self.jsonHeaders,
+                body: self.errorBody(refusal),
+                keepAlive: false,
+                vendorIndex: vendorIndex,
+                closeNow: true
+            )
+        case .discarding:
+            // Already refused; the rest of its body is not worth waiting for.
+            self.state = .closing
+            self.closeAfterWrites()
+        case .processing:
+            // One pipelined behind the request in progress: that one is answered (with Connection: close), then
+            // the connection closes without reading further.
+            self.quiescing = true
+            self.queued.removeAll()
+            self.queuedBytes = 0
+        case .closing:
+            break
+        }
     }
 
     private func writeEarlyRefusal(_ refusal: EgressRefusal, keepAlive requestKeepAlive: Bool, vendorIndex: Int?) {

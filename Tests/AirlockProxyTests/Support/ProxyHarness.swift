@@ -32,6 +32,8 @@ final class ProxyHarness: @unchecked Sendable {
         var headers: [String] = []
         /// Adds the pin of the stand-in vendor's own key.
         var pinTheVendorKey = false
+        /// More `limits:` keys, as YAML lines (`request_head_timeout_seconds: 0.5`).
+        var limits: [String] = []
     }
 
     init(_ options: Options = Options()) async throws {
@@ -53,6 +55,7 @@ final class ProxyHarness: @unchecked Sendable {
               upstream_timeout_seconds: \(options.upstreamTimeoutSeconds)
               shutdown_grace_seconds: 10
               client_idle_timeout_seconds: \(options.clientIdleTimeoutSeconds)
+            \(options.limits.map { "  \($0)" }.joined(separator: "\n"))
             vendors:
               - name: scale
                 path_prefix: /scale
