@@ -250,9 +250,26 @@ public final class AirlockProxyServer: Sendable {
         for (_, box) in self.loops {
             try? await box.eventLoop.submit { box.value?.shutdown() }.get()
         }
-        // The refusals counted since the last flush are written before the audit log can be closed.
+        // The refusals counted since the last flush are written before the audit log can be closed (waiting a few
+        // seconds at most: a recorder that hangs must not hang the shutdown).
         refusalFlush?.cancel()
-        try? await self.core.refusals.flush(on: self.group.next()).get()
+        let flushLoop = self.group.next()
+        let core = self.core
+        try? await flushLoop.flatSubmit {
+            let flushed = flushLoop.makePromise(of: Void.self)
+            let finished = NIOLoopBoundBox(false, eventLoop: flushLoop)
+            @Sendable func finish() {
+                guard !finished.value else { return }
+                finished.value = true
+                flushed.succeed(())
+            }
+            let limit = flushLoop.scheduleTask(in: .seconds(5)) { finish() }
+            core.refusals.flush(on: flushLoop).whenComplete { _ in
+                limit.cancel()
+                finish()
+            }
+            return flushed.futureResult
+        }.get()
         try? await admin?.close()
         self.logger.info("airlock stopped")
     }
