@@ -120,8 +120,11 @@ struct BodyAndSecretTests {
         #expect(
             recordFields == [
                 "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "policy", "findings",
-                "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs",
+                "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs", "refusals",
             ])
+        // An aggregated refusal's window: a count and two times the log writes itself.
+        let window = RefusalWindow(count: 2, first: Date(), last: Date())
+        #expect(Mirror(reflecting: window).children.compactMap(\.label) == ["count", "first", "last"])
         #expect(
             Mirror(reflecting: record.findings[0]).children.compactMap(\.label) == ["id", "action", "count", "paths"])
         // `name` is a configured client's name (`clients:`), never taken from a request.

@@ -96,9 +96,39 @@ struct RecoveryTests {
         log = try await AuditLog.open(scratch.configuration())
         try await log.close()
         let entries = try AuditLogReader(directory: scratch.audit).entries()
-        #expect(entries.map(\.event) == [.decision, .recovery, .checkpoint])
+        #expect(entries.map(\.event) == [.decision, .recovery, .checkpoint, .checkpoint])
         #expect(entries[1].reason == "unclean shutdown" && entries[1].tornBytes == nil)
+        #expect(entries[2].reason == "recovery" && entries[3].reason == "shutdown")
         _ = try AuditVerifier.verify(directory: scratch.audit)
+    }
+
+    /// A crash leaves the records after the last checkpoint unsigned. The writer that recovers signs them (and its
+    /// recovery event) as it starts, not whenever traffic next brings a checkpoint: with no traffic after the
+    /// restart they would stay unsigned, and open to rewriting without a key, indefinitely.
+    @Test func recoveredRecordsAreSignedWhenTheWriterStarts() async throws {
+        let scratch = try Scratch()
+        let keys = try scratch.keyPair()
+        let configuration = scratch.configuration(key: keys.key, checkpointEvery: 1000, checkpointInterval: 3600)
+        var log = try await AuditLog.open(configuration)
+        for number in 1...5 { _ = try await log.recordDecision(sampleDecision(number), forwardedBody: nil) }
+        try await log.simulateCrash()
+
+        log = try await AuditLog.open(configuration)
+        // While the recovered writer holds the log (and before any new record), verify sees the whole chain,
+        // the five records of the crashed session and the recovery event, under a signed checkpoint.
+        let live = try AuditVerifier.verify(directory: scratch.audit, publicKeys: [keys.pub])
+        let entries = try AuditLogReader(directory: scratch.audit).entries()
+        try await log.close()
+        let recovery = try #require(entries.last { $0.event == .recovery })
+        #expect(recovery.seq == 6 && recovery.afterSeq == 5)
+        let checkpoint = try #require(entries.last)
+        #expect(checkpoint.event == .checkpoint && checkpoint.reason == "recovery", "\(entries.map(\.event))")
+        #expect(checkpoint.count == recovery.seq && checkpoint.signature != nil && checkpoint.keyID == keys.keyID)
+        #expect(live.openByWriter && live.unsignedTail == 0, "\(live)")
+        #expect(live.checkpointedThrough == recovery.seq && live.signedCheckpoints == 1, "\(live)")
+        #expect(live.description.contains("0 records after the last checkpoint (it covers seq 1-6)"), "\(live)")
+        let closed = try AuditVerifier.verify(directory: scratch.audit, publicKeys: [keys.pub])
+        #expect(closed.signedCheckpoints == 2 && closed.recoveries == 1)
     }
 
     @Test func crashBetweenRotationAndTheNextFileContinuesInANewFile() async throws {

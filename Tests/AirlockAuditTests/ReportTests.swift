@@ -63,6 +63,36 @@ struct ReportTests {
         #expect(stats.byRule["roadmap"]?.blocked == 1)
     }
 
+    /// The proxy writes refusals made before any policy saw them as one record per kind and client a second, with
+    /// a count and a window: the record verifies like any other, and stats count the requests it stands for.
+    @Test func aggregatedRefusalsVerifyAndCountAsTheirRequests() async throws {
+        let scratch = try Scratch()
+        let log = try await AuditLog.open(scratch.configuration())
+        _ = try await log.recordDecision(sampleDecision(1, vendor: "scale"), forwardedBody: Array("aaaa".utf8))
+        let window = RefusalWindow(count: 998, first: "2026-12-07T10:00:00.000Z", last: "2026-12-07T10:00:00.999Z")
+        var aggregated = DecisionRecord(
+            id: "r-refusals-1", client: AuditClient(ip: "10.0.0.9"), vendor: "scale", method: "GET",
+            path: "(withheld: not inspected)", decision: .blocked, reason: "route_not_allowed", policy: "none",
+            requestBytes: 0, status: 403)
+        aggregated.refusals = window
+        _ = try await log.recordDecision(aggregated, forwardedBody: nil)
+        _ = try await log.recordDecision(
+            sampleDecision(2, vendor: "scale", decision: .blocked, rule: "roadmap"), forwardedBody: nil)
+        try await log.close()
+
+        let summary = try AuditVerifier.verify(directory: scratch.audit)
+        #expect(summary.decisions == 3)
+        let rows = try AuditLogReader(directory: scratch.audit).decisions()
+        #expect(rows.map(\.refusals) == [nil, window, nil])
+        #expect(rows.map(\.requests) == [1, 998, 1])
+        let line = try readLines(scratch.file(1)).first { $0.contains("r-refusals-1") } ?? ""
+        #expect(line.contains(#""refusals":{"count":998,"first":"2026-12-07T10:00:00.000Z","last":"#), "\(line)")
+        let stats = AuditStats(rows)
+        #expect(stats.total.requests == 1000 && stats.total.blocked == 999 && stats.total.forwarded == 1)
+        #expect(stats.byVendor["scale"]?.requests == 1000)
+        #expect(stats.byDecision["blocked"]?.requests == 999)
+    }
+
     @Test func timesParseInRFC3339Forms() {
         #expect(AuditTime.parse("2026-11-26T23:04:05.123Z") != nil)
         #expect(AuditTime.parse("2026-11-26T23:04:05Z") != nil)

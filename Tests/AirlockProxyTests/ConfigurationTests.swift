@@ -149,6 +149,64 @@ struct ConfigurationTests {
         }
     }
 
+    /// `limits:` deadlines and caps, `audit:` space guard: defaults, values, and errors that point at the value.
+    @Test func deadlinesCapsAndTheAuditSpaceGuardAreConfigurable() throws {
+        let defaults = try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: "/tmp")
+        #expect(defaults.limits.requestHeadTimeoutSeconds == 10 && defaults.limits.tlsHandshakeTimeoutSeconds == 10)
+        #expect(defaults.limits.requestBodyGraceSeconds == 10 && defaults.limits.requestBodyMinBytesPerSecond == 16384)
+        #expect(defaults.limits.maxConnections == 4096 && defaults.limits.maxConnectionsPerPeer == 512)
+        #expect(defaults.audit?.minFreeBytes == 256 * 1024 * 1024 && defaults.audit?.maxDirectoryBytes == nil)
+        let set = try ProxyConfiguration.parse(
+            yaml: Self.valid.replacingOccurrences(
+                of: "  upstream_timeout_seconds: 60\n",
+                with: """
+                      upstream_timeout_seconds: 60
+                      tls_handshake_timeout_seconds: 3
+                      request_head_timeout_seconds: 2.5
+                      request_body_grace_seconds: 4
+                      request_body_min_bytes_per_second: 0
+                      max_connections: 100
+                      max_connections_per_peer: 7
+
+                    """
+            ) + "\naudit: {min_free_bytes: 0, max_directory_bytes: 1073741824}\n",
+            baseDirectory: "/tmp"
+        )
+        #expect(set.limits.tlsHandshakeTimeoutSeconds == 3 && set.limits.requestHeadTimeoutSeconds == 2.5)
+        #expect(set.limits.requestBodyGraceSeconds == 4 && set.limits.requestBodyMinBytesPerSecond == 0)
+        #expect(set.limits.maxConnections == 100 && set.limits.maxConnectionsPerPeer == 7)
+        #expect(set.audit?.minFreeBytes == 0 && set.audit?.maxDirectoryBytes == 1_073_741_824)
+
+        // Appended to a valid configuration: its lines come first.
+        let after = Self.valid.split(separator: "\n", omittingEmptySubsequences: false).count
+        let cases: [(String, String, Int, Int)] = [
+            ("limitz: 1", "unknown key \"limitz\"", after + 1, 1),
+            ("audit:\n  max_directory_bytes: 0", "max_directory_bytes must be a positive integer", after + 2, 24),
+            ("audit:\n  min_free_bytes: lots", "min_free_bytes must be an integer of at least 0", after + 2, 19),
+        ]
+        let limits: [(String, String, Int, Int)] = [
+            ("  request_head_timeout_seconds: 0", "request_head_timeout_seconds must be a number of seconds", 9, 33),
+            ("  request_body_min_bytes_per_second: -5", "must be an integer of at least 0 (bytes/s; 0 = off)", 9, 38),
+            ("  max_connections_per_peer: many", "max_connections_per_peer must be a positive integer", 9, 29),
+        ]
+        for (section, message, line, column) in cases + limits {
+            let yaml =
+                section.hasPrefix("  ")
+                ? Self.valid.replacingOccurrences(
+                    of: "  upstream_timeout_seconds: 60\n",
+                    with: "  upstream_timeout_seconds: 60\n" + section + "\n"
+                ) : Self.valid + "\n" + section + "\n"
+            do {
+                _ = try ProxyConfiguration.parse(yaml: yaml, file: "bad.yaml", baseDirectory: "/tmp")
+                Issue.record("accepted \(section)")
+            } catch {
+                #expect(error.message.contains(message), "\(error)")
+                #expect(error.line == line && error.column == column, "\(error)")
+                #expect(error.description.hasPrefix("bad.yaml:\(line):\(column):"), "\(error)")
+            }
+        }
+    }
+
     @Test func overlappingPrefixesAndDuplicateNamesAreRejected() {
         let yaml = """
             listen: {address: 127.0.0.1:1, tls: {certificate: a, key: b}}

@@ -181,6 +181,20 @@ struct ProxyRefusalTests {
         #expect(harness.vendor.requests.isEmpty)
     }
 
+    /// Refusals made before any policy saw the request do not wait for the audit log: with a recorder that never
+    /// finishes a record, they are still answered (each used to wait for its own durable record).
+    @Test func earlyRefusalsDoNotWaitForTheAuditLog() async throws {
+        var options = ProxyHarness.Options()
+        options.recorder = StallingRecorder()
+        let harness = try await ProxyHarness(options)
+        let route = try await harness.curl(["-X", "DELETE", harness.url("/scale/v1/task/x")], timeout: 10)
+        let unknown = try await harness.curl([harness.url("/nowhere")], timeout: 10)
+        await harness.close()
+        #expect(route.status == 403 && errorCode(route.body) == "route_not_allowed", "\(route.stderr)")
+        #expect(unknown.status == 404 && errorCode(unknown.body) == "unknown_vendor", "\(unknown.stderr)")
+        #expect(harness.vendor.connectionCount == 0)
+    }
+
     @Test func refusalsAreJSON() async throws {
         let harness = try await ProxyHarness()
         let result = try await harness.curl(["-i", harness.url("/nope")])
@@ -193,6 +207,14 @@ struct FailingRecorder: EgressRecorder {
     struct DiskFull: Error {}
     func recordDecision(_ record: EgressDecisionRecord) async throws { throw DiskFull() }
     func recordOutcome(_ record: EgressOutcomeRecord) async throws { throw DiskFull() }
+}
+
+/// Never finishes recording a decision (a log stuck on its disk).
+struct StallingRecorder: EgressRecorder {
+    func recordDecision(_ record: EgressDecisionRecord) async throws {
+        try await Task.sleep(nanoseconds: 3_600_000_000_000)
+    }
+    func recordOutcome(_ record: EgressOutcomeRecord) async throws {}
 }
 
 /// One shared group for helper servers that outlive a single harness.

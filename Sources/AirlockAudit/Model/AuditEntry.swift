@@ -28,6 +28,8 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var status: Int?
     public var durationMs: Double?
     public var error: String?
+    /// A decision standing for several refusals: how many, and when the first and last were refused.
+    public var refusals: RefusalWindow?
 
     // checkpoint
     public var head: String?
@@ -45,9 +47,12 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var prev: String
     public var hash: String
 
+    /// How many requests a decision stands for: its aggregated refusal count, or one.
+    public var requests: Int { refusals?.count ?? 1 }
+
     enum CodingKeys: String, CodingKey {
         case event, seq, time, id, client, vendor, method, path, decision, reason, rule, policy, findings, status, error
-        case head, count, signature, kept, prev, hash, body
+        case head, count, signature, kept, prev, hash, body, refusals
         case requestBytes = "request_bytes"
         case forwardedBytes = "forwarded_bytes"
         case forwardedSHA256 = "forwarded_sha256"
@@ -59,9 +64,11 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     }
 }
 
-/// Why a checkpoint was written. `shutdown` marks a clean end of a writer session; `rotate` closes a file.
+/// Why a checkpoint was written. `shutdown` marks a clean end of a writer session; `rotate` closes a file;
+/// `recovery` follows the recovery event a writer chains in when it starts after a crash, signing what the crashed
+/// session left unsigned.
 enum CheckpointReason: String {
-    case count, interval, rotate, shutdown
+    case count, interval, rotate, shutdown, recovery
 }
 
 /// A decision's members, encoded by the caller so that the writer thread only numbers, chains and writes them:
@@ -104,6 +111,13 @@ struct EncodedDecision: Sendable {
         bodyIndex = line.count
         line.int("status", record.status)
         line.milliseconds("duration_ms", record.durationMs)
+        if let refusals = record.refusals {
+            line.object("refusals") { window in
+                window.int("count", refusals.count)
+                window.string("first", refusals.first)
+                window.string("last", refusals.last)
+            }
+        }
         members = line.fragment
     }
 }
@@ -212,7 +226,7 @@ extension RecordEncoding {
             var record = DecisionRecord(
                 id: id, client: client, vendor: vendor, method: method, path: path, decision: decision,
                 reason: entry.reason, rule: entry.rule, policy: policy, findings: findings, requestBytes: requestBytes,
-                status: entry.status, durationMs: entry.durationMs)
+                status: entry.status, durationMs: entry.durationMs, refusals: entry.refusals)
             record.forwardedBytes = entry.forwardedBytes
             record.forwardedSHA256 = entry.forwardedSHA256
             line = RecordEncoding.decision(seq: entry.seq, time: entry.time, record, body: entry.body)

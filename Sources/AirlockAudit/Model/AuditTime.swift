@@ -29,7 +29,7 @@ public enum AuditTime {
     }
 
     /// `date` in the log's format, truncated to the millisecond.
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let whole = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
         let floorSeconds = Int((Double(whole) / 1000).rounded(.down))
         return format(seconds: floorSeconds, milliseconds: whole - floorSeconds * 1000)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the proxy decided about one request, as written to the audit log.
 ///
 /// No field holds request content: the proxy fills `path` with the path as forwarded (already redacted), `reason`
@@ -24,6 +26,10 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
     /// forwarded request follows in ``AuditLog/recordOutcome(id:status:durationMs:error:)``.
     public var status: Int?
     public var durationMs: Double?
+    /// For a record that stands for several refusals made before any policy saw the requests (the proxy aggregates
+    /// them: one record per cause, peer and vendor per second at most): how many requests it stands for, and the
+    /// times of the first and last of them. Nil for a record of one request.
+    public var refusals: RefusalWindow?
 
     public init(
         id: String,
@@ -38,7 +44,8 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
         findings: [AuditFinding] = [],
         requestBytes: Int,
         status: Int? = nil,
-        durationMs: Double? = nil
+        durationMs: Double? = nil,
+        refusals: RefusalWindow? = nil
     ) {
         self.id = id
         self.client = client
@@ -55,14 +62,37 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
         self.forwardedSHA256 = nil
         self.status = status
         self.durationMs = durationMs
+        self.refusals = refusals
     }
 
+    /// How many requests a decision stands for: the aggregated count, or one.
+    public var requests: Int { refusals?.count ?? 1 }
+
     enum CodingKeys: String, CodingKey {
-        case id, client, vendor, method, path, decision, reason, rule, policy, findings, status
+        case id, client, vendor, method, path, decision, reason, rule, policy, findings, status, refusals
         case requestBytes = "request_bytes"
         case forwardedBytes = "forwarded_bytes"
         case forwardedSHA256 = "forwarded_sha256"
         case durationMs = "duration_ms"
+    }
+}
+
+/// Several refusals of one kind written as one record: their number and the window they fell in (RFC 3339 times as
+/// the log writes them). Written as `"refusals":{"count":N,"first":"…","last":"…"}`.
+public struct RefusalWindow: Sendable, Codable, Hashable {
+    public var count: Int
+    public var first: String
+    public var last: String
+
+    public init(count: Int, first: String, last: String) {
+        self.count = count
+        self.first = first
+        self.last = last
+    }
+
+    /// A window from two instants, in the log's time format.
+    public init(count: Int, first: Date, last: Date) {
+        self.init(count: count, first: AuditTime.format(first), last: AuditTime.format(last))
     }
 }
 

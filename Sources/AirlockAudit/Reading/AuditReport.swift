@@ -106,19 +106,21 @@ public struct AuditStats: Sendable, Codable, Equatable {
             }
             if entry.decision == .blocked, let rule = entry.rule {
                 var bucket = byRule[rule, default: RuleBucket()]
-                if seen.insert(rule).inserted { bucket.requests += 1 }
-                bucket.blocked += 1
+                if seen.insert(rule).inserted { bucket.requests += entry.requests }
+                bucket.blocked += entry.requests
                 byRule[rule] = bucket
             }
         }
     }
 
+    /// One decision record, or as many requests as an aggregated refusal record stands for.
     private static func add(_ entry: AuditEntry, to bucket: inout Bucket) {
-        bucket.requests += 1
+        let requests = entry.requests
+        bucket.requests += requests
         switch entry.decision {
-        case .forwarded: bucket.forwarded += 1
-        case .blocked: bucket.blocked += 1
-        case .error, nil: bucket.error += 1
+        case .forwarded: bucket.forwarded += requests
+        case .blocked: bucket.blocked += requests
+        case .error, nil: bucket.error += requests
         }
         bucket.requestBytes += entry.requestBytes ?? 0
         bucket.forwardedBytes += entry.forwardedBytes ?? 0

@@ -16,6 +16,9 @@ public struct AuditVerification: Sendable, CustomStringConvertible {
     public var lastSeq = 0
     /// Records after the last checkpoint of a log that a writer still holds open; the next checkpoint signs them.
     public var unsignedTail = 0
+    /// The last seq the last checkpoint covers (its `count`): every record up to it is pinned by that checkpoint
+    /// (and, when signed, by its signature).
+    public var checkpointedThrough = 0
     public var openByWriter = false
     /// With `checkBodies`: distinct stored bodies that hash to their names, and forwarded bodies with no stored copy
     /// (expected when `audit.store_bodies` is off).
@@ -41,6 +44,7 @@ public struct AuditVerification: Sendable, CustomStringConvertible {
         if openByWriter {
             text +=
                 "; open by a writer, \(unsignedTail) record\(unsignedTail == 1 ? "" : "s") after the last checkpoint"
+                + " (it covers seq 1-\(checkpointedThrough))"
         }
         return text
     }
@@ -319,6 +323,7 @@ private struct ChainWalk {
                 detail: "its head or count does not describe the records before it")
         }
         summary.checkpoints += 1
+        summary.checkpointedThrough = entry.seq - 1
         guard let signature = entry.signature, let keyID = entry.keyID else {
             if sawSigned || !keys.isEmpty {
                 throw AuditVerificationFailure(

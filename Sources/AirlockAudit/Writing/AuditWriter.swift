@@ -218,6 +218,9 @@ final class AuditWriter {
             head = sealed.hash
             unsignedRecords += 1
             statistics.recoveries += 1
+            // The crashed session's last records were never signed: sign them, with the recovery event, before
+            // anything new is appended, so no unsigned stretch waits for traffic (or for ever, if none comes).
+            try writeCheckpoint(reason: .recovery)
         }
     }
 

@@ -3,16 +3,23 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// Whether the proxy is ready to serve: listeners bound and configuration loaded, and not shutting down.
+/// Whether the proxy is ready to serve: listeners bound and configuration loaded, not shutting down, and nothing
+/// that must work for a request to be served (the audit log's disk) says otherwise.
 final class Readiness: Sendable {
     private let ready = Atomic<Bool>(false)
     /// `policy <vendor> <name@sha256:…>` lines: which policy versions this process enforces.
     private let lines: Mutex<String>
     var policyLines: String { self.lines.withLock { $0 } }
+    /// Why requests would be refused now although the listeners are up (nil: nothing).
+    private let blocker: @Sendable () -> String?
 
-    init(policyVersions: [String: String] = [:]) {
+    init(policyVersions: [String: String] = [:], blocker: @escaping @Sendable () -> String? = { nil }) {
         self.lines = Mutex(Self.render(policyVersions))
+        self.blocker = blocker
     }
+
+    /// Why the proxy is not ready although it is listening, if so.
+    var problem: String? { self.blocker() }
 
     func setPolicyVersions(_ versions: [String: String]) {
         self.lines.withLock { $0 = Self.render(versions) }
@@ -22,7 +29,7 @@ final class Readiness: Sendable {
         versions.sorted { $0.key < $1.key }.map { "policy \($0.key) \($0.value)\n" }.joined()
     }
 
-    var isReady: Bool { self.ready.load(ordering: .relaxed) }
+    var isReady: Bool { self.ready.load(ordering: .relaxed) && self.blocker() == nil }
     func set(_ value: Bool) { self.ready.store(value, ordering: .relaxed) }
 }
 
@@ -65,10 +72,12 @@ final class AdminHandler: ChannelInboundHandler {
         case (.GET, "/healthz"), (.HEAD, "/healthz"):
             (status, contentType, text) = (.ok, "text/plain; charset=utf-8", "ok\n")
         case (.GET, "/readyz"), (.HEAD, "/readyz"):
-            let ready = self.readiness.isReady
+            let problem = self.readiness.problem
+            let ready = problem == nil && self.readiness.isReady
             (status, contentType, text) = (
                 ready ? .ok : .serviceUnavailable, "text/plain; charset=utf-8",
-                (ready ? "ready\n" : "not ready\n") + self.readiness.policyLines
+                (ready ? "ready\n" : "not ready\n") + (problem.map { "reason \($0)\n" } ?? "")
+                    + self.readiness.policyLines
             )
         case (.GET, "/metrics"), (.HEAD, "/metrics"):
             (status, contentType, text) = (.ok, "text/plain; version=0.0.4; charset=utf-8", self.registry.render())

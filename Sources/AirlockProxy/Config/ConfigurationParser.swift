@@ -96,7 +96,7 @@ struct ConfigurationParser {
             "audit",
             allowed: [
                 "enabled", "directory", "signing_key", "store_bodies", "rotate_bytes", "checkpoint_every",
-                "checkpoint_interval_seconds", "commit_delay_ms",
+                "checkpoint_interval_seconds", "commit_delay_ms", "min_free_bytes", "max_directory_bytes",
             ]
         )
         var audit = self.defaultAudit
@@ -128,6 +128,15 @@ struct ConfigurationParser {
                 throw self.error(value, "audit.commit_delay_ms must be a number of milliseconds between 0 and 100")
             }
             audit.commitDelay = .microseconds(Int64((milliseconds * 1000).rounded()))
+        }
+        if let value = map["min_free_bytes"] {
+            guard let bytes = value.int, bytes >= 0 else {
+                throw self.error(value, "audit.min_free_bytes must be an integer of at least 0 (bytes; 0 = no check)")
+            }
+            audit.minFreeBytes = bytes
+        }
+        if let value = map["max_directory_bytes"] {
+            audit.maxDirectoryBytes = try self.positiveInteger(value, "audit.max_directory_bytes", unit: "bytes")
         }
         return audit
     }
@@ -173,7 +182,9 @@ struct ConfigurationParser {
             "limits",
             allowed: [
                 "max_body_bytes", "max_response_bytes", "upstream_timeout_seconds", "client_idle_timeout_seconds",
-                "shutdown_grace_seconds",
+                "shutdown_grace_seconds", "tls_handshake_timeout_seconds", "request_head_timeout_seconds",
+                "request_body_grace_seconds", "request_body_min_bytes_per_second", "max_connections",
+                "max_connections_per_peer",
             ]
         )
         var limits = ProxyConfiguration.Limits()
@@ -191,6 +202,34 @@ struct ConfigurationParser {
         }
         if let value = map["shutdown_grace_seconds"] {
             limits.shutdownGraceSeconds = try self.seconds(value, "limits.shutdown_grace_seconds")
+        }
+        if let value = map["tls_handshake_timeout_seconds"] {
+            limits.tlsHandshakeTimeoutSeconds = try self.seconds(value, "limits.tls_handshake_timeout_seconds")
+        }
+        if let value = map["request_head_timeout_seconds"] {
+            limits.requestHeadTimeoutSeconds = try self.seconds(value, "limits.request_head_timeout_seconds")
+        }
+        if let value = map["request_body_grace_seconds"] {
+            limits.requestBodyGraceSeconds = try self.seconds(value, "limits.request_body_grace_seconds")
+        }
+        if let value = map["request_body_min_bytes_per_second"] {
+            guard let rate = value.int, rate >= 0 else {
+                throw self.error(
+                    value,
+                    "limits.request_body_min_bytes_per_second must be an integer of at least 0 (bytes/s; 0 = off)"
+                )
+            }
+            limits.requestBodyMinBytesPerSecond = rate
+        }
+        if let value = map["max_connections"] {
+            limits.maxConnections = try self.positiveInteger(value, "limits.max_connections", unit: "connections")
+        }
+        if let value = map["max_connections_per_peer"] {
+            limits.maxConnectionsPerPeer = try self.positiveInteger(
+                value,
+                "limits.max_connections_per_peer",
+                unit: "connections"
+            )
         }
         return limits
     }

@@ -49,6 +49,21 @@ public struct ProxyConfiguration: Sendable {
         public var clientIdleTimeoutSeconds: Double
         /// On SIGTERM/SIGINT, how long in-flight requests may run before connections are cut.
         public var shutdownGraceSeconds: Double
+        /// A TLS handshake with the lab must finish within this long after the connection is accepted.
+        public var tlsHandshakeTimeoutSeconds: Double = 10
+        /// A request head must be complete within this long after its first byte; beyond it the lab gets 408 and
+        /// the connection is closed.
+        public var requestHeadTimeoutSeconds: Double = 10
+        /// After its head, a request body gets this long, plus one second per `requestBodyMinBytesPerSecond` bytes
+        /// received, to arrive (so a body must keep up the minimum rate once the grace is used up); beyond it the lab
+        /// gets 408, the connection is closed, and nothing is forwarded.
+        public var requestBodyGraceSeconds: Double = 10
+        /// See `requestBodyGraceSeconds`; 0 turns the body deadline off (the idle timeout still applies).
+        public var requestBodyMinBytesPerSecond: Int = 16 * 1024
+        /// Lab connections open at once; beyond it a new connection is closed at once, before the TLS handshake.
+        public var maxConnections: Int = 4096
+        /// Lab connections open at once from one peer address; beyond it a new one is closed at once.
+        public var maxConnectionsPerPeer: Int = 512
 
         public init(
             maxBodyBytes: Int = 32 * 1024 * 1024,
@@ -125,6 +140,12 @@ public struct ProxyConfiguration: Sendable {
         public var checkpointIntervalSeconds: Double
         /// `commit_delay_ms`: the group-commit window (see `AuditConfiguration.commitDelay`).
         public var commitDelay: Duration
+        /// Below this many bytes free on the audit directory's file system, decisions are refused (503
+        /// `audit_unavailable`) and `/readyz` says why; 0 turns the check off (see ``AuditSpaceGuard``).
+        public var minFreeBytes: Int = Self.defaultMinFreeBytes
+        /// With this many bytes or more in the audit directory, the same; nil: no cap.
+        public var maxDirectoryBytes: Int?
+        public static let defaultMinFreeBytes = 256 * 1024 * 1024
 
         public init(
             enabled: Bool = true,

@@ -7,24 +7,36 @@ import Synchronization
 /// A decision is durable (fsync'd, with the forwarded body when bodies are stored) before the proxy sends the first
 /// byte to the vendor; if the log cannot be written, `recordDecision` throws and the proxy answers 503 with nothing
 /// forwarded. Only the path as forwarded, the proxy's own reason codes, rule ids, counts and JSONPaths are recorded.
+///
+/// With a space guard, decisions fail at once (nothing forwarded, 503 `audit_unavailable`) while the guard says the
+/// audit disk is nearly full; outcomes of requests that already left are still written.
 public struct AuditRecorder: EgressRecorder {
     public let log: AuditLog
+    public let space: AuditSpaceGuard?
     private let mailboxes = CompletionMailboxes()
 
-    public init(log: AuditLog) {
+    public init(log: AuditLog, space: AuditSpaceGuard? = nil) {
         self.log = log
+        self.space = space
     }
+
+    public var unavailableReason: String? { self.space?.problem }
 
     /// Bodies up to this size are hashed and compressed on the calling event loop (tens of microseconds for a few
     /// KB); larger ones on the proxy's seam threads, so one big body cannot stall a loop.
     static let eventLoopBodyLimit = 256 * 1024
 
     public func recordDecision(_ record: EgressDecisionRecord) async throws {
+        if let refusal = self.space?.refusal { throw refusal }
         let body = record.forwarded.map { Array($0.body.readableBytesView) }
         _ = try await self.log.recordDecision(Self.entry(record), forwardedBody: body)
     }
 
     public func recordDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>) {
+        if let refusal = self.space?.refusal {
+            promise.fail(refusal)
+            return
+        }
         guard (record.forwarded?.body.readableBytes ?? 0) <= Self.eventLoopBodyLimit else {
             Task(executorPreference: SeamExecutor.shared) { self.submitDecision(record, completing: promise) }
             return
@@ -99,7 +111,8 @@ public struct AuditRecorder: EgressRecorder {
                 AuditFinding(id: $0.rule, action: $0.action, count: $0.count, paths: $0.paths)
             },
             requestBytes: record.requestBytes,
-            status: record.status
+            status: record.status,
+            refusals: record.aggregated.map { RefusalWindow(count: $0.count, first: $0.first, last: $0.last) }
         )
     }
 }

@@ -12,6 +12,8 @@ public struct EgressSetup: Sendable {
     public let inspector: ReloadableInspector
     public let recorder: any EgressRecorder
     public let auditLog: AuditLog?
+    /// Watches the audit directory's disk while the log is open (nil when the log is off).
+    public let auditSpace: AuditSpaceGuard?
     /// Vendor name -> `name@sha256:…` of its policy (`none` for `policy: none`).
     public let policyVersions: [String: String]
     /// The configuration file and every policy file behind it, as loaded.
@@ -28,6 +30,7 @@ public struct EgressSetup: Sendable {
     ) async throws(EgressSetupError) -> EgressSetup {
         let compiled = try Self.compile(configuration, keys: keys)
         var auditLog: AuditLog?
+        var auditSpace: AuditSpaceGuard?
         var recorder: any EgressRecorder = NoOpRecorder()
         if let audit = configuration.audit, audit.enabled {
             do {
@@ -43,7 +46,21 @@ public struct EgressSetup: Sendable {
                     )
                 )
                 auditLog = log
-                recorder = AuditRecorder(log: log)
+                let space = AuditSpaceGuard(
+                    directory: URL(fileURLWithPath: audit.directory, isDirectory: true),
+                    thresholds: AuditSpaceGuard.Thresholds(
+                        minFreeBytes: audit.minFreeBytes,
+                        maxDirectoryBytes: audit.maxDirectoryBytes
+                    )
+                )
+                space.start()
+                if let problem = space.problem {
+                    logger.error("audit log unavailable: requests are refused until there is room", metadata: [
+                        "airlock.audit.problem": "\(problem)"
+                    ])
+                }
+                auditSpace = space
+                recorder = AuditRecorder(log: log, space: space)
             } catch {
                 throw EgressSetupError("cannot open the audit log in \(audit.directory): \(error)")
             }
@@ -54,6 +71,7 @@ public struct EgressSetup: Sendable {
             inspector: ReloadableInspector(compiled.inspector),
             recorder: recorder,
             auditLog: auditLog,
+            auditSpace: auditSpace,
             policyVersions: compiled.versions,
             sourceFiles: compiled.sourceFiles
         )
@@ -114,6 +132,7 @@ public struct EgressSetup: Sendable {
 
     /// Writes the audit log's final signed checkpoint and releases its directory.
     public func close() async {
+        self.auditSpace?.stop()
         try? await self.auditLog?.close()
     }
 

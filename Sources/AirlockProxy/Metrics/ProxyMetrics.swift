@@ -21,6 +21,8 @@ public final class ProxyMetrics: Sendable {
     let inspectionTime: [Timer]
     /// Policy reloads (SIGHUP or a changed file): applied, refused.
     let reloads: [Counter]
+    /// Open lab connections, connections refused at a cap, requests cut at a deadline.
+    let connections: ConnectionMetrics
 
     /// `vendorNames` in configuration order; index `vendorNames.count` stands for "no vendor" (e.g. 404s).
     public init(registry: PrometheusRegistry, vendorNames: [String]) {
@@ -79,6 +81,7 @@ public final class ProxyMetrics: Sendable {
         self.reloads = ["applied", "refused"].map {
             Counter(label: "airlock_policy_reloads_total", dimensions: [("result", $0)], factory: registry)
         }
+        self.connections = ConnectionMetrics(registry: registry)
     }
 
     /// Counts one policy reload attempt.

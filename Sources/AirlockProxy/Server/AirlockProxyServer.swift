@@ -17,6 +17,8 @@ public final class AirlockProxyServer: Sendable {
         var admin: (any Channel)?
         var callbacks: (any Channel)?
         var isShuttingDown = false
+        /// Writes the aggregated early refusals once a second.
+        var refusalFlush: RepeatedTask?
     }
 
     public let configuration: ProxyConfiguration
@@ -28,6 +30,7 @@ public final class AirlockProxyServer: Sendable {
     private let callbackListener: (core: ProxyCore, tls: TLSServerContext)?
     private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
     private let tracker = ConnectionTracker()
+    private let connectionLimits: ConnectionLimits
     private let readiness: Readiness
     private let channels = Mutex(Channels())
     private let logger: Logger
@@ -46,7 +49,7 @@ public final class AirlockProxyServer: Sendable {
         policyVersions: [String: String] = [:],
         logger: Logger
     ) throws(TLSError) {
-        self.readiness = Readiness(policyVersions: policyVersions)
+        self.readiness = Readiness(policyVersions: policyVersions) { recorder.unavailableReason }
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -79,6 +82,11 @@ public final class AirlockProxyServer: Sendable {
             )
         }
         self.metrics = ProxyMetrics(registry: registry, vendorNames: configuration.vendors.map(\.name))
+        self.connectionLimits = ConnectionLimits(
+            maxConnections: configuration.limits.maxConnections,
+            maxPerPeer: configuration.limits.maxConnectionsPerPeer,
+            metrics: self.metrics.connections
+        )
         // Callback URLs in outgoing requests are checked around the policy (see OutgoingCallbacks); a bare
         // pass-through inspector without a callbacks section stays pass-through.
         let egressInspector: any EgressInspector =
@@ -112,6 +120,7 @@ public final class AirlockProxyServer: Sendable {
             clients: configuration.clients.map { ClientAuthenticator(clients: $0, vendors: configuration.vendors) }
         )
         let metrics = self.metrics
+        let refusals = self.core.refusals
         self.callbackListener = try callbackListen.map { listen throws(TLSError) in
             let core = ProxyCore(
                 configuration: configuration,
@@ -121,7 +130,8 @@ public final class AirlockProxyServer: Sendable {
                 metrics: metrics,
                 logger: logger,
                 callbacks: callbacks,
-                servesVendorRoutes: false
+                servesVendorRoutes: false,
+                refusals: refusals
             )
             let tls = try TLSServerContext(
                 configuration: TLSServerConfiguration(
@@ -158,7 +168,16 @@ public final class AirlockProxyServer: Sendable {
     /// Binds the HTTPS listener, the callback listener and the admin listener. Throws if an address cannot be bound.
     public func start() async throws {
         let listener = try await self.bindHTTPS(self.configuration.listen.address, core: self.core, tls: self.serverTLS)
-        self.channels.withLock { $0.listener = listener }
+        // Both listeners' cores share one aggregator (`ProxyCore.refusals`): its counts are written once a second.
+        let core = self.core
+        let flushLoop = self.group.next()
+        let refusalFlush = flushLoop.scheduleRepeatedAsyncTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            core.refusals.flush(on: flushLoop)
+        }
+        self.channels.withLock {
+            $0.listener = listener
+            $0.refusalFlush = refusalFlush
+        }
         if let (core, tls) = self.callbackListener, let address = self.configuration.callbacks?.listen?.address {
             do {
                 let channel = try await self.bindHTTPS(address, core: core, tls: tls)
@@ -220,6 +239,9 @@ public final class AirlockProxyServer: Sendable {
     ) async throws -> any Channel {
         let loops = self.loops
         let tracker = self.tracker
+        let limits = self.connectionLimits
+        let deadlines = RequestDeadlines.Settings(limits: self.configuration.limits)
+        let connectionMetrics = self.metrics.connections
         let clientIdle = TimeAmount.nanoseconds(Int64(self.configuration.limits.clientIdleTimeoutSeconds * 1e9))
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 512)
@@ -228,6 +250,10 @@ public final class AirlockProxyServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Over a cap: closed before the TLS handshake, so a flood of connections costs no crypto.
+                    let peer = channel.remoteAddress?.ipAddress
+                    if let refusal = limits.admit(peer) { throw ConnectionLimits.CapReached(refusal: refusal) }
+                    channel.closeFuture.whenComplete { _ in limits.release(peer) }
                     tracker.add(channel)
                     let box = loops[ObjectIdentifier(channel.eventLoop)]!
                     let loop: LoopContext
@@ -239,6 +265,7 @@ public final class AirlockProxyServer: Sendable {
                     }
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(serverTLS.makeHandler())
+                    try sync.addHandler(RequestDeadlineHandler(settings: deadlines, metrics: connectionMetrics))
                     try sync.addHandler(IdleStateHandler(readTimeout: clientIdle))
                     // Only the request decoder: ProxyHTTPHandler serialises its responses itself (one buffer per answer)
                     // and queues pipelined requests itself (see its queue) without pausing reads.
@@ -253,9 +280,9 @@ public final class AirlockProxyServer: Sendable {
     /// Stops accepting, asks every lab connection to close once its current request is answered, waits up to
     /// `gracePeriod` for them, then cuts what is left and closes the upstream pools and the admin listener.
     public func shutdown(gracePeriod: TimeAmount) async {
-        let (listener, callbackListener, admin, alreadyShuttingDown) = self.channels.withLock { state in
+        let (listener, callbackListener, admin, refusalFlush, alreadyShuttingDown) = self.channels.withLock { state in
             defer { state.isShuttingDown = true }
-            return (state.listener, state.callbacks, state.admin, state.isShuttingDown)
+            return (state.listener, state.callbacks, state.admin, state.refusalFlush, state.isShuttingDown)
         }
         guard !alreadyShuttingDown else { return }
         self.readiness.set(false)
@@ -286,6 +313,26 @@ public final class AirlockProxyServer: Sendable {
         for (_, box) in self.loops {
             try? await box.eventLoop.submit { box.value?.shutdown() }.get()
         }
+        // The refusals counted since the last flush are written before the audit log can be closed (waiting a few
+        // seconds at most: a recorder that hangs must not hang the shutdown).
+        refusalFlush?.cancel()
+        let flushLoop = self.group.next()
+        let core = self.core
+        try? await flushLoop.flatSubmit {
+            let flushed = flushLoop.makePromise(of: Void.self)
+            let finished = NIOLoopBoundBox(false, eventLoop: flushLoop)
+            @Sendable func finish() {
+                guard !finished.value else { return }
+                finished.value = true
+                flushed.succeed(())
+            }
+            let limit = flushLoop.scheduleTask(in: .seconds(5)) { finish() }
+            core.refusals.flush(on: flushLoop).whenComplete { _ in
+                limit.cancel()
+                finish()
+            }
+            return flushed.futureResult
+        }.get()
         try? await admin?.close()
         self.logger.info("airlock stopped")
     }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -21,10 +22,16 @@ public protocol EgressRecorder: Sendable {
     /// `onFailure`, from any thread (it must be quick). Called on the event loop, which it must not block. The
     /// default awaits the async `recordOutcome` on the proxy's seam threads.
     func recordOutcome(_ record: EgressOutcomeRecord, onFailure: @escaping @Sendable (any Error) -> Void)
+
+    /// Why the recorder cannot take decisions right now (e.g. the audit disk is nearly full), or nil when it can.
+    /// `/readyz` reports it; decisions fail meanwhile (so requests are refused 503, nothing forwarded). Read per
+    /// readiness probe and per aggregated-refusal flush, never per request: must be cheap.
+    var unavailableReason: String? { get }
 }
 
 extension EgressRecorder {
     public var isPassThrough: Bool { false }
+    public var unavailableReason: String? { nil }
 
     public func recordDecision(_ record: EgressDecisionRecord, completing promise: EventLoopPromise<Void>) {
         Task(executorPreference: SeamExecutor.shared) {
@@ -78,6 +85,22 @@ public struct EgressDecisionRecord: Sendable {
     public var inspection: EgressInspection?
     /// For refusals: the status the lab is answered with.
     public var status: Int?
+    /// Set when the record stands for several refusals made before any policy saw the requests (see
+    /// ``RefusalAggregator``): how many, and when the first and last of them were answered.
+    public var aggregated: AggregatedRefusals?
+
+    /// Several early refusals of one kind from one client, written as one record.
+    public struct AggregatedRefusals: Sendable {
+        public var count: Int
+        public var first: Date
+        public var last: Date
+
+        public init(count: Int, first: Date, last: Date) {
+            self.count = count
+            self.first = first
+            self.last = last
+        }
+    }
 
     public init(
         requestID: String,
@@ -91,8 +114,10 @@ public struct EgressDecisionRecord: Sendable {
         requestBytes: Int,
         forwarded: EgressRequest?,
         inspection: EgressInspection? = nil,
-        status: Int? = nil
+        status: Int? = nil,
+        aggregated: AggregatedRefusals? = nil
     ) {
+        self.aggregated = aggregated
         self.inspection = inspection
         self.status = status
         self.requestID = requestID

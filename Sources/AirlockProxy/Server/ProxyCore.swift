@@ -22,6 +22,9 @@ final class ProxyCore: Sendable {
     let upstreamTimeout: TimeAmount
     /// Largest request URI accepted; longer ones get 414 before any routing.
     let maxURIBytes = 8192
+    /// Refusals made before any policy saw the request: counted, and recorded at most once a second per kind
+    /// (one aggregator for the lab and the callback listener).
+    let refusals: RefusalAggregator
 
     init(
         configuration: ProxyConfiguration,
@@ -32,7 +35,8 @@ final class ProxyCore: Sendable {
         logger: Logger,
         callbacks: CallbackService? = nil,
         servesVendorRoutes: Bool = true,
-        clients: ClientAuthenticator? = nil
+        clients: ClientAuthenticator? = nil,
+        refusals: RefusalAggregator? = nil
     ) {
         self.callbacks = callbacks
         self.servesVendorRoutes = servesVendorRoutes
@@ -47,6 +51,7 @@ final class ProxyCore: Sendable {
         self.maxBodyBytes = configuration.limits.maxBodyBytes
         self.maxResponseBytes = configuration.limits.maxResponseBytes
         self.upstreamTimeout = .nanoseconds(Int64(configuration.limits.upstreamTimeoutSeconds * 1e9))
+        self.refusals = refusals ?? RefusalAggregator(recorder: recorder, logger: logger)
     }
 
     /// The answer to a path that is neither a callback nor under a vendor's prefix.

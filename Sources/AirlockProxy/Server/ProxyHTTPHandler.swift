@@ -77,6 +77,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var clientName: String? {
         self.clientIndex.flatMap { self.core.clients?.clients[$0].name }
     }
+    /// The connection's head and body deadlines, told about each part as it arrives.
+    private var deadlines: RequestDeadlineHandler?
+    /// The method of the request being handled, for the record of an early refusal.
+    private var requestMethod: HTTPMethod?
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -87,6 +91,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.core.metrics.clientConnections.increment()
+        self.deadlines = try? context.pipeline.syncOperations.handler(type: RequestDeadlineHandler.self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -100,6 +105,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.inputEnded else { return }
         let part = self.unwrapInboundIn(data)
+        self.deadlines?.observe(part)
         if !self.queued.isEmpty || self.mustQueue {
             self.enqueue(part, context: context)
             self.drainQueued()
@@ -129,6 +135,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             // The pipelining handler only hands us one request at a time.
             preconditionFailure("a request head arrived while another request was in progress")
         }
+        self.requestMethod = head.method
         self.clientIndex = nil
         // Request smuggling guard: headers that leave the framing, decoding or routing of the message open (two
         // Content-Lengths, both framings, two Content-Types...) are refused once the vendor is known, and the
@@ -330,6 +337,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             }
             return
         }
+        if let timeout = event as? RequestTimeout {
+            self.requestTimedOut(timeout)
+            return
+        }
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             switch self.state {
             case .idle, .receiving, .discarding:
@@ -429,25 +440,64 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     ) {
         self.state = .discarding(Discarding(closeAtEnd: !keepAlive))
         if !keepAlive { self.startLingering() }
-        if let (head, path) = record, let vendorIndex, !self.core.recorder.isPassThrough {
-            let vendor = self.core.vendors[vendorIndex]
-            let decision = self.decisionRecord(
-                id: self.nextRequestID(),
-                vendor: vendor,
-                method: head.method,
-                path: path,
-                decision: .blocked,
-                refusal: refusal,
-                requestBytes: 0,
-                forwarded: nil
-            )
-            self.recordDecision(decision) { result in
-                let final = (try? result.get()) != nil ? refusal : EgressRefusal.auditUnavailable()
-                self.writeEarlyRefusal(final, keepAlive: keepAlive, vendorIndex: vendorIndex)
-            }
-            return
-        }
+        self.countRefusal(
+            refusal,
+            vendorIndex: vendorIndex,
+            method: record?.head.method ?? self.requestMethod,
+            path: record?.path
+        )
         self.writeEarlyRefusal(refusal, keepAlive: keepAlive, vendorIndex: vendorIndex)
+    }
+
+    /// Counts a refusal made before any policy saw the request; the aggregator records it (at most one record per
+    /// kind and client a second) without holding up the answer.
+    private func countRefusal(_ refusal: EgressRefusal, vendorIndex: Int?, method: HTTPMethod?, path: String?) {
+        guard !self.core.recorder.isPassThrough else { return }
+        self.core.refusals.count(
+            refusal,
+            vendor: vendorIndex.map { self.core.vendors[$0].configuration.name },
+            method: method,
+            path: path ?? EgressDecisionRecord.withheldPath,
+            client: self.client
+        )
+    }
+
+    /// A request's head or body did not arrive in time (``RequestDeadlineHandler``). Nothing of it was forwarded (a
+    /// request leaves only once complete): answer 408 when no other answer is due first, and close.
+    private func requestTimedOut(_ timeout: RequestTimeout) {
+        let refusal = EgressRefusal.requestTimeout(timeout)
+        switch self.state {
+        case .idle, .receiving:
+            var vendorIndex: Int?
+            var method: HTTPMethod?
+            if case .receiving(let incoming) = self.state {
+                vendorIndex = incoming.vendor.index
+                method = incoming.head.method
+            }
+            self.state = .closing
+            self.queued.removeAll()
+            self.countRefusal(refusal, vendorIndex: vendorIndex, method: method, path: nil)
+            self.writeResponse(
+                status: refusal.status,
+                headers: Self.jsonHeaders,
+                body: self.errorBody(refusal),
+                keepAlive: false,
+                vendorIndex: vendorIndex,
+                closeNow: true
+            )
+        case .discarding:
+            // Already refused; the rest of its body is not worth waiting for.
+            self.state = .closing
+            self.closeAfterWrites()
+        case .processing:
+            // One pipelined behind the request in progress: that one is answered (with Connection: close), then
+            // the connection closes without reading further.
+            self.quiescing = true
+            self.queued.removeAll()
+            self.queuedBytes = 0
+        case .closing:
+            break
+        }
     }
 
     private func writeEarlyRefusal(_ refusal: EgressRefusal, keepAlive requestKeepAlive: Bool, vendorIndex: Int?) {
@@ -747,6 +797,23 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 )
             }
         case .forward(var request):
+            if self.core.recorder.unavailableReason != nil {
+                // The log cannot take the decision now (the audit disk is nearly full): refused before a connection
+                // to the vendor is even opened, so the vendor sees nothing of the request, not even a handshake.
+                self.core.metrics.recordDecision(
+                    vendorIndex: vendor.index,
+                    forwarded: false,
+                    error: true,
+                    inspection: request.inspection
+                )
+                self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .error)
+                self.core.logger.error(
+                    "audit log unavailable; request refused",
+                    metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
+                )
+                self.respond(refusal: .auditUnavailable(), vendorIndex: vendor.index)
+                return
+            }
             self.core.metrics.recordDecision(
                 vendorIndex: vendor.index,
                 forwarded: true,

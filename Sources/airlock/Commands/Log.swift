@@ -134,6 +134,9 @@ extension Log {
                 One row per decision, completed with its outcome (vendor status, duration). Columns: TIME, ID,
                 CLIENT, VENDOR, METHOD, PATH (as forwarded), DECISION, RULES (blocking rule, then finding rule
                 ids with counts), FWD BYTES, STATUS, MS. With --json, one JSON object per line instead.
+                Refusals made before any policy saw the request (unknown prefix, route not allowed, failed callback
+                auth, timeouts, ...) are aggregated: one row stands for N of them from one client, marked ×N in
+                DECISION ("refusals": {"count", "first", "last"} in JSON).
                 Filters combine (all must match). Matched values are never in the log, so never shown.
 
                 Exit codes: 0 listed (possibly nothing); 1 the log cannot be read.
@@ -163,13 +166,17 @@ extension Log {
                 table.append([
                     row.time, row.id ?? "-", client, row.vendor ?? "-", row.method ?? "-",
                     Log.clip(row.path ?? "-", 48),
-                    row.decision?.rawValue ?? "-", rules.isEmpty ? "-" : rules.joined(separator: ","),
+                    (row.decision?.rawValue ?? "-") + (row.refusals.map { "×\($0.count)" } ?? ""),
+                    rules.isEmpty ? "-" : rules.joined(separator: ","),
                     row.forwardedBytes.map(String.init) ?? "-", row.status.map(String.init) ?? "-",
                     row.durationMs.map { String(format: "%.1f", $0) } ?? "-",
                 ])
             }
             Log.printTable(table)
-            Log.print("\(rows.count) decision\(rows.count == 1 ? "" : "s")")
+            let requests = rows.reduce(0) { $0 + $1.requests }
+            var summary = "\(rows.count) decision\(rows.count == 1 ? "" : "s")"
+            if requests != rows.count { summary += " (\(requests) requests)" }
+            Log.print(summary)
         }
     }
 
@@ -202,7 +209,8 @@ extension Log {
             discussion: """
                 Takes the same filters as `show`. Bytes are request bytes as received and forwarded bytes as sent
                 (after redaction). Per rule: requests it matched in, total matches, requests it blocked, and
-                matches per action. With --json, one JSON object.
+                matches per action. An aggregated refusal record counts as the requests it stands for.
+                With --json, one JSON object.
 
                 Exit codes: 0 counted; 1 the log cannot be read.
                 """

@@ -147,6 +147,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if let log = egress.auditLog { AuditMetrics.register(log, in: server.metrics.registry) }
+        egress.auditSpace?.register(in: server.metrics.registry)
         let signals = SignalWaiter()
         do {
             try await server.start()

@@ -36,6 +36,8 @@ final class ProxyHarness: @unchecked Sendable {
         var logger: Logger?
         /// `limits.max_response_bytes`.
         var maxResponseBytes = 64 * 1024 * 1024
+        /// More `limits:` keys, as YAML lines (`request_head_timeout_seconds: 0.5`).
+        var limits: [String] = []
     }
 
     init(_ options: Options = Options()) async throws {
@@ -58,6 +60,7 @@ final class ProxyHarness: @unchecked Sendable {
               upstream_timeout_seconds: \(options.upstreamTimeoutSeconds)
               shutdown_grace_seconds: 10
               client_idle_timeout_seconds: \(options.clientIdleTimeoutSeconds)
+            \(options.limits.map { "  \($0)" }.joined(separator: "\n"))
             vendors:
               - name: scale
                 path_prefix: /scale

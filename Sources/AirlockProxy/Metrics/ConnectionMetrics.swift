@@ -1,0 +1,51 @@
+import Metrics
+
+/// The lab connections on `/metrics`: how many are open, how many were refused at the cap (by reason), and how many
+/// requests ran out of time (by phase). No label carries an address.
+final class ConnectionMetrics: Sendable {
+    /// `airlock_connections_open`: admitted lab connections not yet closed.
+    let open: Meter
+    private let refused: [ConnectionLimits.Refusal: Counter]
+    private let timeouts: [RequestDeadlines.Phase: Counter]
+
+    init(registry: PrometheusRegistry) {
+        registry.setHelp("Lab connections open (admitted, not yet closed).", for: "airlock_connections_open")
+        registry.setHelp(
+            "Lab connections closed at once because a cap was reached, by reason: global (limits.max_connections) "
+                + "or per_peer (limits.max_connections_per_peer).",
+            for: "airlock_connections_refused_total"
+        )
+        registry.setHelp(
+            "Lab connections cut because a deadline passed, by phase: tls_handshake, head "
+                + "(limits.request_head_timeout_seconds) or body (limits.request_body_*).",
+            for: "airlock_request_timeouts_total"
+        )
+        self.open = Meter(label: "airlock_connections_open", factory: registry)
+        var refused: [ConnectionLimits.Refusal: Counter] = [:]
+        for reason in ConnectionLimits.Refusal.allCases {
+            refused[reason] = Counter(
+                label: "airlock_connections_refused_total",
+                dimensions: [("reason", reason.rawValue)],
+                factory: registry
+            )
+        }
+        self.refused = refused
+        var timeouts: [RequestDeadlines.Phase: Counter] = [:]
+        for phase in RequestDeadlines.Phase.allCases {
+            timeouts[phase] = Counter(
+                label: "airlock_request_timeouts_total",
+                dimensions: [("phase", phase.rawValue)],
+                factory: registry
+            )
+        }
+        self.timeouts = timeouts
+    }
+
+    func countRefused(_ reason: ConnectionLimits.Refusal) {
+        self.refused[reason]?.increment()
+    }
+
+    func countTimeout(_ phase: RequestDeadlines.Phase) {
+        self.timeouts[phase]?.increment()
+    }
+}
