@@ -189,7 +189,7 @@ public final class Redactor: Sendable {
             switch error {
             case .blocked(let rule, let reason):
                 return .block(rule: rule, reason: reason, findings: session.findings)
-            case .uninspectable(let reason):
+            case .uninspectable(let reason), .uninspectablePayload(let reason):
                 return .uninspectable(reason: reason, findings: session.findings)
             }
         }

@@ -170,6 +170,63 @@ static inline int is_zero_width(const uint8_t *p, size_t i, size_t length) {
 
 
 
+// MARK: Embedded payloads
+
+size_t CAirlockSIMD_find_data_scheme(const uint8_t *p, size_t from, size_t n) {
+    size_t k = from + 4;
+    while (k < n) {
+        const uint8_t *colon = memchr(p + k, ':', n - k);
+        if (colon == NULL) return n;
+        k = (size_t)(colon - p);
+        // `b | 0x20` is 'd', 'a' or 't' only for that letter in either case.
+        if ((p[k - 4] | 0x20) == 'd' && (p[k - 3] | 0x20) == 'a' && (p[k - 2] | 0x20) == 't' &&
+            (p[k - 1] | 0x20) == 'a') {
+            return k - 4;
+        }
+        k++;
+    }
+    return n;
+}
+
+/// A byte of the standard or URL-safe base64 alphabet, padding, or a line break.
+static inline int is_base64_run_byte(uint8_t b) {
+    return (uint8_t)((b | 0x20) - 'a') < 26 || (uint8_t)(b - '0') < 10 || b == '+' || b == '/' || b == '-' ||
+           b == '_' || b == '=' || b == '\n' || b == '\r';
+}
+
+size_t CAirlockSIMD_base64_run(const uint8_t *p, size_t from, size_t n, size_t min_run, size_t *run_end) {
+    size_t start = from;
+    // A run of `min_run` starting at `start` covers `probe`: when that byte is not in the alphabet, no run starting
+    // at or before it can be long enough, and the search jumps past it. Otherwise the bytes before it are checked
+    // back to `start`; the first one outside the alphabet is where the next candidate starts after.
+    while (min_run > 0 && start + min_run <= n) {
+        size_t probe = start + min_run - 1;
+        if (!is_base64_run_byte(p[probe])) {
+            start = probe + 1;
+            continue;
+        }
+        size_t k = probe;
+        while (k > start && is_base64_run_byte(p[k - 1])) k--;
+        if (k == start) {
+            size_t end = probe + 1;
+            while (end < n && is_base64_run_byte(p[end])) end++;
+            *run_end = end;
+            return start;
+        }
+        start = k;
+    }
+    *run_end = n;
+    return n;
+}
+
+int CAirlockSIMD_may_embed(const uint8_t *p, size_t n) {
+    if (n < 5) return 0;
+    if (CAirlockSIMD_find_data_scheme(p, 0, n) < n) return 1;
+    size_t end;
+    return n >= CAIRLOCK_EMBEDDED_MIN_RUN && CAirlockSIMD_base64_run(p, 0, n, CAIRLOCK_EMBEDDED_MIN_RUN, &end) < n;
+}
+
+
 // MARK: Whole documents
 
 typedef struct {
@@ -404,6 +461,15 @@ static CAIRLOCK_ALWAYS_INLINE int walk_string(walk_state *s, int32_t node, int i
     if (flags_out) *flags_out = flags;
     if (decoded_count) *decoded_count = found.written;
     if (end == start) return CAIRLOCK_WALK_DONE;
+    // A long string may hold a base64 payload: the Swift walker decides (`data:` is looked for once over the whole
+    // text, in `CAirlockSIMD_json_walk`).
+    if (CAIRLOCK_UNLIKELY(found.written >= CAIRLOCK_EMBEDDED_MIN_RUN)) {
+        size_t run_end;
+        uint8_t *written = s->text + s->text_count;
+        if (CAirlockSIMD_base64_run(written, 0, found.written, CAIRLOCK_EMBEDDED_MIN_RUN, &run_end) < found.written) {
+            return CAIRLOCK_WALK_FALLBACK;
+        }
+    }
     if (!is_key && s->options->nested_allowed) {
         uint8_t first = s->p[start];
         if ((first == '{' || first == '[' || first <= 0x20) && looks_like_json(s->p, start, end)) {
@@ -557,6 +623,11 @@ int CAirlockSIMD_json_walk(const uint8_t *p, size_t n, const CAirlockSIMD_JSONWa
     walk_state s = {p, n, 0, options, text, 0, segments, segment_capacity, 0, nodes, node_capacity, 0, 0};
     if (n == 0 || n >= ((size_t)1 << 31)) return CAIRLOCK_WALK_FALLBACK;
     int status = walk_document(&s);
+    // A `data:` URL in any string (keys too): the Swift walker decides. One search over all the text, instead of one
+    // per string.
+    if (status == CAIRLOCK_WALK_DONE && CAirlockSIMD_find_data_scheme(text, 0, s.text_count) < s.text_count) {
+        status = CAIRLOCK_WALK_FALLBACK;
+    }
     *text_count = s.text_count;
     *segment_count = s.segment_count;
     *node_count = s.node_count;

@@ -96,7 +96,7 @@ struct JSONRedactor {
         self.n = buffer.count
         self.text = text.baseAddress!
         self.textCapacity = text.count
-        self.checkFields = !session.rules.fieldRules.isEmpty
+        self.checkFields = !session.rules.fieldRules.isEmpty || !session.rules.base64Fields.isEmpty
         self.kernel = session.stringKernel
         for entry in prefix {
             var step = PathStep.element(entry.index)
@@ -350,7 +350,8 @@ struct JSONRedactor {
             }
             pushNode(entry)
             let valueStart = i
-            let rule = checkFields && mayBeFieldKey(entry) ? fieldRule() : nil
+            let mayBeField = checkFields && mayBeFieldKey(entry)
+            let rule = mayBeField ? fieldRule() : nil
             if let rule, scanning {
                 // The value's strings overwrite the key's text in `text`: the key is copied again.
                 key.textCount = -1
@@ -366,7 +367,11 @@ struct JSONRedactor {
             } else {
                 keep(&drops, memberStart: keyStart)
                 if scanning { try redactString(key, isKey: true) }
-                try value(scanning: scanning)
+                if scanning, mayBeField, i < n, p[i] == UInt8(ascii: "\""), declaresBase64() {
+                    try declaredBase64String()
+                } else {
+                    try value(scanning: scanning)
+                }
             }
             drops.previousEnd = i
             popNode()
@@ -410,7 +415,13 @@ struct JSONRedactor {
                 }
             } else {
                 keep(&drops, memberStart: valueStart)
-                try value(scanning: scanning)
+                if scanning, checkFields, session.rules.fieldRulesEndingInElement, i < n, p[i] == UInt8(ascii: "\""),
+                    declaresBase64()
+                {
+                    try declaredBase64String()
+                } else {
+                    try value(scanning: scanning)
+                }
             }
             drops.previousEnd = i
             popNode()
@@ -696,6 +707,15 @@ struct JSONRedactor {
                 maybeNested = try decodeString(token).withUnsafeBufferPointer { Self.decodedLooksLikeJSON($0) }
             }
         }
+        if !maybeNested, token.textCount >= 0 || !token.escaped {
+            // An embedded payload (a `data:` URL, a long run of base64) is decoded and inspected on its own.
+            let start = token.textCount >= 0 ? UnsafePointer(text + textCount) : p + token.start
+            let count = token.textCount >= 0 ? token.textCount : token.end - token.start
+            if EmbeddedPayload.mayHold(start, lo: 0, hi: count) {
+                try redactEmbedded(token, Array(UnsafeBufferPointer(start: start, count: count)), zeroWidth: zeroWidth)
+                return
+            }
+        }
         if token.textCount >= 0 && !zeroWidth && !maybeNested {
             // The kernel already put the text where the scan reads it.
             queueInPlace(token.start..<token.end, escaped: token.escaped, count: token.textCount)
@@ -720,6 +740,10 @@ struct JSONRedactor {
         }
         // A `\u` escape can spell an invisible character (`\u200b`) too.
         let hidden = zeroWidth || (token.unicodeEscape && Self.containsZeroWidth(decoded))
+        if decoded.withUnsafeBufferPointer({ EmbeddedPayload.mayHold($0.baseAddress!, lo: 0, hi: $0.count) }) {
+            try redactEmbedded(token, decoded, zeroWidth: hidden)
+            return
+        }
         if !hidden {
             decoded.withUnsafeBufferPointer { queue(token.start..<token.end, escaped: true, $0) }
             return
@@ -739,6 +763,46 @@ struct JSONRedactor {
             )
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// Redacts a string that may hold an embedded payload (its decoded content), scanned on its own.
+    private mutating func redactEmbedded(_ token: StringToken, _ content: [UInt8], zeroWidth: Bool) throws(Stop) {
+        let path = pathSteps()
+        let arena = keyArena
+        let base = p
+        let depth = depth
+        let result = try content.withUnsafeBufferPointer { (c) throws(Stop) -> [UInt8]? in
+            try session.redactText(
+                c.baseAddress!,
+                lo: 0,
+                hi: c.count,
+                zeroWidth: zeroWidth,
+                whole: true,
+                depth: depth,
+                path: { Self.pathString(path, buffer: base, arena: arena) }
+            )
+        }
+        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// The string value at `i` of a field a policy declares base64: decoded and inspected by what it holds.
+    private mutating func declaredBase64String() throws(Stop) {
+        let token = try stringToken()
+        let decoded = try decodeString(token)
+        let path = pathSteps()
+        let arena = keyArena
+        let base = p
+        let depth = depth
+        let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
+            try session.redactDeclaredBase64(d, depth: depth, path: { Self.pathString(path, buffer: base, arena: arena) })
+        }
+        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// Whether a `fields` rule with `encoding: base64` selects the current path.
+    private func declaresBase64() -> Bool {
+        let path = pathSteps()
+        return session.rules.base64Fields.contains { matches($0[...], from: 0, path: path) }
     }
 
     /// Queues the `count` bytes of text the kernel wrote at `textCount` for the single scan.
@@ -802,7 +866,7 @@ struct JSONRedactor {
             return .some(result)
         } catch {
             switch error {
-            case .blocked: throw error
+            case .blocked, .uninspectablePayload: throw error
             case .uninspectable:
                 // Not a JSON document after all; forget what the attempt recorded, the text scan records its own.
                 session.restoreFindings(snapshot)

@@ -13,12 +13,12 @@ enum TextRedactor {
         guard let p = body.baseAddress, body.count > 0 else { return nil }
         let summary = UTF8Text.summarize(body)
         guard summary.valid else { throw .uninspectable("\(what) is not valid UTF-8") }
-        return try session.redactSegment(
+        return try session.redactText(
             p,
             lo: 0,
             hi: body.count,
-            hits: nil,
             zeroWidth: summary.hasZeroWidth,
+            whole: true,
             path: { path }
         )
     }
@@ -150,6 +150,8 @@ enum MultipartRedactor {
             }
         case .jsonLines:
             return try JSONLinesRedactor.redact(body, session: session)
+        case .text where session.rules.declaresBase64(field: Array(name.utf8)):
+            return try session.redactDeclaredBase64(body, path: { "$." + name })
         case .text:
             return try TextRedactor.redact(body, session: session, what: what, path: "$." + name)
         case .form:
