@@ -219,8 +219,27 @@ size_t CAirlockSIMD_base64_run(const uint8_t *p, size_t from, size_t n, size_t m
     return n;
 }
 
+int CAirlockSIMD_starts_with_file_base64(const uint8_t *p, size_t n) {
+    // The base64 of each magic number from its first byte, as far as it is fixed (URL-safe spellings too).
+    static const char *const prefixes[] = {
+        "iVBORw0KGgo", "/9j/", "_9j_", "R0lGODdh", "R0lGODlh", "UklGR", "SUkqA", "TU0AK", "JVBERi0", "UEsDB", "UEsFB",
+        "H4sI",
+    };
+    if (n < CAIRLOCK_EMBEDDED_MIN_FILE) return 0;
+    switch (p[0]) {
+    case 'i': case '/': case '_': case 'R': case 'U': case 'S': case 'T': case 'J': case 'H': break;
+    default: return 0;
+    }
+    for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
+        size_t length = strlen(prefixes[k]);
+        if (memcmp(p, prefixes[k], length) == 0) return 1;
+    }
+    return 0;
+}
+
 int CAirlockSIMD_may_embed(const uint8_t *p, size_t n) {
     if (n < 5) return 0;
+    if (CAirlockSIMD_starts_with_file_base64(p, n)) return 1;
     if (CAirlockSIMD_find_data_scheme(p, 0, n) < n) return 1;
     size_t end;
     return n >= CAIRLOCK_EMBEDDED_MIN_RUN && CAirlockSIMD_base64_run(p, 0, n, CAIRLOCK_EMBEDDED_MIN_RUN, &end) < n;
@@ -461,8 +480,12 @@ static CAIRLOCK_ALWAYS_INLINE int walk_string(walk_state *s, int32_t node, int i
     if (flags_out) *flags_out = flags;
     if (decoded_count) *decoded_count = found.written;
     if (end == start) return CAIRLOCK_WALK_DONE;
-    // A long string may hold a base64 payload: the Swift walker decides (`data:` is looked for once over the whole
-    // text, in `CAirlockSIMD_json_walk`).
+    // A long string may hold a base64 payload, a shorter one may start with a small file: the Swift walker decides
+    // (`data:` is looked for once over the whole text, in `CAirlockSIMD_json_walk`).
+    if (CAIRLOCK_UNLIKELY(found.written >= CAIRLOCK_EMBEDDED_MIN_FILE) &&
+        CAirlockSIMD_starts_with_file_base64(s->text + s->text_count, found.written)) {
+        return CAIRLOCK_WALK_FALLBACK;
+    }
     if (CAIRLOCK_UNLIKELY(found.written >= CAIRLOCK_EMBEDDED_MIN_RUN)) {
         size_t run_end;
         uint8_t *written = s->text + s->text_count;

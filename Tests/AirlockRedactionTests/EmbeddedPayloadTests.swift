@@ -266,3 +266,34 @@ import Testing
         return runs.max { $0.count < $1.count }.map(String.init)
     }
 }
+
+extension EmbeddedPayloadTests {
+    /// A small file (an icon, a thumbnail) as a value of its own is shorter than a run, but its metadata can still
+    /// name a codename: a value starting with the base64 of a magic number is that file. JSON writers that escape
+    /// `/` (`\/`) and `\u` escapes change nothing.
+    @Test func aSmallImageValueIsRefusedWhateverItsLengthAndEscapes() throws {
+        let png = EmbeddedFixtures.base64(EmbeddedFixtures.png())
+        #expect(png.count < 256)
+        let jpeg = EmbeddedFixtures.urlSafeBase64(Array(EmbeddedFixtures.jpeg().prefix(60)))
+        for (type, payload) in [("image/png", png), ("image/jpeg", jpeg)] {
+            for (format, body) in Self.bodies(payload) where format != "text/plain" {
+                for engine in engines {
+                    guard case .uninspectable(let reason, _) = redacted(engine, body, type: format) else {
+                        Issue.record("\(type) in \(format): expected a refusal")
+                        continue
+                    }
+                    #expect(reason.contains("embedded \(type) payload"))
+                }
+            }
+        }
+        let escaped = #"{"icon":"\#(png.replacingOccurrences(of: "/", with: "\\/"))"}"#
+        let unicode = #"{"a":"\u0064ata:image/png;base64,\#(png)"}"#
+        for engine in engines {
+            #expect(redacted(engine, escaped).isUninspectable)
+            #expect(redacted(engine, unicode).isUninspectable)
+            // The same bytes, not at the start of the value, shorter than a run: text.
+            let inside = #"{"a":"see \#(png)"}"#
+            #expect(redacted(engine, inside).forwardedBody == Array(inside.utf8))
+        }
+    }
+}

@@ -5,6 +5,9 @@ internal import CAirlockSIMD
 /// text. Found in JSON strings (keys too), form values, multipart text fields and text bodies, so what it holds is
 /// inspected by its type instead of leaving as an opaque string (see `RedactionSession.redactText`).
 ///
+/// A text that starts with the base64 of a known type's magic number is that file whatever its length (a small
+/// icon still carries metadata).
+///
 /// What is not a payload stays text: identifiers, hashes, JWT-like tokens and nonces are shorter than
 /// `minRun` (`CAIRLOCK_EMBEDDED_MIN_RUN`) characters, and a long run whose bytes are neither a known type nor UTF-8
 /// (random bytes: keys, nonces, ciphertext) carries nothing the policy could recognise, so it is left as it is.
@@ -67,7 +70,19 @@ struct EmbeddedPayload {
             }
             if runEnd > pieceStart { found += runPayloads(p, pieceStart, runEnd) }
         }
-        if found.count > 1, !urls.isEmpty { found.sort { $0.span.lowerBound < $1.span.lowerBound } }
+        // A value that starts with a small file (an icon, a thumbnail): shorter than a run, but its type is known.
+        if CAirlockSIMD_starts_with_file_base64(p + lo, hi - lo) != 0 {
+            var end = lo
+            while end < hi, Base64Text.digit(p[end]) >= 0 || p[end] == 0x0A || p[end] == 0x0D { end += 1 }
+            while end < hi, p[end] == UInt8(ascii: "=") { end += 1 }
+            let file = UnsafeBufferPointer(start: p + lo, count: end - lo)
+            if !found.contains(where: { $0.span.overlaps(lo..<end) }),
+                let type = EmbeddedFileType(sniffing: Base64Text.decodePrefix(file))
+            {
+                found.append(EmbeddedPayload(form: .base64(type), span: lo..<end, body: lo..<end))
+            }
+        }
+        if found.count > 1 { found.sort { $0.span.lowerBound < $1.span.lowerBound } }
         return found
     }
 

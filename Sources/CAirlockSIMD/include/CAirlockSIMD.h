@@ -112,9 +112,17 @@ size_t CAirlockSIMD_find_data_scheme(const uint8_t *p, size_t from, size_t n);
 /// when there is none. Looks at about one byte in `min_run` of text that holds no such run.
 size_t CAirlockSIMD_base64_run(const uint8_t *p, size_t from, size_t n, size_t min_run, size_t *run_end);
 
-/// Whether `p[0 ..< n]` may hold an embedded payload: a `data:` anywhere, or a base64 run of
-/// CAIRLOCK_EMBEDDED_MIN_RUN bytes. The JSON walk hands back every document with such a string, so the Swift
-/// walker alone decides what to do with it.
+/// The fewest bytes a value starting with the base64 of a file's magic number must have to be looked at (a small
+/// icon or thumbnail, whose metadata can still name a codename).
+#define CAIRLOCK_EMBEDDED_MIN_FILE 16
+
+/// Whether `p[0 ..< n]` (at least CAIRLOCK_EMBEDDED_MIN_FILE bytes) starts with the base64 (either alphabet) of the
+/// magic number of a PNG, JPEG, GIF, WebP/RIFF, TIFF, PDF, ZIP or gzip file.
+int CAirlockSIMD_starts_with_file_base64(const uint8_t *p, size_t n);
+
+/// Whether `p[0 ..< n]` may hold an embedded payload: a `data:` anywhere, a base64 run of
+/// CAIRLOCK_EMBEDDED_MIN_RUN bytes, or a start that is the base64 of a file's magic number. The JSON walk hands back
+/// every document with such a string, so the Swift walker alone decides what to do with it.
 int CAirlockSIMD_may_embed(const uint8_t *p, size_t n);
 
 #endif
