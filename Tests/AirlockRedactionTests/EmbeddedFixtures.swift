@@ -18,7 +18,9 @@ enum EmbeddedFixtures {
         // Two scanlines of filter byte 0 and two RGB pixels, in one stored deflate block.
         let raw: [UInt8] = [0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255, 255]
         var zlib: [UInt8] = [0x78, 0x01, 0x01]
-        zlib += [UInt8(raw.count & 0xFF), UInt8(raw.count >> 8), UInt8(~raw.count & 0xFF), UInt8((~raw.count >> 8) & 0xFF)]
+        zlib += [
+            UInt8(raw.count & 0xFF), UInt8(raw.count >> 8), UInt8(~raw.count & 0xFF), UInt8((~raw.count >> 8) & 0xFF),
+        ]
         zlib += raw
         zlib += bigEndian(adler32(raw))
         chunk("IDAT", zlib)

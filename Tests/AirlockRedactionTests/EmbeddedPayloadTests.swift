@@ -145,7 +145,10 @@ import Testing
 
     @Test func aSecretInsideBase64TextBlocksTheRequest() throws {
         let payload = EmbeddedFixtures.base64(
-            Array(#"{"config":{"aws_key":"AKIAIOSFODNN7EXAMPLE","padding":"\#(String(repeating: "x", count: 200))"}}"#.utf8)
+            Array(
+                #"{"config":{"aws_key":"AKIAIOSFODNN7EXAMPLE","padding":"\#(String(repeating: "x", count: 200))"}}"#
+                    .utf8
+            )
         )
         for engine in engines {
             #expect(redacted(engine, #"{"blob":"\#(payload)"}"#).blockedRule == "secret")
@@ -157,15 +160,27 @@ import Testing
         let wrapped = Self.wrapped(EmbeddedFixtures.base64(text), width: 76)
         let twice = EmbeddedFixtures.base64(Array(("data:text/plain;base64," + EmbeddedFixtures.base64(text)).utf8))
         for engine in engines {
-            let out = try #require(forwarded(engine, "{\"a\":\"\(wrapped.replacingOccurrences(of: "\r\n", with: "\\r\\n"))\"}"))
+            let out = try #require(
+                forwarded(engine, "{\"a\":\"\(wrapped.replacingOccurrences(of: "\r\n", with: "\\r\\n"))\"}")
+            )
             // Re-wrapped at the same width with the same line break.
             #expect(out.contains("\\r\\n"))
             let run = String(out.dropFirst(6).dropLast(2)).replacingOccurrences(of: "\\r\\n", with: "")
-            #expect(String(decoding: EmbeddedFixtures.decodeBase64(run) ?? [], as: UTF8.self).hasPrefix("Launch plan for [REDACTED:CODENAME]"))
+            #expect(
+                String(decoding: EmbeddedFixtures.decodeBase64(run) ?? [], as: UTF8.self).hasPrefix(
+                    "Launch plan for [REDACTED:CODENAME]"
+                )
+            )
             let nested = try #require(forwarded(engine, #"{"a":"\#(twice)"}"#))
-            let outer = String(decoding: EmbeddedFixtures.decodeBase64(String(nested.dropFirst(6).dropLast(2))) ?? [], as: UTF8.self)
+            let outer = String(
+                decoding: EmbeddedFixtures.decodeBase64(String(nested.dropFirst(6).dropLast(2))) ?? [],
+                as: UTF8.self
+            )
             let innerText = EmbeddedFixtures.decodeBase64(String(outer.dropFirst(23))) ?? []
-            #expect(String(decoding: innerText, as: UTF8.self).hasPrefix("Launch plan for [REDACTED:CODENAME]"), "\(outer)")
+            #expect(
+                String(decoding: innerText, as: UTF8.self).hasPrefix("Launch plan for [REDACTED:CODENAME]"),
+                "\(outer)"
+            )
         }
     }
 
@@ -227,12 +242,19 @@ import Testing
         for engine in [try makeRedactor(policy), try makeRedactor(policy, stringKernel: false)] {
             for (type, body) in [
                 ("application/json", #"{"x":{"blob":"\#(short)"},"other":"\#(short)"}"#),
-                ("application/x-www-form-urlencoded", "blob=\(short.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"),
+                (
+                    "application/x-www-form-urlencoded",
+                    "blob=\(short.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+                ),
             ] {
                 let out = try #require(forwarded(engine, body, type: type))
                 #expect(!out.contains(short) || out.contains(#""other":"\#(short)""#), "\(out)")
                 let redactedRun = EmbeddedFixtures.base64(Array("[REDACTED:CODENAME]".utf8))
-                #expect(out.contains(redactedRun) || out.contains(redactedRun.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!), "\(out)")
+                #expect(
+                    out.contains(redactedRun)
+                        || out.contains(redactedRun.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!),
+                    "\(out)"
+                )
             }
             // Short undeclared base64 is an ordinary string.
             #expect(forwarded(engine, #"{"other":"\#(short)"}"#) == #"{"other":"\#(short)"}"#)

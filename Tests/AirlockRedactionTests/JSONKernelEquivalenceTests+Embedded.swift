@@ -15,7 +15,8 @@ extension JSONKernelEquivalenceTests {
         "data:,Night%69ngale", "data:image/png;base64," + EmbeddedFixtures.base64(EmbeddedFixtures.png()),
         EmbeddedFixtures.base64(Array(repeating: text, count: 6).flatMap { $0 }),
         EmbeddedFixtures.urlSafeBase64(Array(repeating: text, count: 6).flatMap { $0 }),
-        EmbeddedFixtures.base64(EmbeddedFixtures.pdf), EmbeddedFixtures.base64(EmbeddedFixtures.randomBytes(400, seed: 3)),
+        EmbeddedFixtures.base64(EmbeddedFixtures.pdf),
+        EmbeddedFixtures.base64(EmbeddedFixtures.randomBytes(400, seed: 3)),
         "metadata: x", "DATA:", "TmlnaHRpbmdhbGU=", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         // A small PNG (a value of its own when it starts a string), and a look-alike of its start.
         EmbeddedFixtures.base64(EmbeddedFixtures.png()), "iVBORw0KGgo",
@@ -42,15 +43,18 @@ extension JSONKernelEquivalenceTests {
         #expect(long.count == 256)
         for document in [
             #"{"a":"data:,x"}"#, #"{"data:x":1}"#, #"["see DaTa:it"]"#, #"{"a":"\#(long)"}"#,
-            #"{"a":"prefix \#(long) suffix"}"#, #"{"\#(long)":0}"#, #"{"a":"\#(long.prefix(128))\n\#(long.suffix(128))"}"#,
-            #"{"a":"\#(long.prefix(200))\/\#(long.suffix(56))"}"#, #"{"a":"iVBORw0KGgoAAAAN"}"#, #"["H4sIAAAAAAAAA+0A"]"#,
+            #"{"a":"prefix \#(long) suffix"}"#, #"{"\#(long)":0}"#,
+            #"{"a":"\#(long.prefix(128))\n\#(long.suffix(128))"}"#,
+            #"{"a":"\#(long.prefix(200))\/\#(long.suffix(56))"}"#, #"{"a":"iVBORw0KGgoAAAAN"}"#,
+            #"["H4sIAAAAAAAAA+0A"]"#,
         ] {
             #expect(try !kernelWalkFinishes(Array(document.utf8)), "\(document)")
             compare(Array(document.utf8), document)
         }
         for document in [
             #"{"a":"\#(long.dropLast())"}"#, #"{"a":"\#(long.prefix(128)) \#(long.suffix(128))"}"#,
-            #"{"a":"data ata: dat:"}"#, #"["\#(long.prefix(200))","\#(long.suffix(200))"]"#, #"{"a":"iVBORw0KGgoAAAA"}"#,
+            #"{"a":"data ata: dat:"}"#, #"["\#(long.prefix(200))","\#(long.suffix(200))"]"#,
+            #"{"a":"iVBORw0KGgoAAAA"}"#,
             #"{"a":"x iVBORw0KGgoAAAAN"}"#,
             #"{"a":"\#(String(repeating: "ordinary words, ", count: 100))"}"#,
         ] {

@@ -30,8 +30,10 @@ struct Base64Text {
     /// Decodes `text` strictly: one alphabet, padding only at the end and only to a multiple of four, line breaks
     /// (CR, LF; spaces and tabs too when `spaces`) ignored. Returns the bytes and how the text was written, or `nil`
     /// when it is not base64.
-    static func decode(_ text: UnsafeBufferPointer<UInt8>, spaces: Bool = false) -> (bytes: [UInt8], layout: Base64Text)?
-    {
+    static func decode(
+        _ text: UnsafeBufferPointer<UInt8>,
+        spaces: Bool = false
+    ) -> (bytes: [UInt8], layout: Base64Text)? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count / 4 * 3 + 3)
         var standardOnly = false
@@ -109,7 +111,9 @@ struct Base64Text {
             taken += 1
             if quantum.count == 4 {
                 let v = quantum[0] << 18 | quantum[1] << 12 | quantum[2] << 6 | quantum[3]
-                bytes += [UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+                bytes += [
+                    UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v),
+                ]
                 quantum.removeAll(keepingCapacity: true)
             }
         }

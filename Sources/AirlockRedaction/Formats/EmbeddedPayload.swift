@@ -91,8 +91,9 @@ struct EmbeddedPayload {
     /// The `data:` URL at `at`, or `nil` when the text there is not one: `data:` ends a longer word (`metadata:`), or
     /// the media type is not `type/subtype;parameters` up to a comma.
     static func dataURL(_ p: UnsafePointer<UInt8>, at: Int, lo: Int, hi: Int, whole: Bool) -> EmbeddedPayload? {
-        if at > lo, TermVariants.isAlnum(p[at - 1]) || p[at - 1] == UInt8(ascii: "-") || p[at - 1] == UInt8(ascii: ".")
-            || p[at - 1] == UInt8(ascii: "+")
+        if at > lo,
+            TermVariants.isAlnum(p[at - 1]) || p[at - 1] == UInt8(ascii: "-") || p[at - 1] == UInt8(ascii: ".")
+                || p[at - 1] == UInt8(ascii: "+")
         {
             return nil
         }

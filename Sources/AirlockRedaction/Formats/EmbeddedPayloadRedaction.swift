@@ -25,7 +25,8 @@ extension RedactionSession {
         depth: Int = 0,
         path: () -> String?
     ) throws(Stop) -> [UInt8]? {
-        let payloads = EmbeddedPayload.mayHold(p, lo: lo, hi: hi) ? EmbeddedPayload.find(p, lo: lo, hi: hi, whole: whole) : []
+        let payloads =
+            EmbeddedPayload.mayHold(p, lo: lo, hi: hi) ? EmbeddedPayload.find(p, lo: lo, hi: hi, whole: whole) : []
         guard !payloads.isEmpty else {
             return try redactSegment(p, lo: lo, hi: hi, hits: nil, zeroWidth: zeroWidth, path: path)
         }
@@ -42,7 +43,17 @@ extension RedactionSession {
         }
         for payload in payloads {
             let before = cursor..<payload.span.lowerBound
-            keep(before, try redactSegment(p, lo: before.lowerBound, hi: before.upperBound, hits: nil, zeroWidth: zeroWidth, path: path))
+            keep(
+                before,
+                try redactSegment(
+                    p,
+                    lo: before.lowerBound,
+                    hi: before.upperBound,
+                    hits: nil,
+                    zeroWidth: zeroWidth,
+                    path: path
+                )
+            )
             keep(payload.span, try redactPayload(payload, p, depth: depth, path: path))
             cursor = payload.span.upperBound
         }
@@ -85,7 +96,12 @@ extension RedactionSession {
         path: () -> String?
     ) throws(Stop) -> [UInt8]? {
         let body = UnsafeBufferPointer(start: p + payload.body.lowerBound, count: payload.body.count)
-        let prefix = Array(UnsafeBufferPointer(start: p + payload.span.lowerBound, count: payload.body.lowerBound - payload.span.lowerBound))
+        let prefix = Array(
+            UnsafeBufferPointer(
+                start: p + payload.span.lowerBound,
+                count: payload.body.lowerBound - payload.span.lowerBound
+            )
+        )
         switch payload.form {
         case .base64(let type?):
             try refuseOrPass(type, path: path)
@@ -158,7 +174,14 @@ extension RedactionSession {
                     }
                 }
                 let summary = UTF8Text.summarize(b)
-                return try redactText(start, lo: 0, hi: b.count, zeroWidth: summary.hasZeroWidth, whole: true, path: path)
+                return try redactText(
+                    start,
+                    lo: 0,
+                    hi: b.count,
+                    zeroWidth: summary.hasZeroWidth,
+                    whole: true,
+                    path: path
+                )
             }
         }
     }

@@ -33,7 +33,8 @@ struct PathStep {
 /// string with hits is then resolved and edited. Numbers are scanned too, as their literal text: a number with a
 /// redacting hit becomes a JSON string of the redacted text (the value never leaves as a number). Strings with
 /// invisible characters are normalized and scanned on their own. A string that holds a JSON document is redacted as
-/// JSON and re-encoded. `fields` rules apply by path. Every change is an edit of a byte range; bytes outside edited
+/// JSON and re-encoded; one that may hold an embedded payload (a `data:` URL, long base64: `EmbeddedPayload`), or the
+/// value of a field declared base64, is decoded and inspected on its own. `fields` rules apply by path. Every change is an edit of a byte range; bytes outside edited
 /// strings and numbers are copied verbatim. Nothing is produced unless the whole document parsed.
 ///
 /// `redact` first offers a document to `JSONKernelWalk`, which walks plain documents whole in C with the same
@@ -794,7 +795,11 @@ struct JSONRedactor {
         let base = p
         let depth = depth
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
-            try session.redactDeclaredBase64(d, depth: depth, path: { Self.pathString(path, buffer: base, arena: arena) })
+            try session.redactDeclaredBase64(
+                d,
+                depth: depth,
+                path: { Self.pathString(path, buffer: base, arena: arena) }
+            )
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
     }
