@@ -219,23 +219,27 @@ size_t CAirlockSIMD_base64_run(const uint8_t *p, size_t from, size_t n, size_t m
     return n;
 }
 
+/// Whether `p` starts with `prefix` (a string literal: the comparison is inlined).
+#define STARTS_WITH(p, prefix) (memcmp((p), (prefix), sizeof(prefix) - 1) == 0)
+
 int CAirlockSIMD_starts_with_file_base64(const uint8_t *p, size_t n) {
-    // The base64 of each magic number from its first byte, as far as it is fixed (URL-safe spellings too).
-    static const char *const prefixes[] = {
-        "iVBORw0KGgo", "/9j/", "_9j_", "R0lGODdh", "R0lGODlh", "UklGR", "SUkqA", "TU0AK", "JVBERi0", "UEsDB", "UEsFB",
-        "H4sI",
-    };
     if (n < CAIRLOCK_EMBEDDED_MIN_FILE) return 0;
+    // The base64 of each magic number from its first byte, as far as it is fixed (URL-safe spellings too). Most
+    // strings differ at the first or second byte.
     switch (p[0]) {
-    case 'i': case '/': case '_': case 'R': case 'U': case 'S': case 'T': case 'J': case 'H': break;
+    case 'i': return STARTS_WITH(p, "iVBORw0KGgo");
+    case '/': return STARTS_WITH(p, "/9j/");
+    case '_': return STARTS_WITH(p, "_9j_");
+    case 'R': return STARTS_WITH(p, "R0lGODdh") || STARTS_WITH(p, "R0lGODlh");
+    case 'U': return STARTS_WITH(p, "UklGR") || STARTS_WITH(p, "UEsDB") || STARTS_WITH(p, "UEsFB");
+    case 'S': return STARTS_WITH(p, "SUkqA");
+    case 'T': return STARTS_WITH(p, "TU0AK");
+    case 'J': return STARTS_WITH(p, "JVBERi0");
+    case 'H': return STARTS_WITH(p, "H4sI");
     default: return 0;
     }
-    for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
-        size_t length = strlen(prefixes[k]);
-        if (memcmp(p, prefixes[k], length) == 0) return 1;
-    }
-    return 0;
 }
+#undef STARTS_WITH
 
 int CAirlockSIMD_may_embed(const uint8_t *p, size_t n) {
     if (n < 5) return 0;
