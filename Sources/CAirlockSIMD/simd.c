@@ -222,7 +222,8 @@ size_t CAirlockSIMD_base64_run(const uint8_t *p, size_t from, size_t n, size_t m
 /// Whether `p` starts with `prefix` (a string literal: the comparison is inlined).
 #define STARTS_WITH(p, prefix) (memcmp((p), (prefix), sizeof(prefix) - 1) == 0)
 
-int CAirlockSIMD_starts_with_file_base64(const uint8_t *p, size_t n) {
+/// `CAirlockSIMD_starts_with_file_base64`, inlined into the document walk (it is asked of every string).
+static CAIRLOCK_ALWAYS_INLINE int starts_with_file_base64(const uint8_t *p, size_t n) {
     if (n < CAIRLOCK_EMBEDDED_MIN_FILE) return 0;
     // The base64 of each magic number from its first byte, as far as it is fixed (URL-safe spellings too). Most
     // strings differ at the first or second byte.
@@ -240,6 +241,8 @@ int CAirlockSIMD_starts_with_file_base64(const uint8_t *p, size_t n) {
     }
 }
 #undef STARTS_WITH
+
+int CAirlockSIMD_starts_with_file_base64(const uint8_t *p, size_t n) { return starts_with_file_base64(p, n); }
 
 int CAirlockSIMD_may_embed(const uint8_t *p, size_t n) {
     if (n < 5) return 0;
@@ -486,8 +489,7 @@ static CAIRLOCK_ALWAYS_INLINE int walk_string(walk_state *s, int32_t node, int i
     if (end == start) return CAIRLOCK_WALK_DONE;
     // A long string may hold a base64 payload, a shorter one may start with a small file: the Swift walker decides
     // (`data:` is looked for once over the whole text, in `CAirlockSIMD_json_walk`).
-    if (CAIRLOCK_UNLIKELY(found.written >= CAIRLOCK_EMBEDDED_MIN_FILE) &&
-        CAirlockSIMD_starts_with_file_base64(s->text + s->text_count, found.written)) {
+    if (CAIRLOCK_UNLIKELY(starts_with_file_base64(s->text + s->text_count, found.written))) {
         return CAIRLOCK_WALK_FALLBACK;
     }
     if (CAIRLOCK_UNLIKELY(found.written >= CAIRLOCK_EMBEDDED_MIN_RUN)) {

@@ -93,6 +93,9 @@ import Testing
         for payload in [
             "data:application/octet-stream;base64," + EmbeddedFixtures.base64(random),
             "DATA:image/x-custom;BASE64," + EmbeddedFixtures.base64(random),
+            // Percent-encoded bytes: a PNG, and random bytes.
+            "data:image/png," + EmbeddedFixtures.png().map { String(format: "%%%02X", $0) }.joined(),
+            "data:," + random.map { String(format: "%%%02X", $0) }.joined(),
         ] {
             for engine in engines {
                 let outcome = redacted(engine, #"{"f":"\#(payload)"}"#)
@@ -245,6 +248,10 @@ import Testing
                 (
                     "application/x-www-form-urlencoded",
                     "blob=\(short.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+                ),
+                (
+                    "multipart/form-data; boundary=b1",
+                    "--b1\r\nContent-Disposition: form-data; name=\"blob\"\r\n\r\n\(short)\r\n--b1--\r\n"
                 ),
             ] {
                 let out = try #require(forwarded(engine, body, type: type))
