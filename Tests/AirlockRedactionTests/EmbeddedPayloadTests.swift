@@ -190,6 +190,12 @@ import Testing
     @Test func aPercentEncodedDataURLIsDecodedAndReencoded() throws {
         for engine in engines {
             let out = try #require(forwarded(engine, #"{"a":"data:text/plain;charset=utf-8,Night%69ngale%20ships"}"#))
+            // A quoted parameter, and a short SVG document (text, whatever its media type says).
+            let svg = EmbeddedFixtures.base64(Array("<svg><text>Nightingale</text></svg>".utf8))
+            let quoted = try #require(
+                forwarded(engine, #"{"a":"data:image/svg+xml;charset=\"utf-8\";base64,\#(svg)"}"#)
+            )
+            #expect(!quoted.contains(svg) && quoted.hasPrefix(#"{"a":"data:image/svg+xml;charset=\"utf-8\";base64,"#))
             #expect(out == #"{"a":"data:text/plain;charset=utf-8,%5BREDACTED:CODENAME%5D%20ships"}"#, "\(out)")
         }
     }

@@ -124,7 +124,8 @@ struct EmbeddedPayload {
     /// The longest media type and parameters looked at before the comma.
     static let maxHeader = 256
 
-    /// `type/subtype;name=value` characters (RFC 2045 tokens, `/`, `;`, `=`, and `%` for escaped values).
+    /// `type/subtype;name=value` characters (RFC 2045 tokens, `/`, `;`, `=`, `%` for escaped values, `"` for quoted
+    /// ones: `charset="utf-8"`).
     @inline(__always)
     static func isHeaderByte(_ b: UInt8) -> Bool {
         if TermVariants.isAlnum(b) { return true }
@@ -132,7 +133,7 @@ struct EmbeddedPayload {
         case UInt8(ascii: "/"), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: "-"), UInt8(ascii: "+"),
             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"),
             UInt8(ascii: "&"), UInt8(ascii: "^"), UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: "%"),
-            UInt8(ascii: "'"):
+            UInt8(ascii: "'"), UInt8(ascii: "\""):
             return true
         default:
             return false
