@@ -34,8 +34,8 @@ struct PathStep {
 /// redacting hit becomes a JSON string of the redacted text (the value never leaves as a number). Strings with
 /// invisible characters are normalized and scanned on their own. A string that holds a JSON document is redacted as
 /// JSON and re-encoded; one that may hold an embedded payload (a `data:` URL, long base64: `EmbeddedPayload`), or the
-/// value of a field declared base64, is decoded and inspected on its own. `fields` rules apply by path. Every change is an edit of a byte range; bytes outside edited
-/// strings and numbers are copied verbatim. Nothing is produced unless the whole document parsed.
+/// value of a field declared base64, is decoded and inspected on its own. `fields` rules apply by path. Every change
+/// is an edit of a byte range; bytes outside edited strings and numbers are copied verbatim. Nothing is produced unless the whole document parsed.
 ///
 /// `redact` first offers a document to `JSONKernelWalk`, which walks plain documents whole in C with the same
 /// results; this walker takes everything else (malformed documents, nested JSON, invisible characters, `fields`
@@ -768,9 +768,7 @@ struct JSONRedactor {
 
     /// Redacts a string that may hold an embedded payload (its decoded content), scanned on its own.
     private mutating func redactEmbedded(_ token: StringToken, _ content: [UInt8], zeroWidth: Bool) throws(Stop) {
-        let path = pathSteps()
-        let arena = keyArena
-        let base = p
+        let path = currentPathString()
         let depth = depth
         let result = try content.withUnsafeBufferPointer { (c) throws(Stop) -> [UInt8]? in
             try session.redactText(
@@ -780,7 +778,7 @@ struct JSONRedactor {
                 zeroWidth: zeroWidth,
                 whole: true,
                 depth: depth,
-                path: { Self.pathString(path, buffer: base, arena: arena) }
+                path: path
             )
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
@@ -790,18 +788,20 @@ struct JSONRedactor {
     private mutating func declaredBase64String() throws(Stop) {
         let token = try stringToken()
         let decoded = try decodeString(token)
+        let path = currentPathString()
+        let depth = depth
+        let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
+            try session.redactDeclaredBase64(d, depth: depth, path: path)
+        }
+        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// Names the current path when called (only when something is recorded), without holding on to the walker.
+    private func currentPathString() -> () -> String? {
         let path = pathSteps()
         let arena = keyArena
         let base = p
-        let depth = depth
-        let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
-            try session.redactDeclaredBase64(
-                d,
-                depth: depth,
-                path: { Self.pathString(path, buffer: base, arena: arena) }
-            )
-        }
-        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+        return { Self.pathString(path, buffer: base, arena: arena) }
     }
 
     /// Whether a `fields` rule with `encoding: base64` selects the current path.
