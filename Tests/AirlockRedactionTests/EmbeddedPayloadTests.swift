@@ -332,3 +332,32 @@ extension EmbeddedPayloadTests {
         }
     }
 }
+
+extension EmbeddedPayloadTests {
+    /// A gzip-encoded body is decoded first, so the screenshot in it is found as in a plain one; markdown and HTML
+    /// around a data URL end it where a reader's parser would.
+    @Test func aScreenshotInACompressedBodyOrInMarkupIsRefused() throws {
+        let compressed = Compression.compress(Array(#"{"task":"\#(Self.screenshot)"}"#.utf8), coding: .gzip)
+        for markup in [
+            "Compare ![before](\(Self.screenshot)) with the spec", #"<p><img src=\"\#(Self.screenshot)\"></p>"#,
+        ] {
+            for engine in engines {
+                #expect(redacted(engine, #"{"html":"\#(markup)"}"#).isUninspectable, "\(markup.prefix(30))")
+            }
+        }
+        // Text in markup: the payload re-encoded in place, the markup around it as it was.
+        let text = EmbeddedFixtures.base64(Array("Nightingale".utf8))
+        let redactedText = EmbeddedFixtures.base64(Array("[REDACTED:CODENAME]".utf8))
+        for engine in engines {
+            let out = forwarded(engine, #"{"md":"see ![a](data:text/plain;base64,\#(text)) end"}"#)
+            #expect(out == #"{"md":"see ![a](data:text/plain;base64,\#(redactedText)) end"}"#)
+            let outcome = engine.redact(
+                body: compressed,
+                contentType: "application/json",
+                contentEncoding: "gzip",
+                vendor: "scale"
+            )
+            #expect(outcome.isUninspectable)
+        }
+    }
+}
