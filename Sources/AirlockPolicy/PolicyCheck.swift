@@ -38,6 +38,6 @@ public enum PolicyCheck {
         let hash = policy.contentHash.prefix(12)
         return
             "OK \(path) (\(policy.name)@sha256:\(hash)…, \(policy.termCount) terms, \(policy.patterns.count) patterns, "
-            + "\(policy.detectors.count) detectors, \(policy.fields.count) fields)"
+            + "\(policy.detectors.count) detectors, \(policy.fields.count + policy.encodedFields.count) fields)"
     }
 }

@@ -27,7 +27,7 @@ public enum PolicyLoader {
     ]
     static let termKeys = ["id", "label", "action", "values", "files", "case_sensitive", "whole_word", "variants"]
     static let patternKeys = ["id", "label", "regex", "action", "near", "within"]
-    static let fieldKeys = ["id", "label", "path", "action"]
+    static let fieldKeys = ["id", "label", "path", "action", "encoding"]
     static let contentKeys = ["unknown"]
     static let detectorCommonKeys = ["action", "id", "label"]
     static func detectorKeys(_ kind: DetectorRule.Kind) -> [String] {
@@ -112,6 +112,7 @@ struct PolicyLoadSession {
     private var patterns: [PatternRule] = []
     private var detectors: [DetectorRule] = []
     private var fields: [FieldRule] = []
+    private var encodedFields: [EncodedField] = []
     private var allow: [String] = []
     private var ruleIDs: [String: SourceLocation] = [:]
 
@@ -148,6 +149,7 @@ struct PolicyLoadSession {
             patterns: patterns,
             detectors: detectors,
             fields: fields,
+            encodedFields: encodedFields,
             allow: allow,
             content: ContentRules(unknown: unknown ?? .block),
             sourceFiles: sourceFiles,
@@ -719,6 +721,10 @@ struct PolicyLoadSession {
             id = path?.description
         }
         if idOK, let id { registerID(id, at: at) }
+        if let entry = entries["encoding"] {
+            parseEncodedField(entry, entries: entries, id: idOK ? id : nil, path: path, at: at, scope: scope)
+            return
+        }
         let label: String?
         if entries["label"] != nil || entries["id"] != nil {
             label = ruleLabel(entries, id: id, scope: scope)
@@ -728,6 +734,37 @@ struct PolicyLoadSession {
         let action = requiredAction(entries, allowed: Action.fieldActions, rule: "fields rule", at: at, scope: scope)
         guard idOK, let id, let label, let path, let action else { return }
         fields.append(FieldRule(id: id, label: label, path: path, action: action, location: at))
+    }
+
+    /// The rest of a `fields` rule with `encoding:` (`{path: $..screenshot, encoding: base64}`): it takes no `action`
+    /// or `label`, since the decoded content is inspected by its type.
+    private mutating func parseEncodedField(
+        _ entry: (key: Node, value: Node),
+        entries: Entries,
+        id: String?,
+        path: JSONPath?,
+        at: SourceLocation,
+        scope: Scope
+    ) {
+        for key in ["action", "label"] {
+            if let other = entries[key] {
+                report(
+                    scope.location(other.key),
+                    "a fields rule with 'encoding' takes no '\(key)': the decoded value is inspected by its type"
+                )
+            }
+        }
+        guard let text = string(entry.value, key: "encoding", scope: scope) else { return }
+        guard let encoding = EncodedField.Encoding(rawValue: text) else {
+            let names = EncodedField.Encoding.allCases.map(\.rawValue)
+            report(
+                scope.location(entry.value),
+                "unknown encoding '\(text)'\(KeySuggestion.hint(for: text, in: names)) (expected one of: \(names.joined(separator: ", ")))"
+            )
+            return
+        }
+        guard let id, let path, entries["action"] == nil, entries["label"] == nil else { return }
+        encodedFields.append(EncodedField(id: id, path: path, encoding: encoding, location: at))
     }
 
     // MARK: - Rule pieces

@@ -5,6 +5,10 @@ import Foundation
 enum Stop: Error {
     case blocked(rule: String, reason: String)
     case uninspectable(String)
+    /// An embedded payload the policy cannot inspect, in a body that is otherwise readable (`EmbeddedPayload`):
+    /// refused as uninspectable, but never taken for a parse failure (a JSON-in-a-string attempt is not abandoned
+    /// over it).
+    case uninspectablePayload(String)
 }
 
 /// A resolved match: a byte span and the rule (and dictionary value, for terms) that produced it.
@@ -74,7 +78,19 @@ final class RedactionSession {
         self.limits = limits
     }
 
-    var findings: [Finding] { findingBuilders.map(\.finding) }
+    /// Embedded payloads left uninspected under `content.unknown: pass` (see `recordUninspected`).
+    private var uninspected = FindingBuilder(rule: "content.unknown", action: "pass")
+
+    var findings: [Finding] { findingBuilders.map(\.finding) + (uninspected.count > 0 ? [uninspected.finding] : []) }
+
+    /// Records an embedded payload that leaves uninspected because `content.unknown` is `pass`: a `content.unknown`
+    /// finding with action `pass` (not a policy action), so the audit log and metrics count what left unread.
+    func recordUninspected(path: String?) {
+        uninspected.count += 1
+        if let path, uninspected.paths.count < Finding.maxPaths, !uninspected.paths.contains(path) {
+            uninspected.paths.append(path)
+        }
+    }
 
     // MARK: Findings
 
@@ -151,6 +167,7 @@ final class RedactionSession {
     struct FindingsSnapshot {
         fileprivate var builders: [FindingBuilder]
         fileprivate var index: [FindingKey: Int]
+        fileprivate var uninspected: FindingBuilder
     }
 
     fileprivate struct FindingKey: Hashable {
@@ -158,12 +175,15 @@ final class RedactionSession {
         var action: Action
     }
 
-    func snapshotFindings() -> FindingsSnapshot { FindingsSnapshot(builders: findingBuilders, index: findingIndex) }
+    func snapshotFindings() -> FindingsSnapshot {
+        FindingsSnapshot(builders: findingBuilders, index: findingIndex, uninspected: uninspected)
+    }
 
     /// Forgets everything recorded since `snapshot` (a speculative parse that was abandoned).
     func restoreFindings(_ snapshot: FindingsSnapshot) {
         findingBuilders = snapshot.builders
         findingIndex = snapshot.index
+        uninspected = snapshot.uninspected
     }
 
     // MARK: Scanning

@@ -210,7 +210,7 @@ public final class Redactor: Sendable {
             // header value) is scrubbed here, so a reason never holds what the policy hides.
             case .blocked(let rule, let reason):
                 return .block(rule: rule, reason: session.scrubbed(reason), findings: session.findings)
-            case .uninspectable(let reason):
+            case .uninspectable(let reason), .uninspectablePayload(let reason):
                 return .uninspectable(reason: session.scrubbed(reason), findings: session.findings)
             }
         }

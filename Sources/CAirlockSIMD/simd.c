@@ -170,6 +170,95 @@ static inline int is_zero_width(const uint8_t *p, size_t i, size_t length) {
 
 
 
+// MARK: Embedded payloads
+
+size_t CAirlockSIMD_find_data_scheme(const uint8_t *p, size_t from, size_t n) {
+    size_t k = from + 4;
+    while (k < n) {
+        const uint8_t *colon = memchr(p + k, ':', n - k);
+        if (colon == NULL) return n;
+        k = (size_t)(colon - p);
+        // `b | 0x20` is 'd', 'a' or 't' only for that letter in either case.
+        if ((p[k - 4] | 0x20) == 'd' && (p[k - 3] | 0x20) == 'a' && (p[k - 2] | 0x20) == 't' &&
+            (p[k - 1] | 0x20) == 'a') {
+            return k - 4;
+        }
+        k++;
+    }
+    return n;
+}
+
+/// 1 for a byte of the standard or URL-safe base64 alphabet, padding, or a line break: one load per byte looked at
+/// (the walk asks it of every long string).
+static const uint8_t base64_run_bytes[256] = {
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['+'] = 1, ['/'] = 1, ['-'] = 1, ['_'] = 1, ['='] = 1,
+    ['\n'] = 1, ['\r'] = 1,
+};
+
+static inline int is_base64_run_byte(uint8_t b) { return base64_run_bytes[b]; }
+
+size_t CAirlockSIMD_base64_run(const uint8_t *p, size_t from, size_t n, size_t min_run, size_t *run_end) {
+    size_t start = from;
+    // A run of `min_run` starting at `start` covers `probe`: when that byte is not in the alphabet, no run starting
+    // at or before it can be long enough, and the search jumps past it. Otherwise the bytes before it are checked
+    // back to `start`; the first one outside the alphabet is where the next candidate starts after.
+    while (min_run > 0 && start + min_run <= n) {
+        size_t probe = start + min_run - 1;
+        if (!is_base64_run_byte(p[probe])) {
+            start = probe + 1;
+            continue;
+        }
+        size_t k = probe;
+        while (k > start && is_base64_run_byte(p[k - 1])) k--;
+        if (k == start) {
+            size_t end = probe + 1;
+            while (end < n && is_base64_run_byte(p[end])) end++;
+            *run_end = end;
+            return start;
+        }
+        start = k;
+    }
+    *run_end = n;
+    return n;
+}
+
+/// Whether `p` starts with `prefix` (a string literal: the comparison is inlined).
+#define STARTS_WITH(p, prefix) (memcmp((p), (prefix), sizeof(prefix) - 1) == 0)
+
+/// `CAirlockSIMD_starts_with_file_base64`, inlined into the document walk (it is asked of every string).
+static CAIRLOCK_ALWAYS_INLINE int starts_with_file_base64(const uint8_t *p, size_t n) {
+    if (n < CAIRLOCK_EMBEDDED_MIN_FILE) return 0;
+    // Every prefix's second byte is an uppercase letter or a digit; a word's is lowercase, so text is turned
+    // away by one predictable branch.
+    if ((uint8_t)(p[1] - 'A') >= 26 && (uint8_t)(p[1] - '0') >= 10) return 0;
+    // The base64 of each magic number from its first byte, as far as it is fixed (URL-safe spellings too). Most
+    // strings differ at the first or second byte.
+    switch (p[0]) {
+    case 'i': return STARTS_WITH(p, "iVBORw0KGgo");
+    case '/': return STARTS_WITH(p, "/9j/");
+    case '_': return STARTS_WITH(p, "_9j_");
+    case 'R': return STARTS_WITH(p, "R0lGODdh") || STARTS_WITH(p, "R0lGODlh");
+    case 'U': return STARTS_WITH(p, "UklGR") || STARTS_WITH(p, "UEsDB") || STARTS_WITH(p, "UEsFB");
+    case 'S': return STARTS_WITH(p, "SUkqA");
+    case 'T': return STARTS_WITH(p, "TU0AK");
+    case 'J': return STARTS_WITH(p, "JVBERi0");
+    case 'H': return STARTS_WITH(p, "H4sI");
+    default: return 0;
+    }
+}
+#undef STARTS_WITH
+
+int CAirlockSIMD_starts_with_file_base64(const uint8_t *p, size_t n) { return starts_with_file_base64(p, n); }
+
+int CAirlockSIMD_may_embed(const uint8_t *p, size_t n) {
+    if (n < 5) return 0;
+    if (CAirlockSIMD_starts_with_file_base64(p, n)) return 1;
+    if (CAirlockSIMD_find_data_scheme(p, 0, n) < n) return 1;
+    size_t end;
+    return n >= CAIRLOCK_EMBEDDED_MIN_RUN && CAirlockSIMD_base64_run(p, 0, n, CAIRLOCK_EMBEDDED_MIN_RUN, &end) < n;
+}
+
+
 // MARK: Whole documents
 
 typedef struct {
@@ -404,6 +493,18 @@ static CAIRLOCK_ALWAYS_INLINE int walk_string(walk_state *s, int32_t node, int i
     if (flags_out) *flags_out = flags;
     if (decoded_count) *decoded_count = found.written;
     if (end == start) return CAIRLOCK_WALK_DONE;
+    // A long string may hold a base64 payload, a shorter one may start with a small file: the Swift walker decides
+    // (`data:` is looked for once over the whole text, in `CAirlockSIMD_json_walk`).
+    if (CAIRLOCK_UNLIKELY(starts_with_file_base64(s->text + s->text_count, found.written))) {
+        return CAIRLOCK_WALK_FALLBACK;
+    }
+    if (CAIRLOCK_UNLIKELY(found.written >= CAIRLOCK_EMBEDDED_MIN_RUN)) {
+        size_t run_end;
+        uint8_t *written = s->text + s->text_count;
+        if (CAirlockSIMD_base64_run(written, 0, found.written, CAIRLOCK_EMBEDDED_MIN_RUN, &run_end) < found.written) {
+            return CAIRLOCK_WALK_FALLBACK;
+        }
+    }
     if (!is_key && s->options->nested_allowed) {
         uint8_t first = s->p[start];
         if ((first == '{' || first == '[' || first <= 0x20) && looks_like_json(s->p, start, end)) {
@@ -557,6 +658,11 @@ int CAirlockSIMD_json_walk(const uint8_t *p, size_t n, const CAirlockSIMD_JSONWa
     walk_state s = {p, n, 0, options, text, 0, segments, segment_capacity, 0, nodes, node_capacity, 0, 0};
     if (n == 0 || n >= ((size_t)1 << 31)) return CAIRLOCK_WALK_FALLBACK;
     int status = walk_document(&s);
+    // A `data:` URL in any string (keys too): the Swift walker decides. One search over all the text, instead of one
+    // per string.
+    if (status == CAIRLOCK_WALK_DONE && CAirlockSIMD_find_data_scheme(text, 0, s.text_count) < s.text_count) {
+        status = CAIRLOCK_WALK_FALLBACK;
+    }
     *text_count = s.text_count;
     *segment_count = s.segment_count;
     *node_count = s.node_count;

@@ -56,6 +56,9 @@ import Testing
             "\u{200B}", "\u{FEFF}", "\u{00AD}", "é", "😀", "\"Nightingale\"", "{\"a\":\"b\"}", "[\"x\",1]",
             "{\\\"a\\\":\\\"Nightingale\\\"}", "\"k\\u0065y\":", "\"\\n{\\\"internal_notes\\\":\\\"x\\\"}\"",
             "\"\\u007b\\\"a\\\":\\\"Nightingale\\\"}\"", "\\t[", "\\u005b",
+            // Embedded payloads (the C walk hands them back) and look-alikes.
+            "data:", "DATA:,Night%69ngale", "data:text/plain;base64,TmlnaHRpbmdhbGU=", "TmlnaHRpbmdhbGU=",
+            JSONKernelEquivalenceTests.payloadPieces[3], JSONKernelEquivalenceTests.payloadPieces[6],
         ].map { Array($0.utf8) } + [
             [0x00], [0x01], [0x1F], [0x7F], [0x80], [0xBF], [0xC0, 0xAF], [0xC2], [0xC2, 0xAD], [0xE2, 0x80],
             [0xE2, 0x80, 0x8B], [0xED, 0xA0, 0x80], [0xEF, 0xBB, 0xBF], [0xF0, 0x9F, 0x98], [0xF4, 0x90, 0x80, 0x80],

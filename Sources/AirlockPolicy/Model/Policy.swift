@@ -31,6 +31,8 @@ public struct Policy: Sendable, Hashable {
     public var patterns: [PatternRule]
     public var detectors: [DetectorRule]
     public var fields: [FieldRule]
+    /// `fields` rules with `encoding:`: values decoded and inspected by what they hold.
+    public var encodedFields: [EncodedField]
     /// Strings that are never redacted, even where a rule matches inside them.
     public var allow: [String]
     public var content: ContentRules
@@ -47,6 +49,7 @@ public struct Policy: Sendable, Hashable {
         patterns: [PatternRule] = [],
         detectors: [DetectorRule] = [],
         fields: [FieldRule] = [],
+        encodedFields: [EncodedField] = [],
         allow: [String] = [],
         content: ContentRules = ContentRules(),
         sourceFiles: [String] = [],
@@ -58,6 +61,7 @@ public struct Policy: Sendable, Hashable {
         self.patterns = patterns
         self.detectors = detectors
         self.fields = fields
+        self.encodedFields = encodedFields
         self.allow = allow
         self.content = content
         self.sourceFiles = sourceFiles

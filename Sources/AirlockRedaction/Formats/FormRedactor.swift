@@ -66,6 +66,10 @@ enum FormRedactor {
                     keys: session.vendor.keys
                 )
             }
+        } else if let value, session.rules.declaresBase64(field: name) {
+            newValue = try value.withUnsafeBufferPointer { (v) throws(Stop) -> [UInt8]? in
+                try session.redactDeclaredBase64(v, path: fieldPath)
+            }
         } else if let value {
             newValue = try redactText(value, session: session, what: "form field \(number) value", path: fieldPath)
         }
@@ -79,14 +83,7 @@ enum FormRedactor {
     }
 
     private static func fieldRule(for name: [UInt8], session: RedactionSession) -> Int? {
-        session.rules.fieldRules.firstIndex { rule in
-            guard rule.segments.count == 1 else { return false }
-            switch rule.segments[0] {
-            case .key(let key), .descendant(let key): return key == name
-            case .wildcard: return true
-            case .index: return false
-            }
-        }
+        session.rules.fieldRules.firstIndex { CompiledFieldRule.selects($0.segments, field: name) }
     }
 
     private static func redactText(
@@ -98,12 +95,12 @@ enum FormRedactor {
         try text.withUnsafeBufferPointer { (t) throws(Stop) -> [UInt8]? in
             let summary = UTF8Text.summarize(t)
             guard summary.valid else { throw .uninspectable("\(what) is not valid UTF-8") }
-            return try session.redactSegment(
+            return try session.redactText(
                 t.baseAddress!,
                 lo: 0,
                 hi: t.count,
-                hits: nil,
                 zeroWidth: summary.hasZeroWidth,
+                whole: true,
                 path: path
             )
         }

@@ -1,8 +1,8 @@
 internal import CAirlockSIMD
 
 /// The JSON walk of a whole document in C (`CAirlockSIMD_json_walk`), for the documents that need nothing else:
-/// every string plain text (no invisible characters, no JSON document inside, no undecodable escape) and no key a
-/// `fields` rule may select.
+/// every string plain text (no invisible characters, no JSON document inside, no undecodable escape, nothing that may
+/// be an embedded payload: no `data:`, no long run of base64) and no key a `fields` rule may select.
 ///
 /// The C walk validates the document and writes the text of every string (escapes decoded) and number (as written),
 /// one newline after each, into the scan text with one segment per string or number and a path tree. One Vectorscan
@@ -45,7 +45,7 @@ enum JSONKernelWalk {
             let status = rules.fieldLastKeyBytes.withUnsafeBufferPointer { names in
                 rules.fieldLastKeyCounts.withUnsafeBufferPointer { counts in
                     var options = CAirlockSIMD_JSONWalkOptions(
-                        field_key_lengths: rules.fieldRules.isEmpty ? 0 : rules.fieldLastKeyLengths,
+                        field_key_lengths: rules.fieldLastKeyLengths,
                         field_key_bytes: names.baseAddress,
                         field_key_counts: counts.baseAddress,
                         field_key_count: counts.count,

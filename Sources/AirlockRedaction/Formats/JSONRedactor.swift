@@ -33,8 +33,9 @@ struct PathStep {
 /// string with hits is then resolved and edited. Numbers are scanned too, as their literal text: a number with a
 /// redacting hit becomes a JSON string of the redacted text (the value never leaves as a number). Strings with
 /// invisible characters are normalized and scanned on their own. A string that holds a JSON document is redacted as
-/// JSON and re-encoded. `fields` rules apply by path. Every change is an edit of a byte range; bytes outside edited
-/// strings and numbers are copied verbatim. Nothing is produced unless the whole document parsed.
+/// JSON and re-encoded; one that may hold an embedded payload (a `data:` URL, long base64: `EmbeddedPayload`), or the
+/// value of a field declared base64, is decoded and inspected on its own. `fields` rules apply by path. Every change
+/// is an edit of a byte range; bytes outside edited strings and numbers are copied verbatim. Nothing is produced unless the whole document parsed.
 ///
 /// `redact` first offers a document to `JSONKernelWalk`, which walks plain documents whole in C with the same
 /// results; this walker takes everything else (malformed documents, nested JSON, invisible characters, `fields`
@@ -96,7 +97,7 @@ struct JSONRedactor {
         self.n = buffer.count
         self.text = text.baseAddress!
         self.textCapacity = text.count
-        self.checkFields = !session.rules.fieldRules.isEmpty
+        self.checkFields = !session.rules.fieldRules.isEmpty || !session.rules.base64Fields.isEmpty
         self.kernel = session.stringKernel
         for entry in prefix {
             var step = PathStep.element(entry.index)
@@ -357,7 +358,8 @@ struct JSONRedactor {
             }
             pushNode(entry)
             let valueStart = i
-            let rule = checkFields && mayBeFieldKey(entry) ? fieldRule() : nil
+            let mayBeField = checkFields && mayBeFieldKey(entry)
+            let rule = mayBeField ? fieldRule() : nil
             if let rule, scanning {
                 // The value's strings overwrite the key's text in `text`: the key is copied again.
                 key.textCount = -1
@@ -373,7 +375,11 @@ struct JSONRedactor {
             } else {
                 keep(&drops, memberStart: keyStart)
                 if scanning { try redactString(key, isKey: true) }
-                try value(scanning: scanning)
+                if scanning, mayBeField, i < n, p[i] == UInt8(ascii: "\""), declaresBase64() {
+                    try declaredBase64String()
+                } else {
+                    try value(scanning: scanning)
+                }
             }
             drops.previousEnd = i
             popNode()
@@ -417,7 +423,13 @@ struct JSONRedactor {
                 }
             } else {
                 keep(&drops, memberStart: valueStart)
-                try value(scanning: scanning)
+                if scanning, checkFields, session.rules.fieldRulesEndingInElement, i < n, p[i] == UInt8(ascii: "\""),
+                    declaresBase64()
+                {
+                    try declaredBase64String()
+                } else {
+                    try value(scanning: scanning)
+                }
             }
             drops.previousEnd = i
             popNode()
@@ -708,6 +720,15 @@ struct JSONRedactor {
                 maybeNested = try decodeString(token).withUnsafeBufferPointer { Self.decodedLooksLikeJSON($0) }
             }
         }
+        if !maybeNested, token.textCount >= 0 || !token.escaped {
+            // An embedded payload (a `data:` URL, a long run of base64) is decoded and inspected on its own.
+            let start = token.textCount >= 0 ? UnsafePointer(text + textCount) : p + token.start
+            let count = token.textCount >= 0 ? token.textCount : token.end - token.start
+            if EmbeddedPayload.mayHold(start, lo: 0, hi: count) {
+                try redactEmbedded(token, Array(UnsafeBufferPointer(start: start, count: count)), zeroWidth: zeroWidth)
+                return
+            }
+        }
         if token.textCount >= 0 && !zeroWidth && !maybeNested {
             // The kernel already put the text where the scan reads it.
             queueInPlace(token.start..<token.end, escaped: token.escaped, count: token.textCount)
@@ -732,6 +753,10 @@ struct JSONRedactor {
         }
         // A `\u` escape can spell an invisible character (`\u200b`) too.
         let hidden = zeroWidth || (token.unicodeEscape && Self.containsZeroWidth(decoded))
+        if decoded.withUnsafeBufferPointer({ EmbeddedPayload.mayHold($0.baseAddress!, lo: 0, hi: $0.count) }) {
+            try redactEmbedded(token, decoded, zeroWidth: hidden)
+            return
+        }
         if !hidden {
             decoded.withUnsafeBufferPointer { queue(token.start..<token.end, escaped: true, $0) }
             return
@@ -752,6 +777,51 @@ struct JSONRedactor {
             )
         }
         if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// Redacts a string that may hold an embedded payload (its decoded content), scanned on its own.
+    private mutating func redactEmbedded(_ token: StringToken, _ content: [UInt8], zeroWidth: Bool) throws(Stop) {
+        let path = currentPathString()
+        let depth = depth
+        let result = try content.withUnsafeBufferPointer { (c) throws(Stop) -> [UInt8]? in
+            try session.redactText(
+                c.baseAddress!,
+                lo: 0,
+                hi: c.count,
+                zeroWidth: zeroWidth,
+                whole: true,
+                depth: depth,
+                path: path
+            )
+        }
+        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// The string value at `i` of a field a policy declares base64: decoded and inspected by what it holds.
+    private mutating func declaredBase64String() throws(Stop) {
+        let token = try stringToken()
+        let decoded = try decodeString(token)
+        let path = currentPathString()
+        let depth = depth
+        let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
+            try session.redactDeclaredBase64(d, depth: depth, path: path)
+        }
+        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+    }
+
+    /// Names the current path when called (only when something is recorded), without holding on to the walker.
+    private func currentPathString() -> () -> String? {
+        let path = pathSteps()
+        let arena = keyArena
+        let base = p
+        let session = session
+        return { Self.pathString(path, buffer: base, arena: arena, session: session) }
+    }
+
+    /// Whether a `fields` rule with `encoding: base64` selects the current path.
+    private func declaresBase64() -> Bool {
+        let path = pathSteps()
+        return session.rules.base64Fields.contains { matches($0[...], from: 0, path: path) }
     }
 
     /// Queues the `count` bytes of text the kernel wrote at `textCount` for the single scan.
@@ -815,7 +885,7 @@ struct JSONRedactor {
             return .some(result)
         } catch {
             switch error {
-            case .blocked: throw error
+            case .blocked, .uninspectablePayload: throw error
             case .uninspectable:
                 // Not a JSON document after all; forget what the attempt recorded, the text scan records its own.
                 session.restoreFindings(snapshot)

@@ -13,12 +13,12 @@ enum TextRedactor {
         guard let p = body.baseAddress, body.count > 0 else { return nil }
         let summary = UTF8Text.summarize(body)
         guard summary.valid else { throw .uninspectable("\(what()) is not valid UTF-8") }
-        return try session.redactSegment(
+        return try session.redactText(
             p,
             lo: 0,
             hi: body.count,
-            hits: nil,
             zeroWidth: summary.hasZeroWidth,
+            whole: true,
             path: path
         )
     }
@@ -274,6 +274,8 @@ enum MultipartRedactor {
             return try ByteOrderMark.redactAfter(body) { (lines) throws(Stop) in
                 try JSONLinesRedactor.redact(lines, session: session)
             }
+        case .text where session.rules.declaresBase64(field: Array(name.utf8)):
+            return try session.redactDeclaredBase64(body, path: path)
         case .text:
             return try TextRedactor.redact(body, session: session, what: what(), path: path())
         case .form:

@@ -67,6 +67,9 @@ struct CompiledRules: Sendable {
     var redactedMarkers: [[UInt8]] = []
     var expressions: [ExpressionInfo] = []
     var fieldRules: [CompiledFieldRule] = []
+    /// The paths of `fields` rules with `encoding: base64`, whose string values are decoded and inspected
+    /// (`RedactionSession.redactDeclaredBase64`). Their last keys count in `fieldLastKeys` too.
+    var base64Fields: [[CompiledFieldRule.Segment]] = []
     /// Bit n set: some field rule's path ends in a key of n bytes (63: longer). Lets the JSON walker skip the path
     /// check for almost every member.
     var fieldLastKeyLengths: UInt64 = 0
@@ -242,19 +245,15 @@ struct CompiledRules: Sendable {
                 id: field.id,
                 label: field.label,
                 action: field.action,
-                segments: field.path.segments.map { segment in
-                    switch segment {
-                    case .key(let name): .key(Array(name.utf8))
-                    case .index(let index): .index(index)
-                    case .wildcard: .wildcard
-                    case .descendant(let name): .descendant(Array(name.utf8))
-                    }
-                }
+                segments: CompiledFieldRule.segments(of: field.path)
             )
         }
+        base64Fields = policy.encodedFields.filter { $0.encoding == .base64 }.map {
+            CompiledFieldRule.segments(of: $0.path)
+        }
 
-        for rule in fieldRules {
-            switch rule.segments.last {
+        for segments in fieldRules.map(\.segments) + base64Fields {
+            switch segments.last {
             case .key(let name)?, .descendant(let name)?:
                 fieldLastKeyLengths |= 1 << UInt64(min(name.count, 63))
                 if !fieldLastKeys.contains(name) {

@@ -83,7 +83,8 @@ typedef struct {
 /// The walk finished: every string is a segment.
 #define CAIRLOCK_WALK_DONE 0
 /// The document needs the full walker: it is malformed, nests too deep, has a string that may hold a JSON document,
-/// an invisible character, an undecodable escape, or a key a `fields` rule may select. Nothing it wrote counts.
+/// an invisible character, an undecodable escape, a key a `fields` rule may select, or a string that may hold an
+/// embedded payload (`CAirlockSIMD_may_embed`). Nothing it wrote counts.
 #define CAIRLOCK_WALK_FALLBACK 1
 /// `segments` or `nodes` is full: call again with more room.
 #define CAIRLOCK_WALK_FULL 2
@@ -96,5 +97,32 @@ int CAirlockSIMD_json_walk(const uint8_t *p, size_t n, const CAirlockSIMD_JSONWa
                            size_t *text_count, CAirlockSIMD_JSONSegment *segments, size_t segment_capacity,
                            size_t *segment_count, CAirlockSIMD_JSONNode *nodes, size_t node_capacity,
                            size_t *node_count);
+
+// MARK: Embedded payloads
+
+/// The fewest bytes (base64 alphabet bytes and line breaks) a run must have to be looked at as an embedded base64
+/// payload. Shorter runs are identifiers, hashes and tokens.
+#define CAIRLOCK_EMBEDDED_MIN_RUN 256
+
+/// The offset of the first `data:` (any case) in `p[from ..< n]`, or `n` when there is none.
+size_t CAirlockSIMD_find_data_scheme(const uint8_t *p, size_t from, size_t n);
+
+/// The start of the first run in `p[from ..< n]` of at least `min_run` bytes each of the base64 alphabets
+/// (`A-Z a-z 0-9 + / - _ =`) or a line break (CR, LF); `*run_end` receives its end (the run is maximal). Returns `n`
+/// when there is none. Looks at about one byte in `min_run` of text that holds no such run.
+size_t CAirlockSIMD_base64_run(const uint8_t *p, size_t from, size_t n, size_t min_run, size_t *run_end);
+
+/// The fewest bytes a value starting with the base64 of a file's magic number must have to be looked at (a small
+/// icon or thumbnail, whose metadata can still name a codename).
+#define CAIRLOCK_EMBEDDED_MIN_FILE 16
+
+/// Whether `p[0 ..< n]` (at least CAIRLOCK_EMBEDDED_MIN_FILE bytes) starts with the base64 (either alphabet) of the
+/// magic number of a PNG, JPEG, GIF, WebP/RIFF, TIFF, PDF, ZIP or gzip file.
+int CAirlockSIMD_starts_with_file_base64(const uint8_t *p, size_t n);
+
+/// Whether `p[0 ..< n]` may hold an embedded payload: a `data:` anywhere, a base64 run of
+/// CAIRLOCK_EMBEDDED_MIN_RUN bytes, or a start that is the base64 of a file's magic number. The JSON walk hands back
+/// every document with such a string, so the Swift walker alone decides what to do with it.
+int CAirlockSIMD_may_embed(const uint8_t *p, size_t n);
 
 #endif
