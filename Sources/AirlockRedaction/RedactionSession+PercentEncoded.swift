@@ -1,9 +1,11 @@
 /// Text holding percent-escapes (`Kestrel%20Ridge`, `owner=jane.doe%40lab.example.com`, `https%3A%2F%2Fwiki…`) is
-/// matched twice: as written and percent-decoded (`PercentEscapes.decodeForMatching`). A match in the decoded text
-/// replaces the whole source span it came from, escapes included, and its replacement is percent-encoded when that
-/// span held an escape, so a reader decoding the string reads the replacement; every byte outside a match stays as
-/// it came.
+/// matched as written and percent-decoded (`PercentEscapes.decodeForMatching`), again while the decoded text still
+/// holds escapes, up to `maxPercentLevels` times (`%252F` is a doubly encoded `/`). A match in decoded text replaces
+/// the whole source span it came from, escapes included, and its replacement is percent-encoded when that span held
+/// an escape, so a reader decoding the string reads the replacement; every byte outside a match stays as it came.
 extension RedactionSession {
+    static let maxPercentLevels = 3
+
     /// `redactSegment` for a segment that holds a `%XX` escape.
     func redactPercentEncoded(
         _ p: UnsafePointer<UInt8>,
@@ -14,38 +16,63 @@ extension RedactionSession {
         path: () -> String?
     ) throws(Stop) -> [UInt8]? {
         let asWritten = try segmentMatches(p, lo: lo, hi: hi, hits: hits, zeroWidth: zeroWidth)
-        let decoded = PercentEscapes.decodeForMatching(p, lo, hi)
-        return try decoded.bytes.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
-            let decodedZeroWidth = UTF8Text.summarize(d).hasZeroWidth
-            // The decoded matches in the source's offsets, with their decoded span.
-            var placed: [(source: Match, decoded: Range<Int>)] = []
-            if let base = d.baseAddress, d.count > 0 {
-                for match in try segmentMatches(base, lo: 0, hi: d.count, hits: nil, zeroWidth: decodedZeroWidth) {
+        /// One decoded level: its text, whether it holds invisible characters.
+        var levels: [(text: UnsafeMutableBufferPointer<UInt8>, zeroWidth: Bool)] = []
+        defer { for level in levels { level.text.deallocate() } }
+        /// A match found in decoded text: in the source's offsets, and its level and span there.
+        var placed: [(source: Match, level: Int, decoded: Range<Int>)] = []
+        var text = UnsafeBufferPointer(start: p + lo, count: hi - lo)
+        // The source offset of each byte of `text` (and of its end); `nil` while `text` is the source itself.
+        var origins: [Int]? = nil
+        while levels.count < Self.maxPercentLevels, let base = text.baseAddress,
+            PercentEscapes.containsEscape(base, 0, text.count)
+        {
+            let decoded = PercentEscapes.decodeForMatching(base, 0, text.count)
+            let sourceOrigins = origins.map { outer in decoded.origins.map { outer[$0] } } ?? decoded.origins.map { lo + $0 }
+            let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(decoded.bytes.count, 1))
+            _ = copy.initialize(from: decoded.bytes)
+            let level = UnsafeBufferPointer(start: copy.baseAddress, count: decoded.bytes.count)
+            let levelZeroWidth = UTF8Text.summarize(level).hasZeroWidth
+            levels.append((copy, levelZeroWidth))
+            if level.count > 0 {
+                for match in try segmentMatches(
+                    level.baseAddress!,
+                    lo: 0,
+                    hi: level.count,
+                    hits: nil,
+                    zeroWidth: levelZeroWidth
+                ) {
                     var source = match
-                    source.start = decoded.origins[match.start]
-                    source.end = decoded.origins[match.end]
-                    placed.append((source, match.start..<match.end))
+                    source.start = sourceOrigins[match.start]
+                    source.end = sourceOrigins[match.end]
+                    placed.append((source, levels.count - 1, match.start..<match.end))
                 }
             }
-            if placed.isEmpty && asWritten.isEmpty { return nil }
-            let matches = Self.resolveOverlaps(placed.map(\.source) + asWritten, rules: rules.rules)
-            return try write(matches, p, lo: lo, hi: hi, path: path) { match in
-                if let found = placed.first(where: {
-                    $0.source.start == match.start && $0.source.end == match.end && $0.source.rule == match.rule
-                        && $0.source.value == match.value
-                }) {
-                    return MatchedText(
-                        value: UnsafeBufferPointer(rebasing: d[found.decoded]),
-                        zeroWidth: decodedZeroWidth,
-                        percentEncoded: found.decoded.count != match.end - match.start
-                    )
-                }
+            text = level
+            origins = sourceOrigins
+        }
+        if placed.isEmpty && asWritten.isEmpty { return nil }
+        let matches = Self.resolveOverlaps(placed.map(\.source) + asWritten, rules: rules.rules)
+        return try write(matches, p, lo: lo, hi: hi, path: path) { match in
+            if let found = placed.first(where: {
+                $0.source.start == match.start && $0.source.end == match.end && $0.source.rule == match.rule
+                    && $0.source.value == match.value
+            }) {
+                let level = levels[found.level]
                 return MatchedText(
-                    value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start),
-                    zeroWidth: zeroWidth,
-                    percentEncoded: false
+                    value: UnsafeBufferPointer(
+                        start: level.text.baseAddress! + found.decoded.lowerBound,
+                        count: found.decoded.count
+                    ),
+                    zeroWidth: level.zeroWidth,
+                    percentEncoded: found.decoded.count != match.end - match.start
                 )
             }
+            return MatchedText(
+                value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start),
+                zeroWidth: zeroWidth,
+                percentEncoded: false
+            )
         }
     }
 }

@@ -66,6 +66,23 @@ import Testing
         }
     }
 
+    /// A careless pipeline encodes twice (`%2520`, `%253A%252F%252F`): decoded up to three levels.
+    @Test func doublyEncodedTextIsDecodedToo() throws {
+        for redactor in try Self.redactors() {
+            #expect(
+                forwarded(redactor, #"{"q":"a=Kestrel%2520Ridge&b=Kestrel%252520Ridge"}"#)
+                    == #"{"q":"a=%5BREDACTED%3ACODENAME%5D&b=%5BREDACTED%3ACODENAME%5D"}"#
+            )
+            #expect(
+                forwarded(redactor, #"{"r":"next=https%253A%252F%252Fwiki.corp.example.com%252Fa then"}"#)
+                    == #"{"r":"next=%5BREDACTED%3AURL%5D then"}"#
+            )
+            // Four levels is past the limit: left as written (documented).
+            let deep = #"{"q":"Kestrel%25252520Ridge"}"#
+            #expect(forwarded(redactor, deep) == deep)
+        }
+    }
+
     @Test func textAndNDJSONBodiesAreDecodedToo() throws {
         for redactor in try Self.redactors() {
             #expect(
