@@ -53,11 +53,15 @@ extension RedactionSession {
         }
         if placed.isEmpty && asWritten.isEmpty { return nil }
         let matches = Self.resolveOverlaps(placed.map(\.source) + asWritten, rules: rules.rules)
+        // The decoded match behind each source span (the first level found it; a body can hold many matches).
+        var placedAt: [SpanKey: Int] = [:]
+        for (k, entry) in placed.enumerated() {
+            let key = SpanKey(entry.source)
+            if placedAt[key] == nil { placedAt[key] = k }
+        }
         return try write(matches, p, lo: lo, hi: hi, path: path) { match in
-            if let found = placed.first(where: {
-                $0.source.start == match.start && $0.source.end == match.end && $0.source.rule == match.rule
-                    && $0.source.value == match.value
-            }) {
+            if let k = placedAt[SpanKey(match)] {
+                let found = placed[k]
                 let level = levels[found.level]
                 return MatchedText(
                     value: UnsafeBufferPointer(
@@ -73,6 +77,20 @@ extension RedactionSession {
                 zeroWidth: zeroWidth,
                 percentEncoded: false
             )
+        }
+    }
+
+    private struct SpanKey: Hashable {
+        var start: Int
+        var end: Int
+        var rule: Int32
+        var value: Int32
+
+        init(_ match: Match) {
+            start = match.start
+            end = match.end
+            rule = match.rule
+            value = match.value
         }
     }
 }
