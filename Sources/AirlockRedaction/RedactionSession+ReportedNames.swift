@@ -16,7 +16,13 @@ extension RedactionSession {
         sink.hits.removeAll(keepingCapacity: true)
         // The redaction of a name records findings the body's own redaction of it records already.
         let snapshot = snapshotFindings()
-        defer { restoreFindings(snapshot) }
+        // A name is redacted on its own text only, as the body's keys are (`JSONMemberContext`).
+        let context = memberContext
+        memberContext = nil
+        defer {
+            restoreFindings(snapshot)
+            memberContext = context
+        }
         do {
             let redacted = try redactSegment(
                 base,

@@ -59,6 +59,10 @@ final class RedactionSession {
     private var replacementCache: [ByteKey: [UInt8]] = [:]
     /// The path step of each key named so far (`keyStep`): naming a key redacts it.
     var reportedKeySteps: [ByteKey: [UInt8]] = [:]
+    /// The JSON object around the value being redacted (segment `memberSegment`), whose other members a pattern's
+    /// hotwords see (`JSONMemberContext`); `nil` outside JSON and while naming a key.
+    var memberContext: JSONMemberContext?
+    var memberSegment = -1
 
     init(
         rules: CompiledRules,
@@ -320,8 +324,11 @@ final class RedactionSession {
                 // Sentence punctuation after a link is not part of it: "see https://x.internal/a, then".
                 while end > start, Self.isTrailingPunctuation(p[end - 1]) { end -= 1 }
             }
-            guard accepts(Int(info.rule), p, start: start, end: end, lo: lo, hi: hi) else { continue }
-            candidates.append(Match(start: start, end: end, rule: info.rule, value: -1))
+            // A match neither keeps nor replaces part of a `%XX` escape (its decoded text is matched as well).
+            guard let span = PercentEscapes.outsideEscapes(p, start: start, end: end, lo: lo, hi: hi),
+                accepts(Int(info.rule), p, start: span.lowerBound, end: span.upperBound, lo: lo, hi: hi)
+            else { continue }
+            candidates.append(Match(start: span.lowerBound, end: span.upperBound, rule: info.rule, value: -1))
         }
     }
 
@@ -343,10 +350,10 @@ final class RedactionSession {
             let within = rules.rules[index].within
             let from = max(lo, start - within)
             let to = min(hi, end + within)
-            return Hotwords.contains(
-                rules.rules[index].near,
-                in: UnsafeBufferPointer(start: p + from, count: to - from)
-            )
+            if Hotwords.contains(rules.rules[index].near, in: UnsafeBufferPointer(start: p + from, count: to - from)) {
+                return true
+            }
+            return memberContext?.contains(rules.rules[index].near, segment: memberSegment) ?? false
         case .detector(let kind):
             guard let detector = rules.rules[index].detector else { return true }
             switch kind {
@@ -376,7 +383,11 @@ final class RedactionSession {
                 return true
             }
         case .bareHost:
-            if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: ".") { return false }
+            if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: "."),
+                !PercentEscapes.escapeEndsAt(p, start, lo: lo, hi: hi)
+            {
+                return false
+            }
             guard let detector = rules.rules[index].detector, let host = URLHost.extract(text(), hasScheme: false)
             else {
                 return false
@@ -445,6 +456,28 @@ final class RedactionSession {
         path: () -> String?
     ) throws(Stop) -> [UInt8]? {
         guard rules.fast != nil, hi > lo else { return nil }
+        if PercentEscapes.containsEscape(p, lo, hi) {
+            return try redactPercentEncoded(p, lo: lo, hi: hi, hits: hits, zeroWidth: zeroWidth, path: path)
+        }
+        let matches = try segmentMatches(p, lo: lo, hi: hi, hits: hits, zeroWidth: zeroWidth)
+        if matches.isEmpty { return nil }
+        return try write(matches, p, lo: lo, hi: hi, path: path) { match in
+            MatchedText(
+                value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start),
+                zeroWidth: zeroWidth,
+                percentEncoded: false
+            )
+        }
+    }
+
+    /// The resolved matches of the text `p[lo..<hi]` (see `redactSegment`), in its offsets.
+    func segmentMatches(
+        _ p: UnsafePointer<UInt8>,
+        lo: Int,
+        hi: Int,
+        hits: ArraySlice<Hit>?,
+        zeroWidth: Bool
+    ) throws(Stop) -> [Match] {
         var matches: [Match]
         if zeroWidth {
             let normalized = NormalizedText(removingZeroWidthFrom: UnsafeBufferPointer(start: p + lo, count: hi - lo))
@@ -465,11 +498,30 @@ final class RedactionSession {
             } else {
                 segmentHits = try scan(UnsafeBufferPointer(start: p + lo, count: hi - lo), base: lo)[...]
             }
-            if segmentHits.isEmpty { return nil }
+            if segmentHits.isEmpty { return [] }
             matches = try resolve(p, lo: lo, hi: hi, hits: segmentHits)
         }
-        if matches.isEmpty { return nil }
+        return matches
+    }
 
+    /// What a match replaces: the text it matched as a reader sees it (`zeroWidth`: holding invisible characters),
+    /// and whether it came from percent-escapes, so its replacement is percent-encoded too.
+    struct MatchedText {
+        var value: UnsafeBufferPointer<UInt8>
+        var zeroWidth: Bool
+        var percentEncoded: Bool
+    }
+
+    /// Records `matches` (sorted, disjoint, in `p[lo..<hi]`) and returns the segment with each replaced. Throws
+    /// `.blocked` when one is a block rule's.
+    func write(
+        _ matches: [Match],
+        _ p: UnsafePointer<UInt8>,
+        lo: Int,
+        hi: Int,
+        path: () -> String?,
+        matched: (Match) -> MatchedText
+    ) throws(Stop) -> [UInt8] {
         // Built once, and only when a finding takes it.
         var built: String?? = nil
         func place() -> String? {
@@ -481,12 +533,7 @@ final class RedactionSession {
         for match in matches where rules.rules[Int(match.rule)].action == .block {
             let rule = rules.rules[Int(match.rule)]
             let place = place()
-            record(
-                rule: rule.id,
-                action: .block,
-                path: place,
-                value: UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
-            )
+            record(rule: rule.id, action: .block, path: place, value: matched(match).value)
             throw .blocked(
                 rule: rule.id,
                 reason: "rule \(rule.id) (\(rule.label)) matched\(place.map { " at " + $0 } ?? "")"
@@ -497,20 +544,24 @@ final class RedactionSession {
         var cursor = lo
         for match in matches {
             out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: match.start - cursor))
-            let value = UnsafeBufferPointer(start: p + match.start, count: match.end - match.start)
+            let text = matched(match)
             let exactTerm =
-                match.value >= 0 && !zeroWidth
-                && Self.spells(rules.rules[Int(match.rule)].values[Int(match.value)], value)
+                match.value >= 0 && !text.zeroWidth
+                && Self.spells(rules.rules[Int(match.rule)].values[Int(match.value)], text.value)
             record(
                 rule: rules.rules[Int(match.rule)].id,
                 action: rules.rules[Int(match.rule)].action,
                 path: place(),
-                value: value,
+                value: text.value,
                 term: exactTerm ? (Int(match.rule), Int(match.value)) : nil
             )
-            out.append(
-                contentsOf: replacement(rule: Int(match.rule), value: match.value, matched: value, zeroWidth: zeroWidth)
+            let replaced = replacement(
+                rule: Int(match.rule),
+                value: match.value,
+                matched: text.value,
+                zeroWidth: text.zeroWidth
             )
+            out.append(contentsOf: text.percentEncoded ? PercentEscapes.encode(replaced, spaceAsPlus: false) : replaced)
             cursor = match.end
         }
         out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: hi - cursor))

@@ -22,6 +22,8 @@ import Testing
                 PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}"),
                 // Hits inside numbers: the number leaves as a string of the redacted text.
                 PatternRule(id: "run-id", label: "RUN", action: .redact, regex: "8812[0-9]{2}"),
+                // Hotwords, which see the key and sibling members of a value.
+                PatternRule(id: "launch", label: "LAUNCH", action: .mask, regex: "L[0-9]{3}", near: ["launch date"]),
             ],
             detectors: [DetectorRule(kind: .email, action: .pseudonymize)],
             fields: [
@@ -42,7 +44,8 @@ import Testing
         #"\u00e9"#, #"\ud83d\ude00"#, #"\u200b"#, #"Night\u200bingale"#, "Night\u{200B}ingale", "é", "€ ", "😀",
         "日本語のテキスト", "\u{00AD}", "\u{FEFF}", "x", "  ", "Nightingale's", "NIGHTINGALE",
         #"{\"row\":\"Nightingale\"}"#, #"[{\"a\":1}]"#, #" {\"k\":[\"Project Falcon\",2]}"#, "{not json",
-        #"[\"Nightingale\""#,
+        #"[\"Nightingale\""#, "Project%20Falcon", "Night%69ngale", "50% ", "%2F", "%FF%", "%e2%80%8b", "L123",
+        "launch-date L456", "a%40lab.example.com",
     ]
 
     /// Literals and numbers, some holding a `run-id` hit (in the integer, fraction or exponent, or spanning them).
@@ -51,7 +54,10 @@ import Testing
         "-1.5E-8812345", "8812.34", "881234881234", "88123",
     ]
 
-    static let keys = ["a", "prompt", "internal_notes", "run_id", "Nightingale", #"k\u0065y"#, "é", "messages"]
+    static let keys = [
+        "a", "prompt", "internal_notes", "run_id", "Nightingale", #"k\u0065y"#, "é", "messages", "launch_date",
+        "Project%20Falcon",
+    ]
 
     /// Pieces the whole-document C walk handles itself (no invisible characters, no nested documents, no lone
     /// surrogates), and keys no `fields` rule selects.
@@ -60,9 +66,14 @@ import Testing
         "Q1 2027", "bo@lab.example.com", "Project Gutenberg", #"\n"#, #"\""#, #"\\"#, #"\/"#, #"\t"#, #"\b\f\r"#,
         #"\u0041"#, #"\u00e9"#, #"\ud83d\ude00"#, #"\u0000"#, #"Night\u0069ngale"#, #"\u004eightingale"#, "é", "€ ",
         "😀", "日本語", "x", "  ", "Nightingale's", "{not json", "[1,2]", #"\u007b\"a\":1}"#,
+        "Project%20Falcon", "Night%69ngale", "50% ", "%2F", "%FF%", "%C3%A9", "L123", "launch date L456",
+        "a%40lab.example.com",
     ]
 
-    static let plainKeys = ["a", "prompt", "Nightingale", #"k\u0065y"#, #"r\u00e9"#, "é", "messages", "run_ids", ""]
+    static let plainKeys = [
+        "a", "prompt", "Nightingale", #"k\u0065y"#, #"r\u00e9"#, "é", "messages", "run_ids", "", "launch-date",
+        "Night%69ngale",
+    ]
 
     @Test func generatedDocumentsMatchTheReference() throws {
         var g = TestGenerator(state: 0x5DEE_CE66_D1CE_4E5B)

@@ -26,6 +26,7 @@ import Testing
             PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}"),
             // Hits inside numbers: the number leaves as a string of the redacted text.
             PatternRule(id: "run-id", label: "RUN", action: .redact, regex: "8812[0-9]{2}"),
+            PatternRule(id: "launch", label: "LAUNCH", action: .mask, regex: "L[0-9]{3}", near: ["launch date"]),
         ]
         let detectors = [DetectorRule(kind: .email, action: .pseudonymize)]
         let policy = makePolicy(

@@ -8,7 +8,8 @@ import NIOHTTP1
 /// Not inspected: the credentials the lab means for the vendor (`Authorization`, `X-Api-Key`), forwarded untouched
 /// (Airlock never logs or records header values), and the vendor's own `Host`, which Airlock set.
 ///
-/// Values are taken literally (not percent- or otherwise decoded). A redacted value stays a valid header value:
+/// Values are matched as written and, where they hold `%XX` escapes, also percent-decoded (as all text is; a
+/// replacement of escaped text is percent-encoded). A redacted value stays a valid header value:
 /// replacements are visible ASCII, and a result with a control character is refused as uninspectable.
 enum HeaderRedaction {
     enum Outcome {

@@ -108,49 +108,15 @@ enum FormRedactor {
 
     /// Percent-decodes `p[start..<end]` (`+` is a space). Malformed escapes are uninspectable.
     static func decode(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) throws(Stop) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(end - start)
-        var k = start
-        while k < end {
-            let b = p[k]
-            if b == UInt8(ascii: "+") {
-                out.append(0x20)
-                k += 1
-            } else if b == UInt8(ascii: "%") {
-                guard k + 3 <= end else {
-                    throw .uninspectable("form body: truncated percent escape at byte \(k)")
-                }
-                let high = JSONStringEscapes.hexValue(p[k + 1])
-                let low = JSONStringEscapes.hexValue(p[k + 2])
-                guard high >= 0, low >= 0 else {
-                    throw .uninspectable("form body: invalid percent escape at byte \(k)")
-                }
-                out.append(UInt8(high << 4 | low))
-                k += 3
-            } else {
-                out.append(b)
-                k += 1
-            }
+        switch PercentEscapes.decodeStrict(p, start, end, plusIsSpace: true) {
+        case .success(let bytes): return bytes
+        case .failure(let error) where error.truncated:
+            throw .uninspectable("form body: truncated percent escape at byte \(error.offset)")
+        case .failure(let error):
+            throw .uninspectable("form body: invalid percent escape at byte \(error.offset)")
         }
-        return out
     }
 
     /// Percent-encodes everything but unreserved characters; spaces become `+`.
-    static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count)
-        for b in bytes {
-            if TermVariants.isAlnum(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
-                || b == UInt8(ascii: "~")
-            {
-                out.append(b)
-            } else if b == 0x20 {
-                out.append(UInt8(ascii: "+"))
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xF)]]
-            }
-        }
-        return out
-    }
+    static func encode(_ bytes: [UInt8]) -> [UInt8] { PercentEscapes.encode(bytes, spaceAsPlus: true) }
 }

@@ -111,7 +111,22 @@ enum JSONKernelWalk {
             textCount: textCount,
             segmentCount: segments.count,
             textStart: { Int(segments[$0].text_start) },
-            textEnd: { Int(segments[$0].text_end) }
+            textEnd: { Int(segments[$0].text_end) },
+            context: {
+                JSONMemberContext(
+                    document: p,
+                    documentCount: n,
+                    text: text,
+                    segmentCount: segments.count,
+                    textStart: { Int(segments[$0].text_start) },
+                    textEnd: { Int(segments[$0].text_end) },
+                    rawEnd: { Int(segments[$0].raw_end) },
+                    isNumber: { segments[$0].flags & CAIRLOCK_JSON_NUMBER != 0 },
+                    node: { segments[$0].node },
+                    parent: { nodes[Int($0)].parent },
+                    isElement: { nodes[Int($0)].index >= 0 }
+                )
+            }
         ) { (k, found) throws(Stop) in
             let segment = segments[k]
             let result = try session.redactSegment(

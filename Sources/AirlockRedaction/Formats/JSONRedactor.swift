@@ -192,7 +192,22 @@ struct JSONRedactor {
             textCount: textCount,
             segmentCount: segments.count,
             textStart: { segments[$0].textStart },
-            textEnd: { segments[$0].textEnd }
+            textEnd: { segments[$0].textEnd },
+            context: { [text, textCount, n] in
+                JSONMemberContext(
+                    document: base,
+                    documentCount: n,
+                    text: text,
+                    segmentCount: segments.count,
+                    textStart: { segments[$0].textStart },
+                    textEnd: { segments[$0].textEnd },
+                    rawEnd: { segments[$0].raw.upperBound },
+                    isNumber: { segments[$0].number },
+                    node: { segments[$0].node },
+                    parent: { nodes[Int($0)].parent },
+                    isElement: { !nodes[Int($0)].entry.isKey }
+                )
+            }
         ) { (k, found) throws(Stop) in
             let segment = segments[k]
             let result = try session.redactSegment(
@@ -240,12 +255,30 @@ struct JSONRedactor {
         segmentCount: Int,
         textStart: (Int) -> Int,
         textEnd: (Int) -> Int,
+        context: () -> JSONMemberContext?,
         _ body: (Int, ArraySlice<Hit>) throws(Stop) -> Void
     ) throws(Stop) {
         guard segmentCount > 0 else { return }
         var hits = try session.scan(UnsafeBufferPointer(start: text, count: textCount), base: 0)
-        guard !hits.isEmpty else { return }
+        // A string holding a percent-escape is matched decoded too (`redactSegment`), hits or not.
+        let encoded = percentEncodedSegments(
+            text,
+            textCount: textCount,
+            segmentCount: segmentCount,
+            textStart: textStart,
+            textEnd: textEnd
+        )
+        guard !hits.isEmpty || !encoded.isEmpty else { return }
         if hits.count > 1, !isSorted(hits) { hits.sort { $0.end < $1.end } }
+        // Hotwords see the members around a value: only built when a pattern has hotwords.
+        let savedContext = (session.memberContext, session.memberSegment)
+        session.memberContext = session.rules.hasHotwords ? context() : nil
+        defer { (session.memberContext, session.memberSegment) = savedContext }
+        func visit(_ k: Int, _ found: ArraySlice<Hit>) throws(Stop) {
+            session.memberSegment = k
+            try body(k, found)
+        }
+        var nextEncoded = 0
         // Hits are sparse: find each one's segment by binary search instead of visiting every segment.
         var cursor = 0
         var nextSegment = 0
@@ -268,8 +301,48 @@ struct JSONRedactor {
             let first = cursor
             let segmentEnd = textEnd(low)
             while cursor < hits.count, hits[cursor].end <= segmentEnd { cursor += 1 }
-            try body(low, hits[first..<cursor])
+            // In document order: the encoded strings without hits before this one.
+            while nextEncoded < encoded.count, encoded[nextEncoded] <= low {
+                if encoded[nextEncoded] < low { try visit(encoded[nextEncoded], hits[first..<first]) }
+                nextEncoded += 1
+            }
+            try visit(low, hits[first..<cursor])
         }
+        while nextEncoded < encoded.count {
+            try visit(encoded[nextEncoded], hits[hits.endIndex..<hits.endIndex])
+            nextEncoded += 1
+        }
+    }
+
+    /// The segments (ascending) whose text holds a `%XX` escape: one `memchr` pass over the text.
+    private static func percentEncodedSegments(
+        _ text: UnsafeMutablePointer<UInt8>,
+        textCount: Int,
+        segmentCount: Int,
+        textStart: (Int) -> Int,
+        textEnd: (Int) -> Int
+    ) -> [Int] {
+        var found: [Int] = []
+        var from = 0
+        var nextSegment = 0
+        while let at = PercentEscapes.firstEscape(text, from: from, to: textCount) {
+            var low = nextSegment
+            var high = segmentCount
+            while low < high {
+                let mid = (low + high) / 2
+                if textEnd(mid) <= at { low = mid + 1 } else { high = mid }
+            }
+            guard low < segmentCount else { break }
+            if textStart(low) <= at {
+                found.append(low)
+                from = textEnd(low)
+                nextSegment = low + 1
+            } else {
+                from = at + 1
+                nextSegment = low
+            }
+        }
+        return found
     }
 
     private static func isSorted(_ hits: [Hit]) -> Bool {
