@@ -297,70 +297,76 @@ final class RedactionSession {
                 // Sentence punctuation after a link is not part of it: "see https://x.internal/a, then".
                 while end > start, Self.isTrailingPunctuation(p[end - 1]) { end -= 1 }
             }
-            guard accepts(Int(info.rule), p, start: start, end: end, lo: lo, hi: hi) else { continue }
-            candidates.append(Match(start: start, end: end, rule: info.rule, value: -1))
+            guard let span = accepted(Int(info.rule), info.check, p, start: start, end: end, lo: lo, hi: hi) else {
+                continue
+            }
+            candidates.append(Match(start: span.lowerBound, end: span.upperBound, rule: info.rule, value: -1))
         }
     }
 
-    /// Detector options and hotwords, applied to a resolved regex match.
-    private func accepts(
+    /// Detector options, hotwords and secret checks, applied to a resolved regex match: the span to redact (an
+    /// address without its port, an assignment's value), or nil when the match does not count.
+    private func accepted(
         _ index: Int,
+        _ check: SecretCheck,
         _ p: UnsafePointer<UInt8>,
         start: Int,
         end: Int,
         lo: Int,
         hi: Int
     )
-        -> Bool
+        -> Range<Int>?
     {
         let text = { String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self) }
         switch rules.rules[index].kind {
         case .pattern:
-            guard !rules.rules[index].near.isEmpty else { return true }
+            guard !rules.rules[index].near.isEmpty else { return start..<end }
             let within = rules.rules[index].within
             let from = max(lo, start - within)
             let to = min(hi, end + within)
             return Hotwords.contains(
                 rules.rules[index].near,
                 in: UnsafeBufferPointer(start: p + from, count: to - from)
-            )
+            ) ? start..<end : nil
         case .detector(let kind):
-            guard let detector = rules.rules[index].detector else { return true }
+            guard let detector = rules.rules[index].detector else { return start..<end }
             switch kind {
             case .email:
                 // The match is ASCII (the expression's classes are), so its last `@` byte is its last `@` character.
                 var at = end - 1
                 while at >= start, p[at] != UInt8(ascii: "@") { at -= 1 }
-                guard at >= start else { return false }
-                if detector.domains.isEmpty { return true }
+                guard at >= start else { return nil }
+                if detector.domains.isEmpty { return start..<end }
                 return detector.coversEmailDomain(
                     String(decoding: UnsafeBufferPointer(start: p + at + 1, count: end - at - 1), as: UTF8.self)
-                )
+                ) ? start..<end : nil
             case .url:
-                guard let host = URLHost.extract(text(), hasScheme: true) else { return false }
-                return detector.coversHost(host)
+                guard let host = URLHost.extract(text(), hasScheme: true) else { return nil }
+                return detector.coversHost(host) ? start..<end : nil
             case .ip:
-                // Not inside a longer run of digits, dots or colons (version strings, timestamps).
-                if start > lo, Self.isAddressByte(p[start - 1]) { return false }
-                if end < hi,
-                    Self.isAddressByte(p[end])
-                        || (p[end] == UInt8(ascii: ".") && end + 1 < hi && Self.isAddressByte(p[end + 1]))
-                {
-                    return false
-                }
-                return detector.coversAddress(text())
+                return AddressSpan.resolve(p, start: start, end: end, lo: lo, hi: hi, detector: detector)
             case .secret:
-                return true
+                switch check {
+                case .none:
+                    return start..<end
+                case .assignment:
+                    guard let value = SecretValue.assignedValueStart(p, start: start, end: end),
+                        SecretValue.looksGenerated(p, start: value, end: end)
+                    else { return nil }
+                    return value..<end
+                case .generated(let prefix):
+                    return SecretValue.looksGenerated(p, start: start + prefix, end: end) ? start..<end : nil
+                }
             }
         case .bareHost:
-            if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: ".") { return false }
+            if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: ".") { return nil }
             guard let detector = rules.rules[index].detector, let host = URLHost.extract(text(), hasScheme: false)
             else {
-                return false
+                return nil
             }
-            return detector.coversHost(host)
+            return detector.coversHost(host) ? start..<end : nil
         case .term, .allow:
-            return true
+            return start..<end
         }
     }
 
@@ -372,10 +378,6 @@ final class RedactionSession {
         default:
             false
         }
-    }
-
-    private static func isAddressByte(_ b: UInt8) -> Bool {
-        TermVariants.isAlnum(b) || b == UInt8(ascii: ":")
     }
 
     /// Keeps the winning matches: highest action precedence first, then leftmost, then longest, then rule order.

@@ -39,6 +39,8 @@ struct ExpressionInfo: Sendable {
     var window: Int
     /// The `email` detector's expression, whose starts `EmailStart` finds without a start-of-match scan.
     var startFromAt = false
+    /// `secret` formats: what a resolved match must also satisfy.
+    var check = SecretCheck.none
     var isRegex: Bool { value < 0 }
 }
 
@@ -127,7 +129,8 @@ struct CompiledRules: Sendable {
             rule: Int,
             unboundedWindow: Int = Self.unboundedWindow,
             fastForms: [String] = [],
-            startFromAt: Bool = false
+            startFromAt: Bool = false,
+            check: SecretCheck = .none
         ) {
             let id = UInt32(expressions.count)
             if fastForms.isEmpty || !useFastForms {
@@ -150,7 +153,8 @@ struct CompiledRules: Sendable {
                     wholeWord: false,
                     variants: false,
                     window: min(max(width, 1), 1 << 15),
-                    startFromAt: startFromAt && useFastForms
+                    startFromAt: startFromAt && useFastForms,
+                    check: check
                 )
             )
         }
@@ -206,7 +210,8 @@ struct CompiledRules: Sendable {
                     rule: rule,
                     unboundedWindow: expression.window,
                     fastForms: expression.fastForms,
-                    startFromAt: expression.startFromAt
+                    startFromAt: expression.startFromAt,
+                    check: expression.check
                 )
             }
             if detector.kind == .url, !detector.hosts.isEmpty {
