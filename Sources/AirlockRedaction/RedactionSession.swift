@@ -198,7 +198,11 @@ final class RedactionSession {
                 regexHits.append(hit)
                 continue
             }
-            guard let start = UTF8Text.start(p, end: hit.end, scalars: Int(info.scalars), floor: lo) else { continue }
+            let found =
+                info.gap >= 0
+                ? TermVariants.gapStart(p, end: hit.end, words: rules.gapWords[Int(info.gap)], floor: lo, count: hi)
+                : UTF8Text.start(p, end: hit.end, scalars: Int(info.scalars), floor: lo)
+            guard let start = found else { continue }
             // Read in place: copying a `CompiledRule` retains every string and array in it.
             if rules.rules[Int(info.rule)].kind == .allow {
                 allowed.append(start..<hit.end)
@@ -410,8 +414,10 @@ final class RedactionSession {
     // MARK: Segments
 
     /// Redacts the text `buffer[lo..<hi]`. `hits` are the single-pass hits inside it (already computed over a larger
-    /// buffer), or `nil` to scan the segment now. `zeroWidth` says the segment contains invisible characters, which
-    /// matching then ignores (the segment is rescanned without them).
+    /// buffer), or `nil` to scan the segment now. `zeroWidth` says the segment contains characters matching does not
+    /// read as written (`UTF8Text.foldedLength`: invisible ones, compatibility forms): the segment is then scanned as
+    /// `NormalizedText(foldingForMatching:)` and each match mapped back to whole original characters, so every byte
+    /// outside a match leaves as it came.
     ///
     /// Returns the new bytes for the segment, or `nil` when nothing changes. Throws `.blocked` when a block rule
     /// matches.
@@ -426,7 +432,7 @@ final class RedactionSession {
         guard rules.fast != nil, hi > lo else { return nil }
         var matches: [Match]
         if zeroWidth {
-            let normalized = NormalizedText(removingZeroWidthFrom: UnsafeBufferPointer(start: p + lo, count: hi - lo))
+            let normalized = NormalizedText(foldingForMatching: UnsafeBufferPointer(start: p + lo, count: hi - lo))
             matches = try normalized.bytes.withUnsafeBufferPointer { (nb) throws(Stop) -> [Match] in
                 let hits = try scan(nb, base: 0)
                 if hits.isEmpty { return [] }

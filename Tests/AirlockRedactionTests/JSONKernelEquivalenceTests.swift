@@ -43,6 +43,10 @@ import Testing
         "日本語のテキスト", "\u{00AD}", "\u{FEFF}", "x", "  ", "Nightingale's", "NIGHTINGALE",
         #"{\"row\":\"Nightingale\"}"#, #"[{\"a\":1}]"#, #" {\"k\":[\"Project Falcon\",2]}"#, "{not json",
         #"[\"Nightingale\""#,
+        // Spellings: whitespace runs and dashes between words (C walk), compatibility forms (folded, Swift walker).
+        "Project\u{00A0}Falcon", #"Project\u00a0Falcon"#, "Project\u{2013}Falcon", #"Project\r\nFalcon"#,
+        "Project \u{2014} Falcon", "\u{FB01}", "Project \u{FF26}alcon", #"\uff2eightingale"#, "\u{212A}",
+        "\u{1D40D}ightingale", "\u{FF34}idewater-7B", "Project\u{3000}\u{FB02}",
     ]
 
     /// Literals and numbers, some holding a `run-id` hit (in the integer, fraction or exponent, or spanning them).
@@ -60,6 +64,9 @@ import Testing
         "Q1 2027", "bo@lab.example.com", "Project Gutenberg", #"\n"#, #"\""#, #"\\"#, #"\/"#, #"\t"#, #"\b\f\r"#,
         #"\u0041"#, #"\u00e9"#, #"\ud83d\ude00"#, #"\u0000"#, #"Night\u0069ngale"#, #"\u004eightingale"#, "é", "€ ",
         "😀", "日本語", "x", "  ", "Nightingale's", "{not json", "[1,2]", #"\u007b\"a\":1}"#,
+        // Whitespace runs and dashes between the words of a term: matched by the C walk's scan as written.
+        "Project\u{00A0}Falcon", #"Project\u00A0Falcon"#, "Project\u{2011}falcon", #"project\n\tFalcon"#,
+        "PROJECT \u{2212} FALCON", "Project\u{202F}", "\u{3000}Falcon", "\u{2014}",
     ]
 
     static let plainKeys = ["a", "prompt", "Nightingale", #"k\u0065y"#, #"r\u00e9"#, "é", "messages", "run_ids", ""]
@@ -94,11 +101,17 @@ import Testing
         for document in [
             #"{"a":"{\"b\":1}"}"#, #"{"a":"Night\u200bingale"}"#, "{\"a\":\"x\u{200B}\"}", #"{"a":"\ud800"}"#,
             #"{"internal_notes":"x"}"#, #"{"run\u005fid":"x"}"#, #"{"a":1"#, #"{"a":01}"#, #"["#,
+            // Compatibility forms, raw or escaped, in a value or a key: folded by the Swift walker.
+            "{\"a\":\"\u{FB01}\"}", #"{"a":"\uff2eightingale"}"#, "{\"\u{212A}\":1}",
         ] {
             #expect(try !kernelWalkFinishes(Array(document.utf8)), "\(document)")
             compare(Array(document.utf8), document)
         }
-        for document in [#"{"a":"[1]"}"#, #"{"k\u0065y":["Nightingale",{"b":null}]}"#, #""x""#, "[]"] {
+        for document in [
+            #"{"a":"[1]"}"#, #"{"k\u0065y":["Nightingale",{"b":null}]}"#, #""x""#, "[]",
+            // Whitespace and dashes are matched as written: no need for the Swift walker.
+            "{\"a\":\"Project\u{00A0}Falcon\"}", #"{"a":"Project\u2013Falcon"}"#, "{\"a\":\"\u{3000}é\"}",
+        ] {
             #expect(try kernelWalkFinishes(Array(document.utf8)), "\(document)")
             compare(Array(document.utf8), document)
         }
@@ -144,7 +157,9 @@ import Testing
     }
 
     @Test func hitsAndSpecialsAtEveryAlignmentMatchTheReference() throws {
-        let specials = [#"\n"#, #"\""#, "é", "😀", #"\u00e9"#, "\u{200B}", "x"]
+        let specials = [
+            #"\n"#, #"\""#, "é", "😀", #"\u00e9"#, "\u{200B}", "x", "\u{00A0}", #"\u00a0"#, "\u{FB01}", #"\uff21"#,
+        ]
         for before in 0..<70 {
             for special in specials {
                 for after in [0, 1, 15, 16, 17, 31, 32, 33] {

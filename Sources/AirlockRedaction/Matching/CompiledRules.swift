@@ -39,6 +39,9 @@ struct ExpressionInfo: Sendable {
     var window: Int
     /// The `email` detector's expression, whose starts `EmailStart` finds without a start-of-match scan.
     var startFromAt = false
+    /// Term gap expressions (`TermVariants.gapExpression`): index into `CompiledRules.gapWords`, whose scalar counts
+    /// find the start; -1 otherwise.
+    var gap: Int32 = -1
     /// `secret` formats: what a resolved match must also satisfy.
     var check = SecretCheck.none
     var isRegex: Bool { value < 0 }
@@ -68,6 +71,8 @@ struct CompiledRules: Sendable {
     /// `[REDACTED:LABEL]` of each rule, as bytes.
     var redactedMarkers: [[UInt8]] = []
     var expressions: [ExpressionInfo] = []
+    /// The scalar counts of the words of each term gap expression (`ExpressionInfo.gap`).
+    var gapWords: [[Int32]] = []
     var fieldRules: [CompiledFieldRule] = []
     /// Bit n set: some field rule's path ends in a key of n bytes (63: longer). Lets the JSON walker skip the path
     /// check for almost every member.
@@ -98,6 +103,8 @@ struct CompiledRules: Sendable {
         var somExpressions: [VectorscanExpression] = []
 
         func addLiteral(_ text: String, rule: Int, value: Int, caseSensitive: Bool, wholeWord: Bool, variants: Bool) {
+            // A value of invisible characters only reads as nothing, and nothing is not matched.
+            guard !text.isEmpty else { return }
             let nonASCII = text.utf8.contains { $0 >= 0x80 }
             // Every character of a match takes a byte at least, whatever case it is matched in.
             shortestMatch = min(shortestMatch, max(1, text.unicodeScalars.count))
@@ -121,6 +128,31 @@ struct CompiledRules: Sendable {
                     window: 0
                 )
             )
+        }
+
+        /// A term's words separated by any whitespace run or dash (`TermVariants.gapExpression`): resolved like a
+        /// literal, its start found by walking back over the words.
+        func addGap(_ term: String, rule: Int, value: Int, caseSensitive: Bool, wholeWord: Bool, variants: Bool) {
+            guard let gap = TermVariants.gapExpression(of: term, variants: variants) else { return }
+            var flags = VS.utf8
+            if !caseSensitive { flags |= VS.caseless }
+            if term.utf8.contains(where: { $0 >= 0x80 }) { flags |= VS.ucp }
+            fastExpressions.append(
+                VectorscanExpression(pattern: gap.expression, flags: flags, id: UInt32(expressions.count))
+            )
+            shortestMatch = min(shortestMatch, max(1, Int(gap.words.reduce(0, +)) + gap.words.count - 1))
+            expressions.append(
+                ExpressionInfo(
+                    rule: Int32(rule),
+                    value: Int32(value),
+                    scalars: 0,
+                    wholeWord: wholeWord,
+                    variants: variants,
+                    window: 0,
+                    gap: Int32(gapWords.count)
+                )
+            )
+            gapWords.append(gap.words)
         }
 
         func addRegex(
@@ -165,7 +197,7 @@ struct CompiledRules: Sendable {
                 CompiledRule(id: term.id, label: term.label, action: term.action, kind: .term, values: term.values)
             )
             for (index, value) in term.values.enumerated() {
-                let spellings = term.variants ? TermVariants.spellings(of: value) : [value]
+                let spellings = term.variants ? TermVariants.spellings(of: value) : [TermVariants.folded(value)]
                 for spelling in spellings {
                     addLiteral(
                         spelling,
@@ -176,6 +208,14 @@ struct CompiledRules: Sendable {
                         variants: term.variants
                     )
                 }
+                addGap(
+                    value,
+                    rule: rule,
+                    value: index,
+                    caseSensitive: term.caseSensitive,
+                    wholeWord: term.wholeWord,
+                    variants: term.variants
+                )
             }
         }
         for pattern in policy.patterns {
@@ -239,7 +279,14 @@ struct CompiledRules: Sendable {
             let rule = rules.count
             rules.append(CompiledRule(id: "allow", label: "ALLOW", action: .mask, kind: .allow, values: policy.allow))
             for (index, value) in policy.allow.enumerated() where !value.isEmpty {
-                addLiteral(value, rule: rule, value: index, caseSensitive: false, wholeWord: false, variants: false)
+                addLiteral(
+                    TermVariants.folded(value),
+                    rule: rule,
+                    value: index,
+                    caseSensitive: false,
+                    wholeWord: false,
+                    variants: false
+                )
             }
         }
         fieldRules = policy.fields.map { field in
