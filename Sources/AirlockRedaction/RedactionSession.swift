@@ -192,17 +192,44 @@ final class RedactionSession {
         var candidates: [Match] = []
         var allowed: [Range<Int>] = []
         var regexHits: [Hit] = []
+        var gaps: [Int] = []
+        resolveLiterals(p, lo: lo, hi: hi, hits: hits, into: &candidates, allowed: &allowed) { hit, info in
+            if info.gapTrigger { gaps.append(hit.end) } else { regexHits.append(hit) }
+        }
+        if !gaps.isEmpty {
+            try resolveGaps(p, lo: lo, hi: hi, ends: gaps, into: &candidates, allowed: &allowed)
+        }
+        if !regexHits.isEmpty {
+            try resolveRegexes(p, lo: lo, hi: hi, hits: regexHits, into: &candidates)
+        }
+        if candidates.isEmpty { return [] }
+        if !allowed.isEmpty {
+            candidates.removeAll { match in
+                allowed.contains { $0.lowerBound <= match.start && match.end <= $0.upperBound }
+            }
+        }
+        return Self.resolveOverlaps(candidates, rules: rules.rules)
+    }
+
+    /// The term and allow-list hits among `hits`: starts found from the scalar count, word boundaries and suffixes
+    /// applied. Every other hit (regular expressions, the gap trigger) goes to `other`.
+    @inline(__always)
+    private func resolveLiterals(
+        _ p: UnsafePointer<UInt8>,
+        lo: Int,
+        hi: Int,
+        hits: ArraySlice<Hit>,
+        into candidates: inout [Match],
+        allowed: inout [Range<Int>],
+        other: (Hit, ExpressionInfo) -> Void
+    ) {
         for hit in hits {
             let info = rules.expressions[Int(hit.id)]
-            if info.isRegex {
-                regexHits.append(hit)
+            if info.value < 0 {
+                other(hit, info)
                 continue
             }
-            let found =
-                info.gap >= 0
-                ? TermVariants.gapStart(p, end: hit.end, words: rules.gapWords[Int(info.gap)], floor: lo, count: hi)
-                : UTF8Text.start(p, end: hit.end, scalars: Int(info.scalars), floor: lo)
-            guard let start = found else { continue }
+            guard let start = UTF8Text.start(p, end: hit.end, scalars: Int(info.scalars), floor: lo) else { continue }
             // Read in place: copying a `CompiledRule` retains every string and array in it.
             if rules.rules[Int(info.rule)].kind == .allow {
                 allowed.append(start..<hit.end)
@@ -217,16 +244,54 @@ final class RedactionSession {
             if info.wholeWord, end == hit.end, UTF8Text.wordAt(p, end, count: hi) { continue }
             candidates.append(Match(start: start, end: end, rule: info.rule, value: info.value))
         }
-        if !regexHits.isEmpty {
-            try resolveRegexes(p, lo: lo, hi: hi, hits: regexHits, into: &candidates)
-        }
-        if candidates.isEmpty { return [] }
-        if !allowed.isEmpty {
-            candidates.removeAll { match in
-                allowed.contains { $0.lowerBound <= match.start && match.end <= $0.upperBound }
+    }
+
+    /// Terms whose words are separated by a gap `GapTrigger` reported (ending at each of `ends`): each window around
+    /// one is read as `NormalizedText(readingGapsIn:)`, scanned again, and its term and allow-list matches mapped
+    /// back to whole original characters. Patterns and detectors come from the scan of the text as written.
+    private func resolveGaps(
+        _ p: UnsafePointer<UInt8>,
+        lo: Int,
+        hi: Int,
+        ends: [Int],
+        into candidates: inout [Match],
+        allowed: inout [Range<Int>]
+    ) throws(Stop) {
+        var windows: [Range<Int>] = []
+        for end in ends {
+            let window = GapTrigger.window(p, end: end, reach: rules.gapReach, lo: lo, hi: hi)
+            if let last = windows.last, window.lowerBound <= last.upperBound {
+                windows[windows.count - 1] = last.lowerBound..<max(last.upperBound, window.upperBound)
+            } else {
+                windows.append(window)
             }
         }
-        return Self.resolveOverlaps(candidates, rules: rules.rules)
+        for window in windows where !window.isEmpty {
+            let normalized = NormalizedText(readingGapsIn: UnsafeBufferPointer(start: p + window.lowerBound, count: window.count))
+            var found: [Match] = []
+            var spans: [Range<Int>] = []
+            try normalized.bytes.withUnsafeBufferPointer { (nb) throws(Stop) in
+                let hits = try scan(nb, base: 0)
+                resolveLiterals(nb.baseAddress!, lo: 0, hi: nb.count, hits: hits[...], into: &found, allowed: &spans) {
+                    _, _ in
+                }
+            }
+            for match in found {
+                let range = normalized.originalRange(match.start, match.end)
+                candidates.append(
+                    Match(
+                        start: window.lowerBound + range.lowerBound,
+                        end: window.lowerBound + range.upperBound,
+                        rule: match.rule,
+                        value: match.value
+                    )
+                )
+            }
+            for span in spans where !span.isEmpty {
+                let range = normalized.originalRange(span.lowerBound, span.upperBound)
+                allowed.append((window.lowerBound + range.lowerBound)..<(window.lowerBound + range.upperBound))
+            }
+        }
     }
 
     private func resolveRegexes(
@@ -353,6 +418,8 @@ final class RedactionSession {
                 switch check {
                 case .none:
                     return start..<end
+                case .value:
+                    return SecretValue.assignedValueStart(p, start: start, end: end).map { $0..<end }
                 case .assignment:
                     guard let value = SecretValue.assignedValueStart(p, start: start, end: end),
                         SecretValue.looksGenerated(p, start: value, end: end)

@@ -175,7 +175,7 @@ long CAirlockSIMD_fold(uint32_t scalar, const uint8_t **bytes) {
         if (CAirlockSIMD_fold_scalars[mid] < scalar) low = mid + 1; else high = mid;
     }
     if (low >= CAirlockSIMD_fold_count || CAirlockSIMD_fold_scalars[low] != scalar) return -1;
-    *bytes = CAirlockSIMD_fold_bytes + CAirlockSIMD_fold_offsets[low];
+    if (bytes) *bytes = CAirlockSIMD_fold_bytes + CAirlockSIMD_fold_offsets[low];
     return (long)(CAirlockSIMD_fold_offsets[low + 1] - CAirlockSIMD_fold_offsets[low]);
 }
 

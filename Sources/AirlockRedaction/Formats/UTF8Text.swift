@@ -165,16 +165,23 @@ struct NormalizedText {
 
     /// Invisible characters removed, everything else as written: the spelling a reader sees.
     init(removingZeroWidthFrom p: UnsafeBufferPointer<UInt8>) {
-        self.init(p, fold: false)
+        self.init(p, fold: false, gaps: false)
     }
 
     /// Invisible characters removed and compatibility forms folded (`UTF8Text.foldedLength`): the text matching
     /// scans.
     init(foldingForMatching p: UnsafeBufferPointer<UInt8>) {
-        self.init(p, fold: true)
+        self.init(p, fold: true, gaps: false)
     }
 
-    private init(_ p: UnsafeBufferPointer<UInt8>, fold: Bool) {
+    /// As `foldingForMatching`, and every run of whitespace and dashes (`TermVariants.isGap`) read as one space when
+    /// it holds no dash, as `-` when it holds one; a run of several dashes stays as written. The text `GapTrigger`
+    /// windows are scanned as.
+    init(readingGapsIn p: UnsafeBufferPointer<UInt8>) {
+        self.init(p, fold: true, gaps: true)
+    }
+
+    private init(_ p: UnsafeBufferPointer<UInt8>, fold: Bool, gaps: Bool) {
         bytes = []
         origin = []
         originEnd = []
@@ -184,6 +191,21 @@ struct NormalizedText {
         guard let base = p.baseAddress else { return }
         var i = 0
         while i < p.count {
+            if gaps, let run = Self.gapRun(base, i, p.count) {
+                if run.dashes <= 1 {
+                    bytes.append(run.dashes == 0 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
+                    origin.append(Int32(i))
+                    originEnd.append(Int32(run.end))
+                } else {
+                    for k in i..<run.end {
+                        bytes.append(base[k])
+                        origin.append(Int32(k))
+                        originEnd.append(Int32(k + 1))
+                    }
+                }
+                i = run.end
+                continue
+            }
             let length = UTF8Text.foldedLength(base, i, p.count)
             if length > 0 {
                 var replacement: UnsafePointer<UInt8>?
@@ -211,6 +233,27 @@ struct NormalizedText {
             originEnd.append(Int32(i + 1))
             i += 1
         }
+    }
+
+    /// The run of whitespace and dashes (invisible characters inside it included) starting at `i`, and how many
+    /// dashes it holds; nil when no whitespace or dash starts at `i`.
+    private static func gapRun(_ p: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> (end: Int, dashes: Int)? {
+        var k = i
+        var dashes = 0
+        var any = false
+        while k < count {
+            let (scalar, length) = UTF8Text.scalar(p, at: k, count: count)
+            if TermVariants.isDash(scalar.value) {
+                dashes += 1
+            } else if !TermVariants.isWhitespace(scalar.value) && !(any && UTF8Text.foldedLength(p, k, count) > 0
+                && CAirlockSIMD_fold(scalar.value, nil) == 0)
+            {
+                break
+            }
+            any = true
+            k += length
+        }
+        return any ? (k, dashes) : nil
     }
 
     /// Maps a span of `bytes` back to the original buffer: whole original characters.

@@ -39,12 +39,11 @@ struct ExpressionInfo: Sendable {
     var window: Int
     /// The `email` detector's expression, whose starts `EmailStart` finds without a start-of-match scan.
     var startFromAt = false
-    /// Term gap expressions (`TermVariants.gapExpression`): index into `CompiledRules.gapWords`, whose scalar counts
-    /// find the start; -1 otherwise.
-    var gap: Int32 = -1
+    /// `GapTrigger.expressions`: not a rule's; its hits mark windows the matcher reads again for terms.
+    var gapTrigger = false
     /// `secret` formats: what a resolved match must also satisfy.
     var check = SecretCheck.none
-    var isRegex: Bool { value < 0 }
+    var isRegex: Bool { value < 0 && !gapTrigger }
 }
 
 /// A `fields` rule with its path pre-split into byte keys.
@@ -71,8 +70,9 @@ struct CompiledRules: Sendable {
     /// `[REDACTED:LABEL]` of each rule, as bytes.
     var redactedMarkers: [[UInt8]] = []
     var expressions: [ExpressionInfo] = []
-    /// The scalar counts of the words of each term gap expression (`ExpressionInfo.gap`).
-    var gapWords: [[Int32]] = []
+    /// The most characters a spelling of a multi-word term or allow entry has (0: none has several words, and
+    /// `GapTrigger.expressions` are not compiled): how far around a reported gap a term crossing it can reach.
+    var gapReach = 0
     var fieldRules: [CompiledFieldRule] = []
     /// Bit n set: some field rule's path ends in a key of n bytes (63: longer). Lets the JSON walker skip the path
     /// check for almost every member.
@@ -130,31 +130,6 @@ struct CompiledRules: Sendable {
             )
         }
 
-        /// A term's words separated by any whitespace run or dash (`TermVariants.gapExpression`): resolved like a
-        /// literal, its start found by walking back over the words.
-        func addGap(_ term: String, rule: Int, value: Int, caseSensitive: Bool, wholeWord: Bool, variants: Bool) {
-            guard let gap = TermVariants.gapExpression(of: term, variants: variants) else { return }
-            var flags = VS.utf8
-            if !caseSensitive { flags |= VS.caseless }
-            if term.utf8.contains(where: { $0 >= 0x80 }) { flags |= VS.ucp }
-            fastExpressions.append(
-                VectorscanExpression(pattern: gap.expression, flags: flags, id: UInt32(expressions.count))
-            )
-            shortestMatch = min(shortestMatch, max(1, Int(gap.words.reduce(0, +)) + gap.words.count - 1))
-            expressions.append(
-                ExpressionInfo(
-                    rule: Int32(rule),
-                    value: Int32(value),
-                    scalars: 0,
-                    wholeWord: wholeWord,
-                    variants: variants,
-                    window: 0,
-                    gap: Int32(gapWords.count)
-                )
-            )
-            gapWords.append(gap.words)
-        }
-
         func addRegex(
             _ regex: String,
             flags: UInt32,
@@ -197,7 +172,10 @@ struct CompiledRules: Sendable {
                 CompiledRule(id: term.id, label: term.label, action: term.action, kind: .term, values: term.values)
             )
             for (index, value) in term.values.enumerated() {
-                let spellings = term.variants ? TermVariants.spellings(of: value) : [TermVariants.folded(value)]
+                let spellings = TermVariants.spellings(of: value, variants: term.variants)
+                if TermVariants.words(of: value, variants: false).count > 1 {
+                    gapReach = max(gapReach, spellings.map { $0.unicodeScalars.count }.max() ?? 0)
+                }
                 for spelling in spellings {
                     addLiteral(
                         spelling,
@@ -208,14 +186,6 @@ struct CompiledRules: Sendable {
                         variants: term.variants
                     )
                 }
-                addGap(
-                    value,
-                    rule: rule,
-                    value: index,
-                    caseSensitive: term.caseSensitive,
-                    wholeWord: term.wholeWord,
-                    variants: term.variants
-                )
             }
         }
         for pattern in policy.patterns {
@@ -279,6 +249,9 @@ struct CompiledRules: Sendable {
             let rule = rules.count
             rules.append(CompiledRule(id: "allow", label: "ALLOW", action: .mask, kind: .allow, values: policy.allow))
             for (index, value) in policy.allow.enumerated() where !value.isEmpty {
+                if TermVariants.words(of: value, variants: false).count > 1 {
+                    gapReach = max(gapReach, value.unicodeScalars.count)
+                }
                 addLiteral(
                     TermVariants.folded(value),
                     rule: rule,
@@ -320,12 +293,28 @@ struct CompiledRules: Sendable {
             }
         }
 
+        if gapReach > 0 {
+            for pattern in GapTrigger.expressions {
+                fastExpressions.append(VectorscanExpression(pattern: pattern, flags: 0, id: UInt32(expressions.count)))
+            }
+            expressions.append(
+                ExpressionInfo(
+                    rule: -1,
+                    value: -1,
+                    scalars: 0,
+                    wholeWord: false,
+                    variants: false,
+                    window: 0,
+                    gapTrigger: true
+                )
+            )
+        }
         redactedMarkers = rules.map { Array("[REDACTED:\($0.label)]".utf8) }
         guard !fastExpressions.isEmpty else { return }
         func failure(_ error: VectorscanCompileFailure, in set: [VectorscanExpression], what: String) -> RedactionError
         {
             var rule: String?
-            if let index = error.expressionIndex, index < set.count {
+            if let index = error.expressionIndex, index < set.count, expressions[Int(set[index].id)].rule >= 0 {
                 rule = rules[Int(expressions[Int(set[index].id)].rule)].id
             }
             let subject = rule.map { "rule \($0)" } ?? "the policy"

@@ -29,10 +29,11 @@ enum SecretFormats {
         (#"-----BEGIN PGP PRIVATE KEY BLOCK-----"#, 64, .none),
         // AWS access key ids (long-term AKIA, temporary ASIA, and the other principal prefixes): 4 + 16 characters.
         (#"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z0-9]{16}\b"#, 32, .none),
-        // AWS secret access keys: 40 base64 characters, recognisable only by the key name they are assigned to.
+        // AWS secret access keys: 40 base64 characters, recognisable only by the key name they are assigned to. The
+        // name is specific enough that the value is not judged (AWS's documentation example blocks too).
         (
             #"(?i)aws[_.\-]?(?:secret[_.\-]?)?(?:access[_.\-]?)?key(?:[_.\-]?id)?"# + assignment + #"[A-Za-z0-9/+]{40}"#,
-            128, .assignment
+            128, .value
         ),
         // GitHub: classic personal, OAuth, user-to-server, server-to-server and refresh tokens (36 characters after
         // the prefix), fine-grained personal access tokens (82).
@@ -78,6 +79,8 @@ enum SecretFormats {
 enum SecretCheck: Sendable, Equatable {
     /// The expression alone decides.
     case none
+    /// `key <assignment> value`: only the value is the match (`aws_secret_access_key = [REDACTED:SECRET]`).
+    case value
     /// `key <assignment> value`: the value must look generated (`SecretValue.looksGenerated`), and only the value is
     /// the match (`password=[REDACTED:SECRET]`).
     case assignment

@@ -1,8 +1,9 @@
 /// The everyday spellings of a dictionary term, and the suffixes that still name it.
 enum TermVariants {
-    /// Separators a multi-word term may be written with as literals; the empty one gives `ProjectFalcon`. Runs of
-    /// whitespace and dashes of every kind come from `gapExpression`.
-    static let separators = [" ", "-", "_", ".", ""]
+    /// Separators a multi-word term may be written with as literals; the empty one gives `ProjectFalcon`, the line
+    /// break a term wrapped at the end of a line. Other runs of whitespace and dashes of every kind are read as one
+    /// space or one dash where `GapTrigger` finds them.
+    static let separators = [" ", "-", "_", ".", "", "\n"]
 
     /// Whitespace between words: Unicode's White_Space characters (tab, line breaks, no-break spaces, the
     /// typographic spaces U+2000..U+200A, U+202F, U+205F, the ideographic space).
@@ -19,7 +20,7 @@ enum TermVariants {
 
     static func isWhitespace(_ v: UInt32) -> Bool { whitespace.contains { $0.contains(v) } }
     static func isDash(_ v: UInt32) -> Bool { dashes.contains { $0.contains(v) } }
-    /// What may stand between two words of a term in a `gapExpression` match.
+    /// What may stand between two words of a term (`NormalizedText(readingGapsIn:)`).
     static func isGap(_ v: UInt32) -> Bool { isWhitespace(v) || isDash(v) }
 
     /// The words of a term: split on whitespace and dashes, and with `variants` on `_` too.
@@ -40,10 +41,18 @@ enum TermVariants {
 
     /// The term as written plus, for multi-word terms, the same words joined by each separator, each as matching
     /// reads it (`folded`). Case variants come from caseless matching, possessives and version suffixes from
-    /// `suffixEnd`, other whitespace and dashes from `gapExpression`, so they are not listed here.
-    static func spellings(of term: String) -> [String] {
-        let words = words(of: term, variants: true)
+    /// `suffixEnd`, other whitespace and dashes from `GapTrigger`, so they are not listed here.
+    ///
+    /// Without `variants`, the term as written and, when it holds spaces, the same with each run of spaces as a line
+    /// break (other runs of whitespace read as one space where `GapTrigger` finds them).
+    static func spellings(of term: String, variants: Bool) -> [String] {
         var result = [folded(term)]
+        guard variants else {
+            let wrapped = folded(term).split(separator: " ", omittingEmptySubsequences: true).joined(separator: "\n")
+            if wrapped.contains("\n"), !result.contains(wrapped) { result.append(wrapped) }
+            return result
+        }
+        let words = words(of: term, variants: true)
         if words.count > 1 {
             for separator in separators {
                 let joined = folded(words.joined(separator: separator))
@@ -51,62 +60,6 @@ enum TermVariants {
             }
         }
         return result
-    }
-
-    /// For a term of several words, an expression matching them separated as a reader would still read the term:
-    /// with `variants`, any run of whitespace, or one dash with any whitespace around it, between any two words;
-    /// without, each run of whitespace in the term matches any run of whitespace and each dash any one dash. `nil` for
-    /// a single word. Its matches start where `gapStart` walks back to, given the scalar counts of `words`.
-    static func gapExpression(of term: String, variants: Bool) -> (expression: String, words: [Int32])? {
-        let words = words(of: term, variants: variants).map(folded)
-        guard words.count > 1 else { return nil }
-        let space = "[" + classBody(whitespace) + "]"
-        let dash = "[" + classBody(dashes) + "]"
-        var gaps: [String] = []
-        if variants {
-            gaps = Array(repeating: "(?:\(space)+|\(space)*\(dash)\(space)*)", count: words.count - 1)
-        } else {
-            // The term's own separators, in order: a whitespace run, or a dash (a run of several dashes is kept).
-            var inGap = false
-            var current = ""
-            for scalar in folded(term).unicodeScalars {
-                if isWhitespace(scalar.value) {
-                    if !inGap || !current.hasSuffix("+") { current += "\(space)+" }
-                    inGap = true
-                } else if isDash(scalar.value) {
-                    current += dash
-                    inGap = true
-                } else if inGap {
-                    gaps.append(current)
-                    current = ""
-                    inGap = false
-                }
-            }
-            guard gaps.count == words.count - 1 else { return nil }
-        }
-        var expression = escapeLiteral(words[0])
-        for (k, gap) in gaps.enumerated() { expression += gap + escapeLiteral(words[k + 1]) }
-        return (expression, words.map { Int32($0.unicodeScalars.count) })
-    }
-
-    /// The start of a `gapExpression` match ending at `end`, walking back over its words (`words`: their scalar
-    /// counts) and the whitespace and dashes between them; `nil` if that passes `floor`. Words neither start nor end
-    /// with whitespace or a dash, so the walk finds the one start a match ending at `end` can have.
-    static func gapStart(_ p: UnsafePointer<UInt8>, end: Int, words: [Int32], floor: Int, count: Int) -> Int? {
-        var i = end
-        for k in stride(from: words.count - 1, through: 0, by: -1) {
-            guard let start = UTF8Text.start(p, end: i, scalars: Int(words[k]), floor: floor) else { return nil }
-            i = start
-            guard k > 0 else { break }
-            let gapEnd = i
-            while i > floor {
-                let previous = UTF8Text.previousScalarStart(p, before: i)
-                guard previous >= floor, isGap(UTF8Text.scalar(p, at: previous, count: count).0.value) else { break }
-                i = previous
-            }
-            if i == gapEnd { return nil }
-        }
-        return i
     }
 
     /// `text` as matching reads it: invisible characters dropped, compatibility forms folded
@@ -117,15 +70,6 @@ enum TermVariants {
         return text.withUTF8 { bytes in
             String(decoding: NormalizedText(foldingForMatching: bytes).bytes, as: UTF8.self)
         }
-    }
-
-    /// A character class body (`\x{A0}\x{2000}-\x{200A}`) for scalar ranges.
-    private static func classBody(_ ranges: [ClosedRange<UInt32>]) -> String {
-        ranges.map { range in
-            let low = "\\x{" + String(range.lowerBound, radix: 16) + "}"
-            let high = "\\x{" + String(range.upperBound, radix: 16) + "}"
-            return range.count == 1 ? low : low + "-" + high
-        }.joined()
     }
 
     /// A Vectorscan expression matching `text` literally: ASCII punctuation hex-escaped, other characters as is.

@@ -120,7 +120,8 @@ static inline int CAirlockSIMD_scalar_folds(uint32_t scalar) {
     return (CAirlockSIMD_fold_blocks[CAirlockSIMD_fold_index[scalar >> 8]][(scalar & 0xFF) >> 3] >> (scalar & 7)) & 1;
 }
 
-/// The replacement of a folding scalar: its bytes in `*bytes` and their count; -1 when `scalar` does not fold.
+/// The replacement of a folding scalar: its bytes in `*bytes` (when `bytes` is not NULL) and their count; -1 when
+/// `scalar` does not fold.
 long CAirlockSIMD_fold(uint32_t scalar, const uint8_t **bytes);
 
 #endif
