@@ -2,10 +2,10 @@
 """Writes Sources/CAirlockSIMD/fold_table.c: how matching reads characters that are not read as written.
 
 Every scalar below U+30000 whose NFKC form differs from itself folds to that form (ligatures, fullwidth and
-mathematical letters, the Kelvin sign, long s, superscripts, ...), the capital sharp s folds to the small one, and the
-invisible characters (soft hyphen, zero-width space and joiners, word joiner, BOM) fold to nothing. Whitespace and
-dashes are left out: term expressions match them as written (`TermVariants.gapExpression`), so a no-break space does
-not send a JSON document to the slower walker.
+mathematical letters, the Kelvin sign, long s, superscripts, ...), and the invisible characters (soft hyphen,
+zero-width space and joiners, word joiner, BOM) fold to nothing. Whitespace and dashes are left out: the matcher reads
+them where GapTrigger reports them, so a no-break space or an en dash does not send a JSON document to the slower
+walker. (The capital sharp s needs no entry: caseless matching already pairs it with the small one.)
 
 Run from the repository root:  python3 scripts/generate-fold-table.py   (the table is checked in; rerun it only to
 move to another Unicode version, and say which in the commit).
@@ -26,7 +26,6 @@ for cp in range(0x80, LIMIT):
     n = unicodedata.normalize("NFKC", c)
     if n != c:
         folds[cp] = n.encode("utf-8")
-folds[0x1E9E] = "\u00DF".encode("utf-8")
 for cp in INVISIBLE:
     folds[cp] = b""
 

@@ -113,7 +113,7 @@ extern const uint32_t CAirlockSIMD_fold_offsets[];
 extern const uint8_t CAirlockSIMD_fold_bytes[];
 
 /// Whether matching reads `scalar` as something else: an invisible character (read as nothing), or a compatibility
-/// form read as its NFKC form (U+FB01 as `fi`, U+FF21 as `A`, U+212A as `K`, U+017F as `s`; U+1E9E as U+00DF).
+/// form read as its NFKC form (U+FB01 as `fi`, U+FF21 as `A`, U+212A as `K`, U+017F as `s`).
 /// Whitespace and dashes are not in the table: term expressions match them as written.
 static inline int CAirlockSIMD_scalar_folds(uint32_t scalar) {
     if (scalar < 0x80 || scalar >= 0x30000) return 0;
