@@ -301,14 +301,26 @@ final class RedactionSession {
         hits: [Hit],
         into candidates: inout [Match]
     ) throws(Stop) {
-        guard let som = rules.startOfMatch else { return }
         // Each window, and whether a hit in it needs the start-of-match scan (false: only `email` hits).
         var windows: [(range: Range<Int>, scan: Bool)] = []
         windows.reserveCapacity(hits.count)
+        var fromEnd: [Hit] = []
         for hit in hits {
             let info = rules.expressions[Int(hit.id)]
+            if info.check.valueFromEnd {
+                // The end is one past the value's first character: no start to look for.
+                fromEnd.append(hit)
+                continue
+            }
             windows.append((max(lo, hit.end - info.window)..<hit.end, !info.startFromAt))
         }
+        for hit in fromEnd where hit.end - 1 >= lo {
+            let info = rules.expressions[Int(hit.id)]
+            guard let span = accepted(Int(info.rule), info.check, p, start: hit.end - 1, end: hit.end, lo: lo, hi: hi)
+            else { continue }
+            candidates.append(Match(start: span.lowerBound, end: span.upperBound, rule: info.rule, value: -1))
+        }
+        guard let som = rules.startOfMatch, !windows.isEmpty else { return }
         windows.sort { $0.range.lowerBound < $1.range.lowerBound }
         var merged: [(range: Range<Int>, scan: Bool)] = []
         for window in windows {
@@ -418,13 +430,14 @@ final class RedactionSession {
                 switch check {
                 case .none:
                     return start..<end
-                case .value:
-                    return SecretValue.assignedValueStart(p, start: start, end: end).map { $0..<end }
                 case .assignment:
-                    guard let value = SecretValue.assignedValueStart(p, start: start, end: end),
-                        SecretValue.looksGenerated(p, start: value, end: end)
-                    else { return nil }
-                    return value..<end
+                    let value = end - 1
+                    let valueEnd = SecretValue.valueEnd(p, from: value, hi: hi, SecretValue.isValueByte)
+                    return SecretValue.looksGenerated(p, start: value, end: valueEnd) ? value..<valueEnd : nil
+                case .base64Value(let length):
+                    let value = end - 1
+                    let valueEnd = SecretValue.valueEnd(p, from: value, hi: hi, SecretValue.isBase64Byte)
+                    return valueEnd - value >= length ? value..<valueEnd : nil
                 case .generated(let prefix):
                     return SecretValue.looksGenerated(p, start: start + prefix, end: end) ? start..<end : nil
                 }

@@ -148,7 +148,9 @@ struct CompiledRules: Sendable {
                     fastExpressions.append(VectorscanExpression(pattern: form, flags: flags, id: id))
                 }
             }
-            somExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
+            if !check.valueFromEnd {
+                somExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
+            }
             let widths = VectorscanDatabase.widths(of: regex, flags: flags)
             shortestMatch = min(shortestMatch, max(1, widths.min))
             let width = widths.max ?? unboundedWindow

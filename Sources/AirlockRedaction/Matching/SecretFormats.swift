@@ -32,8 +32,8 @@ enum SecretFormats {
         // AWS secret access keys: 40 base64 characters, recognisable only by the key name they are assigned to. The
         // name is specific enough that the value is not judged (AWS's documentation example blocks too).
         (
-            #"(?i)aws[_.\-]?(?:secret[_.\-]?)?(?:access[_.\-]?)?key(?:[_.\-]?id)?"# + assignment + #"[A-Za-z0-9/+]{40}"#,
-            128, .value
+            #"(?i)aws[_.\-]?(?:secret[_.\-]?)?(?:access[_.\-]?)?key(?:[_.\-]?id)?"# + assignment + #"[A-Za-z0-9/+]"#,
+            128, .base64Value(length: 40)
         ),
         // GitHub: classic personal, OAuth, user-to-server, server-to-server and refresh tokens (36 characters after
         // the prefix), fine-grained personal access tokens (82).
@@ -69,7 +69,7 @@ enum SecretFormats {
         // Generic assignments: a key naming a credential, then a value that looks generated (`SecretValue`).
         (
             #"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret(?:[_.\-]?key)?|client[_.\-]?secret|api[_.\-]?(?:key|token|secret)|access[_.\-]?(?:key|token)|auth[_.\-]?token|refresh[_.\-]?token|token|private[_.\-]?key|credentials?)"#
-                + assignment + valueClass + "{8}" + valueClass + "*",
+                + assignment + valueClass,
             512, .assignment
         ),
     ]
@@ -79,11 +79,23 @@ enum SecretFormats {
 enum SecretCheck: Sendable, Equatable {
     /// The expression alone decides.
     case none
-    /// `key <assignment> value`: only the value is the match (`aws_secret_access_key = [REDACTED:SECRET]`).
-    case value
-    /// `key <assignment> value`: the value must look generated (`SecretValue.looksGenerated`), and only the value is
-    /// the match (`password=[REDACTED:SECRET]`).
+    /// The expression ends at the first character of an assigned value; the value is the run of `valueClass`
+    /// characters from there, and must look generated (`SecretValue.looksGenerated`). Only the value is the match
+    /// (`password=[REDACTED:SECRET]`).
     case assignment
+    /// The expression ends at the first character of an assigned value; the value is the run of base64 characters
+    /// (`[A-Za-z0-9/+]`) from there, at least `length` of them (`aws_secret_access_key = [REDACTED:SECRET]`).
+    case base64Value(length: Int)
     /// The characters after a prefix of `prefix` bytes must look generated.
     case generated(prefix: Int)
+
+    /// The match's end says where the value starts, so no start-of-match scan is needed. Keeping these expressions
+    /// out of that database matters: with the generic assignment's optional quotes and blanks in it, compiling it
+    /// took 3 s instead of 0.3 s.
+    var valueFromEnd: Bool {
+        switch self {
+        case .assignment, .base64Value: true
+        case .none, .generated: false
+        }
+    }
 }

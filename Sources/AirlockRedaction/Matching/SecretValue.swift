@@ -87,29 +87,20 @@ enum SecretValue {
         return dots > 0 && !atNameStart
     }
 
-    /// Where the value of an assignment match `p[start..<end]` starts: after its last `=` or `:` and the blanks and
-    /// quote after it. The value class holds `=`, so the first `=` or `:` after the key is the operator, and is found
-    /// scanning forward over the key (letters, digits, `_`, `.`, `-`) and an optional quote and blanks.
-    static func assignedValueStart(_ p: UnsafePointer<UInt8>, start: Int, end: Int) -> Int? {
+    /// The end of the run of characters from `start` (before `hi`) that `inValue` accepts.
+    static func valueEnd(_ p: UnsafePointer<UInt8>, from start: Int, hi: Int, _ inValue: (UInt8) -> Bool) -> Int {
         var i = start
-        while i < end, TermVariants.isAlnum(p[i]) || p[i] == UInt8(ascii: "_") || p[i] == UInt8(ascii: ".")
-            || p[i] == UInt8(ascii: "-")
-        {
-            i += 1
-        }
-        func skip(_ set: [UInt8]) { while i < end, set.contains(p[i]) { i += 1 } }
-        skip([UInt8(ascii: "\""), UInt8(ascii: "'")])
-        skip([UInt8(ascii: " "), UInt8(ascii: "\t")])
-        // `:=`, `=>`, `=` or `:`.
-        guard i < end, p[i] == UInt8(ascii: "=") || p[i] == UInt8(ascii: ":") else { return nil }
-        if i + 1 < end, p[i] == UInt8(ascii: ":") && p[i + 1] == UInt8(ascii: "=")
-            || p[i] == UInt8(ascii: "=") && p[i + 1] == UInt8(ascii: ">")
-        {
-            i += 1
-        }
-        i += 1
-        skip([UInt8(ascii: " "), UInt8(ascii: "\t")])
-        skip([UInt8(ascii: "\""), UInt8(ascii: "'")])
-        return i < end ? i : nil
+        while i < hi, inValue(p[i]) { i += 1 }
+        return i
+    }
+
+    /// `SecretFormats.valueClass`: `[A-Za-z0-9+/=_.~!@#%^*-]`.
+    static func isValueByte(_ b: UInt8) -> Bool {
+        TermVariants.isAlnum(b) || Array("+/=_.~!@#%^*-".utf8).contains(b)
+    }
+
+    /// `[A-Za-z0-9/+]`.
+    static func isBase64Byte(_ b: UInt8) -> Bool {
+        TermVariants.isAlnum(b) || b == UInt8(ascii: "/") || b == UInt8(ascii: "+")
     }
 }
