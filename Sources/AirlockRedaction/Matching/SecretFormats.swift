@@ -66,7 +66,8 @@ enum SecretFormats {
         ),
         // Bearer tokens in pasted headers.
         (#"[Bb]earer[ \t]+[A-Za-z0-9\-._~+/]{16}[A-Za-z0-9\-._~+/]*=*"#, 4096, .none),
-        // Generic assignments: a key naming a credential, then a value that looks generated (`SecretValue`).
+        // Generic assignments: a key naming a credential, then a value that looks generated (`SecretValue`). Like the
+        // AWS secret key, the expression ends at the value's first character (`SecretCheck.valueFromEnd`).
         (
             #"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret(?:[_.\-]?key)?|client[_.\-]?secret|api[_.\-]?(?:key|token|secret)|access[_.\-]?(?:key|token)|auth[_.\-]?token|refresh[_.\-]?token|token|private[_.\-]?key|credentials?)"#
                 + assignment + valueClass,
