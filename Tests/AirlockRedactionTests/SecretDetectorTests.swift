@@ -80,6 +80,7 @@ import Testing
         ("api_key assignment", #"api_key: ""# + random(32, lower + digits, seed: 36) + #"""#),
         ("secret assignment", "client_secret: " + random(24, alnum, seed: 37)),
         ("token assignment", "token: " + random(40, alnum, seed: 38)),
+        ("assignment spaced with no-break spaces", "password\u{00A0}:\u{202F}" + random(16, alnum + Array("#%"), seed: 39)),
     ]
 
     /// Text that looks like a credential format and is not one.

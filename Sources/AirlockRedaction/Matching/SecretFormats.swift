@@ -9,8 +9,10 @@ enum SecretFormats {
     /// without quotes, brackets, parentheses, `$`, `&`, `,` or `;` (which end a value, or make it code, a variable
     /// reference or a query string).
     static let valueClass = #"[A-Za-z0-9+/=_.~!@#%^*\-]"#
-    /// `=`, `:`, `:=` or `=>` between a key and its value, with an optional closing quote before and an opening one after.
-    static let assignment = #"["']?[ \t]*(?::=|=>|=|:)[ \t]*["']?"#
+    /// `=`, `:`, `:=` or `=>` between a key and its value, with an optional closing quote before and an opening one
+    /// after, and blanks around it (no-break and other Unicode spaces too: they must not hide an assignment).
+    static let assignment = #"["']?\#(blank)*(?::=|=>|=|:)\#(blank)*["']?"#
+    static let blank = #"[ \t\x{a0}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]"#
 
     static let table: [(regex: String, window: Int, check: SecretCheck)] = [
         // PEM (PKCS#1, PKCS#8, EC, DSA, encrypted) and OpenSSH private keys: the whole block when it is complete. The
