@@ -219,10 +219,41 @@ final class RedactionSession {
         var candidates: [Match] = []
         var allowed: [Range<Int>] = []
         var regexHits: [Hit] = []
+        var gaps: [Int] = []
+        resolveLiterals(p, lo: lo, hi: hi, hits: hits, into: &candidates, allowed: &allowed) { hit, info in
+            if info.gapTrigger { gaps.append(hit.end) } else { regexHits.append(hit) }
+        }
+        if !gaps.isEmpty {
+            try resolveGaps(p, lo: lo, hi: hi, ends: gaps, into: &candidates, allowed: &allowed)
+        }
+        if !regexHits.isEmpty {
+            try resolveRegexes(p, lo: lo, hi: hi, hits: regexHits, into: &candidates)
+        }
+        if candidates.isEmpty { return [] }
+        if !allowed.isEmpty {
+            candidates.removeAll { match in
+                allowed.contains { $0.lowerBound <= match.start && match.end <= $0.upperBound }
+            }
+        }
+        return Self.resolveOverlaps(candidates, rules: rules.rules)
+    }
+
+    /// The term and allow-list hits among `hits`: starts found from the scalar count, word boundaries and suffixes
+    /// applied. Every other hit (regular expressions, the gap trigger) goes to `other`.
+    @inline(__always)
+    private func resolveLiterals(
+        _ p: UnsafePointer<UInt8>,
+        lo: Int,
+        hi: Int,
+        hits: ArraySlice<Hit>,
+        into candidates: inout [Match],
+        allowed: inout [Range<Int>],
+        other: (Hit, ExpressionInfo) -> Void
+    ) {
         for hit in hits {
             let info = rules.expressions[Int(hit.id)]
-            if info.isRegex {
-                regexHits.append(hit)
+            if info.value < 0 {
+                other(hit, info)
                 continue
             }
             guard let start = UTF8Text.start(p, end: hit.end, scalars: Int(info.scalars), floor: lo) else { continue }
@@ -240,16 +271,54 @@ final class RedactionSession {
             if info.wholeWord, end == hit.end, UTF8Text.wordAt(p, end, count: hi) { continue }
             candidates.append(Match(start: start, end: end, rule: info.rule, value: info.value))
         }
-        if !regexHits.isEmpty {
-            try resolveRegexes(p, lo: lo, hi: hi, hits: regexHits, into: &candidates)
-        }
-        if candidates.isEmpty { return [] }
-        if !allowed.isEmpty {
-            candidates.removeAll { match in
-                allowed.contains { $0.lowerBound <= match.start && match.end <= $0.upperBound }
+    }
+
+    /// Terms whose words are separated by a gap `GapTrigger` reported (ending at each of `ends`): each window around
+    /// one is read as `NormalizedText(readingGapsIn:)`, scanned again, and its term and allow-list matches mapped
+    /// back to whole original characters. Patterns and detectors come from the scan of the text as written.
+    private func resolveGaps(
+        _ p: UnsafePointer<UInt8>,
+        lo: Int,
+        hi: Int,
+        ends: [Int],
+        into candidates: inout [Match],
+        allowed: inout [Range<Int>]
+    ) throws(Stop) {
+        var windows: [Range<Int>] = []
+        for end in ends {
+            let window = GapTrigger.window(p, end: end, reach: rules.gapReach, lo: lo, hi: hi)
+            if let last = windows.last, window.lowerBound <= last.upperBound {
+                windows[windows.count - 1] = last.lowerBound..<max(last.upperBound, window.upperBound)
+            } else {
+                windows.append(window)
             }
         }
-        return Self.resolveOverlaps(candidates, rules: rules.rules)
+        for window in windows where !window.isEmpty {
+            let normalized = NormalizedText(readingGapsIn: UnsafeBufferPointer(start: p + window.lowerBound, count: window.count))
+            var found: [Match] = []
+            var spans: [Range<Int>] = []
+            try normalized.bytes.withUnsafeBufferPointer { (nb) throws(Stop) in
+                let hits = try scan(nb, base: 0)
+                resolveLiterals(nb.baseAddress!, lo: 0, hi: nb.count, hits: hits[...], into: &found, allowed: &spans) {
+                    _, _ in
+                }
+            }
+            for match in found {
+                let range = normalized.originalRange(match.start, match.end)
+                candidates.append(
+                    Match(
+                        start: window.lowerBound + range.lowerBound,
+                        end: window.lowerBound + range.upperBound,
+                        rule: match.rule,
+                        value: match.value
+                    )
+                )
+            }
+            for span in spans where !span.isEmpty {
+                let range = normalized.originalRange(span.lowerBound, span.upperBound)
+                allowed.append((window.lowerBound + range.lowerBound)..<(window.lowerBound + range.upperBound))
+            }
+        }
     }
 
     private func resolveRegexes(
@@ -259,14 +328,26 @@ final class RedactionSession {
         hits: [Hit],
         into candidates: inout [Match]
     ) throws(Stop) {
-        guard let som = rules.startOfMatch else { return }
         // Each window, and whether a hit in it needs the start-of-match scan (false: only `email` hits).
         var windows: [(range: Range<Int>, scan: Bool)] = []
         windows.reserveCapacity(hits.count)
+        var fromEnd: [Hit] = []
         for hit in hits {
             let info = rules.expressions[Int(hit.id)]
+            if info.check.valueFromEnd {
+                // The end is one past the value's first character: no start to look for.
+                fromEnd.append(hit)
+                continue
+            }
             windows.append((max(lo, hit.end - info.window)..<hit.end, !info.startFromAt))
         }
+        for hit in fromEnd where hit.end - 1 >= lo {
+            let info = rules.expressions[Int(hit.id)]
+            guard let span = accepted(Int(info.rule), info.check, p, start: hit.end - 1, end: hit.end, lo: lo, hi: hi)
+            else { continue }
+            candidates.append(Match(start: span.lowerBound, end: span.upperBound, rule: info.rule, value: -1))
+        }
+        guard let som = rules.startOfMatch, !windows.isEmpty else { return }
         windows.sort { $0.range.lowerBound < $1.range.lowerBound }
         var merged: [(range: Range<Int>, scan: Bool)] = []
         for window in windows {
@@ -325,76 +406,84 @@ final class RedactionSession {
                 while end > start, Self.isTrailingPunctuation(p[end - 1]) { end -= 1 }
             }
             // A match neither keeps nor replaces part of a `%XX` escape (its decoded text is matched as well).
-            guard let span = PercentEscapes.outsideEscapes(p, start: start, end: end, lo: lo, hi: hi),
-                accepts(Int(info.rule), p, start: span.lowerBound, end: span.upperBound, lo: lo, hi: hi)
+            guard let escaped = PercentEscapes.outsideEscapes(p, start: start, end: end, lo: lo, hi: hi),
+                let span = accepted(
+                    Int(info.rule), info.check, p, start: escaped.lowerBound, end: escaped.upperBound, lo: lo, hi: hi)
             else { continue }
             candidates.append(Match(start: span.lowerBound, end: span.upperBound, rule: info.rule, value: -1))
         }
     }
 
-    /// Detector options and hotwords, applied to a resolved regex match.
-    private func accepts(
+    /// Detector options, hotwords and secret checks, applied to a resolved regex match: the span to redact (an
+    /// address without its port, an assignment's value), or nil when the match does not count.
+    private func accepted(
         _ index: Int,
+        _ check: SecretCheck,
         _ p: UnsafePointer<UInt8>,
         start: Int,
         end: Int,
         lo: Int,
         hi: Int
     )
-        -> Bool
+        -> Range<Int>?
     {
         let text = { String(decoding: UnsafeBufferPointer(start: p + start, count: end - start), as: UTF8.self) }
         switch rules.rules[index].kind {
         case .pattern:
-            guard !rules.rules[index].near.isEmpty else { return true }
+            guard !rules.rules[index].near.isEmpty else { return start..<end }
             let within = rules.rules[index].within
             let from = max(lo, start - within)
             let to = min(hi, end + within)
             if Hotwords.contains(rules.rules[index].near, in: UnsafeBufferPointer(start: p + from, count: to - from)) {
-                return true
+                return start..<end
             }
-            return memberContext?.contains(rules.rules[index].near, segment: memberSegment) ?? false
+            return memberContext?.contains(rules.rules[index].near, segment: memberSegment) == true ? start..<end : nil
         case .detector(let kind):
-            guard let detector = rules.rules[index].detector else { return true }
+            guard let detector = rules.rules[index].detector else { return start..<end }
             switch kind {
             case .email:
                 // The match is ASCII (the expression's classes are), so its last `@` byte is its last `@` character.
                 var at = end - 1
                 while at >= start, p[at] != UInt8(ascii: "@") { at -= 1 }
-                guard at >= start else { return false }
-                if detector.domains.isEmpty { return true }
+                guard at >= start else { return nil }
+                if detector.domains.isEmpty { return start..<end }
                 return detector.coversEmailDomain(
                     String(decoding: UnsafeBufferPointer(start: p + at + 1, count: end - at - 1), as: UTF8.self)
-                )
+                ) ? start..<end : nil
             case .url:
-                guard let host = URLHost.extract(text(), hasScheme: true) else { return false }
-                return detector.coversHost(host)
+                guard let host = URLHost.extract(text(), hasScheme: true) else { return nil }
+                return detector.coversHost(host) ? start..<end : nil
             case .ip:
-                // Not inside a longer run of digits, dots or colons (version strings, timestamps).
-                if start > lo, Self.isAddressByte(p[start - 1]) { return false }
-                if end < hi,
-                    Self.isAddressByte(p[end])
-                        || (p[end] == UInt8(ascii: ".") && end + 1 < hi && Self.isAddressByte(p[end + 1]))
-                {
-                    return false
-                }
-                return detector.coversAddress(text())
+                return AddressSpan.resolve(p, start: start, end: end, lo: lo, hi: hi, detector: detector)
             case .secret:
-                return true
+                switch check {
+                case .none:
+                    return start..<end
+                case .assignment:
+                    let value = end - 1
+                    let valueEnd = SecretValue.valueEnd(p, from: value, hi: hi, SecretValue.isValueByte)
+                    return SecretValue.looksGenerated(p, start: value, end: valueEnd) ? value..<valueEnd : nil
+                case .base64Value(let length):
+                    let value = end - 1
+                    let valueEnd = SecretValue.valueEnd(p, from: value, hi: hi, SecretValue.isBase64Byte)
+                    return valueEnd - value >= length ? value..<valueEnd : nil
+                case .generated(let prefix):
+                    return SecretValue.looksGenerated(p, start: start + prefix, end: end) ? start..<end : nil
+                }
             }
         case .bareHost:
             if start > lo, TermVariants.isAlnum(p[start - 1]) || p[start - 1] == UInt8(ascii: "."),
                 !PercentEscapes.escapeEndsAt(p, start, lo: lo, hi: hi)
             {
-                return false
+                return nil
             }
             guard let detector = rules.rules[index].detector, let host = URLHost.extract(text(), hasScheme: false)
             else {
-                return false
+                return nil
             }
-            return detector.coversHost(host)
+            return detector.coversHost(host) ? start..<end : nil
         case .term, .allow:
-            return true
+            return start..<end
         }
     }
 
@@ -406,10 +495,6 @@ final class RedactionSession {
         default:
             false
         }
-    }
-
-    private static func isAddressByte(_ b: UInt8) -> Bool {
-        TermVariants.isAlnum(b) || b == UInt8(ascii: ":")
     }
 
     /// Keeps the winning matches: highest action precedence first, then leftmost, then longest, then rule order.
@@ -442,8 +527,10 @@ final class RedactionSession {
     // MARK: Segments
 
     /// Redacts the text `buffer[lo..<hi]`. `hits` are the single-pass hits inside it (already computed over a larger
-    /// buffer), or `nil` to scan the segment now. `zeroWidth` says the segment contains invisible characters, which
-    /// matching then ignores (the segment is rescanned without them).
+    /// buffer), or `nil` to scan the segment now. `zeroWidth` says the segment contains characters matching does not
+    /// read as written (`UTF8Text.foldedLength`: invisible ones, compatibility forms): the segment is then scanned as
+    /// `NormalizedText(foldingForMatching:)` and each match mapped back to whole original characters, so every byte
+    /// outside a match leaves as it came.
     ///
     /// Returns the new bytes for the segment, or `nil` when nothing changes. Throws `.blocked` when a block rule
     /// matches.
@@ -480,7 +567,7 @@ final class RedactionSession {
     ) throws(Stop) -> [Match] {
         var matches: [Match]
         if zeroWidth {
-            let normalized = NormalizedText(removingZeroWidthFrom: UnsafeBufferPointer(start: p + lo, count: hi - lo))
+            let normalized = NormalizedText(foldingForMatching: UnsafeBufferPointer(start: p + lo, count: hi - lo))
             matches = try normalized.bytes.withUnsafeBufferPointer { (nb) throws(Stop) -> [Match] in
                 let hits = try scan(nb, base: 0)
                 if hits.isEmpty { return [] }

@@ -157,15 +157,26 @@ static inline size_t sequence_length(const uint8_t *p, size_t i, size_t n) {
 #undef CONT
 }
 
-/// Whether the valid sequence of `length` bytes at `p[i]` is a character a reader cannot see (the Swift
-/// `UTF8Text.zeroWidthLength`).
-static inline int is_zero_width(const uint8_t *p, size_t i, size_t length) {
-    if (length == 2) return p[i] == 0xC2 && p[i + 1] == 0xAD;
-    if (length != 3) return 0;
-    if (p[i] == 0xE2) {
-        return (p[i + 1] == 0x80 && p[i + 2] >= 0x8B && p[i + 2] <= 0x8D) || (p[i + 1] == 0x81 && p[i + 2] == 0xA0);
+/// Whether the valid sequence of `length` (2 to 4) bytes at `p[i]` is a character matching does not read as written
+/// (`CAirlockSIMD_scalar_folds`; the Swift `UTF8Text.foldedLength`).
+static inline int folds_at(const uint8_t *p, size_t i, size_t length) {
+    uint32_t scalar;
+    if (length == 2) scalar = ((uint32_t)(p[i] & 0x1F) << 6) | (p[i + 1] & 0x3F);
+    else if (length == 3) scalar = ((uint32_t)(p[i] & 0x0F) << 12) | ((uint32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+    else scalar = ((uint32_t)(p[i] & 0x07) << 18) | ((uint32_t)(p[i + 1] & 0x3F) << 12) | ((uint32_t)(p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
+    return CAirlockSIMD_scalar_folds(scalar);
+}
+
+long CAirlockSIMD_fold(uint32_t scalar, const uint8_t **bytes) {
+    if (!CAirlockSIMD_scalar_folds(scalar)) return -1;
+    size_t low = 0, high = CAirlockSIMD_fold_count;
+    while (low < high) {
+        size_t mid = (low + high) / 2;
+        if (CAirlockSIMD_fold_scalars[mid] < scalar) low = mid + 1; else high = mid;
     }
-    return p[i] == 0xEF && p[i + 1] == 0xBB && p[i + 2] == 0xBF;
+    if (low >= CAirlockSIMD_fold_count || CAirlockSIMD_fold_scalars[low] != scalar) return -1;
+    if (bytes) *bytes = CAirlockSIMD_fold_bytes + CAirlockSIMD_fold_offsets[low];
+    return (long)(CAirlockSIMD_fold_offsets[low + 1] - CAirlockSIMD_fold_offsets[low]);
 }
 
 
@@ -448,9 +459,7 @@ static CAIRLOCK_ALWAYS_INLINE CAirlockSIMD_JSONString scan_string(const uint8_t 
                     flags |= CAIRLOCK_JSON_LONE_SURROGATE;
                     continue;
                 }
-                if (scalar == 0xAD || (scalar >= 0x200B && scalar <= 0x200D) || scalar == 0x2060 || scalar == 0xFEFF) {
-                    flags |= CAIRLOCK_JSON_ZERO_WIDTH;
-                }
+                if (CAirlockSIMD_scalar_folds(scalar)) flags |= CAIRLOCK_JSON_ZERO_WIDTH;
                 w += encode_utf8(scalar, out + w);
                 continue;
             }
@@ -466,7 +475,7 @@ static CAIRLOCK_ALWAYS_INLINE CAirlockSIMD_JSONString scan_string(const uint8_t 
         do {
             size_t length = sequence_length(p, k, n);
             if (length == 0) return result;
-            if (length <= 3 && is_zero_width(p, k, length)) flags |= CAIRLOCK_JSON_ZERO_WIDTH;
+            if (folds_at(p, k, length)) flags |= CAIRLOCK_JSON_ZERO_WIDTH;
             for (size_t m = 0; m < length; m++) out[w + m] = p[k + m];
             k += length;
             w += length;

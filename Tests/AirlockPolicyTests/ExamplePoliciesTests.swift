@@ -22,6 +22,22 @@ struct ExamplePoliciesTests {
         }
     }
 
+    @Test("every body a policy's comments say to try it on exists")
+    func commentedCommandsNameFilesThatExist() throws {
+        let directory = repositoryRoot.appendingPathComponent("Policies")
+        var commands = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".yaml") {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            for line in text.split(separator: "\n") where line.hasPrefix("#") && line.contains("airlock redact ") {
+                commands += 1
+                let body = try #require(line.split(separator: " ").last.map(String.init))
+                let path = repositoryRoot.appendingPathComponent(body).path
+                #expect(FileManager.default.fileExists(atPath: path), "\(name): \(line) names \(body), which does not exist")
+            }
+        }
+        #expect(commands >= 2)
+    }
+
     @Test("lab.yaml loads without diagnostics and exercises every feature")
     func labPolicy() throws {
         let policy = try load("lab.yaml")

@@ -6,7 +6,8 @@ public struct DetectorRule: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
         /// E-mail addresses, optionally only those under `domains`.
         case email
-        /// Credentials: PEM private keys, AWS access keys, GitHub/Slack/OpenAI-style tokens, JWTs, bearer tokens.
+        /// Credentials: private keys, AWS, GitHub, GitLab, Slack, Stripe, Google, OpenAI, Anthropic, npm and Azure
+        /// formats, JWTs, bearer tokens, and generic credential assignments (the matcher's `SecretFormats`).
         case secret
         /// http(s) URLs, optionally only those whose host matches one of `hosts`.
         case url

@@ -1010,7 +1010,7 @@ struct JSONRedactor {
     static func containsZeroWidth(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
         var k = start
         while k < end {
-            if p[k] >= 0xC2, UTF8Text.zeroWidthLength(p, k, end) > 0 { return true }
+            if p[k] >= 0xC2, UTF8Text.foldedLength(p, k, end) > 0 { return true }
             k += 1
         }
         return false

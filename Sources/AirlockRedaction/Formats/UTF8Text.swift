@@ -1,3 +1,5 @@
+internal import CAirlockSIMD
+
 /// Byte-level helpers for UTF-8 text: validation, the zero-width characters that could hide a term, and word
 /// boundaries. All work on raw buffers so the hot paths never build `String`s.
 enum UTF8Text {
@@ -8,7 +10,7 @@ enum UTF8Text {
     }
 
     /// Validates `bytes` as UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF) and notes whether it contains
-    /// characters that are invisible to a reader (see `zeroWidthLength`).
+    /// characters matching does not read as written (`hasZeroWidth`; see `foldedLength`).
     static func summarize(_ bytes: UnsafeBufferPointer<UInt8>) -> Summary {
         var summary = Summary(valid: true, hasNonASCII: false, hasZeroWidth: false)
         guard let base = bytes.baseAddress else { return summary }
@@ -34,7 +36,7 @@ enum UTF8Text {
                 summary.valid = false
                 return summary
             }
-            if zeroWidthLength(base, i, count) > 0 { summary.hasZeroWidth = true }
+            if foldedLength(base, i, count) > 0 { summary.hasZeroWidth = true }
             i += length
         }
         return summary
@@ -66,22 +68,18 @@ enum UTF8Text {
         }
     }
 
-    /// If a character a reader cannot see starts at `i` (zero-width space/joiners, word joiner, BOM, soft hyphen),
-    /// its byte length; otherwise 0. Matching ignores these so `Night\u{200B}ingale` is still `Nightingale`.
+    /// If a character matching does not read as written starts at `i`, its byte length; otherwise 0. Those are the
+    /// characters a reader cannot see (zero-width space/joiners, word joiner, BOM, soft hyphen), which matching
+    /// ignores so `Night\u{200B}ingale` is still `Nightingale`, and compatibility forms, which it reads as their NFKC
+    /// form (`ﬁ` as `fi`, `Ｆ` as `F`, the Kelvin sign as `K`): `CAirlockSIMD_scalar_folds`, the table the C JSON
+    /// walk uses too. A segment holding one is matched as `NormalizedText(foldingForMatching:)`.
     @inline(__always)
-    static func zeroWidthLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> Int {
+    static func foldedLength(_ p: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> Int {
         let b0 = p[i]
-        if b0 == 0xC2, i + 1 < count, p[i + 1] == 0xAD { return 2 }  // U+00AD
-        guard i + 2 < count else { return 0 }
-        if b0 == 0xE2 {
-            let b1 = p[i + 1]
-            let b2 = p[i + 2]
-            if b1 == 0x80, b2 >= 0x8B, b2 <= 0x8D { return 3 }  // U+200B..U+200D
-            if b1 == 0x81, b2 == 0xA0 { return 3 }  // U+2060
-        } else if b0 == 0xEF, p[i + 1] == 0xBB, p[i + 2] == 0xBF {
-            return 3  // U+FEFF
-        }
-        return 0
+        guard b0 >= 0xC2 else { return 0 }
+        let length = sequenceLength(p, i, count)
+        guard length > 0 else { return 0 }
+        return CAirlockSIMD_scalar_folds(scalar(p, at: i, count: count).0.value) != 0 ? length : 0
     }
 
     /// Decodes the scalar starting at `i` (input already validated).
@@ -158,32 +156,108 @@ enum UTF8Text {
     }
 }
 
-/// A buffer with zero-width characters removed, and for every byte kept, where it was in the original.
+/// A buffer as matching reads it, and for every byte of it, the span of the original character it came from.
 struct NormalizedText {
     var bytes: [UInt8]
+    /// `origin[k]..<originEnd[k]`: the bytes of the original character that byte `k` of `bytes` came from.
     var origin: [Int32]
+    var originEnd: [Int32]
 
+    /// Invisible characters removed, everything else as written: the spelling a reader sees.
     init(removingZeroWidthFrom p: UnsafeBufferPointer<UInt8>) {
+        self.init(p, fold: false, gaps: false)
+    }
+
+    /// Invisible characters removed and compatibility forms folded (`UTF8Text.foldedLength`): the text matching
+    /// scans.
+    init(foldingForMatching p: UnsafeBufferPointer<UInt8>) {
+        self.init(p, fold: true, gaps: false)
+    }
+
+    /// As `foldingForMatching`, and every run of whitespace and dashes (`TermVariants.isGap`) read as one space when
+    /// it holds no dash, as `-` when it holds one; a run of several dashes stays as written. The text `GapTrigger`
+    /// windows are scanned as.
+    init(readingGapsIn p: UnsafeBufferPointer<UInt8>) {
+        self.init(p, fold: true, gaps: true)
+    }
+
+    private init(_ p: UnsafeBufferPointer<UInt8>, fold: Bool, gaps: Bool) {
         bytes = []
         origin = []
+        originEnd = []
         bytes.reserveCapacity(p.count)
         origin.reserveCapacity(p.count)
+        originEnd.reserveCapacity(p.count)
         guard let base = p.baseAddress else { return }
         var i = 0
         while i < p.count {
-            let skip = UTF8Text.zeroWidthLength(base, i, p.count)
-            if skip > 0 {
-                i += skip
+            if gaps, let run = Self.gapRun(base, i, p.count) {
+                if run.dashes <= 1 {
+                    bytes.append(run.dashes == 0 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
+                    origin.append(Int32(i))
+                    originEnd.append(Int32(run.end))
+                } else {
+                    for k in i..<run.end {
+                        bytes.append(base[k])
+                        origin.append(Int32(k))
+                        originEnd.append(Int32(k + 1))
+                    }
+                }
+                i = run.end
+                continue
+            }
+            let length = UTF8Text.foldedLength(base, i, p.count)
+            if length > 0 {
+                var replacement: UnsafePointer<UInt8>?
+                let count = CAirlockSIMD_fold(UTF8Text.scalar(base, at: i, count: p.count).0.value, &replacement)
+                if count == 0 || (fold && count > 0) {
+                    for k in 0..<count {
+                        bytes.append(replacement![k])
+                        origin.append(Int32(i))
+                        originEnd.append(Int32(i + length))
+                    }
+                    i += length
+                    continue
+                }
+                // Kept as written: its bytes below, each mapped to the whole character.
+                for k in 0..<length {
+                    bytes.append(base[i + k])
+                    origin.append(Int32(i))
+                    originEnd.append(Int32(i + length))
+                }
+                i += length
                 continue
             }
             bytes.append(base[i])
             origin.append(Int32(i))
+            originEnd.append(Int32(i + 1))
             i += 1
         }
     }
 
-    /// Maps a span of `bytes` back to the original buffer.
+    /// The run of whitespace and dashes (invisible characters inside it included) starting at `i`, and how many
+    /// dashes it holds; nil when no whitespace or dash starts at `i`.
+    private static func gapRun(_ p: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> (end: Int, dashes: Int)? {
+        var k = i
+        var dashes = 0
+        var any = false
+        while k < count {
+            let (scalar, length) = UTF8Text.scalar(p, at: k, count: count)
+            if TermVariants.isDash(scalar.value) {
+                dashes += 1
+            } else if !TermVariants.isWhitespace(scalar.value) && !(any && UTF8Text.foldedLength(p, k, count) > 0
+                && CAirlockSIMD_fold(scalar.value, nil) == 0)
+            {
+                break
+            }
+            any = true
+            k += length
+        }
+        return any ? (k, dashes) : nil
+    }
+
+    /// Maps a span of `bytes` back to the original buffer: whole original characters.
     func originalRange(_ start: Int, _ end: Int) -> Range<Int> {
-        Int(origin[start])..<(Int(origin[end - 1]) + 1)
+        Int(origin[start])..<Int(originEnd[end - 1])
     }
 }

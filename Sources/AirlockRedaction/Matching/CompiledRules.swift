@@ -39,7 +39,11 @@ struct ExpressionInfo: Sendable {
     var window: Int
     /// The `email` detector's expression, whose starts `EmailStart` finds without a start-of-match scan.
     var startFromAt = false
-    var isRegex: Bool { value < 0 }
+    /// `GapTrigger.expressions`: not a rule's; its hits mark windows the matcher reads again for terms.
+    var gapTrigger = false
+    /// `secret` formats: what a resolved match must also satisfy.
+    var check = SecretCheck.none
+    var isRegex: Bool { value < 0 && !gapTrigger }
 }
 
 /// A `fields` rule with its path pre-split into byte keys.
@@ -66,6 +70,9 @@ struct CompiledRules: Sendable {
     /// `[REDACTED:LABEL]` of each rule, as bytes.
     var redactedMarkers: [[UInt8]] = []
     var expressions: [ExpressionInfo] = []
+    /// The most characters a spelling of a multi-word term or allow entry has (0: none has several words, and
+    /// `GapTrigger.expressions` are not compiled): how far around a reported gap a term crossing it can reach.
+    var gapReach = 0
     var fieldRules: [CompiledFieldRule] = []
     /// The paths of `fields` rules with `encoding: base64`, whose string values are decoded and inspected
     /// (`RedactionSession.redactDeclaredBase64`). Their last keys count in `fieldLastKeys` too.
@@ -99,6 +106,8 @@ struct CompiledRules: Sendable {
         var somExpressions: [VectorscanExpression] = []
 
         func addLiteral(_ text: String, rule: Int, value: Int, caseSensitive: Bool, wholeWord: Bool, variants: Bool) {
+            // A value of invisible characters only reads as nothing, and nothing is not matched.
+            guard !text.isEmpty else { return }
             let nonASCII = text.utf8.contains { $0 >= 0x80 }
             // Every character of a match takes a byte at least, whatever case it is matched in.
             shortestMatch = min(shortestMatch, max(1, text.unicodeScalars.count))
@@ -130,7 +139,8 @@ struct CompiledRules: Sendable {
             rule: Int,
             unboundedWindow: Int = Self.unboundedWindow,
             fastForms: [String] = [],
-            startFromAt: Bool = false
+            startFromAt: Bool = false,
+            check: SecretCheck = .none
         ) {
             let id = UInt32(expressions.count)
             if fastForms.isEmpty || !useFastForms {
@@ -141,7 +151,9 @@ struct CompiledRules: Sendable {
                     fastExpressions.append(VectorscanExpression(pattern: form, flags: flags, id: id))
                 }
             }
-            somExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
+            if !check.valueFromEnd {
+                somExpressions.append(VectorscanExpression(pattern: regex, flags: flags, id: id))
+            }
             let widths = VectorscanDatabase.widths(of: regex, flags: flags)
             shortestMatch = min(shortestMatch, max(1, widths.min))
             let width = widths.max ?? unboundedWindow
@@ -153,7 +165,8 @@ struct CompiledRules: Sendable {
                     wholeWord: false,
                     variants: false,
                     window: min(max(width, 1), 1 << 15),
-                    startFromAt: startFromAt && useFastForms
+                    startFromAt: startFromAt && useFastForms,
+                    check: check
                 )
             )
         }
@@ -164,7 +177,10 @@ struct CompiledRules: Sendable {
                 CompiledRule(id: term.id, label: term.label, action: term.action, kind: .term, values: term.values)
             )
             for (index, value) in term.values.enumerated() {
-                let spellings = term.variants ? TermVariants.spellings(of: value) : [value]
+                let spellings = TermVariants.spellings(of: value, variants: term.variants)
+                if TermVariants.words(of: value, variants: false).count > 1 {
+                    gapReach = max(gapReach, spellings.map { $0.unicodeScalars.count }.max() ?? 0)
+                }
                 for spelling in spellings {
                     addLiteral(
                         spelling,
@@ -209,7 +225,8 @@ struct CompiledRules: Sendable {
                     rule: rule,
                     unboundedWindow: expression.window,
                     fastForms: expression.fastForms,
-                    startFromAt: expression.startFromAt
+                    startFromAt: expression.startFromAt,
+                    check: expression.check
                 )
             }
             if detector.kind == .url, !detector.hosts.isEmpty {
@@ -237,7 +254,17 @@ struct CompiledRules: Sendable {
             let rule = rules.count
             rules.append(CompiledRule(id: "allow", label: "ALLOW", action: .mask, kind: .allow, values: policy.allow))
             for (index, value) in policy.allow.enumerated() where !value.isEmpty {
-                addLiteral(value, rule: rule, value: index, caseSensitive: false, wholeWord: false, variants: false)
+                if TermVariants.words(of: value, variants: false).count > 1 {
+                    gapReach = max(gapReach, value.unicodeScalars.count)
+                }
+                addLiteral(
+                    TermVariants.folded(value),
+                    rule: rule,
+                    value: index,
+                    caseSensitive: false,
+                    wholeWord: false,
+                    variants: false
+                )
             }
         }
         fieldRules = policy.fields.map { field in
@@ -267,12 +294,28 @@ struct CompiledRules: Sendable {
             }
         }
 
+        if gapReach > 0 {
+            for pattern in GapTrigger.expressions {
+                fastExpressions.append(VectorscanExpression(pattern: pattern, flags: 0, id: UInt32(expressions.count)))
+            }
+            expressions.append(
+                ExpressionInfo(
+                    rule: -1,
+                    value: -1,
+                    scalars: 0,
+                    wholeWord: false,
+                    variants: false,
+                    window: 0,
+                    gapTrigger: true
+                )
+            )
+        }
         redactedMarkers = rules.map { Array("[REDACTED:\($0.label)]".utf8) }
         guard !fastExpressions.isEmpty else { return }
         func failure(_ error: VectorscanCompileFailure, in set: [VectorscanExpression], what: String) -> RedactionError
         {
             var rule: String?
-            if let index = error.expressionIndex, index < set.count {
+            if let index = error.expressionIndex, index < set.count, expressions[Int(set[index].id)].rule >= 0 {
                 rule = rules[Int(expressions[Int(set[index].id)].rule)].id
             }
             let subject = rule.map { "rule \($0)" } ?? "the policy"

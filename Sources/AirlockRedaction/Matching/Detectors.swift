@@ -21,6 +21,8 @@ enum Detectors {
         /// The expression is `email`'s: a match's start can be found without a start-of-match scan, by walking back
         /// from its `@` (see `EmailStart`).
         var startFromAt = false
+        /// What a match must also satisfy (`secret` formats only).
+        var check = SecretCheck.none
     }
 
     /// The detector's expressions. Quantifiers are unbounded on purpose: large bounded repeats (`{0,16384}`) make
@@ -31,44 +33,24 @@ enum Detectors {
                 regex: $0.regex,
                 window: $0.window,
                 fastForms: fastForms(for: $0.regex),
-                startFromAt: $0.regex == email
+                startFromAt: $0.regex == email,
+                check: $0.check
             )
         }
     }
 
-    private static func expressionTable(for kind: DetectorRule.Kind) -> [(regex: String, window: Int)] {
+    private static func expressionTable(
+        for kind: DetectorRule.Kind
+    ) -> [(regex: String, window: Int, check: SecretCheck)] {
         switch kind {
         case .email:
-            return [(email, 1024)]
+            return [(email, 1024, .none)]
         case .secret:
-            return [
-                // PEM private keys: the whole block when it is complete, else at least the header.
-                (
-                    #"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----[A-Za-z0-9+/=\s:,\-]+-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"#,
-                    16384
-                ),
-                (#"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"#, 128),
-                // AWS access key ids.
-                (#"\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b"#, 32),
-                // GitHub tokens.
-                (#"\bgh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*"#, 512),
-                (#"\bgithub_pat_[A-Za-z0-9_]{22}[A-Za-z0-9_]*"#, 512),
-                // Slack tokens.
-                (#"\bxox[abposr]-[A-Za-z0-9\-]{10}[A-Za-z0-9\-]*"#, 512),
-                // OpenAI / Anthropic style keys.
-                (#"\bsk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{20}[A-Za-z0-9_\-]*"#, 512),
-                // JWTs.
-                (
-                    #"\beyJ[A-Za-z0-9_\-]{5}[A-Za-z0-9_\-]*\.eyJ[A-Za-z0-9_\-]{5}[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]{10}[A-Za-z0-9_\-]*"#,
-                    8192
-                ),
-                // Bearer tokens in pasted headers.
-                (#"[Bb]earer[ \t]+[A-Za-z0-9\-._~+/]{16}[A-Za-z0-9\-._~+/]*=*"#, 4096),
-            ]
+            return SecretFormats.table.map { ($0.regex, $0.window, $0.check) }
         case .url:
-            return [(#"[Hh][Tt][Tt][Pp][Ss]?://[^\s"'<>\\`]+"#, 2048)]
+            return [(#"[Hh][Tt][Tt][Pp][Ss]?://[^\s"'<>\\`]+"#, 2048, .none)]
         case .ip:
-            return [(ipv4, 16), (ipv6, 64)]
+            return [(ipv4, 16, .none), (ipv6, 64, .none)]
         }
     }
 

@@ -1,20 +1,75 @@
 /// The everyday spellings of a dictionary term, and the suffixes that still name it.
 enum TermVariants {
-    /// Separators a multi-word term may be written with; the empty one gives `ProjectFalcon`.
-    static let separators = [" ", "-", "_", ".", ""]
+    /// Separators a multi-word term may be written with as literals; the empty one gives `ProjectFalcon`, the line
+    /// break a term wrapped at the end of a line. Other runs of whitespace and dashes of every kind are read as one
+    /// space or one dash where `GapTrigger` finds them.
+    static let separators = [" ", "-", "_", ".", "", "\n"]
 
-    /// The term as written plus, for multi-word terms, the same words joined by each separator. Case variants come
-    /// from caseless matching, possessives and version suffixes from `suffixEnd`, so they are not listed here.
-    static func spellings(of term: String) -> [String] {
-        let words = term.split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "_" || $0 == "\t" }).map(String.init)
-        var result = [term]
+    /// Whitespace between words: Unicode's White_Space characters (tab, line breaks, no-break spaces, the
+    /// typographic spaces U+2000..U+200A, U+202F, U+205F, the ideographic space).
+    static let whitespace: [ClosedRange<UInt32>] = [
+        0x09...0x0D, 0x20...0x20, 0x85...0x85, 0xA0...0xA0, 0x1680...0x1680, 0x2000...0x200A, 0x2028...0x2029,
+        0x202F...0x202F, 0x205F...0x205F, 0x3000...0x3000,
+    ]
+    /// Hyphens and dashes: ASCII `-`, U+2010..U+2015 (hyphen, non-breaking hyphen, figure dash, en and em dash,
+    /// horizontal bar), the minus sign, the vertical, small and fullwidth forms.
+    static let dashes: [ClosedRange<UInt32>] = [
+        0x2D...0x2D, 0x2010...0x2015, 0x2212...0x2212, 0xFE31...0xFE32, 0xFE58...0xFE58, 0xFE63...0xFE63,
+        0xFF0D...0xFF0D,
+    ]
+
+    static func isWhitespace(_ v: UInt32) -> Bool { whitespace.contains { $0.contains(v) } }
+    static func isDash(_ v: UInt32) -> Bool { dashes.contains { $0.contains(v) } }
+    /// What may stand between two words of a term (`NormalizedText(readingGapsIn:)`).
+    static func isGap(_ v: UInt32) -> Bool { isWhitespace(v) || isDash(v) }
+
+    /// The words of a term: split on whitespace and dashes, and with `variants` on `_` too.
+    static func words(of term: String, variants: Bool) -> [String] {
+        var words: [String] = []
+        var word = ""
+        for scalar in term.unicodeScalars {
+            if isGap(scalar.value) || (variants && scalar == "_") {
+                if !word.isEmpty { words.append(word) }
+                word = ""
+            } else {
+                word.unicodeScalars.append(scalar)
+            }
+        }
+        if !word.isEmpty { words.append(word) }
+        return words
+    }
+
+    /// The term as written plus, for multi-word terms, the same words joined by each separator, each as matching
+    /// reads it (`folded`). Case variants come from caseless matching, possessives and version suffixes from
+    /// `suffixEnd`, other whitespace and dashes from `GapTrigger`, so they are not listed here.
+    ///
+    /// Without `variants`, the term as written and, when it holds spaces, the same with each run of spaces as a line
+    /// break (other runs of whitespace read as one space where `GapTrigger` finds them).
+    static func spellings(of term: String, variants: Bool) -> [String] {
+        var result = [folded(term)]
+        guard variants else {
+            let wrapped = folded(term).split(separator: " ", omittingEmptySubsequences: true).joined(separator: "\n")
+            if wrapped.contains("\n"), !result.contains(wrapped) { result.append(wrapped) }
+            return result
+        }
+        let words = words(of: term, variants: true)
         if words.count > 1 {
             for separator in separators {
-                let joined = words.joined(separator: separator)
+                let joined = folded(words.joined(separator: separator))
                 if !result.contains(joined) { result.append(joined) }
             }
         }
         return result
+    }
+
+    /// `text` as matching reads it: invisible characters dropped, compatibility forms folded
+    /// (`NormalizedText(foldingForMatching:)`).
+    static func folded(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
+        var text = text
+        return text.withUTF8 { bytes in
+            String(decoding: NormalizedText(foldingForMatching: bytes).bytes, as: UTF8.self)
+        }
     }
 
     /// A Vectorscan expression matching `text` literally: ASCII punctuation hex-escaped, other characters as is.
