@@ -508,7 +508,11 @@ final class RedactionSession {
             if a.end - a.start != b.end - b.start { return a.end - a.start > b.end - b.start }
             return a.rule < b.rule
         }
-        // `accepted` stays sorted by start and non-overlapping, so one neighbour check on each side suffices.
+        // `accepted` stays sorted by start and non-overlapping. A match that overlaps accepted (stronger or equal)
+        // ones is not dropped but absorbed: the stronger match grows to cover it, so no part of what a weaker rule
+        // matched leaves in clear (`Skylark-10.1.2.3`, a term variant overlapped by an IP address, leaves whole as
+        // `[REDACTED:IP]`, not as `Skylark-[REDACTED:IP]`). A grown match is replaced by what its whole span reads
+        // (`value` -1), so a pseudonym restores to exactly what was written.
         var accepted: [Match] = []
         for match in ordered {
             var low = 0
@@ -517,9 +521,30 @@ final class RedactionSession {
                 let mid = (low + high) / 2
                 if accepted[mid].start < match.start { low = mid + 1 } else { high = mid }
             }
-            if low < accepted.count, accepted[low].start < match.end { continue }
-            if low > 0, accepted[low - 1].end > match.start { continue }
-            accepted.insert(match, at: low)
+            // The accepted matches overlapping `match`: from the one before `low` (if it reaches into it) on.
+            var first = low
+            if first > 0, accepted[first - 1].end > match.start { first -= 1 }
+            var last = low
+            while last < accepted.count, accepted[last].start < match.end { last += 1 }
+            guard first < last else {
+                accepted.insert(match, at: low)
+                continue
+            }
+            // The strongest of the overlapped ones decides (they were accepted in precedence order: the earliest
+            // accepted of them is at least as strong as the rest; ties keep the leftmost).
+            var merged = accepted[first]
+            for other in accepted[first..<last]
+            where rules[Int(other.rule)].action.precedence > rules[Int(merged.rule)].action.precedence {
+                merged.rule = other.rule
+            }
+            let start = min(accepted[first].start, match.start)
+            let end = max(accepted[last - 1].end, match.end)
+            if start != merged.start || end != merged.end || last - first > 1 {
+                merged.start = start
+                merged.end = end
+                merged.value = -1
+            }
+            accepted.replaceSubrange(first..<last, with: [merged])
         }
         return accepted
     }

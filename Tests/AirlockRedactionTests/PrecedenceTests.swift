@@ -1,3 +1,4 @@
+import Foundation
 import AirlockPolicy
 import Testing
 
@@ -5,7 +6,8 @@ import Testing
 
 /// Overlaps resolve block > redact > hash > pseudonymize > mask (Policies/README.md), whatever the positions and
 /// lengths: here the lower-ranked rule's match starts first and is longer, so neither leftmost-first nor
-/// longest-first would pick the higher-ranked one; only precedence does.
+/// longest-first would pick the higher-ranked one; only precedence does. The winner covers the whole overlap: no
+/// part of what the weaker rule matched leaves in clear.
 @Suite struct PrecedenceTests {
     static let ranked: [Action] = [.block, .redact, .hash, .pseudonymize, .mask]
 
@@ -47,7 +49,8 @@ import Testing
                     continue
                 }
                 let text = String(decoding: body, as: UTF8.self)
-                let prefix = #"{"t":"see Project "#
+                // "Project Falcon" (the weaker rule's match) is replaced whole, by the stronger rule's replacement.
+                let prefix = #"{"t":"see "#
                 let suffix = #" now"}"#
                 #expect(text.hasPrefix(prefix) && text.hasSuffix(suffix), "\(high) > \(low): \(text)")
                 let replacement = text.dropFirst(prefix.count).dropLast(suffix.count)
@@ -75,6 +78,27 @@ import Testing
                 #expect(Self.matchesShape(replacement, high, label: "LOW"), "\(high) > \(low): \(text)")
                 #expect(findings.map(\.rule) == ["low"], "\(high) > \(low): \(findings)")
             }
+        }
+    }
+
+    /// Found by the fuzz-form target with Policies/lab.yaml: a term's variant (`Skylark-10`, a codename with a
+    /// version) overlapped by a stronger rule's match (an internal IP address) left the rest of the term in clear
+    /// (`Skylark-[REDACTED:IP]`).
+    @Test func aWeakerMatchOverlappedByAStrongerOneLeavesNothingInClear() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let policy = try PolicyLoader.load(path: root.appendingPathComponent("Policies/lab.yaml").path)
+        let redactor = try makeRedactor(policy)
+        for body in [#"{"m":"Skylark-10.1.2.3"}"#, #"{"m":"see Skylark-10.1.2.3 now"}"#, "m=Skylark-10.1.2.3"] {
+            let type = body.hasPrefix("{") ? "application/json" : "application/x-www-form-urlencoded"
+            guard case .forward(let out, _) = redactor.redact(body: Array(body.utf8), contentType: type, contentEncoding: nil, vendor: "v")
+            else {
+                Issue.record("\(body) was not forwarded")
+                continue
+            }
+            let text = String(decoding: out, as: UTF8.self)
+            #expect(!text.lowercased().contains("skylark"), "\(body) -> \(text)")
+            #expect(!text.contains("10.1.2.3"), "\(body) -> \(text)")
         }
     }
 }
