@@ -2,7 +2,7 @@ import AirlockPolicy
 import Foundation
 import Testing
 
-@testable import AirlockRedaction
+@_spi(Fuzzing) @testable import AirlockRedaction
 
 /// A fixed key so token expectations are stable across runs.
 let testKeys = PseudonymKeys(secret: Array(repeating: 7, count: 32))
@@ -103,20 +103,7 @@ func withTestSession<R>(_ redactor: Redactor, _ body: (RedactionSession) throws 
 
 /// Whether the whole-document C walk finishes `document` itself (no fallback to the full walker).
 func kernelWalkFinishes(_ redactor: Redactor, _ document: [UInt8]) throws -> Bool {
-    guard !document.isEmpty else { return false }
-    let text = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: document.count + 17)
-    defer { text.deallocate() }
-    return withTestSession(redactor) { session in
-        document.withUnsafeBufferPointer { buffer in
-            do {
-                if case .done = try JSONKernelWalk.redact(buffer, session: session, text: text) { return true }
-            } catch {
-                // A block rule matched: the walk itself finished.
-                return true
-            }
-            return false
-        }
-    }
+    redactor.kernelWalkFinishes(document)
 }
 
 /// Both engines' outcomes for the JSON `body`, which must agree exactly: the same forwarded bytes and findings, or
