@@ -28,6 +28,8 @@ bin="$("${build[@]}" --show-bin-path)"
 
 # Leaks in the toolchain's libraries, not Airlock's, are listed in Fuzz/lsan.supp.
 export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# Swift's own crash backtracer reads memory the address sanitizer then reports as a second, unrelated error.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 
 failed=0
 summary=()

@@ -6,7 +6,8 @@ public enum FuzzCheck {
         if !condition { fatalError("fuzz invariant violated: \(message())") }
     }
 
-    /// Whether `bytes` contain a hidden term as spelled, ASCII case folded.
+    /// Whether `bytes` contain a hidden term as spelled, ASCII case folded. An occurrence right after an odd run of
+    /// backslashes does not count: in JSON, `\tidewater` is a tab and "idewater".
     public static func leakedTerm(in bytes: [UInt8]) -> String? {
         let folded = bytes.map(asciiLower)
         for term in FuzzPolicy.hiddenTerms {
@@ -73,9 +74,22 @@ public enum FuzzCheck {
         var i = 0
         let last = haystack.count - needle.count
         while i <= last {
-            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) && !escaped(haystack, i) {
+                return true
+            }
             i += 1
         }
         return false
+    }
+
+    /// Whether the byte at `i` follows an odd run of backslashes.
+    private static func escaped(_ bytes: [UInt8], _ i: Int) -> Bool {
+        var run = 0
+        var j = i - 1
+        while j >= 0, bytes[j] == UInt8(ascii: "\\") {
+            run += 1
+            j -= 1
+        }
+        return run % 2 == 1
     }
 }
