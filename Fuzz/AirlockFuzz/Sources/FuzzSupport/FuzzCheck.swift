@@ -6,8 +6,9 @@ public enum FuzzCheck {
         if !condition { fatalError("fuzz invariant violated: \(message())") }
     }
 
-    /// Whether `bytes` contain a hidden term as spelled, ASCII case folded. An occurrence right after an odd run of
-    /// backslashes does not count: in JSON, `\tidewater` is a tab and "idewater".
+    /// Whether `bytes` contain a hidden term as spelled, ASCII case folded, as a whole word (no letter, digit, `_` or
+    /// non-ASCII byte on either side). An occurrence right after an odd run of backslashes does not count: in JSON,
+    /// `\tidewater` is a tab and "idewater".
     public static func leakedTerm(in bytes: [UInt8]) -> String? {
         let folded = bytes.map(asciiLower)
         for term in FuzzPolicy.hiddenTerms {
@@ -74,12 +75,19 @@ public enum FuzzCheck {
         var i = 0
         let last = haystack.count - needle.count
         while i <= last {
-            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) && !escaped(haystack, i) {
+            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) && !escaped(haystack, i)
+                && (i == 0 || !isWordByte(haystack[i - 1]))
+                && (i + needle.count == haystack.count || !isWordByte(haystack[i + needle.count]))
+            {
                 return true
             }
             i += 1
         }
         return false
+    }
+
+    private static func isWordByte(_ b: UInt8) -> Bool {
+        b >= 0x80 || b == UInt8(ascii: "_") || (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A)
     }
 
     /// Whether the byte at `i` follows an odd run of backslashes.

@@ -1,9 +1,10 @@
 import AirlockPolicy
 @_spi(Fuzzing) import AirlockRedaction
 
-/// The policy every body target redacts with: terms that must never leave in any spelling or position (case
-/// insensitive, not whole words, so any occurrence of the plain spelling in a forwarded body is a leak), a term that
-/// blocks, patterns that hit inside numbers, the email detector, and optionally `fields` rules.
+/// The policy every body target redacts with: terms as policies write them (case insensitive, whole words, with
+/// variants), so any whole-word occurrence of a plain spelling in a forwarded body is a leak; a term that blocks;
+/// patterns that hit inside numbers; the email detector; and optionally `fields` rules. (Terms that are not whole
+/// words would make the check unsound: a pseudonym's last letter can complete a term with the text after it.)
 public enum FuzzPolicy {
     /// Term values that may never appear in a forwarded body, a refusal reason or a finding's path.
     public static let hiddenTerms = ["Nightingale", "Project Falcon", "Tidewater", "Ünicorn", "Blackbird"]
@@ -26,11 +27,9 @@ public enum FuzzPolicy {
         return Policy(
             name: "fuzz",
             terms: [
-                TermRule(id: "codenames", label: "CODENAME", action: .redact, values: ["Nightingale", "Project Falcon"],
-                         wholeWord: false),
-                TermRule(id: "models", label: "MODEL", action: .pseudonymize, values: ["Tidewater", "Ünicorn"],
-                         wholeWord: false),
-                TermRule(id: "blocked", label: "BLOCKED", action: .block, values: ["Blackbird"], wholeWord: false),
+                TermRule(id: "codenames", label: "CODENAME", action: .redact, values: ["Nightingale", "Project Falcon"]),
+                TermRule(id: "models", label: "MODEL", action: .pseudonymize, values: ["Tidewater", "Ünicorn"]),
+                TermRule(id: "blocked", label: "BLOCKED", action: .block, values: ["Blackbird"]),
             ],
             patterns: [
                 PatternRule(id: "quarter", label: "ROADMAP", action: .hash, regex: "Q[1-4] ?20[0-9]{2}"),
