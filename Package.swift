@@ -7,7 +7,10 @@ let package = Package(
     name: "Airlock",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "airlock", targets: ["airlock"])
+        .executable(name: "airlock", targets: ["airlock"]),
+        // For the libFuzzer package under Fuzz/ only (it depends on this package by path).
+        .library(name: "AirlockPolicy", targets: ["AirlockPolicy"]),
+        .library(name: "AirlockRedaction", targets: ["AirlockRedaction"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -2,7 +2,7 @@ import AirlockPolicy
 import Foundation
 import Testing
 
-@testable import AirlockRedaction
+@_spi(Fuzzing) @testable import AirlockRedaction
 
 /// A fixed key so token expectations are stable across runs.
 let testKeys = PseudonymKeys(secret: Array(repeating: 7, count: 32))
