@@ -200,6 +200,21 @@ import Testing
         }
     }
 
+    /// Found by the fuzz-json target: a data: URL's header (media type, parameters) was skipped, so a codename written
+    /// there (`data:Nightingale,x`, a `name=` parameter, even a JSON key such as `row_data:"Tidewater"`) left as is.
+    @Test func aDataURLsMediaTypeAndParametersAreInspectedToo() throws {
+        for engine in engines {
+            for body in [
+                #"{"a":"data:Nightingale,hello"}"#, #"{"a":"see data:text/plain;name=Nightingale,hello"}"#,
+                #"{"row_data:\"Nightingale\",\b":"x"}"#, #"{"a":"data:text/plain;name=Nightingale;base64,aGVsbG8="}"#,
+            ] {
+                let out = try #require(forwarded(engine, body), "\(body)")
+                #expect(!out.contains("Nightingale"), "\(body) -> \(out)")
+                #expect(out.contains("[REDACTED:CODENAME]"), "\(body) -> \(out)")
+            }
+        }
+    }
+
     @Test func underContentUnknownPassAPayloadLeavesAndIsCountedAsUninspected() throws {
         let pass = makePolicy(terms: [codenames], unknown: .pass)
         for engine in [try makeRedactor(pass), try makeRedactor(pass, stringKernel: false)] {

@@ -96,12 +96,31 @@ extension RedactionSession {
         path: () -> String?
     ) throws(Stop) -> [UInt8]? {
         let body = UnsafeBufferPointer(start: p + payload.body.lowerBound, count: payload.body.count)
-        let prefix = Array(
-            UnsafeBufferPointer(
-                start: p + payload.span.lowerBound,
-                count: payload.body.lowerBound - payload.span.lowerBound
-            )
+        // A data: URL's header (its media type and parameters: `data:text/plain;name=Kestrel,`) is text the vendor
+        // receives like any other: inspected as such, so a name or codename written there is redacted or blocks.
+        let header = payload.span.lowerBound..<payload.body.lowerBound
+        let headerText = UnsafeBufferPointer(start: p + header.lowerBound, count: header.count)
+        let redactedHeader = try redactSegment(
+            p,
+            lo: header.lowerBound,
+            hi: header.upperBound,
+            hits: nil,
+            zeroWidth: UTF8Text.summarize(headerText).hasZeroWidth,
+            path: path
         )
+        guard let content = try redactPayloadContent(payload, body, depth: depth, path: path) else {
+            return redactedHeader.map { $0 + Array(body) }
+        }
+        return (redactedHeader ?? Array(headerText)) + content
+    }
+
+    /// The payload's content redacted and encoded again as it was, or `nil` when nothing in it changes.
+    private func redactPayloadContent(
+        _ payload: EmbeddedPayload,
+        _ body: UnsafeBufferPointer<UInt8>,
+        depth: Int,
+        path: () -> String?
+    ) throws(Stop) -> [UInt8]? {
         switch payload.form {
         case .base64(let type?):
             try refuseOrPass(type, path: path)
@@ -123,7 +142,7 @@ extension RedactionSession {
             guard let redacted = try redactContent(Self.content(of: decoded.bytes), depth: depth, path: path) else {
                 return nil
             }
-            return prefix + decoded.layout.encode(redacted)
+            return decoded.layout.encode(redacted)
         case .dataURLPercent:
             let decoded = Self.percentDecoded(body)
             guard !decoded.isEmpty,
@@ -131,7 +150,7 @@ extension RedactionSession {
             else {
                 return nil
             }
-            return prefix + Self.percentEncoded(redacted)
+            return Self.percentEncoded(redacted)
         }
     }
 

@@ -77,13 +77,37 @@ public enum FuzzCheck {
         while i <= last {
             if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) && !escaped(haystack, i)
                 && (i == 0 || !isWordByte(haystack[i - 1]))
-                && (i + needle.count == haystack.count || !isWordByte(haystack[i + needle.count]))
+                && (i + needle.count == haystack.count || !followedByWord(haystack, i + needle.count))
             {
                 return true
             }
             i += 1
         }
         return false
+    }
+
+    /// Whether the character at `j` continues a word, reading a JSON `\uXXXX` or a `%XX` escape as the character
+    /// it stands for (`Nightingale\u0069nupdda` and `Nightingale%D1%9Act` are one word, as the engine reads them).
+    private static func followedByWord(_ bytes: [UInt8], _ j: Int) -> Bool {
+        func hex(_ k: Int) -> UInt32? {
+            guard k < bytes.count else { return nil }
+            switch bytes[k] {
+            case 0x30...0x39: return UInt32(bytes[k] - 0x30)
+            case 0x41...0x46: return UInt32(bytes[k] - 0x41 + 10)
+            case 0x61...0x66: return UInt32(bytes[k] - 0x61 + 10)
+            default: return nil
+            }
+        }
+        if bytes[j] == UInt8(ascii: "\\"), j + 1 < bytes.count, bytes[j + 1] == UInt8(ascii: "u"),
+            let a = hex(j + 2), let b = hex(j + 3), let c = hex(j + 4), let d = hex(j + 5)
+        {
+            let scalar = a << 12 | b << 8 | c << 4 | d
+            return scalar >= 0x80 || (scalar < 0x80 && isWordByte(UInt8(scalar)))
+        }
+        if bytes[j] == UInt8(ascii: "%"), let a = hex(j + 1), let b = hex(j + 2) {
+            return isWordByte(UInt8(a << 4 | b))
+        }
+        return isWordByte(bytes[j])
     }
 
     private static func isWordByte(_ b: UInt8) -> Bool {
