@@ -7,7 +7,9 @@
 # New inputs the fuzzer finds go to .build-fuzz/corpus/<target>/ (kept between runs, never committed); a crashing
 # input goes to .build-fuzz/crashes/<target>/ and its log to .build-fuzz/logs/<target>.log. Reproduce one with
 #   .build-fuzz/release/<target> <crash-file>
-# AIRLOCK_FUZZ_JOBS sets the build's job count (default: SwiftPM's).
+# AIRLOCK_FUZZ_JOBS sets the build's job count (default: SwiftPM's). AIRLOCK_FUZZ_RUNS=N AIRLOCK_FUZZ_SEED=S make a
+# reproducible run (the test command's smoke): N inputs per target from seed S, from the committed seeds only (a fresh
+# corpus directory), so the same commit gives the same result on any machine; the seconds bound still applies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -37,6 +39,11 @@ for target in "${targets[@]}"; do
     seeds="Fuzz/corpus/$target"
     [ -d "$seeds" ] || { echo "no seed corpus $seeds" >&2; exit 2; }
     work=".build-fuzz/corpus/$target"
+    bounds=(-max_total_time="$seconds")
+    if [ -n "${AIRLOCK_FUZZ_RUNS:-}" ]; then
+        work="$(mktemp -d)"
+        bounds+=(-runs="$AIRLOCK_FUZZ_RUNS" -seed="${AIRLOCK_FUZZ_SEED:-1}")
+    fi
     crashes=".build-fuzz/crashes/$target"
     log=".build-fuzz/logs/$target.log"
     mkdir -p "$work" "$crashes" "$(dirname "$log")"
@@ -44,7 +51,7 @@ for target in "${targets[@]}"; do
     status=0
     # The first corpus directory receives new inputs; the committed seeds are only read. -timeout: an input that
     # takes 10 s is a hang, reported as a crash.
-    "$bin/$target" "$work" "$seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    "$bin/$target" "$work" "$seeds" "${bounds[@]}" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1 || status=$?
     executions="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
     found="$(find "$crashes" -type f | wc -l)"

@@ -48,7 +48,8 @@ enum GapTrigger {
     ) -> Range<Int> {
         let slack = 64
         var start = max(lo, min(end, hi))
-        while start > lo, p[start] & 0xC0 == 0x80 { start -= 1 }
+        // `start` may be `hi` (a gap reported at the end of the text): no byte to read there.
+        while start > lo, start < hi, p[start] & 0xC0 == 0x80 { start -= 1 }
         var finish = start
         var counted = 0
         while start > lo, counted < reach {
