@@ -61,6 +61,10 @@ final class RedactionSession {
     var reportedKeySteps: [ByteKey: [UInt8]] = [:]
     /// The JSON object around the value being redacted (segment `memberSegment`), whose other members a pattern's
     /// hotwords see (`JSONMemberContext`); `nil` outside JSON and while naming a key.
+    /// The last credential-assignment value judged (`password=…`) in the text being resolved: where it starts and
+    /// where its run of value bytes ends. A later `key=` inside the same run (`password=password=…`) is part of that value, already judged:
+    /// without this, each match scanned and weighed the rest of the run again (quadratic in the run's length).
+    var lastAssignment: (base: UnsafePointer<UInt8>, start: Int, end: Int)?
     var memberContext: JSONMemberContext?
     var memberSegment = -1
 
@@ -216,6 +220,9 @@ final class RedactionSession {
     /// suffixes applied, detector options and hotwords checked, allow-listed spans removed, overlaps resolved by
     /// action precedence then leftmost-longest. Sorted by start.
     func resolve(_ p: UnsafePointer<UInt8>, lo: Int, hi: Int, hits: ArraySlice<Hit>) throws(Stop) -> [Match] {
+        // Judged values are remembered within one text only (scratch buffers are reused for the next one).
+        lastAssignment = nil
+        defer { lastAssignment = nil }
         var candidates: [Match] = []
         var allowed: [Range<Int>] = []
         var regexHits: [Hit] = []
@@ -461,7 +468,9 @@ final class RedactionSession {
                     return start..<end
                 case .assignment:
                     let value = end - 1
+                    if let last = lastAssignment, last.base == p, last.start <= value, value < last.end { return nil }
                     let valueEnd = SecretValue.valueEnd(p, from: value, hi: hi, SecretValue.isValueByte)
+                    lastAssignment = (p, value, valueEnd)
                     return SecretValue.looksGenerated(p, start: value, end: valueEnd) ? value..<valueEnd : nil
                 case .base64Value(let length):
                     let value = end - 1

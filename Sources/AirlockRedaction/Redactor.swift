@@ -267,9 +267,16 @@ extension Redactor {
     /// True when `bytes`, taken literally, could hold something the policy matches: the single-pass database
     /// reports a hit (before word boundaries, hotwords or detector options are checked), or the scan failed.
     ///
-    /// False means `redactText` of the same bytes would find nothing, so a caller may skip it. Only sound for text
-    /// that needs no decoding first (no escapes that could hide a term).
+    /// False means `redactText` of the same bytes would find nothing, so a caller may skip it. Text the engine does
+    /// not read literally always answers true: a `%XX` escape (matched decoded), a non-ASCII byte (compatibility
+    /// forms, invisible characters, Unicode spaces and dashes are read folded) and anything that may be an embedded
+    /// payload (a `data:` URL, a long base64 run): the raw scan cannot see a term spelled that way.
     public func mayMatch(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let text = bytes.bindMemory(to: UInt8.self)
+        if let base = text.baseAddress, !text.isEmpty {
+            if text.contains(where: { $0 == UInt8(ascii: "%") || $0 >= 0x80 }) { return true }
+            if EmbeddedPayload.mayHold(base, lo: 0, hi: text.count) { return true }
+        }
         guard let fast = rules.fast else { return false }
         let scratch = scratchPool.take()
         defer { scratchPool.give(scratch) }
