@@ -227,8 +227,10 @@ public final class Redactor: Sendable {
         guard body.count > 0 else { return nil }
         let media = contentType.map(MediaType.init)
         let format = media?.format ?? .unknown
-        if format != .unknown, format != .multipart, let charset = media?.unsupportedCharset {
-            throw .uninspectable("charset \(charset) cannot be inspected; send UTF-8")
+        if format != .unknown, format != .multipart, media?.unsupportedCharset != nil {
+            // The charset is not quoted: it is text the lab sent (lower-cased here, so a case-sensitive rule could not
+            // scrub it from the reason).
+            throw .uninspectable("the declared charset cannot be inspected; send UTF-8")
         }
         switch format {
         case .json:
@@ -256,7 +258,7 @@ public final class Redactor: Sendable {
                 throw .blocked(
                     rule: "content.unknown",
                     reason:
-                        "Content-Type \(media?.essence ?? "(none)") cannot be inspected and content.unknown is block"
+                        "the body's Content-Type \(media == nil ? "(none) " : "")cannot be inspected and content.unknown is block"
                 )
             }
         }

@@ -513,7 +513,9 @@ struct CallbackTests {
         #expect(result.status == 502, "\(result.body)")
         #expect(errorCode(result.body) == "callback_delivery_failed")
         #expect(!result.body.contains("127.0.0.1"), "the lab's address is not told to the vendor")
-        #expect(outcomes.first?.error == "connect_failed")
+        // The closed port can be taken by a listener of a test running in parallel before the delivery connects:
+        // then the lab's TLS verification fails instead. Either way nothing was delivered and the vendor got a 502.
+        #expect(["connect_failed", "tls_verificationFailed"].contains(outcomes.first?.error ?? ""), "\(outcomes)")
     }
 
     @Test func callbackIsDeliveredOverPlainHTTPToo() async throws {
