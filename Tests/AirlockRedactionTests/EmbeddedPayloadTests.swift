@@ -215,6 +215,19 @@ import Testing
         }
     }
 
+    /// Found by the adversarial review: `;base64` with spaces around it (browsers decode `data:text/plain; base64,…`)
+    /// was read as a percent-encoded data URL, so its base64 text left undecoded and uninspected.
+    @Test func aDataURLWithSpacesAroundBase64IsDecoded() throws {
+        let digits = EmbeddedFixtures.base64(Array("Nightingale ships".utf8))
+        for engine in engines {
+            for header in ["text/plain; base64", "text/plain;base64 ", "text/plain ; BASE64", "text/plain;\\tbase64"] {
+                let body = #"{"x":"data:\#(header),\#(digits)"}"#
+                let out = try #require(forwarded(engine, body), "\(body)")
+                #expect(!out.contains(digits), "\(body) -> \(out)")
+            }
+        }
+    }
+
     @Test func underContentUnknownPassAPayloadLeavesAndIsCountedAsUninspected() throws {
         let pass = makePolicy(terms: [codenames], unknown: .pass)
         for engine in [try makeRedactor(pass), try makeRedactor(pass, stringKernel: false)] {

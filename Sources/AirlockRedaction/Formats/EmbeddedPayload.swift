@@ -98,10 +98,20 @@ struct EmbeddedPayload {
             return nil
         }
         var comma = at + 5
-        while comma < hi, comma - at < 5 + maxHeader, isHeaderByte(p[comma]) { comma += 1 }
+        while comma < hi, comma - at < 5 + maxHeader {
+            if isHeaderByte(p[comma]) {
+                comma += 1
+            } else if p[comma] == 0x20 || p[comma] == 0x09, spaceInHeader(p, at: comma, from: at + 5, hi: hi) {
+                comma += 1
+            } else {
+                break
+            }
+        }
         guard comma < hi, p[comma] == UInt8(ascii: ",") else { return nil }
         let header = UnsafeBufferPointer(start: p + at + 5, count: comma - at - 5)
-        let base64 = header.count >= 7 && lowercased(header.suffix(7)) == Array(";base64".utf8)
+        // `;base64` as browsers read it (WHATWG fetch): spaces and tabs around the `;` and before the comma allowed.
+        let compact = lowercased(header.filter { $0 != 0x20 && $0 != 0x09 })
+        let base64 = compact.count >= 7 && Array(compact.suffix(7)) == Array(";base64".utf8)
         let bodyStart = comma + 1
         var end = bodyStart
         if whole && at == lo {
@@ -127,6 +137,17 @@ struct EmbeddedPayload {
     /// `type/subtype;name=value` characters (RFC 2045 tokens, `/`, `;`, `=`, `%` for escaped values, `"` for quoted
     /// ones: `charset="utf-8"`).
     @inline(__always)
+    /// Whether the space or tab at `at` belongs to a data URL's header as browsers read it: next to a `;`, or
+    /// before the comma (`text/plain; base64,`, `text/plain ;base64 ,`). Prose after `data:` is not a header.
+    static func spaceInHeader(_ p: UnsafePointer<UInt8>, at: Int, from: Int, hi: Int) -> Bool {
+        var before = at - 1
+        while before >= from, p[before] == 0x20 || p[before] == 0x09 { before -= 1 }
+        if before >= from, p[before] == UInt8(ascii: ";") { return true }
+        var after = at + 1
+        while after < hi, p[after] == 0x20 || p[after] == 0x09 { after += 1 }
+        return before >= from && after < hi && (p[after] == UInt8(ascii: ";") || p[after] == UInt8(ascii: ","))
+    }
+
     static func isHeaderByte(_ b: UInt8) -> Bool {
         if TermVariants.isAlnum(b) { return true }
         switch b {
