@@ -64,7 +64,7 @@ final class RedactionSession {
     /// The last credential-assignment value judged (`password=…`) in the text being resolved: where it starts and
     /// where its run of value bytes ends. A later `key=` inside the same run (`password=password=…`) is part of that value, already judged:
     /// without this, each match scanned and weighed the rest of the run again (quadratic in the run's length).
-    var lastAssignment: (base: UnsafePointer<UInt8>, start: Int, end: Int)?
+    var lastAssignment: (base: UnsafePointer<UInt8>, start: Int, end: Int, accepted: Bool)?
     var memberContext: JSONMemberContext?
     var memberSegment = -1
 
@@ -468,10 +468,20 @@ final class RedactionSession {
                     return start..<end
                 case .assignment:
                     let value = end - 1
-                    if let last = lastAssignment, last.base == p, last.start <= value, value < last.end { return nil }
-                    let valueEnd = SecretValue.valueEnd(p, from: value, hi: hi, SecretValue.isValueByte)
-                    lastAssignment = (p, value, valueEnd)
-                    return SecretValue.looksGenerated(p, start: value, end: valueEnd) ? value..<valueEnd : nil
+                    let valueEnd: Int
+                    if let last = lastAssignment, last.base == p, last.start <= value, value < last.end {
+                        // Inside a value already redacted whole: covered. Inside one judged not generated
+                        // (`password=changeme=token=Xk9…`): its end is known; the rest is judged on its own.
+                        if last.accepted { return nil }
+                        valueEnd = last.end
+                    } else {
+                        valueEnd = SecretValue.valueEnd(p, from: value, hi: hi, SecretValue.isValueByte)
+                    }
+                    // Weighed on at most its first `judgedBytes`, so a long run of `key=` costs linear time.
+                    let accepted = SecretValue.looksGenerated(
+                        p, start: value, end: min(valueEnd, value + SecretValue.judgedBytes))
+                    lastAssignment = (p, value, valueEnd, accepted)
+                    return accepted ? value..<valueEnd : nil
                 case .base64Value(let length):
                     let value = end - 1
                     let valueEnd = SecretValue.valueEnd(p, from: value, hi: hi, SecretValue.isBase64Byte)

@@ -88,6 +88,9 @@ enum SecretValue {
     }
 
     /// The end of the run of characters from `start` (before `hi`) that `inValue` accepts.
+    /// How much of an assignment's value is weighed by `looksGenerated` (secrets are far shorter).
+    static let judgedBytes = 128
+
     static func valueEnd(_ p: UnsafePointer<UInt8>, from start: Int, hi: Int, _ inValue: (UInt8) -> Bool) -> Int {
         var i = start
         while i < hi, inValue(p[i]) { i += 1 }
