@@ -51,48 +51,64 @@ struct ResponseRefusalTests {
     /// body is not in, so the policy's restore cannot decode it. The lab gets 502, not the vendor's bytes.
     @Test(arguments: ["gzip", "br"])
     func aVendorResponseThePolicyCannotDecodeIs502(encoding: String) async throws {
-        // Airlock first (its certificates sign the vendor's), pointed at a port the vendor then listens on.
-        let port = try closedPort()
-        var options = ProxyHarness.Options()
-        options.inspector = try PolicyEnforcementTests.inspector()
-        options.upstreamPort = port
-        let harness = try await ProxyHarness(options)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = [
-            "-c",
-            """
-            import http.server, ssl, sys
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_POST(self):
-                    self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                    body = b'{"answer": "VENDOR-BYTES CODENAME_ABCDE"}'
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Encoding", sys.argv[3])
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                def log_message(self, *args): pass
-            httpd = http.server.HTTPServer(("127.0.0.1", int(sys.argv[4])), H)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(sys.argv[1], sys.argv[2])
-            httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-            print("listening", flush=True)
-            httpd.serve_forever()
-            """,
-            harness.certificates.vendorCertificatePath, harness.certificates.vendorKeyPath, encoding, String(port),
-        ]
-        let output = Pipe()
-        server.standardOutput = output
-        try server.run()
-        defer {
-            // SIGKILL: a child of the test runner may inherit SIGTERM ignored.
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
+        // Airlock first (its certificates sign the vendor's), pointed at a port the vendor then listens on. The port
+        // was free when picked; a test running in parallel can take it before Python binds it: then try another.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try closedPort()
+            var options = ProxyHarness.Options()
+            options.inspector = try PolicyEnforcementTests.inspector()
+            options.upstreamPort = port
+            let harness = try await ProxyHarness(options)
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            server.arguments = [
+                "-c",
+                """
+                import http.server, ssl, sys
+                class H(http.server.BaseHTTPRequestHandler):
+                    def do_POST(self):
+                        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                        body = b'{"answer": "VENDOR-BYTES CODENAME_ABCDE"}'
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Encoding", sys.argv[3])
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                    def log_message(self, *args): pass
+                httpd = http.server.HTTPServer(("127.0.0.1", int(sys.argv[4])), H)
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(sys.argv[1], sys.argv[2])
+                httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+                print("listening", flush=True)
+                httpd.serve_forever()
+                """,
+                harness.certificates.vendorCertificatePath, harness.certificates.vendorKeyPath, encoding, String(port),
+            ]
+            let output = Pipe()
+            server.standardOutput = output
+            try server.run()
+            let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            guard line.hasPrefix("listening") else {
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+                await harness.close()
+                try #require(attempt < 5, "the vendor did not start: \(line)")
+                continue
+            }
+            defer {
+                // SIGKILL: a child of the test runner may inherit SIGTERM ignored.
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+            }
+            try await Self.expectTheLabGets502(from: harness)
+            return
         }
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        try #require(line.hasPrefix("listening"), "the vendor did not start: \(line)")
+    }
+
+    private static func expectTheLabGets502(from harness: ProxyHarness) async throws {
         let result = try await harness.curl([
             "-H", "Content-Type: application/json", "-d", #"{"task": "Nightingale"}"#, harness.url("/scale/v1/task/1"),
         ])
