@@ -47,9 +47,12 @@ let package = Package(
         ),
 
         // MARK: Airlock modules
+        // Hashing, hex, base64, JSON string escaping and RFC 3339 times, shared by every module (no NIO).
+        .target(name: "AirlockSupport", dependencies: ["COpenSSL"]),
         .target(
             name: "AirlockTLS",
             dependencies: [
+                "AirlockSupport",
                 "COpenSSL",
                 "COpenSSLShims",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -61,13 +64,14 @@ let package = Package(
         .target(
             name: "AirlockPolicy",
             dependencies: [
-                "COpenSSL",
+                "AirlockSupport",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
             name: "AirlockRedaction",
             dependencies: [
+                "AirlockSupport",
                 "AirlockPolicy",
                 "CAirlockSIMD",
                 "CVectorscan",
@@ -80,6 +84,7 @@ let package = Package(
         .target(
             name: "AirlockAudit",
             dependencies: [
+                "AirlockSupport",
                 "CZlib",
                 "COpenSSL",
                 "COpenSSLShims",
@@ -88,6 +93,7 @@ let package = Package(
         .target(
             name: "AirlockProxy",
             dependencies: [
+                "AirlockSupport",
                 "AirlockTLS",
                 "AirlockPolicy",
                 "AirlockRedaction",
@@ -104,6 +110,7 @@ let package = Package(
         .executableTarget(
             name: "airlock",
             dependencies: [
+                "AirlockSupport",
                 "AirlockTLS",
                 "AirlockPolicy",
                 "AirlockRedaction",
@@ -140,13 +147,15 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "AirlockSupportTests", dependencies: ["AirlockSupport"]),
         .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"]),
         .testTarget(name: "AirlockRedactionTests", dependencies: ["AirlockRedaction", "AirlockPolicy"]),
-        .testTarget(name: "AirlockAuditTests", dependencies: ["AirlockAudit"]),
+        .testTarget(name: "AirlockAuditTests", dependencies: ["AirlockAudit", "AirlockSupport"]),
         .testTarget(
             name: "AirlockProxyTests",
             dependencies: [
                 "AirlockProxy",
+                "AirlockSupport",
                 "AirlockTLS",
                 "AirlockRedaction",
                 "AirlockAudit",

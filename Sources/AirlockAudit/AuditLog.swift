@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 
 /// The append-only, hash-chained, signed egress log.
@@ -142,7 +143,7 @@ public final class AuditLog: @unchecked Sendable {
         var record = record
         var body: PreparedBody?
         if let forwardedBodyBytes {
-            let sha256 = Digest.sha256Value(forwardedBodyBytes)
+            let sha256 = SHA256Digest(hashing: forwardedBodyBytes)
             record.forwardedBytes = forwardedBodyBytes.count
             record.forwardedSHA256 = sha256.hex
             if !configuration.storeBodies {

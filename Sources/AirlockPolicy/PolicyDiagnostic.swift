@@ -11,16 +11,3 @@ public struct PolicyDiagnostic: Sendable, Hashable, CustomStringConvertible {
     /// `file:line:column: message`.
     public var description: String { "\(location): \(message)" }
 }
-
-/// Every problem found while loading a policy; the policy is not used when there is any.
-public struct PolicyLoadError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// In the order found: files in load order, positions in file order. Never empty.
-    public var diagnostics: [PolicyDiagnostic]
-
-    public init(diagnostics: [PolicyDiagnostic]) {
-        self.diagnostics = diagnostics
-    }
-
-    /// One diagnostic per line.
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
-}

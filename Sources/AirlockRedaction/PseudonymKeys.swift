@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 
 /// The one secret behind every keyed token Airlock emits (pseudonyms, hashes, fingerprints).
@@ -85,19 +86,6 @@ struct VendorKeys: Sendable {
     init(tokenKey: [UInt8], sivKey: [UInt8]) {
         self.tokenMAC = HMACKey(tokenKey)
         self.sivKey = sivKey
-    }
-}
-
-enum Hex {
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -1,4 +1,5 @@
 import AirlockPolicy
+import AirlockSupport
 import Foundation
 
 /// Why processing of a body stopped early.

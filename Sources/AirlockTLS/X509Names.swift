@@ -1,3 +1,4 @@
+import AirlockSupport
 internal import COpenSSL
 internal import COpenSSLShims
 
@@ -55,7 +56,7 @@ enum X509Names {
 
     /// SHA-256 over the DER SubjectPublicKeyInfo: the value HTTP public-key pinning and `pin_sha256` use.
     static func spkiSHA256(of certificate: OpaquePointer) -> [UInt8]? {
-        Self.subjectPublicKeyInfoDER(of: certificate).map(CertificateDigest.sha256)
+        Self.subjectPublicKeyInfoDER(of: certificate).map { SHA256.hash($0) }
     }
 
     /// The certificate's public key as DER SubjectPublicKeyInfo.

@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 import Testing
 
@@ -29,7 +30,7 @@ struct AuditLogTests {
 
         // The key id is the first 16 hex digits of SHA-256 over the public key DER, as `openssl` computes it.
         let der = try await pipe("/usr/bin/openssl", ["pkey", "-pubin", "-in", keys.pub.path, "-outform", "DER"])
-        #expect(keys.keyID == String(Digest.sha256Hex(der).prefix(16)))
+        #expect(keys.keyID == String(SHA256.hex(der).prefix(16)))
 
         let other = try scratch.keyPair("other")
         expectFailure(scratch.audit, publicKeys: [other.pub], kind: .forgedCheckpoint, seq: nil)
@@ -103,7 +104,7 @@ struct AuditLogTests {
         try await log.close()
 
         let lines = try readLines(scratch.file(1))
-        let helloSHA = Digest.sha256Hex(Array("hello".utf8))
+        let helloSHA = SHA256.hex(Array("hello".utf8))
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix(#"{"event":"decision","seq":1,"time":""#))
         #expect(lines[0].contains(#""client":{"ip":"127.0.0.1","subject":"CN=labeler,O=Lab"}"#))

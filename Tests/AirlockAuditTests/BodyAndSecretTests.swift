@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 import Testing
 
@@ -33,7 +34,7 @@ struct BodyAndSecretTests {
         let again = try await log.recordDecision(sampleDecision(2), forwardedBody: body)
         try await log.close()
 
-        let sha = Digest.sha256Hex(body)
+        let sha = SHA256.hex(body)
         #expect(receipt.forwardedSHA256 == sha && again.forwardedSHA256 == sha)
         // Both records point at the one stored copy, a gzip member in the body pack.
         let decisions = try AuditLogReader(directory: scratch.audit).decisions()
@@ -76,7 +77,7 @@ struct BodyAndSecretTests {
         let log = try await AuditLog.open(scratch.configuration(storeBodies: false))
         let receipt = try await log.recordDecision(sampleDecision(1), forwardedBody: Array("abc".utf8))
         try await log.close()
-        #expect(receipt.forwardedSHA256 == Digest.sha256Hex(Array("abc".utf8)))
+        #expect(receipt.forwardedSHA256 == SHA256.hex(Array("abc".utf8)))
         #expect(!FileManager.default.fileExists(atPath: scratch.audit.appendingPathComponent("bodies").path))
         let error = #expect(throws: AuditError.self) {
             _ = try AuditLogReader(directory: scratch.audit).body(for: "req-1")
@@ -109,7 +110,7 @@ struct BodyAndSecretTests {
         let everything = String(decoding: try scratch.everythingStored(), as: UTF8.self)
         #expect(everything.contains("[codename:3f2a]"))  // the check can see inside stored bodies
         for secret in secrets { #expect(!everything.contains(secret), "\(secret) leaked into the audit directory") }
-        #expect(everything.contains(Digest.sha256Hex(Array(redacted.utf8))))
+        #expect(everything.contains(SHA256.hex(Array(redacted.utf8))))
     }
 
     @Test func recordTypesHaveNoFieldForAMatchedValue() {

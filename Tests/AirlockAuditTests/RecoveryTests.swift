@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 import Testing
 
@@ -39,7 +40,7 @@ struct RecoveryTests {
         #expect(kept == Data(next.utf8))
         let recovery = try AuditLogReader(directory: scratch.audit).entries().first { $0.event == .recovery }
         #expect(recovery?.tornBytes == next.utf8.count)
-        #expect(recovery?.tornSHA256 == Digest.sha256Hex(Array(next.utf8)))
+        #expect(recovery?.tornSHA256 == SHA256.hex(Array(next.utf8)))
         #expect(recovery?.kept == "torn/\(torn[0])")
         #expect(recovery?.afterSeq == 12)  // 10 decisions and 2 checkpoints before the crash
     }
@@ -82,7 +83,7 @@ struct RecoveryTests {
         // Exactly the half line was set aside, and the recovery record names it.
         let recovery = try AuditLogReader(directory: image).entries().first { $0.event == .recovery }
         #expect(recovery?.tornBytes == half.count)
-        #expect(recovery?.tornSHA256 == Digest.sha256Hex(half))
+        #expect(recovery?.tornSHA256 == SHA256.hex(half))
         let kept = try #require(recovery?.kept)
         #expect(try Data(contentsOf: image.appendingPathComponent(kept)) == Data(half))
     }

@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 import Testing
 
@@ -108,7 +109,7 @@ func resealChain(_ lines: inout [String], from start: Int, previousHash: String?
         object.replaceSubrange(prevRange, with: prev)
         // A checkpoint repeats its prev as `head`; a thorough attacker keeps the two equal.
         object = object.replacingOccurrences(of: #""head":"\#(oldPrev)""#, with: #""head":"\#(prev)""#)
-        let hash = Digest.sha256Hex(Array(object.utf8))
+        let hash = SHA256.hex(Array(object.utf8))
         lines[index] = String(object.dropLast()) + #","hash":""# + hash + #""}"#
         prev = hash
     }

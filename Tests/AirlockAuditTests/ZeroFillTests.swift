@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 import Testing
 
@@ -104,7 +105,7 @@ struct ZeroFillTests {
         #expect(kept == expected)
         let recovery = try AuditLogReader(directory: scratch.audit).entries().first { $0.event == .recovery }
         #expect(recovery?.tornBytes == expected.count)
-        #expect(recovery?.tornSHA256 == Digest.sha256Hex(expected))
+        #expect(recovery?.tornSHA256 == SHA256.hex(expected))
         #expect(!(try bytes(scratch.file(1))).contains(0))
         let summary = try AuditVerifier.verify(directory: scratch.audit)
         #expect(summary.decisions == 4 && summary.recoveries == 1)

@@ -1,5 +1,6 @@
 import AirlockAudit
 import AirlockProxy
+import AirlockSupport
 import AirlockTLS
 import Foundation
 import Testing
@@ -74,7 +75,7 @@ struct ClientAuthenticationTests {
         """
 
     static func sha256Hex(_ text: String) -> String {
-        CertificateDigest.sha256(Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     @Test func aTokenNamesTheClientAndOnlyItsVendorsAreReachable() async throws {
@@ -221,7 +222,7 @@ struct ClientAuthenticationTests {
             yaml: base + "\nclients:\n  - {name: a, token_sha256: \(hash.uppercased()), vendors: [scale]}",
             baseDirectory: "/tmp"
         )
-        #expect(valid.clients?.first?.tokenSHA256 == CertificateDigest.sha256(Array("t".utf8)))
+        #expect(valid.clients?.first?.tokenSHA256 == SHA256.hash(Array("t".utf8)))
     }
 
     @Test func clientCAWithCallbacksNeedsACallbackListener() throws {

@@ -82,7 +82,9 @@ struct ConfigurationTests {
                 "listen:\n  address: 127.0.0.1:1\n  tls: {certificate: a, key: b}\nlimits: {max_body_bytes: -1}\nvendors: []",
                 "max_body_bytes must be a positive integer", 4, 26
             ),
-            ("listen: [\n", "invalid YAML", nil, nil),
+            ("listen: [\n", "YAML syntax error", 2, 1),
+            // The shared YAML reader points at the repeated key, as it does for policies.
+            ("listen: {}\nvendors: []\nlisten: {}\n", "duplicate key 'listen' in a mapping", 3, 1),
         ] as [(String, String, Int?, Int?)]
     )
     func invalidConfigurationsSayWhereAndWhy(yaml: String, message: String, line: Int?, column: Int?) {
@@ -106,8 +108,8 @@ struct ConfigurationTests {
         )
         let unsigned = try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: directory.path)
         #expect(unsigned.audit?.enabled == true)
-        #expect(unsigned.audit?.directory == directory.appendingPathComponent("airlock-data/audit").path)
-        #expect(unsigned.audit?.signingKeyPath == nil)
+        #expect(unsigned.audit?.log.directory.path == directory.appendingPathComponent("airlock-data/audit").path)
+        #expect(unsigned.audit?.log.signingKeyPath == nil)
         #expect(unsigned.pseudonymKeyPath == directory.appendingPathComponent("Certs/pseudonym.key").path)
 
         try "key".write(
@@ -116,7 +118,7 @@ struct ConfigurationTests {
             encoding: .utf8
         )
         let signed = try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: directory.path)
-        #expect(signed.audit?.signingKeyPath == directory.appendingPathComponent("Certs/audit-signing.key").path)
+        #expect(signed.audit?.log.signingKeyPath?.path == directory.appendingPathComponent("Certs/audit-signing.key").path)
 
         let off = try ProxyConfiguration.parse(
             yaml: Self.valid + "\naudit: {enabled: false}\n",
@@ -127,18 +129,18 @@ struct ConfigurationTests {
 
     @Test func theGroupCommitWindowIsConfigurableAndBounded() throws {
         #expect(
-            try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: "/tmp").audit?.commitDelay == .milliseconds(1)
+            try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: "/tmp").audit?.log.commitDelay == .milliseconds(1)
         )
         let short = try ProxyConfiguration.parse(
             yaml: Self.valid + "\naudit: {commit_delay_ms: 0.25}\n",
             baseDirectory: "/tmp"
         )
-        #expect(short.audit?.commitDelay == .microseconds(250))
+        #expect(short.audit?.log.commitDelay == .microseconds(250))
         let off = try ProxyConfiguration.parse(
             yaml: Self.valid + "\naudit: {commit_delay_ms: 0}\n",
             baseDirectory: "/tmp"
         )
-        #expect(off.audit?.commitDelay == .zero)
+        #expect(off.audit?.log.commitDelay == .zero)
         for bad in ["-1", "101", "soon"] {
             #expect(throws: ConfigurationError.self) {
                 try ProxyConfiguration.parse(

@@ -1,15 +1,7 @@
+import AirlockSupport
 internal import COpenSSL
 internal import COpenSSLShims
 import Foundation
-
-/// An Ed25519 key pair in PEM (PKCS#8 private key, SubjectPublicKeyInfo public key), as `airlock certs init` writes
-/// to `Certs/audit-signing.key` and `Certs/audit-signing.pub`.
-public struct AuditKeyPair: Sendable {
-    public var privateKeyPEM: String
-    public var publicKeyPEM: String
-    /// First 16 hex digits of SHA-256 over the public key's DER: the `key_id` written in checkpoints.
-    public var keyID: String
-}
 
 /// Ed25519 keys for checkpoint signatures.
 public enum AuditKeys {
@@ -45,7 +37,7 @@ public enum AuditKeys {
             throw AuditError(.signingKey, "cannot encode the public key: \(openSSLErrors())")
         }
         defer { CRYPTO_free(der, #fileID, #line) }
-        return String(Digest.sha256Hex(Array(UnsafeBufferPointer(start: der, count: Int(length)))).prefix(16))
+        return String(SHA256.hex(Array(UnsafeBufferPointer(start: der, count: Int(length)))).prefix(16))
     }
 
     /// The bytes of a PEM key file, for the `init(path:)` of ``SigningKey`` and ``VerifyingKey``.
@@ -97,78 +89,6 @@ public enum AuditKeys {
             out.append(contentsOf: chunk[0..<Int(read)])
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// The Ed25519 private key that signs checkpoints. Immutable after loading; each signature uses its own digest
-/// context, so one key may sign from any thread.
-final class SigningKey: @unchecked Sendable {
-    private let key: OpaquePointer
-    let keyID: String
-
-    convenience init(path: URL) throws(AuditError) {
-        try self.init(pem: AuditKeys.readPEM(path, what: "audit signing key"), source: path.path)
-    }
-
-    init(pem: [UInt8], source: String) throws(AuditError) {
-        (key, keyID) = try AuditKeys.loadEd25519(
-            pem: pem, source: source, readsPrivateKey: true, notPEM: "a PEM private key",
-            notEd25519Hint: " (run `airlock certs init` to create one)")
-    }
-
-    deinit { EVP_PKEY_free(key) }
-
-    func sign(_ message: [UInt8]) throws(AuditError) -> [UInt8] {
-        ERR_clear_error()
-        guard let context = EVP_MD_CTX_new() else { throw AuditError(.signingKey, "cannot allocate a digest context") }
-        defer { EVP_MD_CTX_free(context) }
-        var signature = [UInt8](repeating: 0, count: 64)
-        var length = 64
-        let ok = message.withUnsafeBytes { input in
-            signature.withUnsafeMutableBytes { output in
-                EVP_DigestSignInit(context, nil, nil, nil, key) == 1
-                    && EVP_DigestSign(
-                        context, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length,
-                        input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1
-            }
-        }
-        guard ok, length == 64 else { throw AuditError(.signingKey, "Ed25519 signing failed: \(openSSLErrors())") }
-        return signature
-    }
-}
-
-/// An Ed25519 public key that checks checkpoint signatures.
-final class VerifyingKey: @unchecked Sendable {
-    private let key: OpaquePointer
-    let keyID: String
-
-    convenience init(path: URL) throws(AuditError) {
-        try self.init(pem: AuditKeys.readPEM(path, what: "public key"), source: path.path)
-    }
-
-    /// Accepts a PEM public key, or a PEM private key whose public half is used.
-    init(pem: [UInt8], source: String) throws(AuditError) {
-        (key, keyID) = try AuditKeys.loadEd25519(
-            pem: pem, source: source,
-            readsPrivateKey: String(decoding: pem, as: UTF8.self).contains("PRIVATE KEY"),
-            notPEM: "a PEM public key", notEd25519Hint: "")
-    }
-
-    deinit { EVP_PKEY_free(key) }
-
-    func isValid(signature: [UInt8], for message: [UInt8]) -> Bool {
-        ERR_clear_error()
-        defer { ERR_clear_error() }
-        guard signature.count == 64, let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        return message.withUnsafeBytes { input in
-            signature.withUnsafeBytes { sig in
-                EVP_DigestVerifyInit(context, nil, nil, nil, key) == 1
-                    && EVP_DigestVerify(
-                        context, sig.baseAddress?.assumingMemoryBound(to: UInt8.self), sig.count,
-                        input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1
-            }
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 
 /// What the proxy decided about one request, as written to the audit log.
@@ -75,74 +76,4 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
         case forwardedSHA256 = "forwarded_sha256"
         case durationMs = "duration_ms"
     }
-}
-
-/// Several refusals of one kind written as one record: their number and the window they fell in (RFC 3339 times as
-/// the log writes them). Written as `"refusals":{"count":N,"first":"…","last":"…"}`.
-public struct RefusalWindow: Sendable, Codable, Hashable {
-    public var count: Int
-    public var first: String
-    public var last: String
-
-    public init(count: Int, first: String, last: String) {
-        self.count = count
-        self.first = first
-        self.last = last
-    }
-
-    /// A window from two instants, in the log's time format.
-    public init(count: Int, first: Date, last: Date) {
-        self.init(count: count, first: AuditTime.format(first), last: AuditTime.format(last))
-    }
-}
-
-/// Who sent the request: the peer address, with mutual TLS the verified certificate subject, and with `clients:`
-/// the name of the configured client it was recognised as.
-public struct AuditClient: Sendable, Codable, Hashable {
-    public var ip: String
-    public var subject: String?
-    public var name: String?
-
-    public init(ip: String, subject: String? = nil, name: String? = nil) {
-        self.ip = ip
-        self.subject = subject
-        self.name = name
-    }
-}
-
-/// What happened to the request.
-public enum AuditDecision: String, Sendable, Codable, CaseIterable {
-    case forwarded
-    case blocked
-    case error
-}
-
-/// What one rule found in a request: never the matched value, only where and how often.
-public struct AuditFinding: Sendable, Codable, Hashable {
-    /// The rule id from the policy.
-    public var id: String
-    /// The action taken (`redact`, `pseudonymise`, `block`, `allow`, …).
-    public var action: String
-    public var count: Int
-    /// JSONPaths (or other locators) of the matches, e.g. `$.messages[3].content`.
-    public var paths: [String]
-
-    public init(id: String, action: String, count: Int, paths: [String] = []) {
-        self.id = id
-        self.action = action
-        self.count = count
-        self.paths = paths
-    }
-}
-
-/// Proof that a decision record is durable: its place in the chain.
-public struct AuditReceipt: Sendable, Hashable {
-    public var id: String
-    public var seq: Int
-    /// The record's chain hash (hex SHA-256).
-    public var hash: String
-    /// SHA-256 (hex) of the forwarded body, when one was given.
-    public var forwardedSHA256: String?
-    /// RFC 3339 time written in the record.
-    public var time: String
 }

@@ -1,3 +1,5 @@
+import AirlockSupport
+
 /// Builds one record as compact JSON with members in the order they are added.
 ///
 /// This is the canonical form the chain hashes: no whitespace, strings escaped minimally (`"`, `\`, and control
@@ -132,7 +134,7 @@ struct JSONLine {
         prev.appendHex(to: &bytes)
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: "}"))
-        let hash = bytes.withUnsafeBytes { Digest.sha256Value(UnsafeRawBufferPointer(rebasing: $0[lineStart...])) }
+        let hash = bytes.withUnsafeBytes { SHA256Digest(hashing: UnsafeRawBufferPointer(rebasing: $0[lineStart...])) }
         bytes.removeLast()
         bytes.append(contentsOf: ChainLine.hashPrefix)
         hash.appendHex(to: &bytes)
@@ -150,71 +152,9 @@ struct JSONLine {
     }
 
     private static let null: [UInt8] = Array("null".utf8)
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// `value` as a JSON string, quotes included; controls escaped by name where JSON has one (`\b`, `\f`).
     static func appendString(_ value: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Almost every value needs no escape: copy it whole from the string's own storage.
-        var value = value
-        let copied = value.withUTF8 { utf8 -> Bool in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-                return false
-            }
-            out.append(contentsOf: utf8)
-            return true
-        }
-        if copied {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x00..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-}
-
-/// The chain's hash member, always last on a line: `,"hash":"<64 hex>"}`.
-enum ChainLine {
-    static let hashPrefix: [UInt8] = Array(#","hash":""#.utf8)
-    /// `,"hash":"` + 64 hex digits + `"}`
-    static let suffixLength = hashPrefix.count + 64 + 2
-    static let genesis = String(repeating: "0", count: 64)
-    /// The `prev` of the first record: all zeros (``genesis``).
-    static let genesisDigest = SHA256Digest.zero
-
-    /// Appends `prev`, hashes the canonical form (the record without its `hash` member) and returns the full line,
-    /// newline included, with the hash.
-    static func seal(_ record: JSONLine, prev: SHA256Digest) -> (line: [UInt8], hash: SHA256Digest) {
-        var record = record
-        let hash = record.seal(prev: prev, lineStart: 0)
-        return (record.bytes, hash)
-    }
-
-    /// Splits a line (without its newline) into its canonical form and claimed hash; nil if it has no hash suffix.
-    static func unseal(_ line: ArraySlice<UInt8>) -> (canonical: [UInt8], hash: String)? {
-        guard line.count > suffixLength + 1, line.first == UInt8(ascii: "{") else { return nil }
-        let suffixStart = line.endIndex - suffixLength
-        guard line[suffixStart..<(suffixStart + hashPrefix.count)].elementsEqual(hashPrefix),
-            line[line.endIndex - 2] == UInt8(ascii: "\""), line[line.endIndex - 1] == UInt8(ascii: "}")
-        else { return nil }
-        let hashBytes = line[(suffixStart + hashPrefix.count)..<(line.endIndex - 2)]
-        guard hashBytes.allSatisfy({ Digest.isLowerHex($0) }) else { return nil }
-        var canonical = Array(line[line.startIndex..<suffixStart])
-        canonical.append(UInt8(ascii: "}"))
-        return (canonical, String(decoding: hashBytes, as: UTF8.self))
+        JSONString.appendQuoted(value, to: &out, controls: .allNamed)
     }
 }

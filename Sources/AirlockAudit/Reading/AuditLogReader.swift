@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 
 #if canImport(Glibc)
@@ -83,7 +84,7 @@ public struct AuditLogReader: Sendable {
     /// A stored forwarded body, by its SHA-256 (64 hex digits) or by the request id of its decision record.
     /// The body is checked against its hash before it is returned.
     public func body(for reference: String) throws(AuditError) -> [UInt8] {
-        let isHash = Digest.isSHA256Hex(reference.lowercased())
+        let isHash = SHA256.isLowercaseHex(reference.lowercased())
         let wanted = reference.lowercased()
         let decisions = try entries().filter { $0.event == .decision }
         let matching = decisions.filter { isHash ? $0.forwardedSHA256 == wanted : $0.id == reference }

@@ -1,3 +1,4 @@
+import AirlockSupport
 import Foundation
 
 #if canImport(Glibc)
@@ -7,96 +8,6 @@ import Foundation
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// A decision's forwarded body, hashed (and, when new, compressed) by the caller before it joins the queue.
-struct PreparedBody: Sendable {
-    var sha256: SHA256Digest
-    /// nil when bodies are not stored, or when the body is already stored (`storedAt`).
-    var compressed: [UInt8]?
-    /// Where the same bytes are already durably stored, when the caller found them in ``StoredBodies``.
-    var storedAt: String? = nil
-}
-
-/// Where this writer session already stored each body (SHA-256 → `pack:offset:length`), so repeated bodies are
-/// stored once and their callers skip compressing them. Only references to durable (fsync'd) pack members are added.
-/// Bounded: forgotten wholesale past 100,000 entries (a forgotten body is merely stored again). Thread-safe.
-final class StoredBodies: @unchecked Sendable {
-    // `@unchecked`: `references` is only touched under `lock`.
-    private let lock = NSLock()
-    private var references: [SHA256Digest: String] = [:]
-
-    func reference(for sha256: SHA256Digest) -> String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return references[sha256]
-    }
-
-    func add(_ stored: [SHA256Digest: String]) {
-        lock.lock()
-        defer { lock.unlock() }
-        if references.count > 100_000 { references.removeAll(keepingCapacity: true) }
-        references.merge(stored) { _, new in new }
-    }
-}
-
-/// Whom the writer tells that a queued record is durable, or why it is not. Runs on the writer thread.
-enum StagedCompletion: Sendable {
-    case durable(@Sendable (Result<Void, AuditError>) -> Void)
-    /// A decision whose caller wants its place in the chain.
-    case receipt(id: String, forwardedSHA256: String?, @Sendable (Result<AuditReceipt, AuditError>) -> Void)
-}
-
-/// One queued record. Its members (encoded by the caller: the writer thread only numbers, chains and writes them)
-/// sit in the batch's byte buffer.
-struct StagedRecord {
-    enum Kind {
-        /// Members: a decision's, everything after `time` but `body`, which goes at `bodyIndex`.
-        case decision
-        /// Members: an outcome's, everything after `time`.
-        case outcome
-    }
-
-    var kind: Kind
-    /// Someone waits for it to be durable: it wakes the writer. Outcomes nobody waits on ride the next commit.
-    var needsSync: Bool
-    var members: Range<Int>
-    var bodyIndex: Int
-    var body: PreparedBody?
-    var completion: StagedCompletion
-}
-
-/// The records queued since the writer last took them, their members back to back in one buffer. Queueing a record
-/// copies its members in (under the queue's lock) instead of handing the writer thread objects to free; the writer
-/// hands emptied batches back, so in steady state queueing allocates nothing.
-struct StagedBatch {
-    var bytes: [UInt8] = []
-    var records: [StagedRecord] = []
-
-    var isEmpty: Bool { records.isEmpty }
-
-    mutating func append(
-        _ kind: StagedRecord.Kind, members: some Collection<UInt8>, bodyIndex: Int = 0, body: PreparedBody? = nil,
-        needsSync: Bool, completion: StagedCompletion
-    ) {
-        let start = bytes.count
-        bytes.append(contentsOf: members)
-        records.append(
-            StagedRecord(
-                kind: kind, needsSync: needsSync, members: start..<bytes.count, bodyIndex: start + bodyIndex,
-                body: body, completion: completion))
-    }
-
-    mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-        records.removeAll(keepingCapacity: true)
-    }
-}
-
-/// What became of one staged record.
-enum StagedResult {
-    case written(seq: Int, hash: SHA256Digest)
-    case failed(AuditError)
-}
 
 /// Owns the files and the chain state. Used only from the writer thread of ``AuditLog``, so it needs no locking.
 ///
@@ -177,7 +88,7 @@ final class AuditWriter {
         if dataEnd > lineEnd {
             let tail = Array(contents[lineEnd..<dataEnd])
             let kept = try keepAside(tail, from: last.name, offset: lineEnd)
-            torn = (tail.count, Digest.sha256Hex(tail), kept)
+            torn = (tail.count, SHA256.hex(tail), kept)
         }
         if lineEnd < contents.count {
             try current.truncate(to: lineEnd)
@@ -209,7 +120,7 @@ final class AuditWriter {
         }
         if torn != nil || (lastLine != nil && !cleanShutdown) {
             let line = RecordEncoding.recovery(
-                seq: nextSeq, time: AuditTime.now(),
+                seq: nextSeq, time: RFC3339.now(),
                 reason: torn == nil ? "unclean shutdown" : "unclean shutdown, torn last line set aside",
                 afterSeq: nextSeq - 1, tornBytes: torn?.bytes, tornSHA256: torn?.sha256, kept: torn?.kept)
             let sealed = ChainLine.seal(line, prev: head)
@@ -285,7 +196,7 @@ final class AuditWriter {
     }
 
     static func decodeVerified(_ line: ArraySlice<UInt8>, source: String) throws(AuditError) -> AuditEntry {
-        guard let (canonical, hash) = ChainLine.unseal(line), Digest.sha256Hex(canonical) == hash else {
+        guard let (canonical, hash) = ChainLine.unseal(line), SHA256.hex(canonical) == hash else {
             throw AuditError(
                 .corrupt,
                 "the last record in \(source) does not match its hash: run `airlock log verify` before reopening")
@@ -320,7 +231,7 @@ final class AuditWriter {
     /// Writes the batch as one `write` and one `fsync` (plus one of each for the body pack when the batch brings new
     /// bodies); returns per record its place in the chain or why it failed, and the time written in the records.
     func process(_ batch: StagedBatch) -> (results: [StagedResult], time: String) {
-        let time = AuditTime.now()
+        let time = RFC3339.now()
         let records = batch.records
         if let failure { return (records.map { _ in .failed(failure) }, time) }
         if needsNewFile {
@@ -510,7 +421,7 @@ final class AuditWriter {
 
     /// A sealed checkpoint line over the current head; advances the chain state.
     private func checkpointLine(reason: CheckpointReason) throws(AuditError) -> [UInt8] {
-        let time = AuditTime.now()
+        let time = RFC3339.now()
         var signature: String?
         if let signingKey {
             let message = RecordEncoding.checkpointMessage(
@@ -576,18 +487,4 @@ final class AuditWriter {
         failure = AuditError(
             .closed, "the audit log stopped after an unrecoverable failure (\(error.message)); restart airlock")
     }
-}
-
-/// Counters for tests and metrics.
-public struct AuditStatistics: Sendable, Equatable {
-    /// Decision and outcome records made durable.
-    public var records = 0
-    /// fsyncs of log files; with concurrent appends this stays well below `records` (group commit).
-    public var logSyncs = 0
-    public var checkpoints = 0
-    public var rotations = 0
-    public var bodiesStored = 0
-    public var recoveries = 0
-
-    public init() {}
 }

@@ -1,23 +1,3 @@
-/// What to do with bodies Airlock cannot inspect (binary uploads, unknown content types).
-public enum UnknownContent: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    /// Refuse the request (the default: fail closed).
-    case block
-    /// Forward the body unchanged.
-    case pass
-
-    public var description: String { rawValue }
-}
-
-/// The `content:` section of a policy.
-public struct ContentRules: Sendable, Hashable {
-    /// Default `.block`.
-    public var unknown: UnknownContent
-
-    public init(unknown: UnknownContent = .block) {
-        self.unknown = unknown
-    }
-}
-
 /// A loaded, validated policy (schema v1) with its includes and term files merged in.
 ///
 /// Rules from included files come first, in `include:` order, then the including file's own rules. `allow` is the

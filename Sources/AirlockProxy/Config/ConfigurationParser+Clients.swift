@@ -1,3 +1,4 @@
+import AirlockSupport
 import Yams
 
 /// The `clients:` section and the checks that tie `callbacks.listen` to the lab listener.
@@ -132,22 +133,6 @@ extension ConfigurationParser {
 
     /// 64 hex digits (either case) as 32 bytes; nil otherwise.
     static func sha256Hex(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count == 64 else { return nil }
-        func nibble(_ digit: UInt8) -> UInt8? {
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return digit - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return digit - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return digit - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for index in stride(from: 0, to: 64, by: 2) {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
+        text.utf8.count == 64 ? Hex.decode(text) : nil
     }
 }

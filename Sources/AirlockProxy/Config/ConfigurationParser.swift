@@ -1,3 +1,5 @@
+import AirlockAudit
+import AirlockPolicy
 import AirlockTLS
 import Foundation
 import Yams
@@ -13,18 +15,14 @@ struct ConfigurationParser {
     }
 
     mutating func parse(_ yaml: String) throws(ConfigurationError) -> ProxyConfiguration {
-        let root: Node
-        do {
-            guard let composed = try Yams.compose(yaml: yaml) else {
-                throw ConfigurationError(file: self.file, message: "the configuration is empty")
-            }
-            root = composed
-        } catch let error as ConfigurationError {
-            throw error
-        } catch let error as YamlError {
-            throw self.yamlError(error)
+        let composed: Node?
+        do throws(YAMLSyntaxError) {
+            composed = try YAMLReader.compose(yaml)
         } catch {
-            throw ConfigurationError(file: self.file, message: "not valid YAML (\(error))")
+            throw ConfigurationError(file: self.file, line: error.line, column: error.column, message: error.message)
+        }
+        guard let root = composed else {
+            throw ConfigurationError(file: self.file, message: "the configuration is empty")
         }
 
         let top = try self.mapping(
@@ -80,8 +78,10 @@ struct ConfigurationParser {
     private var defaultAudit: ProxyConfiguration.Audit {
         let key = self.resolve("Certs/audit-signing.key")
         return ProxyConfiguration.Audit(
-            directory: self.resolve("airlock-data/audit"),
-            signingKeyPath: FileManager.default.fileExists(atPath: key) ? key : nil
+            log: AuditConfiguration(
+                directory: URL(fileURLWithPath: self.resolve("airlock-data/audit"), isDirectory: true),
+                signingKeyPath: FileManager.default.fileExists(atPath: key) ? URL(fileURLWithPath: key) : nil
+            )
         )
     }
 
@@ -104,30 +104,34 @@ struct ConfigurationParser {
             guard let enabled = value.bool else { throw self.error(value, "audit.enabled must be true or false") }
             audit.enabled = enabled
         }
-        if let value = map["directory"] { audit.directory = try self.path(value, "audit.directory") }
-        if let value = map["signing_key"] { audit.signingKeyPath = try self.path(value, "audit.signing_key") }
+        if let value = map["directory"] {
+            audit.log.directory = URL(fileURLWithPath: try self.path(value, "audit.directory"), isDirectory: true)
+        }
+        if let value = map["signing_key"] {
+            audit.log.signingKeyPath = URL(fileURLWithPath: try self.path(value, "audit.signing_key"))
+        }
         if let value = map["store_bodies"] {
             guard let store = value.bool else { throw self.error(value, "audit.store_bodies must be true or false") }
-            audit.storeBodies = store
+            audit.log.storeBodies = store
         }
         if let value = map["rotate_bytes"] {
             guard let bytes = value.int, bytes >= 4096 else {
                 throw self.error(value, "audit.rotate_bytes must be an integer of at least 4096 (bytes)")
             }
-            audit.rotateBytes = bytes
+            audit.log.rotateBytes = bytes
         }
         if let value = map["checkpoint_every"] {
-            audit.checkpointEvery = try self.positiveInteger(value, "audit.checkpoint_every", unit: "records")
+            audit.log.checkpointEvery = try self.positiveInteger(value, "audit.checkpoint_every", unit: "records")
         }
         if let value = map["checkpoint_interval_seconds"] {
-            audit.checkpointIntervalSeconds = try self.seconds(value, "audit.checkpoint_interval_seconds")
+            audit.log.checkpointInterval = try self.seconds(value, "audit.checkpoint_interval_seconds")
         }
         if let value = map["commit_delay_ms"] {
             // Every forwarded request may wait this long for its record to be durable: keep it well below a second.
             guard let milliseconds = value.float, milliseconds >= 0, milliseconds <= 100 else {
                 throw self.error(value, "audit.commit_delay_ms must be a number of milliseconds between 0 and 100")
             }
-            audit.commitDelay = .microseconds(Int64((milliseconds * 1000).rounded()))
+            audit.log.commitDelay = .microseconds(Int64((milliseconds * 1000).rounded()))
         }
         if let value = map["min_free_bytes"] {
             guard let bytes = value.int, bytes >= 0 else {
@@ -616,20 +620,5 @@ struct ConfigurationParser {
 
     func error(_ node: Node, _ message: String) -> ConfigurationError {
         ConfigurationError(file: self.file, line: node.mark?.line, column: node.mark?.column, message: message)
-    }
-
-    private func yamlError(_ error: YamlError) -> ConfigurationError {
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            return ConfigurationError(
-                file: self.file,
-                line: mark.line,
-                column: mark.column,
-                message: "invalid YAML: \(problem)"
-            )
-        default:
-            return ConfigurationError(file: self.file, message: "invalid YAML: \(error)")
-        }
     }
 }

@@ -128,18 +128,11 @@ public struct ProxyConfiguration: Sendable {
         }
     }
 
-    /// The egress audit log (on unless `audit.enabled: false`).
+    /// The egress audit log (on unless `audit.enabled: false`): the log's own settings and the space guard's.
     public struct Audit: Sendable {
         public var enabled: Bool
-        public var directory: String
-        /// Ed25519 private key (PEM) that signs checkpoints; unsigned hash chain only when nil.
-        public var signingKeyPath: String?
-        public var storeBodies: Bool
-        public var rotateBytes: Int
-        public var checkpointEvery: Int
-        public var checkpointIntervalSeconds: Double
-        /// `commit_delay_ms`: the group-commit window (see `AuditConfiguration.commitDelay`).
-        public var commitDelay: Duration
+        /// Directory, signing key, body store, rotation, checkpoints and group commit, as `AuditLog.open` takes them.
+        public var log: AuditConfiguration
         /// Below this many bytes free on the audit directory's file system, decisions are refused (503
         /// `audit_unavailable`) and `/readyz` says why; 0 turns the check off (see ``AuditSpaceGuard``).
         public var minFreeBytes: Int = Self.defaultMinFreeBytes
@@ -147,24 +140,9 @@ public struct ProxyConfiguration: Sendable {
         public var maxDirectoryBytes: Int?
         public static let defaultMinFreeBytes = 256 * 1024 * 1024
 
-        public init(
-            enabled: Bool = true,
-            directory: String,
-            signingKeyPath: String? = nil,
-            storeBodies: Bool = true,
-            rotateBytes: Int = AuditConfiguration.defaultRotateBytes,
-            checkpointEvery: Int = AuditConfiguration.defaultCheckpointEvery,
-            checkpointIntervalSeconds: Double = AuditConfiguration.defaultCheckpointInterval,
-            commitDelay: Duration = AuditConfiguration.defaultCommitDelay
-        ) {
+        public init(enabled: Bool = true, log: AuditConfiguration) {
             self.enabled = enabled
-            self.directory = directory
-            self.signingKeyPath = signingKeyPath
-            self.storeBodies = storeBodies
-            self.rotateBytes = rotateBytes
-            self.checkpointEvery = checkpointEvery
-            self.checkpointIntervalSeconds = checkpointIntervalSeconds
-            self.commitDelay = commitDelay
+            self.log = log
         }
     }
 

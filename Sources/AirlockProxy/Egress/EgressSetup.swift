@@ -34,20 +34,10 @@ public struct EgressSetup: Sendable {
         var recorder: any EgressRecorder = NoOpRecorder()
         if let audit = configuration.audit, audit.enabled {
             do {
-                let log = try await AuditLog.open(
-                    AuditConfiguration(
-                        directory: URL(fileURLWithPath: audit.directory, isDirectory: true),
-                        signingKeyPath: audit.signingKeyPath.map { URL(fileURLWithPath: $0) },
-                        storeBodies: audit.storeBodies,
-                        rotateBytes: audit.rotateBytes,
-                        checkpointEvery: audit.checkpointEvery,
-                        checkpointInterval: audit.checkpointIntervalSeconds,
-                        commitDelay: audit.commitDelay
-                    )
-                )
+                let log = try await AuditLog.open(audit.log)
                 auditLog = log
                 let space = AuditSpaceGuard(
-                    directory: URL(fileURLWithPath: audit.directory, isDirectory: true),
+                    directory: audit.log.directory,
                     thresholds: AuditSpaceGuard.Thresholds(
                         minFreeBytes: audit.minFreeBytes,
                         maxDirectoryBytes: audit.maxDirectoryBytes
@@ -62,7 +52,7 @@ public struct EgressSetup: Sendable {
                 auditSpace = space
                 recorder = AuditRecorder(log: log, space: space)
             } catch {
-                throw EgressSetupError("cannot open the audit log in \(audit.directory): \(error)")
+                throw EgressSetupError("cannot open the audit log in \(audit.log.directory.path): \(error)")
             }
         } else {
             logger.warning("the egress audit log is off (audit.enabled: false): nothing records what leaves")

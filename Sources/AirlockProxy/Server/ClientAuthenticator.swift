@@ -1,3 +1,4 @@
+import AirlockSupport
 import AirlockTLS
 import NIOHTTP1
 
@@ -77,7 +78,7 @@ struct ClientAuthenticator: Sendable {
 
     /// Hashes the token and compares the digest with every client's, without stopping at a match.
     private func clientByToken(_ token: String) -> Int? {
-        let digest = CertificateDigest.sha256(Array(token.utf8))
+        let digest = SHA256.hash(Array(token.utf8))
         var found: Int?
         for (index, client) in self.clients.enumerated() {
             guard let expected = client.tokenSHA256 else { continue }

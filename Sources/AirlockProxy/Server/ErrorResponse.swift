@@ -1,3 +1,4 @@
+import AirlockSupport
 import NIOCore
 import NIOHTTP1
 
@@ -17,24 +18,7 @@ enum ErrorResponse {
     }
 
     static func appendJSONString(_ value: String, to text: inout String) {
-        text.append("\"")
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text.append("\\\"")
-            case "\\": text.append("\\\\")
-            case "\n": text.append("\\n")
-            case "\r": text.append("\\r")
-            case "\t": text.append("\\t")
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    text.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-                } else {
-                    text.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        text.append("\"")
+        text += JSONString.quoted(value)
     }
 }
 

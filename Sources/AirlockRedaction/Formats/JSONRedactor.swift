@@ -1,4 +1,5 @@
 import AirlockPolicy
+import AirlockSupport
 internal import CAirlockSIMD
 import Foundation
 
@@ -736,32 +737,10 @@ struct JSONRedactor {
     }
 
     /// Appends `bytes` (valid UTF-8) to `out` as JSON string content: quotes, backslashes and control characters
-    /// escaped. Runs of bytes that need no escape are copied in bulk.
+    /// escaped (`\n`, `\r`, `\t`, others as `\u00XX`), runs that need no escape copied in bulk.
+    @inline(__always)
     static func appendEncoded(_ bytes: [UInt8], to out: inout [UInt8]) {
-        bytes.withUnsafeBufferPointer { source in
-            let hex: StaticString = "0123456789abcdef"
-            var run = 0
-            for k in 0..<source.count {
-                let b = source[k]
-                if b >= 0x20 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") { continue }
-                if k > run { out.append(contentsOf: UnsafeBufferPointer(rebasing: source[run..<k])) }
-                run = k + 1
-                out.append(0x5C)
-                switch b {
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(b)
-                default:
-                    out.append(UInt8(ascii: "u"))
-                    out.append(0x30)
-                    out.append(0x30)
-                    out.append(hex.utf8Start[Int(b >> 4)])
-                    out.append(hex.utf8Start[Int(b & 0xF)])
-                }
-            }
-            if source.count > run { out.append(contentsOf: UnsafeBufferPointer(rebasing: source[run...])) }
-        }
+        JSONString.appendEscaped(bytes, to: &out, controls: .lineBreaksAndTabOnly)
     }
 
     /// `bytes` (valid UTF-8) as JSON string content (see `appendEncoded`).

@@ -1,3 +1,4 @@
+import AirlockSupport
 internal import COpenSSL
 internal import COpenSSLShims
 import Foundation
@@ -91,7 +92,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// SHA-256 of the DER certificate, as `openssl x509 -fingerprint -sha256` prints it (AB:CD:...).
     public var sha256Fingerprint: String {
-        CertificateDigest.colonHex(CertificateDigest.sha256(self.derRepresentation))
+        CertificateDigest.colonHex(SHA256.hash(self.derRepresentation))
     }
 
     /// DER SubjectPublicKeyInfo of the certificate's public key.
@@ -104,7 +105,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// base64(SHA-256(DER SubjectPublicKeyInfo)): the pin format of the proxy configuration's `pin_sha256`.
     public var spkiSHA256Base64: String {
-        Data(CertificateDigest.sha256(self.subjectPublicKeyInfoDER)).base64EncodedString()
+        Data(SHA256.hash(self.subjectPublicKeyInfoDER)).base64EncodedString()
     }
 
     /// The subject's common name (the last CN if there are several), if any.

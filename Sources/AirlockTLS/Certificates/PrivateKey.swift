@@ -1,3 +1,4 @@
+import AirlockSupport
 internal import COpenSSL
 import Foundation
 
@@ -130,7 +131,7 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible {
 
     /// base64(SHA-256(DER SubjectPublicKeyInfo)): the same pin a certificate for this key has.
     public var spkiSHA256Base64: String {
-        Data(CertificateDigest.sha256(self.publicKeyDER)).base64EncodedString()
+        Data(SHA256.hash(self.publicKeyDER)).base64EncodedString()
     }
 
     /// The algorithm of this key, if it is one Airlock generates (nil for e.g. other elliptic curves).

@@ -1,4 +1,4 @@
-import AirlockTLS
+import AirlockSupport
 import ArgumentParser
 import Foundation
 
@@ -28,16 +28,12 @@ struct CertsToken: ParsableCommand {
                 FileHandle.standardError.write(Data("airlock: no token on stdin\n".utf8))
                 throw ExitCode(1)
             }
-            print(Self.hex(CertificateDigest.sha256(Array(input))))
+            print(SHA256.hex(Array(input)))
             return
         }
         var generator = SystemRandomNumberGenerator()
-        let token = Self.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let token = Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         print("token:        \(token)")
-        print("token_sha256: \(Self.hex(CertificateDigest.sha256(Array(token.utf8))))")
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        print("token_sha256: \(SHA256.hex(token))")
     }
 }

@@ -1,4 +1,5 @@
 import AirlockAudit
+import AirlockSupport
 import ArgumentParser
 import Foundation
 
@@ -35,7 +36,7 @@ extension Log {
 
         func validate() throws {
             for (name, value) in [("--since", since), ("--until", until)] {
-                if let value, AuditTime.parse(value) == nil {
+                if let value, RFC3339.parse(value) == nil {
                     throw ValidationError(
                         "\(name) '\(value)' is not an RFC 3339 time; use e.g. 2026-11-26T09:00:00Z or 2026-11-26.")
                 }
@@ -47,7 +48,7 @@ extension Log {
 
         var query: AuditQuery {
             AuditQuery(
-                since: since.flatMap(AuditTime.parse), until: until.flatMap(AuditTime.parse), vendor: vendor,
+                since: since.flatMap(RFC3339.parse), until: until.flatMap(RFC3339.parse), vendor: vendor,
                 decision: decision.flatMap(AuditDecision.init(rawValue:)), rule: rule, client: client)
         }
     }

@@ -63,34 +63,3 @@ enum CertificateBIO {
         return error.localizedDescription
     }
 }
-
-/// SHA-256 and DER helpers.
-public enum CertificateDigest {
-    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { input in
-            EVP_Digest(input.baseAddress, input.count, &digest, &length, EVP_sha256(), nil)
-        }
-        precondition(ok == 1 && length == 32, "EVP_Digest(SHA-256) cannot fail on an in-memory buffer")
-        return digest
-    }
-
-    /// Upper-case colon-separated hex, the way `openssl x509 -fingerprint` prints it.
-    static func colonHex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02X", $0) }.joined(separator: ":")
-    }
-
-    /// Calls an OpenSSL `i2d_*` function twice: once for the length, once to encode.
-    static func der(_ encode: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8]? {
-        let length = encode(nil)
-        guard length > 0 else { return nil }
-        var output = [UInt8](repeating: 0, count: Int(length))
-        let written = output.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            return encode(&cursor)
-        }
-        guard written == length else { return nil }
-        return output
-    }
-}

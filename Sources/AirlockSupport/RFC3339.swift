@@ -1,22 +1,24 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
-/// RFC 3339 times in UTC with milliseconds, as the log writes them (`2026-11-26T23:04:05.123Z`).
-public enum AuditTime {
-    static func now() -> String {
+/// RFC 3339 times in UTC with milliseconds, as the audit log and its reports write them (`2026-11-26T23:04:05.123Z`).
+public enum RFC3339 {
+    /// The current time.
+    public static func now() -> String {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return format(seconds: Int(spec.tv_sec), milliseconds: Int(spec.tv_nsec) / 1_000_000)
     }
 
-    static func format(seconds: Int, milliseconds: Int) -> String {
+    /// `seconds` since the epoch plus `milliseconds` (0...999).
+    public static func format(seconds: Int, milliseconds: Int) -> String {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
@@ -28,7 +30,7 @@ public enum AuditTime {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
     }
 
-    /// `date` in the log's format, truncated to the millisecond.
+    /// `date`, truncated to the millisecond.
     public static func format(_ date: Date) -> String {
         let whole = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
         let floorSeconds = Int((Double(whole) / 1000).rounded(.down))

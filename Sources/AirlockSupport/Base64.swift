@@ -1,8 +1,8 @@
-/// Standard base64 (RFC 4648 §4) for the short values the TLS layer handles: SPKI pins.
-enum Base64 {
+/// Standard base64 (RFC 4648 §4) for short values (SPKI pins); decoding accepts padded and unpadded text.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
         let input = Array(bytes)
         var output: [UInt8] = []
         output.reserveCapacity((input.count + 2) / 3 * 4)
@@ -21,7 +21,7 @@ enum Base64 {
     }
 
     /// Decodes padded or unpadded base64; nil for any other character or an impossible length.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var values: [UInt8] = []
         values.reserveCapacity(text.utf8.count)
         var sawPadding = false
