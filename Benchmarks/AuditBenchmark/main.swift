@@ -19,7 +19,7 @@ import AirlockAudit
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 func cpuSeconds(_ clock: clockid_t) -> Double {
@@ -70,8 +70,15 @@ final class Producer: @unchecked Sendable {
         next += 1
         let id = "req-\(index)-\(next)"
         let record = DecisionRecord(
-            id: id, client: AuditClient(ip: "127.0.0.1", subject: nil), vendor: "bench", method: "POST",
-            path: "/v1/tasks", decision: .forwarded, policy: "bench@sha256:0", requestBytes: fixedBody.count)
+            id: id,
+            client: AuditClient(ip: "127.0.0.1", subject: nil),
+            vendor: "bench",
+            method: "POST",
+            path: "/v1/tasks",
+            decision: .forwarded,
+            policy: "bench@sha256:0",
+            requestBytes: fixedBody.count
+        )
         let forwarded = vary ? body(variant: index << 40 | next) : fixedBody
         let log = self.log
         let completions = self.completions
@@ -122,7 +129,8 @@ struct Figures {
 }
 
 func measure(seconds: Double, producers count: Int, outstanding: Int, vary: Bool) async throws -> Figures {
-    let root = ProcessInfo.processInfo.environment["AIRLOCK_BENCH_DIR"].map { URL(fileURLWithPath: $0) }
+    let root =
+        ProcessInfo.processInfo.environment["AIRLOCK_BENCH_DIR"].map { URL(fileURLWithPath: $0) }
         ?? FileManager.default.temporaryDirectory
     let directory = root.appendingPathComponent("airlock-audit-bench-\(UUID())")
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -170,8 +178,10 @@ let vary = ProcessInfo.processInfo.environment["AIRLOCK_BENCH_VARY_BODY"] == "1"
 // The machine, commit and date first (Benchmarks/machine.sh), before anything is buffered on standard output.
 let machineScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
 _ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: [machineScript + "/machine.sh"]).waitUntilExit()
-print("airlock-audit-bench: \(producerCount) producers x \(outstanding) outstanding, \(seconds) s per run, "
-    + "4 KB bodies, \(vary ? "every body different" : "the same body (stored once)")")
+print(
+    "airlock-audit-bench: \(producerCount) producers x \(outstanding) outstanding, \(seconds) s per run, "
+        + "4 KB bodies, \(vary ? "every body different" : "the same body (stored once)")"
+)
 var runs: [(outstanding: Int, figures: Figures)] = []
 for perProducer in [outstanding, max(1, outstanding / 4)] {
     let figures = try await measure(seconds: seconds, producers: producerCount, outstanding: perProducer, vary: vary)
@@ -179,11 +189,17 @@ for perProducer in [outstanding, max(1, outstanding / 4)] {
     let requests = Double(figures.requests)
     print(
         String(
-            format: "%3d outstanding: %8.0f requests/s, %5.1f requests per commit, CPU per request: callers %.2f us, writer %.2f us (%.0f us per commit)%@",
-            perProducer * producerCount, requests / figures.seconds, requests / Double(max(1, figures.commits)),
-            figures.producerCPU / requests * 1e6, figures.writerCPU / requests * 1e6,
+            format:
+                "%3d outstanding: %8.0f requests/s, %5.1f requests per commit, CPU per request: callers %.2f us, writer %.2f us (%.0f us per commit)%@",
+            perProducer * producerCount,
+            requests / figures.seconds,
+            requests / Double(max(1, figures.commits)),
+            figures.producerCPU / requests * 1e6,
+            figures.writerCPU / requests * 1e6,
             figures.writerCPU / Double(max(1, figures.commits)) * 1e6,
-            figures.failures > 0 ? " — \(figures.failures) FAILED appends" : ""))
+            figures.failures > 0 ? " — \(figures.failures) FAILED appends" : ""
+        )
+    )
 }
 // Writer CPU per request = a + b / group, from the two runs' group sizes.
 let (big, small) = (runs[0].figures, runs[1].figures)
@@ -194,5 +210,11 @@ if abs(groupBig - groupSmall) > 1 {
     let perSmall = small.writerCPU / Double(small.requests) * 1e6
     let perCommit = (perSmall - perBig) / (1 / groupSmall - 1 / groupBig)
     let perRecord = perBig - perCommit / groupBig
-    print(String(format: "writer thread: %.2f us per request + %.0f us per commit (write, fdatasync, wake-ups)", perRecord, perCommit))
+    print(
+        String(
+            format: "writer thread: %.2f us per request + %.0f us per commit (write, fdatasync, wake-ups)",
+            perRecord,
+            perCommit
+        )
+    )
 }

@@ -102,7 +102,9 @@ public final class AuditLog: @unchecked Sendable {
                 continuation.resume(returning: result)
             }
             guard let forwardedBody else {
-                submitDecision(record, forwardedBodyBytes: nil) { .receipt(id: record.id, forwardedSHA256: $0, completion) }
+                submitDecision(record, forwardedBodyBytes: nil) {
+                    .receipt(id: record.id, forwardedSHA256: $0, completion)
+                }
                 return
             }
             forwardedBody.withUnsafeBytes { bytes in
@@ -160,8 +162,13 @@ public final class AuditLog: @unchecked Sendable {
         }
         let encoded = EncodedDecision(record)
         enqueue(
-            .decision, members: encoded.members, bodyIndex: encoded.bodyIndex, body: body, needsSync: true,
-            completion: makeCompletion(record.forwardedSHA256))
+            .decision,
+            members: encoded.members,
+            bodyIndex: encoded.bodyIndex,
+            body: body,
+            needsSync: true,
+            completion: makeCompletion(record.forwardedSHA256)
+        )
     }
 
     /// Records the vendor's answer to a forwarded request (or why there was none), linked to its decision by `id`.
@@ -169,7 +176,12 @@ public final class AuditLog: @unchecked Sendable {
     public func recordOutcome(id: String, status: Int?, durationMs: Double, error: String?) async throws(AuditError) {
         let members = RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error)
         let result = await withCheckedContinuation { continuation in
-            enqueue(.outcome, members: members, needsSync: true, completion: .durable { continuation.resume(returning: $0) })
+            enqueue(
+                .outcome,
+                members: members,
+                needsSync: true,
+                completion: .durable { continuation.resume(returning: $0) }
+            )
         }
         try result.get()
     }
@@ -188,7 +200,9 @@ public final class AuditLog: @unchecked Sendable {
         enqueue(
             .outcome,
             members: RecordEncoding.outcomeMembers(id: id, status: status, durationMs: durationMs, error: error),
-            needsSync: false, completion: .durable(completion))
+            needsSync: false,
+            completion: .durable(completion)
+        )
     }
 
     /// Writes what is queued, then a final signed checkpoint, and releases the directory. Later appends throw
@@ -235,7 +249,11 @@ public final class AuditLog: @unchecked Sendable {
     // MARK: Queue
 
     private func enqueue(
-        _ kind: StagedRecord.Kind, members: [UInt8], bodyIndex: Int = 0, body: PreparedBody? = nil, needsSync: Bool,
+        _ kind: StagedRecord.Kind,
+        members: [UInt8],
+        bodyIndex: Int = 0,
+        body: PreparedBody? = nil,
+        needsSync: Bool,
         completion: StagedCompletion
     ) {
         condition.lock()
@@ -245,7 +263,13 @@ public final class AuditLog: @unchecked Sendable {
             return
         }
         staged.append(
-            kind, members: members, bodyIndex: bodyIndex, body: body, needsSync: needsSync, completion: completion)
+            kind,
+            members: members,
+            bodyIndex: bodyIndex,
+            body: body,
+            needsSync: needsSync,
+            completion: completion
+        )
         if needsSync {
             urgentQueued += 1
             if urgentQueued == 1 { firstUrgentAt = .now }
@@ -278,7 +302,10 @@ public final class AuditLog: @unchecked Sendable {
                 completion(.success(()))
             case (.receipt(let id, let forwardedSHA256, let completion), .written(let seq, let hash)):
                 completion(
-                    .success(AuditReceipt(id: id, seq: seq, hash: hash.hex, forwardedSHA256: forwardedSHA256, time: time)))
+                    .success(
+                        AuditReceipt(id: id, seq: seq, hash: hash.hex, forwardedSHA256: forwardedSHA256, time: time)
+                    )
+                )
             case (let completion, .failed(let error)):
                 fail(completion, error)
             }

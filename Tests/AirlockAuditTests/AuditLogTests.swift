@@ -13,7 +13,9 @@ struct AuditLogTests {
         #expect(log.keyID == keys.keyID)
         for number in 1...40 {
             let receipt = try await log.recordDecision(
-                sampleDecision(number), forwardedBody: Array("body \(number)".utf8))
+                sampleDecision(number),
+                forwardedBody: Array("body \(number)".utf8)
+            )
             #expect(receipt.seq >= number)
             try await log.recordOutcome(id: "req-\(number)", status: 200, durationMs: 12.5, error: nil)
         }
@@ -53,11 +55,20 @@ struct AuditLogTests {
         let rsa = scratch.root.appendingPathComponent("rsa.key")
         #expect(
             run(
-                "/usr/bin/openssl", "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", rsa.path
-            ) == 0)
+                "/usr/bin/openssl",
+                "genpkey",
+                "-algorithm",
+                "rsa",
+                "-pkeyopt",
+                "rsa_keygen_bits:1024",
+                "-out",
+                rsa.path
+            ) == 0
+        )
         let error = await #expect(throws: AuditError.self) {
             _ = try await AuditLog.open(
-                AuditConfiguration(directory: scratch.root.appendingPathComponent("x"), signingKeyPath: rsa))
+                AuditConfiguration(directory: scratch.root.appendingPathComponent("x"), signingKeyPath: rsa)
+            )
         }
         #expect(error?.code == .signingKey)
     }
@@ -68,7 +79,8 @@ struct AuditLogTests {
         try Data("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n".utf8).write(to: garbage)
         let error = await #expect(throws: AuditError.self) {
             _ = try await AuditLog.open(
-                AuditConfiguration(directory: scratch.root.appendingPathComponent("x"), signingKeyPath: garbage))
+                AuditConfiguration(directory: scratch.root.appendingPathComponent("x"), signingKeyPath: garbage)
+            )
         }
         #expect(error?.code == .signingKey)
         // OpenSSL's own reason is carried, in its `error:XXXXXXXX:lib:func:reason` form ...
@@ -95,7 +107,9 @@ struct AuditLogTests {
         let scratch = try Scratch()
         let log = try await AuditLog.open(scratch.configuration())
         var record = sampleDecision(
-            7, findings: [AuditFinding(id: "codename", action: "redact", count: 2, paths: ["$.a", "$.b[0]"])])
+            7,
+            findings: [AuditFinding(id: "codename", action: "redact", count: 2, paths: ["$.a", "$.b[0]"])]
+        )
         record.path = "/v1/t?q=\"quoted\"\n\u{1}é"
         record.client.subject = "CN=labeler,O=Lab"
         record.forwardedSHA256 = "caller value is replaced"
@@ -110,15 +124,18 @@ struct AuditLogTests {
         #expect(lines[0].contains(#""client":{"ip":"127.0.0.1","subject":"CN=labeler,O=Lab"}"#))
         #expect(lines[0].contains(#""path":"/v1/t?q=\"quoted\"\n\u0001é""#))
         #expect(
-            lines[0].contains(#""findings":[{"id":"codename","action":"redact","count":2,"paths":["$.a","$.b[0]"]}]"#))
+            lines[0].contains(#""findings":[{"id":"codename","action":"redact","count":2,"paths":["$.a","$.b[0]"]}]"#)
+        )
         #expect(
             lines[0].contains(
                 #""request_bytes":107,"forwarded_bytes":5,"forwarded_sha256":"\#(helloSHA)""#
-            ))
+            )
+        )
         #expect(lines[0].contains(#""prev":"\#(ChainLine.genesis)","hash":"\#(receipt.hash)"}"#))
         #expect(
             lines[1].contains(#""event":"outcome","seq":2"#)
-                && lines[1].contains(#""status":201,"duration_ms":3.142,"error":null"#))
+                && lines[1].contains(#""status":201,"duration_ms":3.142,"error":null"#)
+        )
         #expect(lines[2].hasPrefix(#"{"event":"checkpoint","seq":3,"#) && lines[2].contains(#""reason":"shutdown""#))
         #expect(receipt.time.count == 24 && receipt.time.hasSuffix("Z"))  // 2026-11-26T23:04:05.123Z
 
@@ -236,8 +253,17 @@ struct AuditLogTests {
         let empty = await #expect(throws: AuditError.self) {
             _ = try await log.recordDecision(
                 DecisionRecord(
-                    id: "", client: .init(ip: "::1"), vendor: "v", method: "GET", path: "/", decision: .blocked,
-                    policy: "p", requestBytes: 0), forwardedBody: nil)
+                    id: "",
+                    client: .init(ip: "::1"),
+                    vendor: "v",
+                    method: "GET",
+                    path: "/",
+                    decision: .blocked,
+                    policy: "p",
+                    requestBytes: 0
+                ),
+                forwardedBody: nil
+            )
         }
         #expect(empty?.code == .invalidArgument)
     }

@@ -100,7 +100,8 @@ struct BodyAndSecretTests {
             findings: [
                 AuditFinding(id: "codename", action: "pseudonymise", count: 1, paths: ["$.prompt"]),
                 AuditFinding(id: "api-key", action: "redact", count: 1, paths: ["$.prompt"]),
-            ])
+            ]
+        )
         record.requestBytes = original.utf8.count
         _ = try await log.recordDecision(record, forwardedBody: Array(redacted.utf8))
         _ = try await log.recordDecision(sampleDecision(2, decision: .blocked, rule: "roadmap"), forwardedBody: nil)
@@ -122,12 +123,14 @@ struct BodyAndSecretTests {
             recordFields == [
                 "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "policy", "findings",
                 "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs", "refusals",
-            ])
+            ]
+        )
         // An aggregated refusal's window: a count and two times the log writes itself.
         let window = RefusalWindow(count: 2, first: Date(), last: Date())
         #expect(Mirror(reflecting: window).children.compactMap(\.label) == ["count", "first", "last"])
         #expect(
-            Mirror(reflecting: record.findings[0]).children.compactMap(\.label) == ["id", "action", "count", "paths"])
+            Mirror(reflecting: record.findings[0]).children.compactMap(\.label) == ["id", "action", "count", "paths"]
+        )
         // `name` is a configured client's name (`clients:`), never taken from a request.
         #expect(Mirror(reflecting: record.client).children.compactMap(\.label) == ["ip", "subject", "name"])
     }

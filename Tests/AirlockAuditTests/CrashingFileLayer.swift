@@ -3,7 +3,7 @@ import Foundation
 @testable import AirlockAudit
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A file layer for the audit log in which a process "dies" inside a write: once armed, the next write of records

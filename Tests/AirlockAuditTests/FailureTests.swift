@@ -4,7 +4,7 @@ import Testing
 @testable import AirlockAudit
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// When the log cannot be written the append throws (the proxy answers 503 and forwards nothing), and what was
@@ -18,7 +18,10 @@ struct FailureTests {
         // No timed checkpoint: on a loaded machine the test can outlast the default 60 s interval, and a checkpoint
         // line would be counted with the decisions below.
         let configuration = AuditConfiguration(
-            directory: tmpfs.path.appendingPathComponent("audit"), storeBodies: false, checkpointInterval: 86_400)
+            directory: tmpfs.path.appendingPathComponent("audit"),
+            storeBodies: false,
+            checkpointInterval: 86_400
+        )
         let log = try await AuditLog.open(configuration)
         var acknowledged: [AuditReceipt] = []
         var failure: AuditError?

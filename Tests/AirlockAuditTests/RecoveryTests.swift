@@ -34,7 +34,8 @@ struct RecoveryTests {
         for receipt in acknowledged { #expect(text.contains(#""hash":"\#(receipt.hash)""#)) }
         // The torn bytes are kept, byte for byte, and the recovery event names them.
         let torn = try FileManager.default.contentsOfDirectory(
-            atPath: scratch.audit.appendingPathComponent("torn").path)
+            atPath: scratch.audit.appendingPathComponent("torn").path
+        )
         #expect(torn.count == 1)
         let kept = try Data(contentsOf: scratch.audit.appendingPathComponent("torn/\(torn[0])"))
         #expect(kept == Data(next.utf8))

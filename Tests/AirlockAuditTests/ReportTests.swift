@@ -12,15 +12,22 @@ struct ReportTests {
         let mtls = AuditClient(ip: "10.0.0.7", subject: "CN=labeling-bot,O=Lab")
         _ = try await log.recordDecision(
             sampleDecision(1, vendor: "scale", findings: [AuditFinding(id: "email", action: "pseudonymise", count: 2)]),
-            forwardedBody: Array("aaaa".utf8))
+            forwardedBody: Array("aaaa".utf8)
+        )
         try await log.recordOutcome(id: "req-1", status: 200, durationMs: 40, error: nil)
         _ = try await log.recordDecision(
-            sampleDecision(2, vendor: "scale", decision: .blocked, rule: "roadmap"), forwardedBody: nil)
+            sampleDecision(2, vendor: "scale", decision: .blocked, rule: "roadmap"),
+            forwardedBody: nil
+        )
         _ = try await log.recordDecision(
             sampleDecision(
-                3, vendor: "labelbox", client: mtls,
-                findings: [AuditFinding(id: "email", action: "pseudonymise", count: 1)]),
-            forwardedBody: Array("bbbbbbbb".utf8))
+                3,
+                vendor: "labelbox",
+                client: mtls,
+                findings: [AuditFinding(id: "email", action: "pseudonymise", count: 1)]
+            ),
+            forwardedBody: Array("bbbbbbbb".utf8)
+        )
         try await log.recordOutcome(id: "req-3", status: 502, durationMs: 10, error: "upstream reset")
         _ = try await log.recordDecision(sampleDecision(4, vendor: "labelbox", decision: .error), forwardedBody: nil)
         try await log.close()
@@ -53,14 +60,16 @@ struct ReportTests {
         let stats = AuditStats(try AuditLogReader(directory: scratch.audit).decisions())
         #expect(
             stats.total.requests == 4 && stats.total.forwarded == 2 && stats.total.blocked == 1
-                && stats.total.error == 1)
+                && stats.total.error == 1
+        )
         #expect(stats.total.forwardedBytes == 12)
         #expect(stats.byVendor["scale"]?.requests == 2 && stats.byVendor["scale"]?.forwardedBytes == 4)
         #expect(stats.byVendor["labelbox"]?.forwardedBytes == 8)
         #expect(stats.byDecision["blocked"]?.requests == 1)
         #expect(
             stats.byRule["email"]
-                == AuditStats.RuleBucket(requests: 2, matches: 3, blocked: 0, actions: ["pseudonymise": 3]))
+                == AuditStats.RuleBucket(requests: 2, matches: 3, blocked: 0, actions: ["pseudonymise": 3])
+        )
         #expect(stats.byRule["roadmap"]?.blocked == 1)
     }
 
@@ -72,13 +81,23 @@ struct ReportTests {
         _ = try await log.recordDecision(sampleDecision(1, vendor: "scale"), forwardedBody: Array("aaaa".utf8))
         let window = RefusalWindow(count: 998, first: "2026-12-07T10:00:00.000Z", last: "2026-12-07T10:00:00.999Z")
         var aggregated = DecisionRecord(
-            id: "r-refusals-1", client: AuditClient(ip: "10.0.0.9"), vendor: "scale", method: "GET",
-            path: "(withheld: not inspected)", decision: .blocked, reason: "route_not_allowed", policy: "none",
-            requestBytes: 0, status: 403)
+            id: "r-refusals-1",
+            client: AuditClient(ip: "10.0.0.9"),
+            vendor: "scale",
+            method: "GET",
+            path: "(withheld: not inspected)",
+            decision: .blocked,
+            reason: "route_not_allowed",
+            policy: "none",
+            requestBytes: 0,
+            status: 403
+        )
         aggregated.refusals = window
         _ = try await log.recordDecision(aggregated, forwardedBody: nil)
         _ = try await log.recordDecision(
-            sampleDecision(2, vendor: "scale", decision: .blocked, rule: "roadmap"), forwardedBody: nil)
+            sampleDecision(2, vendor: "scale", decision: .blocked, rule: "roadmap"),
+            forwardedBody: nil
+        )
         try await log.close()
 
         let summary = try AuditVerifier.verify(directory: scratch.audit)

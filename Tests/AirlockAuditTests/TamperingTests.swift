@@ -11,7 +11,8 @@ struct TamperingTests {
         let scratch = try Scratch()
         let keys = try scratch.keyPair()
         let log = try await AuditLog.open(
-            scratch.configuration(key: keys.key, rotateBytes: rotate ? 4096 : 64 << 20, checkpointEvery: 5))
+            scratch.configuration(key: keys.key, rotateBytes: rotate ? 4096 : 64 << 20, checkpointEvery: 5)
+        )
         for number in 1...30 { _ = try await log.recordDecision(sampleDecision(number), forwardedBody: nil) }
         try await log.close()
         // The untouched log verifies; each test then breaks it one way.
@@ -141,7 +142,12 @@ struct TamperingTests {
         let entry = try JSONDecoder().decode(AuditEntry.self, from: Data(lines[5].utf8))
         #expect(entry.event == .checkpoint)
         let message = RecordEncoding.checkpointMessage(
-            seq: entry.seq, time: entry.time, reason: entry.reason!, head: entry.head!, count: entry.count!)
+            seq: entry.seq,
+            time: entry.time,
+            reason: entry.reason!,
+            head: entry.head!,
+            count: entry.count!
+        )
         let forged = Data(try SigningKey(path: attacker.key).sign(message)).base64EncodedString()
         lines[5] = lines[5]
             .replacingOccurrences(of: entry.signature!, with: forged)

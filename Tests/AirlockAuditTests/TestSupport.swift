@@ -5,7 +5,7 @@ import Testing
 @testable import AirlockAudit
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A temporary audit directory (and key files), removed when the test ends.
@@ -33,12 +33,20 @@ final class Scratch {
     /// No timed checkpoint unless a test asks for one: on a loaded machine a test can outlast the production 60 s
     /// interval, and an unplanned checkpoint line changes the counts of lines and syncs the tests assert.
     func configuration(
-        key: URL? = nil, storeBodies: Bool = true, rotateBytes: Int = 64 << 20, checkpointEvery: Int = 1000,
+        key: URL? = nil,
+        storeBodies: Bool = true,
+        rotateBytes: Int = 64 << 20,
+        checkpointEvery: Int = 1000,
         checkpointInterval: Double = 86_400
     ) -> AuditConfiguration {
         AuditConfiguration(
-            directory: audit, signingKeyPath: key, storeBodies: storeBodies, rotateBytes: rotateBytes,
-            checkpointEvery: checkpointEvery, checkpointInterval: checkpointInterval)
+            directory: audit,
+            signingKeyPath: key,
+            storeBodies: storeBodies,
+            rotateBytes: rotateBytes,
+            checkpointEvery: checkpointEvery,
+            checkpointInterval: checkpointInterval
+        )
     }
 
     func file(_ index: Int) -> URL { audit.appendingPathComponent(LogFiles.name(index: index)) }
@@ -64,13 +72,26 @@ final class Scratch {
 }
 
 func sampleDecision(
-    _ number: Int, vendor: String = "scale", decision: AuditDecision = .forwarded, rule: String? = nil,
-    client: AuditClient = AuditClient(ip: "127.0.0.1"), findings: [AuditFinding] = []
+    _ number: Int,
+    vendor: String = "scale",
+    decision: AuditDecision = .forwarded,
+    rule: String? = nil,
+    client: AuditClient = AuditClient(ip: "127.0.0.1"),
+    findings: [AuditFinding] = []
 ) -> DecisionRecord {
     DecisionRecord(
-        id: "req-\(number)", client: client, vendor: vendor, method: "POST", path: "/v1/tasks/\(number)",
-        decision: decision, reason: decision == .forwarded ? "policy allows" : "policy blocks", rule: rule,
-        policy: "default@sha256:" + String(repeating: "ab", count: 32), findings: findings, requestBytes: 100 + number)
+        id: "req-\(number)",
+        client: client,
+        vendor: vendor,
+        method: "POST",
+        path: "/v1/tasks/\(number)",
+        decision: decision,
+        reason: decision == .forwarded ? "policy allows" : "policy blocks",
+        rule: rule,
+        policy: "default@sha256:" + String(repeating: "ab", count: 32),
+        findings: findings,
+        requestBytes: 100 + number
+    )
 }
 
 /// Lines of a log file as strings (without newlines), and writing them back. The zero-filled tail of a file still
@@ -120,7 +141,10 @@ func hashOf(_ line: String) -> String {
 }
 
 func expectFailure(
-    _ directory: URL, publicKeys: [URL], kind: AuditVerificationFailure.Kind, seq: Int?,
+    _ directory: URL,
+    publicKeys: [URL],
+    kind: AuditVerificationFailure.Kind,
+    seq: Int?,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     // A live writer may be mid-append, so the verifier forgives a torn tail while the lock is held. Processes other
@@ -153,8 +177,14 @@ struct Tmpfs {
         try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
         guard
             run(
-                "/bin/mount", "-t", "tmpfs", "-o", "size=\(sizeKB)k\(options.isEmpty ? "" : "," + options)", "tmpfs",
-                path.path) == 0
+                "/bin/mount",
+                "-t",
+                "tmpfs",
+                "-o",
+                "size=\(sizeKB)k\(options.isEmpty ? "" : "," + options)",
+                "tmpfs",
+                path.path
+            ) == 0
         else {
             try? FileManager.default.removeItem(at: path)
             throw CocoaError(.fileWriteNoPermission)

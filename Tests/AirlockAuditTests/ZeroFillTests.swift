@@ -98,7 +98,8 @@ struct ZeroFillTests {
 
         // Everything from the end of the last line to the last non-zero byte is kept aside, byte for byte.
         let torn = try FileManager.default.contentsOfDirectory(
-            atPath: scratch.audit.appendingPathComponent("torn").path)
+            atPath: scratch.audit.appendingPathComponent("torn").path
+        )
         #expect(torn.count == 1)
         let kept = try bytes(scratch.audit.appendingPathComponent("torn/\(torn[0])"))
         let expected = head + [UInt8](repeating: 0, count: 4096 - head.count) + later

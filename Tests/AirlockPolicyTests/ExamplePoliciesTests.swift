@@ -32,7 +32,10 @@ struct ExamplePoliciesTests {
                 commands += 1
                 let body = try #require(line.split(separator: " ").last.map(String.init))
                 let path = repositoryRoot.appendingPathComponent(body).path
-                #expect(FileManager.default.fileExists(atPath: path), "\(name): \(line) names \(body), which does not exist")
+                #expect(
+                    FileManager.default.fileExists(atPath: path),
+                    "\(name): \(line) names \(body), which does not exist"
+                )
             }
         }
         #expect(commands >= 2)

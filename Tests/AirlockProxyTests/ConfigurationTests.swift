@@ -118,7 +118,8 @@ struct ConfigurationTests {
             encoding: .utf8
         )
         let signed = try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: directory.path)
-        #expect(signed.audit?.log.signingKeyPath?.path == directory.appendingPathComponent("Certs/audit-signing.key").path)
+        let key = directory.appendingPathComponent("Certs/audit-signing.key").path
+        #expect(signed.audit?.log.signingKeyPath?.path == key)
 
         let off = try ProxyConfiguration.parse(
             yaml: Self.valid + "\naudit: {enabled: false}\n",
@@ -129,7 +130,8 @@ struct ConfigurationTests {
 
     @Test func theGroupCommitWindowIsConfigurableAndBounded() throws {
         #expect(
-            try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: "/tmp").audit?.log.commitDelay == .milliseconds(1)
+            try ProxyConfiguration.parse(yaml: Self.valid, baseDirectory: "/tmp").audit?.log.commitDelay
+                == .milliseconds(1)
         )
         let short = try ProxyConfiguration.parse(
             yaml: Self.valid + "\naudit: {commit_delay_ms: 0.25}\n",

@@ -332,8 +332,10 @@ struct CertificateTests {
         let plain = scratch.url.appendingPathComponent("plain.key").path
         let certificate = scratch.url.appendingPathComponent("server.crt").path
         let steps = [
-            ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256", "-pass", "pass:",
-             "-out", encrypted],
+            [
+                "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256", "-pass", "pass:",
+                "-out", encrypted,
+            ],
             ["pkey", "-in", encrypted, "-passin", "pass:", "-out", plain],
             ["req", "-x509", "-new", "-key", plain, "-subj", "/CN=localhost", "-days", "1", "-out", certificate],
         ]

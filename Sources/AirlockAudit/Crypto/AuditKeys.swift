@@ -53,7 +53,11 @@ public enum AuditKeys {
     /// `key_id`. The caller owns the returned key and frees it with `EVP_PKEY_free`; on a throw nothing is left to
     /// free. `notPEM` and `notEd25519Hint` complete the error messages.
     static func loadEd25519(
-        pem: [UInt8], source: String, readsPrivateKey: Bool, notPEM: String, notEd25519Hint: String
+        pem: [UInt8],
+        source: String,
+        readsPrivateKey: Bool,
+        notPEM: String,
+        notEd25519Hint: String
     ) throws(AuditError) -> (key: OpaquePointer, keyID: String) {
         ERR_clear_error()
         let loaded: OpaquePointer? = pem.withUnsafeBytes { buffer in

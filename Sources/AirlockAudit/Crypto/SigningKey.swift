@@ -15,8 +15,12 @@ final class SigningKey: @unchecked Sendable {
 
     init(pem: [UInt8], source: String) throws(AuditError) {
         (key, keyID) = try AuditKeys.loadEd25519(
-            pem: pem, source: source, readsPrivateKey: true, notPEM: "a PEM private key",
-            notEd25519Hint: " (run `airlock certs init` to create one)")
+            pem: pem,
+            source: source,
+            readsPrivateKey: true,
+            notPEM: "a PEM private key",
+            notEd25519Hint: " (run `airlock certs init` to create one)"
+        )
     }
 
     deinit { EVP_PKEY_free(key) }
@@ -31,8 +35,12 @@ final class SigningKey: @unchecked Sendable {
             signature.withUnsafeMutableBytes { output in
                 EVP_DigestSignInit(context, nil, nil, nil, key) == 1
                     && EVP_DigestSign(
-                        context, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length,
-                        input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1
+                        context,
+                        output.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                        &length,
+                        input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                        input.count
+                    ) == 1
             }
         }
         guard ok, length == 64 else { throw AuditError(.signingKey, "Ed25519 signing failed: \(openSSLErrors())") }

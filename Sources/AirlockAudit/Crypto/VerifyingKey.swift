@@ -15,9 +15,12 @@ final class VerifyingKey: @unchecked Sendable {
     /// Accepts a PEM public key, or a PEM private key whose public half is used.
     init(pem: [UInt8], source: String) throws(AuditError) {
         (key, keyID) = try AuditKeys.loadEd25519(
-            pem: pem, source: source,
+            pem: pem,
+            source: source,
             readsPrivateKey: String(decoding: pem, as: UTF8.self).contains("PRIVATE KEY"),
-            notPEM: "a PEM public key", notEd25519Hint: "")
+            notPEM: "a PEM public key",
+            notEd25519Hint: ""
+        )
     }
 
     deinit { EVP_PKEY_free(key) }
@@ -31,8 +34,12 @@ final class VerifyingKey: @unchecked Sendable {
             signature.withUnsafeBytes { sig in
                 EVP_DigestVerifyInit(context, nil, nil, nil, key) == 1
                     && EVP_DigestVerify(
-                        context, sig.baseAddress?.assumingMemoryBound(to: UInt8.self), sig.count,
-                        input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count) == 1
+                        context,
+                        sig.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                        sig.count,
+                        input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                        input.count
+                    ) == 1
             }
         }
     }

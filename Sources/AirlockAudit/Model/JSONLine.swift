@@ -108,7 +108,9 @@ struct JSONLine {
 
     /// An array of objects built in place, one per element of `values`.
     mutating func objects<Values: Sequence>(
-        _ name: StaticString, _ values: Values, _ build: (inout JSONLine, Values.Element) -> Void
+        _ name: StaticString,
+        _ values: Values,
+        _ build: (inout JSONLine, Values.Element) -> Void
     ) {
         key(name)
         bytes.append(UInt8(ascii: "["))

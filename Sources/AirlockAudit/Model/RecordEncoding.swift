@@ -13,7 +13,10 @@ enum RecordEncoding {
 
     /// A decision's members after `time`: the caller's encoded members with `body` spliced in.
     static func appendDecision<Members: Collection<UInt8>>(
-        to line: inout JSONLine, members: Members, body: String?, after: Members
+        to line: inout JSONLine,
+        members: Members,
+        body: String?,
+        after: Members
     ) {
         line.members(members)
         line.string("body", body)
@@ -22,7 +25,12 @@ enum RecordEncoding {
     }
 
     static func outcome(
-        seq: Int, time: String, id: String, status: Int?, durationMs: Double, error: String?
+        seq: Int,
+        time: String,
+        id: String,
+        status: Int?,
+        durationMs: Double,
+        error: String?
     ) -> JSONLine {
         outcome(seq: seq, time: time, outcomeMembers(id: id, status: status, durationMs: durationMs, error: error))
     }
@@ -44,7 +52,12 @@ enum RecordEncoding {
     }
 
     static func checkpoint(
-        seq: Int, time: String, reason: CheckpointReason, head: String, keyID: String?, signature: String?
+        seq: Int,
+        time: String,
+        reason: CheckpointReason,
+        head: String,
+        keyID: String?,
+        signature: String?
     ) -> JSONLine {
         var line = header("checkpoint", seq: seq, time: time)
         line.string("reason", reason.rawValue)
@@ -62,7 +75,13 @@ enum RecordEncoding {
     }
 
     static func recovery(
-        seq: Int, time: String, reason: String, afterSeq: Int, tornBytes: Int?, tornSHA256: String?, kept: String?
+        seq: Int,
+        time: String,
+        reason: String,
+        afterSeq: Int,
+        tornBytes: Int?,
+        tornSHA256: String?,
+        kept: String?
     ) -> JSONLine {
         var line = header("recovery", seq: seq, time: time)
         line.string("reason", reason)
@@ -100,29 +119,57 @@ extension RecordEncoding {
                 let findings = entry.findings, let requestBytes = entry.requestBytes
             else { return nil }
             var record = DecisionRecord(
-                id: id, client: client, vendor: vendor, method: method, path: path, decision: decision,
-                reason: entry.reason, rule: entry.rule, policy: policy, findings: findings, requestBytes: requestBytes,
-                status: entry.status, durationMs: entry.durationMs, refusals: entry.refusals)
+                id: id,
+                client: client,
+                vendor: vendor,
+                method: method,
+                path: path,
+                decision: decision,
+                reason: entry.reason,
+                rule: entry.rule,
+                policy: policy,
+                findings: findings,
+                requestBytes: requestBytes,
+                status: entry.status,
+                durationMs: entry.durationMs,
+                refusals: entry.refusals
+            )
             record.forwardedBytes = entry.forwardedBytes
             record.forwardedSHA256 = entry.forwardedSHA256
             line = RecordEncoding.decision(seq: entry.seq, time: entry.time, record, body: entry.body)
         case .outcome:
             guard let id = entry.id, let durationMs = entry.durationMs else { return nil }
             line = outcome(
-                seq: entry.seq, time: entry.time, id: id, status: entry.status, durationMs: durationMs,
-                error: entry.error)
+                seq: entry.seq,
+                time: entry.time,
+                id: id,
+                status: entry.status,
+                durationMs: durationMs,
+                error: entry.error
+            )
         case .checkpoint:
             guard let reason = entry.reason.flatMap(CheckpointReason.init(rawValue:)), let head = entry.head else {
                 return nil
             }
             line = checkpoint(
-                seq: entry.seq, time: entry.time, reason: reason, head: head, keyID: entry.keyID,
-                signature: entry.signature)
+                seq: entry.seq,
+                time: entry.time,
+                reason: reason,
+                head: head,
+                keyID: entry.keyID,
+                signature: entry.signature
+            )
         case .recovery:
             guard let reason = entry.reason, let afterSeq = entry.afterSeq else { return nil }
             line = recovery(
-                seq: entry.seq, time: entry.time, reason: reason, afterSeq: afterSeq, tornBytes: entry.tornBytes,
-                tornSHA256: entry.tornSHA256, kept: entry.kept)
+                seq: entry.seq,
+                time: entry.time,
+                reason: reason,
+                afterSeq: afterSeq,
+                tornBytes: entry.tornBytes,
+                tornSHA256: entry.tornSHA256,
+                kept: entry.kept
+            )
         }
         line.string("prev", entry.prev)
         return line.finished()

@@ -2,11 +2,11 @@ import AirlockSupport
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Reads an audit directory back, file by file and line by line. It does not verify the chain; that is
@@ -50,8 +50,12 @@ public struct AuditLogReader: Sendable {
             start = offset + 1
         }
         return FileLines(
-            name: file.name, index: file.index, contents: contents, lines: lines,
-            tornTail: lineEnd < dataEnd ? lineEnd..<dataEnd : nil)
+            name: file.name,
+            index: file.index,
+            contents: contents,
+            lines: lines,
+            tornTail: lineEnd < dataEnd ? lineEnd..<dataEnd : nil
+        )
     }
 
     /// Every readable record in order. Lines that are not records (and a torn last line) are skipped.
@@ -94,11 +98,14 @@ public struct AuditLogReader: Sendable {
         guard let sha256 = decision.forwardedSHA256 else {
             throw AuditError(
                 .notFound,
-                "request \(reference) has no forwarded body (decision: \(decision.decision?.rawValue ?? "unknown"))")
+                "request \(reference) has no forwarded body (decision: \(decision.decision?.rawValue ?? "unknown"))"
+            )
         }
         guard let location = decision.body else {
             throw AuditError(
-                .notFound, "the body \(sha256) of \(reference) was not stored (audit.store_bodies: false?)")
+                .notFound,
+                "the body \(sha256) of \(reference) was not stored (audit.store_bodies: false?)"
+            )
         }
         return try BodyStore.read(root: root, reference: location, sha256: sha256)
     }

@@ -20,8 +20,12 @@ public struct AuditQuery: Sendable {
     private var untilText: String?
 
     public init(
-        since: Date? = nil, until: Date? = nil, vendor: String? = nil, decision: AuditDecision? = nil,
-        rule: String? = nil, client: String? = nil
+        since: Date? = nil,
+        until: Date? = nil,
+        vendor: String? = nil,
+        decision: AuditDecision? = nil,
+        rule: String? = nil,
+        client: String? = nil
     ) {
         self.since = since
         self.until = until

@@ -20,7 +20,9 @@ public enum AuditVerifier {
     ///     checkpoints fails (`no public key`) and an unsigned log is checked as a hash chain only.
     ///   - checkBodies: also decompress every stored forwarded body and check it against its hash.
     public static func verify(
-        directory: URL, publicKeys: [URL] = [], checkBodies: Bool = false
+        directory: URL,
+        publicKeys: [URL] = [],
+        checkBodies: Bool = false
     ) throws(AuditVerificationFailure) -> AuditVerification {
         var keys: [String: VerifyingKey] = [:]
         for path in publicKeys {

@@ -2,11 +2,11 @@ import AirlockSupport
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Owns the files and the chain state. Used only from the writer thread of ``AuditLog``, so it needs no locking.
@@ -64,7 +64,9 @@ final class AuditWriter {
             lock.close()
             if failure == EWOULDBLOCK {
                 throw AuditError(
-                    .inUse, "\(root) is already open in another airlock process (it holds \(LogFiles.lockName))")
+                    .inUse,
+                    "\(root) is already open in another airlock process (it holds \(LogFiles.lockName))"
+                )
             }
             throw AuditError.posix(.unwritable, "cannot lock", path: "\(root)/\(LogFiles.lockName)", errno: failure)
         }
@@ -120,9 +122,14 @@ final class AuditWriter {
         }
         if torn != nil || (lastLine != nil && !cleanShutdown) {
             let line = RecordEncoding.recovery(
-                seq: nextSeq, time: RFC3339.now(),
+                seq: nextSeq,
+                time: RFC3339.now(),
                 reason: torn == nil ? "unclean shutdown" : "unclean shutdown, torn last line set aside",
-                afterSeq: nextSeq - 1, tornBytes: torn?.bytes, tornSHA256: torn?.sha256, kept: torn?.kept)
+                afterSeq: nextSeq - 1,
+                tornBytes: torn?.bytes,
+                tornSHA256: torn?.sha256,
+                kept: torn?.kept
+            )
             let sealed = ChainLine.seal(line, prev: head)
             try appendDurably(sealed.line)
             nextSeq += 1
@@ -199,7 +206,8 @@ final class AuditWriter {
         guard let (canonical, hash) = ChainLine.unseal(line), SHA256.hex(canonical) == hash else {
             throw AuditError(
                 .corrupt,
-                "the last record in \(source) does not match its hash: run `airlock log verify` before reopening")
+                "the last record in \(source) does not match its hash: run `airlock log verify` before reopening"
+            )
         }
         do {
             return try JSONDecoder().decode(AuditEntry.self, from: Data(line))
@@ -255,8 +263,10 @@ final class AuditWriter {
                 }
                 if packBuffer.isEmpty { packStart = try ensurePack() }
                 let reference = BodyStore.Reference(
-                    pack: BodyStore.packName(index: packIndex), offset: packStart + packBuffer.count,
-                    length: compressed.count)
+                    pack: BodyStore.packName(index: packIndex),
+                    offset: packStart + packBuffer.count,
+                    length: compressed.count
+                )
                 references[body.sha256] = reference.text
                 packBuffer.append(contentsOf: compressed)
                 newBodies += 1
@@ -303,8 +313,11 @@ final class AuditWriter {
                     let body = records[index].body.flatMap { $0.storedAt ?? references[$0.sha256] }
                     let bodyIndex = records[index].bodyIndex
                     RecordEncoding.appendDecision(
-                        to: &line, members: bytes[members.lowerBound..<bodyIndex], body: body,
-                        after: bytes[bodyIndex..<members.upperBound])
+                        to: &line,
+                        members: bytes[members.lowerBound..<bodyIndex],
+                        body: body,
+                        after: bytes[bodyIndex..<members.upperBound]
+                    )
                 case .outcome:
                     RecordEncoding.appendHeader(to: &line, "outcome", seq: nextSeq, time: time)
                     line.members(bytes[members])
@@ -425,11 +438,22 @@ final class AuditWriter {
         var signature: String?
         if let signingKey {
             let message = RecordEncoding.checkpointMessage(
-                seq: nextSeq, time: time, reason: reason.rawValue, head: head.hex, count: nextSeq - 1)
+                seq: nextSeq,
+                time: time,
+                reason: reason.rawValue,
+                head: head.hex,
+                count: nextSeq - 1
+            )
             signature = Data(try signingKey.sign(message)).base64EncodedString()
         }
         let line = RecordEncoding.checkpoint(
-            seq: nextSeq, time: time, reason: reason, head: head.hex, keyID: signingKey?.keyID, signature: signature)
+            seq: nextSeq,
+            time: time,
+            reason: reason,
+            head: head.hex,
+            keyID: signingKey?.keyID,
+            signature: signature
+        )
         let sealed = ChainLine.seal(line, prev: head)
         nextSeq += 1
         head = sealed.hash
@@ -485,6 +509,8 @@ final class AuditWriter {
 
     private func stop(_ error: AuditError) {
         failure = AuditError(
-            .closed, "the audit log stopped after an unrecoverable failure (\(error.message)); restart airlock")
+            .closed,
+            "the audit log stopped after an unrecoverable failure (\(error.message)); restart airlock"
+        )
     }
 }

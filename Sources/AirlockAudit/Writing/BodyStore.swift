@@ -1,13 +1,13 @@
 import AirlockSupport
-import Foundation
 internal import CZlib
+import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// The store of forwarded bodies under `bodies/`: append-only pack files (`pack-NNNNNN.gz`) of gzip members, one

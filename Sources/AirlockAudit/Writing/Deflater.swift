@@ -1,13 +1,13 @@
 import AirlockSupport
-import Foundation
 internal import CZlib
+import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A zlib deflate stream kept for reuse. Setting one up allocates and clears about 270 KB of window and hash
@@ -21,7 +21,15 @@ final class Deflater: @unchecked Sendable {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let initialised = deflateInit2_(
-            stream, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+            stream,
+            1,
+            Z_DEFLATED,
+            15 + 16,
+            8,
+            Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION,
+            Int32(MemoryLayout<z_stream>.size)
+        )
         precondition(initialised == Z_OK, "deflateInit2 fails only without memory")
     }
 

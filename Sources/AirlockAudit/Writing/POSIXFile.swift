@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A file descriptor with the few calls the log needs, each turning errno into an ``AuditError``.
@@ -21,7 +21,7 @@ struct POSIXFile {
         operations: FileOperations = .system
     ) throws(AuditError) -> POSIXFile {
         while true {
-            let descriptor = Glibc_open(path, flags | O_CLOEXEC, mode)
+            let descriptor = systemOpen(path, flags | O_CLOEXEC, mode)
             if descriptor >= 0 { return POSIXFile(descriptor: descriptor, path: path, operations: operations) }
             if errno == EINTR { continue }
             throw AuditError.posix(.unwritable, "cannot open", path: path, errno: errno)
@@ -33,7 +33,7 @@ struct POSIXFile {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in
-                Glibc_write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
             }
             if written < 0 {
                 if errno == EINTR { continue }
@@ -150,7 +150,7 @@ struct POSIXFile {
         return out
     }
 
-    func close() { _ = Glibc_close(descriptor) }
+    func close() { _ = systemClose(descriptor) }
 
     /// Makes a directory entry (a created or renamed file) durable.
     static func syncDirectory(_ path: String, operations: FileOperations = .system) throws(AuditError) {
@@ -174,7 +174,7 @@ struct POSIXFile {
     }
 
     static func rename(_ from: String, _ to: String) throws(AuditError) {
-        guard Glibc_rename(from, to) == 0 else {
+        guard systemRename(from, to) == 0 else {
             throw AuditError.posix(.writeFailed, "cannot rename to", path: to, errno: errno)
         }
     }
@@ -189,7 +189,7 @@ struct POSIXFile {
 }
 
 // The C names, spelled so they do not collide with the methods above.
-private func Glibc_open(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
-private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
-private func Glibc_close(_ fd: Int32) -> Int32 { close(fd) }
-private func Glibc_rename(_ from: String, _ to: String) -> Int32 { rename(from, to) }
+private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int { write(fd, buffer, count) }
+private func systemClose(_ fd: Int32) -> Int32 { close(fd) }
+private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }

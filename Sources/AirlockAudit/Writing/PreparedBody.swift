@@ -2,11 +2,11 @@ import AirlockSupport
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A decision's forwarded body, hashed (and, when new, compressed) by the caller before it joins the queue.

@@ -2,11 +2,11 @@ import AirlockSupport
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// The records queued since the writer last took them, their members back to back in one buffer. Queueing a record
@@ -19,15 +19,25 @@ struct StagedBatch {
     var isEmpty: Bool { records.isEmpty }
 
     mutating func append(
-        _ kind: StagedRecord.Kind, members: some Collection<UInt8>, bodyIndex: Int = 0, body: PreparedBody? = nil,
-        needsSync: Bool, completion: StagedCompletion
+        _ kind: StagedRecord.Kind,
+        members: some Collection<UInt8>,
+        bodyIndex: Int = 0,
+        body: PreparedBody? = nil,
+        needsSync: Bool,
+        completion: StagedCompletion
     ) {
         let start = bytes.count
         bytes.append(contentsOf: members)
         records.append(
             StagedRecord(
-                kind: kind, needsSync: needsSync, members: start..<bytes.count, bodyIndex: start + bodyIndex,
-                body: body, completion: completion))
+                kind: kind,
+                needsSync: needsSync,
+                members: start..<bytes.count,
+                bodyIndex: start + bodyIndex,
+                body: body,
+                completion: completion
+            )
+        )
     }
 
     mutating func removeAll() {

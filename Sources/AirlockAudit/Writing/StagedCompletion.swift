@@ -2,11 +2,11 @@ import AirlockSupport
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Whom the writer tells that a queued record is durable, or why it is not. Runs on the writer thread.

@@ -2,11 +2,11 @@ import AirlockSupport
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// One queued record. Its members (encoded by the caller: the writer thread only numbers, chains and writes them)

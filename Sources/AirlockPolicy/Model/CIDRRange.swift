@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// An IPv4 or IPv6 network from an `ip` detector's `ranges`, e.g. `10.0.0.0/8`, `fd00::/8`. A bare address is a

@@ -138,7 +138,8 @@ public enum DevelopmentCertificates {
                 overwrite: force
             )
             written.append(
-                File(name: item.name, path: path, kind: item.kind, summary: item.summary, fingerprints: item.facts))
+                File(name: item.name, path: path, kind: item.kind, summary: item.summary, fingerprints: item.facts)
+            )
         }
         AtomicFile.syncDirectory(directoryPath)
         return written

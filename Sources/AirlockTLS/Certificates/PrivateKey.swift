@@ -37,7 +37,9 @@ public final class PrivateKey: @unchecked Sendable, CustomStringConvertible {
         case .rsa(let bits):
             guard bits >= 2048, bits <= 16384 else {
                 throw CertificateError(
-                    code: .invalidInput, message: "RSA keys must have 2048 to 16384 bits, not \(bits)")
+                    code: .invalidInput,
+                    message: "RSA keys must have 2048 to 16384 bits, not \(bits)"
+                )
             }
             name = "RSA"
         case .ed25519: name = "ED25519"
