@@ -333,6 +333,7 @@ public final class AuditLog: @unchecked Sendable {
 
     // MARK: Writer thread
 
+    // Over 80 lines: the writer thread's loop (gather, wait, commit, answer) keeps its group state in locals.
     private func run(started: CheckedContinuation<Result<Void, AuditError>, Never>) {
         do {
             try writer.start()

@@ -179,6 +179,8 @@ extension PolicyLoadSession {
         )
     }
 
+    // Over 80 lines: the detector's options in one place (kind, id, action, label, hosts, domains, ranges), each
+    // reported at its own node.
     mutating func parseDetector(_ node: Node, scope: Scope) {
         let example = "like '- email: {action: redact}'"
         guard case .mapping(let mapping) = node, mapping.count == 1, let (kindNode, options) = mapping.first else {

@@ -149,7 +149,14 @@ struct PolicyLoadSession {
             allowed: PolicyLoader.topLevelKeys,
             context: "at the top level"
         )
+        readHeader(entries, of: node, isRoot: isRoot, scope: scope)
+        let fromIncludes = loadIncludes(entries, of: file, scope: scope)
+        readRules(entries, scope: scope)
+        return readContent(entries, scope: scope) ?? fromIncludes
+    }
 
+    /// `version`, `name` and `description`: required in the root file, checked (and otherwise ignored) in includes.
+    mutating func readHeader(_ entries: Entries, of node: Node, isRoot: Bool, scope: Scope) {
         if let version = entries["version"] {
             if let value = integer(version.value, key: "version", scope: scope) {
                 if value != 1 {
@@ -178,7 +185,11 @@ struct PolicyLoadSession {
         if let description = entries["description"] {
             _ = string(description.value, key: "description", scope: scope)
         }
+    }
 
+    /// Loads the `include` list in order, skipping files already loaded and reporting cycles. Returns the last
+    /// `content.unknown` an include settled on.
+    mutating func loadIncludes(_ entries: Entries, of file: PolicySourceFile, scope: Scope) -> UnknownContent? {
         var unknown: UnknownContent? = nil
         includeStack.append(file)
         if let include = entries["include"], let items = list(include.value, key: "include", scope: scope) {
@@ -198,7 +209,11 @@ struct PolicyLoadSession {
             }
         }
         includeStack.removeLast()
+        return unknown
+    }
 
+    /// The rule lists (`terms`, `patterns`, `detectors`, `fields`) and `allow`.
+    mutating func readRules(_ entries: Entries, scope: Scope) {
         if let entry = entries["terms"], let items = list(entry.value, key: "terms", scope: scope) {
             for item in items { parseTerm(item, scope: scope) }
         }
@@ -217,6 +232,11 @@ struct PolicyLoadSession {
                 if !allow.contains(value) { allow.append(value) }
             }
         }
+    }
+
+    /// The file's own `content.unknown`, or nil when it sets none (or a bad one, reported).
+    mutating func readContent(_ entries: Entries, scope: Scope) -> UnknownContent? {
+        var unknown: UnknownContent? = nil
         if let entry = entries["content"], case .mapping = entry.value {
             let content = mappingEntries(
                 entry.value,

@@ -1,3 +1,4 @@
+// Over 500 lines: opening, appending and checkpointing all work on the writer's private file and chain state.
 import AirlockSupport
 import Foundation
 
@@ -48,6 +49,7 @@ final class AuditWriter {
 
     /// Creates or reopens the log: takes the lock, finds the chain head, sets a torn last line aside and records
     /// a recovery event when the previous writer did not shut down cleanly.
+    // Over 80 lines: opening is one ordered sequence (lock, head, torn tail, recovery record) over shared state.
     func start() throws(AuditError) {
         try makeDirectories(root)
         let lock = try POSIXFile.open("\(root)/\(LogFiles.lockName)", flags: O_RDWR | O_CREAT)
@@ -238,6 +240,7 @@ final class AuditWriter {
 
     /// Writes the batch as one `write` and one `fsync` (plus one of each for the body pack when the batch brings new
     /// bodies); returns per record its place in the chain or why it failed, and the time written in the records.
+    // Over 80 lines: encode, pack bodies, write, sync and undo on failure share one buffer and must run in order.
     func process(_ batch: StagedBatch) -> (results: [StagedResult], time: String) {
         let time = RFC3339.now()
         let records = batch.records

@@ -50,6 +50,7 @@ public enum RegexSyntax {
     /// Vectorscan's accepted leading options.
     private static let leadingOptions = ["(*UTF8)", "(*UTF)", "(*UCP)"]
 
+    // Over 80 lines: one pass whose cursor, group depth and quantifier state every construct reads and moves.
     private static func scan(_ s: [Unicode.Scalar], rewrites: inout [Rewrite]) -> String? {
         var i = 0
         var depth = 0

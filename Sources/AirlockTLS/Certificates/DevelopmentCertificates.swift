@@ -41,6 +41,7 @@ public enum DevelopmentCertificates {
     ///
     /// - Without `force`, throws `.alreadyExists` naming the first file that exists, before writing anything.
     /// - Returns: the files written, in ``fileNames`` order.
+    // Over 80 lines: generates the whole set before writing any of it, so a failure leaves no half-made set.
     @discardableResult
     public static func create(in directory: URL, force: Bool = false) throws(CertificateError) -> [File] {
         let directoryPath = directory.path
