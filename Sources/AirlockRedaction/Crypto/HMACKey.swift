@@ -1,3 +1,4 @@
+import AirlockSupport
 internal import COpenSSL
 
 /// An HMAC-SHA256 (RFC 2104) key with the SHA-256 states after its inner and outer pad blocks computed once, so
@@ -17,13 +18,8 @@ final class HMACKey: @unchecked Sendable {
         // The key as one 64-byte block (hashed first when longer), then XORed with the inner and outer pads.
         var block = [UInt8](repeating: 0, count: 64)
         if key.count > 64 {
-            var length: UInt32 = 0
-            let ok = key.withUnsafeBufferPointer { k in
-                block.withUnsafeMutableBufferPointer {
-                    EVP_Digest(k.baseAddress, k.count, $0.baseAddress, &length, md, nil)
-                }
-            }
-            precondition(ok > 0 && length == 32, "SHA-256 failed inside OpenSSL")
+            // Hashed straight into the block, which is cleansed below: no other copy of the key's digest.
+            key.withUnsafeBytes { k in block.withUnsafeMutableBytes { SHA256.hash(k, into: $0) } }
         } else {
             for (index, byte) in key.enumerated() { block[index] = byte }
         }
