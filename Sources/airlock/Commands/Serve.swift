@@ -1,6 +1,7 @@
 import AirlockAudit
 import AirlockProxy
 import AirlockRedaction
+import AirlockStandIns
 import AirlockTLS
 import ArgumentParser
 import Dispatch
