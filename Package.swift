@@ -107,6 +107,21 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Stand-in vendors (HTTPS servers answering as the vendors' APIs do) and the built-in demo: for the demo and
+        // the tests, never between the lab and a real vendor.
+        .target(
+            name: "AirlockStandIns",
+            dependencies: [
+                "AirlockTLS",
+                "AirlockRedaction",
+                "AirlockAudit",
+                "AirlockProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "airlock",
             dependencies: [
@@ -116,6 +131,7 @@ let package = Package(
                 "AirlockRedaction",
                 "AirlockAudit",
                 "AirlockProxy",
+                "AirlockStandIns",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -156,6 +172,7 @@ let package = Package(
             dependencies: [
                 "AirlockProxy",
                 "AirlockSupport",
+                "AirlockStandIns",
                 "AirlockTLS",
                 "AirlockRedaction",
                 "AirlockAudit",

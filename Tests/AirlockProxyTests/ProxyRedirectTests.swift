@@ -1,4 +1,5 @@
 import AirlockAudit
+import AirlockStandIns
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import AirlockProxy
+import AirlockStandIns
 import Foundation
 import NIOHTTP1
 import NIOPosix

@@ -1,4 +1,5 @@
 import AirlockProxy
+import AirlockStandIns
 import AirlockTLS
 import Foundation
 import Testing
@@ -25,10 +26,29 @@ struct ServeCommandTests {
         return sections
     }
 
+    /// Run from a directory that is not the repository's (the demo used to need `Policies/demo.yaml` under the
+    /// working directory).
     @Test func demoShowsTheVendorNoSecretAndTheLabItsOwnNames() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.airlockBinary), "build the airlock product first")
-        let result = try await CommandLineTests.airlock(["serve", "--demo-once", "--log-level", "warning"])
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cwd-\(UUID())")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.airlockBinary)
+        process.arguments = ["serve", "--demo-once", "--log-level", "warning"]
+        process.currentDirectoryURL = elsewhere
+        let result = try await Curl.execute(process, timeout: 60)
         #expect(result.exitCode == 0, "\(result.stderr)")
+        // The audit log the demo points to outlives it, holding the demo task's decision (rule ids, no values).
+        let auditLine = result.stdout.split(separator: "\n").first { $0.hasPrefix("  audit log ") } ?? ""
+        let auditDirectory = auditLine.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+        defer { if auditDirectory.hasPrefix("/") { try? FileManager.default.removeItem(atPath: auditDirectory) } }
+        let show = Process()
+        show.executableURL = URL(fileURLWithPath: Self.airlockBinary)
+        show.arguments = ["log", "show", "--json", "--dir", auditDirectory]
+        let shown = try await Curl.execute(show, timeout: 30)
+        #expect(shown.exitCode == 0 && shown.stdout.contains("\"codenames\""), "\(auditLine)\n\(shown.stderr)")
+        #expect(!shown.stdout.contains("Nightingale"), "\(shown.stdout)")
         let sections = Self.sections(result.stdout)
         let sent = try #require(sections["What the lab sent"], "\(result.stdout)")
         let received = try #require(sections["What the vendor received"], "\(result.stdout)")

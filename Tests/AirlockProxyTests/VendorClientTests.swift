@@ -1,4 +1,5 @@
 import AirlockProxy
+import AirlockStandIns
 import Foundation
 import NIOPosix
 import Testing

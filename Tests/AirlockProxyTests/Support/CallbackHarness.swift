@@ -1,5 +1,6 @@
 import AirlockAudit
 import AirlockProxy
+import AirlockStandIns
 import AirlockRedaction
 import Foundation
 import Logging

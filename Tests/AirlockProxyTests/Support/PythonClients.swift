@@ -1,4 +1,5 @@
 import AirlockProxy
+import AirlockStandIns
 import AirlockRedaction
 import Foundation
 import Logging
