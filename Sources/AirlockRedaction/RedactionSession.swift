@@ -67,6 +67,9 @@ final class RedactionSession {
     var lastAssignment: (base: UnsafePointer<UInt8>, start: Int, end: Int, accepted: Bool)?
     var memberContext: JSONMemberContext?
     var memberSegment = -1
+    /// The segment being redacted is the value of a JSON member whose key names a credential
+    /// (`JSONCredentialMembers`): the `secret` detector judges it as an assignment's value.
+    var credentialValue = false
 
     init(
         rules: CompiledRules,
@@ -609,6 +612,12 @@ final class RedactionSession {
         hits: ArraySlice<Hit>?,
         zeroWidth: Bool
     ) throws(Stop) -> [Match] {
+        if credentialValue, let credential = credentialMatch(p, lo: lo, hi: hi) {
+            credentialValue = false
+            defer { credentialValue = true }
+            let others = try segmentMatches(p, lo: lo, hi: hi, hits: hits, zeroWidth: zeroWidth)
+            return Self.resolveOverlaps(others + [credential], rules: rules.rules)
+        }
         var matches: [Match]
         if zeroWidth {
             let normalized = NormalizedText(foldingForMatching: UnsafeBufferPointer(start: p + lo, count: hi - lo))

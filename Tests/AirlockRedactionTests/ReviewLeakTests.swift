@@ -37,4 +37,38 @@ import Testing
         let out = forwarded(redactor, parameter, type: Self.multipartType) ?? ""
         #expect(out.contains("Content-Type: text/plain; name=[REDACTED:CODENAME]\r\n"), "\(out)")
     }
+
+    // MARK: Credential members in JSON
+
+    /// `{"password": "hunter2-long-secret"}` is the assignment `password=hunter2-long-secret` written as JSON: the
+    /// `secret` detector judges the value as it judges the text form, in both JSON walkers and in NDJSON. Lookalikes
+    /// (a key that only starts with a credential's name, a typed placeholder, a number) stay.
+    @Test func aCredentialMemberInJSONIsJudgedLikeAnAssignment() throws {
+        let policy = makePolicy(detectors: [DetectorRule(kind: .secret, action: .redact)])
+        for engine in [try makeRedactor(policy), try makeRedactor(policy, stringKernel: false)] {
+            for (type, body) in [
+                ("application/json", #"{"password": "hunter2-long-secret"}"#),
+                ("application/json", #"{"db": {"Api-Key" :"Zk3pQ9wX7mLr2Tn8Vb4Yc6Hd"}, "n": 1}"#),
+                ("application/json", #"{"clientSecret":"s3cr3t-V4lue!x9"}"#),
+                ("application/json", #"[{"auth_token":"q8W2e4R6t8Y0u2I4o6P8"}]"#),
+                ("application/json", #"{"p\u0061ssword": "hunter2-long-secret"}"#),
+                ("application/x-ndjson", #"{"a":1}"# + "\n" + #"{"password":"hunter2-long-secret"}"# + "\n"),
+            ] {
+                let out = try #require(forwarded(engine, body, type: type))
+                #expect(out.contains("[REDACTED:SECRET]"), "\(body): \(out)")
+                for secret in ["hunter2-long-secret", "Zk3pQ9wX7mLr2Tn8Vb4Yc6Hd", "s3cr3t-V4lue!x9", "q8W2e4R6t8Y0u2I4o6P8"] {
+                    #expect(!out.contains(secret), "\(body): \(out)")
+                }
+            }
+            for control in [
+                #"{"password_hint": "your pet's name"}"#, #"{"token_count": 512}"#,
+                #"{"password_hint": "Qx7-Lm2-Kp9-Zr4"}"#, #"{"token_count": "1234567890123"}"#,
+                #"{"password": "changeme"}"#, #"{"secretary": "Jane-Doe-42x"}"#,
+                #"{"tokens": ["hunter2-long-secret"]}"#, #"{"password": {"policy": "min-8-chars"}}"#,
+                #"{"bypass": "Zk3pQ9wX7mLr2Tn8Vb4Yc6Hd"}"#,
+            ] {
+                #expect(forwarded(engine, control) == control, "\(control)")
+            }
+        }
+    }
 }

@@ -268,14 +268,30 @@ struct JSONRedactor {
             textStart: textStart,
             textEnd: textEnd
         )
-        guard !hits.isEmpty || !encoded.isEmpty else { return }
+        // Values of members whose key names a credential are judged by the `secret` detector, hits or not.
+        let credentials =
+            session.credentialRule == nil
+            ? []
+            : JSONCredentialMembers.values(
+                text: text,
+                segmentCount: segmentCount,
+                textStart: textStart,
+                textEnd: textEnd,
+                context: context
+            )
+        guard !hits.isEmpty || !encoded.isEmpty || !credentials.isEmpty else { return }
         if hits.count > 1, !isSorted(hits) { hits.sort { $0.end < $1.end } }
+        // Visited with or without hits: in document order, each once.
+        let extra = credentials.isEmpty ? encoded : Array(Set(encoded + credentials)).sorted()
         // Hotwords see the members around a value: only built when a pattern has hotwords.
         let savedContext = (session.memberContext, session.memberSegment)
         session.memberContext = session.rules.hasHotwords ? context() : nil
         defer { (session.memberContext, session.memberSegment) = savedContext }
         func visit(_ k: Int, _ found: ArraySlice<Hit>) throws(Stop) {
             session.memberSegment = k
+            let credential = !credentials.isEmpty && credentials.binarySearchContains(k)
+            session.credentialValue = credential
+            defer { session.credentialValue = false }
             try body(k, found)
         }
         var nextEncoded = 0
@@ -302,14 +318,14 @@ struct JSONRedactor {
             let segmentEnd = textEnd(low)
             while cursor < hits.count, hits[cursor].end <= segmentEnd { cursor += 1 }
             // In document order: the encoded strings without hits before this one.
-            while nextEncoded < encoded.count, encoded[nextEncoded] <= low {
-                if encoded[nextEncoded] < low { try visit(encoded[nextEncoded], hits[first..<first]) }
+            while nextEncoded < extra.count, extra[nextEncoded] <= low {
+                if extra[nextEncoded] < low { try visit(extra[nextEncoded], hits[first..<first]) }
                 nextEncoded += 1
             }
             try visit(low, hits[first..<cursor])
         }
-        while nextEncoded < encoded.count {
-            try visit(encoded[nextEncoded], hits[hits.endIndex..<hits.endIndex])
+        while nextEncoded < extra.count {
+            try visit(extra[nextEncoded], hits[hits.endIndex..<hits.endIndex])
             nextEncoded += 1
         }
     }
@@ -1156,5 +1172,18 @@ struct JSONRedactor {
         }
         appendDecimal(value / 10, to: &out)
         out.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+}
+
+extension Array where Element == Int {
+    /// Whether the sorted array holds `value`.
+    func binarySearchContains(_ value: Int) -> Bool {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low < count && self[low] == value
     }
 }
