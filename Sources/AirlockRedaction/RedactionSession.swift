@@ -662,6 +662,8 @@ final class RedactionSession {
         path: () -> String?,
         matched: (Match) -> MatchedText
     ) throws(Stop) -> [UInt8] {
+        // Names freed by the replacements around them are matches too (`RedactionSession+GluedMatches`).
+        let matches = try closingGluedMatches(matches, p, lo: lo, hi: hi)
         // Built once, and only when a finding takes it.
         var built: String?? = nil
         func place() -> String? {

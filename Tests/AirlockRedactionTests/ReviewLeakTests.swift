@@ -38,6 +38,25 @@ import Testing
         #expect(out.contains("Content-Type: text/plain; name=[REDACTED:CODENAME]\r\n"), "\(out)")
     }
 
+    // MARK: A name glued to a neighbouring match
+
+    /// `881234Nightingale812345`: once the run ids on each side are redacted, the codename stands alone in what
+    /// leaves, so it is redacted too, in every format. Glued to text that stays, it is not a whole word and stays.
+    @Test func aNameFreedByTheReplacementsAroundItIsRedacted() throws {
+        for (type, body) in [
+            ("application/json", #"{"note":"881234Nightingale812345"}"#),
+            ("application/json", #"{"note":"see 881234Nightingale"}"#),
+            ("text/plain", "run 881234Nightingale812345 failed"),
+            ("application/x-www-form-urlencoded", "a=Nightingale881234&b=1"),
+        ] {
+            let out = try #require(forwarded(redactor, body, type: type))
+            #expect(!out.contains("Nightingale"), "\(type): \(out)")
+            #expect(out.contains("REDACTED"), "\(type): \(out)")
+        }
+        let kept = try #require(forwarded(redactor, #"{"note":"xNightingaley 881234"}"#))
+        #expect(kept == #"{"note":"xNightingaley [REDACTED:RUN_ID]"}"#)
+    }
+
     // MARK: Credential members in JSON
 
     /// `{"password": "hunter2-long-secret"}` is the assignment `password=hunter2-long-secret` written as JSON: the
