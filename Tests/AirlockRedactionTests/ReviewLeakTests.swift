@@ -90,4 +90,63 @@ import Testing
             }
         }
     }
+
+    // MARK: JSON escapes of what did not change
+
+    /// A string holding escapes keeps them where nothing was replaced, and what is encoded anew follows the string's
+    /// own style (`\/`, ASCII-only `\u00e9`, HTML-safe `\u003c`); python's json (a vendor's reader) reads exactly the
+    /// redacted text. Before, the whole string left decoded (`\/` became `/`, `\u003c` became `<`).
+    @Test func aChangedStringKeepsTheEscapesOfWhatDidNotChange() throws {
+        let cases: [(body: String, out: String)] = [
+            (#"{"a":"\u004eightingale \/ x"}"#, #"{"a":"[REDACTED:CODENAME] \/ x"}"#),
+            (
+                #"{"a":"caf\u00e9 Nightingale \u00e9t\u00e9 \ud83d\ude00"}"#,
+                #"{"a":"caf\u00e9 [REDACTED:CODENAME] \u00e9t\u00e9 \ud83d\ude00"}"#
+            ),
+            (
+                #"{"a":"Nightingale \/ caf\u00e9 \ud83d\ude00 Nightingale"}"#,
+                #"{"a":"[REDACTED:CODENAME] \/ caf\u00e9 \ud83d\ude00 [REDACTED:CODENAME]"}"#
+            ),
+            (
+                #"{"a":"\u003cb\u003eNightingale\u003c/b\u003e \u0026 Nightingale \u0026 x"}"#,
+                #"{"a":"\u003cb\u003e[REDACTED:CODENAME]\u003c/b\u003e \u0026 [REDACTED:CODENAME] \u0026 x"}"#
+            ),
+            (#"{"a":"Nightingale\u2028<\/x> Nightingale"}"#, #"{"a":"[REDACTED:CODENAME]\u2028<\/x> [REDACTED:CODENAME]"}"#),
+            (#"{"a":"Nightingale\n\"q\" Nightingale\t\\"}"#, #"{"a":"[REDACTED:CODENAME]\n\"q\" [REDACTED:CODENAME]\t\\"}"#),
+            (#"{"a":"é Nightingale \u00e9 \/ Nightingale"}"#, #"{"a":"é [REDACTED:CODENAME] é \/ [REDACTED:CODENAME]"}"#),
+        ]
+        var outputs: [String] = []
+        for engine in [redactor, try makeRedactor(Self.policy, stringKernel: false)] {
+            for (body, expected) in cases {
+                let out = try #require(forwarded(engine, body))
+                #expect(out == expected, "\(body)")
+                outputs += [body, out]
+            }
+        }
+        // A vendor's reader: the original with each codename replaced is exactly what it reads.
+        let read = try Self.pythonReads(outputs)
+        for pair in stride(from: 0, to: read.count, by: 2) {
+            #expect(read[pair].replacingOccurrences(of: "Nightingale", with: "[REDACTED:CODENAME]") == read[pair + 1])
+        }
+    }
+
+    /// The `"a"` member of each document as python's `json` reads it.
+    static func pythonReads(_ documents: [String]) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c",
+            "import json,sys; print(json.dumps([json.loads(l)['a'] for l in sys.stdin.read().split('\\n') if l]))",
+        ]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(documents.joined(separator: "\n").utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String])
+    }
 }

@@ -229,7 +229,17 @@ struct JSONRedactor {
             if segment.number {
                 edits.append((segment.raw, Self.quotedString(result)))
             } else {
-                edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result))
+                edits.append(
+                    (
+                        segment.raw,
+                        segment.escaped
+                            ? JSONStringRewrite.encode(
+                                result,
+                                replacing: UnsafeBufferPointer(start: base + segment.raw.lowerBound, count: segment.raw.count)
+                            )
+                            : result
+                    )
+                )
             }
         }
     }
@@ -789,6 +799,12 @@ struct JSONRedactor {
         return out
     }
 
+    /// The new content of the string `token` for the decoded text `result`, escapes of what did not change kept.
+    private func rewritten(_ token: StringToken, _ result: [UInt8]) -> [UInt8] {
+        guard token.escaped else { return Self.encodeString(result) }
+        return JSONStringRewrite.encode(result, replacing: UnsafeBufferPointer(start: p + token.start, count: token.end - token.start))
+    }
+
     /// Redacts one string (key or value) in place, through an edit when anything changes.
     private mutating func redactString(_ token: StringToken, isKey: Bool) throws(Stop) {
         guard token.end > token.start else { return }
@@ -837,7 +853,7 @@ struct JSONRedactor {
         defer { decodeBuffer = decoded }
         try decodeString(token, into: &decoded)
         if maybeNested, let nested = try redactNested(decoded) {
-            if let nested { edits.append((token.start..<token.end, Self.encodeString(nested))) }
+            if let nested { edits.append((token.start..<token.end, rewritten(token, nested))) }
             return
         }
         // A `\u` escape can spell an invisible character (`\u200b`) too.
@@ -865,7 +881,7 @@ struct JSONRedactor {
                 path: { Self.pathString(path, buffer: base, arena: arena, session: session) }
             )
         }
-        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+        if let result { edits.append((token.start..<token.end, rewritten(token, result))) }
     }
 
     /// Redacts a string that may hold an embedded payload (its decoded content), scanned on its own.
@@ -883,7 +899,7 @@ struct JSONRedactor {
                 path: path
             )
         }
-        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+        if let result { edits.append((token.start..<token.end, rewritten(token, result))) }
     }
 
     /// The string value at `i` of a field a policy declares base64: decoded and inspected by what it holds.
@@ -895,7 +911,7 @@ struct JSONRedactor {
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
             try session.redactDeclaredBase64(d, depth: depth, path: path)
         }
-        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+        if let result { edits.append((token.start..<token.end, rewritten(token, result))) }
     }
 
     /// Names the current path when called (only when something is recorded), without holding on to the walker.
