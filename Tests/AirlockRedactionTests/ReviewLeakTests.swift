@@ -149,4 +149,43 @@ import Testing
         process.waitUntilExit()
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String])
     }
+
+    // MARK: Base64 text out of step with its run
+
+    /// Base64 text behind a prefix of other base64 characters (`"x" + base64(text)`, a key name glued on) or with
+    /// characters glued after it decodes to random bytes from the run's start: every alignment near the start is
+    /// tried, so the text inside is inspected (the codename redacted, re-encoded in place) in JSON, text and form
+    /// bodies. A random run of the same length behind the same prefixes stays as it is.
+    @Test func base64TextOutOfStepWithItsRunIsInspected() throws {
+        let secret = "Launch plan for Nightingale: " + String(repeating: "ordinary planning words and more words ", count: 6)
+        let encoded = Data(secret.utf8).base64EncodedString()
+        #expect(encoded.count >= 256)
+        for engine in [redactor, try makeRedactor(Self.policy, stringKernel: false)] {
+            for shifted in [
+                "x" + encoded, "ab" + encoded, "key" + encoded, "hello" + encoded, "abcd" + encoded,
+                "apikeyvalue" + encoded, encoded.replacingOccurrences(of: "=", with: "") + "x", "x" + encoded + "x",
+                "q" + encoded.replacingOccurrences(of: "=", with: "") + "yz",
+            ] {
+                for (type, body) in [
+                    ("application/json", #"{"blob":"\#(shifted)"}"#), ("text/plain", "blob: \(shifted) end"),
+                    ("application/x-www-form-urlencoded", "blob=\(shifted.replacingOccurrences(of: "+", with: "%2B"))"),
+                ] {
+                    let outcome = redacted(engine, body, type: type)
+                    guard case .forward(let bytes, let findings) = outcome else {
+                        Issue.record("\(shifted.prefix(8)) in \(type): \(outcome)")
+                        continue
+                    }
+                    let out = String(decoding: bytes, as: UTF8.self)
+                    #expect(out != body, "\(shifted.prefix(8)) in \(type)")
+                    #expect(findings.contains { $0.rule == "codenames" }, "\(shifted.prefix(8)) in \(type)")
+                }
+            }
+            // Random bytes behind the same prefixes: nothing to inspect, nothing changes.
+            let random = Data(EmbeddedFixtures.randomBytes(300, seed: 41)).base64EncodedString()
+            for shifted in ["x" + random, "ab" + random, "key" + random] {
+                let body = #"{"blob":"\#(shifted)"}"#
+                #expect(forwarded(engine, body) == body)
+            }
+        }
+    }
 }
