@@ -68,6 +68,9 @@ final class RedactionSession {
     var lastAssignment: (base: UnsafePointer<UInt8>, start: Int, end: Int, accepted: Bool)?
     var memberContext: JSONMemberContext?
     var memberSegment = -1
+    /// The segment being redacted is the value of a JSON member whose key names a credential
+    /// (`JSONCredentialMembers`): the `secret` detector judges it as an assignment's value.
+    var credentialValue = false
 
     init(
         rules: CompiledRules,
@@ -610,6 +613,12 @@ final class RedactionSession {
         hits: ArraySlice<Hit>?,
         zeroWidth: Bool
     ) throws(Stop) -> [Match] {
+        if credentialValue, let credential = credentialMatch(p, lo: lo, hi: hi) {
+            credentialValue = false
+            defer { credentialValue = true }
+            let others = try segmentMatches(p, lo: lo, hi: hi, hits: hits, zeroWidth: zeroWidth)
+            return Self.resolveOverlaps(others + [credential], rules: rules.rules)
+        }
         var matches: [Match]
         if zeroWidth {
             let normalized = NormalizedText(foldingForMatching: UnsafeBufferPointer(start: p + lo, count: hi - lo))
@@ -654,6 +663,8 @@ final class RedactionSession {
         path: () -> String?,
         matched: (Match) -> MatchedText
     ) throws(Stop) -> [UInt8] {
+        // Names freed by the replacements around them are matches too (`RedactionSession+GluedMatches`).
+        let matches = try closingGluedMatches(matches, p, lo: lo, hi: hi)
         // Built once, and only when a finding takes it.
         var built: String?? = nil
         func place() -> String? {

@@ -46,7 +46,7 @@ import Testing
         for (document, expected) in [
             (#"{"a":"\nNightingale {"}"#, #"{"a":"\n[REDACTED:CODENAME] {"}"#),
             (#"{"a":"\n{ Nightingale"}"#, #"{"a":"\n{ [REDACTED:CODENAME]"}"#),
-            (#"{"a":"\u007bNightingale"}"#, #"{"a":"{[REDACTED:CODENAME]"}"#),
+            (#"{"a":"\u007bNightingale"}"#, #"{"a":"\u007b[REDACTED:CODENAME]"}"#),
             (#"{"a":"\t[1] Nightingale"}"#, #"{"a":"\t[1] [REDACTED:CODENAME]"}"#),
             (#"{"a":"\"Nightingale\""}"#, #"{"a":"\"[REDACTED:CODENAME]\""}"#),
         ] {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Maps a URL a vendor answers with (`Location`, `Content-Location`) to the Airlock URL that reaches the same
 /// resource, as nginx's `proxy_redirect` does: a client that follows a vendor's redirect comes back through Airlock,
 /// so the body it re-sends is inspected again, and never learns the vendor's direct address.
@@ -57,7 +59,10 @@ enum VendorLocation {
             path = String(directory) + rest
             isAbsolute = false
         }
-        let normalized = Self.removingDotSegments(path)
+        // A dot segment a vendor or the lab's client decodes from escapes (`%2e%2e`, `%252e`, `..%2f`) would climb out
+        // of the base path after this check: escaped dot segments are removed like plain ones, and a segment hiding
+        // one behind an escaped separator is refused (never guessed at).
+        guard let normalized = Self.removingDotSegments(path) else { return .foreign }
         let base = upstream.basePath
         guard base.isEmpty || normalized == base || normalized.hasPrefix(base + "/") else { return .foreign }
         let mapped = pathPrefix + normalized.dropFirst(base.count) + suffix
@@ -101,15 +106,19 @@ enum VendorLocation {
     }
 
     /// RFC 3986 §5.2.4 on an absolute path: `.` segments dropped, `..` removes the one before (never above `/`).
-    static func removingDotSegments(_ path: String) -> String {
+    /// A segment that reads as `.` or `..` once percent-decoded (`%2e%2E`, `.%2e`, doubly encoded `%252e`) is a dot
+    /// segment too. `nil` when a segment decodes to text holding a separator (`/`, `\`) next to a dot segment
+    /// (`..%2f..`): readers split such a segment differently, so the path is refused.
+    static func removingDotSegments(_ path: String) -> String? {
         var output: [Substring] = []
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         for (index, segment) in segments.enumerated() {
             let isLast = index == segments.count - 1
-            switch segment {
-            case ".":
+            guard let dots = Self.dotSegment(segment) else { return nil }
+            switch dots {
+            case 1:
                 if isLast { output.append("") }
-            case "..":
+            case 2:
                 _ = output.popLast()
                 if isLast { output.append("") }
             default:
@@ -117,6 +126,22 @@ enum VendorLocation {
             }
         }
         return "/" + output.joined(separator: "/")
+    }
+
+    /// How many dots `segment` is as a dot segment (1, 2), 0 for an ordinary one, `nil` for one that hides a dot
+    /// segment behind an escaped separator or a backslash. Judged on every decoding a reader might apply (up to
+    /// three levels of percent-decoding).
+    private static func dotSegment(_ segment: Substring) -> Int? {
+        var text = String(segment)
+        for _ in 0..<4 {
+            if text == "." { return 1 }
+            if text == ".." { return 2 }
+            let pieces = text.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }
+            if pieces.count > 1, pieces.contains(where: { $0 == "." || $0 == ".." }) { return nil }
+            guard text.contains("%"), let decoded = text.removingPercentEncoding, decoded != text else { return 0 }
+            text = decoded
+        }
+        return 0
     }
 }
 

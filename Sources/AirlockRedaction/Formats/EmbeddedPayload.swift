@@ -214,10 +214,70 @@ struct EmbeddedPayload {
             // The next start: after a separator, near the start of the piece.
             var next = candidate + 1
             while next < min(hi, lo + prefixReach), !isPrefixSeparator(p[next - 1]) { next += 1 }
-            guard next < min(hi, lo + prefixReach), hi - next >= minPrefixedRun else { return nil }
+            guard next < min(hi, lo + prefixReach), hi - next >= minPrefixedRun else { break }
             candidate = next
         }
+        return shiftedText(p, lo, hi)
+    }
+
+    /// Text whose base64 follows a prefix of other base64 characters (`"x" + base64(text)`, `key` + base64, a
+    /// name glued on): decoded from the run's start, the digits are out of step and read as random bytes. Every
+    /// start within the first `prefixReach` characters is tried, in the four alignments: the decoded bytes from
+    /// each start are looked at first (text reads as UTF-8 at once, random bytes almost never do for 48 bytes; a
+    /// known file type by its magic number),
+    /// and only a start that passes is decoded whole by `classify` (which also allows up to 3 characters glued
+    /// after the text). Random runs (keys, hashes) pass nowhere and stay as they are.
+    private static func shiftedText(_ p: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> EmbeddedPayload? {
+        // Where each of the first digits is (line breaks skipped), and their values.
+        var offsets: [Int] = []
+        var values: [UInt8] = []
+        let wanted = prefixReach + 64 + 3
+        offsets.reserveCapacity(wanted)
+        var k = lo
+        while k < hi, offsets.count < wanted {
+            let value = Base64Text.digit(p[k])
+            if value >= 0 {
+                offsets.append(k)
+                values.append(UInt8(value))
+            } else if p[k] != 0x0A && p[k] != 0x0D {
+                break
+            }
+            k += 1
+        }
+        for alignment in 0..<4 {
+            // The bytes decoded from digit `alignment` on, three per quantum.
+            var bytes: [UInt8] = []
+            var d = alignment
+            while d + 4 <= values.count {
+                let v = UInt32(values[d]) << 18 | UInt32(values[d + 1]) << 12 | UInt32(values[d + 2]) << 6
+                    | UInt32(values[d + 3])
+                bytes += [UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+                d += 4
+            }
+            // Alignment 0 from its first quantum: the run's start itself was tried already.
+            var quantum = alignment == 0 ? 1 : 0
+            while alignment + 4 * quantum < min(prefixReach, values.count), 3 * quantum + 48 <= bytes.count {
+                let start = offsets[alignment + 4 * quantum]
+                let head = bytes[(3 * quantum)..<(3 * quantum + 48)]
+                if hi - start >= minPrefixedRun,
+                    looksLikeText(head) || EmbeddedFileType(sniffing: Array(head)) != nil,
+                    let payload = classify(p, start, hi)
+                {
+                    return payload
+                }
+                quantum += 1
+            }
+        }
         return nil
+    }
+
+    /// Whether decoded bytes could start text: valid UTF-8 (a sequence cut off at the end allowed), no control
+    /// characters but tab and line breaks.
+    private static func looksLikeText(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard !bytes.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D || $0 == 0x7F }) else {
+            return false
+        }
+        return isUTF8Prefix(Array(bytes))
     }
 
     @inline(__always)
@@ -236,12 +296,18 @@ struct EmbeddedPayload {
         }
         // Most runs are not text: the first bytes say so before all of it is decoded.
         guard isUTF8Prefix(head) else { return nil }
-        guard let decoded = Base64Text.decode(digits) else { return nil }
-        let valid = decoded.bytes.withUnsafeBufferPointer { UTF8Text.summarize($0).valid }
-        guard valid, decoded.bytes.count * 4 >= minPrefixedRun * 3 else { return nil }
-        var payload = EmbeddedPayload(form: .base64(nil), span: start..<end, body: start..<end)
-        payload.text = decoded
-        return payload
+        // Up to 3 characters glued after the text (`base64(text) + "x"`) put its last quantum out of step.
+        for trailing in 0..<4 where end - trailing > start {
+            if trailing > 0, Base64Text.digit(p[end - trailing]) < 0 { break }
+            let digits = UnsafeBufferPointer(start: p + start, count: end - trailing - start)
+            guard let decoded = Base64Text.decode(digits) else { continue }
+            let valid = decoded.bytes.withUnsafeBufferPointer { UTF8Text.summarize($0).valid }
+            guard valid, decoded.bytes.count * 4 >= minPrefixedRun * 3 else { continue }
+            var payload = EmbeddedPayload(form: .base64(nil), span: start..<(end - trailing), body: start..<(end - trailing))
+            payload.text = decoded
+            return payload
+        }
+        return nil
     }
 
     /// Whether `bytes` are valid UTF-8 but for a sequence cut off at the end.

@@ -149,7 +149,13 @@ enum JSONKernelWalk {
                 JSONRedactor.appendEncoded(result, to: &out)
                 out.append(UInt8(ascii: "\""))
             } else if segment.flags & CAIRLOCK_JSON_ESCAPED != 0 {
-                JSONRedactor.appendEncoded(result, to: &out)
+                out += JSONStringRewrite.encode(
+                    result,
+                    replacing: UnsafeBufferPointer(
+                        start: p + Int(segment.raw_start),
+                        count: Int(segment.raw_end) - Int(segment.raw_start)
+                    )
+                )
             } else {
                 out.append(contentsOf: result)
             }

@@ -63,7 +63,7 @@ struct JSONMemberContext {
     }
 
     /// A string followed by `:` is a key.
-    private func isKey(_ k: Int) -> Bool {
+    func isKey(_ k: Int) -> Bool {
         if isNumber(k) { return false }
         var at = rawEnd(k) + 1
         while at < documentCount, document[at] == 0x20 || document[at] == 0x0A || document[at] == 0x0D

@@ -230,7 +230,17 @@ struct JSONRedactor {
             if segment.number {
                 edits.append((segment.raw, Self.quotedString(result)))
             } else {
-                edits.append((segment.raw, segment.escaped ? Self.encodeString(result) : result))
+                edits.append(
+                    (
+                        segment.raw,
+                        segment.escaped
+                            ? JSONStringRewrite.encode(
+                                result,
+                                replacing: UnsafeBufferPointer(start: base + segment.raw.lowerBound, count: segment.raw.count)
+                            )
+                            : result
+                    )
+                )
             }
         }
     }
@@ -269,14 +279,30 @@ struct JSONRedactor {
             textStart: textStart,
             textEnd: textEnd
         )
-        guard !hits.isEmpty || !encoded.isEmpty else { return }
+        // Values of members whose key names a credential are judged by the `secret` detector, hits or not.
+        let credentials =
+            session.credentialRule == nil
+            ? []
+            : JSONCredentialMembers.values(
+                text: text,
+                segmentCount: segmentCount,
+                textStart: textStart,
+                textEnd: textEnd,
+                context: context
+            )
+        guard !hits.isEmpty || !encoded.isEmpty || !credentials.isEmpty else { return }
         if hits.count > 1, !isSorted(hits) { hits.sort { $0.end < $1.end } }
+        // Visited with or without hits: in document order, each once.
+        let extra = credentials.isEmpty ? encoded : Array(Set(encoded + credentials)).sorted()
         // Hotwords see the members around a value: only built when a pattern has hotwords.
         let savedContext = (session.memberContext, session.memberSegment)
         session.memberContext = session.rules.hasHotwords ? context() : nil
         defer { (session.memberContext, session.memberSegment) = savedContext }
         func visit(_ k: Int, _ found: ArraySlice<Hit>) throws(Stop) {
             session.memberSegment = k
+            let credential = !credentials.isEmpty && credentials.binarySearchContains(k)
+            session.credentialValue = credential
+            defer { session.credentialValue = false }
             try body(k, found)
         }
         var nextEncoded = 0
@@ -303,14 +329,14 @@ struct JSONRedactor {
             let segmentEnd = textEnd(low)
             while cursor < hits.count, hits[cursor].end <= segmentEnd { cursor += 1 }
             // In document order: the encoded strings without hits before this one.
-            while nextEncoded < encoded.count, encoded[nextEncoded] <= low {
-                if encoded[nextEncoded] < low { try visit(encoded[nextEncoded], hits[first..<first]) }
+            while nextEncoded < extra.count, extra[nextEncoded] <= low {
+                if extra[nextEncoded] < low { try visit(extra[nextEncoded], hits[first..<first]) }
                 nextEncoded += 1
             }
             try visit(low, hits[first..<cursor])
         }
-        while nextEncoded < encoded.count {
-            try visit(encoded[nextEncoded], hits[hits.endIndex..<hits.endIndex])
+        while nextEncoded < extra.count {
+            try visit(extra[nextEncoded], hits[hits.endIndex..<hits.endIndex])
             nextEncoded += 1
         }
     }
@@ -752,6 +778,12 @@ struct JSONRedactor {
         return out
     }
 
+    /// The new content of the string `token` for the decoded text `result`, escapes of what did not change kept.
+    private func rewritten(_ token: StringToken, _ result: [UInt8]) -> [UInt8] {
+        guard token.escaped else { return Self.encodeString(result) }
+        return JSONStringRewrite.encode(result, replacing: UnsafeBufferPointer(start: p + token.start, count: token.end - token.start))
+    }
+
     /// Redacts one string (key or value) in place, through an edit when anything changes.
     private mutating func redactString(_ token: StringToken, isKey: Bool) throws(Stop) {
         guard token.end > token.start else { return }
@@ -800,7 +832,7 @@ struct JSONRedactor {
         defer { decodeBuffer = decoded }
         try decodeString(token, into: &decoded)
         if maybeNested, let nested = try redactNested(decoded) {
-            if let nested { edits.append((token.start..<token.end, Self.encodeString(nested))) }
+            if let nested { edits.append((token.start..<token.end, rewritten(token, nested))) }
             return
         }
         // A `\u` escape can spell an invisible character (`\u200b`) too.
@@ -828,7 +860,7 @@ struct JSONRedactor {
                 path: { Self.pathString(path, buffer: base, arena: arena, session: session) }
             )
         }
-        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+        if let result { edits.append((token.start..<token.end, rewritten(token, result))) }
     }
 
     /// Redacts a string that may hold an embedded payload (its decoded content), scanned on its own.
@@ -846,7 +878,7 @@ struct JSONRedactor {
                 path: path
             )
         }
-        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+        if let result { edits.append((token.start..<token.end, rewritten(token, result))) }
     }
 
     /// The string value at `i` of a field a policy declares base64: decoded and inspected by what it holds.
@@ -858,7 +890,7 @@ struct JSONRedactor {
         let result = try decoded.withUnsafeBufferPointer { (d) throws(Stop) -> [UInt8]? in
             try session.redactDeclaredBase64(d, depth: depth, path: path)
         }
-        if let result { edits.append((token.start..<token.end, Self.encodeString(result))) }
+        if let result { edits.append((token.start..<token.end, rewritten(token, result))) }
     }
 
     /// Names the current path when called (only when something is recorded), without holding on to the walker.
@@ -1135,5 +1167,18 @@ struct JSONRedactor {
         }
         appendDecimal(value / 10, to: &out)
         out.append(UInt8(ascii: "0") + UInt8(value % 10))
+    }
+}
+
+extension Array where Element == Int {
+    /// Whether the sorted array holds `value`.
+    func binarySearchContains(_ value: Int) -> Bool {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid] < value { low = mid + 1 } else { high = mid }
+        }
+        return low < count && self[low] == value
     }
 }

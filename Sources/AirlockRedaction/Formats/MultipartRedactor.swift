@@ -191,11 +191,25 @@ enum MultipartRedactor {
             return headers.transferEncoding == part.headers.transferEncoding
                 && (headers.name == nil) == (part.headers.name == nil)
                 && (headers.filename == nil) == (part.headers.filename == nil)
-                && headers.contentType.map(MediaType.init)?.format == part.contentType.map(MediaType.init)?.format
+                && Self.sameDeclaredType(headers.contentType, part.contentType)
         }
         guard same else {
             throw .uninspectable("multipart part \(part.number) headers would not read the same once redacted")
         }
+    }
+
+    /// Whether a part's Content-Type, once redacted, still declares exactly the type it came with: the same
+    /// `type/subtype` (a redaction inside it, even one that keeps the engine's reading, hands the vendor a type nobody
+    /// inspected: `text/x-Nightingale` would leave as `text/x-[REDACTED:CODENAME]`), the same well-formedness (a
+    /// value that is not a media type is judged by content, which must not change either) and the same charset.
+    /// Parameters other than the charset (`name=`) may be redacted.
+    private static func sameDeclaredType(_ redacted: String?, _ original: String?) -> Bool {
+        guard let original else { return redacted == nil }
+        guard let redacted else { return false }
+        let before = MediaType(original)
+        let after = MediaType(redacted)
+        return before.essence == after.essence && before.isWellFormed == after.isWellFormed
+            && before.parameters["charset"] == after.parameters["charset"] && before.format == after.format
     }
 
     /// A header parameter value a reader decodes, redacted as that reader reads it. A quoted string with backslashes
