@@ -67,6 +67,9 @@ final class RedactionSession {
     var lastAssignment: (base: UnsafePointer<UInt8>, start: Int, end: Int, accepted: Bool)?
     var memberContext: JSONMemberContext?
     var memberSegment = -1
+    /// Set by `FieldLocator`: a value a `fields` rule selects is handed here (rule index, the walked buffer, the
+    /// value's range in it) instead of being replaced.
+    var fieldVisitor: ((Int, UnsafePointer<UInt8>, Range<Int>) throws(Stop) -> Void)?
 
     init(
         rules: CompiledRules,
