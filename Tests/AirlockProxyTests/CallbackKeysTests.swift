@@ -113,6 +113,48 @@ import Testing
         #expect(try Self.prepare(#"{"url": "\#(Self.strayURL)"}"#, keys: keys, path: "/api/webhooks") == .untouched)
     }
 
+    /// Through the configuration and the server: labelbox's `callbacks: {keys: [..., webhook_url]}` (see
+    /// `CallbackHarness`) makes a `webhook_url` inside the lab refused for it, with nothing sent, while scale (default
+    /// keys) is not asked about that key.
+    @Test func aKeyConfiguredInTheVendorsSectionIsEnforcedByTheServer() async throws {
+        let harness = try await CallbackHarness()
+        let body = #"{"query": "mutation", "webhook_url": "https://ops.corp.example.com/hooks/lb"}"#
+        let refused = try await harness.post("/labelbox/graphql", body)
+        let sentBeforeScale = harness.vendor.requests.count
+        let scale = try await harness.post("/scale/v1/task/text", body)
+        let external = try await harness.post(
+            "/labelbox/graphql",
+            #"{"webhook_url": "https://hooks.example.org/lb"}"#
+        )
+        await harness.close()
+        #expect(refused.status == 403 && errorCode(refused.body) == "blocked_by_policy", "\(refused.body)")
+        #expect(refused.body.contains("webhook_url"), "\(refused.body)")
+        #expect(sentBeforeScale == 0, "the vendor got nothing of the refused request")
+        #expect(scale.status == 200, "\(scale.body)")
+        #expect(external.status == 200, "\(external.body)")
+    }
+
+    @Test func theVendorsCallbacksSectionIsParsedAndChecked() throws {
+        func vendors(_ callbacks: String) throws -> [ProxyConfiguration.Vendor] {
+            let yaml = """
+                listen: {address: 127.0.0.1:1, tls: {certificate: a, key: b}}
+                vendors:
+                  - {name: a, path_prefix: /a, upstream: https://x, routes: ["GET /"], policy: none\(callbacks)}
+                """
+            return try ProxyConfiguration.parse(yaml: yaml, baseDirectory: "/tmp").vendors
+        }
+        let defaults = try #require(try vendors("").first).callbackKeys
+        #expect(defaults.keys == ["callback_url", "callback"] && defaults.webhookKeys == ["url"])
+        let configured = try #require(try vendors(", callbacks: {keys: [hook, hook], webhook_keys: []}").first)
+        #expect(configured.callbackKeys.keys == ["hook"] && configured.callbackKeys.webhookKeys.isEmpty)
+        for bad in [
+            ", callbacks: {keys: []}", ", callbacks: {keys: hook}", ", callbacks: {keys: [\"\"]}",
+            ", callbacks: {kyes: [hook]}",
+        ] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try vendors(bad) }
+        }
+    }
+
     // MARK: Bypasses
 
     @Test func aKeySpelledWithEscapesIsRewritten() throws {
