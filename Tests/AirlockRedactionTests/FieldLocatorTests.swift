@@ -128,5 +128,11 @@ import Testing
         #expect(mayHold("%4Eotify2=1", .form) && mayHold("Notify%32=1", .form))
         #expect(!mayHold(#"{"callback_url": "caf\u00e9"}"#) && !mayHold("a=%C3%A9", .form))
         #expect(mayHold("anything", .multipart(contentType: "multipart/form-data; boundary=x")))
+        // Literal names: found at either end of the body, a name holding another found through the shorter one.
+        let defaults = FieldLocator(keys: ["callback_url", "callback"], topLevelKeys: ["url"])
+        for text in ["callback", "xcallback_url", "url", "a=1&callbac", "ur"] {
+            let found = Array(text.utf8).withUnsafeBytes { defaults.mayHold($0, format: .form) }
+            #expect(found == (text.contains("callback") || text.contains("url")), "\(text)")
+        }
     }
 }

@@ -12,6 +12,10 @@ import Darwin
 /// `%4`…`%7` in forms, so the `\u00e9`s of escaped non-ASCII text and the `%2F`s of encoded URLs do not force a walk.
 struct FieldLocatorQuickCheck: Sendable {
     let names: [[UInt8]]
+    /// The names searched for literally: a name holding another is found with it, and is left out. Each with the
+    /// offset of its rarest byte in English text, which the search anchors on (far fewer candidates than a common
+    /// first letter, which matters on large bodies).
+    let needles: [(bytes: [UInt8], anchor: Int)]
     /// The first hex digit after `\u00` (JSON) or `%` (forms) of an escape spelling a character of a name, both cases.
     let escapeLeads: Set<UInt8>
     /// A name has a non-ASCII character: any `\u` or `%` escape may spell part of it.
@@ -22,7 +26,15 @@ struct FieldLocatorQuickCheck: Sendable {
     let plusIsSpace: Bool
 
     init(names: [String]) {
-        self.names = names.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        let names = names.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        self.names = names
+        self.needles = names.enumerated().compactMap { index, name in
+            let holdsAnother = names.enumerated().contains { other, shorter in
+                other != index && shorter.count <= name.count && (shorter != name || other < index)
+                    && Self.find(shorter, in: name)
+            }
+            return holdsAnother ? nil : (name, Self.rarestByte(name))
+        }
         var leads: Set<UInt8> = []
         var anyEscape = false
         var anyBackslash = false
@@ -47,7 +59,7 @@ struct FieldLocatorQuickCheck: Sendable {
     func mayHold(_ bytes: UnsafeRawBufferPointer, format: FieldLocator.Format) -> Bool {
         if case .multipart = format { return true }
         guard let base = bytes.baseAddress, bytes.count > 0, !self.names.isEmpty else { return false }
-        for name in self.names where Self.contains(bytes, name) { return true }
+        for needle in self.needles where Self.contains(bytes, needle.bytes, anchor: needle.anchor) { return true }
         switch format {
         case .json, .jsonLines:
             if self.anyBackslash { return memchr(base, Int32(UInt8(ascii: "\\")), bytes.count) != nil }
@@ -60,18 +72,43 @@ struct FieldLocatorQuickCheck: Sendable {
         }
     }
 
-    /// Whether `needle` occurs in `bytes`: memchr for its first byte, then the rest compared.
-    private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+    /// Whether `needle` occurs in `bytes`: memchr for its byte at `anchor`, then the whole needle compared.
+    private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: [UInt8], anchor: Int) -> Bool {
         guard let base = bytes.baseAddress else { return false }
-        var offset = 0
-        while offset + needle.count <= bytes.count {
-            guard let hit = memchr(base + offset, Int32(needle[0]), bytes.count - offset) else { return false }
-            let start = base.distance(to: UnsafeRawPointer(hit))
-            guard start + needle.count <= bytes.count else { return false }
-            if needle.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, needle.count) }) == 0 { return true }
-            offset = start + 1
+        var offset = anchor
+        while offset < bytes.count {
+            guard let hit = memchr(base + offset, Int32(needle[anchor]), bytes.count - offset) else { return false }
+            let start = base.distance(to: UnsafeRawPointer(hit)) - anchor
+            if start + needle.count <= bytes.count,
+                needle.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, needle.count) }) == 0
+            {
+                return true
+            }
+            offset = start + anchor + 1
         }
         return false
+    }
+
+    /// Whether `needle` occurs in `haystack` (names, at construction).
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        return (0...(haystack.count - needle.count)).contains {
+            haystack[$0..<($0 + needle.count)].elementsEqual(needle)
+        }
+    }
+
+    /// The offset of the byte of `name` least frequent in English text: lower-case letters by their frequency,
+    /// upper-case ones after them, anything else (`_`, digits, punctuation, non-ASCII) rarest.
+    private static func rarestByte(_ name: [UInt8]) -> Int {
+        let order = Array("etaoinshrdlcumwfgypbvkjxqz".utf8)
+        func rank(_ byte: UInt8) -> Int {
+            if let index = order.firstIndex(of: byte) { return index }
+            if let index = order.firstIndex(of: byte | 0x20), byte >= 0x41, byte <= 0x5A { return 26 + index }
+            return 60
+        }
+        var best = 0
+        for index in name.indices where rank(name[index]) > rank(name[best]) { best = index }
+        return best
     }
 
     /// Whether `introducer` occurs followed by one of `escapeLeads` (by any byte when `anyEscape`): memchr for its
