@@ -17,7 +17,8 @@ struct FieldLocatorQuickCheck: Sendable {
     /// first letter, which matters on large bodies).
     let needles: [(bytes: [UInt8], anchor: Int)]
     /// The first hex digit after `\u00` (JSON) or `%` (forms) of an escape spelling a character of a name, both cases.
-    let escapeLeads: Set<UInt8>
+    /// Bit `b` of `escapeLeads.0` (b < 64) or `escapeLeads.1` (b ≥ 64, bit b - 64): byte b is such a digit.
+    let escapeLeads: (UInt64, UInt64)
     /// A name has a non-ASCII character: any `\u` or `%` escape may spell part of it.
     let anyEscape: Bool
     /// A name holds a character JSON has a two-character escape for (`"`, `\`, `/`, controls): any backslash counts.
@@ -35,7 +36,7 @@ struct FieldLocatorQuickCheck: Sendable {
             }
             return holdsAnother ? nil : (name, Self.rarestByte(name))
         }
-        var leads: Set<UInt8> = []
+        var leads: (UInt64, UInt64) = (0, 0)
         var anyEscape = false
         var anyBackslash = false
         var plus = false
@@ -47,8 +48,9 @@ struct FieldLocatorQuickCheck: Sendable {
             }
             if byte == UInt8(ascii: " ") { plus = true }
             let lead = hex[Int(byte >> 4)]
-            leads.insert(lead)
-            if lead >= UInt8(ascii: "a") { leads.insert(lead - 0x20) }
+            for digit in lead >= UInt8(ascii: "a") ? [lead, lead - 0x20] : [lead] {
+                if digit < 64 { leads.0 |= 1 << UInt64(digit) } else { leads.1 |= 1 << UInt64(digit - 64) }
+            }
         }
         self.escapeLeads = leads
         self.anyEscape = anyEscape
@@ -63,10 +65,10 @@ struct FieldLocatorQuickCheck: Sendable {
         switch format {
         case .json, .jsonLines:
             if self.anyBackslash { return memchr(base, Int32(UInt8(ascii: "\\")), bytes.count) != nil }
-            return self.escapes(bytes, introducer: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30])
+            return self.escapes(bytes, introducer: "\\u00")
         case .form:
             if self.plusIsSpace, memchr(base, Int32(UInt8(ascii: "+")), bytes.count) != nil { return true }
-            return self.escapes(bytes, introducer: [UInt8(ascii: "%")])
+            return self.escapes(bytes, introducer: "%")
         case .multipart:
             return true
         }
@@ -75,18 +77,19 @@ struct FieldLocatorQuickCheck: Sendable {
     /// Whether `needle` occurs in `bytes`: memchr for its byte at `anchor`, then the whole needle compared.
     private static func contains(_ bytes: UnsafeRawBufferPointer, _ needle: [UInt8], anchor: Int) -> Bool {
         guard let base = bytes.baseAddress else { return false }
-        var offset = anchor
-        while offset < bytes.count {
-            guard let hit = memchr(base + offset, Int32(needle[anchor]), bytes.count - offset) else { return false }
-            let start = base.distance(to: UnsafeRawPointer(hit)) - anchor
-            if start + needle.count <= bytes.count,
-                needle.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, needle.count) }) == 0
-            {
-                return true
+        return needle.withUnsafeBytes { needle in
+            let target = Int32(needle[anchor])
+            var offset = anchor
+            while offset < bytes.count {
+                guard let hit = memchr(base + offset, target, bytes.count - offset) else { return false }
+                let start = base.distance(to: UnsafeRawPointer(hit)) - anchor
+                if start + needle.count <= bytes.count, memcmp(base + start, needle.baseAddress!, needle.count) == 0 {
+                    return true
+                }
+                offset = start + anchor + 1
             }
-            offset = start + anchor + 1
+            return false
         }
-        return false
     }
 
     /// Whether `needle` occurs in `haystack` (names, at construction).
@@ -113,19 +116,23 @@ struct FieldLocatorQuickCheck: Sendable {
 
     /// Whether `introducer` occurs followed by one of `escapeLeads` (by any byte when `anyEscape`): memchr for its
     /// first byte, then the rest compared.
-    private func escapes(_ bytes: UnsafeRawBufferPointer, introducer: [UInt8]) -> Bool {
+    private func escapes(_ bytes: UnsafeRawBufferPointer, introducer: StaticString) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         // Any `\u` (or `%`) may spell a non-ASCII character; the `00` of `\u00` is only known for ASCII ones.
-        let prefix = self.anyEscape ? Array(introducer.prefix(2)) : introducer
+        let length = self.anyEscape ? min(2, introducer.utf8CodeUnitCount) : introducer.utf8CodeUnitCount
+        let first = Int32(introducer.utf8Start[0])
         var offset = 0
         while offset < bytes.count {
-            guard let hit = memchr(base + offset, Int32(prefix[0]), bytes.count - offset) else { return false }
+            guard let hit = memchr(base + offset, first, bytes.count - offset) else { return false }
             let start = base.distance(to: UnsafeRawPointer(hit))
-            let end = start + prefix.count
-            if end < bytes.count || (self.anyEscape && end <= bytes.count) {
-                var k = 1
-                while k < prefix.count, bytes[start + k] == prefix[k] { k += 1 }
-                if k == prefix.count, self.anyEscape || self.escapeLeads.contains(bytes[end]) { return true }
+            let end = start + length
+            if end < bytes.count || (self.anyEscape && end <= bytes.count),
+                memcmp(base + start, introducer.utf8Start, length) == 0
+            {
+                if self.anyEscape { return true }
+                let digit = bytes[end]
+                let lead = digit < 64 ? self.escapeLeads.0 >> UInt64(digit) : self.escapeLeads.1 >> UInt64(digit & 63)
+                if digit < 128, lead & 1 != 0 { return true }
             }
             offset = start + 1
         }
