@@ -200,6 +200,16 @@ import Testing
         #expect(try Self.prepare("callback=https%3A%2F%2Fother%2Ecorp%2Eexample%2Ecom%2F", form) == .refused)
     }
 
+    /// Many vendor APIs parse a JSON body whatever its Content-Type says: a JSON document labelled text/plain (or
+    /// not labelled at all) is looked into too; text that is not JSON is the policy's, as before.
+    @Test func aJSONDocumentLabelledAsTextIsLookedAt() throws {
+        let body = #"{"callback_url": "\#(Self.internalURL)"}"#
+        #expect(try Self.prepare(body, "text/plain") == .rewritten(#"{"callback_url": "\#(Self.publicURL)"}"#))
+        #expect(try Self.prepare(#" [{"callback": "\#(Self.strayURL)"}]"#, "application/octet-stream") == .refused)
+        #expect(try Self.prepare("callback_url: \(Self.strayURL)", "text/plain") == .untouched)
+        #expect(try Self.prepare(#"{"callback": "\#(Self.strayURL)""#, "text/plain") == .untouched, "not JSON")
+    }
+
     @Test func ndjsonLinesAreEachLookedAt() throws {
         let body = "{\"a\": 1}\n{\"callback\": \"\(Self.strayURL)\"}\n"
         #expect(try Self.prepare(body, "application/x-ndjson") == .refused)

@@ -68,11 +68,14 @@ struct OutgoingCallbacks: Sendable {
     /// Empties (or, with `finalURLs`, directly rewrites) internal callback URLs in `request`'s body.
     func prepare(_ request: EgressRequest, finalURLs: Bool) -> Prepared {
         let body = request.body
-        guard body.readableBytes > 0,
-            let format = FieldLocator.Format(contentType: request.headers.first(name: "content-type"))
-        else {
-            return .untouched
-        }
+        guard body.readableBytes > 0 else { return .untouched }
+        // A vendor may read a JSON document whatever type it is labelled with (text/plain, none at all): such a body
+        // is looked into as JSON too, and left alone when it does not parse as JSON (then no reader takes it for
+        // JSON either).
+        let declared = FieldLocator.Format(contentType: request.headers.first(name: "content-type"))
+        let labelledOtherwise =
+            declared == nil && body.withUnsafeReadableBytes(FieldLocator.startsLikeJSONContainer)
+        guard let format = declared ?? (labelledOtherwise ? .json : nil) else { return .untouched }
         let webhooks = Self.isWebhookPath(request.path)
         let locator = self.locator(vendor: request.vendor, webhooks: webhooks)
         if let encoding = request.headers.first(name: "content-encoding"),
@@ -109,6 +112,7 @@ struct OutgoingCallbacks: Sendable {
                 try locator.locate(bytes, format: format)
             }
         } catch {
+            if labelledOtherwise { return .untouched }
             return .refuse(.uninspectable(error.reason))
         }
         var replacements: [Int: String] = [:]

@@ -103,6 +103,13 @@ public struct FieldLocator: Sendable {
         self.quickCheck.mayHold(bytes, format: format)
     }
 
+    /// Whether the first non-blank byte of `bytes` is `{` or `[`: text that a vendor may read as a JSON document
+    /// whatever type it is labelled with, worth a JSON walk.
+    public static func startsLikeJSONContainer(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+    }
+
     /// `value` written as `syntax` writes it (a JSON string gets its quotes).
     public static func encode(_ value: String, as syntax: Syntax) -> [UInt8] {
         switch syntax {

@@ -193,7 +193,7 @@ final class FieldLocatorWalk {
                         try self.form(content, names: names)
                     }
                 case .text:
-                    guard Self.startsLikeJSONContainer(content),
+                    guard FieldLocator.startsLikeJSONContainer(UnsafeRawBufferPointer(content)),
                         quickCheck.mayHold(UnsafeRawBufferPointer(content), format: .json)
                     else { continue }
                     // Not JSON after all: the engine reads it as text, and so may the vendor.
@@ -224,9 +224,4 @@ final class FieldLocatorWalk {
         return lower..<upper
     }
 
-    /// First non-blank byte `{` or `[`: only then is a text part worth a JSON walk.
-    private static func startsLikeJSONContainer(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
-        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
-    }
 }
