@@ -71,6 +71,9 @@ final class RedactionSession {
     /// The segment being redacted is the value of a JSON member whose key names a credential
     /// (`JSONCredentialMembers`): the `secret` detector judges it as an assignment's value.
     var credentialValue = false
+    /// Set by `FieldLocator`: a value a `fields` rule selects is handed here (rule index, the walked buffer, the
+    /// value's range in it) instead of being replaced.
+    var fieldVisitor: ((Int, UnsafePointer<UInt8>, Range<Int>) throws(Stop) -> Void)?
 
     init(
         rules: CompiledRules,

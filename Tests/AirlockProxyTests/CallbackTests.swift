@@ -276,10 +276,10 @@ struct CallbackTests {
         #expect(InternalHosts(globs: ["*.corp.example.com", "*.internal"]).contains(parsed.host) == inside, "\(url)")
     }
 
-    static func scan(_ text: String) -> [CallbackJSONScanner.Field]? {
-        let scanner = CallbackJSONScanner(anyDepthKeys: ["callback_url", "callback"], topLevelKeys: ["url"])
-        return try? Array(text.utf8).withUnsafeBytes { bytes throws(CallbackJSONScanner.Failure) in
-            try scanner.scan(bytes)
+    static func scan(_ text: String) -> [FieldLocator.Field]? {
+        let locator = FieldLocator(keys: ["callback_url", "callback"], topLevelKeys: ["url"])
+        return try? Array(text.utf8).withUnsafeBytes { bytes throws(FieldLocator.Failure) in
+            try locator.locate(bytes, format: .json)
         }
     }
 
@@ -305,7 +305,7 @@ struct CallbackTests {
         #expect(fields.map(\.key) == ["url", "callback_url", "callback"])
         #expect(fields.map(\.value) == ["u1", "h/1", "a"])
         let bytes = Array(text.utf8)
-        #expect(fields.map { String(decoding: bytes[$0.range], as: UTF8.self) } == [#""u1""#, #""h\/1""#, #""a""#])
+        #expect(fields.map { String(decoding: bytes[$0.range!], as: UTF8.self) } == [#""u1""#, #""h\/1""#, #""a""#])
     }
 
     /// A byte order mark before the document is valid JSON to the engine, so the callback check reads past it too
@@ -314,29 +314,29 @@ struct CallbackTests {
         let text = "\u{FEFF}" + #"{"callback_url": "u1"}"#
         let fields = try #require(Self.scan(text))
         #expect(fields.map(\.value) == ["u1"])
-        #expect(fields.map { String(decoding: Array(text.utf8)[$0.range], as: UTF8.self) } == [#""u1""#])
+        #expect(fields.map { String(decoding: Array(text.utf8)[$0.range!], as: UTF8.self) } == [#""u1""#])
         #expect(Self.scan("{}\u{FEFF}") == nil && Self.scan(" \u{FEFF}{}") == nil)
     }
 
     @Test func bodyFormatsAndWebhookPathsAreRecognised() {
-        #expect(OutgoingCallbacks.format("Application/JSON; charset=utf-8") == .json)
-        #expect(OutgoingCallbacks.format(" application/vnd.api+json") == .json)
-        #expect(OutgoingCallbacks.format("Text/JSON") == .json, "the engine reads text/json as JSON too")
-        #expect(OutgoingCallbacks.format("application/x-www-form-urlencoded ; charset=utf-8") == .form)
-        #expect(OutgoingCallbacks.format("application/x-ndjson") == .jsonLines)
-        #expect(OutgoingCallbacks.format("Application/JSONL; charset=utf-8") == .jsonLines)
-        #expect(OutgoingCallbacks.format("application/jsonx") == nil)
-        #expect(OutgoingCallbacks.format("text/plain") == nil && OutgoingCallbacks.format(nil) == nil)
+        func format(_ contentType: String?) -> FieldLocator.Format? { FieldLocator.Format(contentType: contentType) }
+        #expect(format("Application/JSON; charset=utf-8") == .json)
+        #expect(format(" application/vnd.api+json") == .json)
+        #expect(format("Text/JSON") == .json, "the engine reads text/json as JSON too")
+        #expect(format("application/x-www-form-urlencoded ; charset=utf-8") == .form)
+        #expect(format("application/x-ndjson") == .jsonLines)
+        #expect(format("Application/JSONL; charset=utf-8") == .jsonLines)
+        #expect(format("application/jsonx") == nil)
+        #expect(format("text/plain") == nil && format(nil) == nil)
         #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks") && OutgoingCallbacks.isWebhookPath("/api/webhooks/"))
         #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks/12") && OutgoingCallbacks.isWebhookPath("webhook"))
         #expect(!OutgoingCallbacks.isWebhookPath("/api/webhooksx") && !OutgoingCallbacks.isWebhookPath("/api/tasks"))
     }
 
     @Test func thePreCheckSeesKeysSpelledWithEscapesAndSkipsOtherEscapes() {
-        func mayHold(_ text: String, webhooks: Bool = false, _ format: OutgoingCallbacks.BodyFormat = .json) -> Bool {
-            Array(text.utf8).withUnsafeBytes {
-                OutgoingCallbacks.mayHoldCallbackKey($0, webhooks: webhooks, format: format)
-            }
+        func mayHold(_ text: String, webhooks: Bool = false, _ format: FieldLocator.Format = .json) -> Bool {
+            let locator = OutgoingCallbacks(configuration: nil).locator(vendor: "scale", webhooks: webhooks)
+            return Array(text.utf8).withUnsafeBytes { locator.mayHold($0, format: format) }
         }
         // Keys that reach the scanner: literal, or any of their characters escaped.
         #expect(mayHold(#"{"callback_url": "x"}"#))

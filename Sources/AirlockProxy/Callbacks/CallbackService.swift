@@ -1,3 +1,4 @@
+import AirlockRedaction
 import AirlockTLS
 import Logging
 import Metrics
@@ -208,23 +209,24 @@ final class CallbackService: Sendable {
         return nil
     }
 
-    /// Refuses bodies Airlock cannot parse: only JSON that parses.
+    /// Refuses bodies Airlock cannot parse: only JSON that parses (as the engine parses it).
     static func uninspectable(_ body: ByteBuffer) -> EgressRefusal? {
-        let scanner = CallbackJSONScanner(anyDepthKeys: [], topLevelKeys: [])
         do {
-            _ = try body.withUnsafeReadableBytes { bytes throws(CallbackJSONScanner.Failure) in
-                try scanner.scan(bytes)
+            _ = try body.withUnsafeReadableBytes { bytes throws(FieldLocator.Failure) in
+                try Self.parser.locate(bytes, format: .json)
             }
         } catch {
             return EgressRefusal(
                 status: .unprocessableEntity,
                 code: "uninspectable_callback",
-                message: "the callback body is not valid JSON (\(error.reason) at byte \(error.offset)); "
-                    + "nothing was delivered"
+                message: "the callback body is not valid JSON (\(error.reason)); nothing was delivered"
             )
         }
         return nil
     }
+
+    /// Locates nothing: parses only.
+    private static let parser = FieldLocator(keys: [])
 
     private func recordAndDeliver(
         _ request: Request,

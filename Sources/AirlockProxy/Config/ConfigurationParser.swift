@@ -299,7 +299,10 @@ struct ConfigurationParser {
         let map = try self.mapping(
             node,
             "a vendor",
-            allowed: ["name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool", "headers"]
+            allowed: [
+                "name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool", "headers",
+                "callbacks",
+            ]
         )
         let nameNode = try self.required(map, "name", in: node, "the vendor")
         let name = try self.string(nameNode, "vendors[].name")
@@ -406,6 +409,9 @@ struct ConfigurationParser {
             idleTimeoutSeconds: idleTimeout
         )
         vendor.forwardedHeaders = allowedHeaders
+        if let callbacksNode = map["callbacks"] {
+            vendor.callbackKeys = try self.callbackKeys(callbacksNode, context)
+        }
         return vendor
     }
 
@@ -471,6 +477,33 @@ struct ConfigurationParser {
             try self.listen(node, "callbacks.listen", allowsClientCA: false)
         }
         return ProxyConfiguration.Callbacks(publicURL: publicURL, internalHosts: globs, routes: routes, listen: listen)
+    }
+
+    /// A vendor's `callbacks: {keys: [...], webhook_keys: [...]}`: the field names its requests carry callback URLs
+    /// under. Each list replaces its default; `keys` may not be empty (a vendor whose callback URLs nothing looks for
+    /// would send internal ones out).
+    private func callbackKeys(_ node: Node, _ context: String) throws(ConfigurationError) -> CallbackKeys {
+        let map = try self.mapping(node, "\(context) callbacks", allowed: ["keys", "webhook_keys"])
+        var keys = CallbackKeys()
+        func names(_ name: String, allowEmpty: Bool) throws(ConfigurationError) -> [String]? {
+            guard let listNode = map[name] else { return nil }
+            guard let list = listNode.sequence, allowEmpty || !list.isEmpty else {
+                throw self.error(
+                    listNode,
+                    "\(context): callbacks.\(name) must be a \(allowEmpty ? "" : "non-empty ")list of field names"
+                )
+            }
+            var result: [String] = []
+            for item in list {
+                let key = try self.string(item, "\(context) callbacks.\(name) entry")
+                guard !key.isEmpty else { throw self.error(item, "\(context): a callback key must not be empty") }
+                if !result.contains(key) { result.append(key) }
+            }
+            return result
+        }
+        if let list = try names("keys", allowEmpty: false) { keys.keys = list }
+        if let list = try names("webhook_keys", allowEmpty: true) { keys.webhookKeys = list }
+        return keys
     }
 
     private func callbackRoute(

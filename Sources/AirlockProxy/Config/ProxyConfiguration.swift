@@ -104,6 +104,8 @@ public struct ProxyConfiguration: Sendable {
         /// Lower-case names of the lab's headers that may reach this vendor; every other header is dropped.
         /// Defaults plus the vendor's `headers:` list.
         public var forwardedHeaders: Set<String> = HeaderHygiene.defaultForwardedHeaders
+        /// The field names this vendor's requests carry callback URLs under (`callbacks: {keys, webhook_keys}`).
+        public var callbackKeys = CallbackKeys()
 
         public init(
             name: String,

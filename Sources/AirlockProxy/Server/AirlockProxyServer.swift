@@ -94,7 +94,7 @@ public final class AirlockProxyServer: Sendable {
             ? inspector
             : CallbackRewritingInspector(
                 wrapping: inspector,
-                callbacks: OutgoingCallbacks(configuration: configuration.callbacks)
+                callbacks: OutgoingCallbacks(configuration: configuration.callbacks, vendors: configuration.vendors)
             )
         let callbacks =
             configuration.callbacks == nil

@@ -1093,6 +1093,7 @@ struct JSONRedactor {
 
     /// Applies a non-drop `fields` rule to the whole value at `range`.
     private mutating func applyField(_ index: Int, _ range: Range<Int>) throws(Stop) {
+        if let visit = session.fieldVisitor { return try visit(index, p, range) }
         let rule = session.rules.fieldRules[index]
         let place = pathString(node: currentNode, hideLastKey: rule.action == .block && rule.hidesKey)
         var canonical = Array(UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))

@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 /// JSON string escapes (RFC 8259 §7), decoded the one way Airlock reads them everywhere: the redaction engine before
-/// matching, and the proxy's callback scanner before judging a URL. A lone surrogate is an error, never silently
-/// replaced, so what Airlock judges is exactly what a vendor's parser would read, or the body is refused.
+/// matching, and its field locator before the proxy judges a callback URL. A lone surrogate is an error, never
+/// silently replaced, so what Airlock judges is exactly what a vendor's parser would read, or the body is refused.
 public enum JSONStringEscapes {
     /// A `\uD800`–`\uDFFF` escape without its partner, at `offset`.
     public struct UnpairedSurrogate: Error, Sendable {

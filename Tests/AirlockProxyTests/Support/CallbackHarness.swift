@@ -89,7 +89,7 @@ final class CallbackHarness: @unchecked Sendable {
               - {name: scale, path_prefix: /scale, upstream: "\(upstream)", ca: ca.crt, policy: policy.yaml,
                  routes: ["POST /v1/task/*", "POST /v1/batches"]}
               - {name: labelbox, path_prefix: /labelbox, upstream: "\(upstream)", ca: ca.crt, policy: policy.yaml,
-                 routes: ["POST /graphql"]}
+                 routes: ["POST /graphql"], callbacks: {keys: [callback_url, callback, webhook_url]}}
               - {name: labelstudio, path_prefix: /labelstudio, upstream: "\(upstream)", ca: ca.crt, policy: policy.yaml,
                  routes: ["POST /api/webhooks", "POST /api/tasks"]}
             callbacks:
