@@ -14,7 +14,9 @@ packages=(
     python3-venv
 )
 if [[ "${AIRLOCK_BENCH:-0}" == "1" ]]; then
-    packages+=(nginx-light wrk)
+    # wrk and nginx: proxy-bench.sh; nginx as the stand-in vendor of proxy-memory-bench.sh, and heaptrack for its
+    # HEAPTRACK=FILE (where the peak is allocated); GNU time: the CPU time redact-file-bench.sh reports
+    packages+=(nginx-light wrk heaptrack time)
 fi
 if dpkg-query -W -f='${Status}' libvectorscan5 2>/dev/null | grep -q "install ok installed"; then
     packages+=("libvectorscan-dev-" "libvectorscan5-")

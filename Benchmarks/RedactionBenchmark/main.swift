@@ -6,6 +6,9 @@
 // callgrind, on a stripped copy); AIRLOCK_BENCH_HIT_RATE=N one hit per N sentences (a huge N: no hits, so the walk
 // and scan alone); AIRLOCK_BENCH_DUMP=DIR writes each policy's single-pass expressions (flags, tab, expression)
 // and corpus to DIR instead of measuring, for per-expression analysis with a C harness against libhs.
+// AIRLOCK_BENCH_WRITE=DIR writes, instead of measuring, each policy as YAML (DIR/policy-TERMS.yaml, checked to redact
+// as the built one does) and the corpus as ONE JSON document of MiB (DIR/document-TERMS.json: the same tasks in one
+// `tasks` array), for the benchmarks of the `airlock` binary (Benchmarks/redact-file-bench.sh, proxy-memory-bench.sh).
 // One thread, so the figures are per core. The corpus is generated (deterministic): JSON labeling tasks (preference
 // pairs and chats) of ~64 KiB per request body, English-like text with sparse hits (a codename, an email, a
 // roadmap quarter in a few percent of tasks).
@@ -156,6 +159,60 @@ func policy(termCount: Int) -> Policy {
     )
 }
 
+/// `policy` as a YAML policy file (schema version 1): what `policy(termCount:)` builds, for the `airlock` binary.
+func policyYAML(_ policy: Policy) -> String {
+    func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+    func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
+    var lines = ["version: 1", "name: \(policy.name)", "terms:"]
+    for term in policy.terms {
+        lines += [
+            "  - id: \(term.id)", "    label: \(term.label)", "    action: \(term.action)",
+            "    values: \(list(term.values))",
+        ]
+    }
+    lines.append("patterns:")
+    for pattern in policy.patterns {
+        lines += [
+            "  - id: \(pattern.id)", "    label: \(pattern.label)", "    action: \(pattern.action)",
+            "    regex: \(quoted(pattern.regex))",
+        ]
+        if !pattern.near.isEmpty { lines += ["    near: \(list(pattern.near))", "    within: \(pattern.within)"] }
+    }
+    lines.append("detectors:")
+    for detector in policy.detectors {
+        var options = ["action: \(detector.action)"]
+        if !detector.domains.isEmpty { options.append("domains: \(list(detector.domains))") }
+        if !detector.hosts.isEmpty { options.append("hosts: \(list(detector.hosts.map(\.description)))") }
+        if !detector.ranges.isEmpty { options.append("ranges: \(list(detector.ranges.map(\.description)))") }
+        lines.append("  - \(detector.kind): {\(options.joined(separator: ", "))}")
+    }
+    lines.append("fields:")
+    for field in policy.fields {
+        lines.append("  - {path: \(quoted(field.path.description)), action: \(field.action)}")
+    }
+    lines.append("allow: \(list(policy.allow))")
+    return lines.joined(separator: "\n") + "\n"
+}
+
+/// AIRLOCK_BENCH_WRITE: the policy as YAML and the corpus as one JSON document, for the benchmarks of the binary.
+/// Stops when the YAML does not redact the first bodies exactly as the built policy does.
+func writeForBinary(policy: Policy, engine: Redactor, hits: [String], termCount: Int, to dir: String) {
+    let policyPath = "\(dir)/policy-\(termCount).yaml"
+    try! policyYAML(policy).write(toFile: policyPath, atomically: true, encoding: .utf8)
+    let loaded = try! Redactor(policy: try! PolicyLoader.load(path: policyPath), keys: keys)
+    for body in corpus(total: 2 << 20, bodySize: 64 << 10, hits: hits) {
+        let outcomes = [engine, loaded].map {
+            $0.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "bench")
+        }
+        guard case .forward(let built, let builtFindings) = outcomes[0],
+            case .forward(let read, let readFindings) = outcomes[1], built == read, builtFindings == readFindings
+        else { fatalError("\(policyPath) does not redact as the benchmark's policy does") }
+    }
+    let document = corpus(total: totalMiB << 20, bodySize: totalMiB << 20, hits: hits)[0]
+    try! Data(document).write(to: URL(fileURLWithPath: "\(dir)/document-\(termCount).json"))
+    print("wrote \(policyPath) and \(dir)/document-\(termCount).json (\(document.count) bytes)")
+}
+
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
@@ -170,7 +227,11 @@ let clock = ContinuousClock()
 // The machine, commit and date first (Benchmarks/machine.sh), before anything is buffered on standard output.
 let machineScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
 _ = try? Process.run(URL(fileURLWithPath: "/bin/bash"), arguments: [machineScript + "/machine.sh"]).waitUntilExit()
-print("airlock-redaction-bench: one core, \(totalMiB) MiB of JSON labeling tasks, ~64 KiB bodies, best of \(rounds)")
+// AIRLOCK_BENCH_BODY_KIB=N: bodies of ~N KiB instead of 64 (the size of one document `airlock redact` reads).
+let bodyKiB = ProcessInfo.processInfo.environment["AIRLOCK_BENCH_BODY_KIB"].flatMap { Int($0) } ?? 64
+print(
+    "airlock-redaction-bench: one core, \(totalMiB) MiB of JSON labeling tasks, ~\(bodyKiB) KiB bodies, best of \(rounds)"
+)
 print("MB/s columns: best / median of the rounds (the machine is shared; the best is closest to the engine's speed)")
 print(
     "terms  regex rules  expressions  compile (s)  raw scan (MB/s)  redaction (MB/s)  redaction/raw  findings/MB  raw hits/MB"
@@ -188,8 +249,12 @@ for termCount in termCounts {
     // Hits: some dictionary terms, staff emails, roadmap quarters near "launch".
     let sample = pseudoWords(termCount, seed: 42)
     let hits = [sample[0], sample[sample.count / 2], sample[sample.count - 1], "ana@lab.example.com", "launch Q3 2026"]
-    let bodies = corpus(total: totalMiB << 20, bodySize: 64 << 10, hits: hits)
+    let bodies = corpus(total: totalMiB << 20, bodySize: bodyKiB << 10, hits: hits)
     let bytes = bodies.reduce(0) { $0 + $1.count }
+    if let dir = environment["AIRLOCK_BENCH_WRITE"] {
+        writeForBinary(policy: policy, engine: engine, hits: hits, termCount: termCount, to: dir)
+        continue
+    }
     if let dir = environment["AIRLOCK_BENCH_DUMP"] {
         // For database analysis outside Swift: the expressions (flags, tab, pattern per line) and the corpus.
         let lines = engine.benchmarkExpressions.map { "\($0.flags)\t\($0.pattern)" }.joined(separator: "\n")

@@ -97,6 +97,57 @@ struct CommandLineTests {
         #expect(keyless.exitCode == 1 && keyless.stdout.isEmpty, "\(keyless.stderr)")
     }
 
+    /// `redact` reads the whole body into one buffer, from a file (sized by its length) or a pipe (grown as it
+    /// fills), and writes what leaves in full: the input itself when nothing changes, the engine's output otherwise.
+    @Test func redactReadsWholeBodiesFromFilesAndPipesAndWritesThemInFull() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-redact-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let key = directory.appendingPathComponent("pseudonym.key").path
+        let secret = Data(repeating: 7, count: 32).base64EncodedString()
+        try ThrowawayCertificates.write(secret + "\n", to: key, mode: 0o600)
+        let demo = Self.root.appendingPathComponent("Policies/demo.yaml").path
+        // ~5 MiB, numbered entries (a lost or repeated block of the input changes the output), the codename last: a
+        // pipe fills the reader's first buffer several times over.
+        let entries = (0..<120_000).map { #""entry \#($0) lorem ipsum dolor sit amet""# }.joined(separator: ",")
+        let plain = #"{"lines": [\#(entries)]}"#
+        let named = #"{"lines": [\#(entries)], "end": "Nightingale"}"#
+        #expect(plain.utf8.count > 4 << 20)
+        func redact(_ body: String, throughPipe: Bool) async throws -> CurlResult {
+            let input = directory.appendingPathComponent("body-\(UUID()).json").path
+            try body.write(toFile: input, atomically: true, encoding: .utf8)
+            let command = [
+                ServeCommandTests.airlockBinary, "redact", "--policy", demo, "--key-file", key, "--content-type",
+                "application/json",
+            ]
+            let process = Process()
+            if throughPipe {
+                // sh -c 'f=$1; shift; cat "$f" | "$@" -' sh FILE airlock redact ...: the body arrives through a pipe.
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", #"f="$1"; shift; cat "$f" | "$@" -"#, "sh", input] + command
+            } else {
+                process.executableURL = URL(fileURLWithPath: command[0])
+                process.arguments = Array(command.dropFirst()) + [input]
+            }
+            return try await Curl.execute(process, timeout: 60)
+        }
+        for throughPipe in [false, true] {
+            let unchanged = try await redact(plain, throughPipe: throughPipe)
+            #expect(unchanged.exitCode == 0, "\(unchanged.stderr)")
+            let identical = unchanged.stdout == plain  // not in the expectation: a failure would print 5 MiB twice
+            #expect(identical, "pipe: \(throughPipe), \(unchanged.stdout.utf8.count) of \(plain.utf8.count) bytes out")
+            let rewritten = try await redact(named, throughPipe: throughPipe)
+            #expect(rewritten.exitCode == 0, "\(rewritten.stderr)")
+            #expect(!rewritten.stdout.contains("Nightingale"))
+            let whole = rewritten.stdout.hasPrefix(#"{"lines": [\#(entries)], "end": "CODENAME_"#)
+            #expect(whole, "pipe: \(throughPipe), \(rewritten.stdout.utf8.count) bytes out")
+        }
+        let missing = try await Self.airlock([
+            "redact", "--policy", demo, "--key-file", key, directory.appendingPathComponent("none.json").path,
+        ])
+        #expect(missing.exitCode == 1 && missing.stdout.isEmpty && missing.stderr.contains("cannot read"))
+    }
+
     // MARK: airlock log, on a log a real serve wrote
 
     @Test func logCommandsReadWhatServeWroteAndVerifyRefusesATamperedLog() async throws {

@@ -11,6 +11,11 @@ import NIOTLS
 /// The request leaves as one buffer serialized here (`UpstreamRequest.serialized`), not through NIO's request encoder
 /// and header validator: two fewer pipeline hops and three fewer writes per request. The response decoder learns each
 /// request's method directly (`UpstreamResponseDecoder`), so a response to HEAD is still read without a body.
+///
+/// A body above ``inlineBodyLimit`` is not copied behind the head: it is written as it is, a slice of
+/// ``bodySliceBytes`` at a time, the next once an earlier one has reached the socket (at most ``slicesAhead`` in
+/// flight). The TLS layer encrypts what it is given in one go, so pacing here is what keeps a big body from becoming a
+/// second copy of itself in ciphertext (and a third in OpenSSL's output buffer) while the vendor reads it.
 final class UpstreamConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = ByteBuffer
@@ -46,6 +51,14 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     let responseDecoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)
     /// Whether the TCP connection was ever established; if not, `onClose` never runs.
     private(set) var becameActive = false
+    /// The part of a paced request body not yet handed to the channel, and how many slices are in flight.
+    private var unsentBody: ByteBuffer?
+    private var slicesInFlight = 0
+
+    /// Bodies up to this size leave in the same buffer as the head.
+    static let inlineBodyLimit = 64 * 1024
+    static let bodySliceBytes = 512 * 1024
+    static let slicesAhead = 2
 
     func channelActive(context: ChannelHandlerContext) {
         self.becameActive = true
@@ -84,7 +97,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             )
             return
         }
-        guard let bytes = request.serialized(allocator: context.channel.allocator) else {
+        guard
+            let bytes = request.serialized(allocator: context.channel.allocator, inlineBody: Self.inlineBodyLimit)
+        else {
             completion(.failure(.unframeableRequest))  // nothing was written; the connection stays idle
             return
         }
@@ -94,7 +109,34 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         )
         self.exchanges += 1
         self.responseDecoder.write(data: .head(request.head))
-        context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+        guard request.body.readableBytes > Self.inlineBodyLimit else {
+            context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+            return
+        }
+        context.write(self.wrapOutboundOut(bytes), promise: nil)  // flushed with the first slice
+        self.unsentBody = request.body
+        self.writeBodySlices(context: context)
+    }
+
+    /// Hands the channel the next slices of the paced body, up to ``slicesAhead`` in flight; each one that reaches
+    /// the socket lets the next go. A failed write ends the body there (the exchange fails as the connection closes).
+    private func writeBodySlices(context: ChannelHandlerContext) {
+        while self.slicesInFlight < Self.slicesAhead, var rest = self.unsentBody {
+            let slice = rest.readSlice(length: min(Self.bodySliceBytes, rest.readableBytes))!
+            self.unsentBody = rest.readableBytes > 0 ? rest : nil
+            self.slicesInFlight += 1
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.assumeIsolated().whenComplete { result in
+                self.slicesInFlight -= 1
+                switch result {
+                case .success:
+                    if let context = self.context { self.writeBodySlices(context: context) }
+                case .failure:
+                    self.unsentBody = nil
+                }
+            }
+            context.writeAndFlush(self.wrapOutboundOut(slice), promise: written)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -142,7 +184,10 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
                 if case .waitingForHead = self.state { return }
                 return
             }
-            let reusable = head.isKeepAlive && context.channel.isActive
+            // A vendor that answered before it read the whole body: the rest is never sent on this connection, which
+            // cannot carry another request.
+            let bodySent = self.unsentBody == nil && self.slicesInFlight == 0
+            let reusable = head.isKeepAlive && context.channel.isActive && bodySent
             self.finish(.success(UpstreamResponse(head: head, body: body)), context: context, reusable: reusable)
             if !reusable {
                 context.close(promise: nil)
@@ -164,6 +209,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         }
         self.state = reusable ? .idle : .closed
         self.isReusable = reusable
+        if !reusable { self.unsentBody = nil }
         exchange.completion(result)
     }
 
@@ -269,10 +315,12 @@ extension UpstreamRequest {
     /// The request line, headers and body as one buffer, or nil when the target or a header could split the message
     /// (CR, LF, NUL; a space or control byte in the target; a name that is not a token). Every header here was parsed
     /// from the lab's request or written by Airlock, so nil means a bug upstream of this point: the request is
-    /// refused rather than sent.
-    func serialized(allocator: ByteBufferAllocator) -> ByteBuffer? {
+    /// refused rather than sent. A body of more than `inlineBody` bytes is left out, for the caller to write after
+    /// the head as it is instead of copying it here.
+    func serialized(allocator: ByteBufferAllocator, inlineBody: Int = .max) -> ByteBuffer? {
         guard Self.isSafeTarget(self.head.uri) else { return nil }
-        var size = 32 + self.head.uri.utf8.count + self.body.readableBytes
+        let inline = self.body.readableBytes <= inlineBody
+        var size = 32 + self.head.uri.utf8.count + (inline ? self.body.readableBytes : 0)
         for (name, value) in self.head.headers {
             guard Self.isToken(name), Self.isSafeValue(value) else { return nil }
             size += name.utf8.count + value.utf8.count + 4
@@ -289,7 +337,7 @@ extension UpstreamRequest {
             buffer.writeStaticString("\r\n")
         }
         buffer.writeStaticString("\r\n")
-        buffer.writeImmutableBuffer(self.body)
+        if inline { buffer.writeImmutableBuffer(self.body) }
         return buffer
     }
 

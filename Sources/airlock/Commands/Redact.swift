@@ -77,22 +77,35 @@ struct Redact: AsyncParsableCommand {
             CLIOutput.error(error.description)
             throw ExitCode(1)
         }
-        let body: [UInt8]
+        // Read whole into one buffer the engine reads in place; what leaves is written from the engine's output, or
+        // from that same buffer when nothing changes: the body is never copied into an array, Data or String.
+        let body: InputBytes
         do {
-            body = try CLIInput.read(input)
+            body = try InputBytes(
+                path: input,
+                progress: CLIOutput.showsProgress ? { CLIOutput.progress("read \($0 >> 20) MiB…") } : nil
+            )
         } catch {
-            CLIOutput.error("cannot read \(input == "-" ? "standard input" : input): \(error.localizedDescription)")
+            CLIOutput.error("cannot read \(input == "-" ? "standard input" : input): \(error.description)")
             throw ExitCode(1)
         }
         let progress = CLIOutput.showsProgress && body.count >= 8 << 20
         if progress { CLIOutput.progress("redacting \(body.count >> 20) MiB…") }
-        let outcome = redactor.redact(
-            body: body, contentType: contentType ?? Self.guessContentType(input), contentEncoding: contentEncoding,
-            vendor: vendor)
+        let outcome = body.withUnsafeBytes { bytes in
+            redactor.redactWithoutCopy(
+                body: bytes,
+                contentType: contentType ?? Self.guessContentType(input),
+                contentEncoding: contentEncoding,
+                vendor: vendor
+            )
+        }
         if progress { CLIOutput.progress("") }
         switch outcome {
+        case .unchanged(let findings):
+            try body.withUnsafeBytes { try CLIOutput.writeStandardOutput($0) }
+            summarize(decision: "forward", rule: nil, reason: nil, findings: findings)
         case .forward(let output, let findings):
-            FileHandle.standardOutput.write(Data(output))
+            try output.withUnsafeBytes { try CLIOutput.writeStandardOutput($0) }
             summarize(decision: "forward", rule: nil, reason: nil, findings: findings)
         case .block(let rule, let reason, let findings):
             summarize(decision: "block", rule: rule, reason: reason, findings: findings)
@@ -145,25 +158,23 @@ struct Redact: AsyncParsableCommand {
     }
 }
 
-/// Reading a body from a file or standard input.
-enum CLIInput {
-    static func read(_ path: String) throws -> [UInt8] {
-        let handle = path == "-" ? FileHandle.standardInput : try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        var body = [UInt8]()
-        var lastReport = 0
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            body.append(contentsOf: chunk)
-            if CLIOutput.showsProgress, body.count - lastReport >= 16 << 20 {
-                lastReport = body.count
-                CLIOutput.progress("read \(body.count >> 20) MiB…")
-            }
-        }
-        return body
-    }
-}
-
-/// Standard error helpers shared by `redact` and `test`.
+/// Standard output and error helpers shared by `redact` and `test`.
 enum CLIOutput {
+    /// Writes all of `bytes` to standard output with as few `write(2)` calls as the descriptor allows (one for a
+    /// file). Fails with exit code 1 when standard output cannot take them.
+    static func writeStandardOutput(_ bytes: UnsafeRawBufferPointer) throws(ExitCode) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                error("cannot write standard output: \(String(cString: strerror(errno)))")
+                throw ExitCode(1)
+            }
+            offset += written
+        }
+    }
+
     static func error(_ message: String) {
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
