@@ -114,7 +114,7 @@ struct OutgoingCallbacks: Sendable {
         do {
             fields = try Self.fields(of: body, format: format, webhooks: webhooks)
         } catch {
-            return .refuse(.uninspectable(error.message))
+            return .refuse(EgressRefusal(.uninspectableBody(error.message)))
         }
         var replacements: [Int: String] = [:]
         var edits: [(range: Range<Int>, text: String)] = []
@@ -175,9 +175,8 @@ struct OutgoingCallbacks: Sendable {
     }
 
     private func refusal(_ message: String) -> EgressRefusal {
-        .blockedByPolicy(
-            rule: Self.rule,
-            reason: message,
+        EgressRefusal(
+            .blockedByPolicy(rule: Self.rule, reason: message),
             inspection: EgressInspection(
                 policy: "callbacks",
                 findings: [Finding(rule: Self.rule, action: "block", count: 1)]

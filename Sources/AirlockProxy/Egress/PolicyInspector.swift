@@ -21,34 +21,12 @@ public struct PolicyInspector: EgressInspector {
         self.policies = byName
     }
 
-    /// Bodies up to this size are redacted (and responses restored) on the event loop; larger ones off it, so one big
-    /// body cannot stall the other connections of its loop.
-    public static let eventLoopBodyLimit = 256 * 1024
-
-    public func inspect(_ request: EgressRequest) async throws -> EgressDecision {
+    public func inspect(_ request: EgressRequest) -> EgressDecision {
         self.decide(request)
     }
 
-    public func inspectOnEventLoop(_ request: EgressRequest) throws -> EgressDecision? {
-        guard request.body.readableBytes <= Self.eventLoopBodyLimit else { return nil }
-        return self.decide(request)
-    }
-
-    public func transformResponse(
-        _ response: EgressResponse,
-        for request: EgressRequest
-    ) async throws
-        -> EgressResponse
-    {
+    public func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
         try self.restore(response, for: request)
-    }
-
-    public func transformResponseOnEventLoop(
-        _ response: EgressResponse,
-        for request: EgressRequest
-    ) throws -> EgressResponse? {
-        guard response.body.readableBytes <= Self.eventLoopBodyLimit else { return nil }
-        return try self.restore(response, for: request)
     }
 
     private func decide(_ request: EgressRequest) -> EgressDecision {
@@ -60,14 +38,7 @@ public struct PolicyInspector: EgressInspector {
             default: contentless = false
             }
             guard request.body.readableBytes == 0, contentless else {
-                return .refuse(
-                    EgressRefusal(
-                        status: .forbidden,
-                        code: "no_policy_for_content",
-                        message: "vendor '\(request.vendor)' has policy: none, which allows only GET, HEAD and "
-                            + "DELETE without a body"
-                    )
-                )
+                return .refuse(EgressRefusal(.noPolicyForContent(vendor: request.vendor)))
             }
             return .forward(request)
         }
@@ -86,9 +57,9 @@ public struct PolicyInspector: EgressInspector {
             findingsOutsideBody = findings
         case .block(let rule, let reason, let findings):
             let inspection = EgressInspection(policy: policy.identity, findings: findings)
-            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
+            return .refuse(EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection))
         case .uninspectable(let reason):
-            return .refuse(.uninspectable(reason, code: "uninspectable_request"))
+            return .refuse(EgressRefusal(.uninspectableRequest(reason)))
         }
         // So do header values. The body is parsed by its Content-Type as received; a multipart one whose value
         // the policy changes is refused, since its boundary is repeated in the body.
@@ -102,10 +73,11 @@ public struct PolicyInspector: EgressInspector {
                 headers.first(name: "content-type") != contentType
             {
                 return .refuse(
-                    .uninspectable(
-                        "header:content-type: the policy would change a multipart Content-Type, whose boundary the "
-                            + "body repeats",
-                        code: "uninspectable_request"
+                    EgressRefusal(
+                        .uninspectableRequest(
+                            "header:content-type: the policy would change a multipart Content-Type, whose boundary "
+                                + "the body repeats"
+                        )
                     )
                 )
             }
@@ -117,9 +89,9 @@ public struct PolicyInspector: EgressInspector {
                 findings: findingsOutsideBody + findings,
                 redactedPath: request.path
             )
-            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
+            return .refuse(EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection))
         case .uninspectable(let reason):
-            return .refuse(.uninspectable(reason, code: "uninspectable_request"))
+            return .refuse(EgressRefusal(.uninspectableRequest(reason)))
         }
         guard request.body.readableBytes > 0 else {
             return .forward(request.inspected(by: policy, findings: findingsOutsideBody))
@@ -145,14 +117,14 @@ public struct PolicyInspector: EgressInspector {
                 findings: findingsOutsideBody + findings,
                 redactedPath: request.path
             )
-            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
+            return .refuse(EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection))
         case .uninspectable(let reason, let findings):
             let inspection = EgressInspection(
                 policy: policy.identity,
                 findings: findingsOutsideBody + findings,
                 redactedPath: request.path
             )
-            return .refuse(.uninspectable(reason, inspection: inspection))
+            return .refuse(EgressRefusal(.uninspectableBody(reason), inspection: inspection))
         }
     }
 

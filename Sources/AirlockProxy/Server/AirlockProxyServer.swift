@@ -87,13 +87,14 @@ public final class AirlockProxyServer: Sendable {
             maxPerPeer: configuration.limits.maxConnectionsPerPeer,
             metrics: self.metrics.connections
         )
-        // Callback URLs in outgoing requests are checked around the policy (see OutgoingCallbacks); a bare
-        // pass-through inspector without a callbacks section stays pass-through.
-        let egressInspector: any EgressInspector =
-            inspector.isPassThrough && configuration.callbacks == nil
-            ? inspector
+        // Callback URLs in outgoing requests are checked around the policy (see OutgoingCallbacks). A pass-through
+        // inspector is no inspector: without a callbacks section, requests are not inspected at all.
+        let policyInspector: (any EgressInspector)? = inspector is PassThroughInspector ? nil : inspector
+        let egressInspector: (any EgressInspector)? =
+            configuration.callbacks == nil && policyInspector == nil
+            ? nil
             : CallbackRewritingInspector(
-                wrapping: inspector,
+                wrapping: policyInspector,
                 callbacks: OutgoingCallbacks(configuration: configuration.callbacks)
             )
         let callbacks =

@@ -132,7 +132,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         case .closing:
             return  // a request pipelined behind one we answered with Connection: close
         case .receiving, .discarding, .processing:
-            // The pipelining handler only hands us one request at a time.
+            // The pipelining queue only hands us one request at a time.
             preconditionFailure("a request head arrived while another request was in progress")
         }
         self.requestMethod = head.method
@@ -141,50 +141,14 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         // Content-Lengths, both framings, two Content-Types...) are refused once the vendor is known, and the
         // connection is closed whatever is refused first, as the next message boundary cannot be trusted.
         let ambiguity = HeaderHygiene.ambiguity(head.headers)
-        // A client that sent Expect: 100-continue and gets a refusal instead may skip the body: after a refusal,
-        // the connection cannot be trusted to be at a message boundary, so close it.
-        let keepAlive = head.isKeepAlive && !head.headers.contains(name: "expect") && ambiguity == nil
-        let uri = head.uri
-        if uri.utf8.count > self.core.maxURIBytes {
-            let refusal = EgressRefusal(
-                status: .uriTooLong,
-                code: "uri_too_long",
-                message: "the request URI exceeds \(self.core.maxURIBytes) bytes"
-            )
-            self.refuseEarly(refusal, vendorIndex: nil, keepAlive: keepAlive, context: context)
-            return
-        }
-        guard uri.utf8.first == UInt8(ascii: "/") else {
-            self.refuseEarly(
-                .badRequest("the request target must be an absolute path (origin-form)"),
-                vendorIndex: nil,
-                keepAlive: keepAlive,
-                context: context
-            )
-            return
-        }
-        // A fragment is the client's own business (RFC 9110 §4.2.4): a target carrying one is malformed, and what
-        // follows `#` is never sent on.
-        if uri.utf8.contains(UInt8(ascii: "#")) {
-            self.refuseEarly(
-                .badRequest("the request target must not contain a fragment (#)"),
-                vendorIndex: nil,
-                keepAlive: keepAlive,
-                context: context
-            )
-            return
-        }
+        let keepAlive = RequestAdmission.mayKeepAlive(head, ambiguity: ambiguity)
         let path: Substring
         let query: Substring?
-        if let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            path = uri[..<mark]
-            query = uri[uri.index(after: mark)...]
-        } else {
-            path = uri[...]
-            query = nil
-        }
-        if let problem = Self.pathProblem(path) {
-            self.refuseEarly(.badRequest(problem), vendorIndex: nil, keepAlive: keepAlive, context: context)
+        switch RequestAdmission.target(head.uri, maxURIBytes: self.core.maxURIBytes) {
+        case .accepted(let acceptedPath, let acceptedQuery):
+            (path, query) = (acceptedPath, acceptedQuery)
+        case .refused(let cause):
+            self.refuseEarly(EgressRefusal(cause), vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
         let callback = self.core.callbacks?.route(for: path)
@@ -204,73 +168,55 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, keepAlive: keepAlive, context: context)
             return
         }
-        // A vendor's callback: wrong method, missing or wrong auth, a body type Airlock cannot check are refused
-        // before the body is read. Anything else: the vendor's route allowlist.
-        let routeRefusal: EgressRefusal?
-        if let ambiguity {
-            routeRefusal = .badRequest(ambiguity)
-        } else if let callback {
-            routeRefusal = self.core.callbacks?.preflight(head, route: callback)
-        } else if let refusal = self.clientMayNotUse(vendor) {
-            routeRefusal = refusal
-        } else {
-            let routePath: Substring = rest.isEmpty ? "/" : rest
-            let method = head.method.rawValue
-            let allowed = vendor.configuration.routes.contains { $0.matches(method: method, path: routePath) }
-            routeRefusal = allowed ? nil : .routeNotAllowed(vendor: vendor.configuration.name)
-        }
-        if let routeRefusal {
-            self.refuseEarly(
-                routeRefusal,
-                vendorIndex: vendor.index,
-                keepAlive: keepAlive,
-                context: context,
-                record: (head, Self.auditPath(rest, callback: callback))
-            )
+        let record = (head, Self.auditPath(rest, callback: callback))
+        if let refusal = self.routeRefusal(head, vendor: vendor, rest: rest, callback: callback, ambiguity: ambiguity) {
+            self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: keepAlive, context: context, record: record)
             return
         }
-        var capacity = 0
-        if let lengthText = head.headers.first(name: "content-length") {
-            guard let length = Int(lengthText), length >= 0 else {
-                self.refuseEarly(
-                    .badRequest("Content-Length is not a number"),
-                    vendorIndex: vendor.index,
-                    keepAlive: false,
-                    context: context
+        switch RequestAdmission.body(head.headers, maxBodyBytes: self.core.maxBodyBytes) {
+        case .refused(let cause, let recorded):
+            self.refuseEarly(
+                EgressRefusal(cause),
+                vendorIndex: vendor.index,
+                keepAlive: false,
+                context: context,
+                record: recorded ? record : nil
+            )
+        case .accepted(let capacity, let sendContinue):
+            if sendContinue {
+                context.writeAndFlush(
+                    self.wrapOutboundOut(
+                        context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")
+                    ),
+                    promise: nil
                 )
-                return
             }
-            if length > self.core.maxBodyBytes {
-                self.refuseEarly(
-                    .bodyTooLarge(limit: self.core.maxBodyBytes),
-                    vendorIndex: vendor.index,
-                    keepAlive: false,
-                    context: context,
-                    record: (head, Self.auditPath(rest, callback: callback))
-                )
-                return
-            }
-            capacity = length
-        }
-        if let expect = head.headers.first(name: "expect") {
-            guard expect.lowercased() == "100-continue" else {
-                let refusal = EgressRefusal(
-                    status: .expectationFailed,
-                    code: "expectation_failed",
-                    message: "only Expect: 100-continue is supported"
-                )
-                self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: false, context: context)
-                return
-            }
-            context.writeAndFlush(
-                self.wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
-                promise: nil
+            let body = context.channel.allocator.buffer(capacity: capacity)
+            self.state = .receiving(
+                Incoming(vendor: vendor, head: head, path: rest, query: query, body: body, callback: callback)
             )
         }
-        let body = context.channel.allocator.buffer(capacity: capacity)
-        self.state = .receiving(
-            Incoming(vendor: vendor, head: head, path: rest, query: query, body: body, callback: callback)
-        )
+    }
+
+    /// A vendor's callback: wrong method, missing or wrong auth, a body type Airlock cannot check are refused
+    /// before the body is read. Anything else: the client's grant and the vendor's route allowlist.
+    private func routeRefusal(
+        _ head: HTTPRequestHead,
+        vendor: VendorRuntime,
+        rest: Substring,
+        callback: CallbackService.Route?,
+        ambiguity: String?
+    ) -> EgressRefusal? {
+        if let ambiguity {
+            return EgressRefusal(.badRequest(ambiguity))
+        } else if let callback {
+            return self.core.callbacks?.preflight(head, route: callback)
+        } else if let refusal = self.clientMayNotUse(vendor) {
+            return refusal
+        } else if RequestAdmission.routeAllowed(vendor.configuration, method: head.method, rest: rest) {
+            return nil
+        }
+        return EgressRefusal(.routeNotAllowed(vendor: vendor.configuration.name))
     }
 
     private func receivedBody(_ part: ByteBuffer, context: ChannelHandlerContext) {
@@ -278,7 +224,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         case .receiving(var incoming):
             self.state = .closing  // release our copy so appending does not copy the buffer
             if incoming.body.readableBytes + part.readableBytes > self.core.maxBodyBytes {
-                let refusal = EgressRefusal.bodyTooLarge(limit: self.core.maxBodyBytes)
+                let refusal = EgressRefusal(.bodyTooLarge(limit: self.core.maxBodyBytes))
                 self.state = .idle
                 self.refuseEarly(
                     refusal,
@@ -366,7 +312,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             case .idle, .receiving:
                 // Malformed framing (e.g. Content-Length with Transfer-Encoding, bad chunk sizes): refuse and close.
                 self.state = .processing(keepAlive: false)
-                self.respond(refusal: .badRequest("the request is not valid HTTP/1.1 (\(error))"), vendorIndex: nil)
+                self.respond(
+                    refusal: EgressRefusal(.badRequest("the request is not valid HTTP/1.1 (\(error))")),
+                    vendorIndex: nil
+                )
                 return
             case .discarding, .processing:
                 self.core.logger.debug(
@@ -383,43 +332,6 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         }
         self.state = .closing
         context.close(promise: nil)
-    }
-
-    // MARK: Paths
-
-    /// Refuses dot segments and encoded separators so the allowlist sees the same path the vendor will.
-    static func pathProblem(_ path: Substring) -> String? {
-        var segmentStart = path.utf8.startIndex
-        let utf8 = path.utf8
-        var index = utf8.startIndex
-        while index <= utf8.endIndex {
-            if index == utf8.endIndex || utf8[index] == UInt8(ascii: "/") {
-                // Up to a `;` parameter, which some servers (Tomcat, Jetty) strip before they resolve `..`.
-                let end = utf8[segmentStart..<index].firstIndex(of: UInt8(ascii: ";")) ?? index
-                let segment = utf8[segmentStart..<end]
-                if segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) {
-                    return "the path must not contain . or .. segments"
-                }
-                if index == utf8.endIndex { break }
-                segmentStart = utf8.index(after: index)
-            } else if utf8[index] == UInt8(ascii: "%") {
-                let next = utf8.index(after: index)
-                if next < utf8.endIndex, utf8.index(after: next) < utf8.endIndex {
-                    let high = utf8[next] | 0x20
-                    let low = utf8[utf8.index(after: next)] | 0x20
-                    // %2e (.), %2f (/), %5c (\)
-                    if (high == UInt8(ascii: "2") && (low == UInt8(ascii: "e") || low == UInt8(ascii: "f")))
-                        || (high == UInt8(ascii: "5") && low == UInt8(ascii: "c"))
-                    {
-                        return "the path must not contain encoded dots or slashes"
-                    }
-                }
-            } else if utf8[index] == UInt8(ascii: "\\") {
-                return "the path must not contain backslashes"
-            }
-            index = utf8.index(after: index)
-        }
-        return nil
     }
 
     // MARK: Early refusals
@@ -465,7 +377,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     /// A request's head or body did not arrive in time (``RequestDeadlineHandler``). Nothing of it was forwarded (a
     /// request leaves only once complete): answer 408 when no other answer is due first, and close.
     private func requestTimedOut(_ timeout: RequestTimeout) {
-        let refusal = EgressRefusal.requestTimeout(timeout)
+        let refusal = EgressRefusal(.requestTimeout(timeout.phase))
         switch self.state {
         case .idle, .receiving:
             var vendorIndex: Int?
@@ -660,7 +572,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 vendorIndex: vendorIndex ?? self.core.vendors.count,
                 result: .unauthenticated
             )
-            return .clientUnauthenticated(unauthenticated.reason)
+            return EgressRefusal(.clientUnauthenticated(reason: unauthenticated.reason))
         }
     }
 
@@ -671,13 +583,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         else { return nil }
         let name = clients.clients[index].name
         self.core.clientMetrics?.count(client: name, vendorIndex: vendor.index, result: .notAllowed)
-        return .clientNotAllowed(client: name, vendor: vendor.configuration.name)
+        return EgressRefusal(.clientNotAllowed(client: name, vendor: vendor.configuration.name))
     }
 
     private func inspect(_ incoming: Incoming) {
         self.labHeaders = incoming.head.headers
         // With both seams pass-through nobody reads the id or the client, so neither is built.
-        let seamsArePassThrough = self.core.inspector.isPassThrough && self.core.recorder.isPassThrough
+        let seamsArePassThrough = self.core.inspector == nil && self.core.recorder.isPassThrough
         let vendor = incoming.vendor
         var headers = HeaderHygiene.requestHeadersForVendor(
             incoming.head.headers,
@@ -695,11 +607,11 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             client: seamsArePassThrough ? EgressClient(address: nil) : self.client
         )
         let requestBytes = incoming.body.readableBytes
-        if self.core.inspector.isPassThrough {
+        guard let inspector = self.core.inspector else {
             self.decided(.forward(request), vendor: vendor, requestBytes: requestBytes, original: request)
             return
         }
-        let inspector = self.core.inspector
+        guard let context = self.context else { return }  // the lab went away: nothing is sent
         let started = NIODeadline.now()
         let inspected = { (result: Result<EgressDecision, any Error>) in
             self.core.metrics.inspectionTime[vendor.index].recordNanoseconds(
@@ -714,25 +626,19 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                     metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
                 )
                 self.decided(
-                    .refuse(.inspectionFailed()),
+                    .refuse(EgressRefusal(.inspectionFailed)),
                     vendor: vendor,
                     requestBytes: requestBytes,
                     original: request
                 )
             }
         }
-        // Small bodies are inspected right here: cheaper than the two thread handoffs of the async seam.
-        let immediate: Result<EgressDecision, any Error>?
-        do {
-            immediate = try inspector.inspectOnEventLoop(request).map { .success($0) }
-        } catch {
-            immediate = .failure(error)
-        }
-        if let immediate {
-            inspected(immediate)
-            return
-        }
-        self.runAsync({ try await inspector.inspect(request) }, then: inspected)
+        SeamRunner.run(
+            bodyBytes: requestBytes,
+            on: context.eventLoop,
+            { try inspector.inspect(request) },
+            then: inspected
+        )
     }
 
     /// A vendor's callback: verified, restored and delivered inside the lab by the callback service.
@@ -792,7 +698,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             )
             self.recordDecision(record) { result in
                 self.respond(
-                    refusal: (try? result.get()) != nil ? refusal : .auditUnavailable(),
+                    refusal: (try? result.get()) != nil ? refusal : EgressRefusal(.auditUnavailable),
                     vendorIndex: vendor.index
                 )
             }
@@ -811,7 +717,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                     "audit log unavailable; request refused",
                     metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
                 )
-                self.respond(refusal: .auditUnavailable(), vendorIndex: vendor.index)
+                self.respond(refusal: EgressRefusal(.auditUnavailable), vendorIndex: vendor.index)
                 return
             }
             self.core.metrics.recordDecision(
@@ -826,7 +732,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 host: vendor.configuration.upstream.hostHeader,
                 method: request.method,
                 bodyLength: request.body.readableBytes,
-                alreadyClean: self.core.inspector.isPassThrough
+                alreadyClean: self.core.inspector == nil
             )
             guard !self.core.recorder.isPassThrough else {
                 self.forward(request, vendor: vendor, decision: nil)
@@ -935,14 +841,14 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                         metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
                     )
                     self.respond(
-                        refusal: .vendorRedirectRefused(vendor: vendor.configuration.name),
+                        refusal: EgressRefusal(.vendorRedirectRefused(vendor: vendor.configuration.name)),
                         vendorIndex: vendor.index
                     )
                     return
                 }
                 self.deliver(response, for: request, vendor: vendor)
             case .failure(.withdrawn):
-                self.respond(refusal: .auditUnavailable(), vendorIndex: vendor.index)
+                self.respond(refusal: EgressRefusal(.auditUnavailable), vendorIndex: vendor.index)
             case .failure(let error):
                 if !admitted, let decision {
                     self.core.logger.debug(
@@ -990,7 +896,10 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             forwarded: nil
         )
         self.recordDecision(record) { result in
-            self.respond(refusal: (try? result.get()) != nil ? refusal : .auditUnavailable(), vendorIndex: vendor.index)
+            self.respond(
+                refusal: (try? result.get()) != nil ? refusal : EgressRefusal(.auditUnavailable),
+                vendorIndex: vendor.index
+            )
         }
     }
 
@@ -1082,7 +991,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         if isHead, let length = response.head.headers.first(name: "content-length") {
             headers.add(name: "Content-Length", value: length)
         }
-        if self.core.inspector.isPassThrough {
+        guard let inspector = self.core.inspector, let context = self.context else {
             self.writeFinal(
                 status: response.head.status,
                 headers: headers,
@@ -1093,7 +1002,6 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             return
         }
         let egressResponse = EgressResponse(status: response.head.status, headers: headers, body: response.body)
-        let inspector = self.core.inspector
         let transformed = { (result: Result<EgressResponse, any Error>) in
             switch result {
             case .success(let transformed):
@@ -1105,20 +1013,15 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                     vendorIndex: vendor.index
                 )
             case .failure:
-                self.respond(refusal: .responseInspectionFailed(), vendorIndex: vendor.index)
+                self.respond(refusal: EgressRefusal(.responseInspectionFailed), vendorIndex: vendor.index)
             }
         }
-        let immediate: Result<EgressResponse, any Error>?
-        do {
-            immediate = try inspector.transformResponseOnEventLoop(egressResponse, for: request).map { .success($0) }
-        } catch {
-            immediate = .failure(error)
-        }
-        if let immediate {
-            transformed(immediate)
-            return
-        }
-        self.runAsync({ try await inspector.transformResponse(egressResponse, for: request) }, then: transformed)
+        SeamRunner.run(
+            bodyBytes: egressResponse.body.readableBytes,
+            on: context.eventLoop,
+            { try inspector.transformResponse(egressResponse, for: request) },
+            then: transformed
+        )
     }
 
     // MARK: Responses
@@ -1180,7 +1083,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         // The lab can quote the id to a reviewer: `airlock log body <id>` shows exactly what the vendor received.
         let requestID = self.responseRequestID
         self.responseRequestID = nil
-        let message = Self.serialize(
+        let message = ResponseSerializer.serialize(
             status: status,
             headers: headers,
             body: bodyless ? nil : body,
@@ -1210,89 +1113,6 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         if let vendorIndex, !bodyless {
             self.core.metrics.airlockToLabBytes[vendorIndex].increment(by: Int64(body.readableBytes))
         }
-    }
-
-    /// `HTTP/1.1 <status>`, the headers, a blank line and the body, in one buffer. Headers whose name or value
-    /// could break the framing (CR, LF, NUL; an inspector could produce them) are dropped. Airlock's own headers
-    /// replace any of the same name in `headers` (written directly, so the header list is never copied):
-    /// `Content-Length` when there is a body, `Connection: close`, `Airlock-Request-Id`.
-    static func serialize(
-        status: HTTPResponseStatus,
-        headers: HTTPHeaders,
-        body: ByteBuffer?,
-        connectionClose: Bool = false,
-        requestID: String? = nil,
-        allocator: ByteBufferAllocator
-    ) -> ByteBuffer {
-        var size = 96 + (body?.readableBytes ?? 0) + (requestID?.utf8.count ?? 0)
-        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
-        var buffer = allocator.buffer(capacity: size)
-        buffer.writeStaticString("HTTP/1.1 ")
-        let code = Int(status.code)
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100 % 10))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
-        for (name, value) in headers where Self.isSafeHeader(name) && Self.isSafeHeader(value) {
-            if Self.isReplaced(name, hasBody: body != nil, connectionClose: connectionClose, requestID: requestID) {
-                continue
-            }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
-        }
-        if let body {
-            buffer.writeStaticString("Content-Length: ")
-            buffer.writeString(String(body.readableBytes))
-            buffer.writeStaticString("\r\n")
-        }
-        if connectionClose {
-            buffer.writeStaticString("Connection: close\r\n")
-        }
-        if let requestID, Self.isSafeHeader(requestID) {
-            buffer.writeStaticString("Airlock-Request-Id: ")
-            buffer.writeString(requestID)
-            buffer.writeStaticString("\r\n")
-        }
-        buffer.writeStaticString("\r\n")
-        if let body {
-            buffer.writeImmutableBuffer(body)
-        }
-        return buffer
-    }
-
-    /// Whether a header of the response is superseded by one `serialize` writes itself.
-    private static func isReplaced(_ name: String, hasBody: Bool, connectionClose: Bool, requestID: String?) -> Bool {
-        switch name.utf8.count {
-        case 14: return hasBody && name.lowercased() == "content-length"
-        case 10: return connectionClose && name.lowercased() == "connection"
-        case 18: return requestID != nil && name.lowercased() == "airlock-request-id"
-        default: return false
-        }
-    }
-
-    private static func isSafeHeader(_ text: String) -> Bool {
-        !text.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
-    }
-
-    /// Runs `work` off the event loop and continues with its result back on it.
-    private func runAsync<Value: Sendable>(
-        _ work: @escaping @Sendable () async throws -> Value,
-        then: @escaping (Result<Value, any Error>) -> Void
-    ) {
-        guard let context = self.context else { return }
-        let promise = context.eventLoop.makePromise(of: Value.self)
-        Task(executorPreference: SeamExecutor.shared) {
-            do {
-                promise.succeed(try await work())
-            } catch {
-                promise.fail(error)
-            }
-        }
-        promise.futureResult.assumeIsolated().whenComplete(then)
     }
 }
 

@@ -153,18 +153,3 @@ struct RequestDeadlines {
 struct RequestTimeout: Sendable {
     var phase: RequestDeadlines.Phase
 }
-
-extension EgressRefusal {
-    static func requestTimeout(_ timeout: RequestTimeout) -> EgressRefusal {
-        let message: String
-        switch timeout.phase {
-        case .head:
-            message = "the request head did not arrive within limits.request_head_timeout_seconds"
-        case .body, .tlsHandshake:
-            message =
-                "the request body did not arrive in time (limits.request_body_grace_seconds, then at least "
-                + "limits.request_body_min_bytes_per_second); nothing was sent"
-        }
-        return EgressRefusal(status: .requestTimeout, code: "request_timeout", message: message)
-    }
-}
