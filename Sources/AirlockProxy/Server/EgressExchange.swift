@@ -33,6 +33,8 @@ final class EgressExchange {
     private let finish: (Answer) -> Void
     /// The lab went away: no decision is recorded from now on, so nothing more is sent.
     var abandoned = false
+    /// The decision is recorded (or needs no record), so the request may have left.
+    private var admitted = false
 
     init(
         core: ProxyCore,
@@ -87,85 +89,96 @@ final class EgressExchange {
     }
 
     private func decided(_ decision: EgressDecision) {
-        let vendor = self.vendor
-        let original = self.request
         switch decision {
-        case .refuse(let refusal):
+        case .refuse(let refusal): self.refused(refusal)
+        case .forward(let request): self.approved(request)
+        }
+    }
+
+    /// The inspector refused: recorded (the path as the policy redacted it), then answered; nothing leaves.
+    private func refused(_ refusal: EgressRefusal) {
+        let vendor = self.vendor
+        let isError = refusal.status.code >= 500
+        self.core.metrics.recordDecision(
+            vendorIndex: vendor.index,
+            forwarded: false,
+            error: isError,
+            inspection: refusal.inspection
+        )
+        self.core.clientMetrics?.count(
+            client: self.clientName,
+            vendorIndex: vendor.index,
+            result: isError ? .error : .blocked
+        )
+        guard !self.core.recorder.isPassThrough else {
+            self.refuse(refusal)
+            return
+        }
+        let record = self.decisionRecord(
+            id: self.request.id,
+            method: self.request.method,
+            // The path as the policy redacted it; as received it can hold the very value that was blocked.
+            path: refusal.inspection?.redactedPath ?? EgressDecisionRecord.withheldPath,
+            decision: isError ? .error : .blocked,
+            refusal: refusal,
+            requestBytes: self.requestBytes,
+            forwarded: nil
+        )
+        self.recordDecision(record) { result in
+            self.refuse((try? result.get()) != nil ? refusal : EgressRefusal(.auditUnavailable))
+        }
+    }
+
+    /// The inspector let `request` (as it rewrote it) leave: re-framed for the vendor and forwarded, its decision
+    /// recorded first.
+    private func approved(_ request: EgressRequest) {
+        let vendor = self.vendor
+        var request = request
+        if self.core.recorder.unavailableReason != nil {
+            // The log cannot take the decision now (the audit disk is nearly full): refused before a connection
+            // to the vendor is even opened, so the vendor sees nothing of the request, not even a handshake.
             self.core.metrics.recordDecision(
                 vendorIndex: vendor.index,
                 forwarded: false,
-                error: refusal.status.code >= 500,
-                inspection: refusal.inspection
-            )
-            self.core.clientMetrics?.count(
-                client: self.clientName,
-                vendorIndex: vendor.index,
-                result: refusal.status.code >= 500 ? .error : .blocked
-            )
-            guard !self.core.recorder.isPassThrough else {
-                self.refuse(refusal)
-                return
-            }
-            let record = self.decisionRecord(
-                id: original.id,
-                method: original.method,
-                // The path as the policy redacted it; as received it can hold the very value that was blocked.
-                path: refusal.inspection?.redactedPath ?? EgressDecisionRecord.withheldPath,
-                decision: refusal.status.code >= 500 ? .error : .blocked,
-                refusal: refusal,
-                requestBytes: self.requestBytes,
-                forwarded: nil
-            )
-            self.recordDecision(record) { result in
-                self.refuse((try? result.get()) != nil ? refusal : EgressRefusal(.auditUnavailable))
-            }
-        case .forward(var request):
-            if self.core.recorder.unavailableReason != nil {
-                // The log cannot take the decision now (the audit disk is nearly full): refused before a connection
-                // to the vendor is even opened, so the vendor sees nothing of the request, not even a handshake.
-                self.core.metrics.recordDecision(
-                    vendorIndex: vendor.index,
-                    forwarded: false,
-                    error: true,
-                    inspection: request.inspection
-                )
-                self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .error)
-                self.core.logger.error(
-                    "audit log unavailable; request refused",
-                    metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
-                )
-                self.refuse(EgressRefusal(.auditUnavailable))
-                return
-            }
-            self.core.metrics.recordDecision(
-                vendorIndex: vendor.index,
-                forwarded: true,
-                error: false,
+                error: true,
                 inspection: request.inspection
             )
-            self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .forwarded)
-            HeaderHygiene.frameForVendor(
-                &request.headers,
-                host: vendor.configuration.upstream.hostHeader,
-                method: request.method,
-                bodyLength: request.body.readableBytes,
-                alreadyClean: self.core.inspector == nil
+            self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .error)
+            self.core.logger.error(
+                "audit log unavailable; request refused",
+                metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
             )
-            guard !self.core.recorder.isPassThrough else {
-                self.forward(request, decision: nil)
-                return
-            }
-            let record = self.decisionRecord(
-                id: request.id,
-                method: request.method,
-                path: request.path,
-                decision: .forwarded,
-                refusal: nil,
-                requestBytes: self.requestBytes,
-                forwarded: request
-            )
-            self.forward(request, decision: record)
+            self.refuse(EgressRefusal(.auditUnavailable))
+            return
         }
+        self.core.metrics.recordDecision(
+            vendorIndex: vendor.index,
+            forwarded: true,
+            error: false,
+            inspection: request.inspection
+        )
+        self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .forwarded)
+        HeaderHygiene.frameForVendor(
+            &request.headers,
+            host: vendor.configuration.upstream.hostHeader,
+            method: request.method,
+            bodyLength: request.body.readableBytes,
+            alreadyClean: self.core.inspector == nil
+        )
+        guard !self.core.recorder.isPassThrough else {
+            self.forward(request, decision: nil)
+            return
+        }
+        let record = self.decisionRecord(
+            id: request.id,
+            method: request.method,
+            path: request.path,
+            decision: .forwarded,
+            refusal: nil,
+            requestBytes: self.requestBytes,
+            forwarded: request
+        )
+        self.forward(request, decision: record)
     }
 
     private func decisionRecord(
@@ -209,14 +222,14 @@ final class EgressExchange {
         let upstreamRequest = UpstreamRequest(head: head, body: request.body)
         let start = NIODeadline.now()
         let sentBytes = Int64(request.body.readableBytes)
-        var admitted = decision == nil
-        if admitted { self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: sentBytes) }
+        self.admitted = decision == nil
+        if self.admitted { self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: sentBytes) }
         let admit = decision.map { record in
             { (proceed: @escaping (Bool) -> Void) in
                 self.recordDecision(record) { result in
                     switch result {
                     case .success:
-                        admitted = true
+                        self.admitted = true
                         self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: sentBytes)
                         proceed(true)
                     case .failure:
@@ -235,53 +248,54 @@ final class EgressExchange {
             maxResponseBytes: self.core.maxResponseBytes,
             admit: admit
         ) { result in
-            let elapsed = NIODeadline.now() - start
-            self.core.metrics.upstreamLatency[vendor.index].recordNanoseconds(elapsed.nanoseconds)
-            switch result {
-            case .success(var response):
-                self.core.metrics.vendorToAirlockBytes[vendor.index].increment(by: Int64(response.body.readableBytes))
-                let redirectRefused = !self.mapLocations(in: &response, for: request)
-                self.recordOutcome(
-                    request,
-                    status: Int(response.head.status.code),
-                    error: redirectRefused ? "vendor_redirect_refused" : nil,
-                    elapsed: elapsed,
-                    responseBytes: response.body.readableBytes
+            self.received(result, for: request, decision: decision, elapsed: NIODeadline.now() - start)
+        }
+    }
+
+    /// The vendor's answer (or why there is none): recorded as the outcome, mapped, restored and answered.
+    private func received(
+        _ result: Result<UpstreamResponse, UpstreamError>,
+        for request: EgressRequest,
+        decision: EgressDecisionRecord?,
+        elapsed: TimeAmount
+    ) {
+        let vendor = self.vendor
+        self.core.metrics.upstreamLatency[vendor.index].recordNanoseconds(elapsed.nanoseconds)
+        switch result {
+        case .success(var response):
+            self.core.metrics.vendorToAirlockBytes[vendor.index].increment(by: Int64(response.body.readableBytes))
+            let redirectRefused = !self.mapLocations(in: &response, for: request)
+            self.recordOutcome(
+                request,
+                status: Int(response.head.status.code),
+                error: redirectRefused ? "vendor_redirect_refused" : nil,
+                elapsed: elapsed,
+                responseBytes: response.body.readableBytes
+            )
+            guard !redirectRefused else {
+                // The vendor's own address only; where it pointed stays out of the log.
+                self.core.logger.warning(
+                    "vendor redirected off its origin; refused",
+                    metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
                 )
-                guard !redirectRefused else {
-                    // The vendor's own address only; where it pointed stays out of the log.
-                    self.core.logger.warning(
-                        "vendor redirected off its origin; refused",
-                        metadata: ["airlock.vendor": "\(vendor.configuration.name)"]
-                    )
-                    self.refuse(EgressRefusal(.vendorRedirectRefused(vendor: vendor.configuration.name)))
-                    return
-                }
-                self.deliver(response, for: request)
-            case .failure(.withdrawn):
-                self.refuse(EgressRefusal(.auditUnavailable))
-            case .failure(let error):
-                if !admitted, let decision {
-                    self.core.logger.debug(
-                        "vendor unavailable; nothing was sent",
-                        metadata: ["airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)"]
-                    )
-                    self.recordUnsent(request, decision: decision, error: error)
-                    return
-                }
-                self.core.logger.debug(
-                    "vendor exchange failed",
-                    metadata: ["airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)"]
-                )
-                self.recordOutcome(
-                    request,
-                    status: nil,
-                    error: error.label,
-                    elapsed: elapsed,
-                    responseBytes: 0
-                )
-                self.refuse(error.refusal(vendor: vendor.configuration.name))
+                self.refuse(EgressRefusal(.vendorRedirectRefused(vendor: vendor.configuration.name)))
+                return
             }
+            self.deliver(response, for: request)
+        case .failure(.withdrawn):
+            self.refuse(EgressRefusal(.auditUnavailable))
+        case .failure(let error):
+            let metadata: Logger.Metadata = [
+                "airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)",
+            ]
+            if !self.admitted, let decision {
+                self.core.logger.debug("vendor unavailable; nothing was sent", metadata: metadata)
+                self.recordUnsent(request, decision: decision, error: error)
+                return
+            }
+            self.core.logger.debug("vendor exchange failed", metadata: metadata)
+            self.recordOutcome(request, status: nil, error: error.label, elapsed: elapsed, responseBytes: 0)
+            self.refuse(error.refusal(vendor: vendor.configuration.name))
         }
     }
 

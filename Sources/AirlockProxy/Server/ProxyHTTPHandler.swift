@@ -16,7 +16,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     /// A request being received.
-    private struct Incoming {
+    struct Incoming {
         var vendor: VendorRuntime
         var head: HTTPRequestHead
         var path: Substring
@@ -26,13 +26,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         var callback: CallbackService.Route? = nil
     }
 
-    private let core: ProxyCore
+    let core: ProxyCore
     private let loop: LoopContext
-    private var machine: ConnectionStateMachine
+    var machine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
     private let connectionID: UInt64
     /// The admitted request whose body is being received.
-    private var incoming: Incoming?
+    var incoming: Incoming?
     /// The exchange in progress, told when the lab goes away.
     private var exchange: EgressExchange?
     /// The id of the request whose response is written next (nil when no seam needed one).
@@ -43,14 +43,14 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var lastWrite: EventLoopFuture<Void>?
     private var isDraining = false
     /// With `clients:`: the index of the request's client (one request at a time per connection).
-    private var clientIndex: Int?
+    var clientIndex: Int?
     private var clientName: String? {
         self.clientIndex.flatMap { self.core.clients?.clients[$0].name }
     }
     /// The connection's head and body deadlines, told about each part as it arrives.
     private var deadlines: RequestDeadlineHandler?
     /// The method of the request being handled, for the record of an early refusal.
-    private var requestMethod: HTTPMethod?
+    var requestMethod: HTTPMethod?
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -170,101 +170,9 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    // MARK: Admission
-
-    /// Routes and checks a request head (see ``RequestAdmission``): refused before its body is read, or admitted.
-    private func admit(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        self.requestMethod = head.method
-        self.clientIndex = nil
-        // Request smuggling guard: headers that leave the framing, decoding or routing of the message open (two
-        // Content-Lengths, both framings, two Content-Types...) are refused once the vendor is known, and the
-        // connection is closed whatever is refused first, as the next message boundary cannot be trusted.
-        let ambiguity = HeaderHygiene.ambiguity(head.headers)
-        let keepAlive = RequestAdmission.mayKeepAlive(head, ambiguity: ambiguity)
-        let path: Substring
-        let query: Substring?
-        switch RequestAdmission.target(head.uri, maxURIBytes: self.core.maxURIBytes) {
-        case .accepted(let acceptedPath, let acceptedQuery):
-            (path, query) = (acceptedPath, acceptedQuery)
-        case .refused(let cause):
-            self.refuseEarly(EgressRefusal(cause), vendorIndex: nil, keepAlive: keepAlive)
-            return
-        }
-        let callback = self.core.callbacks?.route(for: path)
-        let routed = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.core.route(path)
-        // With `clients:`, who asks is settled before where to: an unknown client learns no vendor prefix.
-        if callback == nil, let refusal = self.identifyClient(head, vendorIndex: routed?.0.index) {
-            self.refuseEarly(
-                refusal,
-                vendorIndex: routed?.0.index,
-                keepAlive: keepAlive,
-                record: routed.map { _ in (head, EgressDecisionRecord.withheldPath) }
-            )
-            return
-        }
-        guard let (vendor, rest) = routed else {
-            self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, keepAlive: keepAlive)
-            return
-        }
-        let record = (head, Self.auditPath(rest, callback: callback))
-        if let refusal = self.routeRefusal(head, vendor: vendor, rest: rest, callback: callback, ambiguity: ambiguity) {
-            self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: keepAlive, record: record)
-            return
-        }
-        switch RequestAdmission.body(head.headers, maxBodyBytes: self.core.maxBodyBytes) {
-        case .refused(let cause, let recorded):
-            self.refuseEarly(
-                EgressRefusal(cause),
-                vendorIndex: vendor.index,
-                keepAlive: false,
-                record: recorded ? record : nil
-            )
-        case .accepted(let capacity, let sendContinue):
-            if sendContinue {
-                context.writeAndFlush(
-                    self.wrapOutboundOut(
-                        context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")
-                    ),
-                    promise: nil
-                )
-            }
-            let body = context.channel.allocator.buffer(capacity: capacity)
-            self.incoming = Incoming(
-                vendor: vendor,
-                head: head,
-                path: rest,
-                query: query,
-                body: body,
-                callback: callback
-            )
-            self.machine.admitted(keepAlive: head.isKeepAlive)
-        }
-    }
-
-    /// A vendor's callback: wrong method, missing or wrong auth, a body type Airlock cannot check are refused
-    /// before the body is read. Anything else: the client's grant and the vendor's route allowlist.
-    private func routeRefusal(
-        _ head: HTTPRequestHead,
-        vendor: VendorRuntime,
-        rest: Substring,
-        callback: CallbackService.Route?,
-        ambiguity: String?
-    ) -> EgressRefusal? {
-        if let ambiguity {
-            return EgressRefusal(.badRequest(ambiguity))
-        } else if let callback {
-            return self.core.callbacks?.preflight(head, route: callback)
-        } else if let refusal = self.clientMayNotUse(vendor) {
-            return refusal
-        } else if RequestAdmission.routeAllowed(vendor.configuration, method: head.method, rest: rest) {
-            return nil
-        }
-        return EgressRefusal(.routeNotAllowed(vendor: vendor.configuration.name))
-    }
-
     // MARK: Clients
 
-    private lazy var peerIdentity: TLSPeerIdentity? = {
+    lazy var peerIdentity: TLSPeerIdentity? = {
         guard let context = self.context else { return nil }
         return try? context.pipeline.syncOperations.handler(type: TLSHandler.self).peerIdentity
     }()
@@ -280,50 +188,22 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     }()
 
     /// The sender of the request being handled: the connection's peer and, with `clients:`, the named client.
-    private var client: EgressClient {
+    var client: EgressClient {
         var client = self.connectionClient
         client.name = self.clientName
         return client
-    }
-
-    /// With `clients:`: recognises the request's client (kept in `clientName` for its records), or refuses the
-    /// request 401 before its body is read. `vendorIndex`: the vendor its path names, if any.
-    private func identifyClient(_ head: HTTPRequestHead, vendorIndex: Int?) -> EgressRefusal? {
-        guard let clients = self.core.clients else { return nil }
-        switch clients.identify(head.headers, identity: self.peerIdentity) {
-        case .success(let index):
-            self.clientIndex = index
-            return nil
-        case .failure(let unauthenticated):
-            self.core.clientMetrics?.count(
-                client: nil,
-                vendorIndex: vendorIndex ?? self.core.vendors.count,
-                result: .unauthenticated
-            )
-            return EgressRefusal(.clientUnauthenticated(reason: unauthenticated.reason))
-        }
-    }
-
-    /// With `clients:`: 403 when the recognised client may not use `vendor`.
-    private func clientMayNotUse(_ vendor: VendorRuntime) -> EgressRefusal? {
-        guard let clients = self.core.clients, let index = self.clientIndex,
-            !clients.may(index, use: vendor.index)
-        else { return nil }
-        let name = clients.clients[index].name
-        self.core.clientMetrics?.count(client: name, vendorIndex: vendor.index, result: .notAllowed)
-        return EgressRefusal(.clientNotAllowed(client: name, vendor: vendor.configuration.name))
     }
 
     // MARK: Early refusals and timeouts
 
     /// The path an early refusal records. No policy has seen it, so only a callback's path (the configured one) is
     /// recorded as it is; a vendor path is withheld.
-    private static func auditPath(_ path: Substring, callback: CallbackService.Route?) -> String {
+    static func auditPath(_ path: Substring, callback: CallbackService.Route?) -> String {
         callback == nil ? EgressDecisionRecord.withheldPath : String(path)
     }
 
     /// Answers before the body has been read (nothing is ever forwarded); the state machine skips the rest of it.
-    private func refuseEarly(
+    func refuseEarly(
         _ refusal: EgressRefusal,
         vendorIndex: Int?,
         keepAlive: Bool,
@@ -362,7 +242,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             return
         }
         let incoming = self.incoming.take()
-        let refusal = EgressRefusal(.requestTimeout(timeout.phase))
+        let refusal = EgressRefusal(timeout.cause)
         self.countRefusal(refusal, vendorIndex: incoming?.vendor.index, method: incoming?.head.method, path: nil)
         self.write(refusal: refusal, vendorIndex: incoming?.vendor.index, keepAlive: false, closeNow: true)
     }

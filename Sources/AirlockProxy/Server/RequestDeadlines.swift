@@ -153,3 +153,13 @@ struct RequestDeadlines {
 struct RequestTimeout: Sendable {
     var phase: RequestDeadlines.Phase
 }
+
+extension RequestTimeout {
+    /// The refusal cause the lab is answered with.
+    var cause: RefusalCause {
+        switch self.phase {
+        case .head: .requestHeadTimeout
+        case .body, .tlsHandshake: .requestBodyTimeout
+        }
+    }
+}

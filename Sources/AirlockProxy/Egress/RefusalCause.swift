@@ -14,7 +14,8 @@ enum RefusalCause: Sendable, Hashable {
     case routeNotAllowed(vendor: String)
     case bodyTooLarge(limit: Int)
     case expectationFailed
-    case requestTimeout(RequestDeadlines.Phase)
+    case requestHeadTimeout
+    case requestBodyTimeout
     /// 401: `clients:` is configured and the request names no client (or names one unclearly).
     case clientUnauthenticated(reason: String)
     /// 403: the client is not allowed to use this vendor.
@@ -69,12 +70,12 @@ enum RefusalCause: Sendable, Hashable {
             (.payloadTooLarge, "body_too_large", "the request body exceeds limits.max_body_bytes (\(limit) bytes)")
         case .expectationFailed:
             (.expectationFailed, "expectation_failed", "only Expect: 100-continue is supported")
-        case .requestTimeout(.head):
+        case .requestHeadTimeout:
             (
                 .requestTimeout, "request_timeout",
                 "the request head did not arrive within limits.request_head_timeout_seconds"
             )
-        case .requestTimeout(.body), .requestTimeout(.tlsHandshake):
+        case .requestBodyTimeout:
             (
                 .requestTimeout, "request_timeout",
                 "the request body did not arrive in time (limits.request_body_grace_seconds, then at least "
