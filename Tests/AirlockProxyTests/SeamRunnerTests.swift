@@ -24,9 +24,10 @@ import Testing
         let result = try await loop.submit {
             let promise = loop.makePromise(of: Bool.self)
             SeamRunner.run(
+                (),
                 bodyBytes: SeamRunner.eventLoopBodyLimit + 1,
                 on: loop,
-                { () throws -> Int in throw Failure() }
+                { (_: Void) throws -> Int in throw Failure() }
             ) {
                 result in
                 promise.succeed(loop.inEventLoop && (try? result.get()) == nil)

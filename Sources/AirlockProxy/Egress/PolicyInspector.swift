@@ -42,56 +42,16 @@ public struct PolicyInspector: EgressInspector {
             }
             return .forward(request)
         }
-        // The path after the prefix and the query carry content too (ids, names, search terms).
         var request = request
         var findingsOutsideBody: [Finding] = []
-        switch URLPartRedaction.redact(
-            path: request.path,
-            query: request.query,
-            redactor: policy.redactor,
-            vendor: request.vendor
-        ) {
-        case .forward(let path, let query, let findings):
-            request.path = path
-            request.query = query
-            findingsOutsideBody = findings
-        case .block(let rule, let reason, let findings):
-            let inspection = EgressInspection(policy: policy.identity, findings: findings)
-            return .refuse(EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection))
-        case .uninspectable(let reason):
-            return .refuse(EgressRefusal(.uninspectableRequest(reason)))
+        if let refusal = Self.redactURL(of: &request, findings: &findingsOutsideBody, policy: policy) {
+            return .refuse(refusal)
         }
-        // So do header values. The body is parsed by its Content-Type as received; a multipart one whose value
-        // the policy changes is refused, since its boundary is repeated in the body.
+        // The body is parsed by its Content-Type as received.
         let contentType = request.headers.first(name: "content-type")
         let contentEncoding = request.headers.first(name: "content-encoding")
-        switch HeaderRedaction.redact(request.headers, redactor: policy.redactor, vendor: request.vendor) {
-        case .unchanged:
-            break
-        case .forward(let headers, let findings):
-            if let contentType, contentType.lowercased().hasPrefix("multipart/"),
-                headers.first(name: "content-type") != contentType
-            {
-                return .refuse(
-                    EgressRefusal(
-                        .uninspectableRequest(
-                            "header:content-type: the policy would change a multipart Content-Type, whose boundary "
-                                + "the body repeats"
-                        )
-                    )
-                )
-            }
-            request.headers = headers
-            findingsOutsideBody += findings
-        case .block(let rule, let reason, let findings):
-            let inspection = EgressInspection(
-                policy: policy.identity,
-                findings: findingsOutsideBody + findings,
-                redactedPath: request.path
-            )
-            return .refuse(EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection))
-        case .uninspectable(let reason):
-            return .refuse(EgressRefusal(.uninspectableRequest(reason)))
+        if let refusal = Self.redactHeaders(of: &request, findings: &findingsOutsideBody, policy: policy) {
+            return .refuse(refusal)
         }
         guard request.body.readableBytes > 0 else {
             return .forward(request.inspected(by: policy, findings: findingsOutsideBody))
@@ -125,6 +85,69 @@ public struct PolicyInspector: EgressInspector {
                 redactedPath: request.path
             )
             return .refuse(EgressRefusal(.uninspectableBody(reason), inspection: inspection))
+        }
+    }
+
+    /// The path after the prefix and the query carry content too (ids, names, search terms): redacted in place, or
+    /// the refusal.
+    private static func redactURL(
+        of request: inout EgressRequest,
+        findings: inout [Finding],
+        policy: VendorPolicy
+    ) -> EgressRefusal? {
+        switch URLPartRedaction.redact(
+            path: request.path,
+            query: request.query,
+            redactor: policy.redactor,
+            vendor: request.vendor
+        ) {
+        case .forward(let path, let query, let found):
+            request.path = path
+            request.query = query
+            findings = found
+            return nil
+        case .block(let rule, let reason, let found):
+            let inspection = EgressInspection(policy: policy.identity, findings: found)
+            return EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection)
+        case .uninspectable(let reason):
+            return EgressRefusal(.uninspectableRequest(reason))
+        }
+    }
+
+    /// So do header values: redacted in place, or the refusal. A multipart Content-Type whose value the policy
+    /// changes is refused, since its boundary is repeated in the body.
+    private static func redactHeaders(
+        of request: inout EgressRequest,
+        findings: inout [Finding],
+        policy: VendorPolicy
+    ) -> EgressRefusal? {
+        let contentType = request.headers.first(name: "content-type")
+        switch HeaderRedaction.redact(request.headers, redactor: policy.redactor, vendor: request.vendor) {
+        case .unchanged:
+            return nil
+        case .forward(let headers, let found):
+            if let contentType, contentType.lowercased().hasPrefix("multipart/"),
+                headers.first(name: "content-type") != contentType
+            {
+                return EgressRefusal(
+                    .uninspectableRequest(
+                        "header:content-type: the policy would change a multipart Content-Type, whose boundary "
+                            + "the body repeats"
+                    )
+                )
+            }
+            request.headers = headers
+            findings += found
+            return nil
+        case .block(let rule, let reason, let found):
+            let inspection = EgressInspection(
+                policy: policy.identity,
+                findings: findings + found,
+                redactedPath: request.path
+            )
+            return EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection)
+        case .uninspectable(let reason):
+            return EgressRefusal(.uninspectableRequest(reason))
         }
     }
 

@@ -68,7 +68,12 @@ final class EgressExchange {
         let request = self.request
         let vendor = self.vendor
         let started = NIODeadline.now()
-        SeamRunner.run(bodyBytes: self.requestBytes, on: self.eventLoop, { try inspector.inspect(request) }) {
+        SeamRunner.run(
+            (inspector, request),
+            bodyBytes: self.requestBytes,
+            on: self.eventLoop,
+            { try $0.0.inspect($0.1) }
+        ) {
             result in
             self.core.metrics.inspectionTime[vendor.index].recordNanoseconds((NIODeadline.now() - started).nanoseconds)
             switch result {
@@ -430,9 +435,10 @@ final class EgressExchange {
             }
         }
         SeamRunner.run(
+            (inspector, egressResponse, request),
             bodyBytes: egressResponse.body.readableBytes,
             on: self.eventLoop,
-            { try inspector.transformResponse(egressResponse, for: request) },
+            { try $0.0.transformResponse($0.1, for: $0.2) },
             then: transformed
         )
     }
