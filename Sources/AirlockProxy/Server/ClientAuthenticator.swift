@@ -47,7 +47,9 @@ struct ClientAuthenticator: Sendable {
             }
             if let byCertificate, byCertificate != byToken {
                 return .failure(
-                    Unauthenticated(reason: "the client certificate and the Airlock-Client-Token name different clients")
+                    Unauthenticated(
+                        reason: "the client certificate and the Airlock-Client-Token name different clients"
+                    )
                 )
             }
             return .success(byToken)
