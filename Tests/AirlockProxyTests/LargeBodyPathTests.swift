@@ -3,7 +3,7 @@ import AirlockProxy
 import Foundation
 import Testing
 
-/// Bodies above `PolicyInspector.eventLoopBodyLimit` take the off-loop path (inspection, restore and audit hashing on
+/// Bodies above `SeamRunner.eventLoopBodyLimit` take the off-loop path (inspection, restore and audit hashing on
 /// the seam threads); small ones the event-loop fast path. Both must redact, restore, record and fail closed alike.
 @Suite(.timeLimit(.minutes(2)))
 struct LargeBodyPathTests {
@@ -20,7 +20,7 @@ struct LargeBodyPathTests {
         let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 12_000)
         let forwardedBody = #"{"project": "Project Falcon", "notes": "\#(filler) ask jane.doe@lab.example.com"}"#
         let blockedBody = #"{"notes": "\#(filler)", "key": "AKIAIOSFODNN7EXAMPLE"}"#
-        #expect(forwardedBody.utf8.count > PolicyInspector.eventLoopBodyLimit)
+        #expect(forwardedBody.utf8.count > SeamRunner.eventLoopBodyLimit)
         let forwardedFile = directory.appendingPathComponent("forwarded.json")
         let blockedFile = directory.appendingPathComponent("blocked.json")
         try forwardedBody.write(to: forwardedFile, atomically: true, encoding: .utf8)

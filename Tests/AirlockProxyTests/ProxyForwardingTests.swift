@@ -213,7 +213,7 @@ struct ProxyForwardingTests {
 
 /// Blocks anything mentioning a codename, as the redaction engine will.
 struct BlockingInspector: EgressInspector {
-    func inspect(_ request: EgressRequest) async throws -> EgressDecision {
+    func inspect(_ request: EgressRequest) throws -> EgressDecision {
         if request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes)?
             .contains("Nightingale") == true
         {
@@ -232,14 +232,14 @@ struct BlockingInspector: EgressInspector {
 
 /// Pseudonymises one codename on the way out and restores it on the way back.
 struct RewritingInspector: EgressInspector {
-    func inspect(_ request: EgressRequest) async throws -> EgressDecision {
+    func inspect(_ request: EgressRequest) throws -> EgressDecision {
         var request = request
         let text = request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes) ?? ""
         request.body = ByteBuffer(string: text.replacingOccurrences(of: "Nightingale", with: "CODENAME_1"))
         return .forward(request)
     }
 
-    func transformResponse(_ response: EgressResponse, for request: EgressRequest) async throws -> EgressResponse {
+    func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
         var response = response
         let text = response.body.getString(at: response.body.readerIndex, length: response.body.readableBytes) ?? ""
         response.body = ByteBuffer(string: text.replacingOccurrences(of: "CODENAME_1", with: "Nightingale"))

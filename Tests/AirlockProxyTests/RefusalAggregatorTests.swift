@@ -31,7 +31,7 @@ struct RefusalAggregatorTests {
         let aggregator = RefusalAggregator(recorder: recorder, logger: .init(label: "test"))
         for index in 0..<10_000 {
             aggregator.count(
-                .routeNotAllowed(vendor: "scale"),
+                EgressRefusal(.routeNotAllowed(vendor: "scale")),
                 vendor: "scale",
                 method: HTTPMethod(rawValue: "X-\(index)"),
                 path: EgressDecisionRecord.withheldPath,
@@ -59,7 +59,7 @@ struct RefusalAggregatorTests {
         for _ in 0..<3 {
             for _ in 0..<100 {
                 aggregator.count(
-                    .unknownVendor(),
+                    EgressRefusal(.unknownVendor),
                     vendor: nil,
                     method: .GET,
                     path: EgressDecisionRecord.withheldPath,

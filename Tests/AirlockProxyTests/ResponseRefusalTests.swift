@@ -124,14 +124,9 @@ struct ResponseRefusalTests {
 struct UnrestorableResponses: EgressInspector {
     struct Failure: Error {}
 
-    func inspect(_ request: EgressRequest) async throws -> EgressDecision { .forward(request) }
+    func inspect(_ request: EgressRequest) throws -> EgressDecision { .forward(request) }
 
-    func transformResponse(_ response: EgressResponse, for request: EgressRequest) async throws -> EgressResponse {
-        throw Failure()
-    }
-
-    func transformResponseOnEventLoop(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse?
-    {
+    func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
         throw Failure()
     }
 }

@@ -124,23 +124,8 @@ final class CallbackService: Sendable {
             client: request.client
         )
         let inspector = self.inspector
-        let restored: EventLoopFuture<EgressResponse>
-        do {
-            if let immediate = try inspector.transformResponseOnEventLoop(pseudonymised, for: context) {
-                restored = eventLoop.makeSucceededFuture(immediate)
-            } else {
-                let promise = eventLoop.makePromise(of: EgressResponse.self)
-                Task(executorPreference: SeamExecutor.shared) {
-                    do {
-                        promise.succeed(try await inspector.transformResponse(pseudonymised, for: context))
-                    } catch {
-                        promise.fail(error)
-                    }
-                }
-                restored = promise.futureResult
-            }
-        } catch {
-            restored = eventLoop.makeFailedFuture(error)
+        let restored = SeamRunner.run(bodyBytes: request.body.readableBytes, on: eventLoop) {
+            try inspector.transformResponse(pseudonymised, for: context)
         }
         return restored.flatMap { restoredBody in
             self.recordAndDeliver(request, route: route, restored: restoredBody.body, on: eventLoop)
@@ -346,7 +331,7 @@ final class CallbackService: Sendable {
                 metadata: ["airlock.vendor": "\(route.configuration.vendor)"]
             )
             route.outcomes[.auditUnavailable]?.increment()
-            return eventLoop.makeSucceededFuture(Self.answer(.auditUnavailable()))
+            return eventLoop.makeSucceededFuture(Self.answer(EgressRefusal(.auditUnavailable)))
         }
     }
 
@@ -407,7 +392,7 @@ final class CallbackService: Sendable {
             ),
             completing: promise
         )
-        return promise.futureResult.map { Self.answer(refusal) }.recover { _ in Self.answer(.auditUnavailable()) }
+        return promise.futureResult.map { Self.answer(refusal) }.recover { _ in Self.answer(EgressRefusal(.auditUnavailable)) }
     }
 
     static func answer(_ refusal: EgressRefusal) -> Answer {

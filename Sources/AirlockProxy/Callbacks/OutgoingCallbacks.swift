@@ -113,7 +113,7 @@ struct OutgoingCallbacks: Sendable {
             }
         } catch {
             if labelledOtherwise { return .untouched }
-            return .refuse(.uninspectable(error.reason))
+            return .refuse(EgressRefusal(.uninspectableBody(error.reason)))
         }
         var replacements: [Int: String] = [:]
         var edits: [(range: Range<Int>, text: [UInt8])] = []
@@ -195,9 +195,8 @@ struct OutgoingCallbacks: Sendable {
     }
 
     private func refusal(_ message: String) -> EgressRefusal {
-        .blockedByPolicy(
-            rule: Self.rule,
-            reason: message,
+        EgressRefusal(
+            .blockedByPolicy(rule: Self.rule, reason: message),
             inspection: EgressInspection(
                 policy: "callbacks",
                 findings: [Finding(rule: Self.rule, action: "block", count: 1)]

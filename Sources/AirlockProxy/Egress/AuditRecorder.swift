@@ -22,10 +22,6 @@ public struct AuditRecorder: EgressRecorder {
 
     public var unavailableReason: String? { self.space?.problem }
 
-    /// Bodies up to this size are hashed and compressed on the calling event loop (tens of microseconds for a few
-    /// KB); larger ones on the proxy's seam threads, so one big body cannot stall a loop.
-    static let eventLoopBodyLimit = 256 * 1024
-
     public func recordDecision(_ record: EgressDecisionRecord) async throws {
         if let refusal = self.space?.refusal { throw refusal }
         let body = record.forwarded.map { Array($0.body.readableBytesView) }
@@ -37,7 +33,8 @@ public struct AuditRecorder: EgressRecorder {
             promise.fail(refusal)
             return
         }
-        guard (record.forwarded?.body.readableBytes ?? 0) <= Self.eventLoopBodyLimit else {
+        // Small bodies are hashed and compressed on the calling event loop (tens of microseconds for a few KB).
+        guard SeamRunner.runsOnEventLoop(bodyBytes: record.forwarded?.body.readableBytes ?? 0) else {
             Task(executorPreference: SeamExecutor.shared) { self.submitDecision(record, completing: promise) }
             return
         }

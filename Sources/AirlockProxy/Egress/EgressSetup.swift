@@ -45,9 +45,10 @@ public struct EgressSetup: Sendable {
                 )
                 space.start()
                 if let problem = space.problem {
-                    logger.error("audit log unavailable: requests are refused until there is room", metadata: [
-                        "airlock.audit.problem": "\(problem)"
-                    ])
+                    logger.error(
+                        "audit log unavailable: requests are refused until there is room",
+                        metadata: ["airlock.audit.problem": "\(problem)"]
+                    )
                 }
                 auditSpace = space
                 recorder = AuditRecorder(log: log, space: space)

@@ -21,34 +21,12 @@ public struct PolicyInspector: EgressInspector {
         self.policies = byName
     }
 
-    /// Bodies up to this size are redacted (and responses restored) on the event loop; larger ones off it, so one big
-    /// body cannot stall the other connections of its loop.
-    public static let eventLoopBodyLimit = 256 * 1024
-
-    public func inspect(_ request: EgressRequest) async throws -> EgressDecision {
+    public func inspect(_ request: EgressRequest) -> EgressDecision {
         self.decide(request)
     }
 
-    public func inspectOnEventLoop(_ request: EgressRequest) throws -> EgressDecision? {
-        guard request.body.readableBytes <= Self.eventLoopBodyLimit else { return nil }
-        return self.decide(request)
-    }
-
-    public func transformResponse(
-        _ response: EgressResponse,
-        for request: EgressRequest
-    ) async throws
-        -> EgressResponse
-    {
+    public func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
         try self.restore(response, for: request)
-    }
-
-    public func transformResponseOnEventLoop(
-        _ response: EgressResponse,
-        for request: EgressRequest
-    ) throws -> EgressResponse? {
-        guard response.body.readableBytes <= Self.eventLoopBodyLimit else { return nil }
-        return try self.restore(response, for: request)
     }
 
     private func decide(_ request: EgressRequest) -> EgressDecision {
@@ -60,66 +38,20 @@ public struct PolicyInspector: EgressInspector {
             default: contentless = false
             }
             guard request.body.readableBytes == 0, contentless else {
-                return .refuse(
-                    EgressRefusal(
-                        status: .forbidden,
-                        code: "no_policy_for_content",
-                        message: "vendor '\(request.vendor)' has policy: none, which allows only GET, HEAD and "
-                            + "DELETE without a body"
-                    )
-                )
+                return .refuse(EgressRefusal(.noPolicyForContent(vendor: request.vendor)))
             }
             return .forward(request)
         }
-        // The path after the prefix and the query carry content too (ids, names, search terms).
         var request = request
         var findingsOutsideBody: [Finding] = []
-        switch URLPartRedaction.redact(
-            path: request.path,
-            query: request.query,
-            redactor: policy.redactor,
-            vendor: request.vendor
-        ) {
-        case .forward(let path, let query, let findings):
-            request.path = path
-            request.query = query
-            findingsOutsideBody = findings
-        case .block(let rule, let reason, let findings):
-            let inspection = EgressInspection(policy: policy.identity, findings: findings)
-            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
-        case .uninspectable(let reason):
-            return .refuse(.uninspectable(reason, code: "uninspectable_request"))
+        if let refusal = Self.redactURL(of: &request, findings: &findingsOutsideBody, policy: policy) {
+            return .refuse(refusal)
         }
-        // So do header values. The body is parsed by its Content-Type as received; a multipart one whose value
-        // the policy changes is refused, since its boundary is repeated in the body.
+        // The body is parsed by its Content-Type as received.
         let contentType = request.headers.first(name: "content-type")
         let contentEncoding = request.headers.first(name: "content-encoding")
-        switch HeaderRedaction.redact(request.headers, redactor: policy.redactor, vendor: request.vendor) {
-        case .unchanged:
-            break
-        case .forward(let headers, let findings):
-            if let contentType, contentType.lowercased().hasPrefix("multipart/"),
-                headers.first(name: "content-type") != contentType
-            {
-                return .refuse(
-                    .uninspectable(
-                        "header:content-type: the policy would change a multipart Content-Type, whose boundary the "
-                            + "body repeats",
-                        code: "uninspectable_request"
-                    )
-                )
-            }
-            request.headers = headers
-            findingsOutsideBody += findings
-        case .block(let rule, let reason, let findings):
-            let inspection = EgressInspection(
-                policy: policy.identity,
-                findings: findingsOutsideBody + findings,
-                redactedPath: request.path
-            )
-            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
-        case .uninspectable(let reason):
-            return .refuse(.uninspectable(reason, code: "uninspectable_request"))
+        if let refusal = Self.redactHeaders(of: &request, findings: &findingsOutsideBody, policy: policy) {
+            return .refuse(refusal)
         }
         guard request.body.readableBytes > 0 else {
             return .forward(request.inspected(by: policy, findings: findingsOutsideBody))
@@ -145,14 +77,77 @@ public struct PolicyInspector: EgressInspector {
                 findings: findingsOutsideBody + findings,
                 redactedPath: request.path
             )
-            return .refuse(.blockedByPolicy(rule: rule, reason: reason, inspection: inspection))
+            return .refuse(EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection))
         case .uninspectable(let reason, let findings):
             let inspection = EgressInspection(
                 policy: policy.identity,
                 findings: findingsOutsideBody + findings,
                 redactedPath: request.path
             )
-            return .refuse(.uninspectable(reason, inspection: inspection))
+            return .refuse(EgressRefusal(.uninspectableBody(reason), inspection: inspection))
+        }
+    }
+
+    /// The path after the prefix and the query carry content too (ids, names, search terms): redacted in place, or
+    /// the refusal.
+    private static func redactURL(
+        of request: inout EgressRequest,
+        findings: inout [Finding],
+        policy: VendorPolicy
+    ) -> EgressRefusal? {
+        switch URLPartRedaction.redact(
+            path: request.path,
+            query: request.query,
+            redactor: policy.redactor,
+            vendor: request.vendor
+        ) {
+        case .forward(let path, let query, let found):
+            request.path = path
+            request.query = query
+            findings = found
+            return nil
+        case .block(let rule, let reason, let found):
+            let inspection = EgressInspection(policy: policy.identity, findings: found)
+            return EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection)
+        case .uninspectable(let reason):
+            return EgressRefusal(.uninspectableRequest(reason))
+        }
+    }
+
+    /// So do header values: redacted in place, or the refusal. A multipart Content-Type whose value the policy
+    /// changes is refused, since its boundary is repeated in the body.
+    private static func redactHeaders(
+        of request: inout EgressRequest,
+        findings: inout [Finding],
+        policy: VendorPolicy
+    ) -> EgressRefusal? {
+        let contentType = request.headers.first(name: "content-type")
+        switch HeaderRedaction.redact(request.headers, redactor: policy.redactor, vendor: request.vendor) {
+        case .unchanged:
+            return nil
+        case .forward(let headers, let found):
+            if let contentType, contentType.lowercased().hasPrefix("multipart/"),
+                headers.first(name: "content-type") != contentType
+            {
+                return EgressRefusal(
+                    .uninspectableRequest(
+                        "header:content-type: the policy would change a multipart Content-Type, whose boundary "
+                            + "the body repeats"
+                    )
+                )
+            }
+            request.headers = headers
+            findings += found
+            return nil
+        case .block(let rule, let reason, let found):
+            let inspection = EgressInspection(
+                policy: policy.identity,
+                findings: findings + found,
+                redactedPath: request.path
+            )
+            return EgressRefusal(.blockedByPolicy(rule: rule, reason: reason), inspection: inspection)
+        case .uninspectable(let reason):
+            return EgressRefusal(.uninspectableRequest(reason))
         }
     }
 

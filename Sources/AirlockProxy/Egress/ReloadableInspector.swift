@@ -41,27 +41,11 @@ public final class ReloadableInspector: EgressInspector {
         }
     }
 
-    public func inspect(_ request: EgressRequest) async throws -> EgressDecision {
-        try await self.snapshot.inspect(request)
+    public func inspect(_ request: EgressRequest) -> EgressDecision {
+        self.snapshot.inspect(request)
     }
 
-    public func inspectOnEventLoop(_ request: EgressRequest) throws -> EgressDecision? {
-        try self.snapshot.inspectOnEventLoop(request)
-    }
-
-    public func transformResponse(
-        _ response: EgressResponse,
-        for request: EgressRequest
-    ) async throws
-        -> EgressResponse
-    {
-        try await self.restorer(for: request).transformResponse(response, for: request)
-    }
-
-    public func transformResponseOnEventLoop(
-        _ response: EgressResponse,
-        for request: EgressRequest
-    ) throws -> EgressResponse? {
-        try self.restorer(for: request).transformResponseOnEventLoop(response, for: request)
+    public func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
+        try self.restorer(for: request).transformResponse(response, for: request)
     }
 }

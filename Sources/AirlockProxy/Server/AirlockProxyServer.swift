@@ -69,33 +69,14 @@ public final class AirlockProxyServer: Sendable {
             )
         }
         self.loops = loopBoxes
-        var vendors: [VendorRuntime] = []
-        for (index, vendor) in configuration.vendors.enumerated() {
-            let context = try TLSClientContext(
-                configuration: TLSClientConfiguration(
-                    trustRoots: vendor.trustRoots,
-                    pinnedSPKISHA256: vendor.pinnedSPKISHA256
-                )
-            )
-            vendors.append(
-                VendorRuntime(index: index, configuration: vendor, tls: context, loopCount: max(1, loopBoxes.count))
-            )
-        }
+        let vendors = try Self.vendors(of: configuration, loopCount: max(1, loopBoxes.count))
         self.metrics = ProxyMetrics(registry: registry, vendorNames: configuration.vendors.map(\.name))
         self.connectionLimits = ConnectionLimits(
             maxConnections: configuration.limits.maxConnections,
             maxPerPeer: configuration.limits.maxConnectionsPerPeer,
             metrics: self.metrics.connections
         )
-        // Callback URLs in outgoing requests are checked around the policy (see OutgoingCallbacks); a bare
-        // pass-through inspector without a callbacks section stays pass-through.
-        let egressInspector: any EgressInspector =
-            inspector.isPassThrough && configuration.callbacks == nil
-            ? inspector
-            : CallbackRewritingInspector(
-                wrapping: inspector,
-                callbacks: OutgoingCallbacks(configuration: configuration.callbacks, vendors: configuration.vendors)
-            )
+        let egressInspector = Self.egressInspector(inspector, callbacks: configuration.callbacks, vendors: configuration.vendors)
         let callbacks =
             configuration.callbacks == nil
             ? nil
@@ -141,6 +122,40 @@ public final class AirlockProxyServer: Sendable {
             )
             return (core, tls)
         }
+    }
+
+    /// Each configured vendor with its TLS client context.
+    private static func vendors(
+        of configuration: ProxyConfiguration,
+        loopCount: Int
+    ) throws(TLSError) -> [VendorRuntime] {
+        var vendors: [VendorRuntime] = []
+        for (index, vendor) in configuration.vendors.enumerated() {
+            let context = try TLSClientContext(
+                configuration: TLSClientConfiguration(
+                    trustRoots: vendor.trustRoots,
+                    pinnedSPKISHA256: vendor.pinnedSPKISHA256
+                )
+            )
+            vendors.append(VendorRuntime(index: index, configuration: vendor, tls: context, loopCount: loopCount))
+        }
+        return vendors
+    }
+
+    /// The inspector requests pass: callback URLs in outgoing requests are checked around the policy (see
+    /// OutgoingCallbacks). A pass-through inspector is no inspector: without a callbacks section, nil (requests are
+    /// not inspected at all).
+    private static func egressInspector(
+        _ inspector: any EgressInspector,
+        callbacks: ProxyConfiguration.Callbacks?,
+        vendors: [ProxyConfiguration.Vendor]
+    ) -> (any EgressInspector)? {
+        let policyInspector: (any EgressInspector)? = inspector is PassThroughInspector ? nil : inspector
+        guard callbacks != nil || policyInspector != nil else { return nil }
+        return CallbackRewritingInspector(
+            wrapping: policyInspector,
+            callbacks: OutgoingCallbacks(configuration: callbacks, vendors: vendors)
+        )
     }
 
     /// The lab-facing HTTPS address, once started.

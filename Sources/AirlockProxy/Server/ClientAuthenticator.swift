@@ -48,7 +48,9 @@ struct ClientAuthenticator: Sendable {
             }
             if let byCertificate, byCertificate != byToken {
                 return .failure(
-                    Unauthenticated(reason: "the client certificate and the Airlock-Client-Token name different clients")
+                    Unauthenticated(
+                        reason: "the client certificate and the Airlock-Client-Token name different clients"
+                    )
                 )
             }
             return .success(byToken)
@@ -87,30 +89,5 @@ struct ClientAuthenticator: Sendable {
             if difference == 0 { found = index }
         }
         return found
-    }
-}
-
-extension EgressRefusal {
-    /// 401: `clients:` is configured and the request names no client (or names one unclearly).
-    static func clientUnauthenticated(_ reason: String) -> EgressRefusal {
-        EgressRefusal(status: .unauthorized, code: "client_unauthenticated", message: reason)
-    }
-
-    /// 403: the client is not allowed to use this vendor.
-    static func clientNotAllowed(client: String, vendor: String) -> EgressRefusal {
-        EgressRefusal(
-            status: .forbidden,
-            code: "client_not_allowed",
-            message: "client \(client) may not use vendor \(vendor)"
-        )
-    }
-
-    /// 404 on the callback listener: it serves the configured callback paths and nothing else.
-    static func notACallback() -> EgressRefusal {
-        EgressRefusal(
-            status: .notFound,
-            code: "unknown_callback",
-            message: "this listener serves vendor callbacks only, and no callback is configured for this path"
-        )
     }
 }

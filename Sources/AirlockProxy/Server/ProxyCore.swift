@@ -6,7 +6,8 @@ import NIOCore
 final class ProxyCore: Sendable {
     let configuration: ProxyConfiguration
     let vendors: [VendorRuntime]
-    let inspector: any EgressInspector
+    /// The inspection seam; nil when nothing is inspected (no policy and no callbacks).
+    let inspector: (any EgressInspector)?
     let recorder: any EgressRecorder
     /// Vendor callbacks arriving on the listener; nil when no callback routes are configured.
     let callbacks: CallbackService?
@@ -29,7 +30,7 @@ final class ProxyCore: Sendable {
     init(
         configuration: ProxyConfiguration,
         vendors: [VendorRuntime],
-        inspector: any EgressInspector,
+        inspector: (any EgressInspector)?,
         recorder: any EgressRecorder,
         metrics: ProxyMetrics,
         logger: Logger,
@@ -56,7 +57,7 @@ final class ProxyCore: Sendable {
 
     /// The answer to a path that is neither a callback nor under a vendor's prefix.
     var unroutedRefusal: EgressRefusal {
-        self.servesVendorRoutes ? .unknownVendor() : .notACallback()
+        EgressRefusal(self.servesVendorRoutes ? .unknownVendor : .notACallback)
     }
 
     /// The vendor whose prefix starts `path` (followed by `/` or the end), and the rest of the path.

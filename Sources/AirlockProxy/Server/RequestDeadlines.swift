@@ -154,17 +154,12 @@ struct RequestTimeout: Sendable {
     var phase: RequestDeadlines.Phase
 }
 
-extension EgressRefusal {
-    static func requestTimeout(_ timeout: RequestTimeout) -> EgressRefusal {
-        let message: String
-        switch timeout.phase {
-        case .head:
-            message = "the request head did not arrive within limits.request_head_timeout_seconds"
-        case .body, .tlsHandshake:
-            message =
-                "the request body did not arrive in time (limits.request_body_grace_seconds, then at least "
-                + "limits.request_body_min_bytes_per_second); nothing was sent"
+extension RequestTimeout {
+    /// The refusal cause the lab is answered with.
+    var cause: RefusalCause {
+        switch self.phase {
+        case .head: .requestHeadTimeout
+        case .body, .tlsHandshake: .requestBodyTimeout
         }
-        return EgressRefusal(status: .requestTimeout, code: "request_timeout", message: message)
     }
 }

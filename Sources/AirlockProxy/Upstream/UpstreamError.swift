@@ -27,69 +27,37 @@ enum UpstreamError: Error {
 
     /// The refusal the lab sees. Messages name the vendor, never request content.
     func refusal(vendor: String) -> EgressRefusal {
+        EgressRefusal(self.cause(vendor: vendor))
+    }
+
+    private func cause(vendor: String) -> RefusalCause {
         switch self {
         case .connectFailed:
-            return EgressRefusal(
-                status: .badGateway,
-                code: "vendor_unreachable",
-                message: "could not connect to vendor \(vendor)"
-            )
+            return .vendorUnreachable(vendor: vendor)
         case .tls(let error):
             switch error.code {
             case .verificationFailed, .pinMismatch:
-                return EgressRefusal(
-                    status: .badGateway,
-                    code: "vendor_tls_verification_failed",
-                    message: "the TLS certificate of vendor \(vendor) did not verify (\(error.code)); nothing was sent"
-                )
+                return .vendorTLSVerificationFailed(vendor: vendor, detail: "\(error.code)")
             case .uncleanShutdown:
-                return EgressRefusal(
-                    status: .badGateway,
-                    code: "vendor_connection_closed",
-                    message: "vendor \(vendor) closed the connection before answering"
-                )
+                return .vendorConnectionClosed(vendor: vendor, midResponse: false)
             case .configuration, .handshakeFailed, .internalError:
-                return EgressRefusal(
-                    status: .badGateway,
-                    code: "vendor_tls_failed",
-                    message: "the TLS handshake with vendor \(vendor) failed; nothing was sent"
-                )
+                return .vendorTLSFailed(vendor: vendor)
             }
         case .closedBeforeResponse:
-            return EgressRefusal(
-                status: .badGateway,
-                code: "vendor_connection_closed",
-                message: "vendor \(vendor) closed the connection before a complete response"
-            )
+            return .vendorConnectionClosed(vendor: vendor, midResponse: true)
         case .timeout:
-            return EgressRefusal(
-                status: .gatewayTimeout,
-                code: "vendor_timeout",
-                message: "vendor \(vendor) did not answer within limits.upstream_timeout_seconds"
-            )
+            return .vendorTimeout(vendor: vendor)
         case .responseTooLarge(let limit):
-            return EgressRefusal(
-                status: .badGateway,
-                code: "vendor_response_too_large",
-                message: "the response of vendor \(vendor) exceeds \(limit) bytes"
-            )
+            return .vendorResponseTooLarge(vendor: vendor, limit: limit)
         case .badResponse:
-            return EgressRefusal(
-                status: .badGateway,
-                code: "vendor_bad_response",
-                message: "vendor \(vendor) sent a response that is not valid HTTP/1.1"
-            )
+            return .vendorBadResponse(vendor: vendor)
         case .shuttingDown:
-            return .shuttingDown()
+            return .shuttingDown
         case .withdrawn:
             // Only the audit seam withdraws a request.
-            return .auditUnavailable()
+            return .auditUnavailable
         case .unframeableRequest:
-            return EgressRefusal(
-                status: .internalServerError,
-                code: "request_unframeable",
-                message: "the request for vendor \(vendor) could not be written as HTTP/1.1; nothing was sent"
-            )
+            return .requestUnframeable(vendor: vendor)
         }
     }
 

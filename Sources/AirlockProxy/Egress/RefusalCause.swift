@@ -1,0 +1,168 @@
+import NIOHTTP1
+
+/// Every reason Airlock itself refuses a request, and the one place each maps to the status, code and message the
+/// lab sees (rendered by ``ErrorResponse``). An inspector of one's own may still build an ``EgressRefusal`` directly.
+///
+/// Messages name rules, limits, settings and vendors, never request content.
+enum RefusalCause: Sendable, Hashable {
+    // Admission: refused from the head (or the body's size) before anything is inspected.
+    case badRequest(String)
+    case uriTooLong(limit: Int)
+    case unknownVendor
+    /// 404 on the callback listener: it serves the configured callback paths and nothing else.
+    case notACallback
+    case routeNotAllowed(vendor: String)
+    case bodyTooLarge(limit: Int)
+    case expectationFailed
+    case requestHeadTimeout
+    case requestBodyTimeout
+    /// 401: `clients:` is configured and the request names no client (or names one unclearly).
+    case clientUnauthenticated(reason: String)
+    /// 403: the client is not allowed to use this vendor.
+    case clientNotAllowed(client: String, vendor: String)
+
+    // Inspection and audit.
+    /// 403: a policy rule with `action: block` matched.
+    case blockedByPolicy(rule: String, reason: String)
+    /// 422: the body could not be parsed, so it was not sent.
+    case uninspectableBody(String)
+    /// 422: the URL or a header could not be parsed, so the request was not sent.
+    case uninspectableRequest(String)
+    case noPolicyForContent(vendor: String)
+    case inspectionFailed
+    case responseInspectionFailed
+    case auditUnavailable
+    case shuttingDown
+
+    // The vendor exchange.
+    case vendorUnreachable(vendor: String)
+    case vendorTLSVerificationFailed(vendor: String, detail: String)
+    case vendorTLSFailed(vendor: String)
+    /// `midResponse`: the vendor had started answering.
+    case vendorConnectionClosed(vendor: String, midResponse: Bool)
+    case vendorTimeout(vendor: String)
+    case vendorResponseTooLarge(vendor: String, limit: Int)
+    case vendorBadResponse(vendor: String)
+    case requestUnframeable(vendor: String)
+    /// 502: the vendor redirected off its own origin (or outside its base path); the lab never sees where.
+    case vendorRedirectRefused(vendor: String)
+
+    /// Status, code and message: the whole mapping.
+    var rendering: (status: HTTPResponseStatus, code: String, message: String) {
+        switch self {
+        case .badRequest(let message):
+            (.badRequest, "bad_request", message)
+        case .uriTooLong(let limit):
+            (.uriTooLong, "uri_too_long", "the request URI exceeds \(limit) bytes")
+        case .unknownVendor:
+            (.notFound, "unknown_vendor", "no vendor is configured for this path")
+        case .notACallback:
+            (
+                .notFound, "unknown_callback",
+                "this listener serves vendor callbacks only, and no callback is configured for this path"
+            )
+        case .routeNotAllowed(let vendor):
+            (
+                .forbidden, "route_not_allowed",
+                "this method and path are not in the route allowlist of vendor \(vendor)"
+            )
+        case .bodyTooLarge(let limit):
+            (.payloadTooLarge, "body_too_large", "the request body exceeds limits.max_body_bytes (\(limit) bytes)")
+        case .expectationFailed:
+            (.expectationFailed, "expectation_failed", "only Expect: 100-continue is supported")
+        case .requestHeadTimeout:
+            (
+                .requestTimeout, "request_timeout",
+                "the request head did not arrive within limits.request_head_timeout_seconds"
+            )
+        case .requestBodyTimeout:
+            (
+                .requestTimeout, "request_timeout",
+                "the request body did not arrive in time (limits.request_body_grace_seconds, then at least "
+                    + "limits.request_body_min_bytes_per_second); nothing was sent"
+            )
+        case .clientUnauthenticated(let reason):
+            (.unauthorized, "client_unauthenticated", reason)
+        case .clientNotAllowed(let client, let vendor):
+            (.forbidden, "client_not_allowed", "client \(client) may not use vendor \(vendor)")
+        case .blockedByPolicy(let rule, let reason):
+            (.forbidden, "blocked_by_policy", "the request was blocked by policy rule '\(rule)': \(reason)")
+        case .uninspectableBody(let reason):
+            (
+                .unprocessableEntity, "uninspectable_body",
+                "the request body cannot be inspected, so it was not forwarded: \(reason)"
+            )
+        case .uninspectableRequest(let reason):
+            (
+                .unprocessableEntity, "uninspectable_request",
+                "the request cannot be inspected, so it was not forwarded: \(reason)"
+            )
+        case .noPolicyForContent(let vendor):
+            (
+                .forbidden, "no_policy_for_content",
+                "vendor '\(vendor)' has policy: none, which allows only GET, HEAD and DELETE without a body"
+            )
+        case .inspectionFailed:
+            (.internalServerError, "inspection_failed", "the request could not be inspected; nothing was sent")
+        case .responseInspectionFailed:
+            (.badGateway, "response_inspection_failed", "the vendor response could not be inspected")
+        case .auditUnavailable:
+            (
+                .serviceUnavailable, "audit_unavailable",
+                "the egress decision could not be recorded; nothing was sent"
+            )
+        case .shuttingDown:
+            (.serviceUnavailable, "shutting_down", "Airlock is shutting down")
+        case .vendorUnreachable(let vendor):
+            (.badGateway, "vendor_unreachable", "could not connect to vendor \(vendor)")
+        case .vendorTLSVerificationFailed(let vendor, let detail):
+            (
+                .badGateway, "vendor_tls_verification_failed",
+                "the TLS certificate of vendor \(vendor) did not verify (\(detail)); nothing was sent"
+            )
+        case .vendorTLSFailed(let vendor):
+            (.badGateway, "vendor_tls_failed", "the TLS handshake with vendor \(vendor) failed; nothing was sent")
+        case .vendorConnectionClosed(let vendor, midResponse: false):
+            (.badGateway, "vendor_connection_closed", "vendor \(vendor) closed the connection before answering")
+        case .vendorConnectionClosed(let vendor, midResponse: true):
+            (
+                .badGateway, "vendor_connection_closed",
+                "vendor \(vendor) closed the connection before a complete response"
+            )
+        case .vendorTimeout(let vendor):
+            (
+                .gatewayTimeout, "vendor_timeout",
+                "vendor \(vendor) did not answer within limits.upstream_timeout_seconds"
+            )
+        case .vendorResponseTooLarge(let vendor, let limit):
+            (.badGateway, "vendor_response_too_large", "the response of vendor \(vendor) exceeds \(limit) bytes")
+        case .vendorBadResponse(let vendor):
+            (.badGateway, "vendor_bad_response", "vendor \(vendor) sent a response that is not valid HTTP/1.1")
+        case .requestUnframeable(let vendor):
+            (
+                .internalServerError, "request_unframeable",
+                "the request for vendor \(vendor) could not be written as HTTP/1.1; nothing was sent"
+            )
+        case .vendorRedirectRefused(let vendor):
+            (
+                .badGateway, "vendor_redirect_refused",
+                "vendor \(vendor) redirected to a URL outside its own origin; the redirect was not passed on"
+            )
+        }
+    }
+
+    /// The policy rule a refusal names, for the `rule` field of its body and its audit record.
+    var rule: String? {
+        if case .blockedByPolicy(let rule, _) = self { return rule }
+        return nil
+    }
+}
+
+extension EgressRefusal {
+    /// The refusal for `cause`; `inspection` says what the policy found before refusing, if it got that far.
+    init(_ cause: RefusalCause, inspection: EgressInspection? = nil) {
+        let (status, code, message) = cause.rendering
+        self.init(status: status, code: code, message: message, rule: cause.rule)
+        self.inspection = inspection
+    }
+}
