@@ -188,4 +188,20 @@ import Testing
             }
         }
     }
+
+    /// A prefix of whole quanta that decode to letters (`hello` + base64: `ello` reads `zYh`) glues onto the text's
+    /// first word (`zYhNightingale`, not a whole word): the text is also read from each quantum boundary near its
+    /// start, so the name is found.
+    @Test func aPrefixWhoseQuantaReadAsLettersDoesNotHideTheFirstWord() throws {
+        let secret = "Nightingale status report: " + String(repeating: "the labelers agreed on most boxes today. ", count: 6)
+        let encoded = Data(secret.utf8).base64EncodedString()
+        for engine in [redactor, try makeRedactor(Self.policy, stringKernel: false)] {
+            for prefix in ["hello", "abcdefgh", "zzzz"] {
+                let body = #"{"blob":"\#(prefix + encoded)"}"#
+                let outcome = redacted(engine, body)
+                #expect(outcome.findings.contains { $0.rule == "codenames" }, "\(prefix): \(outcome)")
+                #expect(outcome.forwardedBody.map { String(decoding: $0, as: UTF8.self) } != body, "\(prefix)")
+            }
+        }
+    }
 }

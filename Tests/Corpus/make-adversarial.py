@@ -172,12 +172,7 @@ for shifted, label in [(e, "aligned"), ("x" + e, "x+"), ("ab" + e, "ab+"), ("key
                        (eu, "urlsafe"), ("q" + eu, "q+urlsafe"), (e.rstrip("=") + "z", "+z"),
                        ("data:text/plain;base64," + e, "dataurl"), ("data:text/plain,Tidewater%20status", "dataurl-percent"),
                        ("\n".join(e[i:i+76] for i in range(0, len(e), 76)), "wrapped")]:
-    known = None
-    if label == "hello+":
-        known = ("a prefix of whole quanta that decode to letters (`hello` + base64: `ello` reads `zYh`) is taken for the start of the "
-                 "text, so its first word is glued (`zYhTidewater`) and not a whole word; only prefixes of 1-3 characters and prefixes "
-                 "that do not decode to word characters are sure to be found")
-    case("embedded", j({"blob": shifted, "n": CTRL}), ["Tidewater"], [CTRL], note=label, known=known)
+    case("embedded", j({"blob": shifted, "n": CTRL}), ["Tidewater"], [CTRL], note=label)
     if label in ("x+", "aligned", "wrapped"):
         case("embedded", "blob: " + shifted + " " + CTRL, ["Tidewater"], [CTRL], "text/plain", note=label)
         case("embedded", "blob=" + urllib.parse.quote(shifted, safe="") + "&n=1", ["Tidewater"], ["n=1"], "application/x-www-form-urlencoded", note=label)
