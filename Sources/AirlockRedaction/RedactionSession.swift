@@ -70,6 +70,8 @@ final class RedactionSession {
     /// The segment being redacted is the value of a JSON member whose key names a credential
     /// (`JSONCredentialMembers`): the `secret` detector judges it as an assignment's value.
     var credentialValue = false
+    /// The name of the form or multipart field whose value is being redacted (`RedactionSession+FieldNameContext`).
+    var fieldName: [UInt8]?
 
     init(
         rules: CompiledRules,
@@ -447,6 +449,7 @@ final class RedactionSession {
             if Hotwords.contains(rules.rules[index].near, in: UnsafeBufferPointer(start: p + from, count: to - from)) {
                 return start..<end
             }
+            if fieldNameHolds(rules.rules[index].near) { return start..<end }
             return memberContext?.contains(rules.rules[index].near, segment: memberSegment) == true ? start..<end : nil
         case .detector(let kind):
             guard let detector = rules.rules[index].detector else { return start..<end }

@@ -157,8 +157,9 @@ case("context", j({"roadmap": ["Q4 2026", "Q1 2027"], "n": CTRL}), ["Q4 2026", "
 case("context", j({"quarter": "Q2 2027", "metric": "revenue"}), [], ["Q2 2027"])
 case("context", "ship date Q2 2027 for " + CTRL, ["Q2 2027"], [CTRL], "text/plain")
 case("context", j({"a": 1}) + "\n" + j({"ship_window": "Q3 2027"}) + "\n", ["Q3 2027"], [], "application/x-ndjson")
-case("context", "launch=Q4%202026&n=" + urllib.parse.quote_plus(CTRL), ["Q4 2026"], [CTRL], "application/x-www-form-urlencoded",
-     known="a form field's name is not hotword context for its value (JSON members only, issue 11 item 6)")
+case("context", "launch=Q4%202026&n=" + urllib.parse.quote_plus(CTRL), ["Q4 2026"], [CTRL], "application/x-www-form-urlencoded")
+case("context", mp([field("release_window", "Q1 2027")]), ["Q1 2027"], [], MP)
+case("context", "quarter=Q2+2027&n=" + urllib.parse.quote_plus(CTRL), [], ["Q2+2027", CTRL], "application/x-www-form-urlencoded")
 case("context", "note=launch+in+Q4%202026&n=" + urllib.parse.quote_plus(CTRL), ["Q4 2026"], [CTRL], "application/x-www-form-urlencoded")
 case("context", j({"metadata": {"internal_notes": "Tidewater is late", "public": CTRL}}), ["Tidewater is late"], [CTRL])
 case("context", j({"x": {"run_id": "anything-at-all-123"}, "n": CTRL}), ["anything-at-all-123"], [CTRL])
