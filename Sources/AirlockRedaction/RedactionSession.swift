@@ -74,6 +74,8 @@ final class RedactionSession {
     /// Set by `FieldLocator`: a value a `fields` rule selects is handed here (rule index, the walked buffer, the
     /// value's range in it) instead of being replaced.
     var fieldVisitor: ((Int, UnsafePointer<UInt8>, Range<Int>) throws(Stop) -> Void)?
+    /// The name of the form or multipart field whose value is being redacted (`RedactionSession+FieldNameContext`).
+    var fieldName: [UInt8]?
 
     init(
         rules: CompiledRules,
@@ -451,6 +453,7 @@ final class RedactionSession {
             if Hotwords.contains(rules.rules[index].near, in: UnsafeBufferPointer(start: p + from, count: to - from)) {
                 return start..<end
             }
+            if fieldNameHolds(rules.rules[index].near) { return start..<end }
             return memberContext?.contains(rules.rules[index].near, segment: memberSegment) == true ? start..<end : nil
         case .detector(let kind):
             guard let detector = rules.rules[index].detector else { return start..<end }

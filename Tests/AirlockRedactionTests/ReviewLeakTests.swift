@@ -188,4 +188,47 @@ import Testing
             }
         }
     }
+
+    /// A prefix of whole quanta that decode to letters (`hello` + base64: `ello` reads `zYh`) glues onto the text's
+    /// first word (`zYhNightingale`, not a whole word): the text is also read from each quantum boundary near its
+    /// start, so the name is found.
+    @Test func aPrefixWhoseQuantaReadAsLettersDoesNotHideTheFirstWord() throws {
+        let secret = "Nightingale status report: " + String(repeating: "the labelers agreed on most boxes today. ", count: 6)
+        let encoded = Data(secret.utf8).base64EncodedString()
+        for engine in [redactor, try makeRedactor(Self.policy, stringKernel: false)] {
+            for prefix in ["hello", "abcdefgh", "zzzz"] {
+                let body = #"{"blob":"\#(prefix + encoded)"}"#
+                let outcome = redacted(engine, body)
+                #expect(outcome.findings.contains { $0.rule == "codenames" }, "\(prefix): \(outcome)")
+                #expect(outcome.forwardedBody.map { String(decoding: $0, as: UTF8.self) } != body, "\(prefix)")
+            }
+        }
+    }
+
+    // MARK: A field's name as hotword context
+
+    /// `launch=Q4%202026` in a form, or a multipart text field named `launch_quarter` holding `Q2 2027`: the field's
+    /// name is context for a hotword pattern, as a JSON value's key is. A name without a hotword adds nothing.
+    @Test func aFieldNameIsHotwordContextForItsValue() throws {
+        let policy = makePolicy(patterns: [
+            PatternRule(
+                id: "quarter", label: "ROADMAP", action: .redact, regex: "Q[1-4] 20[0-9]{2}", near: ["launch"], within: 20
+            )
+        ])
+        let engine = try makeRedactor(policy)
+        for (type, body) in [
+            ("application/x-www-form-urlencoded", "launch=Q4%202026&n=1"),
+            ("application/x-www-form-urlencoded", "launch_quarter=Q4+2026"),
+            (Self.multipartType, "--XyZ\r\nContent-Disposition: form-data; name=\"launch-quarter\"\r\n\r\nQ4 2026\r\n--XyZ--\r\n"),
+        ] {
+            let out = try #require(forwarded(engine, body, type: type))
+            #expect(!out.contains("Q4") && out.contains("REDACTED"), "\(body): \(out)")
+        }
+        for (type, body) in [
+            ("application/x-www-form-urlencoded", "quarter=Q4+2026&launch_note=x"),
+            (Self.multipartType, "--XyZ\r\nContent-Disposition: form-data; name=\"quarter\"\r\n\r\nQ4 2026\r\n--XyZ--\r\n"),
+        ] {
+            #expect(forwarded(engine, body, type: type) == body)
+        }
+    }
 }

@@ -157,8 +157,9 @@ case("context", j({"roadmap": ["Q4 2026", "Q1 2027"], "n": CTRL}), ["Q4 2026", "
 case("context", j({"quarter": "Q2 2027", "metric": "revenue"}), [], ["Q2 2027"])
 case("context", "ship date Q2 2027 for " + CTRL, ["Q2 2027"], [CTRL], "text/plain")
 case("context", j({"a": 1}) + "\n" + j({"ship_window": "Q3 2027"}) + "\n", ["Q3 2027"], [], "application/x-ndjson")
-case("context", "launch=Q4%202026&n=" + urllib.parse.quote_plus(CTRL), ["Q4 2026"], [CTRL], "application/x-www-form-urlencoded",
-     known="a form field's name is not hotword context for its value (JSON members only, issue 11 item 6)")
+case("context", "launch=Q4%202026&n=" + urllib.parse.quote_plus(CTRL), ["Q4 2026"], [CTRL], "application/x-www-form-urlencoded")
+case("context", mp([field("release_window", "Q1 2027")]), ["Q1 2027"], [], MP)
+case("context", "quarter=Q2+2027&n=" + urllib.parse.quote_plus(CTRL), [], ["Q2+2027", CTRL], "application/x-www-form-urlencoded")
 case("context", "note=launch+in+Q4%202026&n=" + urllib.parse.quote_plus(CTRL), ["Q4 2026"], [CTRL], "application/x-www-form-urlencoded")
 case("context", j({"metadata": {"internal_notes": "Tidewater is late", "public": CTRL}}), ["Tidewater is late"], [CTRL])
 case("context", j({"x": {"run_id": "anything-at-all-123"}, "n": CTRL}), ["anything-at-all-123"], [CTRL])
@@ -172,12 +173,7 @@ for shifted, label in [(e, "aligned"), ("x" + e, "x+"), ("ab" + e, "ab+"), ("key
                        (eu, "urlsafe"), ("q" + eu, "q+urlsafe"), (e.rstrip("=") + "z", "+z"),
                        ("data:text/plain;base64," + e, "dataurl"), ("data:text/plain,Tidewater%20status", "dataurl-percent"),
                        ("\n".join(e[i:i+76] for i in range(0, len(e), 76)), "wrapped")]:
-    known = None
-    if label == "hello+":
-        known = ("a prefix of whole quanta that decode to letters (`hello` + base64: `ello` reads `zYh`) is taken for the start of the "
-                 "text, so its first word is glued (`zYhTidewater`) and not a whole word; only prefixes of 1-3 characters and prefixes "
-                 "that do not decode to word characters are sure to be found")
-    case("embedded", j({"blob": shifted, "n": CTRL}), ["Tidewater"], [CTRL], note=label, known=known)
+    case("embedded", j({"blob": shifted, "n": CTRL}), ["Tidewater"], [CTRL], note=label)
     if label in ("x+", "aligned", "wrapped"):
         case("embedded", "blob: " + shifted + " " + CTRL, ["Tidewater"], [CTRL], "text/plain", note=label)
         case("embedded", "blob=" + urllib.parse.quote(shifted, safe="") + "&n=1", ["Tidewater"], ["n=1"], "application/x-www-form-urlencoded", note=label)

@@ -127,6 +127,16 @@ extension RedactionSession {
             return nil
         case .base64(nil):
             guard let text = payload.text else { preconditionFailure("a text run of base64 carries its decoded text") }
+            if let split = try gluedQuantum(text.bytes) {
+                // The quanta before `split` may be a prefix glued on (`hello` + base64 reads `zYh` + the text): the two
+                // parts are inspected as texts of their own, then encoded again as one.
+                let head = Array(text.bytes[..<split])
+                let rest = Array(text.bytes[split...])
+                let newHead = try redactContent(.text(head), depth: depth, path: path)
+                let newRest = try redactContent(.text(rest), depth: depth, path: path)
+                guard newHead != nil || newRest != nil else { return nil }
+                return text.layout.encode((newHead ?? head) + (newRest ?? rest))
+            }
             guard let redacted = try redactContent(.text(text.bytes), depth: depth, path: path) else { return nil }
             return text.layout.encode(redacted)
         case .dataURLBase64:
@@ -151,6 +161,26 @@ extension RedactionSession {
                 return nil
             }
             return Self.percentEncoded(redacted)
+        }
+    }
+
+    /// Where, in the first `EmbeddedPayload.prefixReach` characters' worth of decoded base64 text, a match would
+    /// start at a quantum boundary if the bytes before it were a prefix glued on: a prefix of whole quanta in the same
+    /// run decodes to bytes that may read as letters (`ello` reads `zYh`), gluing the text's first word to them
+    /// (`zYhNightingale`, not a whole word). The byte offset (a multiple of 3) of the first such boundary, or `nil`.
+    private func gluedQuantum(_ text: [UInt8]) throws(Stop) -> Int? {
+        func isWordByte(_ b: UInt8) -> Bool { TermVariants.isAlnum(b) || b >= 0x80 }
+        let quanta = min(EmbeddedPayload.prefixReach / 4, (text.count - 1) / 3)
+        guard quanta >= 1 else { return nil }
+        return try text.withUnsafeBufferPointer { (t) throws(Stop) -> Int? in
+            let p = t.baseAddress!
+            for k in 1...quanta {
+                let at = 3 * k
+                guard isWordByte(t[at - 1]), isWordByte(t[at]), t[at] & 0xC0 != 0x80 else { continue }
+                let matches = try segmentMatches(p, lo: at, hi: min(t.count, at + 256), hits: nil, zeroWidth: false)
+                if matches.contains(where: { $0.start == at }) { return at }
+            }
+            return nil
         }
     }
 

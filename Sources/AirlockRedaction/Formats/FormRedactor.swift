@@ -71,7 +71,9 @@ enum FormRedactor {
                 try session.redactDeclaredBase64(v, path: fieldPath)
             }
         } else if let value {
-            newValue = try redactText(value, session: session, what: "form field \(number) value", path: fieldPath)
+            newValue = try session.withFieldName(name) { () throws(Stop) in
+                try redactText(value, session: session, what: "form field \(number) value", path: fieldPath)
+            }
         }
         guard newName != nil || newValue != nil else { return nil }
         var out = newName.map(encode) ?? Array(UnsafeBufferPointer(start: p + start, count: eq - start))

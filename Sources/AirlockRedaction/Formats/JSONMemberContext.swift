@@ -23,6 +23,14 @@ struct JSONMemberContext {
     let node: (Int) -> Int32
     let parent: (Int32) -> Int32
     let isElement: (Int32) -> Bool
+    /// What each string was judged to hold, per hotword list: every candidate of a document reads the same strings
+    /// around it, so each string is read once per list instead of once per candidate near it.
+    let verdicts = Verdicts()
+
+    final class Verdicts {
+        /// For each hotword list seen: per segment, 0 not judged yet, 1 no hotword, 2 a hotword.
+        var byWords: [[[UInt8]]: [UInt8]] = [:]
+    }
 
     /// Whether a hotword occurs in the context of segment `k` (a value; keys have none).
     func contains(_ words: [[UInt8]], segment k: Int) -> Bool {
@@ -30,12 +38,16 @@ struct JSONMemberContext {
         guard let member = member(of: node(k)) else { return false }
         let object = parent(member)
         var buffer: [UInt8] = []
+        // Taken out while in use, so writing to it never copies it.
+        var judged = verdicts.byWords.removeValue(forKey: words) ?? [UInt8](repeating: 0, count: segmentCount)
+        defer { verdicts.byWords[words] = judged }
         for step in [-1, 1] {
             var j = k + step
             var seen = 0
             while j >= 0, j < segmentCount, seen < Self.maxSegments, inside(node(j), object: object) {
-                if let owner = self.member(of: node(j)), parent(owner) == object, matches(words, j, &buffer) {
-                    return true
+                if let owner = self.member(of: node(j)), parent(owner) == object {
+                    if judged[j] == 0 { judged[j] = matches(words, j, &buffer) ? 2 : 1 }
+                    if judged[j] == 2 { return true }
                 }
                 j += step
                 seen += 1

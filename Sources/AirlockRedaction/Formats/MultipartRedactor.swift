@@ -291,7 +291,9 @@ enum MultipartRedactor {
         case .text where session.rules.declaresBase64(field: Array(name.utf8)):
             return try session.redactDeclaredBase64(body, path: path)
         case .text:
-            return try TextRedactor.redact(body, session: session, what: what(), path: path())
+            return try session.withFieldName(Array(name.utf8)) { () throws(Stop) in
+                try TextRedactor.redact(body, session: session, what: what(), path: path())
+            }
         case .form:
             return try FormRedactor.redact(body, session: session)
         case .multipart, .unknown:

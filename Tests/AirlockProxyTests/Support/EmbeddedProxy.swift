@@ -1,3 +1,4 @@
+import AirlockStandIns
 import AirlockTLS
 import Logging
 import NIOCore
