@@ -9,6 +9,12 @@ extension RedactionSession {
     /// The bytes `name` left as: redacted exactly as a key or field name of the body is, or `nil` when it has no
     /// written form (something in it is blocked, or it is not text). Records nothing.
     func nameAsItLeft(_ name: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        nameAsItLeft(name, unmatched: nil)
+    }
+
+    /// `nameAsItLeft`, setting `unmatched` when no rule matches anything in `name` (it leaves as it came, for every
+    /// vendor).
+    private func nameAsItLeft(_ name: UnsafeBufferPointer<UInt8>, unmatched: UnsafeMutablePointer<Bool>?) -> [UInt8]? {
         guard let base = name.baseAddress, name.count > 0 else { return [] }
         let summary = UTF8Text.summarize(name)
         guard summary.valid else { return nil }
@@ -32,6 +38,7 @@ extension RedactionSession {
                 zeroWidth: summary.hasZeroWidth,
                 path: { nil }
             )
+            if redacted == nil { unmatched?.pointee = true }
             return redacted ?? Array(name)
         } catch {
             return nil
@@ -43,8 +50,12 @@ extension RedactionSession {
     func keyStep(_ name: UnsafeBufferPointer<UInt8>, hidden: Bool = false) -> [UInt8] {
         if hidden { return ReportedText.fingerprintStep(keys.fingerprint(name)) }
         let key = ByteKey(Array(name))
-        if let known = reportedKeySteps[key] { return known }
-        let step = nameAsItLeft(name).map(ReportedText.keyStep) ?? ReportedText.fingerprintStep(keys.fingerprint(name))
+        if let known = reportedKeySteps[key] ?? unmatchedNames?.step(for: key) { return known }
+        var unmatched = false
+        let step =
+            nameAsItLeft(name, unmatched: &unmatched).map(ReportedText.keyStep)
+            ?? ReportedText.fingerprintStep(keys.fingerprint(name))
+        if unmatched { unmatchedNames?.keep(step, for: key) }
         if reportedKeySteps.count < 1024 { reportedKeySteps[key] = step }
         return step
     }

@@ -60,6 +60,8 @@ final class RedactionSession {
     private var replacementCache: [ByteKey: [UInt8]] = [:]
     /// The path step of each key named so far (`keyStep`): naming a key redacts it.
     var reportedKeySteps: [ByteKey: [UInt8]] = [:]
+    /// The `Redactor`'s steps of names no rule matches in, shared between requests (`nil`: none kept).
+    var unmatchedNames: UnmatchedNames?
     /// The JSON object around the value being redacted (segment `memberSegment`), whose other members a pattern's
     /// hotwords see (`JSONMemberContext`); `nil` outside JSON and while naming a key.
     /// The last credential-assignment value judged (`password=…`) in the text being resolved: where it starts and

@@ -27,6 +27,8 @@ public final class Redactor: Sendable {
     /// The keyed fingerprint of every dictionary value of every term rule, as the policy spells it: a finding of a
     /// term written that way takes it instead of paying an HMAC per request.
     let termFingerprints: [[String]]
+    /// Path steps of the names no rule matches in, for every request (`RedactionSession.keyStep`).
+    let unmatchedNames = UnmatchedNames()
 
     enum RestoreKind: Sendable {
         case term
@@ -179,6 +181,7 @@ public final class Redactor: Sendable {
             termFingerprints: termFingerprints
         )
         session.stringKernel = stringKernel
+        session.unmatchedNames = unmatchedNames
         do throws(Stop) {
             guard let coding = ContentCoding(header: contentEncoding) else {
                 throw Stop.uninspectable("Content-Encoding \(contentEncoding ?? "") cannot be inspected")

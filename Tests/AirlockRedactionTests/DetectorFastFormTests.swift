@@ -37,17 +37,20 @@ import Testing
         DetectorRule.Kind.allCases.flatMap { Detectors.expressions(for: $0) }.filter { !$0.fastForms.isEmpty }
     }
 
-    @Test func theAddressDetectorsHaveFastForms() {
+    @Test func theAddressAndAssignmentDetectorsHaveFastForms() {
         // The speed of the single pass depends on these; losing them silently would halve it.
-        #expect(Set(Self.withFastForms.map(\.regex)) == [Detectors.ipv4, Detectors.ipv6])
+        #expect(
+            Set(Self.withFastForms.map(\.regex)) == [Detectors.ipv4, Detectors.ipv6, SecretFormats.genericAssignment]
+        )
         let walked = DetectorRule.Kind.allCases.flatMap { Detectors.expressions(for: $0) }.filter(\.startFromAt)
         #expect(walked.map(\.regex) == [Detectors.email])
     }
 
     @Test func fastFormsOnlyStandInForExpressionsWithoutAssertions() {
         // A window scan of an expression with `\b`, `^` or `$` can match where the whole text does not; an extra
-        // hit of a fast form would then add a match.
-        for expression in Self.withFastForms {
+        // hit of a fast form would then add a match. (An expression read from its end has no window scan: its fast
+        // forms are exact instead, `assignmentFastFormsAreExact`.)
+        for expression in Self.withFastForms where !expression.check.valueFromEnd {
             #expect(!expression.regex.contains("\\b"), "\(expression.regex)")
             #expect(!expression.regex.contains("^"), "\(expression.regex)")
             #expect(!expression.regex.contains("$"), "\(expression.regex)")
@@ -73,6 +76,26 @@ import Testing
                 )
             }
         }
+    }
+
+    @Test func assignmentFastFormsAreExact() throws {
+        // An assignment's end is taken as its value's first character without a window scan: the fast forms must
+        // end exactly where the expression does, no fewer ends (a leak) and no more (a value judged that is none).
+        let reference = try Scanner([SecretFormats.genericAssignment])
+        let fast = try Scanner(SecretFormats.genericAssignmentFastForms)
+        var generator = TestGenerator(state: 0x9E37_79B9_7F4A_7C15)
+        var texts: [[UInt8]] = [
+            "token=Xk9", "token = Xk9", "Token\u{a0}:\u{3000}'Xk9'", "\"api_key\": \"Xk9\"", "password:=x", "pwd=>x",
+            "token budget", "token: ", "token==x", "secret_key \t= \"x", "client-secret=x", "token\n=x", "tokens=x",
+        ].map { Array($0.utf8) }
+        for _ in 0..<4_000 { texts.append(generator.assignmentSoup(length: 1 + generator.below(64))) }
+        var ends = 0
+        for text in texts {
+            let expected = reference.ends(in: text)
+            #expect(fast.ends(in: text) == expected, "\(String(decoding: text, as: UTF8.self))")
+            ends += expected.count
+        }
+        #expect(ends > 500, "the generated text should hold assignments")
     }
 
     @Test func percentEscapesAndTimesAreNotAddressHits() throws {
@@ -187,6 +210,21 @@ extension TestGenerator {
         let pieces = [
             "a", "Z", "0", "jane.doe", "x+tag", "%", "-", "_", ".", "..", "@", "@", "@@", "lab", ".example",
             ".com", ".c", ".io", "-corp", " ", "\n", ",", "é", "<", ">", " ana@lab.example.com ",
+        ]
+        var out: [UInt8] = []
+        while out.count < length { out += Array(pieces[below(pieces.count)].utf8) }
+        return out
+    }
+
+    /// Text dense in credential key names (any case, any separator), quotes, blanks (Unicode ones too), assignment
+    /// operators and value characters: every way a generic assignment can be written, or almost.
+    mutating func assignmentSoup(length: Int) -> [UInt8] {
+        let pieces = [
+            "token", "TOKEN", "Token", "tokens", "pass", "Password", "passwd", "passphrase", "pwd", "secret",
+            "secret_key", "Secret-Key", "client.secret", "client_secret", "api_key", "API-Token", "apisecret",
+            "access_token", "auth-token", "refresh_token", "private_key", "credential", "credentials", "\"", "'", " ",
+            "  ", "\t", "\u{a0}", "\u{2003}", "\u{202f}", "\u{205f}", "\u{3000}", "\u{2028}", ":", "=", ":=", "=>",
+            "==", ">", "x", "Xk9", "+/", "-", "_", ".", "~!@#%^*", ",", ";", "\n", "é", "$", "(", "budget",
         ]
         var out: [UInt8] = []
         while out.count < length { out += Array(pieces[below(pieces.count)].utf8) }

@@ -16,7 +16,8 @@ enum Detectors {
         /// Sound only while every match of `regex` inside a window is also a match in the whole text, which holds
         /// for expressions without assertions (`\b`, `^`, `$`): then extra hits cost a window scan but never change
         /// a result, and the matches found are exactly those of scanning `regex`
-        /// (`DetectorFastFormTests` checks both on generated text).
+        /// (`DetectorFastFormTests` checks both on generated text). An expression whose check reads the value from
+        /// the end (`SecretCheck.valueFromEnd`) has no window scan: its fast forms must end exactly where it does.
         var fastForms: [String] = []
         /// The expression is `email`'s: a match's start can be found without a start-of-match scan, by walking back
         /// from its `@` (see `EmailStart`).
@@ -78,6 +79,8 @@ enum Detectors {
         case ipv6:
             return (0...4).map { ":\(h){0,4}:" + String(repeating: h, count: $0) }
                 + (1...16).map { ":\(h){0,4}%[A-Za-z0-9]{\($0)}" }
+        case SecretFormats.genericAssignment:
+            return SecretFormats.genericAssignmentFastForms
         default:
             return []
         }
