@@ -39,22 +39,50 @@ enum JSONCredentialMembers {
         return found
     }
 
-    /// Whether `key` ends with a credential's name (see the type).
+    /// Whether `key` ends with a credential's name (see the type): compared from its end, case folded, separators
+    /// skipped (`API-Key` and `apiKey` read `apikey`); a key with any other byte names none. Asked of every key of a
+    /// document, so nothing is allocated.
     static func namesCredential(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        // Letters only, lowercased, separators dropped: `API-Key` and `apiKey` read `apikey`.
-        var letters: [UInt8] = []
-        letters.reserveCapacity(key.count)
+        // Most keys fail on their last three letters: every name ends in one of a few.
+        var tail: UInt32 = 0
+        var letters = 0
+        var k = key.count - 1
+        while k >= 0, letters < 3 {
+            let b = key[k]
+            k -= 1
+            if isSeparator(b) { continue }
+            tail = tail << 8 | UInt32(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
+            letters += 1
+        }
+        guard letters == 3, tails.contains(tail) else { return false }
         for b in key {
             switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): letters.append(b | 0x20)
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): letters.append(b)
-            case UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."), 0x20: continue
-            default: return false
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."), 0x20:
+                continue
+            default:
+                return false
             }
         }
         return names.contains { name in
-            letters.count >= name.count && letters.suffix(name.count).elementsEqual(name)
+            var k = key.count - 1
+            for expected in name.reversed() {
+                while k >= 0, isSeparator(key[k]) { k -= 1 }
+                guard k >= 0, key[k] | (key[k] >= 0x41 && key[k] <= 0x5A ? 0x20 : 0) == expected else { return false }
+                k -= 1
+            }
+            return true
         }
+    }
+
+    /// The last three letters of each name, read from the end (`password`: `d`, `r`, `o`).
+    private static let tails: [UInt32] = names.map { name in
+        name.suffix(3).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+
+    @inline(__always)
+    private static func isSeparator(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: "_") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == 0x20
     }
 
     /// The names of `SecretFormats`' generic assignment, separators dropped. `pass` alone ends too many words

@@ -1,3 +1,5 @@
+import AirlockSupport
+
 /// A JSON string that held escapes, written back once its decoded text changed: every character before the first
 /// change and after the last one keeps the escape it came with (`\u004e`, `\/`, `\u00e9` stay as written), and the
 /// text between is encoded the way the string was (`\/` for `/` when the string escaped a slash, `\uXXXX` for every
@@ -39,44 +41,54 @@ enum JSONStringRewrite {
             units.append(k..<min(k + length, raw.count))
             k += length
         }
+        // Whether unit `unit` of the source decodes to `result[at..<at + n]`, and n (0: it does not). A byte stands
+        // for itself; an escape is decoded into `decoded` (reused: nothing is allocated per unit).
         var decoded: [UInt8] = []
-        func decodedUnit(_ unit: Range<Int>) -> [UInt8] {
-            if unit.count == 1 { return [raw[unit.lowerBound]] }
+        decoded.reserveCapacity(8)
+        func decodedCount(_ unit: Range<Int>) -> Int {
+            if unit.count == 1 { return 1 }
             do {
                 try JSONStringEscapes.decode(p, from: unit.lowerBound, to: unit.upperBound, into: &decoded)
             } catch {
-                return []
+                return 0
             }
-            return decoded
+            return decoded.count
+        }
+        func matches(_ unit: Range<Int>, at: Int, backwards: Bool) -> Int {
+            if unit.count == 1 {
+                let at = backwards ? at - 1 : at
+                return at >= 0 && at < result.count && result[at] == raw[unit.lowerBound] ? 1 : 0
+            }
+            let n = decodedCount(unit)
+            guard n > 0 else { return 0 }
+            let lo = backwards ? at - n : at
+            guard lo >= 0, lo + n <= result.count, result[lo..<lo + n].elementsEqual(decoded) else { return 0 }
+            return n
         }
         // The units kept from the front, and the result bytes they stand for.
         var front = 0
         var frontBytes = 0
         while front < units.count {
-            let bytes = decodedUnit(units[front])
-            guard !bytes.isEmpty, frontBytes + bytes.count <= result.count,
-                result[frontBytes..<frontBytes + bytes.count].elementsEqual(bytes)
-            else { break }
+            let n = matches(units[front], at: frontBytes, backwards: false)
+            guard n > 0 else { break }
             front += 1
-            frontBytes += bytes.count
+            frontBytes += n
         }
         // Never end inside a character: the text between starts at a character's first byte.
         while front > 0, frontBytes < result.count, result[frontBytes] & 0xC0 == 0x80 {
             front -= 1
-            frontBytes -= decodedUnit(units[front]).count
+            frontBytes -= decodedCount(units[front])
         }
         var back = units.count
         var backBytes = result.count
         while back > front {
-            let bytes = decodedUnit(units[back - 1])
-            guard !bytes.isEmpty, backBytes - bytes.count >= frontBytes,
-                result[(backBytes - bytes.count)..<backBytes].elementsEqual(bytes)
-            else { break }
+            let n = matches(units[back - 1], at: backBytes, backwards: true)
+            guard n > 0, backBytes - n >= frontBytes else { break }
             back -= 1
-            backBytes -= bytes.count
+            backBytes -= n
         }
         while back < units.count, backBytes < result.count, result[backBytes] & 0xC0 == 0x80 {
-            backBytes += decodedUnit(units[back]).count
+            backBytes += decodedCount(units[back])
             back += 1
         }
         var out: [UInt8] = []
@@ -98,42 +110,55 @@ enum JSONStringRewrite {
         var escapedNonASCII = false
         var rawNonASCII = false
 
-        /// `bytes` (whole UTF-8 characters) as string content in this style.
+        /// `bytes` (whole UTF-8 characters) as string content in this style. Runs that need no escape of the style's
+        /// own are written by `JSONRedactor.appendEncoded` (quotes, backslashes, controls) in one piece.
         func append(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
             let asciiOnly = escapedNonASCII && !rawNonASCII
-            let hex = Array("0123456789abcdef".utf8)
-            func escape(_ unit: UInt32) {
-                out += [UInt8(ascii: "\\"), UInt8(ascii: "u")]
-                for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int(unit >> UInt32(shift) & 0xF)]) }
-            }
-            var plain: [UInt8] = []
-            func flush() {
-                if !plain.isEmpty {
-                    JSONRedactor.appendEncoded(plain, to: &out)
-                    plain.removeAll(keepingCapacity: true)
+            bytes.withUnsafeBufferPointer { b in
+                var run = 0
+                func flush(_ upTo: Int) {
+                    if upTo > run { JSONString.appendEscaped(UnsafeBufferPointer(rebasing: b[run..<upTo]), to: &out) }
                 }
-            }
-            for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars {
-                let v = scalar.value
-                if v == 0x2F && slash {
-                    flush()
-                    out += [UInt8(ascii: "\\"), UInt8(ascii: "/")]
-                } else if html && (v == 0x3C || v == 0x3E || v == 0x26) {
-                    flush()
-                    escape(v)
-                } else if v == 0x2028 || v == 0x2029 || (v >= 0x80 && asciiOnly) {
-                    flush()
-                    if v >= 0x10000 {
-                        escape(0xD800 + ((v - 0x10000) >> 10))
-                        escape(0xDC00 + ((v - 0x10000) & 0x3FF))
-                    } else {
-                        escape(v)
+                var k = 0
+                while k < b.count {
+                    let lead = b[k]
+                    if lead < 0x80 {
+                        if lead == 0x2F && slash {
+                            flush(k)
+                            out += [UInt8(ascii: "\\"), UInt8(ascii: "/")]
+                            run = k + 1
+                        } else if html && (lead == 0x3C || lead == 0x3E || lead == 0x26) {
+                            flush(k)
+                            Self.escape(UInt32(lead), to: &out)
+                            run = k + 1
+                        }
+                        k += 1
+                        continue
                     }
-                } else {
-                    plain += Array(String(scalar).utf8)
+                    // A whole character (the text is valid UTF-8): its length and scalar value.
+                    let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+                    var v = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+                    for i in 1..<min(length, b.count - k) { v = v << 6 | UInt32(b[k + i] & 0x3F) }
+                    if v == 0x2028 || v == 0x2029 || asciiOnly {
+                        flush(k)
+                        if v >= 0x10000 {
+                            Self.escape(0xD800 + ((v - 0x10000) >> 10), to: &out)
+                            Self.escape(0xDC00 + ((v - 0x10000) & 0x3FF), to: &out)
+                        } else {
+                            Self.escape(v, to: &out)
+                        }
+                        run = k + length
+                    }
+                    k += length
                 }
+                flush(b.count)
             }
-            flush()
+        }
+
+        private static func escape(_ unit: UInt32, to out: inout [UInt8]) {
+            out.append(UInt8(ascii: "\\"))
+            out.append(UInt8(ascii: "u"))
+            for shift in stride(from: 12, through: 0, by: -4) { out.append(Hex.digit(UInt8(unit >> UInt32(shift) & 0xF))) }
         }
     }
 }
