@@ -237,7 +237,7 @@ extension ConfigurationParser {
             }
         }
 
-        var allowedHeaders = HeaderHygiene.defaultForwardedHeaders
+        var allowedHeaders = ProxyConfiguration.Vendor.defaultForwardedHeaders
         if let headersNode = map["headers"] {
             guard let list = headersNode.sequence else {
                 throw self.error(headersNode, "\(context): headers must be a list of header names to forward")
@@ -248,7 +248,7 @@ extension ConfigurationParser {
                 else {
                     throw self.error(item, "\(context): \"\(header)\" is not a header name")
                 }
-                if header.lowercased() == ClientAuthenticator.tokenHeader {
+                if header.lowercased() == ProxyConfiguration.Client.tokenHeader {
                     throw self.error(
                         item,
                         "\(context): the Airlock-Client-Token header is Airlock's own; it is never forwarded"
