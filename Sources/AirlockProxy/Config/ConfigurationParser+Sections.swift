@@ -185,19 +185,7 @@ extension ConfigurationParser {
 
         let trustRoots = try self.trustRoots(map["ca"], context)
 
-        var pins: [String] = []
-        if let pinNode = map["pin_sha256"] {
-            guard let list = pinNode.sequence else {
-                throw self.error(pinNode, "\(context): pin_sha256 must be a list of base64 SHA-256 SPKI digests")
-            }
-            for pin in list {
-                let text = try self.string(pin, "\(context) pin_sha256 entry")
-                guard let decoded = Data(base64Encoded: text), decoded.count == 32 else {
-                    throw self.error(pin, "\(context): pin \"\(text)\" is not a base64 SHA-256 digest (32 bytes)")
-                }
-                pins.append(text)
-            }
-        }
+        let pins = try self.pins(map["pin_sha256"], context)
 
         let routesNode = try self.required(map, "routes", in: node, context)
         guard let routeList = routesNode.sequence, !routeList.isEmpty else {
@@ -218,45 +206,9 @@ extension ConfigurationParser {
             policyText == "none"
             ? ProxyConfiguration.PolicyReference.none : .file(try self.path(policyNode, "\(context) policy"))
 
-        var maxConnections = 64
-        var idleTimeout = 30.0
-        if let poolNode = map["pool"] {
-            let pool = try self.mapping(
-                poolNode,
-                "\(context) pool",
-                allowed: ["max_connections", "idle_timeout_seconds"]
-            )
-            if let value = pool["max_connections"] {
-                guard let count = value.int, count > 0, count <= 10_000 else {
-                    throw self.error(value, "\(context): pool.max_connections must be an integer from 1 to 10000")
-                }
-                maxConnections = count
-            }
-            if let value = pool["idle_timeout_seconds"] {
-                idleTimeout = try self.seconds(value, "\(context) pool.idle_timeout_seconds")
-            }
-        }
+        let (maxConnections, idleTimeout) = try self.pool(map["pool"], context)
 
-        var allowedHeaders = ProxyConfiguration.Vendor.defaultForwardedHeaders
-        if let headersNode = map["headers"] {
-            guard let list = headersNode.sequence else {
-                throw self.error(headersNode, "\(context): headers must be a list of header names to forward")
-            }
-            for item in list {
-                let header = try self.string(item, "\(context) header name")
-                guard !header.isEmpty, header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") })
-                else {
-                    throw self.error(item, "\(context): \"\(header)\" is not a header name")
-                }
-                if header.lowercased() == ProxyConfiguration.Client.tokenHeader {
-                    throw self.error(
-                        item,
-                        "\(context): the Airlock-Client-Token header is Airlock's own; it is never forwarded"
-                    )
-                }
-                allowedHeaders.insert(header.lowercased())
-            }
-        }
+        let allowedHeaders = try self.forwardedHeaders(map["headers"], context)
         var vendor = ProxyConfiguration.Vendor(
             name: name,
             pathPrefix: prefix,
@@ -273,5 +225,71 @@ extension ConfigurationParser {
             vendor.callbackKeys = try self.callbackKeys(callbacksNode, context)
         }
         return vendor
+    }
+
+    /// A vendor's `pin_sha256`: base64 SHA-256 SPKI digests, none when absent.
+    private func pins(_ node: Node?, _ context: String) throws(ConfigurationError) -> [String] {
+        var pins: [String] = []
+        guard let pinNode = node else { return pins }
+        guard let list = pinNode.sequence else {
+            throw self.error(pinNode, "\(context): pin_sha256 must be a list of base64 SHA-256 SPKI digests")
+        }
+        for pin in list {
+            let text = try self.string(pin, "\(context) pin_sha256 entry")
+            guard let decoded = Data(base64Encoded: text), decoded.count == 32 else {
+                throw self.error(pin, "\(context): pin \"\(text)\" is not a base64 SHA-256 digest (32 bytes)")
+            }
+            pins.append(text)
+        }
+        return pins
+    }
+
+    /// A vendor's `pool`: its connection cap and idle timeout, 64 and 30 s when absent.
+    private func pool(
+        _ node: Node?,
+        _ context: String
+    ) throws(ConfigurationError) -> (maxConnections: Int, idleTimeout: Double) {
+        var maxConnections = 64
+        var idleTimeout = 30.0
+        guard let poolNode = node else { return (maxConnections, idleTimeout) }
+        let pool = try self.mapping(
+            poolNode,
+            "\(context) pool",
+            allowed: ["max_connections", "idle_timeout_seconds"]
+        )
+        if let value = pool["max_connections"] {
+            guard let count = value.int, count > 0, count <= 10_000 else {
+                throw self.error(value, "\(context): pool.max_connections must be an integer from 1 to 10000")
+            }
+            maxConnections = count
+        }
+        if let value = pool["idle_timeout_seconds"] {
+            idleTimeout = try self.seconds(value, "\(context) pool.idle_timeout_seconds")
+        }
+        return (maxConnections, idleTimeout)
+    }
+
+    /// The lower-case names of the headers forwarded to a vendor: the defaults plus its `headers:` list.
+    private func forwardedHeaders(_ node: Node?, _ context: String) throws(ConfigurationError) -> Set<String> {
+        var allowedHeaders = ProxyConfiguration.Vendor.defaultForwardedHeaders
+        guard let headersNode = node else { return allowedHeaders }
+        guard let list = headersNode.sequence else {
+            throw self.error(headersNode, "\(context): headers must be a list of header names to forward")
+        }
+        for item in list {
+            let header = try self.string(item, "\(context) header name")
+            guard !header.isEmpty, header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") })
+            else {
+                throw self.error(item, "\(context): \"\(header)\" is not a header name")
+            }
+            if header.lowercased() == ProxyConfiguration.Client.tokenHeader {
+                throw self.error(
+                    item,
+                    "\(context): the Airlock-Client-Token header is Airlock's own; it is never forwarded"
+                )
+            }
+            allowedHeaders.insert(header.lowercased())
+        }
+        return allowedHeaders
     }
 }
