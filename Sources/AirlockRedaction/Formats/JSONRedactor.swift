@@ -234,6 +234,7 @@ struct JSONRedactor {
     /// index) and those hits. The segments (`textStart(k)..<textEnd(k)` in `text`) are sorted and disjoint; a hit
     /// belongs to the segment its end falls in, and one that ends on a separator between segments to none. Shared by
     /// this walker and `JSONKernelWalk`, so both resolve the same hits to the same strings.
+    // Over 80 lines: hot path, inlined; the binary search over segments and the visit share one cursor.
     @inline(__always)
     static func forEachSegmentWithHits(
         session: RedactionSession,
