@@ -173,6 +173,4 @@ final class RedactionSession {
         findingIndex = snapshot.index
         uninspected = snapshot.uninspected
     }
-
 }
-
