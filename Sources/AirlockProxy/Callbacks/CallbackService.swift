@@ -213,6 +213,7 @@ final class CallbackService: Sendable {
     /// Locates nothing: parses only.
     private static let parser = FieldLocator(keys: [])
 
+    // Over 80 lines: one future chain (record, deliver, answer) whose closures share the request, route and clock.
     private func recordAndDeliver(
         _ request: Request,
         route: Route,

@@ -66,6 +66,7 @@ struct OutgoingCallbacks: Sendable {
     }
 
     /// Empties (or, with `finalURLs`, directly rewrites) internal callback URLs in `request`'s body.
+    // Over 80 lines: the decisions (format, encoding, quick check, rewrite) read in the order a body meets them.
     func prepare(_ request: EgressRequest, finalURLs: Bool) -> Prepared {
         let body = request.body
         guard body.readableBytes > 0 else { return .untouched }

@@ -5,6 +5,9 @@ extension ProxyConfiguration {
     /// `certificateName` as its subject CN or one of its subjectAltNames, or by a secret token sent in the
     /// `Airlock-Client-Token` header whose SHA-256 is `tokenSHA256`. The configuration holds only the hash.
     public struct Client: Sendable {
+        /// The header a client's token comes in (lower case): Airlock's own, never forwarded to a vendor.
+        static let tokenHeader = "airlock-client-token"
+
         /// Lower-case letters, digits, `-` and `_`: it appears in the audit log and as a metric label.
         public var name: String
         public var certificateName: String?

@@ -89,6 +89,14 @@ public struct ProxyConfiguration: Sendable {
     }
 
     public struct Vendor: Sendable {
+        /// What a vendor API needs from the lab by default; a vendor's `headers:` adds to it. Anything else —
+        /// internal trace ids, project headers, cookies — stays in the lab. The values of what is forwarded are
+        /// inspected by the vendor's policy (`HeaderRedaction`).
+        static let defaultForwardedHeaders: Set<String> = [
+            "accept", "accept-encoding", "accept-language", "authorization", "content-type", "content-encoding",
+            "user-agent", "idempotency-key", "x-api-key", "if-match", "if-none-match", "if-modified-since", "expect",
+        ]
+
         public var name: String
         /// `/scale`: requests under it go to this vendor with the prefix removed.
         public var pathPrefix: String
@@ -103,7 +111,7 @@ public struct ProxyConfiguration: Sendable {
         public var idleTimeoutSeconds: Double
         /// Lower-case names of the lab's headers that may reach this vendor; every other header is dropped.
         /// Defaults plus the vendor's `headers:` list.
-        public var forwardedHeaders: Set<String> = HeaderHygiene.defaultForwardedHeaders
+        public var forwardedHeaders: Set<String> = Self.defaultForwardedHeaders
         /// The field names this vendor's requests carry callback URLs under (`callbacks: {keys, webhook_keys}`).
         public var callbackKeys = CallbackKeys()
 

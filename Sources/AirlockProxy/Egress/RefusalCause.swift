@@ -48,6 +48,7 @@ enum RefusalCause: Sendable, Hashable {
     case vendorRedirectRefused(vendor: String)
 
     /// Status, code and message: the whole mapping.
+    // Over 80 lines: one exhaustive switch, so every refusal's status, code and message stay in one place.
     var rendering: (status: HTTPResponseStatus, code: String, message: String) {
         switch self {
         case .badRequest(let message):

@@ -5,8 +5,8 @@ import Metrics
 final class ConnectionMetrics: Sendable {
     /// `airlock_connections_open`: admitted lab connections not yet closed.
     let open: Meter
-    private let refused: [ConnectionLimits.Refusal: Counter]
-    private let timeouts: [RequestDeadlines.Phase: Counter]
+    private let refused: [ConnectionRefusal: Counter]
+    private let timeouts: [RequestTimeoutPhase: Counter]
 
     init(registry: PrometheusRegistry) {
         registry.setHelp("Lab connections open (admitted, not yet closed).", for: "airlock_connections_open")
@@ -21,8 +21,8 @@ final class ConnectionMetrics: Sendable {
             for: "airlock_request_timeouts_total"
         )
         self.open = Meter(label: "airlock_connections_open", factory: registry)
-        var refused: [ConnectionLimits.Refusal: Counter] = [:]
-        for reason in ConnectionLimits.Refusal.allCases {
+        var refused: [ConnectionRefusal: Counter] = [:]
+        for reason in ConnectionRefusal.allCases {
             refused[reason] = Counter(
                 label: "airlock_connections_refused_total",
                 dimensions: [("reason", reason.rawValue)],
@@ -30,8 +30,8 @@ final class ConnectionMetrics: Sendable {
             )
         }
         self.refused = refused
-        var timeouts: [RequestDeadlines.Phase: Counter] = [:]
-        for phase in RequestDeadlines.Phase.allCases {
+        var timeouts: [RequestTimeoutPhase: Counter] = [:]
+        for phase in RequestTimeoutPhase.allCases {
             timeouts[phase] = Counter(
                 label: "airlock_request_timeouts_total",
                 dimensions: [("phase", phase.rawValue)],
@@ -41,11 +41,11 @@ final class ConnectionMetrics: Sendable {
         self.timeouts = timeouts
     }
 
-    func countRefused(_ reason: ConnectionLimits.Refusal) {
+    func countRefused(_ reason: ConnectionRefusal) {
         self.refused[reason]?.increment()
     }
 
-    func countTimeout(_ phase: RequestDeadlines.Phase) {
+    func countTimeout(_ phase: RequestTimeoutPhase) {
         self.timeouts[phase]?.increment()
     }
 }

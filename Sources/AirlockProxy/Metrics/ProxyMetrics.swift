@@ -1,3 +1,4 @@
+import AirlockRedaction
 import Metrics
 import NIOCore
 
@@ -90,10 +91,10 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// Counts one decision and its findings. Findings are rare, so their counters are looked up when needed.
-    func recordDecision(vendorIndex: Int, forwarded: Bool, error: Bool, inspection: EgressInspection?) {
+    func recordDecision(vendorIndex: Int, forwarded: Bool, error: Bool, findings: [Finding]) {
         let index = min(vendorIndex, self.vendorNames.count - 1)
         self.decisions[index][forwarded ? 0 : (error ? 2 : 1)].increment()
-        for finding in inspection?.findings ?? [] {
+        for finding in findings {
             Counter(
                 label: "airlock_findings_total",
                 dimensions: [("vendor", self.vendorNames[index]), ("rule", finding.rule), ("action", finding.action)],

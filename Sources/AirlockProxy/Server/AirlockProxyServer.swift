@@ -40,6 +40,7 @@ public final class AirlockProxyServer: Sendable {
     ///   - recorder: the audit seam; records nothing by default.
     ///   - registry: where metrics go; `/metrics` renders it.
     ///   - policyVersions: vendor -> `name@sha256:…` of its policy, reported by `/readyz`.
+    // Over 80 lines: it sets every stored `let` (TLS contexts, loop contexts, metrics, callbacks, cores) in order.
     public init(
         configuration: ProxyConfiguration,
         group: any EventLoopGroup,

@@ -10,8 +10,6 @@ import NIOHTTP1
 /// the certificate if both do; anything unclear is unauthenticated. The token header is Airlock's own: it is never
 /// in a vendor's forwarded headers (the configuration refuses it in `headers:`) and never logged.
 struct ClientAuthenticator: Sendable {
-    static let tokenHeader = "airlock-client-token"
-
     /// Why no client could be recognised (no secret in it).
     struct Unauthenticated: Error, Equatable {
         var reason: String
@@ -33,7 +31,7 @@ struct ClientAuthenticator: Sendable {
         case .success(let index): byCertificate = index
         case .failure(let unclear): return .failure(unclear)
         }
-        let tokens = headers[Self.tokenHeader]
+        let tokens = headers[ProxyConfiguration.Client.tokenHeader]
         switch tokens.count {
         case 0:
             guard let byCertificate else {

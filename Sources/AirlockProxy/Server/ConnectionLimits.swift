@@ -5,10 +5,7 @@ import Synchronization
 /// TLS handshake: refusing with a 503 would cost a handshake per attempt, which is what a flood of connections
 /// wants to make us spend. Touched once when a connection opens and once when it closes, never per request.
 final class ConnectionLimits: Sendable {
-    enum Refusal: String, CaseIterable, Sendable {
-        case global
-        case perPeer = "per_peer"
-    }
+    typealias Refusal = ConnectionRefusal
 
     /// Thrown from the child channel initializer: the bootstrap then closes the accepted socket unregistered.
     struct CapReached: Error {

@@ -108,7 +108,7 @@ final class EgressExchange {
             vendorIndex: vendor.index,
             forwarded: false,
             error: isError,
-            inspection: refusal.inspection
+            findings: refusal.inspection?.findings ?? []
         )
         self.core.clientMetrics?.count(
             client: self.clientName,
@@ -146,7 +146,7 @@ final class EgressExchange {
                 vendorIndex: vendor.index,
                 forwarded: false,
                 error: true,
-                inspection: request.inspection
+                findings: request.inspection?.findings ?? []
             )
             self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .error)
             self.core.logger.error(
@@ -160,7 +160,7 @@ final class EgressExchange {
             vendorIndex: vendor.index,
             forwarded: true,
             error: false,
-            inspection: request.inspection
+            findings: request.inspection?.findings ?? []
         )
         self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .forwarded)
         HeaderHygiene.frameForVendor(

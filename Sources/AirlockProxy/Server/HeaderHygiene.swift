@@ -49,14 +49,6 @@ enum HeaderHygiene {
 
     /// The lab's headers as the vendor may see them: hop-by-hop, revealing and framing headers removed.
     /// `Host` and `Content-Length` are added by `frameForVendor`.
-    /// What a vendor API needs from the lab by default; a vendor's `headers:` adds to it. Anything else — internal
-    /// trace ids, project headers, cookies — stays in the lab. The values of what is forwarded are inspected by the
-    /// vendor's policy (`HeaderRedaction`).
-    public static let defaultForwardedHeaders: Set<String> = [
-        "accept", "accept-encoding", "accept-language", "authorization", "content-type", "content-encoding",
-        "user-agent", "idempotency-key", "x-api-key", "if-match", "if-none-match", "if-modified-since", "expect",
-    ]
-
     static func requestHeadersForVendor(_ headers: HTTPHeaders, allowed: Set<String>? = nil) -> HTTPHeaders {
         let nominated = Self.connectionNominated(headers)
         var result = HTTPHeaders()

@@ -15,11 +15,7 @@ import NIOCore
 /// earliest deadline that can apply, and on firing either reports the timeout or names the next deadline. So
 /// requests on a busy keep-alive connection schedule no timer of their own.
 struct RequestDeadlines {
-    enum Phase: String, CaseIterable, Sendable {
-        case tlsHandshake = "tls_handshake"
-        case head
-        case body
-    }
+    typealias Phase = RequestTimeoutPhase
 
     struct Settings: Sendable {
         var handshake: TimeAmount

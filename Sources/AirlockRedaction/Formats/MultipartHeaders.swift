@@ -125,6 +125,7 @@ struct MultipartHeaders {
 
     /// The parameters of a header value (`type; a=b; c="d"`), by lowercased name, values decoded; each value a reader
     /// decodes is recorded in `encodedValues`.
+    // Over 80 lines: one byte scanner (type, names, quoted and extended values) moving a single cursor.
     private mutating func parameters(
         _ p: UnsafePointer<UInt8>,
         _ value: Range<Int>,

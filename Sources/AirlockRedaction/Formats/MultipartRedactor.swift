@@ -71,6 +71,7 @@ enum JSONLinesRedactor {
 /// a base64 or quoted-printable part is decoded, redacted by its type and encoded again. Parts are split, typed and
 /// refused by ``MultipartPartWalk``, the walk the callback check (`Redactor.multipartParts`) reads parts through too.
 enum MultipartRedactor {
+    // Over 80 lines: one walk over the parts whose edits, paths and boundary check share the walk's cursor.
     static func redact(
         _ body: UnsafeBufferPointer<UInt8>,
         media: MediaType,

@@ -101,6 +101,8 @@ struct CompiledRules: Sendable {
     /// Compiles `policy`. `useFastForms: false` is the reference engine: every detector's own expression in the
     /// single pass instead of its cheaper fast forms (`Detectors.Expression.fastForms`), and every regex start found
     /// by the start-of-match scan (no `EmailStart`). The same results, slower; for equivalence tests.
+    // Over 80 lines: terms, patterns, detectors and the allow list append, in order, to the same expression lists
+    // and rule tables whose indices the ids are.
     init(policy: Policy, useFastForms: Bool = true) throws(RedactionError) {
         var fastExpressions: [VectorscanExpression] = []
         var somExpressions: [VectorscanExpression] = []
