@@ -231,6 +231,12 @@ final class EgressExchange {
         if self.admitted { self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: sentBytes) }
         let admit = decision.map { record in
             { (proceed: @escaping (Bool) -> Void) in
+                // The lab went away while the connection was made: nothing is recorded, so nothing is sent, and the
+                // pool gets its connection back (`recordDecision` would never answer, holding it for good).
+                guard !self.abandoned else {
+                    proceed(false)
+                    return
+                }
                 self.recordDecision(record) { result in
                     switch result {
                     case .success:
