@@ -338,6 +338,11 @@ struct CallbackTests {
         #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks") && OutgoingCallbacks.isWebhookPath("/api/webhooks/"))
         #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks/12") && OutgoingCallbacks.isWebhookPath("webhook"))
         #expect(!OutgoingCallbacks.isWebhookPath("/api/webhooksx") && !OutgoingCallbacks.isWebhookPath("/api/tasks"))
+        // Spellings a vendor's router reads as the same segment: percent-escaped letters (Django decodes the path
+        // before routing), any case, a `;` parameter (stripped by Tomcat and Jetty).
+        for path in ["/api/%77ebhooks/", "/api/web%68ooks", "/api/Webhooks/", "/api/webhooks;x=1/", "/api/webhook;"] {
+            #expect(OutgoingCallbacks.isWebhookPath(path), "\(path)")
+        }
     }
 
     @Test func thePreCheckSeesKeysSpelledWithEscapesAndSkipsOtherEscapes() {
