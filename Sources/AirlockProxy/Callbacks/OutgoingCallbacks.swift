@@ -215,18 +215,13 @@ struct OutgoingCallbacks: Sendable {
         FieldLocator.Format(contentType: contentType) == .json
     }
 
+    /// Whether a segment of `path` is `webhooks` or `webhook` as a vendor's router reads it: a `;` parameter dropped
+    /// (Tomcat, Jetty), percent-escapes decoded (Django routes the decoded path), in any case.
     static func isWebhookPath(_ path: String) -> Bool {
-        var segment = path.utf8.startIndex
-        let utf8 = path.utf8
-        var index = utf8.startIndex
-        while true {
-            if index == utf8.endIndex || utf8[index] == UInt8(ascii: "/") {
-                let name = utf8[segment..<index]
-                if name.elementsEqual("webhooks".utf8) || name.elementsEqual("webhook".utf8) { return true }
-                if index == utf8.endIndex { return false }
-                segment = utf8.index(after: index)
-            }
-            index = utf8.index(after: index)
+        path.split(separator: "/").contains { segment in
+            let named = segment.prefix { $0 != ";" }
+            let name = ((named.contains("%") ? named.removingPercentEncoding : nil) ?? String(named)).lowercased()
+            return name == "webhooks" || name == "webhook"
         }
     }
 
