@@ -67,6 +67,9 @@ struct OutgoingCallbacks: Sendable {
 
     /// Empties (or, with `finalURLs`, directly rewrites) internal callback URLs in `request`'s body.
     func prepare(_ request: EgressRequest, finalURLs: Bool) -> Prepared {
+        if let query = request.query, let refusal = self.queryRefusal(query, request: request) {
+            return .refuse(refusal)
+        }
         let body = request.body
         guard body.readableBytes > 0 else { return .untouched }
         // A vendor may read a JSON document whatever type it is labelled with (text/plain, none at all): such a body
@@ -181,6 +184,26 @@ struct OutgoingCallbacks: Sendable {
             edits.append((range, FieldLocator.encode(url, as: field.syntax)))
         }
         return .success(Self.apply(edits, to: body))
+    }
+
+    /// A refusal when the query string names an internal callback URL under a callback key: many vendor APIs read
+    /// query parameters as they read the body's (Express, Flask, Rails), and the query is not rewritten.
+    private func queryRefusal(_ query: String, request: EgressRequest) -> EgressRefusal? {
+        let locator = self.locator(vendor: request.vendor, webhooks: Self.isWebhookPath(request.path))
+        var bytes = Array(query.utf8)
+        let fields = bytes.withUnsafeMutableBytes { bytes -> [FieldLocator.Field]? in
+            let bytes = UnsafeRawBufferPointer(bytes)
+            guard locator.mayHold(bytes, format: .form) else { return [] }
+            return try? locator.locate(bytes, format: .form)
+        }
+        guard let fields else {
+            return self.refusal("the query string may name a callback URL and cannot be read as form fields")
+        }
+        guard let field = fields.first(where: { self.isInternal($0.value) }) else { return nil }
+        return self.refusal(
+            "a callback URL (\(field.key)) in the query string points inside the lab; "
+                + "send it in the body so Airlock can rewrite it"
+        )
     }
 
     private func isInternal(_ value: String) -> Bool {
