@@ -190,9 +190,7 @@ struct OutgoingCallbacks: Sendable {
     /// query parameters as they read the body's (Express, Flask, Rails), and the query is not rewritten.
     private func queryRefusal(_ query: String, request: EgressRequest) -> EgressRefusal? {
         let locator = self.locator(vendor: request.vendor, webhooks: Self.isWebhookPath(request.path))
-        var bytes = Array(query.utf8)
-        let fields = bytes.withUnsafeMutableBytes { bytes -> [FieldLocator.Field]? in
-            let bytes = UnsafeRawBufferPointer(bytes)
+        let fields = Array(query.utf8).withUnsafeBytes { bytes -> [FieldLocator.Field]? in
             guard locator.mayHold(bytes, format: .form) else { return [] }
             return try? locator.locate(bytes, format: .form)
         }
