@@ -3,7 +3,8 @@
 
 Every scalar below U+30000 whose NFKC form differs from itself folds to that form (ligatures, fullwidth and
 mathematical letters, the Kelvin sign, long s, superscripts, ...), and the invisible characters (soft hyphen,
-zero-width space and joiners, word joiner, BOM) fold to nothing. Whitespace and dashes are left out: the matcher reads
+zero-width space and joiners, word joiner, BOM) fold to nothing, and the ideographic full stops U+3002 and U+FF61 fold
+to `.` as UTS #46 maps them in host names. Whitespace and dashes are left out: the matcher reads
 them where GapTrigger reports them, so a no-break space or an en dash does not send a JSON document to the slower
 walker. (The capital sharp s needs no entry: caseless matching already pairs it with the small one.)
 
@@ -16,6 +17,7 @@ WHITESPACE = [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, *range(0x2
               0x202F, 0x205F, 0x3000]
 DASHES = [0x2D, *range(0x2010, 0x2016), 0x2212, 0xFE31, 0xFE32, 0xFE58, 0xFE63, 0xFF0D]
 INVISIBLE = [0xAD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
+LABEL_SEPARATORS = [0x3002, 0xFF61]
 LIMIT = 0x30000
 
 folds = {}
@@ -28,6 +30,10 @@ for cp in range(0x80, LIMIT):
         folds[cp] = n.encode("utf-8")
 for cp in INVISIBLE:
     folds[cp] = b""
+# UTS #46 label separators: the ideographic full stop and its halfwidth form (NFKC U+3002) are `.` to every IDNA
+# reader (WHATWG URL, Python's idna, libidn2), so `wiki.corp\u3002example.com` is that host and matches as it.
+for cp in LABEL_SEPARATORS:
+    folds[cp] = b"."
 
 # Two-level bitmap: one block id per 256 scalars, 32-byte blocks deduplicated.
 blocks = []

@@ -48,7 +48,8 @@ import Testing
         _ contentType: String = "application/json",
         keys: CallbackKeys = CallbackKeys(),
         path: String = "/v1/task/text",
-        encoding: String? = nil
+        encoding: String? = nil,
+        query: String? = nil
     ) throws -> Outcome {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
@@ -58,7 +59,7 @@ import Testing
             vendor: "scale",
             method: .POST,
             path: path,
-            query: nil,
+            query: query,
             headers: headers,
             body: ByteBuffer(bytes: body),
             client: EgressClient(address: "127.0.0.1")
@@ -92,6 +93,17 @@ import Testing
         // The defaults are what the vendor's list replaced.
         #expect(try Self.prepare(#"{"callback_url": "\#(Self.strayURL)"}"#, keys: keys) == .untouched)
         #expect(try Self.prepare(body) == .untouched)
+    }
+
+    /// Express, Flask and Rails read query parameters as they read the body's: an internal callback URL in the
+    /// query string would leave as it is (the query is not rewritten), so it is refused.
+    @Test func anInternalCallbackURLInTheQueryStringIsRefused() throws {
+        let encoded = Self.internalURL.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        #expect(try Self.prepare([], query: "callback_url=" + encoded) == .refused)
+        #expect(try Self.prepare(Array("{}".utf8), query: "a=1&callback=" + Self.internalURL) == .refused)
+        #expect(try Self.prepare([], path: "/api/webhooks", query: "url=" + Self.internalURL) == .refused)
+        #expect(try Self.prepare([], query: "callback_url=https://hooks.example.org/x&q=" + encoded) == .untouched)
+        #expect(try Self.prepare([], query: "url=" + Self.internalURL) == .untouched)  // not a webhooks path
     }
 
     /// No quick-check is written for a configured key: it is derived. A key with an upper-case letter and a digit

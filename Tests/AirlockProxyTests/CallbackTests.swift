@@ -267,6 +267,13 @@ struct CallbackTests {
         ("https://labeling.corp.example.com\\@hooks.example.org/", true),
         ("https://labeling%2Ecorp.example.com/", true),
         ("labeling.corp.example.com/hooks", true),
+        // Label separators and letters a vendor's client maps to ASCII (UTS #46 / IDNA, as WHATWG URL, Python's
+        // idna and curl with libidn2 do): the same internal host.
+        ("https://labeling.corp\u{3002}example.com/x", true),
+        ("https://labeling.corp\u{FF0E}example.com/x", true),
+        ("https://labeling.corp\u{FF61}example.com/x", true),
+        ("https://labeling.corp.\u{FF45}xample.com/x", true),
+        ("https://labeling.corp%E3%80%82example.com/x", true),
         ("https://cafe.be/", false),
         ("https://hooks.example.org/scale", false),
         ("https://93.184.216.34/", false),
@@ -331,6 +338,11 @@ struct CallbackTests {
         #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks") && OutgoingCallbacks.isWebhookPath("/api/webhooks/"))
         #expect(OutgoingCallbacks.isWebhookPath("/api/webhooks/12") && OutgoingCallbacks.isWebhookPath("webhook"))
         #expect(!OutgoingCallbacks.isWebhookPath("/api/webhooksx") && !OutgoingCallbacks.isWebhookPath("/api/tasks"))
+        // Spellings a vendor's router reads as the same segment: percent-escaped letters (Django decodes the path
+        // before routing), any case, a `;` parameter (stripped by Tomcat and Jetty).
+        for path in ["/api/%77ebhooks/", "/api/web%68ooks", "/api/Webhooks/", "/api/webhooks;x=1/", "/api/webhook;"] {
+            #expect(OutgoingCallbacks.isWebhookPath(path), "\(path)")
+        }
     }
 
     @Test func thePreCheckSeesKeysSpelledWithEscapesAndSkipsOtherEscapes() {

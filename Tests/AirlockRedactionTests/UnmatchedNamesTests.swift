@@ -41,4 +41,18 @@ import Testing
         _ = forwarded(redactor, #"{"Nightingale": {"note": "jane@lab.example.com"}}"#)
         #expect(kept.step(for: ByteKey(Array("Nightingale".utf8))) == nil, "a name with a match is not kept")
     }
+
+    /// A key is content and can be as long as a body: the cache, which lives as long as the policy, holds only short
+    /// names, so a lab's long keys (a document's text used as a key) cannot pile up in memory request after request.
+    @Test func aLongNameIsNotKept() throws {
+        let redactor = try makeRedactor(Self.policy)
+        let long = String(repeating: "lorem ipsum ", count: 10_000)
+        let email = try #require(
+            redacted(redactor, #"{"\#(long)": {"note": "mail jane@lab.example.com"}}"#).findings.first {
+                $0.rule == "email"
+            }
+        )
+        #expect(email.paths.first?.hasPrefix("$['lorem ipsum ") == true)
+        #expect(redactor.unmatchedNames.step(for: ByteKey(Array(long.utf8))) == nil)
+    }
 }

@@ -47,7 +47,7 @@ struct CallbackURL: Equatable {
         } else {
             host = authority
         }
-        self.host = Self.percentDecoded(host).lowercased()
+        self.host = Self.asResolved(Self.percentDecoded(host))
         self.port = port
         let pathEnd = rest[authorityEnd...].firstIndex { $0 == "?" || $0 == "#" } ?? rest.endIndex
         self.path = String(rest[authorityEnd..<pathEnd])
@@ -65,6 +65,16 @@ struct CallbackURL: Equatable {
             return path
         }
         return trimmed(self.path) == trimmed(target.path)
+    }
+
+    /// `host` as a vendor's client resolves it: UTS #46 maps compatibility forms (fullwidth letters, `．`) to ASCII
+    /// and the ideographic full stops `。` `｡` to a dot (WHATWG URL, Python's idna, curl with libidn2), so
+    /// `labeling.corp。example.com` is the lab's `labeling.corp.example.com`. Lower-cased.
+    private static func asResolved(_ host: String) -> String {
+        guard !host.allSatisfy(\.isASCII) else { return host.lowercased() }
+        return host.precomposedStringWithCompatibilityMapping
+            .replacingOccurrences(of: "\u{3002}", with: ".")
+            .lowercased()
     }
 
     private static func percentDecoded(_ text: Substring) -> String {

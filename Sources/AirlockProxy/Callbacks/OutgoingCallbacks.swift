@@ -68,6 +68,9 @@ struct OutgoingCallbacks: Sendable {
     /// Empties (or, with `finalURLs`, directly rewrites) internal callback URLs in `request`'s body.
     // Over 80 lines: the decisions (format, encoding, quick check, rewrite) read in the order a body meets them.
     func prepare(_ request: EgressRequest, finalURLs: Bool) -> Prepared {
+        if let query = request.query, let refusal = self.queryRefusal(query, request: request) {
+            return .refuse(refusal)
+        }
         let body = request.body
         guard body.readableBytes > 0 else { return .untouched }
         // A vendor may read a JSON document whatever type it is labelled with (text/plain, none at all): such a body
@@ -184,6 +187,24 @@ struct OutgoingCallbacks: Sendable {
         return .success(Self.apply(edits, to: body))
     }
 
+    /// A refusal when the query string names an internal callback URL under a callback key: many vendor APIs read
+    /// query parameters as they read the body's (Express, Flask, Rails), and the query is not rewritten.
+    private func queryRefusal(_ query: String, request: EgressRequest) -> EgressRefusal? {
+        let locator = self.locator(vendor: request.vendor, webhooks: Self.isWebhookPath(request.path))
+        let fields = Array(query.utf8).withUnsafeBytes { bytes -> [FieldLocator.Field]? in
+            guard locator.mayHold(bytes, format: .form) else { return [] }
+            return try? locator.locate(bytes, format: .form)
+        }
+        guard let fields else {
+            return self.refusal("the query string may name a callback URL and cannot be read as form fields")
+        }
+        guard let field = fields.first(where: { self.isInternal($0.value) }) else { return nil }
+        return self.refusal(
+            "a callback URL (\(field.key)) in the query string points inside the lab; "
+                + "send it in the body so Airlock can rewrite it"
+        )
+    }
+
     private func isInternal(_ value: String) -> Bool {
         CallbackURL(value).map { self.internalHosts.contains($0.host) } ?? false
     }
@@ -216,18 +237,13 @@ struct OutgoingCallbacks: Sendable {
         FieldLocator.Format(contentType: contentType) == .json
     }
 
+    /// Whether a segment of `path` is `webhooks` or `webhook` as a vendor's router reads it: a `;` parameter dropped
+    /// (Tomcat, Jetty), percent-escapes decoded (Django routes the decoded path), in any case.
     static func isWebhookPath(_ path: String) -> Bool {
-        var segment = path.utf8.startIndex
-        let utf8 = path.utf8
-        var index = utf8.startIndex
-        while true {
-            if index == utf8.endIndex || utf8[index] == UInt8(ascii: "/") {
-                let name = utf8[segment..<index]
-                if name.elementsEqual("webhooks".utf8) || name.elementsEqual("webhook".utf8) { return true }
-                if index == utf8.endIndex { return false }
-                segment = utf8.index(after: index)
-            }
-            index = utf8.index(after: index)
+        path.split(separator: "/").contains { segment in
+            let named = segment.prefix { $0 != ";" }
+            let name = ((named.contains("%") ? named.removingPercentEncoding : nil) ?? String(named)).lowercased()
+            return name == "webhooks" || name == "webhook"
         }
     }
 

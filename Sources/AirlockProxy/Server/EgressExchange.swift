@@ -31,7 +31,8 @@ final class EgressExchange {
     /// The lab's request headers: a vendor's `Location` is mapped to the authority the lab addressed Airlock by.
     private let labHeaders: HTTPHeaders
     private let finish: (Answer) -> Void
-    /// The lab went away: no decision is recorded from now on, so nothing more is sent.
+    /// The lab went away: a request not yet admitted is withdrawn, unrecorded, so nothing more is sent. A refusal is
+    /// still recorded: nothing leaves with it, and a lab that hangs up at once must not keep a block out of the log.
     var abandoned = false
     /// The decision is recorded (or needs no record), so the request may have left.
     private var admitted = false
@@ -231,6 +232,12 @@ final class EgressExchange {
         if self.admitted { self.core.metrics.airlockToVendorBytes[vendor.index].increment(by: sentBytes) }
         let admit = decision.map { record in
             { (proceed: @escaping (Bool) -> Void) in
+                // The lab went away while the connection was made: the request is withdrawn unrecorded, so nothing
+                // is sent, and the pool gets its connection back.
+                guard !self.abandoned else {
+                    proceed(false)
+                    return
+                }
                 self.recordDecision(record) { result in
                     switch result {
                     case .success:
@@ -402,7 +409,6 @@ final class EgressExchange {
         _ record: EgressDecisionRecord,
         then: @escaping (Result<Void, any Error>) -> Void
     ) {
-        guard !self.abandoned else { return }  // the lab went away: nothing is sent
         let promise = self.eventLoop.makePromise(of: Void.self)
         self.core.recorder.recordDecision(record, completing: promise)
         promise.futureResult.assumeIsolated().whenComplete(then)

@@ -7,6 +7,9 @@ import Foundation
 /// redaction). Names with a match are not kept here: what they leave as depends on the vendor. Thread-safe, bounded.
 final class UnmatchedNames: @unchecked Sendable {
     static let capacity = 4096
+    /// The longest name kept. A key is content and can be as long as a body (`max_body_bytes`); the cache lives as
+    /// long as the policy, so unbounded names would pile up to `capacity` times a body. Common keys are short.
+    static let maxNameBytes = 256
 
     private let lock = NSLock()
     private var steps: [ByteKey: [UInt8]] = [:]
@@ -18,6 +21,7 @@ final class UnmatchedNames: @unchecked Sendable {
     }
 
     func keep(_ step: [UInt8], for name: ByteKey) {
+        guard name.bytes.count <= Self.maxNameBytes else { return }
         lock.lock()
         defer { lock.unlock() }
         if steps.count < Self.capacity { steps[name] = step }
