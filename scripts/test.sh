@@ -7,6 +7,13 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # Idempotent: on a machine that has everything, apt-get only confirms it.
 bash scripts/install-deps.sh
 
+# Static checks first (seconds): the repository's .swift-format in strict mode, no dependency loop between the folders
+# of AirlockProxy, no function over ~80 lines without a one-line reason.
+echo "==> format and structure checks"
+bash scripts/format-lint.sh Sources Tests Benchmarks Fuzz/AirlockFuzz/Sources Package.swift
+bash scripts/folder-deps.sh Sources/AirlockProxy
+python3 scripts/long-functions.py Sources
+
 echo "==> building"
 swift build --build-tests
 

@@ -28,7 +28,8 @@ extension RedactionSession {
             PercentEscapes.containsEscape(base, 0, text.count)
         {
             let decoded = PercentEscapes.decodeForMatching(base, 0, text.count)
-            let sourceOrigins = origins.map { outer in decoded.origins.map { outer[$0] } } ?? decoded.origins.map { lo + $0 }
+            let sourceOrigins =
+                origins.map { outer in decoded.origins.map { outer[$0] } } ?? decoded.origins.map { lo + $0 }
             let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(decoded.bytes.count, 1))
             _ = copy.initialize(from: decoded.bytes)
             let level = UnsafeBufferPointer(start: copy.baseAddress, count: decoded.bytes.count)

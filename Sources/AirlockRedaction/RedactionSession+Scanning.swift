@@ -110,13 +110,16 @@ extension RedactionSession {
             }
         }
         for window in windows where !window.isEmpty {
-            let normalized = NormalizedText(readingGapsIn: UnsafeBufferPointer(start: p + window.lowerBound, count: window.count))
+            let normalized = NormalizedText(
+                readingGapsIn: UnsafeBufferPointer(start: p + window.lowerBound, count: window.count)
+            )
             var found: [Match] = []
             var spans: [Range<Int>] = []
             try normalized.bytes.withUnsafeBufferPointer { (nb) throws(Stop) in
                 let hits = try scan(nb, base: 0)
                 resolveLiterals(nb.baseAddress!, lo: 0, hi: nb.count, hits: hits[...], into: &found, allowed: &spans) {
-                    _, _ in
+                    _,
+                    _ in
                 }
             }
             for match in found {
@@ -225,7 +228,14 @@ extension RedactionSession {
             // A match neither keeps nor replaces part of a `%XX` escape (its decoded text is matched as well).
             guard let escaped = PercentEscapes.outsideEscapes(p, start: start, end: end, lo: lo, hi: hi),
                 let span = accepted(
-                    Int(info.rule), info.check, p, start: escaped.lowerBound, end: escaped.upperBound, lo: lo, hi: hi)
+                    Int(info.rule),
+                    info.check,
+                    p,
+                    start: escaped.lowerBound,
+                    end: escaped.upperBound,
+                    lo: lo,
+                    hi: hi
+                )
             else { continue }
             candidates.append(Match(start: span.lowerBound, end: span.upperBound, rule: info.rule, value: -1))
         }
@@ -291,7 +301,10 @@ extension RedactionSession {
                     }
                     // Weighed on at most its first `judgedBytes`, so a long run of `key=` costs linear time.
                     let accepted = SecretValue.looksGenerated(
-                        p, start: value, end: min(valueEnd, value + SecretValue.judgedBytes))
+                        p,
+                        start: value,
+                        end: min(valueEnd, value + SecretValue.judgedBytes)
+                    )
                     lastAssignment = (p, value, valueEnd, accepted)
                     return accepted ? value..<valueEnd : nil
                 case .base64Value(let length):

@@ -131,7 +131,8 @@ public final class LabelboxAPIStandIn: StandInAPI {
     /// A GraphQL multipart request (github.com/jaydenseric/graphql-multipart-request-spec): `operations` names the
     /// `uploadFile` mutation, `map` points the file part at `variables.file`.
     private func upload(_ request: StandInVendor.ReceivedRequest, contentType: String) -> StandInResponse {
-        guard let boundary = Self.parameter("boundary", in: contentType), let parts = Self.parts(request.body, boundary: boundary),
+        guard let boundary = Self.parameter("boundary", in: contentType),
+            let parts = Self.parts(request.body, boundary: boundary),
             let operations = parts.first(where: { $0.name == "operations" }).flatMap({ StandInJSON.object($0.body) }),
             let query = operations["query"] as? String, Self.rootField(query) == "uploadFile",
             let map = parts.first(where: { $0.name == "map" }).flatMap({ StandInJSON.object($0.body) }),

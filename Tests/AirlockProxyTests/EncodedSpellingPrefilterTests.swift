@@ -16,7 +16,8 @@ struct EncodedSpellingPrefilterTests {
         options.headers = ["x-a", "x-b", "x-c", "x-d"]
         let (harness, log) = try await PolicyEnforcementTests.auditedHarness(logIn: directory, options: options)
         let result = try await harness.curl([
-            "-H", "X-A: Night%69ngale", "-H", "X-B: \u{FF2E}\u{FF29}\u{FF27}\u{FF28}\u{FF34}\u{FF29}\u{FF2E}\u{FF27}\u{FF21}\u{FF2C}\u{FF25}",
+            "-H", "X-A: Night%69ngale", "-H",
+            "X-B: \u{FF2E}\u{FF29}\u{FF27}\u{FF28}\u{FF34}\u{FF29}\u{FF2E}\u{FF27}\u{FF21}\u{FF2C}\u{FF25}",
             "-H", "X-C: Night\u{200B}ingale", "-H", "X-D: data:text/plain;base64,TmlnaHRpbmdhbGU=",
             "-H", "Content-Type: application/json", "-d", #"{"a": 1}"#, harness.url("/scale/v1/task/x"),
         ])

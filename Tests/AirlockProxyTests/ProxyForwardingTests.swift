@@ -94,7 +94,8 @@ struct ProxyForwardingTests {
         let harness = try await ProxyHarness()
         let result = try await harness.curl([
             "-H", "X-Internal-Project: Nightingale", "-H", "Cookie: session=lab-sso", "-H", "X-Trace-Id: run-4411",
-            "-H", "Authorization: Bearer vendor-key", "-H", "Idempotency-Key: task-17", "-H", "Content-Type: application/json",
+            "-H", "Authorization: Bearer vendor-key", "-H", "Idempotency-Key: task-17", "-H",
+            "Content-Type: application/json",
             "-d", "{}", harness.url("/scale/v1/task/x"),
         ])
         await harness.close()

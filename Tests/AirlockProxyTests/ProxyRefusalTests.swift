@@ -45,7 +45,9 @@ struct ProxyRefusalTests {
             "-H", "Transfer-Encoding: chunked", "-d", big,
             harness.url("/scale/v1/task/x"),
         ])
-        let justUnder = try await harness.curl(["-d", String(repeating: "y", count: 1000), harness.url("/scale/v1/task/x")])
+        let justUnder = try await harness.curl([
+            "-d", String(repeating: "y", count: 1000), harness.url("/scale/v1/task/x"),
+        ])
         await harness.close()
         #expect(declared.status == 413)
         #expect(errorCode(declared.body) == "body_too_large")

@@ -27,8 +27,15 @@ struct ReloadableInspectorTests {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         return EgressRequest(
-            id: "req-1", vendor: "scale", method: .POST, path: "/v1/task", query: nil, headers: headers,
-            body: ByteBuffer(string: body), client: EgressClient(address: "127.0.0.1"))
+            id: "req-1",
+            vendor: "scale",
+            method: .POST,
+            path: "/v1/task",
+            query: nil,
+            headers: headers,
+            body: ByteBuffer(string: body),
+            client: EgressClient(address: "127.0.0.1")
+        )
     }
 
     static func echo(_ request: EgressRequest) -> EgressResponse {

@@ -97,11 +97,11 @@ struct ServeCommandTests {
             """
         // A real policy and key: what the binary forwards is redacted, and the audit log records it.
         try """
-            version: 1
-            name: serve-test
-            terms:
-              - {id: codenames, label: CODENAME, action: pseudonymize, values: ["Nightingale"]}
-            """.write(toFile: certificates.directory + "/policy.yaml", atomically: true, encoding: .utf8)
+        version: 1
+        name: serve-test
+        terms:
+          - {id: codenames, label: CODENAME, action: pseudonymize, values: ["Nightingale"]}
+        """.write(toFile: certificates.directory + "/policy.yaml", atomically: true, encoding: .utf8)
         try ThrowawayCertificates.write(
             Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() + "\n",
             to: certificates.directory + "/pseudonym.key",
@@ -156,7 +156,10 @@ struct ServeCommandTests {
         show.executableURL = URL(fileURLWithPath: Self.airlockBinary)
         show.arguments = ["log", "show", "--json", "--dir", certificates.directory + "/audit"]
         let shown = try await Curl.execute(show, timeout: 30)
-        #expect(shown.stdout.contains("\"codenames\"") && shown.stdout.contains("serve-test@sha256:"), "\(shown.stdout)")
+        #expect(
+            shown.stdout.contains("\"codenames\"") && shown.stdout.contains("serve-test@sha256:"),
+            "\(shown.stdout)"
+        )
         // Every file, body packs decompressed: the stored body is there (with its token), the codename is not.
         let (raw, unpacked) = try Self.everythingStored(under: certificates.directory + "/audit")
         #expect(unpacked.contains("CODENAME_"), "the body packs hold no stored body")

@@ -334,7 +334,9 @@ struct VendorClientTests {
         #expect(uploads.contains { $0.bodyText.contains("CODENAME_") }, "the chunk was redacted, not passed")
         let rows = try #require(run.result?["rows"] as? [[String: Any]], "\(run.summary)")
         #expect(Set(rows.compactMap { $0["external_id"] as? String }) == ["Nightingale run 1", "Tidewater run 2"])
-        #expect(Set(rows.compactMap { $0["global_key"] as? String }) == ["nightingale-eval-0001", "tidewater-eval-0002"])
+        #expect(
+            Set(rows.compactMap { $0["global_key"] as? String }) == ["nightingale-eval-0001", "tidewater-eval-0002"]
+        )
     }
 
     @Test func labelboxDataRowCarryingASecretIsBlockedAndNoUploadReachesTheVendor() async throws {

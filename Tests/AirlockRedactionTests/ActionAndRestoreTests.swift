@@ -77,8 +77,10 @@ import Testing
         #expect(!sent.lowercased().contains("nightingale") && !sent.lowercased().contains("falcon"), "\(sent)")
         #expect(object["a"]?.range(of: #"^CODENAME_[A-Z2-7]{26,}-eval-0001$"#, options: .regularExpression) != nil)
         #expect(object["b"] != object["c"] && object["b"]?.hasPrefix("CODENAME_") == true)
-        #expect(object["c"]?.range(of: #"^CODENAME_[A-Z2-7]{5}$"#, options: .regularExpression) != nil,
-            "an invisible character does not make another spelling")
+        #expect(
+            object["c"]?.range(of: #"^CODENAME_[A-Z2-7]{5}$"#, options: .regularExpression) != nil,
+            "an invisible character does not make another spelling"
+        )
         let restored = try r.restore(
             body: Array(sent.utf8),
             contentType: "application/json",

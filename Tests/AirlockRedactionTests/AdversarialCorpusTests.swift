@@ -19,13 +19,18 @@ import Testing
 
     struct Case: Decodable {
         var `class`: String
-        var media_type: String
+        var mediaType: String
         var body: String
         var secrets: [String]
         var controls: [String]
         var outcome: String?
         var known: String?
         var note: String?
+
+        enum CodingKeys: String, CodingKey {
+            case `class`, body, secrets, controls, outcome, known, note
+            case mediaType = "media_type"
+        }
     }
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -48,7 +53,7 @@ import Testing
             for (e, engine) in engines.enumerated() {
                 let outcome = engine.redact(
                     body: Array(item.body.utf8),
-                    contentType: item.media_type,
+                    contentType: item.mediaType,
                     contentEncoding: nil,
                     vendor: "scale"
                 )
@@ -71,11 +76,14 @@ import Testing
                     }
                     continue
                 }
-                if item.outcome == "refuse", item.known == nil { wrongOutcome.append("\(label) engine \(e): forwarded, not refused") }
+                if item.outcome == "refuse", item.known == nil {
+                    wrongOutcome.append("\(label) engine \(e): forwarded, not refused")
+                }
                 let out = String(decoding: bytes, as: UTF8.self)
                 let views = Self.views(of: out)
                 for secret in item.secrets where Self.readable(secret, in: views) {
-                    let line = "\(label) engine \(e): \(secret.debugDescription) leaves in \(out.prefix(300).debugDescription)"
+                    let line =
+                        "\(label) engine \(e): \(secret.debugDescription) leaves in \(out.prefix(300).debugDescription)"
                     if item.known != nil {
                         known.append(line)
                         knownCases.insert(index)
@@ -85,7 +93,9 @@ import Testing
                 }
                 if e == 0 {
                     for control in item.controls where !views.contains(where: { $0.contains(Self.folded(control)) }) {
-                        lostControls.append("\(label): \(control.debugDescription) lost in \(out.prefix(200).debugDescription)")
+                        lostControls.append(
+                            "\(label): \(control.debugDescription) lost in \(out.prefix(200).debugDescription)"
+                        )
                     }
                 }
             }
@@ -159,7 +169,9 @@ import Testing
         let bytes = Array(text.utf8)
         var k = 0
         while k < bytes.count {
-            if bytes[k] == UInt8(ascii: "%"), k + 2 < bytes.count, let value = UInt8(String(decoding: bytes[k + 1...k + 2], as: UTF8.self), radix: 16) {
+            if bytes[k] == UInt8(ascii: "%"), k + 2 < bytes.count,
+                let value = UInt8(String(decoding: bytes[k + 1...k + 2], as: UTF8.self), radix: 16)
+            {
                 out.append(value)
                 k += 3
             } else {
@@ -176,7 +188,9 @@ import Testing
         let bytes = Array(joined.utf8)
         var k = 0
         while k < bytes.count {
-            if bytes[k] == UInt8(ascii: "="), k + 2 < bytes.count, let value = UInt8(String(decoding: bytes[k + 1...k + 2], as: UTF8.self), radix: 16) {
+            if bytes[k] == UInt8(ascii: "="), k + 2 < bytes.count,
+                let value = UInt8(String(decoding: bytes[k + 1...k + 2], as: UTF8.self), radix: 16)
+            {
                 out.append(value)
                 k += 3
             } else {
@@ -196,7 +210,8 @@ import Testing
             documents.append(whole)
         } else {
             for line in trimmed.split(separator: "\n") {
-                if let document = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) {
+                if let document = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
+                {
                     documents.append(document)
                 }
             }

@@ -212,16 +212,32 @@ import Testing
         #expect(rules.shortestMatch == 5)  // "31337"; the run-id pattern needs 8
         let document = Array(#"[1,22,333,4444,-5555,{"k":12345},66666]"#.utf8)
         var options = CAirlockSIMD_JSONWalkOptions(
-            field_key_lengths: 0, field_key_bytes: nil, field_key_counts: nil, field_key_count: 0, nested_allowed: 1,
-            max_depth: 512, min_number_length: UInt32(rules.shortestMatch))
+            field_key_lengths: 0,
+            field_key_bytes: nil,
+            field_key_counts: nil,
+            field_key_count: 0,
+            nested_allowed: 1,
+            max_depth: 512,
+            min_number_length: UInt32(rules.shortestMatch)
+        )
         var text = [UInt8](repeating: 0, count: document.count + 17)
         var segments = [CAirlockSIMD_JSONSegment](repeating: CAirlockSIMD_JSONSegment(), count: 16)
         var nodes = [CAirlockSIMD_JSONNode](repeating: CAirlockSIMD_JSONNode(), count: 16)
         var (textCount, segmentCount, nodeCount) = (0, 0, 0)
         let status = document.withUnsafeBufferPointer { p in
             CAirlockSIMD_json_walk(
-                p.baseAddress!, p.count, &options, &text, &textCount, &segments, 16, &segmentCount, &nodes, 16,
-                &nodeCount)
+                p.baseAddress!,
+                p.count,
+                &options,
+                &text,
+                &textCount,
+                &segments,
+                16,
+                &segmentCount,
+                &nodes,
+                16,
+                &nodeCount
+            )
         }
         #expect(status == CAIRLOCK_WALK_DONE)
         // Collected: -5555 (5 bytes), the key k, 12345, 66666; not 1, 22, 333, 4444.

@@ -13,20 +13,24 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("policy.yaml").path
         try """
-            version: 1
-            name: alignment
-            detectors:
-              - email: {action: redact, domains: [lab.example.com]}
-              - secret: {action: block}
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        return try Redactor(policy: PolicyLoader.load(path: path), keys: PseudonymKeys(secret: Array(repeating: 7, count: 32)))
+        version: 1
+        name: alignment
+        detectors:
+          - email: {action: redact, domains: [lab.example.com]}
+          - secret: {action: block}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return try Redactor(
+            policy: PolicyLoader.load(path: path),
+            keys: PseudonymKeys(secret: Array(repeating: 7, count: 32))
+        )
     }
 
     @Test func anEmailIsFoundAtEveryOffsetAndAlignment() throws {
         let redactor = try Self.redactor()
         var missed: [Int] = []
         for offset in 0..<130 {
-            let text = String(repeating: "x", count: offset) + " lorem ipsum dolor sit amet ask jane.doe@lab.example.com"
+            let text =
+                String(repeating: "x", count: offset) + " lorem ipsum dolor sit amet ask jane.doe@lab.example.com"
             // A fresh array per offset: its storage lands at varying alignments too.
             let body = Array(text.utf8)
             let outcome = redactor.redact(body: body, contentType: "text/plain", contentEncoding: nil, vendor: "v")

@@ -31,8 +31,12 @@ import Testing
             #expect(
                 forwarded(redactor, #"{"t":"launch quarter Q2 2027"}"#) == #"{"t":"launch quarter [REDACTED:ROADMAP]"}"#
             )
-            #expect(forwarded(redactor, #"{"launch_quarter":"Q2 2027"}"#) == #"{"launch_quarter":"[REDACTED:ROADMAP]"}"#)
-            #expect(forwarded(redactor, #"{"Launch-Quarter":"Q2 2027"}"#) == #"{"Launch-Quarter":"[REDACTED:ROADMAP]"}"#)
+            #expect(
+                forwarded(redactor, #"{"launch_quarter":"Q2 2027"}"#) == #"{"launch_quarter":"[REDACTED:ROADMAP]"}"#
+            )
+            #expect(
+                forwarded(redactor, #"{"Launch-Quarter":"Q2 2027"}"#) == #"{"Launch-Quarter":"[REDACTED:ROADMAP]"}"#
+            )
             #expect(
                 forwarded(redactor, #"{"plan":{"launch_quarter":["Q2 2027","Q3 2027"]}}"#)
                     == #"{"plan":{"launch_quarter":["[REDACTED:ROADMAP]","[REDACTED:ROADMAP]"]}}"#

@@ -54,12 +54,15 @@ import Testing
                     == #"{"cb":"next=%5BREDACTED%3AURL%5D then"}"#
             )
             // A URL the policy does not name keeps every escape.
-            let public_ = #"{"u":"https://public.example.org/a%2Fb%20c?next=%2Fhome"}"#
-            #expect(forwarded(redactor, public_) == public_)
+            let publicURL = #"{"u":"https://public.example.org/a%2Fb%20c?next=%2Fhome"}"#
+            #expect(forwarded(redactor, publicURL) == publicURL)
             let encodedPublic = #"{"u":"https%3A%2F%2Fpublic.example.org%2Fa"}"#
             #expect(forwarded(redactor, encodedPublic) == encodedPublic)
             // The host right after an escape, in a URL and as plain text.
-            let out = forwarded(redactor, #"{"u":"go%2Fwiki.corp.example.com%2Fx and https://docs.corp.example.com/a%2Fb"}"#)
+            let out = forwarded(
+                redactor,
+                #"{"u":"go%2Fwiki.corp.example.com%2Fx and https://docs.corp.example.com/a%2Fb"}"#
+            )
             #expect(out?.contains("%[") == false && out?.contains("%R") == false)
             #expect(out?.contains("corp.example.com") == false)
             #expect(out?.hasPrefix(#"{"u":"go%2F"#) == true)
@@ -137,7 +140,8 @@ import Testing
                 forwarded(redactor, #"{"t":"%FFKestrel%20Ridge%C3"}"#) == #"{"t":"%FF%5BREDACTED%3ACODENAME%5D%C3"}"#
             )
             #expect(
-                forwarded(redactor, #"{"t":"caf%C3%A9 Kestrel%20Ridge"}"#) == #"{"t":"caf%C3%A9 %5BREDACTED%3ACODENAME%5D"}"#
+                forwarded(redactor, #"{"t":"caf%C3%A9 Kestrel%20Ridge"}"#)
+                    == #"{"t":"caf%C3%A9 %5BREDACTED%3ACODENAME%5D"}"#
             )
         }
     }

@@ -1,5 +1,5 @@
-import Foundation
 import AirlockPolicy
+import Foundation
 import Testing
 
 @testable import AirlockRedaction
@@ -91,7 +91,13 @@ import Testing
         let redactor = try makeRedactor(policy)
         for body in [#"{"m":"Skylark-10.1.2.3"}"#, #"{"m":"see Skylark-10.1.2.3 now"}"#, "m=Skylark-10.1.2.3"] {
             let type = body.hasPrefix("{") ? "application/json" : "application/x-www-form-urlencoded"
-            guard case .forward(let out, _) = redactor.redact(body: Array(body.utf8), contentType: type, contentEncoding: nil, vendor: "v")
+            guard
+                case .forward(let out, _) = redactor.redact(
+                    body: Array(body.utf8),
+                    contentType: type,
+                    contentEncoding: nil,
+                    vendor: "v"
+                )
             else {
                 Issue.record("\(body) was not forwarded")
                 continue

@@ -25,8 +25,9 @@ import Testing
     /// media type at all, which the engine judged by content) is refused: the vendor would read a type nobody
     /// inspected. A codename in another parameter is redacted as before.
     @Test func aPartWhoseContentTypeRedactionWouldChangeIsRefused() {
-        for contentType in ["text/x-Nightingale", "text/plain Nightingale", "Nightingale", "application/Nightingale+json"]
-        {
+        for contentType in [
+            "text/x-Nightingale", "text/plain Nightingale", "Nightingale", "application/Nightingale+json",
+        ] {
             let body =
                 "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Type: \(contentType)\r\n\r\n{\"k\":\"v\"}\r\n--XyZ--\r\n"
             let outcome = redacted(redactor, body, type: Self.multipartType)
@@ -75,7 +76,9 @@ import Testing
             ] {
                 let out = try #require(forwarded(engine, body, type: type))
                 #expect(out.contains("[REDACTED:SECRET]"), "\(body): \(out)")
-                for secret in ["hunter2-long-secret", "Zk3pQ9wX7mLr2Tn8Vb4Yc6Hd", "s3cr3t-V4lue!x9", "q8W2e4R6t8Y0u2I4o6P8"] {
+                for secret in [
+                    "hunter2-long-secret", "Zk3pQ9wX7mLr2Tn8Vb4Yc6Hd", "s3cr3t-V4lue!x9", "q8W2e4R6t8Y0u2I4o6P8",
+                ] {
                     #expect(!out.contains(secret), "\(body): \(out)")
                 }
             }
@@ -111,9 +114,18 @@ import Testing
                 #"{"a":"\u003cb\u003eNightingale\u003c/b\u003e \u0026 Nightingale \u0026 x"}"#,
                 #"{"a":"\u003cb\u003e[REDACTED:CODENAME]\u003c/b\u003e \u0026 [REDACTED:CODENAME] \u0026 x"}"#
             ),
-            (#"{"a":"Nightingale\u2028<\/x> Nightingale"}"#, #"{"a":"[REDACTED:CODENAME]\u2028<\/x> [REDACTED:CODENAME]"}"#),
-            (#"{"a":"Nightingale\n\"q\" Nightingale\t\\"}"#, #"{"a":"[REDACTED:CODENAME]\n\"q\" [REDACTED:CODENAME]\t\\"}"#),
-            (#"{"a":"é Nightingale \u00e9 \/ Nightingale"}"#, #"{"a":"é [REDACTED:CODENAME] é \/ [REDACTED:CODENAME]"}"#),
+            (
+                #"{"a":"Nightingale\u2028<\/x> Nightingale"}"#,
+                #"{"a":"[REDACTED:CODENAME]\u2028<\/x> [REDACTED:CODENAME]"}"#
+            ),
+            (
+                #"{"a":"Nightingale\n\"q\" Nightingale\t\\"}"#,
+                #"{"a":"[REDACTED:CODENAME]\n\"q\" [REDACTED:CODENAME]\t\\"}"#
+            ),
+            (
+                #"{"a":"é Nightingale \u00e9 \/ Nightingale"}"#,
+                #"{"a":"é [REDACTED:CODENAME] é \/ [REDACTED:CODENAME]"}"#
+            ),
         ]
         var outputs: [String] = []
         for engine in [redactor, try makeRedactor(Self.policy, stringKernel: false)] {
@@ -157,7 +169,8 @@ import Testing
     /// tried, so the text inside is inspected (the codename redacted, re-encoded in place) in JSON, text and form
     /// bodies. A random run of the same length behind the same prefixes stays as it is.
     @Test func base64TextOutOfStepWithItsRunIsInspected() throws {
-        let secret = "Launch plan for Nightingale: " + String(repeating: "ordinary planning words and more words ", count: 6)
+        let secret =
+            "Launch plan for Nightingale: " + String(repeating: "ordinary planning words and more words ", count: 6)
         let encoded = Data(secret.utf8).base64EncodedString()
         #expect(encoded.count >= 256)
         for engine in [redactor, try makeRedactor(Self.policy, stringKernel: false)] {
@@ -193,7 +206,8 @@ import Testing
     /// first word (`zYhNightingale`, not a whole word): the text is also read from each quantum boundary near its
     /// start, so the name is found.
     @Test func aPrefixWhoseQuantaReadAsLettersDoesNotHideTheFirstWord() throws {
-        let secret = "Nightingale status report: " + String(repeating: "the labelers agreed on most boxes today. ", count: 6)
+        let secret =
+            "Nightingale status report: " + String(repeating: "the labelers agreed on most boxes today. ", count: 6)
         let encoded = Data(secret.utf8).base64EncodedString()
         for engine in [redactor, try makeRedactor(Self.policy, stringKernel: false)] {
             for prefix in ["hello", "abcdefgh", "zzzz"] {
@@ -212,21 +226,32 @@ import Testing
     @Test func aFieldNameIsHotwordContextForItsValue() throws {
         let policy = makePolicy(patterns: [
             PatternRule(
-                id: "quarter", label: "ROADMAP", action: .redact, regex: "Q[1-4] 20[0-9]{2}", near: ["launch"], within: 20
+                id: "quarter",
+                label: "ROADMAP",
+                action: .redact,
+                regex: "Q[1-4] 20[0-9]{2}",
+                near: ["launch"],
+                within: 20
             )
         ])
         let engine = try makeRedactor(policy)
         for (type, body) in [
             ("application/x-www-form-urlencoded", "launch=Q4%202026&n=1"),
             ("application/x-www-form-urlencoded", "launch_quarter=Q4+2026"),
-            (Self.multipartType, "--XyZ\r\nContent-Disposition: form-data; name=\"launch-quarter\"\r\n\r\nQ4 2026\r\n--XyZ--\r\n"),
+            (
+                Self.multipartType,
+                "--XyZ\r\nContent-Disposition: form-data; name=\"launch-quarter\"\r\n\r\nQ4 2026\r\n--XyZ--\r\n"
+            ),
         ] {
             let out = try #require(forwarded(engine, body, type: type))
             #expect(!out.contains("Q4") && out.contains("REDACTED"), "\(body): \(out)")
         }
         for (type, body) in [
             ("application/x-www-form-urlencoded", "quarter=Q4+2026&launch_note=x"),
-            (Self.multipartType, "--XyZ\r\nContent-Disposition: form-data; name=\"quarter\"\r\n\r\nQ4 2026\r\n--XyZ--\r\n"),
+            (
+                Self.multipartType,
+                "--XyZ\r\nContent-Disposition: form-data; name=\"quarter\"\r\n\r\nQ4 2026\r\n--XyZ--\r\n"
+            ),
         ] {
             #expect(forwarded(engine, body, type: type) == body)
         }

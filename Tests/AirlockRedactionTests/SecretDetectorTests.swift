@@ -80,7 +80,10 @@ import Testing
         ("api_key assignment", #"api_key: ""# + random(32, lower + digits, seed: 36) + #"""#),
         ("secret assignment", "client_secret: " + random(24, alnum, seed: 37)),
         ("token assignment", "token: " + random(40, alnum, seed: 38)),
-        ("assignment spaced with no-break spaces", "password\u{00A0}:\u{202F}" + random(16, alnum + Array("#%"), seed: 39)),
+        (
+            "assignment spaced with no-break spaces",
+            "password\u{00A0}:\u{202F}" + random(16, alnum + Array("#%"), seed: 39)
+        ),
     ]
 
     /// Text that looks like a credential format and is not one.
@@ -88,9 +91,11 @@ import Testing
         "we use sk-learn for this", "the sk-learn-compatible-estimator-interface works", "a risk-free ask-me-anything",
         "AKIA is a prefix", "TAKIA" + random(16, upper + digits, seed: 40) + "X", "AKIA" + random(12, upper, seed: 41),
         "ghp_" + random(20, alnum, seed: 42), "ghp_ tokens start like this", "github_pat_short",
-        "glpat-short", "xoxb-short", "xoxb-", "https://hooks.slack.com/services/", "pk_live_" + random(24, alnum, seed: 43),
+        "glpat-short", "xoxb-short", "xoxb-", "https://hooks.slack.com/services/",
+        "pk_live_" + random(24, alnum, seed: 43),
         "sk_live_short", "AIzaShort", "npm_config_cache=/tmp/npm", "npm_package_name", "eyJhbGciOiJIUzI1NiJ9",
-        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbmEifQ", "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbmEifQ",
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
         "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX\n-----END CERTIFICATE-----", "AccountKey=short",
         "123e4567-e89b-12d3-a456-426614174000", "commit 9fceb02d0ae598e95dc970b74767f19372d61af8",
         "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -137,7 +142,12 @@ import Testing
     @Test(arguments: lookalikes)
     func lookalikesLeaveUntouched(_ text: String) throws {
         let body = try JSONEncoderHelper.json(["note": "x \(text) y"])
-        let outcome = Self.blocking.redact(body: body, contentType: "application/json", contentEncoding: nil, vendor: "v")
+        let outcome = Self.blocking.redact(
+            body: body,
+            contentType: "application/json",
+            contentEncoding: nil,
+            vendor: "v"
+        )
         #expect(outcome.forwardedBody == body, "\(text): \(outcome)")
         #expect(forwarded(Self.blocking, "x \(text) y", type: "text/plain") == "x \(text) y")
     }

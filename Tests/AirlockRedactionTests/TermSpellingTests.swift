@@ -11,7 +11,12 @@ import Testing
     static let redactor = try! makeRedactor(
         makePolicy(terms: [
             codenames,
-            TermRule(id: "models", label: "MODEL", action: .redact, values: ["Tidewater", "Kestrel", "Mission Falcon", "Flamingo"]),
+            TermRule(
+                id: "models",
+                label: "MODEL",
+                action: .redact,
+                values: ["Tidewater", "Kestrel", "Mission Falcon", "Flamingo"]
+            ),
             TermRule(
                 id: "customers",
                 label: "CUSTOMER",
@@ -39,12 +44,21 @@ import Testing
     func anyWhitespaceRunOrDashSeparatesTheWords(_ gap: String) throws {
         for spelling in ["Project\(gap)Falcon", "project\(gap)FALCON"] {
             #expect(
-                forwarded(Self.redactor, "about \(spelling), then", type: "text/plain") == "about [REDACTED:CODENAME], then",
+                forwarded(Self.redactor, "about \(spelling), then", type: "text/plain")
+                    == "about [REDACTED:CODENAME], then",
                 "\(spelling.unicodeScalars.map { String($0.value, radix: 16) })"
             )
             let json = try JSONEncoderHelper.json(["t": "about \(spelling), then"])
-            let outcome = Self.redactor.redact(body: json, contentType: "application/json", contentEncoding: nil, vendor: "v")
-            #expect(outcome.forwardedBody.map { String(decoding: $0, as: UTF8.self) } == #"{"t":"about [REDACTED:CODENAME], then"}"#)
+            let outcome = Self.redactor.redact(
+                body: json,
+                contentType: "application/json",
+                contentEncoding: nil,
+                vendor: "v"
+            )
+            #expect(
+                outcome.forwardedBody.map { String(decoding: $0, as: UTF8.self) }
+                    == #"{"t":"about [REDACTED:CODENAME], then"}"#
+            )
         }
     }
 
@@ -64,11 +78,15 @@ import Testing
     }
 
     @Test func anExactSpellingTermMatchesItsOwnSeparatorsWrittenAnyWay() {
-        for spelling in ["Bramblewood\u{00A0}Analytics", "Bramblewood\n  Analytics", "Acme\u{2011}Fields", "Acme\u{2013}Fields"] {
+        for spelling in [
+            "Bramblewood\u{00A0}Analytics", "Bramblewood\n  Analytics", "Acme\u{2011}Fields", "Acme\u{2013}Fields",
+        ] {
             #expect(forwarded(Self.redactor, "x \(spelling) y", type: "text/plain") == "x [REDACTED:CUSTOMER] y")
         }
         // Still exact otherwise: case, other separators, a dash for a space.
-        for spelling in ["bramblewood analytics", "Bramblewood-Analytics", "Bramblewood_Analytics", "Acme Fields", "AcmeFields"] {
+        for spelling in [
+            "bramblewood analytics", "Bramblewood-Analytics", "Bramblewood_Analytics", "Acme Fields", "AcmeFields",
+        ] {
             #expect(forwarded(Self.redactor, "x \(spelling) y", type: "text/plain") == "x \(spelling) y")
         }
     }
@@ -93,7 +111,8 @@ import Testing
 
     @Test func bytesOutsideAMatchLeaveExactlyAsTheyCame() {
         // Compatibility forms, invisible characters and odd spaces around the match are not normalised on the way out.
-        let input = "\u{FB01}ne \u{FF21}\u{00A0}x\u{200B}y\u{212A} \u{FB01}scal\u{00A0}\u{2014} Shift \u{017F}o\u{3000}z"
+        let input =
+            "\u{FB01}ne \u{FF21}\u{00A0}x\u{200B}y\u{212A} \u{FB01}scal\u{00A0}\u{2014} Shift \u{017F}o\u{3000}z"
         #expect(
             forwarded(Self.redactor, input, type: "text/plain")
                 == "\u{FB01}ne \u{FF21}\u{00A0}x\u{200B}y\u{212A} [REDACTED:FIN] \u{017F}o\u{3000}z"
@@ -111,7 +130,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "Project Falconry", "Projects Falcon", "Project -- Falcon", "Project - - Falcon", "Project\u{2014}\u{2014}Falcon",
+        "Project Falconry", "Projects Falcon", "Project -- Falcon", "Project - - Falcon",
+        "Project\u{2014}\u{2014}Falcon",
         "Project/Falcon", "Project,Falcon", "Project\u{00B7}Falcon", "Nightingales", "\u{FB01}ne", "xNightingale",
         "Kestrels", "Project\n\nmore words\nFalcon",
     ])
@@ -120,16 +140,33 @@ import Testing
     }
 
     @Test func aSpellingLeavesAsASealedTokenAndComesBackLetterForLetter() throws {
-        let redactor = try makeRedactor(makePolicy(terms: [
-            TermRule(id: "codenames", label: "CODENAME", action: .pseudonymize, values: ["Project Falcon", "Kestrel"])
-        ]))
+        let redactor = try makeRedactor(
+            makePolicy(terms: [
+                TermRule(
+                    id: "codenames",
+                    label: "CODENAME",
+                    action: .pseudonymize,
+                    values: ["Project Falcon", "Kestrel"]
+                )
+            ])
+        )
         for spelling in ["Project\u{00A0}Falcon", "Project\u{2013}Falcon", "\u{212A}estrel", "Project\r\nFalcon"] {
             let json = try JSONEncoderHelper.json(["t": "a \(spelling) b"])
-            let outcome = redactor.redact(body: json, contentType: "application/json", contentEncoding: nil, vendor: "v")
+            let outcome = redactor.redact(
+                body: json,
+                contentType: "application/json",
+                contentEncoding: nil,
+                vendor: "v"
+            )
             let body = try #require(outcome.forwardedBody)
             let text = String(decoding: body, as: UTF8.self)
             #expect(text.contains("CODENAME_") && !text.contains("Falcon") && !text.contains("estrel"), "\(text)")
-            let restored = try redactor.restore(body: body, contentType: "application/json", contentEncoding: nil, vendor: "v")
+            let restored = try redactor.restore(
+                body: body,
+                contentType: "application/json",
+                contentEncoding: nil,
+                vendor: "v"
+            )
             let object = try JSONSerialization.jsonObject(with: Data(restored)) as? [String: String]
             #expect(object?["t"] == "a \(spelling) b")
         }

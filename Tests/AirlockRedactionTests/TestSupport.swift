@@ -39,7 +39,10 @@ func makeRedactor(_ policy: Policy, stringKernel: Bool = true) throws -> Redacto
 
 /// What `redactor` decides for `text` sent as `type` (no Content-Encoding).
 func redacted(
-    _ redactor: Redactor, _ text: String, type: String = "application/json", vendor: String = "scale"
+    _ redactor: Redactor,
+    _ text: String,
+    type: String = "application/json",
+    vendor: String = "scale"
 ) -> RedactionOutcome {
     redactor.redact(body: Array(text.utf8), contentType: type, contentEncoding: nil, vendor: vendor)
 }

@@ -393,7 +393,9 @@ final class CallbackService: Sendable {
             ),
             completing: promise
         )
-        return promise.futureResult.map { Self.answer(refusal) }.recover { _ in Self.answer(EgressRefusal(.auditUnavailable)) }
+        return promise.futureResult.map { Self.answer(refusal) }.recover { _ in
+            Self.answer(EgressRefusal(.auditUnavailable))
+        }
     }
 
     static func answer(_ refusal: EgressRefusal) -> Answer {

@@ -147,8 +147,7 @@ struct ConfigurationParser {
 
     // MARK: Scalars
 
-    func mapping(_ node: Node, _ what: String, allowed: Set<String>) throws(ConfigurationError) -> Node.Mapping
-    {
+    func mapping(_ node: Node, _ what: String, allowed: Set<String>) throws(ConfigurationError) -> Node.Mapping {
         guard let map = node.mapping else {
             throw self.error(node, "\(what) must be a mapping of keys to values")
         }

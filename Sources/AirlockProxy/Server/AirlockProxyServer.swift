@@ -77,7 +77,11 @@ public final class AirlockProxyServer: Sendable {
             maxPerPeer: configuration.limits.maxConnectionsPerPeer,
             metrics: self.metrics.connections
         )
-        let egressInspector = Self.egressInspector(inspector, callbacks: configuration.callbacks, vendors: configuration.vendors)
+        let egressInspector = Self.egressInspector(
+            inspector,
+            callbacks: configuration.callbacks,
+            vendors: configuration.vendors
+        )
         let callbacks =
             configuration.callbacks == nil
             ? nil

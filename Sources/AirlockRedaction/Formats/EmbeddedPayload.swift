@@ -249,9 +249,12 @@ struct EmbeddedPayload {
             var bytes: [UInt8] = []
             var d = alignment
             while d + 4 <= values.count {
-                let v = UInt32(values[d]) << 18 | UInt32(values[d + 1]) << 12 | UInt32(values[d + 2]) << 6
+                let v =
+                    UInt32(values[d]) << 18 | UInt32(values[d + 1]) << 12 | UInt32(values[d + 2]) << 6
                     | UInt32(values[d + 3])
-                bytes += [UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+                bytes += [
+                    UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v),
+                ]
                 d += 4
             }
             // Alignment 0 from its first quantum: the run's start itself was tried already.
@@ -303,7 +306,11 @@ struct EmbeddedPayload {
             guard let decoded = Base64Text.decode(digits) else { continue }
             let valid = decoded.bytes.withUnsafeBufferPointer { UTF8Text.summarize($0).valid }
             guard valid, decoded.bytes.count * 4 >= minPrefixedRun * 3 else { continue }
-            var payload = EmbeddedPayload(form: .base64(nil), span: start..<(end - trailing), body: start..<(end - trailing))
+            var payload = EmbeddedPayload(
+                form: .base64(nil),
+                span: start..<(end - trailing),
+                body: start..<(end - trailing)
+            )
             payload.text = decoded
             return payload
         }

@@ -78,8 +78,9 @@ struct JSONMemberContext {
     func isKey(_ k: Int) -> Bool {
         if isNumber(k) { return false }
         var at = rawEnd(k) + 1
-        while at < documentCount, document[at] == 0x20 || document[at] == 0x0A || document[at] == 0x0D
-            || document[at] == 0x09
+        while at < documentCount,
+            document[at] == 0x20 || document[at] == 0x0A || document[at] == 0x0D
+                || document[at] == 0x09
         {
             at += 1
         }

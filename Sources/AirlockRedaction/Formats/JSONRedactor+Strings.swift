@@ -162,6 +162,9 @@ extension JSONRedactor {
     /// The new content of the string `token` for the decoded text `result`, escapes of what did not change kept.
     func rewritten(_ token: StringToken, _ result: [UInt8]) -> [UInt8] {
         guard token.escaped else { return Self.encodeString(result) }
-        return JSONStringRewrite.encode(result, replacing: UnsafeBufferPointer(start: p + token.start, count: token.end - token.start))
+        return JSONStringRewrite.encode(
+            result,
+            replacing: UnsafeBufferPointer(start: p + token.start, count: token.end - token.start)
+        )
     }
 }

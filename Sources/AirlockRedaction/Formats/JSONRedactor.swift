@@ -212,7 +212,10 @@ struct JSONRedactor {
                         segment.escaped
                             ? JSONStringRewrite.encode(
                                 result,
-                                replacing: UnsafeBufferPointer(start: base + segment.raw.lowerBound, count: segment.raw.count)
+                                replacing: UnsafeBufferPointer(
+                                    start: base + segment.raw.lowerBound,
+                                    count: segment.raw.count
+                                )
                             )
                             : result
                     )

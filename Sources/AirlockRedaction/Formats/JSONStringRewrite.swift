@@ -9,6 +9,7 @@ import AirlockSupport
 enum JSONStringRewrite {
     /// `result` (valid UTF-8, the new decoded text) as the content of the string whose content was `raw` (between
     /// the quotes, escapes valid).
+    // Over 80 lines: one pass over the source's units from both ends, sharing the reused decode buffer.
     static func encode(_ result: [UInt8], replacing raw: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         guard let p = raw.baseAddress, raw.count > 0 else { return JSONRedactor.encodeString(result) }
         // Each unit of the source: one byte, or one escape (a surrogate pair is one unit).
@@ -158,7 +159,9 @@ enum JSONStringRewrite {
         private static func escape(_ unit: UInt32, to out: inout [UInt8]) {
             out.append(UInt8(ascii: "\\"))
             out.append(UInt8(ascii: "u"))
-            for shift in stride(from: 12, through: 0, by: -4) { out.append(Hex.digit(UInt8(unit >> UInt32(shift) & 0xF))) }
+            for shift in stride(from: 12, through: 0, by: -4) {
+                out.append(Hex.digit(UInt8(unit >> UInt32(shift) & 0xF)))
+            }
         }
     }
 }

@@ -245,8 +245,9 @@ struct NormalizedText {
             let (scalar, length) = UTF8Text.scalar(p, at: k, count: count)
             if TermVariants.isDash(scalar.value) {
                 dashes += 1
-            } else if !TermVariants.isWhitespace(scalar.value) && !(any && UTF8Text.foldedLength(p, k, count) > 0
-                && CAirlockSIMD_fold(scalar.value, nil) == 0)
+            } else if !TermVariants.isWhitespace(scalar.value)
+                && !(any && UTF8Text.foldedLength(p, k, count) > 0
+                    && CAirlockSIMD_fold(scalar.value, nil) == 0)
             {
                 break
             }

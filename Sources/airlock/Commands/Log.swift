@@ -38,7 +38,8 @@ extension Log {
             for (name, value) in [("--since", since), ("--until", until)] {
                 if let value, RFC3339.parse(value) == nil {
                     throw ValidationError(
-                        "\(name) '\(value)' is not an RFC 3339 time; use e.g. 2026-11-26T09:00:00Z or 2026-11-26.")
+                        "\(name) '\(value)' is not an RFC 3339 time; use e.g. 2026-11-26T09:00:00Z or 2026-11-26."
+                    )
                 }
             }
             if let decision, AuditDecision(rawValue: decision) == nil {
@@ -48,8 +49,13 @@ extension Log {
 
         var query: AuditQuery {
             AuditQuery(
-                since: since.flatMap(RFC3339.parse), until: until.flatMap(RFC3339.parse), vendor: vendor,
-                decision: decision.flatMap(AuditDecision.init(rawValue:)), rule: rule, client: client)
+                since: since.flatMap(RFC3339.parse),
+                until: until.flatMap(RFC3339.parse),
+                vendor: vendor,
+                decision: decision.flatMap(AuditDecision.init(rawValue:)),
+                rule: rule,
+                client: client
+            )
         }
     }
 
@@ -115,7 +121,10 @@ extension Log {
             }
             do {
                 let summary = try AuditVerifier.verify(
-                    directory: location.url, publicKeys: keys, checkBodies: checkBodies)
+                    directory: location.url,
+                    publicKeys: keys,
+                    checkBodies: checkBodies
+                )
                 Log.print(summary.description)
             } catch {
                 FileHandle.standardError.write(Data("FAILED: \(error.description)\n".utf8))

@@ -1,7 +1,7 @@
 import AirlockAudit
 import AirlockProxy
-import AirlockStandIns
 import AirlockRedaction
+import AirlockStandIns
 import Foundation
 import Logging
 import NIOCore

@@ -1,6 +1,6 @@
 import AirlockProxy
-import AirlockStandIns
 import AirlockRedaction
+import AirlockStandIns
 import Foundation
 import Logging
 import NIOCore

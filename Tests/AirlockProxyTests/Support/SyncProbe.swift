@@ -3,7 +3,7 @@ import Foundation
 @testable import AirlockAudit
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A file layer for the audit log that records every write and sync it passes to the system, with how many bytes the

@@ -43,7 +43,12 @@ public enum FuzzCheck {
         contentEncoding: String? = nil,
         _ what: String
     ) {
-        let again = redactor.redact(body: body, contentType: contentType, contentEncoding: contentEncoding, vendor: "fuzz")
+        let again = redactor.redact(
+            body: body,
+            contentType: contentType,
+            contentEncoding: contentEncoding,
+            vendor: "fuzz"
+        )
         switch again {
         case .forward(_, let findings):
             let terms = findings.filter { FuzzPolicy.termRuleIDs.contains($0.rule) }.map(\.rule)
@@ -111,7 +116,8 @@ public enum FuzzCheck {
     }
 
     private static func isWordByte(_ b: UInt8) -> Bool {
-        b >= 0x80 || b == UInt8(ascii: "_") || (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A)
+        b >= 0x80 || b == UInt8(ascii: "_") || (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A)
+            || (b >= 0x41 && b <= 0x5A)
     }
 
     /// Whether the byte at `i` follows an odd run of backslashes.

@@ -27,7 +27,12 @@ public enum FuzzPolicy {
         return Policy(
             name: "fuzz",
             terms: [
-                TermRule(id: "codenames", label: "CODENAME", action: .redact, values: ["Nightingale", "Project Falcon"]),
+                TermRule(
+                    id: "codenames",
+                    label: "CODENAME",
+                    action: .redact,
+                    values: ["Nightingale", "Project Falcon"]
+                ),
                 TermRule(id: "models", label: "MODEL", action: .pseudonymize, values: ["Tidewater", "Ünicorn"]),
                 TermRule(id: "blocked", label: "BLOCKED", action: .block, values: ["Blackbird"]),
             ],

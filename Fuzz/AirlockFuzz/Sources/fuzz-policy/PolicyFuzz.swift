@@ -1,7 +1,7 @@
 import AirlockPolicy
 import AirlockRedaction
-import FuzzSupport
 import Foundation
+import FuzzSupport
 
 /// The policy loader on YAML text: the input is written as `policy.yaml` in a private directory and loaded. Loading
 /// is deterministic (the same policy and content hash twice); a policy that loads either compiles into a redactor
