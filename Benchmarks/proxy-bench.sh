@@ -55,23 +55,8 @@ else
     AIRLOCK="$PWD/.build-release/release/airlock"
 fi
 
-work="$(mktemp -d /tmp/airlock-bench.XXXXXX)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() {
-    for _ in $(seq 1 100); do
-        if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$1)))" 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "error: nothing listens on port $1" >&2; exit 1
-}
+source Benchmarks/bench-common.sh
+bench_workdir airlock-bench
 
 "$AIRLOCK" certs init --dir "$work/certs" >/dev/null
 POLICY="${POLICY:-Policies/lab.yaml}"

@@ -18,37 +18,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash Benchmarks/machine.sh
+source Benchmarks/bench-common.sh
 
 CONCURRENT="${CONCURRENT:-8}"
 BODY_MIB="${BODY_MIB:-32}"
 ROUNDS="${ROUNDS:-2}"
 AUDIT="${AUDIT:-on}"
 if [[ "${SKIP_DEPS:-0}" != "1" ]]; then AIRLOCK_BENCH=1 bash scripts/install-deps.sh >/dev/null; fi
-if [[ -z "${AIRLOCK_BIN:-}" || -z "${BENCH_BIN:-}" ]]; then
-    echo "==> building airlock and airlock-redaction-bench (release)"
-    swift build -c release -j 1 --product airlock >/dev/null
-    swift build -c release -j 1 --product airlock-redaction-bench >/dev/null
-fi
-AIRLOCK="$(realpath "${AIRLOCK_BIN:-.build/release/airlock}")"
-BENCH="$(realpath "${BENCH_BIN:-.build/release/airlock-redaction-bench}")"
+bench_binaries
 
-work="$(mktemp -d /tmp/airlock-memory-bench.XXXXXX)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() {
-    for _ in $(seq 1 300); do
-        if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$1)))" 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "error: nothing listens on port $1" >&2; exit 1
-}
+bench_workdir airlock-memory-bench
 kib() { awk -v key="$1:" '$1 == key {print $2}' "/proc/$2/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 

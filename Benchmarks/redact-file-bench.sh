@@ -19,19 +19,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash Benchmarks/machine.sh
+source Benchmarks/bench-common.sh
 
 TERMS="${TERMS:-1000}"
 BIG_MIB="${BIG_MIB:-64}"
 SMALL_MIB="${SMALL_MIB:-1}"
 RUNS="${RUNS:-5}"
 if [[ "${SKIP_DEPS:-0}" != "1" ]]; then AIRLOCK_BENCH=1 bash scripts/install-deps.sh >/dev/null; fi
-if [[ -z "${AIRLOCK_BIN:-}" || -z "${BENCH_BIN:-}" ]]; then
-    echo "==> building airlock and airlock-redaction-bench (release)"
-    swift build -c release -j 1 --product airlock >/dev/null
-    swift build -c release -j 1 --product airlock-redaction-bench >/dev/null
-fi
-AIRLOCK="$(realpath "${AIRLOCK_BIN:-.build/release/airlock}")"
-BENCH="$(realpath "${BENCH_BIN:-.build/release/airlock-redaction-bench}")"
+bench_binaries
 
 work="$(mktemp -d /tmp/airlock-redact-bench.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
