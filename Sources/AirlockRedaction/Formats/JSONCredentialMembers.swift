@@ -94,13 +94,9 @@ enum JSONCredentialMembers {
 }
 
 extension RedactionSession {
-    /// The `secret` detector's rule, whose action a credential member's value takes; `nil` without one.
-    var credentialRule: Int? {
-        rules.rules.firstIndex { rule in
-            if case .detector(.secret) = rule.kind { return true }
-            return false
-        }
-    }
+    /// The `secret` detector's rule, whose action a credential member's value takes; `nil` without one (found once,
+    /// when the policy is compiled).
+    var credentialRule: Int? { rules.credentialRule }
 
     /// The match for a credential member's value `p[lo..<hi]` (the segment `credentialValue` is set for): the run of
     /// value characters at its start (after blanks), when it looks generated; `nil` otherwise.

@@ -97,8 +97,3 @@ struct JSONMemberContext {
         return buffer.withUnsafeBufferPointer { Hotwords.contains(words, in: $0) }
     }
 }
-
-extension CompiledRules {
-    /// Some pattern rule has `near:` hotwords (so JSON walkers build a `JSONMemberContext`).
-    var hasHotwords: Bool { rules.contains { !$0.near.isEmpty } }
-}

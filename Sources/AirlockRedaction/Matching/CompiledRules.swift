@@ -88,6 +88,11 @@ struct CompiledRules: Sendable {
     var fieldLastKeyCounts: [UInt32] = []
     /// Some field rule's path ends in `[n]` or `[*]`, so array elements need the path check too.
     var fieldRulesEndingInElement = false
+    /// Some pattern rule has `near:` hotwords (so JSON walkers build a `JSONMemberContext`).
+    var hasHotwords = false
+    /// The `secret` detector's rule, whose action a JSON credential member's value takes (`JSONCredentialMembers`);
+    /// `nil` without one.
+    var credentialRule: Int?
     /// The fewest bytes any match of any expression spans (at least 1). A JSON number shorter than this cannot hold
     /// a match, so the walkers do not queue it for the scan: `[0,0,…]` costs no memory per element.
     var shortestMatch = Int.max
@@ -335,6 +340,11 @@ struct CompiledRules: Sendable {
             } catch {
                 throw failure(error, in: somExpressions, what: "start-of-match resolution (simplify the expression)")
             }
+        }
+        hasHotwords = rules.contains { !$0.near.isEmpty }
+        credentialRule = rules.firstIndex { rule in
+            if case .detector(.secret) = rule.kind { return true }
+            return false
         }
     }
 }
