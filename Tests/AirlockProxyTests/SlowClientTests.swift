@@ -136,13 +136,7 @@ struct SlowClientTests {
     @Test func theConnectionOverThePerPeerCapIsRefused() async throws {
         let harness = try await Self.harness(limits: ["max_connections_per_peer: 3"])
         let request = "GET /scale/v1/task/x HTTP/1.1\r\nHost: a\r\n\r\n"
-        var held: [RawTLSClient.Connection] = []
-        for _ in 0..<3 {
-            let connection = try await Self.connect(harness)
-            await connection.send(request)
-            #expect(await connection.waitForResponses(1) == [200])
-            held.append(connection)
-        }
+        let held = try await Self.servedConnections(3, harness, request)
         let extra = try await Self.connect(harness)
         await extra.send(request)
         let extraClosed = await extra.waitForClose(within: .seconds(20))
@@ -175,13 +169,7 @@ struct SlowClientTests {
     @Test func theConnectionOverTheGlobalCapIsRefused() async throws {
         let harness = try await Self.harness(limits: ["max_connections: 2"])
         let request = "GET /scale/v1/task/x HTTP/1.1\r\nHost: a\r\n\r\n"
-        var held: [RawTLSClient.Connection] = []
-        for _ in 0..<2 {
-            let connection = try await Self.connect(harness)
-            await connection.send(request)
-            #expect(await connection.waitForResponses(1) == [200])
-            held.append(connection)
-        }
+        let held = try await Self.servedConnections(2, harness, request)
         let extra = try await Self.connect(harness)
         await extra.send(request)
         let extraClosed = await extra.waitForClose(within: .seconds(20))
@@ -192,4 +180,21 @@ struct SlowClientTests {
         #expect(extraClosed && extra.statuses.isEmpty, "\(extra.text)")
         #expect(refused == 1)
     }
+
+    /// `count` connections, each answered 200 for `request` and kept open.
+    static func servedConnections(
+        _ count: Int,
+        _ harness: ProxyHarness,
+        _ request: String
+    ) async throws -> [RawTLSClient.Connection] {
+        var held: [RawTLSClient.Connection] = []
+        for _ in 0..<count {
+            let connection = try await Self.connect(harness)
+            await connection.send(request)
+            #expect(await connection.waitForResponses(1) == [200])
+            held.append(connection)
+        }
+        return held
+    }
+
 }

@@ -165,30 +165,21 @@ import Testing
     }
 
     static func percentDecodedLeniently(_ text: String) -> String {
-        var out: [UInt8] = []
-        let bytes = Array(text.utf8)
-        var k = 0
-        while k < bytes.count {
-            if bytes[k] == UInt8(ascii: "%"), k + 2 < bytes.count,
-                let value = UInt8(String(decoding: bytes[k + 1...k + 2], as: UTF8.self), radix: 16)
-            {
-                out.append(value)
-                k += 3
-            } else {
-                out.append(bytes[k])
-                k += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        hexEscapesDecoded(text, escape: UInt8(ascii: "%"))
     }
 
     static func quotedPrintableDecoded(_ text: String) -> String {
         let joined = text.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "")
+        return hexEscapesDecoded(joined, escape: UInt8(ascii: "="))
+    }
+
+    /// `text` with every `<escape>XX` (two hex digits) replaced by that byte; anything else kept.
+    static func hexEscapesDecoded(_ text: String, escape: UInt8) -> String {
         var out: [UInt8] = []
-        let bytes = Array(joined.utf8)
+        let bytes = Array(text.utf8)
         var k = 0
         while k < bytes.count {
-            if bytes[k] == UInt8(ascii: "="), k + 2 < bytes.count,
+            if bytes[k] == escape, k + 2 < bytes.count,
                 let value = UInt8(String(decoding: bytes[k + 1...k + 2], as: UTF8.self), radix: 16)
             {
                 out.append(value)
