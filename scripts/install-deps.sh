@@ -12,6 +12,12 @@ packages=(
     openssl curl python3 ca-certificates coreutils gzip util-linux
     # the vendors' official Python clients for the end-to-end tests, in a virtual environment (section below)
     python3-venv
+    # images: Leptonica decodes and re-encodes, Tesseract's C API recognises text (issue 14); the tests OCR the vendor's
+    # copy with the tesseract command and render screenshots with Debian's fonts
+    libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-liberation
+    # the review console's browser tests (headless Chromium driven by Selenium), the scale-out test's load balancer,
+    # and systemd-analyze for the packaged unit
+    chromium chromium-driver haproxy systemd
 )
 if [[ "${AIRLOCK_BENCH:-0}" == "1" ]]; then
     # wrk and nginx: proxy-bench.sh; nginx as the stand-in vendor of proxy-memory-bench.sh, and heaptrack for its
@@ -39,7 +45,8 @@ fi
 # Debian's python3 is externally managed (PEP 668): the clients live in a virtual environment at
 # .build/python-clients, made with Debian's /usr/bin/python3 whatever else is on PATH. pip runs only when the pinned
 # versions are not already there; their dependencies are pinned too (scripts/python-clients-constraints.txt).
-python_clients=("scaleapi==2.18.4" "labelbox==7.17.0")
+# Pillow renders the image tests' screenshots; Selenium drives headless Chromium for the review console's tests.
+python_clients=("scaleapi==2.18.4" "labelbox==7.17.0" "pillow==13.0.0" "selenium==4.27.1")
 venv="$(cd "$(dirname "$0")/.." && pwd)/.build/python-clients"
 pinned_check='import importlib.metadata as m, sys
 sys.exit(any(m.version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))'
