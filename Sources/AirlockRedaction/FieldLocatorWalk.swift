@@ -115,7 +115,7 @@ final class FieldLocatorWalk {
             var equals = start
             while equals < end, p[equals] != UInt8(ascii: "=") { equals += 1 }
             let name = try FormRedactor.decode(p, start, equals)
-            if let key = String(validating: name, as: UTF8.self), names.contains(key) {
+            if let key = String(validating: name, as: UTF8.self).flatMap({ Self.formField($0, in: names) }) {
                 let valueStart = min(equals + 1, end)
                 let value = try FormRedactor.decode(p, valueStart, end)
                 guard String(validating: value, as: UTF8.self) != nil else {
@@ -126,6 +126,18 @@ final class FieldLocatorWalk {
             }
             start = end + 1
         }
+    }
+
+    /// The located name a form field or multipart part is: its whole name, or the innermost bracketed name of the
+    /// nesting that PHP, Rails, qs and Express read (`task[callback_url]`, `a[b][callback_url]`, `task[callback_url][]`),
+    /// which such a vendor files under that name.
+    static func formField(_ name: String, in names: Set<String>) -> String? {
+        if names.contains(name) { return name }
+        var inner = Substring(name)
+        if inner.hasSuffix("[]") { inner = inner.dropLast(2) }
+        guard inner.hasSuffix("]"), let open = inner.lastIndex(of: "[") else { return nil }
+        let candidate = String(inner[inner.index(after: open)..<inner.index(before: inner.endIndex)])
+        return names.contains(candidate) ? candidate : nil
     }
 
     // MARK: Multipart
@@ -148,7 +160,7 @@ final class FieldLocatorWalk {
         let names = self.rules.keyNames.union(self.rules.topLevelNames)
         for (index, part) in parts.enumerated() {
             let content = UnsafeBufferPointer(rebasing: bytes[part.range])
-            let key = part.name.flatMap { names.contains($0) ? $0 : nil }
+            let key = part.name.flatMap { Self.formField($0, in: names) }
             // Named by position: a part's name is content.
             let subject = "multipart part \(index + 1)"
             if let decoded = part.decodedContent {

@@ -78,6 +78,35 @@ struct CallbackTests {
         #expect(body.hasPrefix("instruction=About+") && !body.contains("Nightingale"), "\(body)")
     }
 
+    /// curl's `-F 'task[callback_url]=...'` and a bracketed form field, as Rails-, PHP- and Express-style vendors
+    /// read them (under `callback_url`): an internal URL there is refused like a plain `callback_url`, and a
+    /// configured one rewritten. Before, the bracketed name was not located and the internal URL left.
+    @Test func bracketedFormFieldNamesAreLocated() async throws {
+        let harness = try await CallbackHarness()
+        let port = harness.receiver.port
+        let rewritten = try await harness.curl([
+            "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary",
+            "task%5Bcallback_url%5D=https%3A%2F%2F127.0.0.1%3A\(port)%2Fhooks%2Fscale",
+            harness.url("/scale/v1/task/text"),
+        ])
+        let refusedForm = try await harness.curl([
+            "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary",
+            "task[callback_url]=http://labeling.corp.example.com/hooks/x", harness.url("/labelbox/graphql"),
+        ])
+        let refusedMultipart = try await harness.curl([
+            "-F", "task[callback_url]=http://labeling.corp.example.com/hooks/x", harness.url("/labelbox/graphql"),
+        ])
+        let received = harness.vendor.requests.map(\.bodyText)
+        await harness.close()
+        #expect(rewritten.status == 200, "\(rewritten.body)")
+        for refused in [refusedForm, refusedMultipart] {
+            #expect(refused.status == 403 && errorCode(refused.body) == "blocked_by_policy", "\(refused.body)")
+        }
+        #expect(received.count == 1)
+        let body = try #require(received.first)
+        #expect(body.contains("airlock.lab.example.com") && !body.contains("127.0.0.1"), "\(body)")
+    }
+
     @Test func jsonLinesBatchesAreRewrittenAndRefusedToo() async throws {
         let harness = try await CallbackHarness()
         let port = harness.receiver.port

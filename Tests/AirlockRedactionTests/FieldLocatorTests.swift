@@ -82,6 +82,21 @@ import Testing
         #expect(fields.allSatisfy { $0.syntax == .formValue })
     }
 
+    /// PHP, Rails, qs and Express file `task[callback_url]=...` under `callback_url` (the innermost bracketed name):
+    /// such a field is located as that name, in forms and multipart part names alike; other brackets are not.
+    @Test func bracketedFormNamesAreLocatedByTheirInnermostName() throws {
+        let text =
+            "task%5Bcallback_url%5D=https%3A%2F%2Fa.example%2F&a[b][callback]=c&x[callback_url][]=d&callback_url[x]=e"
+        let fields = try self.locate(text, .form)
+        #expect(fields.map(\.key) == ["callback_url", "callback", "callback_url"])
+        #expect(fields.map(\.value) == ["https://a.example/", "c", "d"])
+        let boundary = "b1"
+        let multipart =
+            "--b1\r\nContent-Disposition: form-data; name=\"task[callback_url]\"\r\n\r\nhttps://b.example/\r\n--b1--\r\n"
+        let parts = try self.locate(multipart, .multipart(contentType: "multipart/form-data; boundary=\(boundary)"))
+        #expect(parts.map(\.value) == ["https://b.example/"])
+    }
+
     @Test func multipartPartsAreReadByTheirFormat() throws {
         let boundary = "XyZ"
         func part(_ headers: String, _ content: String) -> String {
