@@ -213,8 +213,9 @@ struct CallbackTests {
     @Test func malformedOrCompressedCallbackBearingBodiesAreRefused() async throws {
         let harness = try await CallbackHarness(CallbackHarness.Options(policy: false))
         let malformed = try await harness.post("/scale/v1/task/text", #"{"callback_url": "http://x.internal/"#)
+        // The Content-Encoding value is the client's: refused without being echoed (it could hold anything).
         let compressed = try await harness.curl([
-            "-H", "Content-Type: application/json", "-H", "Content-Encoding: gzip", "--data-binary",
+            "-H", "Content-Type: application/json", "-H", "Content-Encoding: gzip, Nightingale-2", "--data-binary",
             "callback_url", harness.url("/scale/v1/task/text"),
         ])
         // Without a policy (pass-through inspector) the rewrite still happens, directly.
@@ -226,6 +227,7 @@ struct CallbackTests {
         await harness.close()
         #expect(malformed.status == 422 && errorCode(malformed.body) == "uninspectable_body", "\(malformed.body)")
         #expect(compressed.status == 403 && errorCode(compressed.body) == "blocked_by_policy", "\(compressed.body)")
+        #expect(!compressed.body.contains("Nightingale"), "\(compressed.body)")
         #expect(rewritten.status == 200)
         #expect(received == [#"{"callback_url": "\#(Self.scalePublic)"}"#])
     }
@@ -526,6 +528,10 @@ struct CallbackTests {
             "-H", "Content-Type: text/plain", "-H", auth, "--data-binary", "hello", harness.url("/callbacks/scale"),
         ])
         let get = try await harness.curl(["-H", auth, harness.url("/callbacks/scale")])
+        let compressed = try await harness.curl([
+            "-H", "Content-Type: application/json", "-H", auth, "-H", "Content-Encoding: br, Nightingale-2",
+            "--data-binary", "{}", harness.url("/callbacks/scale"),
+        ])
         let delivered = harness.receiver.requests.count
         let receiverConnections = harness.receiver.connectionCount
         await harness.close()
@@ -534,6 +540,8 @@ struct CallbackTests {
         }
         #expect(text.status == 415 && errorCode(text.body) == "uninspectable_callback")
         #expect(get.status == 405)
+        // The sender's Content-Encoding value is never echoed.
+        #expect(compressed.status == 415 && !compressed.body.contains("Nightingale"), "\(compressed.body)")
         #expect(delivered == 0 && receiverConnections == 0)
     }
 

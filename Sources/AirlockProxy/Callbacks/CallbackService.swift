@@ -179,7 +179,8 @@ final class CallbackService: Sendable {
             let refusal = EgressRefusal(
                 status: .unsupportedMediaType,
                 code: "uninspectable_callback",
-                message: "callbacks must not be compressed (Content-Encoding \(encoding)); nothing was delivered"
+                // The header's value is the sender's and may hold anything: never echoed (nor recorded).
+                message: "callbacks must not be compressed (a Content-Encoding was sent); nothing was delivered"
             )
             return (refusal, .refused)
         }

@@ -103,7 +103,8 @@ struct OutgoingCallbacks: Sendable {
             guard namesInternalURL else { return .untouched }
             return .refuse(
                 self.refusal(
-                    "the request body is compressed (Content-Encoding: \(encoding)) and may name a callback URL; "
+                    // The header's value is the client's and may hold anything: never echoed (nor recorded).
+                    "the request body is compressed (it has a Content-Encoding) and may name a callback URL; "
                         + "send callback-bearing requests uncompressed so Airlock can rewrite them"
                 )
             )
