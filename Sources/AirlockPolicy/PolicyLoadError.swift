@@ -9,4 +9,10 @@ public struct PolicyLoadError: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// One diagnostic per line.
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+
+    /// One diagnostic per line with every quoted value withheld (see ``PolicyDiagnostic/descriptionWithholdingValues``):
+    /// for a long-lived log, where the policy's own terms, patterns and domains must not appear.
+    public var descriptionWithholdingValues: String {
+        diagnostics.map(\.descriptionWithholdingValues).joined(separator: "\n")
+    }
 }

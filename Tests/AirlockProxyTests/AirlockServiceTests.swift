@@ -44,6 +44,7 @@ struct AirlockServiceTests {
     static func with(
         watchInterval: Duration? = nil,
         signals: [Int32] = [],
+        logger: Logger = Logger(label: "test"),
         _ body: (Running) async throws -> Void
     ) async throws {
         let certificates = try ThrowawayCertificates.create()
@@ -62,7 +63,7 @@ struct AirlockServiceTests {
             let service = try await AirlockService(
                 configuration: Self.configuration(in: certificates.directory, vendorPort: vendor.port),
                 options: options,
-                logger: Logger(label: "test")
+                logger: logger
             )
             try await service.start()
             let running = Task { await service.run() }
@@ -115,6 +116,28 @@ struct AirlockServiceTests {
             #expect(!received.contains("Tidewater") && received.contains("CODENAME_"), "\(received)")
             #expect(airlock.reloads("applied") == 1 && airlock.reloads("refused") == 1)
         }
+    }
+
+    /// A reload refused for a policy error logs where the error is, never the policy's own values: a pattern
+    /// spelling a codename, a domain and a term quoted in a diagnostic would otherwise sit in the service log.
+    @Test func aRefusedReloadLogsWhereNotWhatThePolicySays() async throws {
+        let log = CapturedLog()
+        try await Self.with(logger: log.logger) { airlock in
+            try airlock.writePolicy(
+                """
+                version: 1
+                name: reload-test
+                detectors:
+                  - email: {action: pseudonymize, domains: ["tidewater.lab!"]}
+                fields:
+                  - {path: "$.tidewater_notes[", action: redact}
+                """
+            )
+            #expect(await airlock.service.reload() == false)
+        }
+        let text = log.text
+        #expect(text.contains("reload refused") && text.contains("policy.yaml:"), "\(text)")
+        #expect(!text.lowercased().contains("tidewater"), "\(text)")
     }
 
     /// A real SIGHUP to this process reaches the service through its Dispatch signal source (only SIGHUP is handled

@@ -148,9 +148,16 @@ public struct EgressSetup: Sendable {
         do {
             return try VendorPolicy.load(path: path, keys: keys, limits: limits)
         } catch let error as PolicyLoadError {
-            throw EgressSetupError("the policy \(path) is invalid:\n\(error)")
+            // Quoted policy values are withheld: this message goes to the service log (a reload that failed) and
+            // to a service manager's journal. `airlock check` prints them to the policy's author.
+            throw EgressSetupError(
+                "the policy \(path) is invalid (quoted values withheld; `airlock check \(path)` shows them):\n"
+                    + error.descriptionWithholdingValues
+            )
         } catch {
-            throw EgressSetupError("the policy \(path) cannot be compiled: \(error)")
+            throw EgressSetupError(
+                "the policy \(path) cannot be compiled (\(type(of: error)); `airlock check \(path)` says why)"
+            )
         }
     }
 }
