@@ -99,6 +99,24 @@ import Testing
     /// A string holding escapes keeps them where nothing was replaced, and what is encoded anew follows the string's
     /// own style (`\/`, ASCII-only `\u00e9`, HTML-safe `\u003c`); python's json (a vendor's reader) reads exactly the
     /// redacted text. Before, the whole string left decoded (`\/` became `/`, `\u003c` became `<`).
+    /// `JSONCredentialMembers.isTail` spells the names' last three letters as constants: it must accept exactly
+    /// those of `names` (a name whose tail it misses would let that credential member leave unjudged).
+    @Test func theCredentialNameTailsAreThoseOfTheNames() {
+        let tails = JSONCredentialMembers.computedTails
+        let letters = Array("abcdefghijklmnopqrstuvwxyz".utf8)
+        var accepted = Set<UInt32>()
+        for a in letters {
+            for b in letters {
+                for c in letters {
+                    let tail = UInt32(a) << 16 | UInt32(b) << 8 | UInt32(c)
+                    if JSONCredentialMembers.isTail(tail) { accepted.insert(tail) }
+                }
+            }
+        }
+        #expect(accepted == tails)
+        #expect(Array("db_API-Key".utf8).withUnsafeBufferPointer(JSONCredentialMembers.namesCredential))
+    }
+
     @Test func aChangedStringKeepsTheEscapesOfWhatDidNotChange() throws {
         let cases: [(body: String, out: String)] = [
             (#"{"a":"\u004eightingale \/ x"}"#, #"{"a":"[REDACTED:CODENAME] \/ x"}"#),

@@ -12,7 +12,9 @@ enum JSONCredentialMembers {
     /// The longest key looked at.
     static let maxKey = 64
 
-    /// The value segments (ascending) whose member's key names a credential.
+    /// The value segments (ascending) whose member's key names a credential. Inlined into both walkers, so their
+    /// segment accessors are read directly rather than called.
+    @inline(__always)
     static func values(
         text: UnsafePointer<UInt8>,
         segmentCount: Int,
@@ -21,22 +23,25 @@ enum JSONCredentialMembers {
         context: () -> JSONMemberContext?
     ) -> [Int] {
         guard segmentCount > 1 else { return [] }
-        var found: [Int] = []
-        var built: JSONMemberContext?? = nil
+        // Two passes: the cheap tests over every segment (nothing but integers in the loop: a member context kept
+        // in it, even unbuilt, was copied at every step and cost more than the tests), then the member context,
+        // built only when some string could be a credential's key.
+        var candidates: [Int] = []
         for k in 0..<(segmentCount - 1) {
             let start = textStart(k)
             let length = textEnd(k) - start
-            // Cheap tests first: a key of a credential's length, a value long enough to be judged.
+            // A key of a credential's length, a value long enough to be judged, a name that ends like one.
             guard length >= 3, length <= maxKey, textEnd(k + 1) - textStart(k + 1) >= SecretValue.minimumLength,
                 namesCredential(UnsafeBufferPointer(start: text + start, count: length))
             else { continue }
-            if built == nil { built = .some(context()) }
-            guard let members = built ?? nil, members.isKey(k), !members.isKey(k + 1), !members.isNumber(k + 1),
-                members.node(k) == members.node(k + 1)
-            else { continue }
-            found.append(k + 1)
+            candidates.append(k)
         }
-        return found
+        guard !candidates.isEmpty, let members = context() else { return [] }
+        return candidates.compactMap { k in
+            members.isKey(k) && !members.isKey(k + 1) && !members.isNumber(k + 1)
+                && members.node(k) == members.node(k + 1)
+                ? k + 1 : nil
+        }
     }
 
     /// Whether `key` ends with a credential's name (see the type): compared from its end, case folded, separators
@@ -54,7 +59,7 @@ enum JSONCredentialMembers {
             tail = tail << 8 | UInt32(b >= 0x41 && b <= 0x5A ? b | 0x20 : b)
             letters += 1
         }
-        guard letters == 3, tails.contains(tail) else { return false }
+        guard letters == 3, isTail(tail) else { return false }
         for b in key {
             switch b {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
@@ -75,9 +80,29 @@ enum JSONCredentialMembers {
         }
     }
 
-    /// The last three letters of each name, read from the end (`password`: `d`, `r`, `o`).
-    private static let tails: [UInt32] = names.map { name in
-        name.suffix(3).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    /// Whether `tail` is the last three letters of a name, read from the end (`password`: `d`, `r`, `o`), as
+    /// constants (asked of every key of every document; `tailsMatchNames` in the tests keeps them in step with
+    /// `names`).
+    @inline(__always)
+    static func isTail(_ tail: UInt32) -> Bool {
+        switch tail {
+        case 0x64_72_6f,  // ord: password
+            0x64_77_73,  // swd: passwd
+            0x65_73_61,  // ase: passphrase
+            0x64_77_70,  // pwd
+            0x74_65_72,  // ret: secret
+            0x79_65_6b,  // key: secretkey, apikey, accesskey, privatekey
+            0x6e_65_6b,  // ken: token
+            0x6c_61_69,  // ial: credential
+            0x73_6c_61:  // als: credentials
+            true
+        default: false
+        }
+    }
+
+    /// The tails of `names` computed from them (what `isTail` must accept, and only that).
+    static var computedTails: Set<UInt32> {
+        Set(names.map { name in name.suffix(3).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } })
     }
 
     @inline(__always)
