@@ -136,8 +136,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            plugins: ["BuildCommitPlugin"]
         ),
+        // Writes the git commit `airlock --version` and `airlock_build_info` report (see the plugin's comment).
+        .plugin(name: "BuildCommitPlugin", capability: .buildTool(), path: "Plugins/BuildCommitPlugin"),
 
         // MARK: Benchmarks (executables that print figures; never run as tests)
         .executableTarget(
