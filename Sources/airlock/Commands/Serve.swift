@@ -82,7 +82,10 @@ struct Serve: AsyncParsableCommand {
         do {
             let service = try await AirlockService(
                 configuration: configuration,
-                options: AirlockService.Options(watchInterval: interval),
+                options: AirlockService.Options(
+                    watchInterval: interval,
+                    build: BuildInfo(version: AirlockVersion.version, commit: AirlockVersion.commit)
+                ),
                 logger: logger
             )
             try await service.start()
