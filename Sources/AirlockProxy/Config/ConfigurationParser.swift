@@ -32,6 +32,7 @@ struct ConfigurationParser {
             "the configuration",
             allowed: [
                 "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients",
+                "replica_id",
             ]
         )
         guard let listenNode = top["listen"] else {
@@ -63,7 +64,7 @@ struct ConfigurationParser {
         if let callbacks, let callbacksNode = top["callbacks"] {
             try self.checkCallbackListener(callbacks, node: callbacksNode, listen: listen, admin: admin)
         }
-        let configuration = ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             listen: listen,
             admin: admin,
             limits: limits,
@@ -74,6 +75,11 @@ struct ConfigurationParser {
             callbacks: callbacks,
             clients: clients
         )
+        if let node = top["replica_id"] {
+            let id = try self.string(node, "replica_id")
+            guard ReplicaID.isValid(id) else { throw self.error(node, ReplicaID.rule) }
+            configuration.replicaID = id
+        }
         return configuration
     }
 

@@ -171,6 +171,8 @@ public struct ProxyConfiguration: Sendable {
     public var pseudonymKeyPath: String?
     /// The file this configuration was read from, if any.
     public var sourcePath: String?
+    /// This replica's id (`replica_id`, default the host name), written into every audit record it makes.
+    public var replicaID: String = ReplicaID.hostName
 
     public init(
         listen: Listen,

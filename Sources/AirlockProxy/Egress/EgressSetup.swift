@@ -34,7 +34,9 @@ public struct EgressSetup: Sendable {
         var recorder: any EgressRecorder = NoOpRecorder()
         if let audit = configuration.audit, audit.enabled {
             do {
-                let log = try await AuditLog.open(audit.log)
+                var settings = audit.log
+                settings.replica = configuration.replicaID
+                let log = try await AuditLog.open(settings)
                 auditLog = log
                 let space = AuditSpaceGuard(
                     directory: audit.log.directory,
