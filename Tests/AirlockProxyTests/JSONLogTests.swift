@@ -67,7 +67,7 @@ struct JSONLogTests {
                 }
             )
             let body = #"{"project": "Nightingale"}"#
-            let forwarded = try await airlock.send(body, path: "/scale/v1/task/Nightingale-1")
+            let forwarded = try await airlock.send(body, path: "/scale/v1/task/Nightingale-1?project=Nightingale")
             #expect(forwarded.status == 200)
             let refused = try await airlock.send(body, path: "/scale/v2/Nightingale/secret")
             #expect(refused.status == 403)
