@@ -8,6 +8,8 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var event: Event
     public var seq: Int
     public var time: String
+    /// The Airlock replica that wrote the line (`replica_id`); nil in logs written before replica ids.
+    public var replica: String?
 
     // decision and outcome
     public var id: String?
@@ -51,7 +53,8 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var requests: Int { refusals?.count ?? 1 }
 
     enum CodingKeys: String, CodingKey {
-        case event, seq, time, id, client, vendor, method, path, decision, reason, rule, policy, findings, status, error
+        case event, seq, time, replica, id, client, vendor, method, path, decision, reason, rule, policy, findings,
+            status, error
         case head, count, signature, kept, prev, hash, body, refusals
         case requestBytes = "request_bytes"
         case forwardedBytes = "forwarded_bytes"

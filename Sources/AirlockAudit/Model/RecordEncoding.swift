@@ -1,12 +1,24 @@
 /// How each kind of line is laid out. The order of members is part of the canonical form.
 enum RecordEncoding {
-    static func decision(seq: Int, time: String, _ record: DecisionRecord, body: String?) -> JSONLine {
-        decision(seq: seq, time: time, EncodedDecision(record), body: body)
+    static func decision(
+        seq: Int,
+        time: String,
+        _ record: DecisionRecord,
+        body: String?,
+        replica: String? = nil
+    ) -> JSONLine {
+        decision(seq: seq, time: time, EncodedDecision(record), body: body, replica: replica)
     }
 
     /// The decision line from members encoded ahead (by the caller, off the writer thread).
-    static func decision(seq: Int, time: String, _ encoded: EncodedDecision, body: String?) -> JSONLine {
-        var line = header("decision", seq: seq, time: time)
+    static func decision(
+        seq: Int,
+        time: String,
+        _ encoded: EncodedDecision,
+        body: String?,
+        replica: String? = nil
+    ) -> JSONLine {
+        var line = header("decision", seq: seq, time: time, replica: replica)
         appendDecision(to: &line, members: encoded.beforeBody, body: body, after: encoded.afterBody)
         return line
     }
@@ -30,13 +42,19 @@ enum RecordEncoding {
         id: String,
         status: Int?,
         durationMs: Double,
-        error: String?
+        error: String?,
+        replica: String? = nil
     ) -> JSONLine {
-        outcome(seq: seq, time: time, outcomeMembers(id: id, status: status, durationMs: durationMs, error: error))
+        outcome(
+            seq: seq,
+            time: time,
+            outcomeMembers(id: id, status: status, durationMs: durationMs, error: error),
+            replica: replica
+        )
     }
 
-    static func outcome(seq: Int, time: String, _ members: [UInt8]) -> JSONLine {
-        var line = header("outcome", seq: seq, time: time)
+    static func outcome(seq: Int, time: String, _ members: [UInt8], replica: String? = nil) -> JSONLine {
+        var line = header("outcome", seq: seq, time: time, replica: replica)
         line.members(members)
         return line
     }
@@ -57,9 +75,10 @@ enum RecordEncoding {
         reason: CheckpointReason,
         head: String,
         keyID: String?,
-        signature: String?
+        signature: String?,
+        replica: String? = nil
     ) -> JSONLine {
-        var line = header("checkpoint", seq: seq, time: time)
+        var line = header("checkpoint", seq: seq, time: time, replica: replica)
         line.string("reason", reason.rawValue)
         line.string("head", head)
         line.int("count", seq - 1)
@@ -81,9 +100,10 @@ enum RecordEncoding {
         afterSeq: Int,
         tornBytes: Int?,
         tornSHA256: String?,
-        kept: String?
+        kept: String?,
+        replica: String? = nil
     ) -> JSONLine {
-        var line = header("recovery", seq: seq, time: time)
+        var line = header("recovery", seq: seq, time: time, replica: replica)
         line.string("reason", reason)
         line.int("after_seq", afterSeq)
         line.int("torn_bytes", tornBytes)
@@ -92,17 +112,19 @@ enum RecordEncoding {
         return line
     }
 
-    private static func header(_ event: String, seq: Int, time: String) -> JSONLine {
+    private static func header(_ event: String, seq: Int, time: String, replica: String?) -> JSONLine {
         var line = JSONLine()
-        appendHeader(to: &line, event, seq: seq, time: time)
+        appendHeader(to: &line, event, seq: seq, time: time, replica: replica)
         return line
     }
 
-    /// `"event"`, `"seq"` and `"time"`: the members every line starts with.
-    static func appendHeader(to line: inout JSONLine, _ event: String, seq: Int, time: String) {
+    /// `"event"`, `"seq"` and `"time"`: the members every line starts with; then `"replica"`, the id of the Airlock
+    /// replica that wrote the line, when it has one (lines of logs written before replica ids have none).
+    static func appendHeader(to line: inout JSONLine, _ event: String, seq: Int, time: String, replica: String?) {
         line.string("event", event)
         line.int("seq", seq)
         line.string("time", time)
+        if let replica { line.string("replica", replica) }
     }
 }
 
@@ -136,7 +158,13 @@ extension RecordEncoding {
             )
             record.forwardedBytes = entry.forwardedBytes
             record.forwardedSHA256 = entry.forwardedSHA256
-            line = RecordEncoding.decision(seq: entry.seq, time: entry.time, record, body: entry.body)
+            line = RecordEncoding.decision(
+                seq: entry.seq,
+                time: entry.time,
+                record,
+                body: entry.body,
+                replica: entry.replica
+            )
         case .outcome:
             guard let id = entry.id, let durationMs = entry.durationMs else { return nil }
             line = outcome(
@@ -145,7 +173,8 @@ extension RecordEncoding {
                 id: id,
                 status: entry.status,
                 durationMs: durationMs,
-                error: entry.error
+                error: entry.error,
+                replica: entry.replica
             )
         case .checkpoint:
             guard let reason = entry.reason.flatMap(CheckpointReason.init(rawValue:)), let head = entry.head else {
@@ -157,7 +186,8 @@ extension RecordEncoding {
                 reason: reason,
                 head: head,
                 keyID: entry.keyID,
-                signature: entry.signature
+                signature: entry.signature,
+                replica: entry.replica
             )
         case .recovery:
             guard let reason = entry.reason, let afterSeq = entry.afterSeq else { return nil }
@@ -168,7 +198,8 @@ extension RecordEncoding {
                 afterSeq: afterSeq,
                 tornBytes: entry.tornBytes,
                 tornSHA256: entry.tornSHA256,
-                kept: entry.kept
+                kept: entry.kept,
+                replica: entry.replica
             )
         }
         line.string("prev", entry.prev)

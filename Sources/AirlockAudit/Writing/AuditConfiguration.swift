@@ -33,6 +33,9 @@ public struct AuditConfiguration: Sendable {
     public var commitSiblings: Int
     /// A group this large is committed at once, without waiting out the window.
     public var commitBatch: Int
+    /// The id of the Airlock replica writing this log, put in every line it writes (`"replica"`), so the logs of
+    /// several replicas stay attributable once shipped together. Nil: no `replica` member.
+    public var replica: String?
     /// The writes and syncs of log files and body packs: the system calls, or a test's recording or failing layer.
     var fileOperations = FileOperations.system
 

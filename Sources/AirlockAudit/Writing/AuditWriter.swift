@@ -130,7 +130,8 @@ final class AuditWriter {
                 afterSeq: nextSeq - 1,
                 tornBytes: torn?.bytes,
                 tornSHA256: torn?.sha256,
-                kept: torn?.kept
+                kept: torn?.kept,
+                replica: configuration.replica
             )
             let sealed = ChainLine.seal(line, prev: head)
             try appendDurably(sealed.line)
@@ -311,7 +312,13 @@ final class AuditWriter {
                 let members = records[index].members
                 switch records[index].kind {
                 case .decision:
-                    RecordEncoding.appendHeader(to: &line, "decision", seq: nextSeq, time: time)
+                    RecordEncoding.appendHeader(
+                        to: &line,
+                        "decision",
+                        seq: nextSeq,
+                        time: time,
+                        replica: configuration.replica
+                    )
                     // Bodies the callers found already stored (durable since an earlier batch) needed no write.
                     let body = records[index].body.flatMap { $0.storedAt ?? references[$0.sha256] }
                     let bodyIndex = records[index].bodyIndex
@@ -322,7 +329,13 @@ final class AuditWriter {
                         after: bytes[bodyIndex..<members.upperBound]
                     )
                 case .outcome:
-                    RecordEncoding.appendHeader(to: &line, "outcome", seq: nextSeq, time: time)
+                    RecordEncoding.appendHeader(
+                        to: &line,
+                        "outcome",
+                        seq: nextSeq,
+                        time: time,
+                        replica: configuration.replica
+                    )
                     line.members(bytes[members])
                 }
                 let hash = line.seal(prev: head, lineStart: lineStart)
@@ -455,7 +468,8 @@ final class AuditWriter {
             reason: reason,
             head: head.hex,
             keyID: signingKey?.keyID,
-            signature: signature
+            signature: signature,
+            replica: configuration.replica
         )
         let sealed = ChainLine.seal(line, prev: head)
         nextSeq += 1

@@ -8,6 +8,8 @@ import Yams
 struct ConfigurationParser {
     let file: String?
     let baseDirectory: String
+    /// Where each file the configuration names was written (for `airlock check --config`).
+    let pathLocations = ConfigurationPathLocations()
 
     init(file: String?, baseDirectory: String) {
         self.file = file
@@ -30,6 +32,7 @@ struct ConfigurationParser {
             "the configuration",
             allowed: [
                 "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients",
+                "replica_id",
             ]
         )
         guard let listenNode = top["listen"] else {
@@ -61,7 +64,7 @@ struct ConfigurationParser {
         if let callbacks, let callbacksNode = top["callbacks"] {
             try self.checkCallbackListener(callbacks, node: callbacksNode, listen: listen, admin: admin)
         }
-        return ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             listen: listen,
             admin: admin,
             limits: limits,
@@ -72,6 +75,12 @@ struct ConfigurationParser {
             callbacks: callbacks,
             clients: clients
         )
+        if let node = top["replica_id"] {
+            let id = try self.string(node, "replica_id")
+            guard ReplicaID.isValid(id) else { throw self.error(node, ReplicaID.rule) }
+            configuration.replicaID = id
+        }
+        return configuration
     }
 
     /// The log under `airlock-data/audit`, signed with `Certs/audit-signing.key` when `airlock certs init` made one.
@@ -206,8 +215,11 @@ struct ConfigurationParser {
     /// Resolves a path relative to the configuration file's directory.
     func path(_ node: Node, _ what: String) throws(ConfigurationError) -> String {
         let text = try self.string(node, what)
-        if text.hasPrefix("/") { return text }
-        return URL(fileURLWithPath: self.baseDirectory).appendingPathComponent(text).standardizedFileURL.path
+        let resolved =
+            text.hasPrefix("/")
+            ? text : URL(fileURLWithPath: self.baseDirectory).appendingPathComponent(text).standardizedFileURL.path
+        self.pathLocations.record(resolved, line: node.mark?.line, column: node.mark?.column)
+        return resolved
     }
 
     func error(_ node: Node, _ message: String) -> ConfigurationError {

@@ -171,6 +171,8 @@ public struct ProxyConfiguration: Sendable {
     public var pseudonymKeyPath: String?
     /// The file this configuration was read from, if any.
     public var sourcePath: String?
+    /// This replica's id (`replica_id`, default the host name), written into every audit record it makes.
+    public var replicaID: String = ReplicaID.hostName
 
     public init(
         listen: Listen,
@@ -260,16 +262,26 @@ public struct ProxyConfiguration: Sendable {
     /// Reads and validates a configuration file.
     public static func load(path: String) throws(ConfigurationError) -> ProxyConfiguration {
         let url = URL(fileURLWithPath: path)
-        let text: String
+        return try Self.parse(
+            yaml: Self.text(of: path),
+            file: path,
+            baseDirectory: url.deletingLastPathComponent().path
+        )
+    }
+
+    /// The text of a configuration file; a missing file says "not found".
+    static func text(of path: String) throws(ConfigurationError) -> String {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(file: path, message: "configuration file not found")
+        }
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
+            return try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
         } catch {
             throw ConfigurationError(
                 file: path,
                 message: "cannot read the configuration file (\(error.localizedDescription))"
             )
         }
-        return try Self.parse(yaml: text, file: path, baseDirectory: url.deletingLastPathComponent().path)
     }
 
     /// Parses and validates configuration text; relative paths resolve against `baseDirectory`.

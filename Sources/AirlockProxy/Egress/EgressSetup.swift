@@ -34,7 +34,9 @@ public struct EgressSetup: Sendable {
         var recorder: any EgressRecorder = NoOpRecorder()
         if let audit = configuration.audit, audit.enabled {
             do {
-                let log = try await AuditLog.open(audit.log)
+                var settings = audit.log
+                settings.replica = configuration.replicaID
+                let log = try await AuditLog.open(settings)
                 auditLog = log
                 let space = AuditSpaceGuard(
                     directory: audit.log.directory,
@@ -103,6 +105,9 @@ public struct EgressSetup: Sendable {
             if let cached = compiled[path] {
                 policy = cached
             } else {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw EgressSetupError("vendor \"\(vendor.name)\": policy file not found: \(path)")
+                }
                 policy = try Self.loadPolicy(path: path, keys: vendorKeys(), limits: configuration.limits)
                 compiled[path] = policy
             }
@@ -131,12 +136,11 @@ public struct EgressSetup: Sendable {
         guard let path else {
             throw EgressSetupError("pseudonym_key is not set; run `airlock certs init` or point pseudonym_key at a key")
         }
-        do {
+        do throws(RedactionError) {
             return try PseudonymKeys(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw EgressSetupError(
-                "cannot read the pseudonym key at \(path) (\(error)); create one with `airlock certs init`"
-            )
+            // The key's own message names the file and says how to create one.
+            throw EgressSetupError(error.message)
         }
     }
 

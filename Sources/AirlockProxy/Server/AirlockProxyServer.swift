@@ -136,12 +136,22 @@ public final class AirlockProxyServer: Sendable {
     ) throws(TLSError) -> [VendorRuntime] {
         var vendors: [VendorRuntime] = []
         for (index, vendor) in configuration.vendors.enumerated() {
-            let context = try TLSClientContext(
-                configuration: TLSClientConfiguration(
-                    trustRoots: vendor.trustRoots,
-                    pinnedSPKISHA256: vendor.pinnedSPKISHA256
+            let context: TLSClientContext
+            do {
+                context = try TLSClientContext(
+                    configuration: TLSClientConfiguration(
+                        trustRoots: vendor.trustRoots,
+                        pinnedSPKISHA256: vendor.pinnedSPKISHA256
+                    )
                 )
-            )
+            } catch {
+                // The CA file alone does not say whose it is: name the vendor.
+                throw TLSError(
+                    code: error.code,
+                    message: "vendor \"\(vendor.name)\": \(error.message)",
+                    openSSLErrors: error.openSSLErrors
+                )
+            }
             vendors.append(VendorRuntime(index: index, configuration: vendor, tls: context, loopCount: loopCount))
         }
         return vendors
@@ -187,7 +197,10 @@ public final class AirlockProxyServer: Sendable {
 
     /// Binds the HTTPS listener, the callback listener and the admin listener. Throws if an address cannot be bound.
     public func start() async throws {
-        let listener = try await self.bindHTTPS(self.configuration.listen.address, core: self.core, tls: self.serverTLS)
+        let address = self.configuration.listen.address
+        let listener = try await ListenerBindError.binding("listen.address", address) {
+            try await self.bindHTTPS(address, core: self.core, tls: self.serverTLS)
+        }
         // Both listeners' cores share one aggregator (`ProxyCore.refusals`): its counts are written once a second.
         let core = self.core
         let flushLoop = self.group.next()
@@ -200,7 +213,9 @@ public final class AirlockProxyServer: Sendable {
         }
         if let (core, tls) = self.callbackListener, let address = self.configuration.callbacks?.listen?.address {
             do {
-                let channel = try await self.bindHTTPS(address, core: core, tls: tls)
+                let channel = try await ListenerBindError.binding("callbacks.listen.address", address) {
+                    try await self.bindHTTPS(address, core: core, tls: tls)
+                }
                 self.channels.withLock { $0.callbacks = channel }
             } catch {
                 try? await listener.close()
@@ -212,17 +227,19 @@ public final class AirlockProxyServer: Sendable {
             let registry = self.metrics.registry
             let readiness = self.readiness
             do {
-                let adminChannel = try await ServerBootstrap(group: self.group)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            let sync = channel.pipeline.syncOperations
-                            try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                            try sync.addHandler(AdminHandler(registry: registry, readiness: readiness))
+                let adminChannel = try await ListenerBindError.binding("admin.address", admin.address) {
+                    try await ServerBootstrap(group: self.group)
+                        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                        .childChannelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                let sync = channel.pipeline.syncOperations
+                                try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                                try sync.addHandler(AdminHandler(registry: registry, readiness: readiness))
+                            }
                         }
-                    }
-                    .bind(host: admin.address.host, port: admin.address.port)
-                    .get()
+                        .bind(host: admin.address.host, port: admin.address.port)
+                        .get()
+                }
                 self.channels.withLock { $0.admin = adminChannel }
             } catch {
                 try? await listener.close()

@@ -297,15 +297,18 @@ final class EgressExchange {
         case .failure(.withdrawn):
             self.refuse(EgressRefusal(.auditUnavailable))
         case .failure(let error):
-            let metadata: Logger.Metadata = [
+            var metadata: Logger.Metadata = [
                 "airlock.vendor": "\(vendor.configuration.name)", "airlock.error": "\(error.label)",
             ]
+            // Connect and TLS failures are the operator's to fix (address, CA, pin): logged as warnings, with why.
+            let level: Logger.Level = error.operatorDetail == nil ? .debug : .warning
+            if let detail = error.operatorDetail { metadata["airlock.detail"] = "\(detail)" }
             if !self.admitted, let decision {
-                self.core.logger.debug("vendor unavailable; nothing was sent", metadata: metadata)
+                self.core.logger.log(level: level, "vendor unavailable; nothing was sent", metadata: metadata)
                 self.recordUnsent(request, decision: decision, error: error)
                 return
             }
-            self.core.logger.debug("vendor exchange failed", metadata: metadata)
+            self.core.logger.log(level: level, "vendor exchange failed", metadata: metadata)
             self.recordOutcome(request, status: nil, error: error.label, elapsed: elapsed, responseBytes: 0)
             self.refuse(error.refusal(vendor: vendor.configuration.name))
         }

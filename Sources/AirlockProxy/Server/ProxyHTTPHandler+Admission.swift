@@ -8,6 +8,7 @@ extension ProxyHTTPHandler {
     func admit(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         self.requestMethod = head.method
         self.clientIndex = nil
+        self.access.begin()
         // Request smuggling guard: headers that leave the framing, decoding or routing of the message open (two
         // Content-Lengths, both framings, two Content-Types...) are refused once the vendor is known, and the
         // connection is closed whatever is refused first, as the next message boundary cannot be trusted.
@@ -38,6 +39,11 @@ extension ProxyHTTPHandler {
             self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, keepAlive: keepAlive)
             return
         }
+        self.access.routed(
+            callback == nil
+                ? RequestAdmission.matchedRoute(vendor.configuration, method: head.method, rest: rest)?.description
+                : "callback"
+        )
         let record = (head, Self.auditPath(rest, callback: callback))
         if let refusal = self.routeRefusal(head, vendor: vendor, rest: rest, callback: callback, ambiguity: ambiguity) {
             self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: keepAlive, record: record)

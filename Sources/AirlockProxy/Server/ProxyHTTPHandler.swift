@@ -51,6 +51,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var deadlines: RequestDeadlineHandler?
     /// The method of the request being handled, for the record of an early refusal.
     var requestMethod: HTTPMethod?
+    /// The access log line of the request being handled.
+    var access = AccessLogEntry()
 
     init(core: ProxyCore, loop: LoopContext) {
         self.core = core
@@ -278,6 +280,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
 
     private func process(_ incoming: Incoming) {
         self.core.metrics.labToAirlockBytes[incoming.vendor.index].increment(by: Int64(incoming.body.readableBytes))
+        self.access.received(bodyBytes: incoming.body.readableBytes)
         if let callback = incoming.callback {
             self.handleCallback(incoming, route: callback)
             return
@@ -354,6 +357,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
                 keepAlive: keepAlive,
                 vendorIndex: vendorIndex,
                 closeNow: !keepAlive,
+                decision: "forwarded",
                 isHead: isHead
             )
         case .refusal(let refusal):
@@ -371,7 +375,8 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             body: ErrorResponse.body(refusal, allocator: self.context?.channel.allocator ?? ByteBufferAllocator()),
             keepAlive: keepAlive,
             vendorIndex: vendorIndex,
-            closeNow: closeNow
+            closeNow: closeNow,
+            decision: refusal.code
         )
     }
 
@@ -383,6 +388,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         keepAlive: Bool,
         vendorIndex: Int?,
         closeNow: Bool,
+        decision: String,
         isHead: Bool = false
     ) {
         guard let context = self.context else { return }
@@ -409,13 +415,15 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         }
         let index = vendorIndex ?? self.core.vendors.count
         self.loop.metrics.countRequest(vendorIndex: index, status: Int(status.code))
-        // Vendor and status only: paths and queries can carry content.
-        self.core.logger.debug(
-            "answered",
-            metadata: [
-                "airlock.conn": "\(String(self.connectionID, radix: 16))",
-                "airlock.vendor": "\(self.core.metrics.vendorNames[index])", "airlock.status": "\(status.code)",
-            ]
+        // The route pattern, never the path: paths and queries can carry content.
+        self.access.answered(
+            logger: self.core.logger,
+            requestID: requestID,
+            client: self.client,
+            vendor: self.core.metrics.vendorNames[index],
+            decision: decision,
+            status: status.code,
+            bytesOut: bodyless ? 0 : body.readableBytes
         )
         if let vendorIndex, !bodyless {
             self.core.metrics.airlockToLabBytes[vendorIndex].increment(by: Int64(body.readableBytes))

@@ -89,9 +89,18 @@ enum RequestAdmission {
 
     /// Whether `vendor`'s route allowlist lets `method` reach `rest` (the path after the vendor's prefix).
     static func routeAllowed(_ vendor: ProxyConfiguration.Vendor, method: HTTPMethod, rest: Substring) -> Bool {
+        Self.matchedRoute(vendor, method: method, rest: rest) != nil
+    }
+
+    /// The first of `vendor`'s routes that lets `method` reach `rest`, if any (the access log names it).
+    static func matchedRoute(
+        _ vendor: ProxyConfiguration.Vendor,
+        method: HTTPMethod,
+        rest: Substring
+    ) -> RoutePattern? {
         let routePath: Substring = rest.isEmpty ? "/" : rest
         let method = method.rawValue
-        return vendor.routes.contains { $0.matches(method: method, path: routePath) }
+        return vendor.routes.first { $0.matches(method: method, path: routePath) }
     }
 
     /// The body's framing from `Content-Length` and `Expect`: a length that is not a number (400), one over

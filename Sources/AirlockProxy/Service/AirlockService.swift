@@ -31,17 +31,21 @@ public final class AirlockService: Sendable {
         /// The signals handled from `init` on: SIGHUP reloads, any other shuts down. Tests pass fewer (the test
         /// runner keeps its own SIGINT).
         public var signals: [Int32]
+        /// The build `/metrics` reports as `airlock_build_info`.
+        public var build: BuildInfo
 
         public init(
             group: MultiThreadedEventLoopGroup? = nil,
             keys: PseudonymKeys? = nil,
             watchInterval: Duration? = .seconds(1),
-            signals: [Int32] = [SIGTERM, SIGINT, SIGHUP]
+            signals: [Int32] = [SIGTERM, SIGINT, SIGHUP],
+            build: BuildInfo = BuildInfo(version: "unknown", commit: "unknown")
         ) {
             self.group = group
             self.keys = keys
             self.watchInterval = watchInterval
             self.signals = signals
+            self.build = build
         }
     }
 
@@ -97,6 +101,8 @@ public final class AirlockService: Sendable {
         }
         if let log = egress.auditLog { AuditMetrics.register(log, in: server.metrics.registry) }
         egress.auditSpace?.register(in: server.metrics.registry)
+        ProcessMetrics.register(in: server.metrics.registry)
+        options.build.register(in: server.metrics.registry)
         let (events, post) = AsyncStream<Event>.makeStream()
         self.events = events
         self.post = post

@@ -61,6 +61,18 @@ enum UpstreamError: Error {
         }
     }
 
+    /// For a failure to connect or to complete TLS with the vendor: why, for the operator's log (the socket or
+    /// OpenSSL error; vendor addresses and certificate problems, never request content). Nil for other failures.
+    var operatorDetail: String? {
+        switch self {
+        case .connectFailed(let error): return "\(error)"
+        case .tls(let error): return error.description
+        case .closedBeforeResponse, .timeout, .responseTooLarge, .badResponse, .shuttingDown, .unframeableRequest,
+            .withdrawn:
+            return nil
+        }
+    }
+
     /// Short, content-free label for logs and outcome records.
     var label: String {
         switch self {

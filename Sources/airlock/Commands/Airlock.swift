@@ -6,6 +6,7 @@ struct Airlock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "airlock",
         abstract: "A redacting TLS proxy between an AI lab and its data-labeling vendors.",
+        version: AirlockVersion.text,
         subcommands: [Serve.self, Check.self, Test.self, Redact.self, Log.self, Certs.self]
     )
 }

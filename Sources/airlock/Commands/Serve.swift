@@ -41,6 +41,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(
+        name: .long,
+        help: """
+            Log format: text, or json (one object per line: time, level, label, message, fields). At info, each \
+            request is logged once (message 'access': request id, client, vendor, route pattern, decision, status, \
+            bytes in and out, duration; never a path, header or body value).
+            """
+    )
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         if self.demoOnce && self.config != nil {
             throw ValidationError("--demo-once applies to the built-in demo only; drop it or drop --config.")
@@ -55,11 +65,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: self.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        self.logFormat.bootstrap(level: level)
         let logger = Logger(label: "airlock")
         guard let path = self.config else {
             try await AirlockDemo.run(once: self.demoOnce, logger: logger)
@@ -76,7 +82,10 @@ struct Serve: AsyncParsableCommand {
         do {
             let service = try await AirlockService(
                 configuration: configuration,
-                options: AirlockService.Options(watchInterval: interval),
+                options: AirlockService.Options(
+                    watchInterval: interval,
+                    build: BuildInfo(version: AirlockVersion.version, commit: AirlockVersion.commit)
+                ),
                 logger: logger
             )
             try await service.start()

@@ -104,5 +104,6 @@ final class LockedData: @unchecked Sendable {
 func metricSample(_ sample: String, adminPort: Int) -> Int? {
     let metrics = (try? Curl.runBlocking(["http://127.0.0.1:\(adminPort)/metrics"]))?.body ?? ""
     let line = metrics.split(separator: "\n").first { $0.hasPrefix(sample + " ") }
-    return line.flatMap { Int($0.dropFirst(sample.count + 1)) }
+    // Counters are integers; gauges come as floating point (`1.0`).
+    return line.flatMap { Double($0.dropFirst(sample.count + 1)) }.flatMap { Int(exactly: $0) }
 }
