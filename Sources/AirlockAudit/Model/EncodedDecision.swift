@@ -31,6 +31,8 @@ struct EncodedDecision: Sendable {
             object.string("action", finding.action)
             object.int("count", finding.count)
             object.strings("paths", finding.paths)
+            // Only for report-mode findings: records without any stay as they were.
+            if let mode = finding.mode { object.string("mode", mode) }
         }
         line.int("request_bytes", record.requestBytes)
         line.int("forwarded_bytes", record.forwardedBytes)

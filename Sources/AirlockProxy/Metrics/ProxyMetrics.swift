@@ -59,7 +59,8 @@ public final class ProxyMetrics: Sendable {
         self.clientConnections = Meter(label: "airlock_client_connections", factory: registry)
         registry.setHelp("Egress decisions, by vendor and decision.", for: "airlock_decisions_total")
         registry.setHelp(
-            "Policy findings, by vendor, rule id and action (counts of matches; never the values).",
+            "Policy findings, by vendor, rule id and action (counts of matches; never the values); mode=\"report\" for "
+                + "report-only rules, whose action was not applied.",
             for: "airlock_findings_total"
         )
         registry.setHelp("Time to inspect and redact one request.", for: "airlock_inspection_seconds")
@@ -95,11 +96,10 @@ public final class ProxyMetrics: Sendable {
         let index = min(vendorIndex, self.vendorNames.count - 1)
         self.decisions[index][forwarded ? 0 : (error ? 2 : 1)].increment()
         for finding in findings {
-            Counter(
-                label: "airlock_findings_total",
-                dimensions: [("vendor", self.vendorNames[index]), ("rule", finding.rule), ("action", finding.action)],
-                factory: self.registry
-            ).increment(by: Int64(finding.count))
+            var dimensions = [("vendor", self.vendorNames[index]), ("rule", finding.rule), ("action", finding.action)]
+            if let mode = finding.mode { dimensions.append(("mode", mode.rawValue)) }
+            Counter(label: "airlock_findings_total", dimensions: dimensions, factory: self.registry)
+                .increment(by: Int64(finding.count))
         }
     }
 
