@@ -7,8 +7,9 @@ import Foundation
 struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
-        abstract: "Review the egress audit log: verify it, list and count what left, print a forwarded body.",
-        subcommands: [Verify.self, Show.self, Stats.self, Body.self]
+        abstract:
+            "Review the egress audit log: verify it, list and count what left, print a forwarded body, hunt through it.",
+        subcommands: [Verify.self, Show.self, Stats.self, Body.self, Hunt.self, HuntVerify.self]
     )
 }
 
