@@ -47,6 +47,21 @@ struct EncodedDecision: Sendable {
                 window.string("last", refusals.last)
             }
         }
+        // Only when the vendor's candidate policy disagreed: records without one stay as they were.
+        if let candidate = record.candidate {
+            line.object("candidate") { object in
+                object.string("policy", candidate.policy)
+                object.string("decision", candidate.decision)
+                object.string("rule", candidate.rule)
+                object.objects("findings", candidate.findings) { rule, count in
+                    rule.string("id", count.id)
+                    rule.string("action", count.action)
+                    rule.int("enforced", count.enforced)
+                    rule.int("candidate", count.candidate)
+                    rule.strings("paths", count.paths)
+                }
+            }
+        }
         members = line.fragment
     }
 }

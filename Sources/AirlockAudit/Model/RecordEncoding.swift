@@ -136,6 +136,7 @@ extension RecordEncoding {
             )
             record.forwardedBytes = entry.forwardedBytes
             record.forwardedSHA256 = entry.forwardedSHA256
+            record.candidate = entry.candidate
             line = RecordEncoding.decision(seq: entry.seq, time: entry.time, record, body: entry.body)
         case .outcome:
             guard let id = entry.id, let durationMs = entry.durationMs else { return nil }

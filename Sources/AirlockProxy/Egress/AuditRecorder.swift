@@ -109,7 +109,8 @@ public struct AuditRecorder: EgressRecorder {
             },
             requestBytes: record.requestBytes,
             status: record.status,
-            refusals: record.aggregated.map { RefusalWindow(count: $0.count, first: $0.first, last: $0.last) }
+            refusals: record.aggregated.map { RefusalWindow(count: $0.count, first: $0.first, last: $0.last) },
+            candidate: inspection?.candidate
         )
     }
 }
