@@ -33,6 +33,15 @@ public enum RetroHunt {
         public var report: HuntReport
         /// Wall time of the body scan (reading, decompressing, hashing and matching).
         public var scanSeconds: Double
+        /// CPU time the process spent in that scan, all threads: the speed per core on a busy machine.
+        public var scanCPUSeconds: Double
+    }
+
+    /// CPU time of the whole process so far.
+    static func processCPUSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     /// Why a hunt gave no answer: the log does not verify, a body was altered, the log cannot be read.
@@ -58,6 +67,7 @@ public enum RetroHunt {
         }
         let decisions = entries.filter { options.query.matches($0) }
         let start = DispatchTime.now().uptimeNanoseconds
+        let startCPU = Self.processCPUSeconds()
         let redactor = policy.redactor
         let scanned: [StoredBodyHunt.Result?]
         do {
@@ -70,6 +80,7 @@ public enum RetroHunt {
             throw Failure(message: "a stored body does not verify: \(error.message)")
         }
         let scanSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let scanCPUSeconds = Self.processCPUSeconds() - startCPU
         var report = HuntReport(
             policy: policy.identity,
             rules: policy.rules.map { HuntReport.Rule(id: $0.key, label: $0.value.label, action: $0.value.action) }
@@ -106,7 +117,7 @@ public enum RetroHunt {
         let through = report.coverage.pin(with: entries)
         report.coverage.afterLastCheckpoint = decisions.filter { $0.seq > through }.count
         report.statement = Self.statement(report)
-        return Outcome(report: report, scanSeconds: scanSeconds)
+        return Outcome(report: report, scanSeconds: scanSeconds, scanCPUSeconds: scanCPUSeconds)
     }
 
     /// The texts a decision records (the path as forwarded, the reason, its findings' paths), matched as text.

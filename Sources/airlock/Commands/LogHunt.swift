@@ -100,14 +100,18 @@ extension Log {
                 Log.print(result.statement)
                 let megabytes = Double(result.coverage.bodyBytes) / 1e6
                 let rate = outcome.scanSeconds > 0 ? megabytes / outcome.scanSeconds : 0
+                let perCPU = outcome.scanCPUSeconds > 0 ? megabytes / outcome.scanCPUSeconds : 0
                 Log.print(
                     String(
-                        format: "Scanned %d bodies, %.1f MB in %.3f s: %.0f MB/s (%d workers).",
+                        format: "Scanned %d bodies, %.1f MB in %.3f s: %.0f MB/s (%d workers; %.3f CPU s: %.0f MB "
+                            + "per CPU second).",
                         result.coverage.bodies,
                         megabytes,
                         outcome.scanSeconds,
                         rate,
-                        workers
+                        workers,
+                        outcome.scanCPUSeconds,
+                        perCPU
                     )
                 )
             }
