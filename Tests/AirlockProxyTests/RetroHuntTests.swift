@@ -156,3 +156,59 @@ struct RetroHuntTests {
         }
     }
 }
+
+extension RetroHuntTests {
+    /// `gzip` run as a process: the bytes a vendor receives for a gzip-encoded request.
+    static func gzip(_ text: String) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-c"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Array(data)
+    }
+
+    /// Stored bodies are read as the bytes say: a term escaped in JSON, inside a gzip-encoded body, in a form body
+    /// (percent-encoded, `+` for spaces) and in a multipart part is found; the same bodies without it are clean.
+    @Test func findsTheTermHowEverTheStoredBodyIsEncoded() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-hunt-enc-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = try await AuditLog.open(AuditConfiguration(directory: directory))
+        let bodies: [[UInt8]] = [
+            Array(#"{"note": "ship Blue\u0062ird"}"#.utf8),
+            try Self.gzip(#"{"items": [{"text": "Bluebird launch"}]}"#),
+            Array("title=x&note=ship+Blue%62ird+now".utf8),
+            Array(
+                "--b0undary\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nBluebird\r\n--b0undary--\r\n".utf8
+            ),
+            Array(#"{"note": "nothing here"}"#.utf8),
+        ]
+        for (index, body) in bodies.enumerated() {
+            let record = DecisionRecord(
+                id: "enc-\(index)",
+                client: AuditClient(ip: "10.0.0.1", subject: nil),
+                vendor: "scale",
+                method: "POST",
+                path: "/v1/task/\(index)",
+                decision: .forwarded,
+                policy: "old@sha256:0",
+                requestBytes: body.count
+            )
+            _ = try await log.recordDecision(record, forwardedBody: body)
+        }
+        try await log.close()
+        let report = try RetroHunt.run(try Self.policy(["Bluebird"]), options: RetroHunt.Options(directory: directory))
+            .report
+        #expect(Set(report.matches.map(\.id)) == ["enc-0", "enc-1", "enc-2", "enc-3"], "\(report.matches)")
+        #expect(report.matches.first { $0.id == "enc-1" }?.paths == ["$.items[0].text"])
+        #expect(report.matches.first { $0.id == "enc-3" }?.paths == ["$.note"], "\(report.matches)")
+        #expect(report.coverage.uninspected.isEmpty)
+    }
+}
