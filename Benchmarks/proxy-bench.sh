@@ -29,6 +29,8 @@
 #   SKIP_DEPS=1    do not run scripts/install-deps.sh (the packages are known to be there).
 #   COMMIT_DELAY_MS=N  the audit log's group-commit window (audit.commit_delay_ms; default: Airlock's default).
 #   AIRLOCK_BIN=F  measure the airlock binary F instead of building one (e.g. a copy kept for a before/after).
+#   CANDIDATE=F    give the vendor `policy_candidate: F` (evaluated beside POLICY on every request, never deciding);
+#                  the mean inspection time per request (airlock_inspection_seconds) is printed either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -61,6 +63,8 @@ bench_workdir airlock-bench
 "$AIRLOCK" certs init --dir "$work/certs" >/dev/null
 POLICY="${POLICY:-Policies/lab.yaml}"
 if [[ "$POLICY" != "none" ]]; then POLICY="$(realpath "$POLICY")"; fi
+CANDIDATE="${CANDIDATE:-}"
+if [[ -n "$CANDIDATE" ]]; then CANDIDATE="$(realpath "$CANDIDATE")"; fi
 if [[ "$MODE" == "realistic" ]]; then AUDIT="${AUDIT:-on}"; else AUDIT="${AUDIT:-off}"; fi
 if [[ "$AUDIT" == "on" ]]; then AUDIT_ENABLED=true; else AUDIT_ENABLED=false; fi
 UPSTREAM_PORT="$(free_port)"; NGINX_PORT="$(free_port)"; AIRLOCK_PORT="$(free_port)"; ADMIN_PORT="$(free_port)"
@@ -208,6 +212,7 @@ vendors:
     ca: certs/ca.crt
     routes: ["POST /v1/*"]
     policy: $POLICY
+${CANDIDATE:+    policy_candidate: $CANDIDATE}
     pool: {max_connections: 128}
 pseudonym_key: certs/pseudonym.key
 audit:
@@ -261,7 +266,7 @@ echo "==> warming up"
 wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks" >/dev/null
 wrk -t1 -c8 -d2s -s "$work/post.lua" "https://127.0.0.1:$NGINX_PORT/v1/tasks" >/dev/null
 
-echo "==> mode $MODE; Airlock: policy $POLICY, audit log $AUDIT"
+echo "==> mode $MODE; Airlock: policy $POLICY${CANDIDATE:+, candidate $CANDIDATE}, audit log $AUDIT"
 echo "==> measuring ${DURATION}s each, $CONNECTIONS connections, $THREADS wrk threads, $WORKERS proxy workers, $(nproc) cores"
 perf_events="instructions,task-clock,context-switches,raw_syscalls:sys_enter"
 if [[ "$SYSCALLS" == "1" ]]; then
@@ -292,6 +297,9 @@ fi
 
 printf '\n%-10s %12s %10s %10s %10s\n' "proxy" "req/s" "p50" "p99" "non-2xx"
 printf '%-10s %12s %10s %10s %10s\n' "airlock" "$a_rps" "$a_p50" "$a_p99" "$a_err"
+curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '
+    /^airlock_inspection_seconds_sum/ { sum += $2 } /^airlock_inspection_seconds_count/ { count += $2 }
+    END { if (count > 0) printf "airlock inspection: %.1f us per request (mean of %d)\n", sum / count * 1e6, count }'
 if [[ "$ONLY_AIRLOCK" != "1" ]]; then
     printf '%-10s %12s %10s %10s %10s\n' "nginx" "$n_rps" "$n_p50" "$n_p99" "$n_err"
     python3 -c "print(f'\nairlock / nginx req/s: {float(\"$a_rps\") / float(\"$n_rps\") * 100:.1f}%')"

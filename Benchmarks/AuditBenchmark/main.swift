@@ -8,7 +8,7 @@
 // producer's thread) and, once it is durable, the outcome record (which rides the next commit) and the next
 // decision. Environment: AIRLOCK_BENCH_VARY_BODY=1 makes every body different (no body-store deduplication);
 // AIRLOCK_BENCH_DIR=D writes the log under D (default: a fresh directory under the temporary directory, removed
-// afterwards: the disk the log is on is part of what is measured).
+// afterwards unless AIRLOCK_BENCH_KEEP=1: the disk the log is on is part of what is measured).
 //
 // Prints records per second, records per commit (group commit), and CPU per request on the producers (the proxy's
 // event loops) and on the log's writer thread, split into a per-request and a per-commit part by a second run
@@ -133,7 +133,12 @@ func measure(seconds: Double, producers count: Int, outstanding: Int, vary: Bool
         ProcessInfo.processInfo.environment["AIRLOCK_BENCH_DIR"].map { URL(fileURLWithPath: $0) }
         ?? FileManager.default.temporaryDirectory
     let directory = root.appendingPathComponent("airlock-audit-bench-\(UUID())")
-    defer { try? FileManager.default.removeItem(at: directory) }
+    // AIRLOCK_BENCH_KEEP=1 keeps the log (e.g. to measure `airlock log hunt` over it).
+    defer {
+        if ProcessInfo.processInfo.environment["AIRLOCK_BENCH_KEEP"] != "1" {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
     let log = try await AuditLog.open(AuditConfiguration(directory: directory))
     let before = log.statistics
     let cpuBefore = cpuSeconds(CLOCK_PROCESS_CPUTIME_ID)

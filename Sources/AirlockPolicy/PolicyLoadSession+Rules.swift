@@ -5,6 +5,8 @@ import Yams
 extension PolicyLoadSession {
     // MARK: - Rules
 
+    // Over 80 lines: the term rule's keys in one place (id, label, action, matching options, mode, values and files),
+    // each reported at its own node.
     mutating func parseTerm(_ node: Node, scope: Scope) {
         guard case .mapping = node else {
             report(
@@ -22,6 +24,7 @@ extension PolicyLoadSession {
             entries["case_sensitive"].flatMap { boolean($0.value, key: "case_sensitive", scope: scope) } ?? false
         let wholeWord = entries["whole_word"].flatMap { boolean($0.value, key: "whole_word", scope: scope) } ?? true
         let variants = entries["variants"].flatMap { boolean($0.value, key: "variants", scope: scope) } ?? true
+        let mode = ruleMode(entries, scope: scope)
 
         var values: [String] = []
         var seen: Set<String> = []
@@ -70,7 +73,7 @@ extension PolicyLoadSession {
         if values.isEmpty, !sourceProblem {
             report(at, "term rule '\(id ?? "?")' has an empty term list")
         }
-        guard let id, let label, let action else { return }
+        guard let id, let label, let action, let mode else { return }
         terms.append(
             TermRule(
                 id: id,
@@ -80,6 +83,7 @@ extension PolicyLoadSession {
                 caseSensitive: caseSensitive,
                 wholeWord: wholeWord,
                 variants: variants,
+                mode: mode,
                 location: at
             )
         )
@@ -105,6 +109,8 @@ extension PolicyLoadSession {
         return terms
     }
 
+    // Over 80 lines: the pattern rule's keys in one place (id, label, action, mode, regex, near, within), each
+    // reported at its own node.
     mutating func parsePattern(_ node: Node, scope: Scope) {
         guard case .mapping = node else {
             report(
@@ -123,6 +129,7 @@ extension PolicyLoadSession {
         let id = ruleID(entries, rule: "pattern rule", at: at, scope: scope)
         let label = ruleLabel(entries, id: id, scope: scope)
         let action = requiredAction(entries, allowed: Action.contentActions, rule: "pattern rule", at: at, scope: scope)
+        let mode = ruleMode(entries, scope: scope)
         var regex: String? = nil
         if let entry = entries["regex"] {
             if let text = nonEmptyString(entry.value, key: "regex", scope: scope) {
@@ -173,9 +180,18 @@ extension PolicyLoadSession {
                 }
             }
         }
-        guard let id, let label, let action, let regex, nearOK else { return }
+        guard let id, let label, let action, let regex, nearOK, let mode else { return }
         patterns.append(
-            PatternRule(id: id, label: label, action: action, regex: regex, near: near, within: within, location: at)
+            PatternRule(
+                id: id,
+                label: label,
+                action: action,
+                regex: regex,
+                near: near,
+                within: within,
+                mode: mode,
+                location: at
+            )
         )
     }
 
@@ -233,6 +249,7 @@ extension PolicyLoadSession {
             at: at,
             scope: scope
         )
+        let mode = ruleMode(entries, scope: scope)
 
         var optionsOK = true
         var domains: [String] = []
@@ -292,7 +309,7 @@ extension PolicyLoadSession {
                 }
             }
         }
-        guard idOK, let label, let action, optionsOK else { return }
+        guard idOK, let label, let action, optionsOK, let mode else { return }
         detectors.append(
             DetectorRule(
                 kind: kind,
@@ -302,6 +319,7 @@ extension PolicyLoadSession {
                 domains: domains,
                 hosts: hosts,
                 ranges: ranges,
+                mode: mode,
                 location: at
             )
         )
@@ -352,8 +370,9 @@ extension PolicyLoadSession {
             label = path.map(FieldRule.defaultLabel(for:))
         }
         let action = requiredAction(entries, allowed: Action.fieldActions, rule: "fields rule", at: at, scope: scope)
-        guard idOK, let id, let label, let path, let action else { return }
-        fields.append(FieldRule(id: id, label: label, path: path, action: action, location: at))
+        let mode = ruleMode(entries, scope: scope)
+        guard idOK, let id, let label, let path, let action, let mode else { return }
+        fields.append(FieldRule(id: id, label: label, path: path, action: action, mode: mode, location: at))
     }
 
     /// The rest of a `fields` rule with `encoding:` (`{path: $..screenshot, encoding: base64}`): it takes no `action`
@@ -366,7 +385,7 @@ extension PolicyLoadSession {
         at: SourceLocation,
         scope: Scope
     ) {
-        for key in ["action", "label"] {
+        for key in ["action", "label", "mode"] {
             if let other = entries[key] {
                 report(
                     scope.location(other.key),
@@ -383,7 +402,9 @@ extension PolicyLoadSession {
             )
             return
         }
-        guard let id, let path, entries["action"] == nil, entries["label"] == nil else { return }
+        guard let id, let path, entries["action"] == nil, entries["label"] == nil, entries["mode"] == nil else {
+            return
+        }
         encodedFields.append(EncodedField(id: id, path: path, encoding: encoding, location: at))
     }
 }

@@ -86,6 +86,21 @@ extension PolicyLoadSession {
         return action
     }
 
+    /// The rule's `mode`: `enforce` when absent; nil (with a diagnostic at the value) when it is not a mode.
+    mutating func ruleMode(_ entries: Entries, scope: Scope) -> RuleMode? {
+        guard let entry = entries["mode"] else { return .enforce }
+        guard let text = string(entry.value, key: "mode", scope: scope) else { return nil }
+        guard let mode = RuleMode(rawValue: text) else {
+            let names = RuleMode.allCases.map(\.rawValue)
+            report(
+                scope.location(entry.value),
+                "unknown mode '\(text)'\(KeySuggestion.hint(for: text, in: names)) (expected one of: \(names.joined(separator: ", ")))"
+            )
+            return nil
+        }
+        return mode
+    }
+
     // MARK: - Typed access to YAML nodes
 
     typealias Entries = [String: (key: Node, value: Node)]

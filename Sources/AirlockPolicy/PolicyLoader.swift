@@ -26,11 +26,13 @@ public enum PolicyLoader {
     public static let topLevelKeys = [
         "version", "name", "description", "include", "terms", "patterns", "detectors", "fields", "allow", "content",
     ]
-    static let termKeys = ["id", "label", "action", "values", "files", "case_sensitive", "whole_word", "variants"]
-    static let patternKeys = ["id", "label", "regex", "action", "near", "within"]
-    static let fieldKeys = ["id", "label", "path", "action", "encoding"]
+    static let termKeys = [
+        "id", "label", "action", "values", "files", "case_sensitive", "whole_word", "variants", "mode",
+    ]
+    static let patternKeys = ["id", "label", "regex", "action", "near", "within", "mode"]
+    static let fieldKeys = ["id", "label", "path", "action", "encoding", "mode"]
     static let contentKeys = ["unknown"]
-    static let detectorCommonKeys = ["action", "id", "label"]
+    static let detectorCommonKeys = ["action", "id", "label", "mode"]
     static func detectorKeys(_ kind: DetectorRule.Kind) -> [String] {
         switch kind {
         case .email: detectorCommonKeys + ["domains"]

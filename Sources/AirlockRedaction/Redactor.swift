@@ -29,6 +29,12 @@ public final class Redactor: Sendable {
     let termFingerprints: [[String]]
     /// Path steps of the names no rule matches in, for every request (`RedactionSession.keyStep`).
     let unmatchedNames = UnmatchedNames()
+    /// The policy's `mode: report` rules, compiled on their own: run over what the enforced rules let leave, their
+    /// findings are added as report-only (`Redactor+Report`). Nil when the policy has none.
+    let reporter: Redactor?
+    /// The `block` rules of the policy: the reporter applies its own as `redact` (so that one block does not end the
+    /// count), and their findings say `block` again.
+    let reportedBlocks: Set<String>
 
     enum RestoreKind: Sendable {
         case term
@@ -73,7 +79,20 @@ public final class Redactor: Sendable {
         if let failure = MatchingLibraryCheck.failure {
             throw RedactionError(.compile, failure)
         }
-        let rules = try CompiledRules(policy: policy, useFastForms: useFastForms)
+        // Report-mode rules never take part in the decision: the enforced rules are compiled without them, so what
+        // leaves is byte for byte what the policy without them forwards.
+        let rules = try CompiledRules(policy: policy.enforcedPart, useFastForms: useFastForms)
+        self.reportedBlocks = policy.blockingRuleIDs
+        self.reporter = try policy.reportedPart.map { (reported) throws(RedactionError) in
+            try Redactor(
+                policy: reported.blocksCounted,
+                keys: keys,
+                limits: limits,
+                responseLimits: responseLimits,
+                useFastForms: useFastForms,
+                stringKernel: stringKernel
+            )
+        }
         self.rules = rules
         self.keys = keys
         self.unknownContent = policy.content.unknown
@@ -162,8 +181,28 @@ public final class Redactor: Sendable {
         }
     }
 
-    /// The decision before any copy: `.unchanged` means the input may leave as it is.
+    /// The decision before any copy: `.unchanged` means the input may leave as it is. The report-mode rules' findings
+    /// on what leaves are added (`Redactor+Report`).
     private func decide(
+        _ input: UnsafeBufferPointer<UInt8>,
+        contentType: String?,
+        contentEncoding: String?,
+        vendor: String
+    ) -> UncopiedRedactionOutcome {
+        let outcome = decideEnforced(input, contentType: contentType, contentEncoding: contentEncoding, vendor: vendor)
+        guard let reporter else { return outcome }
+        return reporter.adding(
+            to: outcome,
+            blocks: reportedBlocks,
+            input: input,
+            contentType: contentType,
+            contentEncoding: contentEncoding,
+            vendor: vendor
+        )
+    }
+
+    /// The enforced rules' decision alone.
+    func decideEnforced(
         _ input: UnsafeBufferPointer<UInt8>,
         contentType: String?,
         contentEncoding: String?,
@@ -277,6 +316,7 @@ extension Redactor {
     /// forms, invisible characters, Unicode spaces and dashes are read folded) and anything that may be an embedded
     /// payload (a `data:` URL, a long base64 run): the raw scan cannot see a term spelled that way.
     public func mayMatch(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if let reporter, reporter.mayMatch(bytes) { return true }
         let text = bytes.bindMemory(to: UInt8.self)
         if let base = text.baseAddress, !text.isEmpty {
             if text.contains(where: { $0 == UInt8(ascii: "%") || $0 >= 0x80 }) { return true }

@@ -122,14 +122,29 @@ struct BodyAndSecretTests {
         #expect(
             recordFields == [
                 "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "policy", "findings",
-                "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs", "refusals",
+                "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs", "refusals", "candidate",
             ]
+        )
+        // A candidate policy's difference: its identity, decision and rule, and per rule two counts and paths as
+        // they left (passed through the enforced policy).
+        let candidate = CandidateDifference(
+            policy: "p",
+            decision: "blocked",
+            findings: [.init(id: "r", action: "block", enforced: 0, candidate: 1)]
+        )
+        #expect(
+            Mirror(reflecting: candidate).children.compactMap(\.label) == ["policy", "decision", "rule", "findings"]
+        )
+        #expect(
+            Mirror(reflecting: candidate.findings[0]).children.compactMap(\.label)
+                == ["id", "action", "enforced", "candidate", "paths"]
         )
         // An aggregated refusal's window: a count and two times the log writes itself.
         let window = RefusalWindow(count: 2, first: Date(), last: Date())
         #expect(Mirror(reflecting: window).children.compactMap(\.label) == ["count", "first", "last"])
         #expect(
-            Mirror(reflecting: record.findings[0]).children.compactMap(\.label) == ["id", "action", "count", "paths"]
+            Mirror(reflecting: record.findings[0]).children.compactMap(\.label)
+                == ["id", "action", "count", "paths", "mode"]
         )
         // `name` is a configured client's name (`clients:`), never taken from a request.
         #expect(Mirror(reflecting: record.client).children.compactMap(\.label) == ["ip", "subject", "name"])

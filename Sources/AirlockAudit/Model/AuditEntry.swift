@@ -32,6 +32,8 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var error: String?
     /// A decision standing for several refusals: how many, and when the first and last were refused.
     public var refusals: RefusalWindow?
+    /// Where the vendor's candidate policy would have decided differently.
+    public var candidate: CandidateDifference?
 
     // checkpoint
     public var head: String?
@@ -56,6 +58,7 @@ public struct AuditEntry: Sendable, Codable, Equatable {
         case event, seq, time, replica, id, client, vendor, method, path, decision, reason, rule, policy, findings,
             status, error
         case head, count, signature, kept, prev, hash, body, refusals
+        case candidate
         case requestBytes = "request_bytes"
         case forwardedBytes = "forwarded_bytes"
         case forwardedSHA256 = "forwarded_sha256"

@@ -10,8 +10,12 @@ public struct AuditFinding: Sendable, Codable, Hashable {
     public var count: Int
     /// JSONPaths (or other locators) of the matches, e.g. `$.messages[3].content`.
     public var paths: [String]
+    /// `report` for a report-mode rule (`mode: report`): what it matched in what left, its action not applied.
+    /// Absent (nil) for the rules that decided; written only when present.
+    public var mode: String?
 
-    public init(id: String, action: String, count: Int, paths: [String] = []) {
+    public init(id: String, action: String, count: Int, paths: [String] = [], mode: String? = nil) {
+        self.mode = mode
         self.id = id
         self.action = action
         self.count = count

@@ -31,6 +31,9 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
     /// them: one record per cause, peer and vendor per second at most): how many requests it stands for, and the
     /// times of the first and last of them. Nil for a record of one request.
     public var refusals: RefusalWindow?
+    /// Where the vendor's candidate policy would have decided differently (`policy_candidate`); nil when it agreed
+    /// or there is none. Written only when present.
+    public var candidate: CandidateDifference?
 
     public init(
         id: String,
@@ -46,8 +49,10 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
         requestBytes: Int,
         status: Int? = nil,
         durationMs: Double? = nil,
-        refusals: RefusalWindow? = nil
+        refusals: RefusalWindow? = nil,
+        candidate: CandidateDifference? = nil
     ) {
+        self.candidate = candidate
         self.id = id
         self.client = client
         self.vendor = vendor
@@ -71,6 +76,7 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, client, vendor, method, path, decision, reason, rule, policy, findings, status, refusals
+        case candidate
         case requestBytes = "request_bytes"
         case forwardedBytes = "forwarded_bytes"
         case forwardedSHA256 = "forwarded_sha256"

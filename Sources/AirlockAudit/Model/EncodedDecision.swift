@@ -31,6 +31,8 @@ struct EncodedDecision: Sendable {
             object.string("action", finding.action)
             object.int("count", finding.count)
             object.strings("paths", finding.paths)
+            // Only for report-mode findings: records without any stay as they were.
+            if let mode = finding.mode { object.string("mode", mode) }
         }
         line.int("request_bytes", record.requestBytes)
         line.int("forwarded_bytes", record.forwardedBytes)
@@ -43,6 +45,21 @@ struct EncodedDecision: Sendable {
                 window.int("count", refusals.count)
                 window.string("first", refusals.first)
                 window.string("last", refusals.last)
+            }
+        }
+        // Only when the vendor's candidate policy disagreed: records without one stay as they were.
+        if let candidate = record.candidate {
+            line.object("candidate") { object in
+                object.string("policy", candidate.policy)
+                object.string("decision", candidate.decision)
+                object.string("rule", candidate.rule)
+                object.objects("findings", candidate.findings) { rule, count in
+                    rule.string("id", count.id)
+                    rule.string("action", count.action)
+                    rule.int("enforced", count.enforced)
+                    rule.int("candidate", count.candidate)
+                    rule.strings("paths", count.paths)
+                }
             }
         }
         members = line.fragment

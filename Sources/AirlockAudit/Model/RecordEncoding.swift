@@ -158,6 +158,7 @@ extension RecordEncoding {
             )
             record.forwardedBytes = entry.forwardedBytes
             record.forwardedSHA256 = entry.forwardedSHA256
+            record.candidate = entry.candidate
             line = RecordEncoding.decision(
                 seq: entry.seq,
                 time: entry.time,

@@ -29,6 +29,8 @@ public struct DetectorRule: Sendable, Hashable {
     public var hosts: [HostPattern]
     /// `ip` only. Empty: every address matches.
     public var ranges: [CIDRRange]
+    /// `enforce` (default) applies the action; `report` only records what the rule matches.
+    public var mode: RuleMode
     public var location: SourceLocation
 
     public init(
@@ -39,6 +41,7 @@ public struct DetectorRule: Sendable, Hashable {
         domains: [String] = [],
         hosts: [HostPattern] = [],
         ranges: [CIDRRange] = [],
+        mode: RuleMode = .enforce,
         location: SourceLocation = SourceLocation(file: "<memory>", line: 0, column: 0)
     ) {
         self.kind = kind
@@ -48,6 +51,7 @@ public struct DetectorRule: Sendable, Hashable {
         self.domains = domains.map { $0.lowercased() }
         self.hosts = hosts
         self.ranges = ranges
+        self.mode = mode
         self.location = location
     }
 

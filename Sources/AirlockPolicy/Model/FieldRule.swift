@@ -8,6 +8,8 @@ public struct FieldRule: Sendable, Hashable {
     public var path: JSONPath
     /// Any action, including `.drop` (remove the key and its value).
     public var action: Action
+    /// `enforce` (default) applies the action; `report` only records what the rule matches.
+    public var mode: RuleMode
     public var location: SourceLocation
 
     public init(
@@ -15,12 +17,14 @@ public struct FieldRule: Sendable, Hashable {
         label: String? = nil,
         path: JSONPath,
         action: Action,
+        mode: RuleMode = .enforce,
         location: SourceLocation = SourceLocation(file: "<memory>", line: 0, column: 0)
     ) {
         self.id = id ?? path.description
         self.label = label ?? id.map(RuleLabel.defaultLabel(forID:)) ?? FieldRule.defaultLabel(for: path)
         self.path = path
         self.action = action
+        self.mode = mode
         self.location = location
     }
 

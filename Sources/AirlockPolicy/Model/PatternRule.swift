@@ -15,6 +15,8 @@ public struct PatternRule: Sendable, Hashable {
     /// When `near` is non-empty, at least one hotword must occur within this many characters before the start or
     /// after the end of the match.
     public var within: Int
+    /// `enforce` (default) applies the action; `report` only records what the rule matches.
+    public var mode: RuleMode
     public var location: SourceLocation
 
     public init(
@@ -24,6 +26,7 @@ public struct PatternRule: Sendable, Hashable {
         regex: String,
         near: [String] = [],
         within: Int = PatternRule.defaultWithin,
+        mode: RuleMode = .enforce,
         location: SourceLocation = SourceLocation(file: "<memory>", line: 0, column: 0)
     ) {
         self.id = id
@@ -32,6 +35,7 @@ public struct PatternRule: Sendable, Hashable {
         self.regex = regex
         self.near = near
         self.within = within
+        self.mode = mode
         self.location = location
     }
 }

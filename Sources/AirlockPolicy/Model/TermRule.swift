@@ -17,6 +17,8 @@ public struct TermRule: Sendable, Hashable {
     /// `_`, `.` or nothing; a possessive (`Nightingale's`); a version or size suffix (`Nightingale-v3`,
     /// `nightingale-v3-instruct`, `Tidewater-7B`).
     public var variants: Bool
+    /// `enforce` (default) applies the action; `report` only records what the rule matches.
+    public var mode: RuleMode
     /// Where the rule starts (its `- id:` line).
     public var location: SourceLocation
 
@@ -28,6 +30,7 @@ public struct TermRule: Sendable, Hashable {
         caseSensitive: Bool = false,
         wholeWord: Bool = true,
         variants: Bool = true,
+        mode: RuleMode = .enforce,
         location: SourceLocation = SourceLocation(file: "<memory>", line: 0, column: 0)
     ) {
         self.id = id
@@ -37,6 +40,7 @@ public struct TermRule: Sendable, Hashable {
         self.caseSensitive = caseSensitive
         self.wholeWord = wholeWord
         self.variants = variants
+        self.mode = mode
         self.location = location
     }
 }

@@ -161,7 +161,7 @@ extension ConfigurationParser {
             "a vendor",
             allowed: [
                 "name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool", "headers",
-                "callbacks",
+                "callbacks", "policy_candidate",
             ]
         )
         let nameNode = try self.required(map, "name", in: node, "the vendor")
@@ -221,6 +221,15 @@ extension ConfigurationParser {
             idleTimeoutSeconds: idleTimeout
         )
         vendor.forwardedHeaders = allowedHeaders
+        if let candidateNode = map["policy_candidate"] {
+            guard case .file? = policy else {
+                throw self.error(
+                    candidateNode,
+                    "\(context): policy_candidate is evaluated beside a policy file; set policy first"
+                )
+            }
+            vendor.policyCandidate = try self.path(candidateNode, "\(context) policy_candidate")
+        }
         if let callbacksNode = map["callbacks"] {
             vendor.callbackKeys = try self.callbackKeys(callbacksNode, context)
         }

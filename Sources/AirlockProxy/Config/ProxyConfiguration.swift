@@ -105,6 +105,9 @@ public struct ProxyConfiguration: Sendable {
         public var pinnedSPKISHA256: [String]
         public var routes: [RoutePattern]
         public var policy: PolicyReference?
+        /// `policy_candidate`: a policy file (absolute path) evaluated beside `policy` on every request without ever
+        /// deciding; where it would decide otherwise the audit log and metrics say so.
+        public var policyCandidate: String?
         /// Upstream connections kept per vendor (split across event loops).
         public var maxConnections: Int
         /// An idle pooled connection is closed after this long.

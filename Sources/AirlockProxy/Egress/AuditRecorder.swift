@@ -105,11 +105,12 @@ public struct AuditRecorder: EgressRecorder {
             rule: record.rule,
             policy: inspection?.policy ?? "none",
             findings: (inspection?.findings ?? []).map {
-                AuditFinding(id: $0.rule, action: $0.action, count: $0.count, paths: $0.paths)
+                AuditFinding(id: $0.rule, action: $0.action, count: $0.count, paths: $0.paths, mode: $0.mode?.rawValue)
             },
             requestBytes: record.requestBytes,
             status: record.status,
-            refusals: record.aggregated.map { RefusalWindow(count: $0.count, first: $0.first, last: $0.last) }
+            refusals: record.aggregated.map { RefusalWindow(count: $0.count, first: $0.first, last: $0.last) },
+            candidate: inspection?.candidate
         )
     }
 }

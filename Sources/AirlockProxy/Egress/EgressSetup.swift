@@ -29,6 +29,12 @@ public struct EgressSetup: Sendable {
         logger: Logger
     ) async throws(EgressSetupError) -> EgressSetup {
         let compiled = try Self.compile(configuration, keys: keys)
+        for problem in compiled.candidateProblems {
+            logger.warning(
+                "candidate policy ignored (enforcement unchanged)",
+                metadata: ["airlock.candidate": "\(problem)"]
+            )
+        }
         var auditLog: AuditLog?
         var auditSpace: AuditSpaceGuard?
         var recorder: any EgressRecorder = NoOpRecorder()
@@ -77,6 +83,9 @@ public struct EgressSetup: Sendable {
         public var versions: [String: String]
         /// The configuration file and every policy, include and term file behind it: what a reload depends on.
         public var sourceFiles: [String]
+        /// Candidate policies (`policy_candidate`) that could not be loaded or compiled: ignored, enforcement
+        /// unchanged. One message each, for the log.
+        public var candidateProblems: [String] = []
     }
 
     /// Loads and compiles every vendor's policy into a new inspector (for start-up and for reloads).
@@ -88,6 +97,8 @@ public struct EgressSetup: Sendable {
         var versions: [String: String] = [:]
         // Each policy file compiles once, however many vendors name it.
         var compiled: [String: VendorPolicy] = [:]
+        var candidateProblems: [String] = []
+        var candidateFiles: [String] = []
         // The key is read only when some vendor has a policy.
         var resolvedKeys = keys
         func vendorKeys() throws(EgressSetupError) -> PseudonymKeys {
@@ -113,16 +124,36 @@ public struct EgressSetup: Sendable {
             }
             policies[vendor.name] = policy
             versions[vendor.name] = policy.identity
+            if let candidatePath = vendor.policyCandidate {
+                // A candidate never decides: one that cannot be loaded is reported and left out, nothing else.
+                do {
+                    let candidate = try Self.loadPolicy(
+                        path: candidatePath,
+                        keys: vendorKeys(),
+                        limits: configuration.limits
+                    )
+                    policies[vendor.name]?.candidate = CandidatePolicy(
+                        redactor: candidate.redactor,
+                        identity: candidate.identity,
+                        sourceFiles: candidate.sourceFiles
+                    )
+                    candidateFiles += candidate.sourceFiles
+                } catch {
+                    candidateProblems.append("vendor \(vendor.name): \(error.description)")
+                }
+            }
         }
 
         var sourceFiles = configuration.sourcePath.map { [$0] } ?? []
         for policy in compiled.values {
             for file in policy.sourceFiles where !sourceFiles.contains(file) { sourceFiles.append(file) }
         }
+        for file in candidateFiles where !sourceFiles.contains(file) { sourceFiles.append(file) }
         return CompiledPolicies(
             inspector: PolicyInspector(policies: policies),
             versions: versions,
-            sourceFiles: sourceFiles
+            sourceFiles: sourceFiles,
+            candidateProblems: candidateProblems
         )
     }
 

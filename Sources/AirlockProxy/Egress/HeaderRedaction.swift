@@ -46,8 +46,9 @@ enum HeaderRedaction {
             // Header names come from the vendor's allowlist, so they may be recorded.
             let place = "header:" + name.lowercased()
             switch PlacedTextRedaction.redact(value, at: place, redactor: redactor, vendor: vendor) {
-            case .unchanged:
+            case .unchanged(let reported):
                 rebuilt.add(name: name, value: value)
+                findings += reported
             case .changed(let text, let found):
                 guard Self.isValidValue(text) else {
                     return .uninspectable(reason: "\(place): the redacted value is not a valid header value")
@@ -60,7 +61,9 @@ enum HeaderRedaction {
                 return .uninspectable(reason: reason)
             }
         }
-        return findings.isEmpty ? .unchanged : .forward(headers: rebuilt, findings: findings)
+        // Report-mode findings alone change nothing: the headers leave exactly as they came.
+        let changed = findings.contains { $0.mode == nil }
+        return findings.isEmpty ? .unchanged : .forward(headers: changed ? rebuilt : headers, findings: findings)
     }
 
     private static func mayMatch(_ value: String, redactor: Redactor) -> Bool {

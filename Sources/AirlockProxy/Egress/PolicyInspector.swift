@@ -29,8 +29,22 @@ public struct PolicyInspector: EgressInspector {
         try self.restore(response, for: request)
     }
 
+    /// The enforced policy's decision; with a candidate policy, annotated with where the candidate would have decided
+    /// otherwise (the decision itself unchanged).
     private func decide(_ request: EgressRequest) -> EgressDecision {
-        guard let policy = self.policies[request.vendor] else {
+        let enforced = Self.decide(request, policy: self.policies[request.vendor])
+        guard let policy = self.policies[request.vendor], let candidate = policy.candidate else { return enforced }
+        return CandidateComparison.annotate(
+            enforced,
+            candidate: Self.decide(request, policy: candidate.asVendorPolicy),
+            identity: candidate.identity,
+            enforcedRedactor: policy.redactor,
+            vendor: request.vendor
+        )
+    }
+
+    private static func decide(_ request: EgressRequest, policy: VendorPolicy?) -> EgressDecision {
+        guard let policy else {
             // `policy: none` is for routes that carry no content: reads and deletes, without a body.
             let contentless: Bool
             switch request.method {
@@ -176,8 +190,11 @@ public struct VendorPolicy: Sendable {
     public var identity: String
     /// Every file the policy was read from (the policy, its includes, its term files), to watch for changes.
     public var sourceFiles: [String]
+    /// The vendor's candidate policy (`policy_candidate`), evaluated beside this one and never deciding.
+    public var candidate: CandidatePolicy?
 
-    public init(redactor: Redactor, identity: String, sourceFiles: [String] = []) {
+    public init(redactor: Redactor, identity: String, sourceFiles: [String] = [], candidate: CandidatePolicy? = nil) {
+        self.candidate = candidate
         self.redactor = redactor
         self.identity = identity
         self.sourceFiles = sourceFiles

@@ -31,8 +31,9 @@ enum URLPartRedaction {
                 return .uninspectable(reason: "path segment \(index) has an invalid percent-escape")
             }
             switch PlacedTextRedaction.redact(decoded, at: "path[\(index)]", redactor: redactor, vendor: vendor) {
-            case .unchanged:
+            case .unchanged(let reported):
                 segments.append(String(segment))
+                findings += reported
             case .changed(let text, let found):
                 segments.append(PercentCoding.encode(text, keeping: Self.literalParameterDelimiters(segment)))
                 findings += found
@@ -57,8 +58,9 @@ enum URLPartRedaction {
                         return .uninspectable(reason: "\(place) has an invalid percent-escape")
                     }
                     switch PlacedTextRedaction.redact(decoded, at: place, redactor: redactor, vendor: vendor) {
-                    case .unchanged:
+                    case .unchanged(let reported):
                         rebuilt.append(String(piece))
+                        findings += reported
                     case .changed(let text, let found):
                         rebuilt.append(PercentCoding.encode(text))
                         findings += found

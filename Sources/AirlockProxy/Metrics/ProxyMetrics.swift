@@ -1,3 +1,4 @@
+import AirlockAudit
 import AirlockRedaction
 import Metrics
 import NIOCore
@@ -59,10 +60,21 @@ public final class ProxyMetrics: Sendable {
         self.clientConnections = Meter(label: "airlock_client_connections", factory: registry)
         registry.setHelp("Egress decisions, by vendor and decision.", for: "airlock_decisions_total")
         registry.setHelp(
-            "Policy findings, by vendor, rule id and action (counts of matches; never the values).",
+            "Policy findings, by vendor, rule id and action (counts of matches; never the values); mode=\"report\" for "
+                + "report-only rules, whose action was not applied.",
             for: "airlock_findings_total"
         )
         registry.setHelp("Time to inspect and redact one request.", for: "airlock_inspection_seconds")
+        registry.setHelp(
+            "Requests where the vendor's candidate policy would have decided differently, by vendor, the enforced "
+                + "decision and the candidate's.",
+            for: "airlock_candidate_decisions_total"
+        )
+        registry.setHelp(
+            "Matches the candidate policy would have made beyond (more) or short of (fewer) the enforced policy, by "
+                + "vendor, rule id and action.",
+            for: "airlock_candidate_findings_total"
+        )
         self.decisions = self.vendorNames.map { vendor in
             ["forwarded", "blocked", "error"].map {
                 Counter(
@@ -91,15 +103,49 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// Counts one decision and its findings. Findings are rare, so their counters are looked up when needed.
-    func recordDecision(vendorIndex: Int, forwarded: Bool, error: Bool, findings: [Finding]) {
+    func recordDecision(
+        vendorIndex: Int,
+        forwarded: Bool,
+        error: Bool,
+        findings: [Finding],
+        candidate: CandidateDifference? = nil
+    ) {
         let index = min(vendorIndex, self.vendorNames.count - 1)
+        if let candidate {
+            self.recordCandidate(
+                candidate,
+                vendor: self.vendorNames[index],
+                enforced: forwarded ? "forwarded" : (error ? "error" : "blocked")
+            )
+        }
         self.decisions[index][forwarded ? 0 : (error ? 2 : 1)].increment()
         for finding in findings {
+            var dimensions = [("vendor", self.vendorNames[index]), ("rule", finding.rule), ("action", finding.action)]
+            if let mode = finding.mode { dimensions.append(("mode", mode.rawValue)) }
+            Counter(label: "airlock_findings_total", dimensions: dimensions, factory: self.registry)
+                .increment(by: Int64(finding.count))
+        }
+    }
+
+    /// Counts where a candidate policy disagreed: the request when its decision differs, and each rule's extra or
+    /// missing matches.
+    private func recordCandidate(_ candidate: CandidateDifference, vendor: String, enforced: String) {
+        if candidate.decision != enforced {
             Counter(
-                label: "airlock_findings_total",
-                dimensions: [("vendor", self.vendorNames[index]), ("rule", finding.rule), ("action", finding.action)],
+                label: "airlock_candidate_decisions_total",
+                dimensions: [("vendor", vendor), ("enforced", enforced), ("candidate", candidate.decision)],
                 factory: self.registry
-            ).increment(by: Int64(finding.count))
+            ).increment()
+        }
+        for rule in candidate.findings {
+            Counter(
+                label: "airlock_candidate_findings_total",
+                dimensions: [
+                    ("vendor", vendor), ("rule", rule.id), ("action", rule.action),
+                    ("direction", rule.candidate > rule.enforced ? "more" : "fewer"),
+                ],
+                factory: self.registry
+            ).increment(by: Int64(abs(rule.candidate - rule.enforced)))
         }
     }
 

@@ -109,7 +109,8 @@ final class EgressExchange {
             vendorIndex: vendor.index,
             forwarded: false,
             error: isError,
-            findings: refusal.inspection?.findings ?? []
+            findings: refusal.inspection?.findings ?? [],
+            candidate: refusal.inspection?.candidate
         )
         self.core.clientMetrics?.count(
             client: self.clientName,
@@ -161,7 +162,8 @@ final class EgressExchange {
             vendorIndex: vendor.index,
             forwarded: true,
             error: false,
-            findings: request.inspection?.findings ?? []
+            findings: request.inspection?.findings ?? [],
+            candidate: request.inspection?.candidate
         )
         self.core.clientMetrics?.count(client: self.clientName, vendorIndex: vendor.index, result: .forwarded)
         HeaderHygiene.frameForVendor(

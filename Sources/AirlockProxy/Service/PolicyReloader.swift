@@ -71,6 +71,12 @@ final class PolicyReloader: Sendable {
             policiesOnly.limits = self.configuration.limits
             let compiled = try EgressSetup.compile(policiesOnly, keys: self.keys)
             self.egress.inspector.replace(compiled.inspector)
+            for problem in compiled.candidateProblems {
+                self.logger.warning(
+                    "candidate policy ignored (enforcement unchanged)",
+                    metadata: ["airlock.candidate": "\(problem)"]
+                )
+            }
             self.server.updatePolicyVersions(compiled.versions)
             self.logger.notice(
                 "policies reloaded",

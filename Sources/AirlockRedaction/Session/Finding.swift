@@ -1,3 +1,5 @@
+import AirlockPolicy
+
 /// What one rule did to one body: which rule, what it did, how often and where. Never the matched value; where
 /// correlation across requests is useful, `fingerprints` holds keyed, vendor-independent fingerprints of the values.
 public struct Finding: Sendable, Codable, Hashable {
@@ -13,11 +15,22 @@ public struct Finding: Sendable, Codable, Hashable {
     public var paths: [String]
     /// Keyed fingerprints (12 hex digits) of the distinct matched values, at most `Finding.maxFingerprints`.
     public var fingerprints: [String]
+    /// `.report` for a `mode: report` rule's finding: what it matched in what left, its action not applied. Nil for
+    /// the findings of the rules that decided.
+    public var mode: RuleMode?
 
     public static let maxPaths = 20
     public static let maxFingerprints = 10
 
-    public init(rule: String, action: String, count: Int, paths: [String] = [], fingerprints: [String] = []) {
+    public init(
+        rule: String,
+        action: String,
+        count: Int,
+        paths: [String] = [],
+        fingerprints: [String] = [],
+        mode: RuleMode? = nil
+    ) {
+        self.mode = mode
         self.rule = rule
         self.action = action
         self.count = count

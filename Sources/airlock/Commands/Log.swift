@@ -7,8 +7,9 @@ import Foundation
 struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
-        abstract: "Review the egress audit log: verify it, list and count what left, print a forwarded body.",
-        subcommands: [Verify.self, Show.self, Stats.self, Body.self]
+        abstract:
+            "Review the egress audit log: verify it, list and count what left, print a forwarded body, hunt through it.",
+        subcommands: [Verify.self, Show.self, Stats.self, Body.self, Hunt.self, HuntVerify.self]
     )
 }
 
@@ -222,6 +223,10 @@ extension Log {
                 matches per action. An aggregated refusal record counts as the requests it stands for.
                 With --json, one JSON object.
 
+                With --candidate, what the vendors' candidate policies (policy_candidate) would have done
+                differently instead: requests a candidate would have blocked or forwarded, and per rule the requests
+                it would have blocked, the matches it would have added or dropped, and example request ids.
+
                 Exit codes: 0 counted; 1 the log cannot be read.
                 """
         )
@@ -230,8 +235,17 @@ extension Log {
         @OptionGroup var filters: Filters
         @Flag(help: "Print one JSON object instead of tables.")
         var json = false
+        @Flag(help: "Summarise where the candidate policies would have decided differently.")
+        var candidate = false
 
         func run() async throws {
+            if candidate {
+                try Log.printCandidateStats(
+                    CandidateStats(try Log.decisions(in: location, matching: filters)),
+                    json: json
+                )
+                return
+            }
             let stats = AuditStats(try Log.decisions(in: location, matching: filters))
             if json {
                 Log.print(String(decoding: try Log.jsonEncoder().encode(stats), as: UTF8.self))
@@ -260,6 +274,28 @@ extension Log {
             }
             Log.printTable(rules)
         }
+    }
+}
+
+extension Log {
+    static func printCandidateStats(_ stats: CandidateStats, json: Bool) throws {
+        if json {
+            Log.print(String(decoding: try Log.jsonEncoder().encode(stats), as: UTF8.self))
+            return
+        }
+        Log.print(
+            "\(stats.differing) of \(stats.decisions) decisions differ under "
+                + "\(stats.policies.isEmpty ? "no candidate" : stats.policies.joined(separator: ", ")): "
+                + "\(stats.wouldBlock) forwarded would have been blocked, \(stats.wouldForward) blocked would have left"
+        )
+        var table = [["RULE", "WOULD BLOCK", "REQUESTS +", "MATCHES +", "REQUESTS -", "MATCHES -", "EXAMPLES"]]
+        for (rule, bucket) in stats.byRule.sorted(by: { $0.key < $1.key }) {
+            table.append([
+                rule, "\(bucket.wouldBlock)", "\(bucket.requestsWithMore)", "\(bucket.added)",
+                "\(bucket.requestsWithFewer)", "\(bucket.removed)", bucket.examples.joined(separator: ","),
+            ])
+        }
+        if table.count > 1 { Log.printTable(table) }
     }
 }
 
