@@ -45,6 +45,17 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Image decoding and encoding (PNG, JPEG, GIF, WebP, TIFF) and OCR, for `AirlockImages` only.
+        .systemLibrary(
+            name: "CLeptonica",
+            pkgConfig: "lept",
+            providers: [.apt(["libleptonica-dev"])]
+        ),
+        .systemLibrary(
+            name: "CTesseract",
+            pkgConfig: "tesseract",
+            providers: [.apt(["libtesseract-dev", "tesseract-ocr-eng"])]
+        ),
 
         // MARK: Airlock modules
         // Hashing, hex, base64, JSON string escaping and RFC 3339 times, shared by every module (no NIO).
@@ -79,6 +90,17 @@ let package = Package(
                 "COpenSSL",
                 "COpenSSLShims",
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // OCR redaction of images and metadata stripping, behind AirlockRedaction's `ImageInspector` (no NIO): the
+        // engine stays free of the Tesseract link; the proxy and the CLI hand it an inspector.
+        .target(
+            name: "AirlockImages",
+            dependencies: [
+                "AirlockPolicy",
+                "AirlockRedaction",
+                "CLeptonica",
+                "CTesseract",
             ]
         ),
         .target(
@@ -166,6 +188,10 @@ let package = Package(
         .testTarget(name: "AirlockSupportTests", dependencies: ["AirlockSupport"]),
         .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"]),
         .testTarget(name: "AirlockRedactionTests", dependencies: ["AirlockRedaction", "AirlockPolicy"]),
+        .testTarget(
+            name: "AirlockImagesTests",
+            dependencies: ["AirlockImages", "AirlockRedaction", "AirlockPolicy"]
+        ),
         .testTarget(name: "AirlockAuditTests", dependencies: ["AirlockAudit", "AirlockSupport"]),
         .testTarget(
             name: "AirlockProxyTests",
