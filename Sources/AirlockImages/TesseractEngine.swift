@@ -18,14 +18,15 @@ final class TesseractEngine {
         // One thread per recognition: concurrency is the pool's to bound, not OpenMP's.
         setenv("OMP_THREAD_LIMIT", "1", 0)
         guard let handle = TessBaseAPICreate() else { throw .languageMissing(languages.joined(separator: "+")) }
-        self.handle = handle
         // The debug output Tesseract writes (resolution warnings, per-page notes) is not ours to print.
         _ = TessBaseAPISetVariable(handle, "debug_file", "/dev/null")
         let status = TessBaseAPIInit2(handle, nil, languages.joined(separator: "+"), OEM_LSTM_ONLY)
         guard status == 0 else {
+            // Not yet `self.handle`: the object is not made, so `deinit` does not free it a second time.
             TessBaseAPIDelete(handle)
             throw .languageMissing(languages.joined(separator: "+"))
         }
+        self.handle = handle
         TessBaseAPISetPageSegMode(handle, PSM_SPARSE_TEXT)
     }
 

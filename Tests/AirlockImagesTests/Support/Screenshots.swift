@@ -72,6 +72,22 @@ enum Screenshots {
         return result.stdout
     }
 
+    /// The bytes a Python snippet writes to stdout as base64 (`out(bytes)` and `chunk(type, data)` for PNG chunks
+    /// are defined for it; Pillow is there).
+    static func pythonBytes(_ snippet: String) throws -> [UInt8] {
+        let prelude = """
+            import base64, io, struct, sys, zlib
+            def out(b):
+                sys.stdout.write(base64.b64encode(b).decode())
+            def chunk(kind, data):
+                return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+
+            """
+        let result = try run(python, ["-c", prelude + snippet], input: Data())
+        try #require(result.status == 0, "python: \(result.stderr)")
+        return Array(try #require(Data(base64Encoded: result.stdout)))
+    }
+
     static func run(
         _ executable: String,
         _ arguments: [String],
@@ -82,6 +98,8 @@ enum Screenshots {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        // The `tesseract` command, like the library, uses one thread per image (OpenMP would spin on every core).
+        process.environment = ProcessInfo.processInfo.environment.merging(["OMP_THREAD_LIMIT": "1"]) { $1 }
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
