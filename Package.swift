@@ -170,6 +170,11 @@ let package = Package(
             path: "Benchmarks/RedactionBenchmark"
         ),
         .executableTarget(
+            name: "airlock-image-bench",
+            dependencies: ["AirlockPolicy", "AirlockRedaction", "AirlockImages"],
+            path: "Benchmarks/ImageBenchmark"
+        ),
+        .executableTarget(
             name: "airlock-audit-bench",
             dependencies: ["AirlockAudit"],
             path: "Benchmarks/AuditBenchmark"

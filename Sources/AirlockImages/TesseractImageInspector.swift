@@ -13,16 +13,18 @@ import Foundation
 public final class TesseractImageInspector: ImageInspector {
     let pool: TesseractPool
 
+    /// Images narrower than this are read at twice their size (Tesseract reads text with an x-height under ~10
+    /// pixels poorly; a vendor's reader may well enlarge first). 0: never.
+    let upscaleBelowWidth: Int
+
     /// `concurrency`: the most recognitions at once, process-wide (default: the number of cores).
-    public init(concurrency: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(concurrency: Int = ProcessInfo.processInfo.activeProcessorCount, upscaleBelowWidth: Int = 2000) {
         self.pool = TesseractPool(limit: concurrency)
+        self.upscaleBelowWidth = upscaleBelowWidth
     }
 
     /// The most recognitions at once.
     public var concurrency: Int { pool.limit }
-
-    /// Images narrower than this are read at twice their size.
-    static let upscaleBelowWidth = 2000
 
     public func inspect(
         _ image: UnsafeBufferPointer<UInt8>,
@@ -87,7 +89,7 @@ public final class TesseractImageInspector: ImageInspector {
         deadline: ContinuousClock.Instant,
         format: ImageFormat
     ) throws(ImageRefusal) -> [OCRLine] {
-        let scale = canvas.width < Self.upscaleBelowWidth ? 2 : 1
+        let scale = canvas.width < upscaleBelowWidth ? 2 : 1
         let input = scale == 1 ? canvas : canvas.scaled(by: Float(scale))
         guard let input else { throw .uninspectable("an \(format.mediaType) image cannot be scaled for reading") }
         let lines: [OCRLine]??
