@@ -19,6 +19,7 @@ enum PNGFile {
         var width = 0
         var height = 0
         var removed = false
+        var transparent = false
         var at = signature.count
         var first = true
         while true {
@@ -36,9 +37,12 @@ enum PNGFile {
                 guard length == 13 else { throw MalformedImage(reason: "a PNG IHDR chunk has the wrong length") }
                 width = Int(bigEndian32(bytes, at + 8))
                 height = Int(bigEndian32(bytes, at + 12))
+                // Colour types 4 and 6 carry an alpha channel.
+                transparent = bytes[at + 17] & 4 != 0
             }
             first = false
             let end = at + 12 + length
+            if type == Array("tRNS".utf8) { transparent = true }
             if kept.contains(type) {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[at..<end]))
             } else {
@@ -49,7 +53,7 @@ enum PNGFile {
         }
         if at < bytes.count { removed = true }
         guard width > 0, height > 0 else { throw MalformedImage(reason: "a PNG file declares no pixels") }
-        return StrippedImage(bytes: out, width: width, height: height, removed: removed)
+        return StrippedImage(bytes: out, width: width, height: height, removed: removed, transparent: transparent)
     }
 
     static func bigEndian32(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32 {

@@ -6,6 +6,10 @@ struct StrippedImage {
     var height: Int
     /// Whether anything was removed (metadata, trailing bytes after the end of the image).
     var removed: Bool
+    /// Whether pixels may be transparent (an alpha channel, a `tRNS` chunk): colours under transparent pixels are
+    /// invisible to a viewer, and to the reader, which sees the image blended over white, but not to a vendor who
+    /// drops the alpha channel.
+    var transparent = false
 
     /// The pixels the header declares, without overflow (`Int.max` when they overflow).
     var pixels: Int {

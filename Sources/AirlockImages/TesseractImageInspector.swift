@@ -74,7 +74,11 @@ public final class TesseractImageInspector: ImageInspector {
                 }
             }
         }
-        guard painted else { return ImageInspection(bytes: try Self.verified(stripped.bytes, format: format)) }
+        // An image with transparency leaves as it was read (blended over white, opaque), painted or not: text drawn
+        // in transparent pixels would otherwise leave for a vendor who drops the alpha channel.
+        guard painted || stripped.transparent else {
+            return ImageInspection(bytes: try Self.verified(stripped.bytes, format: format))
+        }
         guard let encoded = canvas.encoded(as: Self.leptonicaFormat(format)) else {
             throw .uninspectable("an \(format.mediaType) image cannot be encoded again")
         }

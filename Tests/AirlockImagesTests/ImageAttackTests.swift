@@ -131,6 +131,38 @@ struct ImageAttackTests {
         #expect(Screenshots.reads(after, "review") && Screenshots.reads(after, "checkout"), "\(after)")
     }
 
+    @Test func textHiddenUnderTransparentPixelsDoesNotLeaveForAVendorWhoDropsTheAlphaChannel() throws {
+        // Visible: the controls. Drawn in fully transparent pixels: a codename, invisible to any viewer.
+        let png = try Screenshots.pythonBytes(
+            """
+            from PIL import Image, ImageDraw, ImageFont
+            face = ImageFont.truetype('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', 24)
+            im = Image.new('RGBA', (900, 200), (255, 255, 255, 255))
+            d = ImageDraw.Draw(im)
+            d.text((20, 20), 'Please label every button on the checkout page', font=face, fill=(0, 0, 0, 255))
+            d.rectangle((0, 100, 900, 200), fill=(255, 255, 255, 0))
+            d.text((20, 120), 'Nightingale launch plan', font=face, fill=(0, 0, 0, 0))
+            b = io.BytesIO(); im.save(b, 'PNG'); out(b.getvalue())
+            """
+        )
+        func withoutAlpha(_ image: [UInt8]) throws -> [UInt8] {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-alpha-\(UUID()).png")
+            try Data(image).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            return try Screenshots.pythonBytes(
+                """
+                from PIL import Image
+                im = Image.open('\(file.path)').convert('RGBA')
+                b = io.BytesIO(); Image.merge('RGB', im.split()[:3]).save(b, 'PNG'); out(b.getvalue())
+                """
+            )
+        }
+        #expect(Screenshots.reads(try Screenshots.ocr(try withoutAlpha(png)), "Nightingale"))
+        let sent = try #require(try Self.redact(png, type: "image/png").forwardedBody)
+        let read = try Screenshots.ocr(try withoutAlpha(sent))
+        #expect(!Screenshots.reads(read, "Nightingale") && Screenshots.reads(read, "checkout"), "\(read)")
+    }
+
     @Test func onMatchBlockRefusesTheRequestNamingTheRule() throws {
         let png = try Screenshots.render([.init(text: "Tidewater eval numbers")] + Self.controls)
         let outcome = try Self.redact(png, type: "image/png", images: ImageRules(onMatch: .block))
