@@ -26,6 +26,22 @@ final class TesseractEngine {
             TessBaseAPIDelete(handle)
             throw .languageMissing(languages.joined(separator: "+"))
         }
+        // Tesseract loads a missing secondary language (`eng+zzz`) as nothing, silently: every language asked for must
+        // be among those it loaded.
+        var loaded: Set<String> = []
+        if let list = TessBaseAPIGetLoadedLanguagesAsVector(handle) {
+            var k = 0
+            while let name = list[k] {
+                loaded.insert(String(cString: name))
+                k += 1
+            }
+            TessDeleteTextArray(list)
+        }
+        guard Set(languages).isSubset(of: loaded) else {
+            TessBaseAPIEnd(handle)
+            TessBaseAPIDelete(handle)
+            throw .languageMissing(languages.joined(separator: "+"))
+        }
         self.handle = handle
         TessBaseAPISetPageSegMode(handle, PSM_SPARSE_TEXT)
     }

@@ -23,6 +23,20 @@ public final class TesseractImageInspector: ImageInspector {
         self.upscaleBelowWidth = upscaleBelowWidth
     }
 
+    /// Checks that `rules` can be honoured here: the OCR language data is installed (and loaded, for the first image).
+    /// Call when a policy is loaded, so a missing language stops the proxy from starting, or a reload from applying.
+    public func prepare(_ rules: ImageRules) throws(ImageRefusal) {
+        guard rules.ocr else { return }
+        do throws(TesseractEngine.Failure) {
+            try pool.prepare(languages: rules.languages)
+        } catch {
+            switch error {
+            case .languageMissing(let languages):
+                throw .uninspectable("the OCR language data for images.languages (\(languages)) is not installed")
+            }
+        }
+    }
+
     /// The most recognitions at once.
     public var concurrency: Int { pool.limit }
 

@@ -14,6 +14,20 @@ final class TesseractPool: @unchecked Sendable {
         self.limit = max(1, limit)
     }
 
+    /// Loads an engine for `languages` now (kept for the first recognition), so a language that is not installed is
+    /// found when a policy is loaded rather than by the first image.
+    func prepare(languages: [String]) throws(TesseractEngine.Failure) {
+        let key = languages.joined(separator: "+")
+        condition.lock()
+        let ready = idle[key]?.isEmpty == false
+        condition.unlock()
+        guard !ready else { return }
+        let engine = try TesseractEngine(languages: languages)
+        condition.lock()
+        idle[key, default: []].append(engine)
+        condition.unlock()
+    }
+
     /// Runs `work` with an engine for `languages`, waiting for a free worker until `deadline`. Returns `nil` when
     /// the deadline passes before a worker is free.
     func withEngine<T>(

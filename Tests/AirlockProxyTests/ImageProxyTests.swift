@@ -15,14 +15,15 @@ struct ImageProxyTests {
     static let markers = ["Nightingale", "jane.doe@lab.example.com", "Q3 2026", "wiki.corp.example.com"]
     static let controls = ["checkout", "forecast"]
 
-    /// The demo policy (and the file it includes) with `images: {ocr: true}`, compiled for vendor "scale".
-    static func inspector() throws -> PolicyInspector {
+    /// The demo policy (and the file it includes) with `images:` (`{ocr: true, on_match: redact}` by default),
+    /// compiled for vendor "scale".
+    static func inspector(images: String = "{ocr: true, on_match: redact}") throws -> PolicyInspector {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-image-policy-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let policies = Self.root.appendingPathComponent("Policies")
         let demo = try String(contentsOf: policies.appendingPathComponent("demo.yaml"), encoding: .utf8)
-        try (demo + "\nimages: {ocr: true, on_match: redact}\n").write(
+        try (demo + "\nimages: \(images)\n").write(
             to: directory.appendingPathComponent("policy.yaml"),
             atomically: true,
             encoding: .utf8
@@ -180,6 +181,17 @@ struct ImageProxyTests {
             #expect(result.body.contains(cause), "\(result.body)")
         }
         #expect(connections == 0)
+    }
+
+    /// A language whose data is not installed stops the policy from loading (so the proxy from starting, a reload
+    /// from applying), naming it; no request is needed to find out.
+    @Test func aPolicyNamingALanguageThatIsNotInstalledDoesNotLoad() throws {
+        #expect {
+            _ = try Self.inspector(images: "{languages: [eng, zzz]}")
+        } throws: { error in
+            "\(error)".contains("images.languages (eng+zzz) is not installed")
+        }
+        _ = try Self.inspector(images: "{languages: [eng]}")
     }
 
     func options() throws -> ProxyHarness.Options {

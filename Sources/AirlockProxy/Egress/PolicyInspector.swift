@@ -205,6 +205,7 @@ public struct VendorPolicy: Sendable {
         limits: ProxyConfiguration.Limits = ProxyConfiguration.Limits()
     ) throws -> VendorPolicy {
         let policy = try PolicyLoader.load(path: path)
+        if let images = policy.images { try ImageLane.inspector.prepare(images) }
         let redactor = try Redactor(
             policy: policy,
             keys: keys,

@@ -39,3 +39,12 @@ public enum ImageRefusal: Error, Sendable {
     /// Its text matches a rule whose action is `block`, or `images.on_match` is `block`: 403.
     case blocked(rule: String, reason: String)
 }
+
+extension ImageRefusal: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .uninspectable(let reason): reason
+        case .blocked(let rule, let reason): "blocked by rule \(rule): \(reason)"
+        }
+    }
+}
