@@ -163,6 +163,18 @@ struct ImageAttackTests {
         #expect(!Screenshots.reads(read, "Nightingale") && Screenshots.reads(read, "checkout"), "\(read)")
     }
 
+    /// Words read with less than `min_confidence` are painted over, matched or not (100: every word).
+    @Test func wordsReadWithLessThanMinConfidenceArePaintedOver() throws {
+        let png = try Screenshots.render(Self.controls)
+        let outcome = try Self.redact(png, type: "image/png", images: ImageRules(minConfidence: 100))
+        let sent = try #require(outcome.forwardedBody, "\(outcome)")
+        let read = try Screenshots.ocr(sent)
+        #expect(!Screenshots.reads(read, "checkout") && !Screenshots.reads(read, "forecast"), "\(read)")
+        #expect(outcome.findings.contains { $0.rule == ImageInspection.lowConfidenceRule && $0.count >= 8 })
+        let untouched = try #require(try Self.redact(png, type: "image/png").forwardedBody)
+        #expect(Screenshots.reads(try Screenshots.ocr(untouched), "checkout"))
+    }
+
     @Test func onMatchBlockRefusesTheRequestNamingTheRule() throws {
         let png = try Screenshots.render([.init(text: "Tidewater eval numbers")] + Self.controls)
         let outcome = try Self.redact(png, type: "image/png", images: ImageRules(onMatch: .block))
