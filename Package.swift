@@ -46,6 +46,17 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Image decoding and encoding (PNG, JPEG, GIF, WebP, TIFF) and OCR, for `AirlockImages` only.
+        .systemLibrary(
+            name: "CLeptonica",
+            pkgConfig: "lept",
+            providers: [.apt(["libleptonica-dev"])]
+        ),
+        .systemLibrary(
+            name: "CTesseract",
+            pkgConfig: "tesseract",
+            providers: [.apt(["libtesseract-dev", "tesseract-ocr-eng"])]
+        ),
 
         // MARK: Airlock modules
         // Hashing, hex, base64, JSON string escaping and RFC 3339 times, shared by every module (no NIO).
@@ -82,6 +93,17 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // OCR redaction of images and metadata stripping, behind AirlockRedaction's `ImageInspector` (no NIO): the
+        // engine stays free of the Tesseract link; the proxy and the CLI hand it an inspector.
+        .target(
+            name: "AirlockImages",
+            dependencies: [
+                "AirlockPolicy",
+                "AirlockRedaction",
+                "CLeptonica",
+                "CTesseract",
+            ]
+        ),
         .target(
             name: "AirlockAudit",
             dependencies: [
@@ -98,6 +120,7 @@ let package = Package(
                 "AirlockTLS",
                 "AirlockPolicy",
                 "AirlockRedaction",
+                "AirlockImages",
                 "AirlockAudit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -131,6 +154,7 @@ let package = Package(
                 "AirlockTLS",
                 "AirlockPolicy",
                 "AirlockRedaction",
+                "AirlockImages",
                 "AirlockAudit",
                 "AirlockProxy",
                 "AirlockStandIns",
@@ -149,6 +173,11 @@ let package = Package(
             name: "airlock-redaction-bench",
             dependencies: ["AirlockPolicy", "AirlockRedaction", "CVectorscan"],
             path: "Benchmarks/RedactionBenchmark"
+        ),
+        .executableTarget(
+            name: "airlock-image-bench",
+            dependencies: ["AirlockPolicy", "AirlockRedaction", "AirlockImages"],
+            path: "Benchmarks/ImageBenchmark"
         ),
         .executableTarget(
             name: "airlock-audit-bench",
@@ -171,6 +200,10 @@ let package = Package(
         .testTarget(name: "AirlockSupportTests", dependencies: ["AirlockSupport"]),
         .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"]),
         .testTarget(name: "AirlockRedactionTests", dependencies: ["AirlockRedaction", "AirlockPolicy"]),
+        .testTarget(
+            name: "AirlockImagesTests",
+            dependencies: ["AirlockImages", "AirlockRedaction", "AirlockPolicy"]
+        ),
         .testTarget(name: "AirlockAuditTests", dependencies: ["AirlockAudit", "AirlockSupport"]),
         .testTarget(
             name: "AirlockProxyTests",

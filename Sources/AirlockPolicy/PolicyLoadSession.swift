@@ -20,6 +20,8 @@ struct PolicyLoadSession {
     var encodedFields: [EncodedField] = []
     var allow: [String] = []
     var ruleIDs: [String: SourceLocation] = [:]
+    /// The `images:` section of the last file read that has one (see `readImages`).
+    var images: ImageRules?
 
     init(rootPath: String) {
         let display = rootPath
@@ -57,6 +59,7 @@ struct PolicyLoadSession {
             encodedFields: encodedFields,
             allow: allow,
             content: ContentRules(unknown: unknown ?? .block),
+            images: images,
             sourceFiles: sourceFiles,
             contentHash: hasher.finalizeHex()
         )
@@ -152,6 +155,7 @@ struct PolicyLoadSession {
         readHeader(entries, of: node, isRoot: isRoot, scope: scope)
         let fromIncludes = loadIncludes(entries, of: file, scope: scope)
         readRules(entries, scope: scope)
+        if let own = readImages(entries, scope: scope) { images = own }
         return readContent(entries, scope: scope) ?? fromIncludes
     }
 

@@ -25,6 +25,7 @@ public enum PolicyLoader {
     /// Keys allowed at the top level of a policy file.
     public static let topLevelKeys = [
         "version", "name", "description", "include", "terms", "patterns", "detectors", "fields", "allow", "content",
+        "images",
     ]
     static let termKeys = [
         "id", "label", "action", "values", "files", "case_sensitive", "whole_word", "variants", "mode",
@@ -32,6 +33,7 @@ public enum PolicyLoader {
     static let patternKeys = ["id", "label", "regex", "action", "near", "within", "mode"]
     static let fieldKeys = ["id", "label", "path", "action", "encoding", "mode"]
     static let contentKeys = ["unknown"]
+    static let imageKeys = ["ocr", "on_match", "min_confidence", "max_pixels", "timeout_seconds", "languages"]
     static let detectorCommonKeys = ["action", "id", "label", "mode"]
     static func detectorKeys(_ kind: DetectorRule.Kind) -> [String] {
         switch kind {

@@ -35,6 +35,8 @@ public final class Redactor: Sendable {
     /// The `block` rules of the policy: the reporter applies its own as `redact` (so that one block does not end the
     /// count), and their findings say `block` again.
     let reportedBlocks: Set<String>
+    /// The policy's `images:` section with the inspector handed in (`nil`: the policy has none).
+    let images: ImageSetup?
 
     enum RestoreKind: Sendable {
         case term
@@ -47,11 +49,14 @@ public final class Redactor: Sendable {
     /// - Parameters:
     ///   - limits: for decoding a compressed request body (the proxy passes `limits.max_body_bytes`).
     ///   - responseLimits: for decoding a compressed response to restore (`limits.max_response_bytes`).
+    ///   - imageInspector: reads images when the policy has an `images:` section (`AirlockImages`); without one,
+    ///     such a policy refuses every image.
     public convenience init(
         policy: Policy,
         keys: PseudonymKeys,
         limits: DecompressionLimits = DecompressionLimits(),
-        responseLimits: DecompressionLimits = DecompressionLimits()
+        responseLimits: DecompressionLimits = DecompressionLimits(),
+        imageInspector: (any ImageInspector)? = nil
     )
         throws(RedactionError)
     {
@@ -60,7 +65,8 @@ public final class Redactor: Sendable {
             keys: keys,
             limits: limits,
             responseLimits: responseLimits,
-            useFastForms: true
+            useFastForms: true,
+            imageInspector: imageInspector
         )
     }
 
@@ -72,7 +78,8 @@ public final class Redactor: Sendable {
         limits: DecompressionLimits,
         responseLimits: DecompressionLimits = DecompressionLimits(),
         useFastForms: Bool,
-        stringKernel: Bool = true
+        stringKernel: Bool = true,
+        imageInspector: (any ImageInspector)? = nil
     )
         throws(RedactionError)
     {
@@ -96,6 +103,7 @@ public final class Redactor: Sendable {
         self.rules = rules
         self.keys = keys
         self.unknownContent = policy.content.unknown
+        self.images = policy.images.map { ImageSetup(rules: $0, inspector: imageInspector) }
         self.limits = limits
         self.responseLimits = responseLimits
         self.stringKernel = stringKernel
@@ -221,6 +229,7 @@ public final class Redactor: Sendable {
         )
         session.stringKernel = stringKernel
         session.unmatchedNames = unmatchedNames
+        session.images = images
         do throws(Stop) {
             guard let coding = ContentCoding(header: contentEncoding) else {
                 throw Stop.uninspectable("Content-Encoding \(contentEncoding ?? "") cannot be inspected")
@@ -292,6 +301,16 @@ public final class Redactor: Sendable {
         case .multipart:
             return try MultipartRedactor.redact(body, media: media ?? MediaType(""), session: session)
         case .unknown:
+            // An image (by its bytes, whatever the declared type) when the policy reads images; a body declared an
+            // image that is none is refused rather than left to `content.unknown`.
+            if session.inspectsImages {
+                if let format = ImageFormat(sniffing: body) {
+                    return try session.redactImage(body, format: format, path: { nil })
+                }
+                if media?.isImage == true {
+                    throw .uninspectable("the body is declared an image but is not one Airlock can decode")
+                }
+            }
             switch unknownContent {
             case .pass:
                 return nil

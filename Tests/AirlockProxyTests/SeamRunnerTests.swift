@@ -18,6 +18,30 @@ import Testing
         }
     }
 
+    /// Inspection that may read images runs off the event loops even for a small body (which would run on its loop),
+    /// on the image threads; the result comes back on the loop.
+    @Test func workThatMayReadImagesRunsOffTheLoopWhateverTheBodySize() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        for readsImages in [false, true] {
+            let ran = try await loop.submit {
+                let promise = loop.makePromise(of: (Bool, Bool).self)
+                SeamRunner.run(
+                    (),
+                    bodyBytes: 10,
+                    readsImages: readsImages,
+                    on: loop,
+                    { (_: Void) in MultiThreadedEventLoopGroup.currentEventLoop != nil }
+                ) {
+                    result in
+                    promise.succeed(((try? result.get()) ?? true, loop.inEventLoop))
+                }
+                return promise.futureResult
+            }.get().get()
+            #expect(ran.0 == !readsImages, "readsImages: \(readsImages)")
+            #expect(ran.1)
+        }
+    }
+
     @Test func aThrowingSeamFailsAndTheResultComesBackOnTheLoop() async throws {
         struct Failure: Error {}
         let loop = MultiThreadedEventLoopGroup.singleton.next()

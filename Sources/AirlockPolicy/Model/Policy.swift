@@ -16,6 +16,9 @@ public struct Policy: Sendable, Hashable {
     /// Strings that are never redacted, even where a rule matches inside them.
     public var allow: [String]
     public var content: ContentRules
+    /// The `images:` section; `nil`: images are content the policy cannot inspect (`content.unknown`). Taken from the
+    /// including file, else from the last include that sets it.
+    public var images: ImageRules?
     /// Every file the policy was read from, in load order: the policy, its includes, the term files.
     public var sourceFiles: [String]
     /// Lowercase hex SHA-256 over the canonical content of every source file (see `PolicyLoader`). Changes whenever
@@ -32,6 +35,7 @@ public struct Policy: Sendable, Hashable {
         encodedFields: [EncodedField] = [],
         allow: [String] = [],
         content: ContentRules = ContentRules(),
+        images: ImageRules? = nil,
         sourceFiles: [String] = [],
         contentHash: String = ""
     ) {
@@ -44,6 +48,7 @@ public struct Policy: Sendable, Hashable {
         self.encodedFields = encodedFields
         self.allow = allow
         self.content = content
+        self.images = images
         self.sourceFiles = sourceFiles
         self.contentHash = contentHash
     }

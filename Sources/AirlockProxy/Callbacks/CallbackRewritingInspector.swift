@@ -27,6 +27,10 @@ struct CallbackRewritingInspector: EgressInspector {
         }
     }
 
+    func readsImages(_ request: EgressRequest) -> Bool {
+        self.inner?.readsImages(request) ?? false
+    }
+
     private func finish(_ decision: EgressDecision, plan: OutgoingCallbacks.Plan?) -> EgressDecision {
         guard case .forward(var request) = decision, let plan else { return decision }
         switch self.callbacks.reinstate(request.body, plan: plan) {

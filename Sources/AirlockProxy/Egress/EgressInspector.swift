@@ -11,9 +11,15 @@ public protocol EgressInspector: Sendable {
     /// Rewrite the vendor's response before the lab sees it (e.g. restore pseudonyms). A thrown error turns into
     /// 502 `response_inspection_failed`. By default the response is returned unchanged.
     func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse
+
+    /// Whether inspecting `request` may read images (OCR: up to `images.timeout_seconds` each): it is then inspected
+    /// on the image threads (``ImageLane``), whatever its size. By default false.
+    func readsImages(_ request: EgressRequest) -> Bool
 }
 
 extension EgressInspector {
+    public func readsImages(_ request: EgressRequest) -> Bool { false }
+
     public func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
         response
     }

@@ -1,3 +1,4 @@
+import AirlockImages
 import AirlockPolicy
 import AirlockRedaction
 import NIOCore
@@ -27,6 +28,17 @@ public struct PolicyInspector: EgressInspector {
 
     public func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
         try self.restore(response, for: request)
+    }
+
+    public func readsImages(_ request: EgressRequest) -> Bool {
+        guard let policy = self.policies[request.vendor] else { return false }
+        return request.body.withUnsafeReadableBytes { bytes in
+            policy.redactor.mayReadImages(
+                bytes,
+                contentType: request.headers.first(name: "content-type"),
+                contentEncoding: request.headers.first(name: "content-encoding")
+            )
+        }
     }
 
     /// The enforced policy's decision; with a candidate policy, annotated with where the candidate would have decided
@@ -210,11 +222,16 @@ public struct VendorPolicy: Sendable {
         limits: ProxyConfiguration.Limits = ProxyConfiguration.Limits()
     ) throws -> VendorPolicy {
         let policy = try PolicyLoader.load(path: path)
+        if let images = policy.images { try ImageLane.inspector.prepare(images) }
         let redactor = try Redactor(
             policy: policy,
             keys: keys,
             limits: DecompressionLimits(maxBytes: limits.maxBodyBytes, setting: "limits.max_body_bytes"),
-            responseLimits: DecompressionLimits(maxBytes: limits.maxResponseBytes, setting: "limits.max_response_bytes")
+            responseLimits: DecompressionLimits(
+                maxBytes: limits.maxResponseBytes,
+                setting: "limits.max_response_bytes"
+            ),
+            imageInspector: ImageLane.inspector
         )
         return VendorPolicy(redactor: redactor, identity: policy.identity, sourceFiles: policy.sourceFiles)
     }

@@ -45,6 +45,10 @@ public final class ReloadableInspector: EgressInspector {
         self.snapshot.inspect(request)
     }
 
+    public func readsImages(_ request: EgressRequest) -> Bool {
+        self.snapshot.readsImages(request)
+    }
+
     public func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
         try self.restorer(for: request).transformResponse(response, for: request)
     }

@@ -9,15 +9,18 @@ import NIOCore
 /// threads live as long as the process.
 final class SeamExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked: `jobs` and `waiting` are only touched with `condition` locked.
-    static let shared = SeamExecutor(threadCount: max(2, System.coreCount))
+    static let shared = SeamExecutor(threadCount: max(2, System.coreCount), name: "airlock-seam")
+    /// The threads that inspect bodies which may hold images (``ImageLane``): as many as OCR may run at once, so a
+    /// request waiting for OCR waits here, never on an event loop or a thread that inspects text.
+    static let images = SeamExecutor(threadCount: ImageLane.inspector.concurrency, name: "airlock-image")
 
     private let condition = NSCondition()
     private var jobs = CircularBuffer<UnownedJob>(initialCapacity: 64)
 
-    private init(threadCount: Int) {
+    private init(threadCount: Int, name: String) {
         for index in 0..<threadCount {
             let thread = Thread { [unowned self] in self.work() }
-            thread.name = "airlock-seam-\(index)"
+            thread.name = "\(name)-\(index)"
             thread.start()
         }
     }

@@ -15,13 +15,20 @@ public enum SeamRunner {
     /// Runs `work` on `input` and hands its result to `then` on `eventLoop`: right away (before returning) for a
     /// small body, after a hop through the seam threads for a large one. Call on `eventLoop`. `work` takes what it
     /// needs as `input` rather than capturing it, so the on-loop path (once per request) allocates no closure.
+    /// `readsImages`: the work may run OCR (``ImageLane``): always off the loop, on the image threads.
     static func run<Input: Sendable, Value: Sendable>(
         _ input: Input,
         bodyBytes: Int,
+        readsImages: Bool = false,
         on eventLoop: any EventLoop,
         _ work: @escaping @Sendable (Input) throws -> Value,
         then: @escaping (Result<Value, any Error>) -> Void
     ) {
+        if readsImages {
+            Self.offLoop(on: eventLoop, executor: SeamExecutor.images, { try work(input) }).assumeIsolated()
+                .whenComplete(then)
+            return
+        }
         if Self.runsOnEventLoop(bodyBytes: bodyBytes) {
             then(Result { try work(input) })
             return
@@ -43,10 +50,11 @@ public enum SeamRunner {
 
     private static func offLoop<Value: Sendable>(
         on eventLoop: any EventLoop,
+        executor: SeamExecutor = SeamExecutor.shared,
         _ work: @escaping @Sendable () throws -> Value
     ) -> EventLoopFuture<Value> {
         let promise = eventLoop.makePromise(of: Value.self)
-        Task(executorPreference: SeamExecutor.shared) {
+        Task(executorPreference: executor) {
             promise.completeWith(Result { try work() })
         }
         return promise.futureResult

@@ -72,6 +72,7 @@ final class EgressExchange {
         SeamRunner.run(
             (inspector, request),
             bodyBytes: self.requestBytes,
+            readsImages: inspector.readsImages(request),
             on: self.eventLoop,
             { try $0.0.inspect($0.1) }
         ) {

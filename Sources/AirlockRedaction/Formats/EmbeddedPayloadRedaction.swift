@@ -6,6 +6,8 @@ enum EmbeddedContent {
     case text([UInt8])
     /// Bytes the policy cannot inspect: a known file type, or (`nil`) binary of no known type.
     case binary(EmbeddedFileType?)
+    /// An image, inspected when the policy has an `images:` section (else as `binary`).
+    case image(ImageFormat, [UInt8])
 }
 
 extension RedactionSession {
@@ -123,8 +125,11 @@ extension RedactionSession {
     ) throws(Stop) -> [UInt8]? {
         switch payload.form {
         case .base64(let type?):
-            try refuseOrPass(type, path: path)
-            return nil
+            guard type.imageFormat != nil, inspectsImages else {
+                try refuseOrPass(type, path: path)
+                return nil
+            }
+            return try redactEncodedImage(body, depth: depth, path: path)
         case .base64(nil):
             guard let text = payload.text else { preconditionFailure("a text run of base64 carries its decoded text") }
             if let split = try gluedQuantum(text.bytes) {
@@ -142,8 +147,11 @@ extension RedactionSession {
         case .dataURLBase64:
             // A data URL is a file by intent: it is inspected whatever it holds, and refused when it does not decode.
             if let type = EmbeddedFileType(sniffing: Base64Text.decodePrefix(body)) {
-                try refuseOrPass(type, path: path)
-                return nil
+                guard type.imageFormat != nil, inspectsImages else {
+                    try refuseOrPass(type, path: path)
+                    return nil
+                }
+                return try redactEncodedImage(body, depth: depth, path: path)
             }
             guard body.contains(where: { Base64Text.digit($0) >= 0 }) else { return nil }
             guard let decoded = Base64Text.decode(body, spaces: true) else {
@@ -184,9 +192,28 @@ extension RedactionSession {
         }
     }
 
+    /// An image's base64 (`body`, in a data URL or a run) decoded, inspected and encoded again as it was written.
+    /// Digits that do not decode are refused: a file by its magic number that cannot be read is not forwarded.
+    private func redactEncodedImage(
+        _ body: UnsafeBufferPointer<UInt8>,
+        depth: Int,
+        path: () -> String?
+    ) throws(Stop) -> [UInt8]? {
+        guard let decoded = Base64Text.decode(body, spaces: true) else {
+            throw .uninspectablePayload("an embedded image does not hold valid base64")
+        }
+        guard let redacted = try redactContent(Self.content(of: decoded.bytes), depth: depth, path: path) else {
+            return nil
+        }
+        return decoded.layout.encode(redacted)
+    }
+
     /// What decoded bytes are: text when valid UTF-8, else binary (of a known type or not).
     static func content(of bytes: [UInt8]) -> EmbeddedContent {
-        if let type = EmbeddedFileType(sniffing: bytes) { return .binary(type) }
+        if let type = EmbeddedFileType(sniffing: bytes) {
+            if let format = type.imageFormat { return .image(format, bytes) }
+            return .binary(type)
+        }
         let valid = bytes.withUnsafeBufferPointer { UTF8Text.summarize($0).valid }
         return valid ? .text(bytes) : .binary(nil)
     }
@@ -198,6 +225,14 @@ extension RedactionSession {
         case .binary(let type):
             try refuseOrPass(type, path: path)
             return nil
+        case .image(let format, let bytes):
+            guard inspectsImages else {
+                try refuseOrPass(EmbeddedFileType(sniffing: bytes), path: path)
+                return nil
+            }
+            return try bytes.withUnsafeBufferPointer { (b) throws(Stop) -> [UInt8]? in
+                try redactImage(b, format: format, path: path)
+            }
         case .text(let bytes):
             guard !bytes.isEmpty else { return nil }
             // Payloads in payloads, and JSON in them, share the nesting limit of JSON in strings.

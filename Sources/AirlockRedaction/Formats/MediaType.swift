@@ -65,6 +65,9 @@ struct MediaType {
         return parts
     }
 
+    /// `image/*`: a body or part that declares itself an image.
+    var isImage: Bool { essence.hasPrefix("image/") }
+
     var format: Format {
         switch essence {
         case "application/json", "text/json", "application/graphql-response+json": return .json

@@ -299,6 +299,16 @@ enum MultipartRedactor {
             return try FormRedactor.redact(body, session: session)
         case .multipart, .unknown:
             guard body.count > 0 else { return nil }
+            // An image part (a Labelbox upload), by its bytes, when the policy reads images; a part declared an image
+            // that is none is refused rather than left to `content.unknown`.
+            if session.inspectsImages {
+                if let format = ImageFormat(sniffing: body) {
+                    return try session.redactImage(body, format: format, path: path)
+                }
+                if part.contentType.map(MediaType.init)?.isImage == true {
+                    throw .uninspectable("\(what()) is declared an image but is not one Airlock can decode")
+                }
+            }
             switch session.unknownContent {
             case .pass: return nil
             case .block:

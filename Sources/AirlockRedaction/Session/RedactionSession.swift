@@ -47,6 +47,8 @@ final class RedactionSession {
     var fieldVisitor: ((Int, UnsafePointer<UInt8>, Range<Int>) throws(Stop) -> Void)?
     /// The name of the form or multipart field whose value is being redacted (`RedactionSession+FieldNameContext`).
     var fieldName: [UInt8]?
+    /// The policy's `images:` section and the inspector (`nil`: images are content the policy cannot inspect).
+    var images: ImageSetup?
 
     init(
         rules: CompiledRules,

@@ -1,3 +1,4 @@
+import AirlockImages
 import AirlockPolicy
 import AirlockRedaction
 import ArgumentParser
@@ -72,7 +73,7 @@ struct Redact: AsyncParsableCommand {
         }
         let redactor: Redactor
         do {
-            redactor = try Redactor(policy: loaded, keys: keys)
+            redactor = try Redactor(policy: loaded, keys: keys, imageInspector: TesseractImageInspector())
         } catch {
             CLIOutput.error(error.description)
             throw ExitCode(1)
@@ -121,6 +122,11 @@ struct Redact: AsyncParsableCommand {
         case "txt", "md", "markdown": "text/plain; charset=utf-8"
         case "csv": "text/csv; charset=utf-8"
         case "ndjson", "jsonl": "application/x-ndjson"
+        case "png": "image/png"
+        case "jpg", "jpeg": "image/jpeg"
+        case "gif": "image/gif"
+        case "webp": "image/webp"
+        case "tif", "tiff": "image/tiff"
         default: "application/json"
         }
     }
