@@ -29,7 +29,7 @@ struct ConfigurationParser {
             root,
             "the configuration",
             allowed: [
-                "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients",
+                "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients", "assets",
             ]
         )
         guard let listenNode = top["listen"] else {
@@ -61,7 +61,7 @@ struct ConfigurationParser {
         if let callbacks, let callbacksNode = top["callbacks"] {
             try self.checkCallbackListener(callbacks, node: callbacksNode, listen: listen, admin: admin)
         }
-        return ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             listen: listen,
             admin: admin,
             limits: limits,
@@ -72,6 +72,11 @@ struct ConfigurationParser {
             callbacks: callbacks,
             clients: clients
         )
+        if let node = top["assets"] {
+            configuration.assets = try self.assets(node, vendors: vendors)
+            try self.checkAssetListener(configuration, node: node)
+        }
+        return configuration
     }
 
     /// The log under `airlock-data/audit`, signed with `Certs/audit-signing.key` when `airlock certs init` made one.
