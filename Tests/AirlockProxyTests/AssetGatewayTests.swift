@@ -98,7 +98,12 @@ struct AssetGatewayTests {
 
     @Test func attachmentURLsAreReplacedByGatewayURLsTheVendorCanFetch() async throws {
         let harness = try await AssetHarness()
-        harness.fileServer.put("/datasets/run-17/notes.txt", contentType: "text/plain", body: Array(Self.notes.utf8))
+        // The source's Content-Type names the file: only the media type and charset reach the vendor.
+        harness.fileServer.put(
+            "/datasets/run-17/notes.txt",
+            contentType: #"text/plain; charset=utf-8; name="run-17-notes.txt""#,
+            body: Array(Self.notes.utf8)
+        )
         let original = "\(harness.fileBase)/datasets/run-17/notes.txt"
         let (created, gatewayURL) = try await Self.scaleTask(harness, attachment: original)
         let vendorSaw = harness.everythingTheVendorSaw
@@ -118,6 +123,7 @@ struct AssetGatewayTests {
         }
         #expect(fetched.status == 200, "\(fetched.result.stdout)")
         #expect(fetched.head.lowercased().contains("cache-control: private"))
+        #expect(fetched.head.contains("Content-Type: text/plain; charset=utf-8\r\n"), "\(fetched.head)")
         // The file went through the vendor's policy: the codename is pseudonymised.
         #expect(fetched.body.contains("Run notes for CODENAME_"), "\(fetched.body)")
         #expect(!fetched.body.contains("Nightingale"))
@@ -167,8 +173,13 @@ struct AssetGatewayTests {
         let harness = try await AssetHarness()
         harness.fileServer.put("/datasets/a.txt", contentType: "text/plain", body: Array("plain words\n".utf8))
         let url = "\(harness.fileBase)/datasets/a.txt"
-        let (_, issued) = try await Self.scaleTask(harness, attachment: url)
-        let token = String((issued ?? "").split(separator: "/").last ?? "")
+        let (_, gatewayURL) = try await Self.scaleTask(harness, attachment: url)
+        guard let issued = gatewayURL else {
+            await harness.close()
+            Issue.record("the attachment URL was not replaced by a gateway URL")
+            return
+        }
+        let token = String(issued.split(separator: "/").last ?? "")
         let good = try await harness.fetch("/assets/" + token)
         let expired = try Self.token(harness, vendor: "scale", url: url, issued: Date() - 90_000, lifetime: 86_400)
         // One bit of the sealed part flipped.
@@ -182,7 +193,7 @@ struct AssetGatewayTests {
             ("forged", try await harness.fetch("/assets/" + forged)),
             ("other-vendor", try await harness.fetch("/assets/" + otherVendor)),
         ]
-        try AssetRevocation.revoke(token: issued ?? "", in: harness.configuration)
+        try AssetRevocation.revoke(token: issued, in: harness.configuration)
         let revoked = try await harness.fetch("/assets/" + token)
         // A fresh token of the same vendor still works until the vendor is revoked.
         let (_, fresh) = try await Self.scaleTask(harness, attachment: url)

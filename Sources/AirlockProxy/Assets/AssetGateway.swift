@@ -212,7 +212,7 @@ final class AssetGateway: Sendable {
         self.recorder.recordDecision(decision, completing: promise)
         return promise.futureResult.map { _ in
             var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: contentType ?? "application/octet-stream")
+            headers.add(name: "Content-Type", value: Self.servedContentType(contentType))
             headers.add(name: "Cache-Control", value: "private")
             headers.add(name: "X-Content-Type-Options", value: "nosniff")
             headers.add(name: "X-Airlock-Request-Id", value: record.id)
@@ -293,6 +293,19 @@ final class AssetGateway: Sendable {
             type.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/.+-_".contains($0)) })
         else { return "unknown" }
         return type
+    }
+
+    /// The Content-Type the vendor is given: the media type and a plain charset, nothing else of the source's header
+    /// (a `name=` parameter can carry the file's name).
+    static func servedContentType(_ contentType: String?) -> String {
+        let type = Self.mediaType(contentType)
+        guard type != "unknown" else { return "application/octet-stream" }
+        let charset = (contentType ?? "").split(separator: ";").dropFirst().lazy
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            .first { $0.hasPrefix("charset=") }
+        guard let charset, charset.dropFirst(8).allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+        else { return type }
+        return "\(type); \(charset)"
     }
 
     static func error(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> Answer {

@@ -81,6 +81,7 @@ struct AssetService: Sendable {
     ) async throws -> any Channel {
         let gateway = self.gateway
         let tls = self.serverTLS
+        let idle = TimeAmount.seconds(60)
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -90,6 +91,8 @@ struct AssetService: Sendable {
                     accepted(channel)
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(tls.makeHandler())
+                    // A vendor connection that sends nothing for this long is closed (the handler closes on idle).
+                    try sync.addHandler(IdleStateHandler(readTimeout: idle))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(AssetHTTPHandler(gateway: gateway))
                 }
