@@ -327,4 +327,54 @@ struct AssetGatewayTests {
         #expect((outcome.result?["body"] as? String)?.hasPrefix("# CODENAME_") == true, "\(outcome.summary)")
         #expect(outcome.result?["cache"] as? String == "private")
     }
+
+    /// Scale's own client creates an image task whose attachment is a screenshot on the lab's file server; the task
+    /// the client gets back names only the gateway URL, and fetching it as Scale would is answered by Airlock (the
+    /// image is refused under `content.unknown: block` until images are inspected) and recorded.
+    @Test func scaleClientImageTaskGetsAGatewayURL() async throws {
+        if let missing = PythonClients.missing {
+            Issue.record(Comment(rawValue: missing))
+            return
+        }
+        let harness = try await AssetHarness()
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 64)
+        harness.fileServer.put("/datasets/screens/falcon-dashboard.png", contentType: "image/png", body: png)
+        let original = "\(harness.fileBase)/datasets/screens/falcon-dashboard.png"
+        let outcome = try await PythonClients.run(
+            #"""
+            import json, os, sys, requests
+            cfg = json.loads(os.environ["AIRLOCK_TEST_INPUT"])
+            from scaleapi import ScaleClient
+            from scaleapi.tasks import TaskType
+            client = ScaleClient("live_test_key", api_instance_url=cfg["base"] + "/scale/v1", verify=cfg["ca"])
+            task = client.create_task(TaskType.ImageAnnotation, instruction="Box the charts",
+                                      attachment=cfg["attachment"], attachment_type="image",
+                                      geometries={"box": {"objects_to_annotate": ["chart"]}},
+                                      attachments=[{"type": "image", "content": cfg["attachment"]}])
+            params = task.as_dict()["params"]
+            url = params["attachment"]
+            # Fetched as Scale would, from the gateway's listener.
+            r = requests.get(url.replace(cfg["public"], cfg["gateway"]), verify=cfg["ca"], timeout=10)
+            print("@@RESULT@@ " + json.dumps({"ok": True, "url": url, "listed": params["attachments"][0]["content"],
+                                             "status": r.status_code, "body": r.text}))
+            """#,
+            input: [
+                "base": "https://127.0.0.1:\(harness.port)", "ca": harness.certificates.caCertificatePath,
+                "attachment": original, "public": AssetHarness.publicURL,
+                "gateway": "https://127.0.0.1:\(harness.assetPort)",
+            ]
+        )
+        let vendorSaw = harness.everythingTheVendorSaw
+        let decisions = try await harness.decisions()
+        await harness.close()
+        let url = outcome.result?["url"] as? String ?? ""
+        #expect(outcome.ok, "\(outcome.summary)")
+        #expect(url.hasPrefix(AssetHarness.publicURL + "/assets/scale."), "\(outcome.summary)")
+        #expect((outcome.result?["listed"] as? String)?.hasPrefix(AssetHarness.publicURL + "/assets/scale.") == true)
+        #expect(!vendorSaw.contains("falcon-dashboard") && !vendorSaw.contains("datasets"))
+        #expect(outcome.status == 403, "\(outcome.summary)")
+        let fetch = decisions.first { $0.path?.hasPrefix("/assets/") == true }
+        #expect(fetch?.decision == .blocked && fetch?.reason == "blocked_by_policy type=image/png", "\(decisions)")
+        #expect(harness.sourceFetches == 1)
+    }
 }
