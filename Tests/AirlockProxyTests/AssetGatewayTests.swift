@@ -377,4 +377,33 @@ struct AssetGatewayTests {
         #expect(fetch?.decision == .blocked && fetch?.reason == "blocked_by_policy type=image/png", "\(decisions)")
         #expect(harness.sourceFetches == 1)
     }
+
+    /// `airlock assets revoke` (the built binary) against a running gateway: the next fetch is refused without a
+    /// restart; `airlock log show --assets` lists the fetches by fingerprint, never by URL.
+    @Test func theRevokeCommandTakesEffectOnTheNextFetchAndLogShowListsFetches() async throws {
+        let harness = try await AssetHarness()
+        harness.fileServer.put("/datasets/q3/plan.txt", contentType: "text/plain", body: Array("words\n".utf8))
+        let (_, issued) = try await Self.scaleTask(harness, attachment: "\(harness.fileBase)/datasets/q3/plan.txt")
+        let gatewayURL = issued ?? "/assets/none"
+        let before = try await harness.fetch(gatewayURL)
+        let revoke = try await CommandLineTests.airlock([
+            "assets", "revoke", "--config", harness.directory + "/assets.yaml", "--token", gatewayURL,
+        ])
+        let after = try await harness.fetch(gatewayURL)
+        let unknownVendor = try await CommandLineTests.airlock([
+            "assets", "revoke", "--config", harness.directory + "/assets.yaml", "--vendor", "nobody",
+        ])
+        _ = try await harness.decisions()
+        let shown = try await CommandLineTests.airlock(["log", "show", "--dir", harness.auditDirectory, "--assets"])
+        await harness.close()
+        let fingerprint = AssetToken.fingerprint(gatewayURL.split(separator: "/").last ?? "")
+        #expect(before.status == 200)
+        #expect(revoke.exitCode == 0 && revoke.stdout.contains(fingerprint), "\(revoke.stdout)\(revoke.stderr)")
+        #expect(after.status == 403 && after.error?["code"] as? String == "asset_token_revoked")
+        #expect(unknownVendor.exitCode == 1)
+        let rows = shown.stdout.split(separator: "\n").filter { $0.contains("/assets/\(fingerprint)") }
+        #expect(rows.count == 2, "\(shown.stdout)")
+        #expect(!shown.stdout.contains("/v1/task"), "only asset fetches: \(shown.stdout)")
+        #expect(!shown.stdout.contains("plan.txt") && !shown.stdout.contains("q3"))
+    }
 }

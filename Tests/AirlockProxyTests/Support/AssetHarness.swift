@@ -96,6 +96,8 @@ final class AssetHarness: @unchecked Sendable {
               - {name: labelstudio, path_prefix: /labelstudio, upstream: "\(upstream)", ca: ca.crt,
                  policy: policy.yaml, routes: ["POST /api/tasks", "POST /api/projects/*/import"]}\(assets)
             """
+        // Written out too, for the `airlock` commands that read it.
+        try ThrowawayCertificates.write(yaml, to: directory + "/assets.yaml", mode: 0o644)
         let configuration = try ProxyConfiguration.parse(yaml: yaml, file: "assets.yaml", baseDirectory: directory)
         let keys = try PseudonymKeys(contentsOf: URL(fileURLWithPath: directory + "/pseudonym.key"))
         let policy = try VendorPolicy.load(path: directory + "/policy.yaml", keys: keys)
