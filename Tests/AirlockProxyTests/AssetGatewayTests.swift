@@ -2,6 +2,7 @@ import AirlockAudit
 import AirlockRedaction
 import AirlockStandIns
 import Foundation
+import NIOCore
 import Testing
 
 @testable import AirlockProxy
@@ -405,5 +406,32 @@ struct AssetGatewayTests {
         #expect(rows.count == 2, "\(shown.stdout)")
         #expect(!shown.stdout.contains("/v1/task"), "only asset fetches: \(shown.stdout)")
         #expect(!shown.stdout.contains("plan.txt") && !shown.stdout.contains("q3"))
+    }
+}
+
+/// The bucket scanner's quick check: only an escape that could spell `/` or a letter forces the engine's full read.
+struct BucketURLScannerTests {
+    @Test func escapesThatCannotSpellAURLCharacterSkipTheFullRead() {
+        func check(_ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBytes { BucketURLScanner.mayEscapeURLCharacters($0) }
+        }
+        #expect(check(#"{"a": "gs:\/\/b"}"#))
+        #expect(check(#"{"a": "\u0067s://b"}"#))
+        #expect(check(#"{"a": "x\\", "b": "\u0067"}"#))
+        #expect(!check(#"{"a": "line\nline \"quoted\" back\\slash\\u0067"}"#))
+        #expect(!check(#"trailing\"#))
+        let scanner = BucketURLScanner()
+        for (body, names) in [
+            (#"{"a": "gs:\/\/lab-data/x"}"#, true), (#"{"a": "line\nthen gs://lab-data/x"}"#, true),
+            (#"{"a": "line\n\\u0067s://lab"}"#, false), (#"{"a": "\\gs:\/\/x"}"#, true),
+            (#"{"a": "gs colon slash slash"}"#, false),
+        ] {
+            var buffer = ByteBuffer()
+            buffer.writeString(body)
+            #expect(
+                scanner.names(buffer, contentType: "application/json", contentEncoding: nil, vendor: "v") == names,
+                "\(body)"
+            )
+        }
     }
 }

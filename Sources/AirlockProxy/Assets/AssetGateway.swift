@@ -143,23 +143,20 @@ final class AssetGateway: Sendable {
             body: fetched.body,
             client: EgressClient(address: record.requester)
         )
-        let key = AssetInspectionCache.Key(
-            vendor: token.vendor,
-            policy: self.policyIdentity(token.vendor),
-            mediaType: mediaType,
-            content: SHA256.hex(Array(fetched.body.readableBytesView))
-        )
-        let decided: EventLoopFuture<EgressDecision>
-        if let cached = self.cache.decision(for: key) {
-            decided = eventLoop.makeSucceededFuture(cached)
-        } else {
-            let inspector = self.inspector
-            decided = SeamRunner.run(bodyBytes: fetched.body.readableBytes, on: eventLoop) {
-                try inspector.inspect(request)
-            }.map { decision in
-                self.cache.store(decision, for: key)
-                return decision
-            }
+        // Hashing, like inspecting, runs off the event loop for a large file.
+        let policy = self.policyIdentity(token.vendor)
+        let (inspector, cache) = (self.inspector, self.cache)
+        let decided = SeamRunner.run(bodyBytes: fetched.body.readableBytes, on: eventLoop) {
+            let key = AssetInspectionCache.Key(
+                vendor: token.vendor,
+                policy: policy,
+                mediaType: mediaType,
+                content: fetched.body.withUnsafeReadableBytes { SHA256.hex($0) }
+            )
+            if let cached = cache.decision(for: key) { return cached }
+            let decision = try inspector.inspect(request)
+            cache.store(decision, for: key)
+            return decision
         }
         return decided.flatMap { decision in
             switch decision {

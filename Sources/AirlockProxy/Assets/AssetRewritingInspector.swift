@@ -11,6 +11,22 @@ struct AssetRewritingInspector: EgressInspector {
         self.assets = assets
     }
 
+    /// The whole egress chain around `policy` (nil: no policy inspector): asset URLs, then callback URLs, then the
+    /// policy. Requests leave through it, and the asset gateway inspects fetched files with it.
+    static func chain(
+        around policy: (any EgressInspector)?,
+        configuration: ProxyConfiguration,
+        minter: AssetMinter?
+    ) -> AssetRewritingInspector {
+        AssetRewritingInspector(
+            wrapping: CallbackRewritingInspector(
+                wrapping: policy,
+                callbacks: OutgoingCallbacks(configuration: configuration.callbacks, vendors: configuration.vendors)
+            ),
+            assets: OutgoingAssets(configuration: configuration, minter: minter)
+        )
+    }
+
     func inspect(_ request: EgressRequest) throws -> EgressDecision {
         switch self.assets.prepare(request, finalURLs: self.inner == nil) {
         case .untouched:

@@ -41,13 +41,7 @@ struct AssetService: Sendable {
         )
         let reloadable = inspector as? ReloadableInspector
         let minter = self.minter
-        let chain = AssetRewritingInspector(
-            wrapping: CallbackRewritingInspector(
-                wrapping: inspector,
-                callbacks: OutgoingCallbacks(configuration: configuration.callbacks, vendors: configuration.vendors)
-            ),
-            assets: OutgoingAssets(configuration: configuration, minter: minter)
-        )
+        let chain = AssetRewritingInspector.chain(around: inspector, configuration: configuration, minter: minter)
         self.gateway = AssetGateway(
             keys: keys,
             vendors: Set(configuration.vendors.map(\.name)),

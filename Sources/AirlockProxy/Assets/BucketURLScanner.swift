@@ -1,5 +1,6 @@
 import AirlockPolicy
 import AirlockRedaction
+import Foundation
 import NIOCore
 
 /// Finds bucket URLs anywhere in a request (any string of a JSON document, NDJSON line, form or multipart field,
@@ -31,8 +32,9 @@ struct BucketURLScanner: Sendable {
     /// read (then the policy refuses it; nil here).
     func names(_ body: ByteBuffer, contentType: String?, contentEncoding: String?, vendor: String) -> Bool {
         let outcome = body.withUnsafeReadableBytes { bytes -> UncopiedRedactionOutcome? in
-            // A JSON document or text without escapes is read literally: the raw scan decides.
-            if contentEncoding == nil, !bytes.contains(UInt8(ascii: "\\")),
+            // Without an escape that could spell a character of the expression (`\/`, `\u…`; `\n` or `\"` cannot),
+            // a JSON document or text reads as it is written: the raw scan decides.
+            if contentEncoding == nil, !Self.mayEscapeURLCharacters(bytes),
                 !(contentType?.lowercased().hasPrefix("multipart/") ?? false), !self.redactor.mayMatch(bytes)
             {
                 return nil
@@ -46,6 +48,22 @@ struct BucketURLScanner: Sendable {
         }
         guard case .block? = outcome else { return false }
         return true
+    }
+
+    /// Whether `bytes` hold a backslash followed by `/` or `u` (a JSON escape that may spell `/` or a letter).
+    static func mayEscapeURLCharacters(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var index = 0
+        while index + 1 < bytes.count {
+            guard let found = memchr(base + index, Int32(UInt8(ascii: "\\")), bytes.count - index - 1) else {
+                return false
+            }
+            index = base.distance(to: UnsafeRawPointer(found))
+            let next = bytes[index + 1]
+            if next == UInt8(ascii: "/") || next == UInt8(ascii: "u") { return true }
+            index += 2
+        }
+        return false
     }
 
     /// Whether a short text (the path, the query) names a bucket URL.

@@ -173,13 +173,7 @@ public final class AirlockProxyServer: Sendable {
         guard configuration.callbacks != nil || configuration.assets != nil || policyInspector != nil else {
             return nil
         }
-        return AssetRewritingInspector(
-            wrapping: CallbackRewritingInspector(
-                wrapping: policyInspector,
-                callbacks: OutgoingCallbacks(configuration: configuration.callbacks, vendors: configuration.vendors)
-            ),
-            assets: OutgoingAssets(configuration: configuration, minter: minter)
-        )
+        return AssetRewritingInspector.chain(around: policyInspector, configuration: configuration, minter: minter)
     }
 
     /// The lab-facing HTTPS address, once started.
