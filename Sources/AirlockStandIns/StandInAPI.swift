@@ -9,14 +9,16 @@ public protocol StandInAPI: Sendable {
     func respond(to request: StandInVendor.ReceivedRequest) -> StandInResponse?
 }
 
-/// One answer of a `StandInAPI`: always JSON.
+/// One answer of a `StandInAPI`: JSON unless it says otherwise.
 public struct StandInResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
+    public var contentType: String
 
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], contentType: String = "application/json") {
         self.status = status
         self.body = body
+        self.contentType = contentType
     }
 
     /// `object` serialised with sorted keys (JSONSerialization types only).

@@ -242,7 +242,7 @@ private final class StandInHandler: ChannelInboundHandler {
         let bytes = emulated?.body ?? StandInVendor.echo(request)
         let status = emulated.map { HTTPResponseStatus(statusCode: $0.status) } ?? status
         var headers = HTTPHeaders([
-            ("Content-Type", "application/json"), ("Content-Length", String(bytes.count)),
+            ("Content-Type", emulated?.contentType ?? "application/json"), ("Content-Length", String(bytes.count)),
             ("X-Stand-In-Vendor", "1"),
         ])
         if !keepAlive { headers.add(name: "Connection", value: "close") }

@@ -22,7 +22,36 @@ enum CallbackDelivery {
         maxResponseBytes: Int,
         on eventLoop: any EventLoop
     ) -> EventLoopFuture<HTTPResponseHead> {
-        let promise = eventLoop.makePromise(of: HTTPResponseHead.self)
+        self.exchange(
+            head: head,
+            body: body,
+            host: target.host,
+            connectTo: nil,
+            port: target.port,
+            tls: tls,
+            timeout: timeout,
+            maxResponseBytes: maxResponseBytes,
+            keepsBody: false,
+            on: eventLoop
+        ).map(\.head)
+    }
+
+    /// One request over a fresh connection to `host` (or, when given, to the address `connectTo` it was resolved
+    /// to; `host` is then still the TLS server name checked), answered with the response head and, with `keepsBody`,
+    /// its body (up to `maxResponseBytes`). Redirects are answers like any other: nothing is followed.
+    static func exchange(
+        head: HTTPRequestHead,
+        body: ByteBuffer,
+        host: String,
+        connectTo address: SocketAddress?,
+        port: Int,
+        tls: TLSClientContext?,
+        timeout: TimeAmount,
+        maxResponseBytes: Int,
+        keepsBody: Bool,
+        on eventLoop: any EventLoop
+    ) -> EventLoopFuture<(head: HTTPResponseHead, body: ByteBuffer)> {
+        let promise = eventLoop.makePromise(of: (head: HTTPResponseHead, body: ByteBuffer).self)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(timeout)
@@ -30,7 +59,7 @@ enum CallbackDelivery {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls {
-                        try sync.addHandler(tls.makeHandler(serverHostname: target.host))
+                        try sync.addHandler(tls.makeHandler(serverHostname: host))
                     }
                     try sync.addHTTPClientHandlers()
                     try sync.addHandler(
@@ -38,13 +67,15 @@ enum CallbackDelivery {
                             request: (head, body),
                             waitsForHandshake: tls != nil,
                             maxResponseBytes: maxResponseBytes,
+                            keepsBody: keepsBody,
                             promise: promise
                         )
                     )
                 }
             }
         let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(UpstreamError.timeout) }
-        bootstrap.connect(host: target.host, port: target.port).whenComplete { result in
+        let connected = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: host, port: port)
+        connected.whenComplete { result in
             switch result {
             case .success(let channel):
                 promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
@@ -65,9 +96,11 @@ enum CallbackDelivery {
         private let request: (HTTPRequestHead, ByteBuffer)
         private let waitsForHandshake: Bool
         private let maxResponseBytes: Int
-        private let promise: EventLoopPromise<HTTPResponseHead>
+        private let keepsBody: Bool
+        private let promise: EventLoopPromise<(head: HTTPResponseHead, body: ByteBuffer)>
         private var sent = false
         private var response: HTTPResponseHead?
+        private var body = ByteBuffer()
         private var received = 0
         private var failure: UpstreamError?
         private var completed = false
@@ -76,11 +109,13 @@ enum CallbackDelivery {
             request: (HTTPRequestHead, ByteBuffer),
             waitsForHandshake: Bool,
             maxResponseBytes: Int,
-            promise: EventLoopPromise<HTTPResponseHead>
+            keepsBody: Bool,
+            promise: EventLoopPromise<(head: HTTPResponseHead, body: ByteBuffer)>
         ) {
             self.request = request
             self.waitsForHandshake = waitsForHandshake
             self.maxResponseBytes = maxResponseBytes
+            self.keepsBody = keepsBody
             self.promise = promise
         }
 
@@ -113,16 +148,18 @@ enum CallbackDelivery {
             case .head(let head):
                 if head.status.code >= 100 && head.status.code < 200 { return }
                 self.response = head
-            case .body(let part):
+            case .body(var part):
                 self.received += part.readableBytes
                 if self.received > self.maxResponseBytes {
                     self.failure = .responseTooLarge(limit: self.maxResponseBytes)
                     context.close(promise: nil)
+                } else if self.keepsBody {
+                    self.body.writeBuffer(&part)
                 }
             case .end:
                 if let response = self.response, self.failure == nil, !self.completed {
                     self.completed = true
-                    self.promise.succeed(response)
+                    self.promise.succeed((response, self.body))
                 }
                 context.close(promise: nil)
             }

@@ -163,29 +163,57 @@ struct OutgoingCallbacks: Sendable {
     /// Writes the public URLs into the body the policy produced from a prepared one. Fails closed when the policy
     /// removed or changed a callback field, since the URLs could then land in the wrong place.
     func reinstate(_ body: ByteBuffer, plan: Plan) -> Result<ByteBuffer, EgressRefusal> {
-        let locator = self.locator(vendor: plan.vendor, webhooks: plan.webhooks)
+        Self.reinstate(
+            body,
+            locator: self.locator(vendor: plan.vendor, webhooks: plan.webhooks),
+            format: plan.format,
+            replacements: plan.replacements,
+            fieldCount: plan.fieldCount,
+            what: "callback"
+        ).mapError { self.refusal($0) }
+    }
+
+    /// Writes `replacements` (field ordinal -> value) over the emptied fields of a body the policy produced: the
+    /// fields are located again, and must be as many as before and still empty; otherwise the reason.
+    static func reinstate(
+        _ body: ByteBuffer,
+        locator: FieldLocator,
+        format: FieldLocator.Format,
+        replacements: [Int: String],
+        fieldCount: Int,
+        what: String
+    ) -> Result<ByteBuffer, ReinstateFailure> {
         let fields: [FieldLocator.Field]
         do {
             fields = try body.withUnsafeReadableBytes { bytes throws(FieldLocator.Failure) in
-                try locator.locate(bytes, format: plan.format)
+                try locator.locate(bytes, format: format)
             }
         } catch {
-            return .failure(self.refusal("the redacted body cannot be parsed (\(error.reason))"))
+            return .failure(ReinstateFailure("the redacted body cannot be parsed (\(error.reason))"))
         }
-        guard fields.count == plan.fieldCount else {
+        guard fields.count == fieldCount else {
             return .failure(
-                self.refusal("the policy removed a callback field, so the callback URL cannot be rewritten")
+                ReinstateFailure("the policy removed a \(what) field, so the \(what) URL cannot be rewritten")
             )
         }
         var edits: [(range: Range<Int>, text: [UInt8])] = []
-        for (ordinal, url) in plan.replacements.sorted(by: { $0.key < $1.key }) {
+        for (ordinal, url) in replacements.sorted(by: { $0.key < $1.key }) {
             let field = fields[ordinal]
             guard let range = field.range, range.count == Self.placeholder(field.syntax).count else {
-                return .failure(self.refusal("the policy changed a callback field being rewritten"))
+                return .failure(ReinstateFailure("the policy changed a \(what) field being rewritten"))
             }
             edits.append((range, FieldLocator.encode(url, as: field.syntax)))
         }
         return .success(Self.apply(edits, to: body))
+    }
+
+    /// Why rewritten fields could not be written back: a reason for the refusal.
+    struct ReinstateFailure: Error {
+        var reason: String
+
+        init(_ reason: String) {
+            self.reason = reason
+        }
     }
 
     /// A refusal when the query string names an internal callback URL under a callback key: many vendor APIs read
@@ -215,6 +243,10 @@ struct OutgoingCallbacks: Sendable {
             return route.publicURL
         }
         return nil
+    }
+
+    private func refusal(_ failure: ReinstateFailure) -> EgressRefusal {
+        self.refusal(failure.reason)
     }
 
     private func refusal(_ message: String) -> EgressRefusal {

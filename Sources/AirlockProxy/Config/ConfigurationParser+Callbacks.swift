@@ -20,22 +20,7 @@ extension ConfigurationParser {
             throw self.error(publicNode, "callbacks.public_url \(failure.reason) (vendors call Airlock back over TLS)")
         }
 
-        var globs: [String] = []
-        if let hostsNode = map["internal_hosts"] {
-            guard let list = hostsNode.sequence else {
-                throw self.error(hostsNode, "callbacks.internal_hosts must be a list like [\"*.corp.example.com\"]")
-            }
-            for item in list {
-                let glob = try self.string(item, "callbacks.internal_hosts entry")
-                guard InternalHosts.isValidGlob(glob) else {
-                    throw self.error(
-                        item,
-                        "callbacks.internal_hosts entry \"\(glob)\" must be a host name or *.domain"
-                    )
-                }
-                globs.append(glob.lowercased())
-            }
-        }
+        let globs = try self.hostGlobs(map["internal_hosts"], "callbacks.internal_hosts")
         if InternalHosts(globs: globs).contains(publicURL.host) {
             throw self.error(
                 publicNode,

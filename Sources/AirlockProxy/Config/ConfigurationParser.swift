@@ -32,7 +32,7 @@ struct ConfigurationParser {
             "the configuration",
             allowed: [
                 "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients",
-                "replica_id",
+                "replica_id", "assets",
             ]
         )
         guard let listenNode = top["listen"] else {
@@ -79,6 +79,10 @@ struct ConfigurationParser {
             let id = try self.string(node, "replica_id")
             guard ReplicaID.isValid(id) else { throw self.error(node, ReplicaID.rule) }
             configuration.replicaID = id
+        }
+        if let node = top["assets"] {
+            configuration.assets = try self.assets(node, vendors: vendors)
+            try self.checkAssetListener(configuration, node: node)
         }
         return configuration
     }

@@ -164,6 +164,8 @@ public struct ProxyConfiguration: Sendable {
     /// Vendor callbacks (webhooks): where vendors call Airlock back and where Airlock delivers inside the lab.
     /// Nil when the configuration has no `callbacks:` section; callback URLs pointing inside the lab are then refused.
     public var callbacks: Callbacks?
+    /// The asset gateway (`assets:`); nil: attachment URLs inside the lab or at its buckets are refused.
+    public var assets: AssetsConfiguration?
     public var limits: Limits
     public var vendors: [Vendor]
     /// The named lab clients (`clients:`); nil when the section is absent: then any peer that completes the lab

@@ -41,6 +41,11 @@ public final class ReloadableInspector: EgressInspector {
         }
     }
 
+    /// `name@sha256:…` of the policy `vendor`'s requests are inspected with now (`none` without one).
+    func policyIdentity(vendor: String) -> String {
+        self.snapshot.policies[vendor]?.identity ?? "none"
+    }
+
     public func inspect(_ request: EgressRequest) -> EgressDecision {
         self.snapshot.inspect(request)
     }

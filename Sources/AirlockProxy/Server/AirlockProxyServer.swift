@@ -16,6 +16,7 @@ public final class AirlockProxyServer: Sendable {
         var listener: (any Channel)?
         var admin: (any Channel)?
         var callbacks: (any Channel)?
+        var assets: (any Channel)?
         var isShuttingDown = false
         /// Writes the aggregated early refusals once a second.
         var refusalFlush: RepeatedTask?
@@ -28,6 +29,8 @@ public final class AirlockProxyServer: Sendable {
     private let serverTLS: TLSServerContext
     /// With `callbacks.listen`: what its connections share (callback routes only) and its TLS.
     private let callbackListener: (core: ProxyCore, tls: TLSServerContext)?
+    /// With `assets:`: the asset gateway and its listener's TLS.
+    private let assets: AssetService?
     private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
     private let tracker = ConnectionTracker()
     private let connectionLimits: ConnectionLimits
@@ -77,10 +80,20 @@ public final class AirlockProxyServer: Sendable {
             maxPerPeer: configuration.limits.maxConnectionsPerPeer,
             metrics: self.metrics.connections
         )
+        let policyInspector: (any EgressInspector)? = inspector is PassThroughInspector ? nil : inspector
+        self.assets = try configuration.assets.map { assets throws(TLSError) in
+            try AssetService(
+                configuration: configuration,
+                assets: assets,
+                inspector: policyInspector,
+                recorder: recorder,
+                logger: logger
+            )
+        }
         let egressInspector = Self.egressInspector(
             inspector,
-            callbacks: configuration.callbacks,
-            vendors: configuration.vendors
+            configuration: configuration,
+            minter: self.assets?.minter
         )
         let callbacks =
             configuration.callbacks == nil
@@ -160,17 +173,17 @@ public final class AirlockProxyServer: Sendable {
     /// The inspector requests pass: callback URLs in outgoing requests are checked around the policy (see
     /// OutgoingCallbacks). A pass-through inspector is no inspector: without a callbacks section, nil (requests are
     /// not inspected at all).
+    /// Attachment URLs are handled around both (see OutgoingAssets).
     private static func egressInspector(
         _ inspector: any EgressInspector,
-        callbacks: ProxyConfiguration.Callbacks?,
-        vendors: [ProxyConfiguration.Vendor]
+        configuration: ProxyConfiguration,
+        minter: AssetMinter?
     ) -> (any EgressInspector)? {
         let policyInspector: (any EgressInspector)? = inspector is PassThroughInspector ? nil : inspector
-        guard callbacks != nil || policyInspector != nil else { return nil }
-        return CallbackRewritingInspector(
-            wrapping: policyInspector,
-            callbacks: OutgoingCallbacks(configuration: callbacks, vendors: vendors)
-        )
+        guard configuration.callbacks != nil || configuration.assets != nil || policyInspector != nil else {
+            return nil
+        }
+        return AssetRewritingInspector.chain(around: policyInspector, configuration: configuration, minter: minter)
     }
 
     /// The lab-facing HTTPS address, once started.
@@ -181,6 +194,11 @@ public final class AirlockProxyServer: Sendable {
     /// The callback listener's address, once started (nil without `callbacks.listen`).
     public var callbackAddress: SocketAddress? {
         self.channels.withLock { $0.callbacks?.localAddress }
+    }
+
+    /// The asset listener's address, once started (nil without `assets:`).
+    public var assetAddress: SocketAddress? {
+        self.channels.withLock { $0.assets?.localAddress }
     }
 
     /// The admin address, once started (nil when no admin listener is configured).
@@ -222,6 +240,18 @@ public final class AirlockProxyServer: Sendable {
                 throw error
             }
         }
+        if let assets = self.assets {
+            do {
+                let tracker = self.tracker
+                let channel = try await assets.bind(group: self.group) { tracker.add($0) }
+                self.channels.withLock { $0.assets = channel }
+            } catch {
+                try? await listener.close()
+                let callbackChannel = self.channels.withLock { $0.callbacks }
+                try? await callbackChannel?.close()
+                throw error
+            }
+        }
 
         if let admin = self.configuration.admin {
             let registry = self.metrics.registry
@@ -243,8 +273,9 @@ public final class AirlockProxyServer: Sendable {
                 self.channels.withLock { $0.admin = adminChannel }
             } catch {
                 try? await listener.close()
-                let callbackChannel = self.channels.withLock { $0.callbacks }
+                let (callbackChannel, assetChannel) = self.channels.withLock { ($0.callbacks, $0.assets) }
                 try? await callbackChannel?.close()
+                try? await assetChannel?.close()
                 throw error
             }
         }
@@ -321,6 +352,7 @@ public final class AirlockProxyServer: Sendable {
             defer { state.isShuttingDown = true }
             return (state.listener, state.callbacks, state.admin, state.refusalFlush, state.isShuttingDown)
         }
+        let assetListener = self.channels.withLock { $0.assets }
         guard !alreadyShuttingDown else { return }
         self.readiness.set(false)
         self.logger.info(
@@ -329,6 +361,7 @@ public final class AirlockProxyServer: Sendable {
         )
         try? await listener?.close()
         try? await callbackListener?.close()
+        try? await assetListener?.close()
         for channel in self.tracker.openChannels {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }

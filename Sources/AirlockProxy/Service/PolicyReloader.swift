@@ -89,8 +89,8 @@ final class PolicyReloader: Sendable {
             if Self.restartOnly(fresh) != Self.restartOnly(self.configuration) {
                 self.logger.warning(
                     """
-                    the configuration changed beyond policies (listeners, vendors, limits, audit, callbacks or \
-                    clients): restart to apply
+                    the configuration changed beyond policies (listeners, vendors, limits, audit, callbacks, \
+                    assets or clients): restart to apply
                     """
                 )
             }
@@ -109,7 +109,7 @@ final class PolicyReloader: Sendable {
         var parts: [String] = [
             "\(configuration.listen)", "\(String(describing: configuration.admin))", "\(configuration.limits)",
             "\(String(describing: configuration.audit))", "\(String(describing: configuration.pseudonymKeyPath))",
-            "\(String(describing: configuration.callbacks))",
+            "\(String(describing: configuration.callbacks))", "\(String(describing: configuration.assets))",
             // Compared only, never printed (it holds the clients' token hashes).
             "\(String(describing: configuration.clients))",
         ]

@@ -149,6 +149,8 @@ extension Log {
                 auth, timeouts, ...) are aggregated: one row stands for N of them from one client, marked ×N in
                 DECISION ("refusals": {"count", "first", "last"} in JSON).
                 Filters combine (all must match). Matched values are never in the log, so never shown.
+                Asset gateway fetches are rows with METHOD GET and PATH /assets/<token fingerprint> (never the
+                asset's URL); the reason carries the media type. --assets lists only them.
 
                 Exit codes: 0 listed (possibly nothing); 1 the log cannot be read.
                 """
@@ -158,9 +160,13 @@ extension Log {
         @OptionGroup var filters: Filters
         @Flag(help: "Print JSON lines instead of a table.")
         var json = false
+        @Flag(help: "Only the asset gateway's fetches (path /assets/<token fingerprint>).")
+        var assets = false
 
         func run() async throws {
-            let rows = try Log.decisions(in: location, matching: filters)
+            let rows = try Log.decisions(in: location, matching: filters).filter { row in
+                !self.assets || (row.path ?? "").hasPrefix("/assets/")
+            }
             if json {
                 let encoder = Log.jsonEncoder()
                 for row in rows { Log.print(String(decoding: try encoder.encode(row), as: UTF8.self)) }
