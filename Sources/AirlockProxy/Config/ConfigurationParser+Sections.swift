@@ -161,7 +161,7 @@ extension ConfigurationParser {
             "a vendor",
             allowed: [
                 "name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool", "headers",
-                "callbacks",
+                "callbacks", "hosts",
             ]
         )
         let nameNode = try self.required(map, "name", in: node, "the vendor")
@@ -221,6 +221,7 @@ extension ConfigurationParser {
             idleTimeoutSeconds: idleTimeout
         )
         vendor.forwardedHeaders = allowedHeaders
+        vendor.hosts = try self.hostList(map["hosts"], "hosts", context)
         if let callbacksNode = map["callbacks"] {
             vendor.callbackKeys = try self.callbackKeys(callbacksNode, context)
         }

@@ -29,7 +29,7 @@ struct ConfigurationParser {
             root,
             "the configuration",
             allowed: [
-                "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients",
+                "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients", "forward",
             ]
         )
         guard let listenNode = top["listen"] else {
@@ -61,7 +61,11 @@ struct ConfigurationParser {
         if let callbacks, let callbacksNode = top["callbacks"] {
             try self.checkCallbackListener(callbacks, node: callbacksNode, listen: listen, admin: admin)
         }
-        return ProxyConfiguration(
+        try self.checkForwardHosts(vendors, vendorsNode: vendorsNode, forward: top["forward"])
+        let forward = try top["forward"].map { node throws(ConfigurationError) in
+            try self.forward(node, vendors: vendors, clients: clients, listen: listen, admin: admin)
+        }
+        var configuration = ProxyConfiguration(
             listen: listen,
             admin: admin,
             limits: limits,
@@ -72,6 +76,8 @@ struct ConfigurationParser {
             callbacks: callbacks,
             clients: clients
         )
+        configuration.forward = forward
+        return configuration
     }
 
     /// The log under `airlock-data/audit`, signed with `Certs/audit-signing.key` when `airlock certs init` made one.

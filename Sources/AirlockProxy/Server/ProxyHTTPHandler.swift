@@ -51,10 +51,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     private var deadlines: RequestDeadlineHandler?
     /// The method of the request being handled, for the record of an early refusal.
     var requestMethod: HTTPMethod?
+    /// In a forward-proxy tunnel: its vendor, host and client (see ProxyHTTPHandler+Tunnel); nil on a listener.
+    let tunnel: Tunnel?
 
-    init(core: ProxyCore, loop: LoopContext) {
+    init(core: ProxyCore, loop: LoopContext, tunnel: Tunnel? = nil) {
         self.core = core
         self.loop = loop
+        self.tunnel = tunnel
         self.machine = ConnectionStateMachine(maxBodyBytes: core.maxBodyBytes)
         self.connectionID = loop.makeConnectionID()
     }
