@@ -85,3 +85,48 @@ struct ForwardConfigurationTests {
         }
     }
 }
+
+/// `airlock certs init --forward-host`: the interception CA next to the development set, its key 0600, its name
+/// constraints the hosts given, never overwritten without `--force`.
+@Suite(.serialized)
+struct ForwardCertsCommandTests {
+    @Test func certsInitMakesTheNameConstrainedInterceptionCA() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-fwd-certs-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let made = try await CommandLineTests.airlock([
+            "certs", "init", "--dir", directory.path, "--forward-host", "api.scale.com", "--forward-host",
+            "API.labelbox.com",
+        ])
+        #expect(made.exitCode == 0, "\(made.stdout)\(made.stderr)")
+        let ca = directory.appendingPathComponent("interception-ca.crt").path
+        let key = directory.appendingPathComponent("interception-ca.key").path
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("airlock.crt").path))
+        let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let text = try await Curl.execute(Self.process(["openssl", "x509", "-in", ca, "-noout", "-text"]), timeout: 10)
+        #expect(text.stdout.contains("Permitted:") && text.stdout.contains("DNS:api.labelbox.com"), "\(text.stdout)")
+        #expect(text.stdout.contains("DNS:api.scale.com") && text.stdout.contains("Excluded:"))
+
+        let again = try await CommandLineTests.airlock([
+            "certs", "init", "--dir", directory.path, "--interception-only", "--forward-host", "api.scale.com",
+        ])
+        #expect(again.exitCode == 1 && again.stderr.contains("refusing to overwrite"), "\(again.stderr)")
+        let forced = try await CommandLineTests.airlock([
+            "certs", "init", "--dir", directory.path, "--interception-only", "--force", "--forward-host",
+            "api.scale.com",
+        ])
+        #expect(forced.exitCode == 0, "\(forced.stderr)")
+        let after = try await Curl.execute(
+            Self.process(["openssl", "x509", "-in", ca, "-noout", "-text"]),
+            timeout: 10
+        )
+        #expect(!after.stdout.contains("labelbox"), "\(after.stdout)")
+    }
+
+    static func process(_ arguments: [String]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        return process
+    }
+}

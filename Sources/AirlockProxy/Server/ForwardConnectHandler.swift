@@ -54,6 +54,17 @@ final class ForwardConnectHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
+    /// Shutdown: a connection still waiting for its CONNECT closes now (one that became a tunnel is quiesced by its
+    /// ProxyHTTPHandler).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, case .awaitingHead = self.state {
+            self.state = .answered
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard error is HTTPParserError, case .awaitingHead = self.state else {
             context.close(promise: nil)

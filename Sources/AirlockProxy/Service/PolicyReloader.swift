@@ -83,7 +83,7 @@ final class PolicyReloader: Sendable {
             if Self.restartOnly(fresh) != Self.restartOnly(self.configuration) {
                 self.logger.warning(
                     """
-                    the configuration changed beyond policies (listeners, vendors, limits, audit, callbacks or \
+                    the configuration changed beyond policies (listeners, vendors, limits, audit, callbacks, forward or \
                     clients): restart to apply
                     """
                 )
@@ -103,7 +103,7 @@ final class PolicyReloader: Sendable {
         var parts: [String] = [
             "\(configuration.listen)", "\(String(describing: configuration.admin))", "\(configuration.limits)",
             "\(String(describing: configuration.audit))", "\(String(describing: configuration.pseudonymKeyPath))",
-            "\(String(describing: configuration.callbacks))",
+            "\(String(describing: configuration.callbacks))", "\(String(describing: configuration.forward))",
             // Compared only, never printed (it holds the clients' token hashes).
             "\(String(describing: configuration.clients))",
         ]
