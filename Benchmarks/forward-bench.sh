@@ -44,6 +44,8 @@ for round in 1 2; do
     printf '%-34s %10s %10s\n' "forward, keep-alive (round $round)" "$f_rps" "$f_err"
     python3 -c "print(f'  forward / reverse: {$f_rps / $r_rps * 100:.1f}%')"
 done
+# Requests that did not arrive in time, by phase (a 408 in the tables above): the load generator falling behind.
+curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep '^airlock_request_timeouts_total' | sed 's/^/  /' || true
 count=$((REQUESTS / 4))
 # TLS session resumption inside the tunnel: a second connection offering the first one's session.
 resumed() { # -> "yes" when openssl s_client's second connection resumed

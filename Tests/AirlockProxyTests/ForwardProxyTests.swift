@@ -1,4 +1,5 @@
 import AirlockProxy
+import AirlockTLS
 import Foundation
 import Testing
 
@@ -11,10 +12,14 @@ struct ForwardProxyTests {
     static let bearer = "Bearer \(ForwardHarness.token)"
 
     /// An intercepted request inside a tunnel to `host`.
-    static func task(host: String = "api.scale.com", path: String = "/v1/task/textcollection") -> String {
+    static func task(
+        host: String = "api.scale.com",
+        path: String = "/v1/task/textcollection",
+        close: Bool = true
+    ) -> String {
         "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nAuthorization: Basic bGl2ZV90ZXN0X2tleTo=\r\n"
             + "Content-Type: application/json\r\nContent-Length: "
-            + "\(Self.body.utf8.count)\r\nConnection: close\r\n\r\n\(Self.body)"
+            + "\(Self.body.utf8.count)\r\n\(close ? "Connection: close\r\n" : "")\r\n\(Self.body)"
     }
 
     @Test func curlThroughTheForwardListenerIsRedactedOutAndRestoredBack() async throws {
@@ -185,6 +190,36 @@ struct ForwardProxyTests {
             let result = try await airlock.curl(["-d", Self.body, "http://api.scale.com/v1/task/textcollection"])
             #expect(result.status == 403 && errorCode(result.body) == "plain_http_refused", "\(result.body)")
             #expect(airlock.vendor.connectionCount == 0)
+        }
+    }
+
+    /// An interception CA whose name constraints leave out a listed host fails the start, naming the host.
+    @Test func aCANotPermittingAListedHostFailsTheStart() async throws {
+        do {
+            let airlock = try await ForwardHarness(.init(caHosts: ["api.labelbox.com"]))
+            await airlock.close()
+            Issue.record("Airlock started with a CA that cannot vouch for api.scale.com")
+        } catch let error as TLSError {
+            #expect(error.message.contains("api.scale.com") && error.message.contains("subtree"), "\(error)")
+        }
+    }
+
+    /// A tunnel is held to the lab listener's request deadlines request by request (its handler sees the deadline
+    /// handler): a keep-alive tunnel idle past `request_head_timeout_seconds` between two requests still serves the
+    /// second.
+    @Test func aKeepAliveTunnelOutlivesTheHeadDeadline() async throws {
+        try await ForwardHarness.with(.init(headTimeoutSeconds: 0.3)) { airlock in
+            let probe = try await ForwardProbe.run(
+                port: airlock.forwardPort,
+                connect: "api.scale.com:443",
+                authorization: Self.bearer,
+                ca: airlock.interceptionCAPath,
+                request: Self.task(close: false),
+                then: (pause: 1.0, request: Self.task())
+            )
+            #expect(probe.status == 200, "\(probe.result)")
+            #expect(probe.secondResponse.hasPrefix("HTTP/1.1 200"), "\(probe.result)")
+            #expect(airlock.vendor.requests.count == 2)
         }
     }
 

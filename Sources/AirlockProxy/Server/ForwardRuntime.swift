@@ -36,6 +36,19 @@ final class ForwardRuntime: Sendable {
                 message: "forward.ca: \(error) (make it with `airlock certs init --forward-host <host> ...`)"
             )
         }
+        // Every listed host must be one the CA can vouch for (its name constraints permit it): checked now, so a CA
+        // made for other hosts fails the start instead of every client's handshake.
+        for host in ForwardHosts(vendors: configuration.vendors).hosts {
+            do {
+                try authority.checkCanVouch(for: host)
+            } catch {
+                throw TLSError(
+                    code: .configuration,
+                    message: "forward.ca: \(error.message) (make one for every listed host: `airlock certs init "
+                        + "--config FILE --interception-only --force`)"
+                )
+            }
+        }
         self.interception = InterceptionCertificates(authority: authority, validity: settings.leafValiditySeconds)
         self.proxyTLS = try settings.tls.map { tls throws(TLSError) in
             try TLSServerContext(
@@ -104,16 +117,19 @@ final class ForwardRuntime: Sendable {
     ) throws {
         let sync = connectHandler.pipeline.syncOperations
         let connectionMetrics = self.core.metrics.connections
-        try sync.addHandlers(
-            [
-                leaf.context.makeHandler(),
-                RequestDeadlineHandler(settings: self.deadlines, metrics: connectionMetrics),
-                IdleStateHandler(readTimeout: self.clientIdle),
-                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
-                ProxyHTTPHandler(core: self.core, loop: loop, tunnel: tunnel),
-            ],
-            position: .after(connectHandler.handler)
-        )
+        // One at a time, each after the one before: ProxyHTTPHandler finds the deadline handler when it is added
+        // (`addHandlers(_:position: .after)` adds the last one first).
+        var previous: any ChannelHandler = connectHandler.handler
+        for handler: any ChannelHandler in [
+            leaf.context.makeHandler(),
+            RequestDeadlineHandler(settings: self.deadlines, metrics: connectionMetrics),
+            IdleStateHandler(readTimeout: self.clientIdle),
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+            ProxyHTTPHandler(core: self.core, loop: loop, tunnel: tunnel),
+        ] {
+            try sync.addHandler(handler, position: .after(previous))
+            previous = handler
+        }
         sync.removeHandler(context: connectHandler, promise: nil)
         sync.removeHandler(name: Self.connectDecoderName, promise: nil)
     }

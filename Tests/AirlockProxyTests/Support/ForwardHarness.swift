@@ -30,6 +30,10 @@ final class ForwardHarness: @unchecked Sendable {
         /// The vendor's `ca:` (a CA that did not sign the stand-in's certificate makes the vendor's TLS fail).
         var vendorCA = "ca.crt"
         var policy = true
+        /// The hosts the interception CA's name constraints permit.
+        var caHosts = ["api.scale.com", "api.labelbox.com"]
+        /// `limits.request_head_timeout_seconds`.
+        var headTimeoutSeconds = 10.0
     }
 
     init(_ options: Options = Options()) async throws {
@@ -38,7 +42,7 @@ final class ForwardHarness: @unchecked Sendable {
         self.vendor = try await StandInVendor.start(group: self.group, serving: self.certificates)
         self.vendor.apis = [ScaleAPIStandIn(), LabelboxAPIStandIn()]
         let directory = URL(fileURLWithPath: self.certificates.directory)
-        try InterceptionAuthority.create(in: directory, hosts: ["api.scale.com", "api.labelbox.com"])
+        try InterceptionAuthority.create(in: directory, hosts: options.caHosts)
         self.interceptionCAPath = directory.appendingPathComponent("interception-ca.crt").path
         if options.vendorCA != "ca.crt" {
             let other = try CertificateAuthority(selfSignedCommonName: "Some other CA")
@@ -64,6 +68,7 @@ final class ForwardHarness: @unchecked Sendable {
               max_body_bytes: 1048576
               upstream_timeout_seconds: 10
               shutdown_grace_seconds: 5
+              request_head_timeout_seconds: \(options.headTimeoutSeconds)
             clients:
               - name: pipeline
                 token_sha256: \(hash(Self.token))
@@ -103,13 +108,20 @@ final class ForwardHarness: @unchecked Sendable {
             )
             inspector = PolicyInspector(policies: ["scale": lab, "labelbox": lab])
         }
-        self.server = try AirlockProxyServer(
-            configuration: configuration,
-            group: self.group,
-            inspector: inspector,
-            recorder: self.recorder,
-            logger: logger
-        )
+        do {
+            self.server = try AirlockProxyServer(
+                configuration: configuration,
+                group: self.group,
+                inspector: inspector,
+                recorder: self.recorder,
+                logger: logger
+            )
+        } catch {
+            await self.vendor.stop()
+            try? await self.group.shutdownGracefully()
+            self.certificates.remove()
+            throw error
+        }
         try await self.server.start()
     }
 

@@ -11,6 +11,8 @@ enum ForwardProbe {
         var tlsError: String? { self.result["tls_error"] as? String }
         var alpn: String? { self.result["alpn"] as? String }
         var response: String { self.result["response"] as? String ?? "" }
+        /// The answer to the request sent after the pause (`then:`), on the same connection.
+        var secondResponse: String { self.result["second_response"] as? String ?? "" }
         var status: Int? {
             let line = self.response.split(separator: "\r\n").first ?? ""
             let fields = line.split(separator: " ")
@@ -32,6 +34,7 @@ enum ForwardProbe {
         sni: String? = nil,
         alpn: [String] = ["http/1.1"],
         request: String = "",
+        then: (pause: Double, request: String)? = nil,
         raw: String = "",
         proxyTLSCA: String? = nil
     ) async throws -> Outcome {
@@ -39,6 +42,7 @@ enum ForwardProbe {
             "port": port, "connect": connect ?? "", "authorization": authorization ?? "", "ca": ca, "early": early,
             "sni": sni ?? connect.map { String($0.split(separator: ":").first ?? "") } ?? "", "alpn": alpn,
             "request": request, "raw": raw, "proxy_tls_ca": proxyTLSCA ?? "",
+            "pause": then?.pause ?? 0, "then": then?.request ?? "",
         ]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -53,7 +57,7 @@ enum ForwardProbe {
     }
 
     static let script = #"""
-        import json, os, socket, ssl
+        import json, os, socket, ssl, time
         cfg = json.loads(os.environ["PROBE_INPUT"])
         out = {}
         def read_head(sock):
@@ -107,6 +111,10 @@ enum ForwardProbe {
                         if cfg["request"]:
                             tls.sendall(cfg["request"].encode())
                             out["response"] = read_all(tls).decode("utf-8", "replace")
+                        if cfg["then"]:
+                            time.sleep(cfg["pause"])
+                            tls.sendall(cfg["then"].encode())
+                            out["second_response"] = read_all(tls).decode("utf-8", "replace")
                     except (ssl.SSLError, OSError) as error:
                         out["tls_error"] = str(error)
                 else:
