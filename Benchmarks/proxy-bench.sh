@@ -11,7 +11,12 @@
 # roadmap quarter next to "launch", so Airlock pseudonymises and redacts on the way out; the upstream echoes the task
 # as it received it (tokens and placeholders: what `airlock redact` forwards for it), so Airlock restores the
 # pseudonyms on the way back; the egress log is on. MODE=plain: a body the policy matches nothing in, a fixed 36-byte
-# reply and the log off: the proxy's own overhead, without redaction or restoration.
+# reply and the log off: the proxy's own overhead, without redaction or restoration. MODE=forward: the realistic load
+# through Airlock's reverse listener and through its forward listener (HTTPS_PROXY-style CONNECT to a listed host,
+# interception with a minted leaf), in the same run and the same process, driven by curl --parallel (wrk cannot use a
+# proxy) over keep-alive connections, then with a new connection per request (TLS sessions resumed), then the cost of
+# minting a leaf for a new host; nginx is not measured in this mode (REQUESTS, default 20000, per run; PARALLEL,
+# default 32, connections).
 #
 # Environment: DURATION (seconds per run, default 10), CONNECTIONS (default 64), THREADS (wrk threads, default 2),
 # WORKERS (proxy worker threads/processes, default the number of cores), POLICY (a policy file for Airlock's vendor,
@@ -36,7 +41,11 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash Benchmarks/machine.sh
 MODE="${MODE:-realistic}"
-if [[ "$MODE" != "realistic" && "$MODE" != "plain" ]]; then echo "error: MODE is realistic or plain" >&2; exit 64; fi
+if [[ "$MODE" != "realistic" && "$MODE" != "plain" && "$MODE" != "forward" ]]; then
+    echo "error: MODE is realistic, plain or forward" >&2; exit 64
+fi
+FORWARD=0
+if [[ "$MODE" == "forward" ]]; then FORWARD=1; MODE=realistic; fi
 
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
@@ -60,7 +69,7 @@ fi
 source Benchmarks/bench-common.sh
 bench_workdir airlock-bench
 
-"$AIRLOCK" certs init --dir "$work/certs" >/dev/null
+"$AIRLOCK" certs init --dir "$work/certs" --forward-host bench.example >/dev/null
 POLICY="${POLICY:-Policies/lab.yaml}"
 if [[ "$POLICY" != "none" ]]; then POLICY="$(realpath "$POLICY")"; fi
 CANDIDATE="${CANDIDATE:-}"
@@ -221,11 +230,28 @@ audit:
   signing_key: certs/audit-signing.key
 ${COMMIT_DELAY_MS:+  commit_delay_ms: $COMMIT_DELAY_MS}
 CONF
+if [[ "$FORWARD" == "1" ]]; then
+    FORWARD_PORT="$(free_port)"; TOKEN="bench-token-$RANDOM$RANDOM"
+    HOSTS="api.bench.example$(for i in $(seq 1 100); do printf ', h%d.bench.example' "$i"; done)"
+    python3 - "$work/airlock.yaml" "$FORWARD_PORT" "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)" "$HOSTS" <<'PY'
+import sys
+path, port, digest, hosts = sys.argv[1:]
+text = open(path).read().replace("    path_prefix: /bench\n", "    path_prefix: /bench\n    hosts: [%s]\n" % hosts)
+text += ("forward:\n  address: 127.0.0.1:%s\n  ca: {certificate: certs/interception-ca.crt, key: certs/interception-ca.key}\n"
+         "clients:\n  - {name: bench, token_sha256: %s, vendors: [bench]}\n" % (port, digest))
+open(path, "w").write(text)
+PY
+fi
 "$AIRLOCK" serve --config "$work/airlock.yaml" --log-level warning &
 AIRLOCK_PID=$!
 pids+=($AIRLOCK_PID)
 
 wait_port "$UPSTREAM_PORT"; wait_port "$NGINX_PORT"; wait_port "$AIRLOCK_PORT"
+if [[ "$FORWARD" == "1" ]]; then
+    wait_port "$FORWARD_PORT"
+    source Benchmarks/forward-bench.sh
+    exit 0
+fi
 
 # Each request must succeed: check once with curl before measuring.
 for url in "https://127.0.0.1:$AIRLOCK_PORT/bench/v1/tasks" "https://127.0.0.1:$NGINX_PORT/v1/tasks"; do

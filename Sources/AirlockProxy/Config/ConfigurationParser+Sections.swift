@@ -161,7 +161,7 @@ extension ConfigurationParser {
             "a vendor",
             allowed: [
                 "name", "path_prefix", "upstream", "ca", "pin_sha256", "routes", "policy", "pool", "headers",
-                "callbacks", "policy_candidate",
+                "callbacks", "policy_candidate", "hosts",
             ]
         )
         let nameNode = try self.required(map, "name", in: node, "the vendor")
@@ -230,6 +230,7 @@ extension ConfigurationParser {
             }
             vendor.policyCandidate = try self.path(candidateNode, "\(context) policy_candidate")
         }
+        vendor.hosts = try self.hostList(map["hosts"], "hosts", context)
         if let callbacksNode = map["callbacks"] {
             vendor.callbackKeys = try self.callbackKeys(callbacksNode, context)
         }

@@ -32,7 +32,7 @@ struct ConfigurationParser {
             "the configuration",
             allowed: [
                 "listen", "admin", "limits", "vendors", "audit", "pseudonym_key", "callbacks", "clients",
-                "replica_id", "assets",
+                "replica_id", "assets", "forward",
             ]
         )
         guard let listenNode = top["listen"] else {
@@ -64,6 +64,10 @@ struct ConfigurationParser {
         if let callbacks, let callbacksNode = top["callbacks"] {
             try self.checkCallbackListener(callbacks, node: callbacksNode, listen: listen, admin: admin)
         }
+        try self.checkForwardHosts(vendors, vendorsNode: vendorsNode, forward: top["forward"])
+        let forward = try top["forward"].map { node throws(ConfigurationError) in
+            try self.forward(node, vendors: vendors, clients: clients, listen: listen, admin: admin)
+        }
         var configuration = ProxyConfiguration(
             listen: listen,
             admin: admin,
@@ -84,6 +88,7 @@ struct ConfigurationParser {
             configuration.assets = try self.assets(node, vendors: vendors)
             try self.checkAssetListener(configuration, node: node)
         }
+        configuration.forward = forward
         return configuration
     }
 

@@ -117,6 +117,9 @@ public struct ProxyConfiguration: Sendable {
         public var forwardedHeaders: Set<String> = Self.defaultForwardedHeaders
         /// The field names this vendor's requests carry callback URLs under (`callbacks: {keys, webhook_keys}`).
         public var callbackKeys = CallbackKeys()
+        /// Host names the forward listener intercepts for this vendor (lower case, no trailing dot): a CONNECT to one
+        /// runs this vendor's routes and policy. See ``Forward``.
+        public var hosts: [String] = []
 
         public init(
             name: String,
@@ -160,6 +163,8 @@ public struct ProxyConfiguration: Sendable {
     }
 
     public var listen: Listen
+    /// The forward-proxy listener (`forward:`); nil when the configuration has none.
+    public var forward: Forward?
     public var admin: Admin?
     /// Vendor callbacks (webhooks): where vendors call Airlock back and where Airlock delivers inside the lab.
     /// Nil when the configuration has no `callbacks:` section; callback URLs pointing inside the lab are then refused.

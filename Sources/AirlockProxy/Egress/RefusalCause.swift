@@ -21,6 +21,25 @@ enum RefusalCause: Sendable, Hashable {
     /// 403: the client is not allowed to use this vendor.
     case clientNotAllowed(client: String, vendor: String)
 
+    // The forward listener (see ProxyConfiguration.Forward) and proxy requests elsewhere.
+    /// 407: no, or no recognised, client token in `Proxy-Authorization`.
+    case proxyAuthenticationRequired(reason: String)
+    /// 403: a CONNECT to a host no vendor lists (or to an IP address): default deny. The host is not repeated.
+    case forwardHostNotListed
+    /// 403: a CONNECT to a listed host on another port than 443.
+    case forwardPortNotAllowed(port: Int)
+    /// 403: an absolute-form (plain-HTTP) proxy request to the forward listener.
+    case plainHTTPProxyRefused
+    /// 400: a CONNECT or absolute-form request to the lab's reverse listener; `forward`: the forward listener's
+    /// address, when one is configured.
+    case notAForwardProxy(forward: String?)
+    /// 400: a CONNECT or absolute-form request inside an intercepted tunnel.
+    case proxyRequestInTunnel
+    /// 421: a request in an intercepted tunnel whose `Host` is not the host the tunnel was opened to.
+    case tunnelHostMismatch
+    /// 502: the leaf certificate for an intercepted host could not be made.
+    case interceptionFailed
+
     // Inspection and audit.
     /// 403: a policy rule with `action: block` matched.
     case blockedByPolicy(rule: String, reason: String)
@@ -86,6 +105,36 @@ enum RefusalCause: Sendable, Hashable {
             (.unauthorized, "client_unauthenticated", reason)
         case .clientNotAllowed(let client, let vendor):
             (.forbidden, "client_not_allowed", "client \(client) may not use vendor \(vendor)")
+        case .proxyAuthenticationRequired(let reason):
+            (.proxyAuthenticationRequired, "proxy_authentication_required", reason)
+        case .forwardHostNotListed:
+            (
+                .forbidden, "host_not_listed",
+                "this host is not a vendor host of this Airlock (vendors[].hosts); all other egress is denied"
+            )
+        case .forwardPortNotAllowed(let port):
+            (.forbidden, "port_not_allowed", "vendor hosts are reached on port 443 only, not \(port)")
+        case .plainHTTPProxyRefused:
+            (
+                .forbidden, "plain_http_refused",
+                "plain-HTTP proxy requests are refused: vendors are reached over https only (CONNECT host:443)"
+            )
+        case .notAForwardProxy(let forward):
+            (
+                .badRequest, "not_a_forward_proxy",
+                "this listener is a reverse proxy; "
+                    + (forward.map { "use the forward listener at \($0) for HTTPS_PROXY" }
+                        ?? "this Airlock has no forward listener (forward:); use https://<airlock>/<vendor prefix>/...")
+            )
+        case .proxyRequestInTunnel:
+            (.badRequest, "proxy_request_in_tunnel", "CONNECT and absolute-form requests are refused inside a tunnel")
+        case .tunnelHostMismatch:
+            (
+                .misdirectedRequest, "host_mismatch",
+                "the Host header does not name the host this tunnel was opened to"
+            )
+        case .interceptionFailed:
+            (.badGateway, "interception_failed", "no certificate could be made for this host; nothing was sent")
         case .blockedByPolicy(let rule, let reason):
             (.forbidden, "blocked_by_policy", "the request was blocked by policy rule '\(rule)': \(reason)")
         case .uninspectableBody(let reason):

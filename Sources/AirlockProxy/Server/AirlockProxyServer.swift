@@ -17,6 +17,7 @@ public final class AirlockProxyServer: Sendable {
         var admin: (any Channel)?
         var callbacks: (any Channel)?
         var assets: (any Channel)?
+        var forward: (any Channel)?
         var isShuttingDown = false
         /// Writes the aggregated early refusals once a second.
         var refusalFlush: RepeatedTask?
@@ -24,16 +25,18 @@ public final class AirlockProxyServer: Sendable {
 
     public let configuration: ProxyConfiguration
     public let metrics: ProxyMetrics
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     private let core: ProxyCore
     private let serverTLS: TLSServerContext
     /// With `callbacks.listen`: what its connections share (callback routes only) and its TLS.
     private let callbackListener: (core: ProxyCore, tls: TLSServerContext)?
     /// With `assets:`: the asset gateway and its listener's TLS.
     private let assets: AssetService?
-    private let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
-    private let tracker = ConnectionTracker()
-    private let connectionLimits: ConnectionLimits
+    let loops: [ObjectIdentifier: NIOLoopBoundBox<LoopContext?>]
+    let tracker = ConnectionTracker()
+    let connectionLimits: ConnectionLimits
+    /// With `forward:`: what the forward listener's connections share.
+    let forward: ForwardRuntime?
     private let readiness: Readiness
     private let channels = Mutex(Channels())
     private let logger: Logger
@@ -140,6 +143,10 @@ public final class AirlockProxyServer: Sendable {
             )
             return (core, tls)
         }
+        let labCore = self.core
+        self.forward = try configuration.forward.map { settings throws(TLSError) in
+            try ForwardRuntime(settings, labCore: labCore, loopCount: max(1, loopBoxes.count))
+        }
     }
 
     /// Each configured vendor with its TLS client context.
@@ -201,6 +208,11 @@ public final class AirlockProxyServer: Sendable {
         self.channels.withLock { $0.assets?.localAddress }
     }
 
+    /// The forward listener's address, once started (nil without `forward:`).
+    public var forwardAddress: SocketAddress? {
+        self.channels.withLock { $0.forward?.localAddress }
+    }
+
     /// The admin address, once started (nil when no admin listener is configured).
     public var adminAddress: SocketAddress? {
         self.channels.withLock { $0.admin?.localAddress }
@@ -252,6 +264,18 @@ public final class AirlockProxyServer: Sendable {
                 throw error
             }
         }
+        if let forward = self.forward {
+            do {
+                let channel = try await self.bindForward(forward)
+                self.channels.withLock { $0.forward = channel }
+            } catch {
+                try? await listener.close()
+                let (callbackChannel, assetChannel) = self.channels.withLock { ($0.callbacks, $0.assets) }
+                try? await callbackChannel?.close()
+                try? await assetChannel?.close()
+                throw error
+            }
+        }
 
         if let admin = self.configuration.admin {
             let registry = self.metrics.registry
@@ -273,9 +297,12 @@ public final class AirlockProxyServer: Sendable {
                 self.channels.withLock { $0.admin = adminChannel }
             } catch {
                 try? await listener.close()
-                let (callbackChannel, assetChannel) = self.channels.withLock { ($0.callbacks, $0.assets) }
+                let (callbackChannel, assetChannel, forwardChannel) = self.channels.withLock {
+                    ($0.callbacks, $0.assets, $0.forward)
+                }
                 try? await callbackChannel?.close()
                 try? await assetChannel?.close()
+                try? await forwardChannel?.close()
                 throw error
             }
         }
@@ -286,6 +313,7 @@ public final class AirlockProxyServer: Sendable {
                 "airlock.listen": "\(listener.localAddress.map { "\($0)" } ?? "?")",
                 "airlock.admin": "\(self.adminAddress.map { "\($0)" } ?? "none")",
                 "airlock.callbacks": "\(self.callbackAddress.map { "\($0)" } ?? "on the lab listener")",
+                "airlock.forward": "\(self.forwardAddress.map { "\($0)" } ?? "none")",
                 "airlock.vendors": "\(self.configuration.vendors.map(\.name).joined(separator: ","))",
             ]
         )
@@ -305,9 +333,6 @@ public final class AirlockProxyServer: Sendable {
         core: ProxyCore,
         tls serverTLS: TLSServerContext
     ) async throws -> any Channel {
-        let loops = self.loops
-        let tracker = self.tracker
-        let limits = self.connectionLimits
         let deadlines = RequestDeadlines.Settings(limits: self.configuration.limits)
         let connectionMetrics = self.metrics.connections
         let clientIdle = TimeAmount.nanoseconds(Int64(self.configuration.limits.clientIdleTimeoutSeconds * 1e9))
@@ -318,19 +343,7 @@ public final class AirlockProxyServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Over a cap: closed before the TLS handshake, so a flood of connections costs no crypto.
-                    let peer = channel.remoteAddress?.ipAddress
-                    if let refusal = limits.admit(peer) { throw ConnectionLimits.CapReached(refusal: refusal) }
-                    channel.closeFuture.whenComplete { _ in limits.release(peer) }
-                    tracker.add(channel)
-                    let box = loops[ObjectIdentifier(channel.eventLoop)]!
-                    let loop: LoopContext
-                    if let existing = box.value {
-                        loop = existing
-                    } else {
-                        loop = LoopContext(core: core, eventLoop: channel.eventLoop)
-                        box.value = loop
-                    }
+                    let loop = try self.accept(channel, core: core)
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(serverTLS.makeHandler())
                     try sync.addHandler(RequestDeadlineHandler(settings: deadlines, metrics: connectionMetrics))
@@ -345,6 +358,21 @@ public final class AirlockProxyServer: Sendable {
             .get()
     }
 
+    /// Admits an accepted connection under the connection caps and tracks it for shutdown; returns its event loop's
+    /// context. Over a cap it throws: the connection is closed before any TLS handshake, so a flood costs no crypto.
+    func accept(_ channel: any Channel, core: ProxyCore) throws -> LoopContext {
+        let peer = channel.remoteAddress?.ipAddress
+        if let refusal = self.connectionLimits.admit(peer) { throw ConnectionLimits.CapReached(refusal: refusal) }
+        let limits = self.connectionLimits
+        channel.closeFuture.whenComplete { _ in limits.release(peer) }
+        self.tracker.add(channel)
+        let box = self.loops[ObjectIdentifier(channel.eventLoop)]!
+        if let existing = box.value { return existing }
+        let loop = LoopContext(core: core, eventLoop: channel.eventLoop)
+        box.value = loop
+        return loop
+    }
+
     /// Stops accepting, asks every lab connection to close once its current request is answered, waits up to
     /// `gracePeriod` for them, then cuts what is left and closes the upstream pools and the admin listener.
     public func shutdown(gracePeriod: TimeAmount) async {
@@ -353,6 +381,7 @@ public final class AirlockProxyServer: Sendable {
             return (state.listener, state.callbacks, state.admin, state.refusalFlush, state.isShuttingDown)
         }
         let assetListener = self.channels.withLock { $0.assets }
+        let forwardListener = self.channels.withLock { $0.forward }
         guard !alreadyShuttingDown else { return }
         self.readiness.set(false)
         self.logger.info(
@@ -360,6 +389,7 @@ public final class AirlockProxyServer: Sendable {
             metadata: ["airlock.open_connections": "\(self.tracker.openChannels.count)"]
         )
         try? await listener?.close()
+        try? await forwardListener?.close()
         try? await callbackListener?.close()
         try? await assetListener?.close()
         for channel in self.tracker.openChannels {

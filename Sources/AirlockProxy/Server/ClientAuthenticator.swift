@@ -77,7 +77,7 @@ struct ClientAuthenticator: Sendable {
     }
 
     /// Hashes the token and compares the digest with every client's, without stopping at a match.
-    private func clientByToken(_ token: String) -> Int? {
+    func clientByToken(_ token: String) -> Int? {
         let digest = SHA256.hash(Array(token.utf8))
         var found: Int?
         for (index, client) in self.clients.enumerated() {

@@ -14,6 +14,11 @@ extension ProxyHTTPHandler {
         // connection is closed whatever is refused first, as the next message boundary cannot be trusted.
         let ambiguity = HeaderHygiene.ambiguity(head.headers)
         let keepAlive = RequestAdmission.mayKeepAlive(head, ambiguity: ambiguity)
+        if let refusal = self.proxyFormRefusal(head) {
+            // After a CONNECT the request decoder reads no further message: the connection closes.
+            self.refuseEarly(refusal, vendorIndex: self.tunnel?.vendor.index, keepAlive: false)
+            return
+        }
         let path: Substring
         let query: Substring?
         switch RequestAdmission.target(head.uri, maxURIBytes: self.core.maxURIBytes) {
@@ -24,7 +29,7 @@ extension ProxyHTTPHandler {
             return
         }
         let callback = self.core.callbacks?.route(for: path)
-        let routed = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.core.route(path)
+        let routed = callback.map({ (self.core.vendors[$0.vendorIndex], path) }) ?? self.route(path)
         // With `clients:`, who asks is settled before where to: an unknown client learns no vendor prefix.
         if callback == nil, let refusal = self.identifyClient(head, vendorIndex: routed?.0.index) {
             self.refuseEarly(
@@ -90,6 +95,8 @@ extension ProxyHTTPHandler {
     ) -> EgressRefusal? {
         if let ambiguity {
             return EgressRefusal(.badRequest(ambiguity))
+        } else if let refusal = self.tunnelHostRefusal(head) {
+            return refusal
         } else if let callback {
             return self.core.callbacks?.preflight(head, route: callback)
         } else if let refusal = self.clientMayNotUse(vendor) {
@@ -103,6 +110,11 @@ extension ProxyHTTPHandler {
     /// With `clients:`: recognises the request's client (kept in `clientName` for its records), or refuses the
     /// request 401 before its body is read. `vendorIndex`: the vendor its path names, if any.
     private func identifyClient(_ head: HTTPRequestHead, vendorIndex: Int?) -> EgressRefusal? {
+        if let tunnel = self.tunnel {
+            // Named by Proxy-Authorization when the tunnel was opened.
+            self.clientIndex = tunnel.clientIndex
+            return nil
+        }
         guard let clients = self.core.clients else { return nil }
         switch clients.identify(head.headers, identity: self.peerIdentity) {
         case .success(let index):

@@ -53,10 +53,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     var requestMethod: HTTPMethod?
     /// The access log line of the request being handled.
     var access = AccessLogEntry()
+    /// In a forward-proxy tunnel: its vendor, host and client (see ProxyHTTPHandler+Tunnel); nil on a listener.
+    let tunnel: Tunnel?
 
-    init(core: ProxyCore, loop: LoopContext) {
+    init(core: ProxyCore, loop: LoopContext, tunnel: Tunnel? = nil) {
         self.core = core
         self.loop = loop
+        self.tunnel = tunnel
         self.machine = ConnectionStateMachine(maxBodyBytes: core.maxBodyBytes)
         self.connectionID = loop.makeConnectionID()
     }

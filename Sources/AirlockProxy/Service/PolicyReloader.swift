@@ -90,7 +90,7 @@ final class PolicyReloader: Sendable {
                 self.logger.warning(
                     """
                     the configuration changed beyond policies (listeners, vendors, limits, audit, callbacks, \
-                    assets or clients): restart to apply
+                    assets, forward or clients): restart to apply
                     """
                 )
             }
@@ -110,6 +110,7 @@ final class PolicyReloader: Sendable {
             "\(configuration.listen)", "\(String(describing: configuration.admin))", "\(configuration.limits)",
             "\(String(describing: configuration.audit))", "\(String(describing: configuration.pseudonymKeyPath))",
             "\(String(describing: configuration.callbacks))", "\(String(describing: configuration.assets))",
+            "\(String(describing: configuration.forward))",
             // Compared only, never printed (it holds the clients' token hashes).
             "\(String(describing: configuration.clients))",
         ]

@@ -25,19 +25,31 @@ public final class CertificateAuthority: Sendable {
     ///   - organization: optional subject O.
     ///   - notBefore/notAfter: the validity window; defaults to now - 5 minutes (clock skew) through ten years.
     ///   - key: the CA key; a fresh P-256 key by default.
+    ///   - permittedDNSNames: with names, the CA carries critical X.509 name constraints (RFC 5280 §4.2.1.10): it can
+    ///     only vouch for these DNS names and names under them, for no IP address at all, and signs no sub-CA
+    ///     (`pathlen:0`). Verifiers reject any other name it signs (`permitted subtree violation`).
     public init(
         selfSignedCommonName commonName: String,
         organization: String? = nil,
         notBefore: Date = Date(timeIntervalSinceNow: -300),
         notAfter: Date = Date(timeIntervalSinceNow: 10 * 365 * 86_400),
-        key: PrivateKey? = nil
+        key: PrivateKey? = nil,
+        permittedDNSNames: [String]? = nil
     ) throws(CertificateError) {
         let key = if let key { key } else { try PrivateKey(generating: .ecdsaP256) }
         let builder = try CertificateBuilder(subjectPublicKey: key, notBefore: notBefore, notAfter: notAfter)
         try builder.setSubject(commonName: commonName, organization: organization)
         try builder.setIssuer(builder.x509)
-        try builder.addExtension(NID_basic_constraints, "critical,CA:TRUE", issuer: builder.x509)
+        let basicConstraints = permittedDNSNames == nil ? "critical,CA:TRUE" : "critical,CA:TRUE,pathlen:0"
+        try builder.addExtension(NID_basic_constraints, basicConstraints, issuer: builder.x509)
         try builder.addExtension(NID_key_usage, "critical,keyCertSign,cRLSign", issuer: builder.x509)
+        if let permittedDNSNames {
+            try builder.addExtension(
+                NID_name_constraints,
+                try Self.nameConstraints(permittedDNSNames),
+                issuer: builder.x509
+            )
+        }
         try builder.addExtension(NID_subject_key_identifier, "hash", issuer: builder.x509)
         try builder.addExtension(NID_authority_key_identifier, "keyid:always", issuer: builder.x509)
         self.certificate = try builder.sign(with: key)
@@ -118,14 +130,31 @@ public final class CertificateAuthority: Sendable {
         return try builder.sign(with: self.privateKey)
     }
 
-    /// Builds the X509V3 config text for subjectAltName, refusing anything that could smuggle in other entries.
-    private static func subjectAlternativeNames(
-        dnsNames: [String],
-        ipAddresses: [String]
-    ) throws(CertificateError) -> String {
+    /// The X509V3 config text of name constraints permitting `names` (and names under them) and excluding every IPv4
+    /// and IPv6 address.
+    private static func nameConstraints(_ names: [String]) throws(CertificateError) -> String {
+        guard !names.isEmpty else {
+            throw CertificateError(code: .invalidInput, message: "name constraints need at least one DNS name")
+        }
         var entries: [String] = []
-        for name in dnsNames {
-            let allowed = name.utf8.allSatisfy { byte in
+        for name in names {
+            guard Self.isDNSName(name), !name.contains("*") else {
+                throw CertificateError(
+                    code: .invalidInput,
+                    message: "'\(name)' is not a DNS name for a name constraint"
+                )
+            }
+            entries.append("permitted;DNS:\(name)")
+        }
+        entries.append("excluded;IP:0.0.0.0/0.0.0.0")
+        entries.append("excluded;IP:0:0:0:0:0:0:0:0/0:0:0:0:0:0:0:0")
+        return "critical," + entries.joined(separator: ",")
+    }
+
+    /// ASCII letters, digits, `-`, `.`, `*` and `_` only: nothing that could smuggle another entry into config text.
+    private static func isDNSName(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.utf8.allSatisfy { byte in
                 switch byte {
                 case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "*"),
@@ -134,7 +163,16 @@ public final class CertificateAuthority: Sendable {
                 default: false
                 }
             }
-            guard allowed, !name.isEmpty else {
+    }
+
+    /// Builds the X509V3 config text for subjectAltName, refusing anything that could smuggle in other entries.
+    private static func subjectAlternativeNames(
+        dnsNames: [String],
+        ipAddresses: [String]
+    ) throws(CertificateError) -> String {
+        var entries: [String] = []
+        for name in dnsNames {
+            guard Self.isDNSName(name) else {
                 throw CertificateError(code: .invalidInput, message: "'\(name)' is not a DNS name (use ASCII/punycode)")
             }
             entries.append("DNS:\(name)")

@@ -1,3 +1,4 @@
+import AirlockProxy
 import AirlockTLS
 import ArgumentParser
 import Foundation
@@ -24,6 +25,9 @@ struct CertsInit: ParsableCommand {
             Writes into DIR: ca.crt, ca.key, airlock.crt, airlock.key (localhost, 127.0.0.1, ::1), client.crt,
             client.key (CN lab-client), audit-signing.key, audit-signing.pub (Ed25519), pseudonym.key (32 random
             bytes, base64). Keys are mode 0600 and git-ignored. Existing files are never replaced without --force.
+            With --forward-host (repeatable) or --config, also interception-ca.crt and interception-ca.key: the
+            forward proxy's CA, whose X.509 name constraints permit only those vendor hosts (and names under them).
+            --interception-only writes just those two.
             Exit codes: 0 written; 1 refused (a file exists) or failed; 64 bad usage.
             """
     )
@@ -34,14 +38,59 @@ struct CertsInit: ParsableCommand {
     @Flag(name: .long, help: "Replace existing files (all of them: the set must belong together).")
     var force: Bool = false
 
+    @Option(
+        name: .customLong("forward-host"),
+        help: ArgumentHelp("A vendor host the interception CA may vouch for (repeatable).", valueName: "host")
+    )
+    var forwardHosts: [String] = []
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Take the interception CA's hosts from this configuration's vendors[].hosts.",
+            valueName: "file"
+        )
+    )
+    var config: String?
+
+    @Flag(name: .long, help: "Write only the interception CA (needs --forward-host or --config).")
+    var interceptionOnly: Bool = false
+
     func validate() throws {
         if self.dir.isEmpty {
             throw ValidationError("--dir must not be empty; give a directory such as Certs")
         }
+        if self.interceptionOnly && self.forwardHosts.isEmpty && self.config == nil {
+            throw ValidationError("--interception-only needs --forward-host or --config")
+        }
     }
 
     func run() throws {
-        let files = try DevelopmentCertificates.create(in: URL(fileURLWithPath: self.dir), force: self.force)
+        var hosts = self.forwardHosts
+        if let config = self.config {
+            hosts += try ProxyConfiguration.load(path: config).vendors.flatMap(\.hosts)
+            if hosts.isEmpty { throw ValidationError("no vendor in \(config) lists hosts:") }
+        }
+        let directory = URL(fileURLWithPath: self.dir)
+        if !hosts.isEmpty && !self.force {
+            // Refused before the development set is written, so a refusal leaves nothing half made.
+            for name in InterceptionAuthority.fileNames {
+                let path = directory.appendingPathComponent(name).path
+                if FileManager.default.fileExists(atPath: path) {
+                    throw CertificateError(
+                        code: .alreadyExists,
+                        message: "refusing to overwrite \(path): it already exists (use --force to replace it)"
+                    )
+                }
+            }
+        }
+        var files: [DevelopmentCertificates.File] = []
+        if !self.interceptionOnly {
+            files += try DevelopmentCertificates.create(in: directory, force: self.force)
+        }
+        if !hosts.isEmpty {
+            files += try InterceptionAuthority.create(in: directory, hosts: hosts, force: self.force)
+        }
         print("Wrote \(files.count) files to \(self.dir):")
         // Paths as the user gave them; the summary never contains key material, only public fingerprints.
         let paths = files.map { (self.dir as NSString).appendingPathComponent($0.name) }
