@@ -200,6 +200,7 @@ let package = Package(
                 "AirlockReview",
                 "AirlockAudit",
                 "AirlockSupport",
+                "AirlockTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,6 +1,7 @@
 import AirlockAudit
 import AirlockReview
 import AirlockSupport
+import AirlockTLS
 import Foundation
 import Logging
 
@@ -114,12 +115,12 @@ final class ReviewFixture: @unchecked Sendable {
         try await log.close()
     }
 
-    /// Starts a console over the log on a free port.
-    func serve() async throws {
+    /// Starts a console over the log on a free port, over HTTPS with `tls`.
+    func serve(tls: TLSServerContext? = nil) async throws {
         let console = try ReviewConsole(
             directories: [audit],
             tokens: ReviewTokens(file: tokenFile.path),
-            isHTTPS: false
+            isHTTPS: tls != nil
         )
         console.chains.verify(publicKeys: [])
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -128,7 +129,7 @@ final class ReviewFixture: @unchecked Sendable {
                 console: console,
                 host: "127.0.0.1",
                 port: 0,
-                tls: nil,
+                tls: tls,
                 logger: Self.quietLogger
             ) { port in continuation.yield(port) }
         }

@@ -70,7 +70,9 @@ try:
     check(session and session.get("httpOnly") and session.get("sameSite") == "Strict",
           "the session cookie is HttpOnly and SameSite=Strict")
     if shots:
+        driver.set_window_size(1200, 560)
         driver.save_screenshot(os.path.join(shots, "review-overview.png"))
+        driver.set_window_size(1400, 1000)
 
     # Filter, then page.
     driver.get(base + "/decisions")
@@ -99,7 +101,9 @@ try:
     body_text = driver.find_element(By.ID, "body").text
     check("<script>document.title='pwned'</script>" in body_text, "the stored script shows as text")
     if shots:
+        driver.set_window_size(1200, 1400)
         driver.save_screenshot(os.path.join(shots, "review-record.png"))
+        driver.set_window_size(1400, 1000)
 
     # Markup in a record's fields and body stays inert: no script ran, no image element exists.
     driver.get(base + "/records/0/hostile-1")
