@@ -153,8 +153,12 @@ struct ReviewConsoleSecurityTests {
         let page = try await ConsoleHTTP.bearer(fixture, "/records/0/marked-1").body
         #expect(page.contains("<mark class=\"placeholder\">[REDACTED:CODENAME]</mark>"))
         #expect(page.contains("<mark class=\"pseudonym\">EMAIL_ABCDEFG234</mark>"))
-        // CODENAME is a redacting rule here, not a pseudonymising one: its look-alike stays plain text.
-        #expect(!page.contains(">CODENAME_QWERTY7</mark>"))
+        #expect(page.contains("<mark class=\"pseudonym\">CODENAME_QWERTY7</mark>"))
+        // The same body under a record with no pseudonymising finding: placeholders marked, no token.
+        let unmarked = try await ConsoleHTTP.bearer(fixture, "/records/0/hostile-1").body
+        #expect(unmarked.contains("<mark class=\"placeholder\">[REDACTED:CODENAME]</mark>"))
+        #expect(!unmarked.contains("<mark class=\"pseudonym\">EMAIL_"))
+        #expect(!unmarked.contains("<mark class=\"pseudonym\">CODENAME_"))
         #expect(page.contains("policy-block") == false)
         #expect(page.contains("Reason: <strong>forwarded</strong>"))
         #expect(page.contains("$.who"))

@@ -119,20 +119,26 @@ struct ReviewIndexTests {
         }
     }
 
-    @Test func bodySegmentsMarkPlaceholdersAndTheRecordsTokensOnly() {
-        let body = Array(
-            "a [REDACTED:CODENAME] b %5BREDACTED%3AHOST%5D c EMAIL_ABCDE23 d XEMAIL_ABCDEFG e EMAIL_abcdef012345 f MAX_TOKENS [REDACTED:] g"
-                .utf8
-        )
-        let segments = BodySegments(body, tokenLabels: ["EMAIL", "MAX"]).segments
+    @Test func bodySegmentsMarkPlaceholdersAndTheTokenKindsTheRecordWrote() {
+        let text =
+            "a [REDACTED:CODENAME] b %5BREDACTED%3AHOST%5D c EMAIL_ABCDE23 d xEMAIL_ABCDEFG e EMAIL_abcdef012345 "
+            + "f CODE_NAME_EBIT4IYC7X2I6L2Z g Email_ABCDEFG h EMAIL_ABCD i [REDACTED:] j _ABCDEF k EMAIL_ABCDEFGx"
+        let body = Array(text.utf8)
+        let placeholders = ["[REDACTED:CODENAME]", "%5BREDACTED%3AHOST%5D"]
+        let cases: [(Bool, Bool, [String])] = [
+            (true, true, ["EMAIL_ABCDE23", "EMAIL_abcdef012345", "CODE_NAME_EBIT4IYC7X2I6L2Z"]),
+            (true, false, ["EMAIL_ABCDE23", "CODE_NAME_EBIT4IYC7X2I6L2Z"]),
+            (false, true, ["EMAIL_abcdef012345"]),
+            (false, false, []),
+        ]
+        for (pseudonyms, hashes, tokens) in cases {
+            let cut = BodySegments(body, pseudonyms: pseudonyms, hashes: hashes)
+            #expect(cut.segments.filter { $0.kind == .placeholder }.map(\.text) == placeholders)
+            #expect(cut.segments.filter { $0.kind == .pseudonym }.map(\.text) == tokens, "\(pseudonyms) \(hashes)")
+            #expect(cut.segments.map(\.text).joined() == text, "nothing lost or added")
+        }
         #expect(
-            segments.filter { $0.kind == .placeholder }.map(\.text) == ["[REDACTED:CODENAME]", "%5BREDACTED%3AHOST%5D"]
+            BodySegments(body, pseudonyms: true, hashes: false).tokens.map(\.label) == ["EMAIL", "CODE_NAME"]
         )
-        #expect(
-            segments.filter { $0.kind == .pseudonym }.map(\.text) == [
-                "EMAIL_ABCDE23", "EMAIL_abcdef012345", "MAX_TOKENS",
-            ]
-        )
-        #expect(segments.map(\.text).joined() == String(decoding: body, as: UTF8.self), "nothing lost or added")
     }
 }

@@ -97,7 +97,7 @@ try:
     placeholders = [m.text for m in driver.find_elements(By.CSS_SELECTOR, "#body mark.placeholder")]
     pseudonyms = [m.text for m in driver.find_elements(By.CSS_SELECTOR, "#body mark.pseudonym")]
     check(placeholders == ["[REDACTED:CODENAME]"], "the placeholder is highlighted: %r" % placeholders)
-    check(pseudonyms == ["EMAIL_ABCDEFG234"], "the pseudonym is highlighted: %r" % pseudonyms)
+    check(pseudonyms == ["EMAIL_ABCDEFG234", "CODENAME_QWERTY7"], "the pseudonyms are highlighted: %r" % pseudonyms)
     body_text = driver.find_element(By.ID, "body").text
     check("<script>document.title='pwned'</script>" in body_text, "the stored script shows as text")
     if shots:

@@ -47,7 +47,7 @@ public final class PseudonymCensus: Sendable {
             guard let location = record.entry.body, let sha256 = record.entry.forwardedSHA256,
                 let body = try? readers[record.directory].storedBody(at: location, sha256: sha256)
             else { continue }
-            let segments = BodySegments(body, tokenLabels: BodySegments.tokenLabels(of: record.entry))
+            let segments = BodySegments(body, for: record.entry)
             for (label, token) in segments.tokens {
                 seen[label, default: []].insert(SHA256.hash(key + Array(token.utf8)))
                 occurrences[label, default: 0] += 1

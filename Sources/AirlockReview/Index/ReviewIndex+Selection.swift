@@ -34,21 +34,64 @@ extension ReviewIndex {
         return low
     }
 
-    /// The candidates for `filter`: the smallest posting list among the facets it sets, clipped to its time range,
-    /// or the whole range; and whether every candidate still has to be checked against the whole filter.
-    private func candidates(_ filter: ReviewFilter, query: AuditQuery) -> (positions: Candidates, check: Bool) {
-        let range = timeRange(query)
-        if filter.unknownDecision || filter.timeError != nil { return (.list([]), false) }
-        let set: [(Facet, String)] = [
-            (.vendor, filter.vendor), (.decision, filter.decision?.rawValue), (.reason, filter.reason),
+    /// The posting lists a record must be in to match `filter` (the time range apart): one per facet it sets.
+    /// A client matches by IP or configured name exactly, or by a part of its mTLS subject, as ``AuditQuery`` does.
+    private func lists(for filter: ReviewFilter) -> [[Int32]] {
+        var lists: [[Int32]] = [
+            (Facet.vendor, filter.vendor), (.decision, filter.decision?.rawValue), (.reason, filter.reason),
             (.rule, filter.rule), (.label, filter.label),
-        ].compactMap { facet, value in value.map { (facet, $0) } }
-        let lists = set.map { postings[$0.0.rawValue][$0.1] ?? [] }
-        let needsCheck = set.count > 1 || filter.client != nil
-        guard let smallest = lists.min(by: { $0.count < $1.count }) else { return (.range(range), needsCheck) }
-        let lower = Self.firstIndex(in: smallest) { Int($0) >= range.lowerBound }
-        let upper = Self.firstIndex(in: smallest) { Int($0) >= range.upperBound }
-        return (.list(smallest[lower..<upper]), needsCheck)
+        ].compactMap { facet, value in value.map { postings[facet.rawValue][$0] ?? [] } }
+        if let client = filter.client {
+            var matching = postings[Facet.client.rawValue][client].map { [$0] } ?? []
+            for (subject, list) in postings[Facet.subject.rawValue] where subject.contains(client) {
+                matching.append(list)
+            }
+            lists.append(Self.union(matching))
+        }
+        return lists
+    }
+
+    /// The positions in any of `lists` (each ascending), ascending and once each.
+    static func union(_ lists: [[Int32]]) -> [Int32] {
+        guard lists.count > 1 else { return lists.first ?? [] }
+        var all = lists.flatMap { $0 }
+        all.sort()
+        var unique: [Int32] = []
+        unique.reserveCapacity(all.count)
+        for position in all where unique.last != position { unique.append(position) }
+        return unique
+    }
+
+    /// The candidates for `filter`: the smallest posting list among the facets it sets, clipped to its time range,
+    /// or the whole range; and the other lists a candidate must also be in.
+    private func candidates(_ filter: ReviewFilter) -> (positions: Candidates, others: [[Int32]]) {
+        let range = timeRange(filter.auditQuery)
+        if filter.unknownDecision || filter.timeError != nil { return (.list([]), []) }
+        var lists = lists(for: filter)
+        guard let smallest = lists.indices.min(by: { lists[$0].count < lists[$1].count }) else {
+            return (.range(range), [])
+        }
+        let list = lists.remove(at: smallest)
+        let lower = Self.firstIndex(in: list) { Int($0) >= range.lowerBound }
+        let upper = Self.firstIndex(in: list) { Int($0) >= range.upperBound }
+        return (.list(list[lower..<upper]), lists)
+    }
+
+    /// Walks the candidates newest first, keeping those that every other list holds too: each list is followed by a
+    /// cursor moving down with the candidates, so the walk costs the lists' lengths, not a search per candidate.
+    private func forEachMatch(_ candidates: Candidates, _ others: [[Int32]], _ body: (Int) -> Bool) {
+        var cursors = others.map { $0.count - 1 }
+        candidateLoop: for offset in 0..<candidates.count {
+            let position = Int32(candidates.newest(offset))
+            for (index, list) in others.enumerated() {
+                var cursor = cursors[index]
+                while cursor >= 0, list[cursor] > position { cursor -= 1 }
+                cursors[index] = cursor
+                if cursor < 0 { return }
+                if list[cursor] != position { continue candidateLoop }
+            }
+            if !body(Int(position)) { return }
+        }
     }
 
     private static func firstIndex(in list: [Int32], where isAfter: (Int32) -> Bool) -> Int {
@@ -81,20 +124,10 @@ extension ReviewIndex {
         }
     }
 
-    /// Whether the record at `position` passes every part of `filter`.
-    func matches(_ position: Int, _ filter: ReviewFilter, query: AuditQuery) -> Bool {
-        let entry = records[position].entry
-        guard query.matches(entry) else { return false }
-        if let reason = filter.reason, reasons[position].rawValue != reason { return false }
-        if let label = filter.label, !Self.labels(of: entry).contains(label) { return false }
-        return true
-    }
-
     /// Page `page` (1-based; clamped) of `perPage` records matching `filter`, newest first.
     public func select(_ filter: ReviewFilter, page: Int, perPage: Int) -> ReviewSelection {
-        let query = filter.auditQuery
-        let (candidates, check) = self.candidates(filter, query: query)
-        guard check else {
+        let (candidates, others) = self.candidates(filter)
+        guard !others.isEmpty else {
             let total = candidates.count
             let pageCount = max(1, (total + perPage - 1) / perPage)
             let page = min(max(1, page), pageCount)
@@ -106,11 +139,10 @@ extension ReviewIndex {
         var matching: [Int] = []
         var total = 0
         let wantedFirst = (max(1, page) - 1) * perPage
-        for offset in 0..<candidates.count {
-            let position = candidates.newest(offset)
-            guard matches(position, filter, query: query) else { continue }
+        forEachMatch(candidates, others) { position in
             if total >= wantedFirst && total < wantedFirst + perPage { matching.append(position) }
             total += 1
+            return true
         }
         let pageCount = max(1, (total + perPage - 1) / perPage)
         guard max(1, page) <= pageCount else { return select(filter, page: pageCount, perPage: perPage) }
@@ -119,10 +151,12 @@ extension ReviewIndex {
 
     /// Every record matching `filter`, newest first (for the exports).
     public func all(_ filter: ReviewFilter) -> [Int] {
-        let query = filter.auditQuery
-        let (candidates, check) = self.candidates(filter, query: query)
-        return (0..<candidates.count).lazy.map(candidates.newest).filter {
-            !check || self.matches($0, filter, query: query)
+        let (candidates, others) = self.candidates(filter)
+        var positions: [Int] = []
+        forEachMatch(candidates, others) { position in
+            positions.append(position)
+            return true
         }
+        return positions
     }
 }

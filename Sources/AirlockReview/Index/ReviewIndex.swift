@@ -11,6 +11,10 @@ public final class ReviewIndex: Sendable {
     /// The facets that have posting lists.
     enum Facet: Int, CaseIterable {
         case vendor, decision, reason, rule, label
+        /// A client's IP and its configured name (both kept under this facet).
+        case client
+        /// A client's mTLS subject (the client filter matches a part of it).
+        case subject
     }
 
     public let records: [SourcedDecision]
@@ -47,6 +51,15 @@ public final class ReviewIndex: Sendable {
             }
             for label in Self.labels(of: entry) {
                 postings[Facet.label.rawValue][label, default: []].append(at)
+            }
+            if let client = entry.client {
+                postings[Facet.client.rawValue][client.ip, default: []].append(at)
+                if let name = client.name, name != client.ip {
+                    postings[Facet.client.rawValue][name, default: []].append(at)
+                }
+                if let subject = client.subject {
+                    postings[Facet.subject.rawValue][subject, default: []].append(at)
+                }
             }
         }
         self.reasons = reasons

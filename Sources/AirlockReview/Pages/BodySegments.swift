@@ -1,10 +1,11 @@
 import AirlockAudit
-import AirlockPolicy
 
 /// A stored body cut into plain text and the replacements Airlock wrote into it: placeholders (`[REDACTED:LABEL]`,
-/// also percent-encoded) and the tokens of the record's pseudonymising and hashing rules (`LABEL_7QK2M`,
-/// `LABEL_` + 12 hex). The template escapes every segment and marks the replacements, so the page highlights them
-/// without ever holding HTML made from the body.
+/// also percent-encoded) and, when the record has pseudonymising or hashing findings, tokens of their shape
+/// (`LABEL_7QK2M`, `LABEL_` + the long sealed form, `LABEL_` + 12 hex digits for a hash; LABEL upper case). The log
+/// names rules by id, not by label, so a token is recognised by its shape; its label is read from the token itself.
+/// The template escapes every segment and marks the replacements, so the page highlights them without ever holding
+/// HTML made from the body.
 public struct BodySegments: Sendable {
     public struct Segment: Sendable, Equatable {
         public enum Kind: String, Sendable {
@@ -27,24 +28,23 @@ public struct BodySegments: Sendable {
         }
     }
 
-    /// The labels whose tokens `entry`'s findings may have written: those of its pseudonymising and hashing rules.
-    public static func tokenLabels(of entry: AuditEntry) -> Set<String> {
-        Set(
-            (entry.findings ?? []).filter { $0.action.hasPrefix("pseudonym") || $0.action == "hash" }
-                .map { RuleLabel.defaultLabel(forID: $0.id) }
-        )
+    /// Which tokens `entry`'s findings may have written: pseudonyms, hashes, both or neither.
+    public static func tokenKinds(of entry: AuditEntry) -> (pseudonyms: Bool, hashes: Bool) {
+        let actions = Set((entry.findings ?? []).map(\.action))
+        return (actions.contains { $0.hasPrefix("pseudonym") }, actions.contains("hash"))
     }
 
-    /// Cuts `body` (invalid UTF-8 shows as U+FFFD) at every replacement of `tokenLabels` and every placeholder.
-    public init(_ body: [UInt8], tokenLabels: Set<String>) {
-        let labels = tokenLabels.map { Array($0.utf8) + [UInt8(ascii: "_")] }
+    /// Cuts `body` (invalid UTF-8 shows as U+FFFD) at every placeholder and every token of the kinds given.
+    public init(_ body: [UInt8], pseudonyms: Bool, hashes: Bool) {
         var plainStart = 0
         var at = 0
         while at < body.count {
             let found =
                 Self.placeholder(in: body, at: at)
                 .map { (Segment.Kind.placeholder, $0) }
-                ?? Self.token(in: body, at: at, labels: labels).map { (Segment.Kind.pseudonym, $0) }
+                ?? Self.token(in: body, at: at, pseudonyms: pseudonyms, hashes: hashes).map {
+                    (Segment.Kind.pseudonym, $0)
+                }
             guard let (kind, end) = found else {
                 at += 1
                 continue
@@ -55,6 +55,11 @@ public struct BodySegments: Sendable {
             plainStart = end
         }
         append(.text, body[plainStart..<body.count])
+    }
+
+    public init(_ body: [UInt8], for entry: AuditEntry) {
+        let kinds = Self.tokenKinds(of: entry)
+        self.init(body, pseudonyms: kinds.pseudonyms, hashes: kinds.hashes)
     }
 
     private mutating func append(_ kind: Segment.Kind, _ bytes: ArraySlice<UInt8>) {
@@ -78,20 +83,23 @@ public struct BodySegments: Sendable {
         return nil
     }
 
-    /// The end of a pseudonym (`LABEL_` + 5 or more of A-Z2-7) or hash (`LABEL_` + 12 lowercase hex) starting at
-    /// `at`, if one does: it must start and end at a word boundary.
-    static func token(in body: [UInt8], at: Int, labels: [[UInt8]]) -> Int? {
-        guard at == 0 || !isLabelByte(body[at - 1]) else { return nil }
-        for label in labels where body[at...].starts(with: label) {
-            let start = at + label.count
-            var end = start
-            while end < body.count, isLabelByte(body[end]) { end += 1 }
-            let tail = body[start..<end]
-            let isPseudonym = tail.count >= 5 && tail.allSatisfy { upper.contains($0) || base32Digits.contains($0) }
-            let isHash = tail.count == 12 && tail.allSatisfy { digits.contains($0) || hexLetters.contains($0) }
-            if isPseudonym || isHash { return end }
+    /// The end of a token starting at `at`, if one does: a word (letters, digits, `_`) starting at a word boundary,
+    /// whose part before its last `_` is a label (an upper-case letter, then upper-case letters, digits, `_`) and
+    /// whose part after is a pseudonym (5 or more of A-Z, 2-7) or a hash (12 lowercase hex digits).
+    static func token(in body: [UInt8], at: Int, pseudonyms: Bool, hashes: Bool) -> Int? {
+        guard pseudonyms || hashes, at == 0 || !isLabelByte(body[at - 1]), upper.contains(body[at]) else { return nil }
+        var end = at
+        while end < body.count, isLabelByte(body[end]) { end += 1 }
+        guard let cut = body[at..<end].lastIndex(of: UInt8(ascii: "_")), cut > at else { return nil }
+        let label = body[at..<cut]
+        guard label.allSatisfy({ upper.contains($0) || digits.contains($0) || $0 == UInt8(ascii: "_") }) else {
+            return nil
         }
-        return nil
+        let tail = body[(cut + 1)..<end]
+        let isPseudonym =
+            pseudonyms && tail.count >= 5 && tail.allSatisfy { upper.contains($0) || base32Digits.contains($0) }
+        let isHash = hashes && tail.count == 12 && tail.allSatisfy { digits.contains($0) || hexLetters.contains($0) }
+        return isPseudonym || isHash ? end : nil
     }
 
     private static let upper = UInt8(ascii: "A")...UInt8(ascii: "Z")

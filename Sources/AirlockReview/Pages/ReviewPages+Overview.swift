@@ -3,7 +3,7 @@ import Foundation
 
 extension ReviewPages {
     /// The most vendor-day rows the overview shows (newest first).
-    static let overviewRows = 400
+    static let overviewRows = 90
 
     func overview() -> String {
         struct Chain {

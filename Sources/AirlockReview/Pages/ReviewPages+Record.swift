@@ -32,7 +32,7 @@ extension ReviewPages {
         let record = console.index.records[position]
         let entry = record.entry
         let (body, note) = storedBody(record)
-        let segments = body.map { BodySegments($0, tokenLabels: BodySegments.tokenLabels(of: entry)).segments } ?? []
+        let segments = body.map { BodySegments($0, for: entry).segments } ?? []
         let model = Model(
             title: "Decision \(entry.id ?? "-")",
             chrome: chrome,
