@@ -130,7 +130,7 @@ let pages: [(String, String)] = [
     ("list, vendor + decision", "/decisions?vendor=scale&decision=forwarded"),
     ("list, rule + label, last page", "/decisions?rule=rule-3&label=RULE_3&page=999999"),
     ("list, reason", "/decisions?reason=uninspectable"),
-    ("list, client (no index)", "/decisions?client=pipeline-7"),
+    ("list, client", "/decisions?client=pipeline-7"),
     ("list, since 7d before the end", "/decisions?since=2026-09-23T00:00:00Z"),
     ("record page", "/records/0/req-123456"),
 ]
