@@ -13,9 +13,6 @@ public struct BodySegments: Sendable {
         }
         public var kind: Kind
         public var text: String
-
-        var isPlaceholder: Bool { kind == .placeholder }
-        var isPseudonym: Bool { kind == .pseudonym }
     }
 
     public var segments: [Segment] = []
