@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The review console (AirlockReview): a maintained NIO-based HTTP server and logic-less templates that
+        // escape by default (README, "Review console").
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", exact: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: C libraries from the system
@@ -132,6 +137,23 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The read-only review console over one or more audit directories: an index of the decisions, HTML pages
+        // from Mustache templates, CSV and JSON exports, bearer-token and session-cookie authentication.
+        .target(
+            name: "AirlockReview",
+            dependencies: [
+                "AirlockSupport",
+                "AirlockAudit",
+                "AirlockPolicy",
+                "AirlockTLS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Stand-in vendors (HTTPS servers answering as the vendors' APIs do) and the built-in demo: for the demo and
         // the tests, never between the lab and a real vendor.
         .target(
@@ -158,6 +180,7 @@ let package = Package(
                 "AirlockAudit",
                 "AirlockProxy",
                 "AirlockStandIns",
+                "AirlockReview",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -180,6 +203,13 @@ let package = Package(
             path: "Benchmarks/ImageBenchmark"
         ),
         .executableTarget(
+            name: "airlock-review-bench",
+            dependencies: [
+                "AirlockReview", "AirlockAudit", "AirlockSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ReviewBenchmark"
+        ),
+        .executableTarget(
             name: "airlock-audit-bench",
             dependencies: ["AirlockAudit"],
             path: "Benchmarks/AuditBenchmark"
@@ -198,6 +228,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AirlockSupportTests", dependencies: ["AirlockSupport"]),
+        .testTarget(
+            name: "AirlockReviewTests",
+            dependencies: [
+                "AirlockReview",
+                "AirlockAudit",
+                "AirlockSupport",
+                "AirlockTLS",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "AirlockPolicyTests", dependencies: ["AirlockPolicy"]),
         .testTarget(name: "AirlockRedactionTests", dependencies: ["AirlockRedaction", "AirlockPolicy"]),
         .testTarget(
