@@ -105,6 +105,8 @@ public struct ProxyConfiguration: Sendable {
         public var pinnedSPKISHA256: [String]
         public var routes: [RoutePattern]
         public var policy: PolicyReference?
+        /// Routes with their own policy (see ``RoutePolicy``); the others are inspected with `policy`.
+        public var routePolicies: [RoutePattern: RoutePolicy] = [:]
         /// Upstream connections kept per vendor (split across event loops).
         public var maxConnections: Int
         /// An idle pooled connection is closed after this long.
