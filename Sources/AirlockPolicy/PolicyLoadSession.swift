@@ -19,6 +19,7 @@ struct PolicyLoadSession {
     var fields: [FieldRule] = []
     var encodedFields: [EncodedField] = []
     var allow: [String] = []
+    var pseudonyms = PseudonymOptions()
     var ruleIDs: [String: SourceLocation] = [:]
 
     init(rootPath: String) {
@@ -58,7 +59,8 @@ struct PolicyLoadSession {
             allow: allow,
             content: ContentRules(unknown: unknown ?? .block),
             sourceFiles: sourceFiles,
-            contentHash: hasher.finalizeHex()
+            contentHash: hasher.finalizeHex(),
+            pseudonyms: pseudonyms
         )
     }
 
@@ -152,6 +154,7 @@ struct PolicyLoadSession {
         readHeader(entries, of: node, isRoot: isRoot, scope: scope)
         let fromIncludes = loadIncludes(entries, of: file, scope: scope)
         readRules(entries, scope: scope)
+        readPseudonyms(entries, isRoot: isRoot, scope: scope)
         return readContent(entries, scope: scope) ?? fromIncludes
     }
 

@@ -25,11 +25,13 @@ public enum PolicyLoader {
     /// Keys allowed at the top level of a policy file.
     public static let topLevelKeys = [
         "version", "name", "description", "include", "terms", "patterns", "detectors", "fields", "allow", "content",
+        "pseudonyms",
     ]
     static let termKeys = ["id", "label", "action", "values", "files", "case_sensitive", "whole_word", "variants"]
     static let patternKeys = ["id", "label", "regex", "action", "near", "within"]
     static let fieldKeys = ["id", "label", "path", "action", "encoding"]
     static let contentKeys = ["unknown"]
+    static let pseudonymKeys = ["length", "emails"]
     static let detectorCommonKeys = ["action", "id", "label"]
     static func detectorKeys(_ kind: DetectorRule.Kind) -> [String] {
         switch kind {

@@ -6,6 +6,6 @@ struct Airlock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "airlock",
         abstract: "A redacting TLS proxy between an AI lab and its data-labeling vendors.",
-        subcommands: [Serve.self, Check.self, Test.self, Redact.self, Log.self, Certs.self]
+        subcommands: [Serve.self, Check.self, Test.self, Redact.self, Log.self, Certs.self, Keys.self]
     )
 }

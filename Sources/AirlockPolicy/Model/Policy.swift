@@ -16,6 +16,8 @@ public struct Policy: Sendable, Hashable {
     /// Strings that are never redacted, even where a rule matches inside them.
     public var allow: [String]
     public var content: ContentRules
+    /// The shape of the pseudonyms handed out (the `pseudonyms:` section).
+    public var pseudonyms: PseudonymOptions
     /// Every file the policy was read from, in load order: the policy, its includes, the term files.
     public var sourceFiles: [String]
     /// Lowercase hex SHA-256 over the canonical content of every source file (see `PolicyLoader`). Changes whenever
@@ -33,8 +35,10 @@ public struct Policy: Sendable, Hashable {
         allow: [String] = [],
         content: ContentRules = ContentRules(),
         sourceFiles: [String] = [],
-        contentHash: String = ""
+        contentHash: String = "",
+        pseudonyms: PseudonymOptions = PseudonymOptions()
     ) {
+        self.pseudonyms = pseudonyms
         self.version = version
         self.name = name
         self.terms = terms
