@@ -11,6 +11,7 @@ airlock="${1:-.build/debug/airlock}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 head -c 32 /dev/urandom | base64 > "$work/pseudonym.key"
+chmod 600 "$work/pseudonym.key"   # key files others can read are refused
 cat > "$work/policy.yaml" <<'YAML'
 version: 1
 name: member-context-repro

@@ -37,6 +37,7 @@ policy="$work/big/policy-$TERMS.yaml"
 big="$work/big/document-$TERMS.json"
 small="$work/small/document-$TERMS.json"
 head -c 32 /dev/urandom | base64 >"$work/pseudonym.key"
+chmod 600 "$work/pseudonym.key"   # key files others can read are refused
 
 redact() { # file -> "wall_ns cpu_ns" of one `airlock redact` run (it must forward: exit 0)
     local start end

@@ -19,6 +19,7 @@ struct PolicyLoadSession {
     var fields: [FieldRule] = []
     var encodedFields: [EncodedField] = []
     var allow: [String] = []
+    var pseudonyms = PseudonymOptions()
     var ruleIDs: [String: SourceLocation] = [:]
     /// The `images:` section of the last file read that has one (see `readImages`).
     var images: ImageRules?
@@ -61,7 +62,8 @@ struct PolicyLoadSession {
             content: ContentRules(unknown: unknown ?? .block),
             images: images,
             sourceFiles: sourceFiles,
-            contentHash: hasher.finalizeHex()
+            contentHash: hasher.finalizeHex(),
+            pseudonyms: pseudonyms
         )
     }
 
@@ -156,6 +158,7 @@ struct PolicyLoadSession {
         let fromIncludes = loadIncludes(entries, of: file, scope: scope)
         readRules(entries, scope: scope)
         if let own = readImages(entries, scope: scope) { images = own }
+        readPseudonyms(entries, isRoot: isRoot, scope: scope)
         return readContent(entries, scope: scope) ?? fromIncludes
     }
 

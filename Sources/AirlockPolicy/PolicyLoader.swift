@@ -26,6 +26,7 @@ public enum PolicyLoader {
     public static let topLevelKeys = [
         "version", "name", "description", "include", "terms", "patterns", "detectors", "fields", "allow", "content",
         "images",
+        "pseudonyms",
     ]
     static let termKeys = [
         "id", "label", "action", "values", "files", "case_sensitive", "whole_word", "variants", "mode",
@@ -34,6 +35,7 @@ public enum PolicyLoader {
     static let fieldKeys = ["id", "label", "path", "action", "encoding", "mode"]
     static let contentKeys = ["unknown"]
     static let imageKeys = ["ocr", "on_match", "min_confidence", "max_pixels", "timeout_seconds", "languages"]
+    static let pseudonymKeys = ["length", "emails"]
     static let detectorCommonKeys = ["action", "id", "label", "mode"]
     static func detectorKeys(_ kind: DetectorRule.Kind) -> [String] {
         switch kind {

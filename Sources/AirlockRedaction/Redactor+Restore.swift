@@ -39,7 +39,12 @@ extension Redactor {
         case .form?: escaping = .form
         default: escaping = .none
         }
-        guard let restored = restoreTokens(plain, vendor: vendors.state(for: vendor), escaping: escaping) else {
+        let state = vendors.state(for: vendor)
+        let addressesRestored = emailLabels.isEmpty ? nil : restoreAddresses(plain, vendor: state, escaping: escaping)
+        guard
+            let restored = restoreTokens(addressesRestored ?? plain, vendor: state, escaping: escaping)
+                ?? addressesRestored
+        else {
             return body
         }
         return Compression.compress(restored, coding: coding)
@@ -84,24 +89,89 @@ extension Redactor {
                         value = vendor.termValues[token].map { Array($0.utf8) }
                     }
                     if value == nil, kind != .term, payloadLength >= 26, let sealed = Base32.decode(payload) {
-                        value = OpenSSLCrypto.sivOpen(key: vendor.keys.sivKey, associatedData: label, sealed: sealed)
+                        value = Self.open(sealed, label: label, vendor: vendor)
                     }
                     guard let value else { continue }
                     out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: labelStart - cursor))
-                    switch escaping {
-                    case .none: out += value
-                    case .json: out += JSONRedactor.encodeString(value)
-                    case .form: out += FormRedactor.encode(value)
-                    }
+                    Self.append(value, escaping: escaping, to: &out)
                     cursor = payloadEnd
                     k = payloadEnd
                     changed = true
                     break
                 }
+                // A capped term token (`_7QK2M`, `pseudonyms.length: capped`): on its own (no letter, digit or `_`
+                // either side) and one the vendor's keys minted; any other `_` and base32 run is ordinary text.
+                if cappedTerms, k == underscore + 1, underscore >= cursor, payloadLength <= 8,
+                    underscore == 0 || !Self.isTokenByte(p[underscore - 1])
+                {
+                    let token = String(
+                        decoding: UnsafeBufferPointer(start: p + underscore, count: payloadEnd - underscore),
+                        as: UTF8.self
+                    )
+                    if let value = vendor.termValues[token] {
+                        out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: underscore - cursor))
+                        Self.append(Array(value.utf8), escaping: escaping, to: &out)
+                        cursor = payloadEnd
+                        k = payloadEnd
+                        changed = true
+                    }
+                }
             }
             if changed { out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: n - cursor)) }
         }
         return changed ? out : nil
+    }
+
+    /// Opens a sealed token with each of the vendor's keys, current first.
+    static func open(_ sealed: [UInt8], label: [UInt8], vendor: VendorState) -> [UInt8]? {
+        for keys in vendor.restoreKeys {
+            if let value = OpenSSLCrypto.sivOpen(key: keys.sivKey, associatedData: label, sealed: sealed) {
+                return value
+            }
+        }
+        return nil
+    }
+
+    static func append(_ value: [UInt8], escaping: RestoreEscaping, to out: inout [UInt8]) {
+        switch escaping {
+        case .none: out += value
+        case .json: out += JSONRedactor.encodeString(value)
+        case .form: out += FormRedactor.encode(value)
+        }
+    }
+
+    /// Address pseudonyms (`email-…@….pseudonym.invalid`, ``EmailPseudonym``) replaced by their values; `nil` when
+    /// none was found.
+    func restoreAddresses(_ body: [UInt8], vendor: VendorState, escaping: RestoreEscaping) -> [UInt8]? {
+        let domain = EmailPseudonym.domain
+        var out = [UInt8]()
+        var cursor = 0
+        body.withUnsafeBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            let n = buffer.count
+            var k = 0
+            while k + domain.count <= n {
+                defer { k += 1 }
+                guard Self.lower(p[k]) == domain[0],
+                    (0..<domain.count).allSatisfy({ Self.lower(p[k + $0]) == domain[$0] }),
+                    k + domain.count == n || !Self.isTokenByte(p[k + domain.count]),
+                    let found = EmailPseudonym.parse(p, domainStart: k, floor: cursor),
+                    let label = emailLabels[found.label],
+                    let value = Self.open(found.sealed, label: label, vendor: vendor)
+                else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: found.start - cursor))
+                Self.append(value, escaping: escaping, to: &out)
+                cursor = k + domain.count
+                k = cursor - 1
+            }
+            if cursor > 0 { out.append(contentsOf: UnsafeBufferPointer(start: p + cursor, count: n - cursor)) }
+        }
+        return cursor > 0 ? out : nil
+    }
+
+    @inline(__always)
+    static func lower(_ b: UInt8) -> UInt8 {
+        b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
     }
 
     @inline(__always)

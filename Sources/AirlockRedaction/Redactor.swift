@@ -21,6 +21,11 @@ public final class Redactor: Sendable {
     let vendors: VendorCache
     /// Labels whose tokens `restore` reverses, by label bytes.
     let restoreLabels: [[UInt8]: RestoreKind]
+    /// `pseudonyms.length: capped`: `restore` also looks for capped term tokens (`_7QK2M`).
+    let cappedTerms: Bool
+    /// `pseudonyms.emails: address`: the `email` detectors' labels as their address pseudonyms begin with
+    /// (``EmailPseudonym/localLabel(_:)``) -> the label their values are sealed under.
+    let emailLabels: [[UInt8]: [UInt8]]
     /// JSON strings are validated and copied by the C kernel (false: the Swift reference walker, for equivalence
     /// tests).
     let stringKernel: Bool
@@ -108,7 +113,15 @@ public final class Redactor: Sendable {
         self.responseLimits = responseLimits
         self.stringKernel = stringKernel
         self.scratchPool = ScratchPool(databases: [rules.fast, rules.startOfMatch].compactMap { $0 })
-        self.vendors = VendorCache(keys: keys, rules: rules.rules)
+        self.vendors = VendorCache(keys: keys, rules: rules.rules, options: policy.pseudonyms)
+        self.cappedTerms = policy.pseudonyms.length == .capped
+        var emailLabels: [[UInt8]: [UInt8]] = [:]
+        if policy.pseudonyms.emails == .address {
+            for rule in rules.rules where rule.action == .pseudonymize && rule.detector?.kind == .email {
+                if let local = EmailPseudonym.localLabel(rule.label) { emailLabels[local] = Array(rule.label.utf8) }
+            }
+        }
+        self.emailLabels = emailLabels
         self.termFingerprints = rules.rules.map { rule in
             rule.kind == .term ? rule.values.map { keys.fingerprint(Array($0.utf8)) } : []
         }

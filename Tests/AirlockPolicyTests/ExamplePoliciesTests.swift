@@ -169,6 +169,8 @@ struct CheckCommandTests {
             "key": Data((0..<32).map { UInt8($0) }).base64EncodedString() + "\n",
             "body.json": #"{"row_data": "# + inner + "}",
         ])
+        // A key file others can read is refused.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: fixture.path("key"))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [

@@ -193,6 +193,7 @@ struct RedactReportSecrecyTests {
         try SecrecyMarkers.policy.write(toFile: policy, atomically: true, encoding: .utf8)
         try (Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() + "\n")
             .write(toFile: key, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
         try Data(planted.body).write(to: URL(fileURLWithPath: input))
 
         for report in [[], ["--report", "json"]] {

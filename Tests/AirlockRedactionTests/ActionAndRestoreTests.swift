@@ -230,6 +230,8 @@ import Testing
     func write(_ text: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-key-\(UUID().uuidString)")
         try Data(text.utf8).write(to: url)
+        // Key files are readable by their owner only, or refused.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
         return url
     }
 

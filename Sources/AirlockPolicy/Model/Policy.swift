@@ -19,6 +19,8 @@ public struct Policy: Sendable, Hashable {
     /// The `images:` section; `nil`: images are content the policy cannot inspect (`content.unknown`). Taken from the
     /// including file, else from the last include that sets it.
     public var images: ImageRules?
+    /// The shape of the pseudonyms handed out (the `pseudonyms:` section).
+    public var pseudonyms: PseudonymOptions
     /// Every file the policy was read from, in load order: the policy, its includes, the term files.
     public var sourceFiles: [String]
     /// Lowercase hex SHA-256 over the canonical content of every source file (see `PolicyLoader`). Changes whenever
@@ -37,8 +39,10 @@ public struct Policy: Sendable, Hashable {
         content: ContentRules = ContentRules(),
         images: ImageRules? = nil,
         sourceFiles: [String] = [],
-        contentHash: String = ""
+        contentHash: String = "",
+        pseudonyms: PseudonymOptions = PseudonymOptions()
     ) {
+        self.pseudonyms = pseudonyms
         self.version = version
         self.name = name
         self.terms = terms

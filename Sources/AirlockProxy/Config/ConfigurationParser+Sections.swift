@@ -188,16 +188,11 @@ extension ConfigurationParser {
         let pins = try self.pins(map["pin_sha256"], context)
 
         let routesNode = try self.required(map, "routes", in: node, context)
-        guard let routeList = routesNode.sequence, !routeList.isEmpty else {
-            throw self.error(routesNode, "\(context): routes must be a non-empty list like [\"POST /v1/task/*\"]")
-        }
-        var routes: [RoutePattern] = []
-        for routeNode in routeList {
-            switch RoutePattern.parse(try self.string(routeNode, "\(context) route")) {
-            case .success(let route): routes.append(route)
-            case .failure(let failure): throw self.error(routeNode, "\(context): route \(failure.reason)")
-            }
-        }
+        let (routes, routePolicies) = try self.routes(
+            routesNode,
+            vendorHasPolicy: map["policy"]?.scalar.map { $0.string != "none" } ?? false,
+            context
+        )
 
         // Fail closed: every vendor says which policy inspects its traffic, or explicitly that none does.
         let policyNode = try self.required(map, "policy", in: node, context)
@@ -231,6 +226,7 @@ extension ConfigurationParser {
             vendor.policyCandidate = try self.path(candidateNode, "\(context) policy_candidate")
         }
         vendor.hosts = try self.hostList(map["hosts"], "hosts", context)
+        vendor.routePolicies = routePolicies
         if let callbacksNode = map["callbacks"] {
             vendor.callbackKeys = try self.callbackKeys(callbacksNode, context)
         }

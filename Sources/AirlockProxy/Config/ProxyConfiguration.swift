@@ -108,6 +108,8 @@ public struct ProxyConfiguration: Sendable {
         /// `policy_candidate`: a policy file (absolute path) evaluated beside `policy` on every request without ever
         /// deciding; where it would decide otherwise the audit log and metrics say so.
         public var policyCandidate: String?
+        /// Routes with their own policy (see ``RoutePolicy``); the others are inspected with `policy`.
+        public var routePolicies: [RoutePattern: RoutePolicy] = [:]
         /// Upstream connections kept per vendor (split across event loops).
         public var maxConnections: Int
         /// An idle pooled connection is closed after this long.

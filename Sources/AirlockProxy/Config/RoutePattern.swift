@@ -3,10 +3,16 @@
 /// The method is matched exactly (upper case) or `*` for any method. The glob is matched against the path after the
 /// vendor's prefix, without the query: `*` matches any run of characters except `/` (one path segment or part of
 /// one), `**` matches anything including `/`. So `GET /v1/task/*` allows `/v1/task/42` but not `/v1/task/42/cancel`.
+///
+/// One trailing slash is not significant (Django-style APIs such as Label Studio end every path in `/`, other
+/// clients drop it): `GET /api/projects/` allows `/api/projects` and `GET /api/projects` allows `/api/projects/`.
+/// Only one: `/api/projects//` is allowed by neither.
 public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
     public let method: String?
     public let pathGlob: String
     private let tokens: [GlobToken]
+    /// The glob without its trailing slash (`/api/projects/` -> `/api/projects`); nil when it has none.
+    private let tokensWithoutTrailingSlash: [GlobToken]?
 
     /// Parses `METHOD /glob`. Returns a reason when the entry is malformed.
     public static func parse(_ text: String) -> Result<RoutePattern, RoutePatternError> {
@@ -31,13 +37,34 @@ public struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
     public init(method: String?, pathGlob: String) {
         self.method = method
         self.pathGlob = pathGlob
-        self.tokens = GlobToken.compile(Array(pathGlob.utf8))
+        let glob = Array(pathGlob.utf8)
+        self.tokens = GlobToken.compile(glob)
+        self.tokensWithoutTrailingSlash =
+            glob.count > 1 && glob.last == UInt8(ascii: "/") && glob[glob.count - 2] != UInt8(ascii: "/")
+            ? GlobToken.compile(Array(glob.dropLast())) : nil
     }
 
     /// Whether `method` and `path` (the path after the vendor prefix, no query) are allowed by this entry.
     public func matches(method: String, path: Substring) -> Bool {
         if let expected = self.method, expected != method { return false }
-        return GlobToken.match(self.tokens, path.utf8)
+        return self.matches(path: path)
+    }
+
+    /// Whether `path` is allowed by this entry's glob, whatever the method; one trailing slash is not significant.
+    public func matches(path: Substring) -> Bool {
+        if GlobToken.match(self.tokens, path.utf8) { return true }
+        if let trimmed = self.tokensWithoutTrailingSlash, GlobToken.match(trimmed, path.utf8) { return true }
+        let utf8 = path.utf8
+        guard utf8.count > 1, utf8.last == UInt8(ascii: "/"),
+            utf8[utf8.index(utf8.endIndex, offsetBy: -2)] != UInt8(ascii: "/")
+        else { return false }
+        return GlobToken.match(self.tokens, path.dropLast().utf8)
+    }
+
+    /// How many leading bytes of `path` this glob could still match (`/v1/task/42/x` against `/v1/task/*`: 11): how
+    /// near the path came to this entry, for a refusal's record.
+    public func matchedPrefixLength(of path: Substring) -> Int {
+        GlobToken.livePrefixLength(self.tokens, path.utf8)
     }
 
     public var description: String { "\(self.method ?? "*") \(self.pathGlob)" }
@@ -82,6 +109,17 @@ struct GlobToken: Sendable {
 
     /// Simulates the pattern as a set of positions: O(path × pattern), no backtracking blow-up on hostile paths.
     static func match(_ tokens: [GlobToken], _ text: Substring.UTF8View) -> Bool {
+        Self.run(tokens, text).matched
+    }
+
+    /// The number of leading bytes of `text` that are a prefix of something the pattern matches.
+    static func livePrefixLength(_ tokens: [GlobToken], _ text: Substring.UTF8View) -> Int {
+        Self.run(tokens, text).consumed
+    }
+
+    /// Runs the position set over `text`: whether it ends in the final position, and how many bytes were consumed
+    /// before no position was left.
+    private static func run(_ tokens: [GlobToken], _ text: Substring.UTF8View) -> (matched: Bool, consumed: Int) {
         let slash = UInt8(ascii: "/")
         let n = tokens.count
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: 2 * (n + 1)) { storage in
@@ -93,6 +131,7 @@ struct GlobToken: Sendable {
             }
             current[0] = true
             closeOverEmptyStars(current)
+            var consumed = 0
             for byte in text {
                 var alive = false
                 for k in 0...n { next[k] = false }
@@ -108,11 +147,12 @@ struct GlobToken: Sendable {
                         alive = true
                     }
                 }
-                if !alive { return false }
+                if !alive { return (false, consumed) }
+                consumed += 1
                 closeOverEmptyStars(next)
                 swap(&current, &next)
             }
-            return current[n]
+            return (current[n], consumed)
         }
     }
 }

@@ -94,54 +94,86 @@ public struct EgressSetup: Sendable {
         keys: PseudonymKeys? = nil
     ) throws(EgressSetupError) -> CompiledPolicies {
         var policies: [String: VendorPolicy] = [:]
+        var routes: [String: [RouteChoice]] = [:]
         var versions: [String: String] = [:]
-        // Each policy file compiles once, however many vendors name it.
-        var compiled: [String: VendorPolicy] = [:]
+        // Each policy file compiles once (per set of exempt rules), however many vendors and routes name it.
+        var compiled: [PolicyKey: VendorPolicy] = [:]
         var candidateProblems: [String] = []
         var candidateFiles: [String] = []
         // The key is read only when some vendor has a policy.
         var resolvedKeys = keys
-        func vendorKeys() throws(EgressSetupError) -> PseudonymKeys {
-            if let resolvedKeys { return resolvedKeys }
-            let loaded = try Self.loadKeys(configuration.pseudonymKeyPath)
-            resolvedKeys = loaded
-            return loaded
+        func load(
+            _ path: String,
+            exempting: [String] = [],
+            at location: String? = nil
+        ) throws(EgressSetupError)
+            -> VendorPolicy
+        {
+            let key = PolicyKey(path: path, exempt: exempting)
+            if let cached = compiled[key] { return cached }
+            if resolvedKeys == nil { resolvedKeys = try Self.loadKeys(configuration.pseudonymKeyPath) }
+            let policy = try Self.loadPolicy(
+                path: path,
+                keys: resolvedKeys!,
+                limits: configuration.limits,
+                exempting: exempting,
+                at: location
+            )
+            compiled[key] = policy
+            return policy
         }
         for vendor in configuration.vendors {
-            guard case .file(let path)? = vendor.policy else {
-                versions[vendor.name] = "none"
-                continue
-            }
-            let policy: VendorPolicy
-            if let cached = compiled[path] {
-                policy = cached
-            } else {
+            var vendorPath: String?
+            if case .file(let path)? = vendor.policy {
+                vendorPath = path
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw EgressSetupError("vendor \"\(vendor.name)\": policy file not found: \(path)")
                 }
-                policy = try Self.loadPolicy(path: path, keys: vendorKeys(), limits: configuration.limits)
-                compiled[path] = policy
-            }
-            policies[vendor.name] = policy
-            versions[vendor.name] = policy.identity
-            if let candidatePath = vendor.policyCandidate {
-                // A candidate never decides: one that cannot be loaded is reported and left out, nothing else.
-                do {
-                    let candidate = try Self.loadPolicy(
-                        path: candidatePath,
-                        keys: vendorKeys(),
-                        limits: configuration.limits
-                    )
-                    policies[vendor.name]?.candidate = CandidatePolicy(
-                        redactor: candidate.redactor,
-                        identity: candidate.identity,
-                        sourceFiles: candidate.sourceFiles
-                    )
-                    candidateFiles += candidate.sourceFiles
-                } catch {
-                    candidateProblems.append("vendor \(vendor.name): \(error.description)")
+                let policy = try load(path)
+                policies[vendor.name] = policy
+                versions[vendor.name] = policy.identity
+                if let candidatePath = vendor.policyCandidate {
+                    // A candidate never decides: one that cannot be loaded is reported and left out, nothing else.
+                    do {
+                        if resolvedKeys == nil { resolvedKeys = try Self.loadKeys(configuration.pseudonymKeyPath) }
+                        let candidate = try Self.loadPolicy(
+                            path: candidatePath,
+                            keys: resolvedKeys!,
+                            limits: configuration.limits
+                        )
+                        policies[vendor.name]?.candidate = CandidatePolicy(
+                            redactor: candidate.redactor,
+                            identity: candidate.identity,
+                            sourceFiles: candidate.sourceFiles
+                        )
+                        candidateFiles += candidate.sourceFiles
+                    } catch {
+                        candidateProblems.append("vendor \(vendor.name): \(error.description)")
+                    }
                 }
+            } else {
+                versions[vendor.name] = "none"
             }
+            guard !vendor.routePolicies.isEmpty else { continue }
+            var choices: [RouteChoice] = []
+            for pattern in vendor.routes {
+                guard let own = vendor.routePolicies[pattern] else {
+                    choices.append(RouteChoice(pattern: pattern, policy: nil))
+                    continue
+                }
+                let path: String
+                switch own.base {
+                case .file(let file): path = file
+                case .inherit:
+                    // The parser refuses `inherit` under `policy: none`.
+                    guard let vendorPath else { continue }
+                    path = vendorPath
+                }
+                let policy = try load(path, exempting: own.exemptRules, at: own.location)
+                choices.append(RouteChoice(pattern: pattern, policy: policy))
+                versions["\(vendor.name) \(pattern)"] = policy.identity
+            }
+            routes[vendor.name] = choices
         }
 
         var sourceFiles = configuration.sourcePath.map { [$0] } ?? []
@@ -150,11 +182,17 @@ public struct EgressSetup: Sendable {
         }
         for file in candidateFiles where !sourceFiles.contains(file) { sourceFiles.append(file) }
         return CompiledPolicies(
-            inspector: PolicyInspector(policies: policies),
+            inspector: PolicyInspector(policies: policies, routes: routes),
             versions: versions,
             sourceFiles: sourceFiles,
             candidateProblems: candidateProblems
         )
+    }
+
+    /// A compiled policy's cache key: its file and the rules exempted from it.
+    private struct PolicyKey: Hashable {
+        var path: String
+        var exempt: [String]
     }
 
     /// Writes the audit log's final signed checkpoint and releases its directory.
@@ -175,13 +213,18 @@ public struct EgressSetup: Sendable {
         }
     }
 
+    /// - Parameter location: the route entry (`file:line:col`) that asked for the policy with `exempting`.
     private static func loadPolicy(
         path: String,
         keys: PseudonymKeys,
-        limits: ProxyConfiguration.Limits
+        limits: ProxyConfiguration.Limits,
+        exempting: [String] = [],
+        at location: String? = nil
     ) throws(EgressSetupError) -> VendorPolicy {
         do {
-            return try VendorPolicy.load(path: path, keys: keys, limits: limits)
+            return try VendorPolicy.load(path: path, keys: keys, limits: limits, exempting: exempting)
+        } catch let error as UnknownExemptRule {
+            throw EgressSetupError("\(location ?? path): the route's \(error) (\(path))")
         } catch let error as PolicyLoadError {
             // Quoted policy values are withheld: this message goes to the service log (a reload that failed) and
             // to a service manager's journal. `airlock check` prints them to the policy's author.

@@ -15,11 +15,34 @@ public struct PolicyInspector: EgressInspector {
     /// One compiled policy per vendor name; vendors absent here run without a policy. Keys are lower-cased once
     /// here, and configured vendor names are lower-case already, so requests look up their vendor as it is.
     let policies: [String: VendorPolicy]
+    /// Per vendor with routes that have their own policy: its whole route list, in order (see ``RouteChoice``).
+    let routes: [String: [RouteChoice]]
 
-    public init(policies: [String: VendorPolicy]) {
+    public init(policies: [String: VendorPolicy], routes: [String: [RouteChoice]] = [:]) {
         var byName: [String: VendorPolicy] = [:]
         for (name, policy) in policies { byName[name.lowercased()] = policy }
         self.policies = byName
+        var routesByName: [String: [RouteChoice]] = [:]
+        for (name, choices) in routes where choices.contains(where: { $0.policy != nil }) {
+            routesByName[name.lowercased()] = choices
+        }
+        self.routes = routesByName
+    }
+
+    /// The policy that inspects `request`: its route's own, else its vendor's; nil for `policy: none`.
+    func policy(for request: EgressRequest) -> VendorPolicy? {
+        if let choices = self.routes[request.vendor],
+            let own = RouteChoice.ownPolicy(in: choices, method: request.method.rawValue, path: request.path)
+        {
+            return own
+        }
+        return self.policies[request.vendor]
+    }
+
+    /// The policy named `identity` among `vendor`'s (its own and its routes'), if any.
+    func policy(vendor: String, identity: String) -> VendorPolicy? {
+        if let policy = self.policies[vendor], policy.identity == identity { return policy }
+        return self.routes[vendor]?.lazy.compactMap(\.policy).first { $0.identity == identity }
     }
 
     public func inspect(_ request: EgressRequest) -> EgressDecision {
@@ -44,8 +67,10 @@ public struct PolicyInspector: EgressInspector {
     /// The enforced policy's decision; with a candidate policy, annotated with where the candidate would have decided
     /// otherwise (the decision itself unchanged).
     private func decide(_ request: EgressRequest) -> EgressDecision {
-        let enforced = Self.decide(request, policy: self.policies[request.vendor])
-        guard let policy = self.policies[request.vendor], let candidate = policy.candidate else { return enforced }
+        let chosen = self.policy(for: request)
+        let enforced = Self.decide(request, policy: chosen)
+        // A route's own policy has no candidate: the candidate is compared with the vendor's policy only.
+        guard let policy = chosen, let candidate = policy.candidate else { return enforced }
         return CandidateComparison.annotate(
             enforced,
             candidate: Self.decide(request, policy: candidate.asVendorPolicy),
@@ -178,7 +203,9 @@ public struct PolicyInspector: EgressInspector {
     }
 
     private func restore(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
-        guard let policy = self.policies[request.vendor], response.body.readableBytes > 0 else {
+        // Restored by the policy that redacted the request (a route's own one has its own terms).
+        let inspectedBy = request.inspection.flatMap { self.policy(vendor: request.vendor, identity: $0.policy) }
+        guard let policy = inspectedBy ?? self.policies[request.vendor], response.body.readableBytes > 0 else {
             return response
         }
         let body = Array(response.body.readableBytesView)
@@ -216,13 +243,21 @@ public struct VendorPolicy: Sendable {
     ///
     /// - Parameter limits: the proxy's limits (their defaults when not given): a compressed request body may not
     ///   decompress past `max_body_bytes`, a compressed response past `max_response_bytes`.
+    /// - Parameter exempting: rule ids left out (a route's `exempt_rules`); each must name a rule of the policy. The
+    ///   identity then ends in `+exempt:<ids>`, so records say which rules did not apply.
     public static func load(
         path: String,
         keys: PseudonymKeys,
-        limits: ProxyConfiguration.Limits = ProxyConfiguration.Limits()
+        limits: ProxyConfiguration.Limits = ProxyConfiguration.Limits(),
+        exempting: [String] = []
     ) throws -> VendorPolicy {
-        let policy = try PolicyLoader.load(path: path)
+        var policy = try PolicyLoader.load(path: path)
         if let images = policy.images { try ImageLane.inspector.prepare(images) }
+        var identity = policy.identity
+        if !exempting.isEmpty {
+            policy = try policy.exempting(exempting)
+            identity += "+exempt:" + exempting.joined(separator: ",")
+        }
         let redactor = try Redactor(
             policy: policy,
             keys: keys,
@@ -233,7 +268,7 @@ public struct VendorPolicy: Sendable {
             ),
             imageInspector: ImageLane.inspector
         )
-        return VendorPolicy(redactor: redactor, identity: policy.identity, sourceFiles: policy.sourceFiles)
+        return VendorPolicy(redactor: redactor, identity: identity, sourceFiles: policy.sourceFiles)
     }
 }
 

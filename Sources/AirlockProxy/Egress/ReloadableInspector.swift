@@ -34,8 +34,8 @@ public final class ReloadableInspector: EgressInspector {
     private func restorer(for request: EgressRequest) -> PolicyInspector {
         self.state.withLock { state in
             guard let identity = request.inspection?.policy, let previous = state.previous,
-                state.current.policies[request.vendor]?.identity != identity,
-                previous.policies[request.vendor]?.identity == identity
+                state.current.policy(vendor: request.vendor, identity: identity) == nil,
+                previous.policy(vendor: request.vendor, identity: identity) != nil
             else { return state.current }
             return previous
         }

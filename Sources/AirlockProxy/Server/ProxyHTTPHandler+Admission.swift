@@ -50,8 +50,19 @@ extension ProxyHTTPHandler {
                 : "callback"
         )
         let record = (head, Self.auditPath(rest, callback: callback))
-        if let refusal = self.routeRefusal(head, vendor: vendor, rest: rest, callback: callback, ambiguity: ambiguity) {
-            self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: keepAlive, record: record)
+        if let (refusal, recordedPath) = self.routeRefusal(
+            head,
+            vendor: vendor,
+            rest: rest,
+            callback: callback,
+            ambiguity: ambiguity
+        ) {
+            self.refuseEarly(
+                refusal,
+                vendorIndex: vendor.index,
+                keepAlive: keepAlive,
+                record: (head, recordedPath ?? record.1)
+            )
             return
         }
         switch RequestAdmission.body(head.headers, maxBodyBytes: self.core.maxBodyBytes) {
@@ -85,26 +96,28 @@ extension ProxyHTTPHandler {
     }
 
     /// A vendor's callback: wrong method, missing or wrong auth, a body type Airlock cannot check are refused
-    /// before the body is read. Anything else: the client's grant and the vendor's route allowlist.
+    /// before the body is read. Anything else: the client's grant and the vendor's route allowlist. A route
+    /// refusal comes with the path its record carries (see ``RouteRefusalPath``); nil: the usual one.
     private func routeRefusal(
         _ head: HTTPRequestHead,
         vendor: VendorRuntime,
         rest: Substring,
         callback: CallbackService.Route?,
         ambiguity: String?
-    ) -> EgressRefusal? {
+    ) -> (EgressRefusal, String?)? {
         if let ambiguity {
-            return EgressRefusal(.badRequest(ambiguity))
+            return (EgressRefusal(.badRequest(ambiguity)), nil)
         } else if let refusal = self.tunnelHostRefusal(head) {
-            return refusal
+            return (refusal, nil)
         } else if let callback {
-            return self.core.callbacks?.preflight(head, route: callback)
+            return self.core.callbacks?.preflight(head, route: callback).map { ($0, nil) }
         } else if let refusal = self.clientMayNotUse(vendor) {
-            return refusal
+            return (refusal, nil)
         } else if RequestAdmission.routeAllowed(vendor.configuration, method: head.method, rest: rest) {
             return nil
         }
-        return EgressRefusal(.routeNotAllowed(vendor: vendor.configuration.name))
+        let recorded = RouteRefusalPath.record(routes: vendor.configuration.routes, rest: rest)
+        return (EgressRefusal(.routeNotAllowed(vendor: vendor.configuration.name)), recorded)
     }
 
     /// With `clients:`: recognises the request's client (kept in `clientName` for its records), or refuses the

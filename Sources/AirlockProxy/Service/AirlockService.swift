@@ -77,6 +77,7 @@ public final class AirlockService: Sendable {
         options: Options = Options(),
         logger: Logger
     ) async throws(AirlockServiceError) {
+        if let problem = KeyFileCheck.problem(configuration) { throw AirlockServiceError(problem) }
         let egress: EgressSetup
         do {
             egress = try await EgressSetup.prepare(configuration, keys: options.keys, logger: logger)

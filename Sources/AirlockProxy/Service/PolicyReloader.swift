@@ -117,6 +117,7 @@ final class PolicyReloader: Sendable {
         for vendor in configuration.vendors {
             var copy = vendor
             copy.policy = nil
+            copy.routePolicies = [:]
             copy.forwardedHeaders = []
             parts.append("\(copy) \(vendor.forwardedHeaders.sorted())")
         }

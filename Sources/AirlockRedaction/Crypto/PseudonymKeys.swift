@@ -1,21 +1,33 @@
 import AirlockSupport
 import Foundation
 
-/// The one secret behind every keyed token Airlock emits (pseudonyms, hashes, fingerprints).
+/// The secrets behind every keyed token Airlock emits (pseudonyms, hashes, fingerprints): a keyring.
 ///
-/// The key file holds 32 random bytes, base64, on one line (`airlock certs init` writes `Certs/pseudonym.key`, mode
-/// 0600). Per-vendor keys are derived from it with HKDF-SHA256, so every replica that holds the same file produces and
-/// reverses the same tokens without shared state, while tokens for different vendors cannot be linked.
+/// The key file (``PseudonymKeyFile``) lists keys with ids, the current one first; `airlock certs init` writes
+/// `Certs/pseudonym.key`, mode 0600, and a file readable by anyone else is refused. Per-vendor keys are derived from
+/// each key with HKDF-SHA256, so every replica that holds the same file produces and reverses the same tokens without
+/// shared state, while tokens for different vendors cannot be linked. New pseudonyms, hashes and fingerprints use
+/// the current key; restoration accepts every key of the ring, so pseudonyms minted before a rotation still come
+/// back until their key is retired.
 public struct PseudonymKeys: Sendable {
     /// The length of a key file's secret, in bytes.
     public static let secretLength = 32
 
+    /// The current key's secret.
     let secret: [UInt8]
+    /// Every key of the ring, current first.
+    public let ring: [PseudonymKeyFile.Entry]
     /// Keys the vendor-independent fingerprints that findings and logs carry for correlation.
     let fingerprintMAC: HMACKey
 
-    /// Reads a key file: base64 of exactly 32 bytes on one line (surrounding whitespace ignored).
+    /// The id of the key new pseudonyms are minted with.
+    public var currentID: String { self.ring[0].id }
+
+    /// Reads a key file (see ``PseudonymKeyFile``); refuses one other users may read.
     public init(contentsOf url: URL) throws(RedactionError) {
+        if let problem = KeyFilePermissions.problem(path: url.path, what: "the pseudonym key") {
+            throw RedactionError(.key, problem)
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -25,23 +37,24 @@ public struct PseudonymKeys: Sendable {
                 "cannot read pseudonym key \(url.path): \(Self.reason(error)); create one with `airlock certs init`"
             )
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.contains("\n"), let decoded = Data(base64Encoded: text), decoded.count == Self.secretLength else {
-            throw RedactionError(
-                .key,
-                "pseudonym key \(url.path) is not \(Self.secretLength) bytes of base64 on one line; "
-                    + "create one with `airlock certs init`"
-            )
-        }
-        self.init(secret: [UInt8](decoded))
+        let file = try PseudonymKeyFile.parse(String(decoding: data, as: UTF8.self), path: url.path)
+        self.init(ring: file.entries)
     }
 
-    /// Uses `secret` directly (tests, or a key from another source). It should be 32 random bytes.
+    /// Uses `secret` directly as a ring of one key (tests, or a key from another source). It should be 32 random
+    /// bytes.
     public init(secret: [UInt8]) {
-        self.secret = secret
+        self.init(ring: [PseudonymKeyFile.Entry(id: PseudonymKeyFile.legacyID, secret: secret)])
+    }
+
+    /// A ring of keys, current first (not empty).
+    public init(ring: [PseudonymKeyFile.Entry]) {
+        precondition(!ring.isEmpty, "a pseudonym keyring holds at least one key")
+        self.ring = ring
+        self.secret = ring[0].secret
         self.fingerprintMAC = HMACKey(
             OpenSSLCrypto.hkdfSHA256(
-                secret: secret,
+                secret: ring[0].secret,
                 salt: Array("airlock-v1".utf8),
                 info: Array("fingerprint".utf8),
                 length: 32
@@ -49,13 +62,23 @@ public struct PseudonymKeys: Sendable {
         )
     }
 
-    /// 32 fresh random bytes, base64, newline-terminated: the content of a new key file.
+    /// 32 fresh random bytes, base64, newline-terminated: the content of a new key file (a ring of one key, id
+    /// `default`; `airlock keys rotate` turns it into a keyring).
     public static func generateKeyFileContents() -> String {
         Data(OpenSSLCrypto.randomBytes(secretLength)).base64EncodedString() + "\n"
     }
 
-    /// The keys for one vendor. Vendor names are compared case-insensitively.
+    /// The current key's keys for one vendor. Vendor names are compared case-insensitively.
     func vendorKeys(_ vendor: String) -> VendorKeys {
+        Self.vendorKeys(self.secret, vendor)
+    }
+
+    /// Every key's keys for one vendor, current first.
+    func vendorKeyring(_ vendor: String) -> [VendorKeys] {
+        self.ring.map { Self.vendorKeys($0.secret, vendor) }
+    }
+
+    private static func vendorKeys(_ secret: [UInt8], _ vendor: String) -> VendorKeys {
         let okm = OpenSSLCrypto.hkdfSHA256(
             secret: secret,
             salt: Array("airlock-v1".utf8),

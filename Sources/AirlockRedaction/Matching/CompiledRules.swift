@@ -102,6 +102,8 @@ struct CompiledRules: Sendable {
     var startOfMatch: VectorscanDatabase?
     /// The expressions of `fast`, as compiled (for the benchmark's database analysis).
     var fastSources: [VectorscanExpression] = []
+    /// The policy's `pseudonyms:` options.
+    var pseudonyms = PseudonymOptions()
 
     /// Compiles `policy`. `useFastForms: false` is the reference engine: every detector's own expression in the
     /// single pass instead of its cheaper fast forms (`Detectors.Expression.fastForms`), and every regex start found
@@ -109,6 +111,7 @@ struct CompiledRules: Sendable {
     // Over 80 lines: terms, patterns, detectors and the allow list append, in order, to the same expression lists
     // and rule tables whose indices the ids are.
     init(policy: Policy, useFastForms: Bool = true) throws(RedactionError) {
+        self.pseudonyms = policy.pseudonyms
         var fastExpressions: [VectorscanExpression] = []
         var somExpressions: [VectorscanExpression] = []
 

@@ -196,20 +196,23 @@ extension RedactionSession {
             label: rule.label,
             canonical: canonical,
             scalars: UTF8Text.scalarCount(canonical),
-            keys: vendor.keys
+            keys: vendor.keys,
+            asAddress: rules.pseudonyms.emails == .address && rule.detector?.kind == .email
         )
         replacementCache[ByteKey(key)] = made
         return made
     }
 
     /// The replacement for `canonical` under an action, for anything that is not a dictionary term's pseudonym.
+    /// `asAddress`: a pseudonym is an address (``EmailPseudonym``) where it fits one.
     static func replacement(
         action: Action,
         ruleID: String,
         label: String,
         canonical: [UInt8],
         scalars: Int,
-        keys: VendorKeys
+        keys: VendorKeys,
+        asAddress: Bool = false
     ) -> [UInt8] {
         switch action {
         case .redact, .block, .drop:
@@ -227,6 +230,8 @@ extension RedactionSession {
                 associatedData: Array(label.utf8),
                 plaintext: canonical
             )
+            // `pseudonyms.emails: address`: an address in place of an address, when it fits one.
+            if asAddress, let address = EmailPseudonym.address(label: label, sealed: sealed) { return address }
             return Array((label + "_").utf8) + Base32.encode(sealed)
         }
     }

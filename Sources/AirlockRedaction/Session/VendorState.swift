@@ -3,47 +3,38 @@ import Foundation
 
 /// Per-vendor derived keys and the dictionary pseudonyms of every term (both directions). Built once per vendor and
 /// cached by the `Redactor`.
+///
+/// With a keyring, tokens are minted with the current key (`keys`) and restored under every key: `termValues` holds
+/// the tokens of every key, and each key's tokens were chosen, oldest key first, to differ from the tokens of the
+/// keys before it (a short token another key already uses for another value becomes a long one), so no token
+/// restores to two values.
 final class VendorState: Sendable {
+    /// The current key's.
     let keys: VendorKeys
+    /// Every key's, current first: sealed tokens are opened with each in turn.
+    let restoreKeys: [VendorKeys]
     /// `termTokenBytes[rule][value]`: the token of each dictionary value of a pseudonymizing term rule (empty for
     /// others), as bytes, ready for an edit.
     let termTokenBytes: [[[UInt8]]]
-    /// Token (`CODENAME_7QK2M`) -> dictionary value, for `restore`.
+    /// Token (`CODENAME_7QK2M`, or a capped `_7QK2M`) -> dictionary value, for `restore`.
     let termValues: [String: String]
 
-    init(keys: VendorKeys, rules: [CompiledRule]) {
-        self.keys = keys
-        var tokens: [[String]] = Array(repeating: [], count: rules.count)
+    convenience init(keys: VendorKeys, rules: [CompiledRule]) {
+        self.init(keyring: [keys], rules: rules, options: PseudonymOptions())
+    }
+
+    init(keyring: [VendorKeys], rules: [CompiledRule], options: PseudonymOptions) {
+        self.keys = keyring[0]
+        self.restoreKeys = keyring
         var byToken: [String: String] = [:]
-        // Five base32 characters (25 bits) keep tokens short; where two values of one label collide, both use eight.
-        var payloads: [[[UInt8]]] = Array(repeating: [], count: rules.count)
-        var firstSeen: [String: (Int, Int)] = [:]
-        var long: Set<String> = []
-        for (r, rule) in rules.enumerated() where rule.kind == .term && rule.action == .pseudonymize {
-            payloads[r] = rule.values.map { value in
-                Base32.encode(
-                    keys.tokenMAC.authenticationCode(Array("term|\(rule.label)|\(value)".utf8))
-                )
-            }
-            for (v, payload) in payloads[r].enumerated() {
-                let short = rule.label + "_" + String(decoding: payload.prefix(5), as: UTF8.self)
-                if let (r0, v0) = firstSeen[short], rules[r0].values[v0] != rule.values[v] {
-                    long.insert(short)
-                } else if firstSeen[short] == nil {
-                    firstSeen[short] = (r, v)
-                }
+        var current: [[String]] = []
+        for keys in keyring.reversed() {
+            current = TermTokens.mint(keys: keys, rules: rules, options: options, taken: byToken)
+            for (r, tokens) in current.enumerated() {
+                for (v, token) in tokens.enumerated() { byToken[token] = rules[r].values[v] }
             }
         }
-        for (r, rule) in rules.enumerated() where !payloads[r].isEmpty {
-            tokens[r] = payloads[r].enumerated().map { v, payload in
-                let short = rule.label + "_" + String(decoding: payload.prefix(5), as: UTF8.self)
-                let token =
-                    long.contains(short) ? rule.label + "_" + String(decoding: payload.prefix(8), as: UTF8.self) : short
-                byToken[token] = rule.values[v]
-                return token
-            }
-        }
-        self.termTokenBytes = tokens.map { $0.map { Array($0.utf8) } }
+        self.termTokenBytes = current.map { $0.map { Array($0.utf8) } }
         self.termValues = byToken
     }
 }
@@ -54,10 +45,12 @@ final class VendorCache: @unchecked Sendable {
     private var states: [String: VendorState] = [:]
     private let keys: PseudonymKeys
     private let rules: [CompiledRule]
+    private let options: PseudonymOptions
 
-    init(keys: PseudonymKeys, rules: [CompiledRule]) {
+    init(keys: PseudonymKeys, rules: [CompiledRule], options: PseudonymOptions = PseudonymOptions()) {
         self.keys = keys
         self.rules = rules
+        self.options = options
     }
 
     func state(for vendor: String) -> VendorState {
@@ -69,7 +62,7 @@ final class VendorCache: @unchecked Sendable {
         }
         lock.unlock()
         // Built outside the lock: a 10,000-term dictionary takes milliseconds and other vendors must not wait.
-        let state = VendorState(keys: keys.vendorKeys(name), rules: rules)
+        let state = VendorState(keyring: keys.vendorKeyring(name), rules: rules, options: options)
         lock.lock()
         defer { lock.unlock() }
         if let existing = states[name] { return existing }
