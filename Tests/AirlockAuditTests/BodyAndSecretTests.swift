@@ -121,10 +121,13 @@ struct BodyAndSecretTests {
         let recordFields = Mirror(reflecting: record).children.compactMap(\.label)
         #expect(
             recordFields == [
-                "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "policy", "findings",
-                "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs", "refusals",
+                "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "category", "direction",
+                "policy", "findings", "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs",
+                "refusals",
             ]
         )
+        // `category` and `direction` are closed enums of the proxy's own words: no room for a value.
+        #expect(ReasonCategory.allCases.count == 9 && AuditDirection.allCases.map(\.rawValue) == ["egress", "inbound"])
         // An aggregated refusal's window: a count and two times the log writes itself.
         let window = RefusalWindow(count: 2, first: Date(), last: Date())
         #expect(Mirror(reflecting: window).children.compactMap(\.label) == ["count", "first", "last"])

@@ -109,7 +109,9 @@ public struct AuditRecorder: EgressRecorder {
             },
             requestBytes: record.requestBytes,
             status: record.status,
-            refusals: record.aggregated.map { RefusalWindow(count: $0.count, first: $0.first, last: $0.last) }
+            refusals: record.aggregated.map { RefusalWindow(count: $0.count, first: $0.first, last: $0.last) },
+            category: record.category,
+            direction: record.direction
         )
     }
 }

@@ -19,7 +19,7 @@ extension ProxyHTTPHandler {
         case .accepted(let acceptedPath, let acceptedQuery):
             (path, query) = (acceptedPath, acceptedQuery)
         case .refused(let cause):
-            self.refuseEarly(EgressRefusal(cause), vendorIndex: nil, keepAlive: keepAlive)
+            self.refuseEarly(EgressRefusal(cause), vendorIndex: nil, callback: false, keepAlive: keepAlive)
             return
         }
         let callback = self.core.callbacks?.route(for: path)
@@ -29,18 +29,25 @@ extension ProxyHTTPHandler {
             self.refuseEarly(
                 refusal,
                 vendorIndex: routed?.0.index,
+                callback: false,
                 keepAlive: keepAlive,
                 record: routed.map { _ in (head, EgressDecisionRecord.withheldPath) }
             )
             return
         }
         guard let (vendor, rest) = routed else {
-            self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, keepAlive: keepAlive)
+            self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, callback: false, keepAlive: keepAlive)
             return
         }
         let record = (head, Self.auditPath(rest, callback: callback))
         if let refusal = self.routeRefusal(head, vendor: vendor, rest: rest, callback: callback, ambiguity: ambiguity) {
-            self.refuseEarly(refusal, vendorIndex: vendor.index, keepAlive: keepAlive, record: record)
+            self.refuseEarly(
+                refusal,
+                vendorIndex: vendor.index,
+                callback: callback != nil,
+                keepAlive: keepAlive,
+                record: record
+            )
             return
         }
         switch RequestAdmission.body(head.headers, maxBodyBytes: self.core.maxBodyBytes) {
@@ -48,6 +55,7 @@ extension ProxyHTTPHandler {
             self.refuseEarly(
                 EgressRefusal(cause),
                 vendorIndex: vendor.index,
+                callback: callback != nil,
                 keepAlive: false,
                 record: recorded ? record : nil
             )
