@@ -399,6 +399,7 @@ public final class AuditLog: @unchecked Sendable {
                 let (results, time) = writer.process(batch)
                 publish()
                 complete(batch.records, results, time: time)
+                if writer.publishStream() { publish() }
             }
             // The emptied batch becomes the next spare, its capacity kept.
             batch.removeAll()

@@ -121,10 +121,13 @@ struct BodyAndSecretTests {
         let recordFields = Mirror(reflecting: record).children.compactMap(\.label)
         #expect(
             recordFields == [
-                "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "policy", "findings",
-                "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs", "refusals", "candidate",
+                "id", "client", "vendor", "method", "path", "decision", "reason", "rule", "category", "direction",
+                "policy", "findings", "requestBytes", "forwardedBytes", "forwardedSHA256", "status", "durationMs",
+                "refusals", "candidate",
             ]
         )
+        // `category` and `direction` are closed enums of the proxy's own words: no room for a value.
+        #expect(ReasonCategory.allCases.count == 9 && AuditDirection.allCases.map(\.rawValue) == ["egress", "inbound"])
         // A candidate policy's difference: its identity, decision and rule, and per rule two counts and paths as
         // they left (passed through the enforced policy).
         let candidate = CandidateDifference(

@@ -35,7 +35,8 @@ struct RefusalAggregatorTests {
                 vendor: "scale",
                 method: HTTPMethod(rawValue: "X-\(index)"),
                 path: EgressDecisionRecord.withheldPath,
-                client: EgressClient(address: "10.\(index / 65536).\(index / 256 % 256).\(index % 256)")
+                client: EgressClient(address: "10.\(index / 65536).\(index / 256 % 256).\(index % 256)"),
+                direction: .egress
             )
         }
         try await aggregator.flush(on: Self.loop).get()
@@ -63,7 +64,8 @@ struct RefusalAggregatorTests {
                     vendor: nil,
                     method: .GET,
                     path: EgressDecisionRecord.withheldPath,
-                    client: EgressClient(address: "192.0.2.7")
+                    client: EgressClient(address: "192.0.2.7"),
+                    direction: .egress
                 )
             }
             try await aggregator.flush(on: Self.loop).get()

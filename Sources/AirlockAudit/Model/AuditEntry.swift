@@ -20,6 +20,10 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     public var decision: AuditDecision?
     public var reason: String?
     public var rule: String?
+    /// The kind of `reason` (nil in records written before categories were recorded).
+    public var category: ReasonCategory?
+    /// Egress or an inbound callback (nil in records written before directions were recorded).
+    public var direction: AuditDirection?
     public var policy: String?
     public var findings: [AuditFinding]?
     public var requestBytes: Int?
@@ -54,10 +58,13 @@ public struct AuditEntry: Sendable, Codable, Equatable {
     /// How many requests a decision stands for: its aggregated refusal count, or one.
     public var requests: Int { refusals?.count ?? 1 }
 
+    /// The recorded direction; egress for records written before directions were recorded.
+    public var effectiveDirection: AuditDirection { direction ?? .egress }
+
     enum CodingKeys: String, CodingKey {
         case event, seq, time, replica, id, client, vendor, method, path, decision, reason, rule, policy, findings,
             status, error
-        case head, count, signature, kept, prev, hash, body, refusals
+        case head, count, signature, kept, prev, hash, body, refusals, category, direction
         case candidate
         case requestBytes = "request_bytes"
         case forwardedBytes = "forwarded_bytes"

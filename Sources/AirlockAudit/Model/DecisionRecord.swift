@@ -17,6 +17,11 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
     public var reason: String?
     /// The rule that blocked the request (for `blocked`), if any.
     public var rule: String?
+    /// What kind of reason `reason` is; nil in records written before categories were recorded.
+    public var category: ReasonCategory?
+    /// Egress or an inbound callback; nil in records written before directions were recorded (all egress, unless
+    /// they were callbacks).
+    public var direction: AuditDirection?
     /// `name@sha256:…` of the loaded policy.
     public var policy: String
     public var findings: [AuditFinding]
@@ -50,7 +55,9 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
         status: Int? = nil,
         durationMs: Double? = nil,
         refusals: RefusalWindow? = nil,
-        candidate: CandidateDifference? = nil
+        candidate: CandidateDifference? = nil,
+        category: ReasonCategory? = nil,
+        direction: AuditDirection? = nil
     ) {
         self.candidate = candidate
         self.id = id
@@ -69,6 +76,8 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
         self.status = status
         self.durationMs = durationMs
         self.refusals = refusals
+        self.category = category
+        self.direction = direction
     }
 
     /// How many requests a decision stands for: the aggregated count, or one.
@@ -77,6 +86,7 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, client, vendor, method, path, decision, reason, rule, policy, findings, status, refusals
         case candidate
+        case category, direction
         case requestBytes = "request_bytes"
         case forwardedBytes = "forwarded_bytes"
         case forwardedSHA256 = "forwarded_sha256"

@@ -25,6 +25,9 @@ struct EncodedDecision: Sendable {
         line.string("decision", record.decision.rawValue)
         line.string("reason", record.reason)
         line.string("rule", record.rule)
+        // Only in records written since they exist: older records stay as they were and still verify.
+        if let category = record.category { line.string("category", category.rawValue) }
+        if let direction = record.direction { line.string("direction", direction.rawValue) }
         line.string("policy", record.policy)
         line.objects("findings", record.findings) { object, finding in
             object.string("id", finding.id)

@@ -1,5 +1,13 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Names of the files in an audit directory.
 enum LogFiles {
     static let lockName = ".lock"
@@ -19,10 +27,17 @@ enum LogFiles {
     ///   `dataEnd`, just past the last non-zero byte (at least `lineEnd`). Bytes in `lineEnd..<dataEnd` are a torn
     ///   write: a line cut short, or parts of a write that reached the disk out of order.
     static func extent(of contents: [UInt8]) -> (lineEnd: Int, dataEnd: Int) {
-        let firstZero = contents.firstIndex(of: 0) ?? contents.count
-        let lineEnd = contents[..<firstZero].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-        let dataEnd = contents[lineEnd...].lastIndex { $0 != 0 }.map { $0 + 1 } ?? lineEnd
-        return (lineEnd, dataEnd)
+        // memchr: a log file is up to `rotate_bytes` long (64 MiB), read whole by every reader.
+        contents.withUnsafeBytes { bytes -> (lineEnd: Int, dataEnd: Int) in
+            guard let base = bytes.baseAddress else { return (0, 0) }
+            let count = bytes.count
+            let firstZero = memchr(base, 0, count).map { base.distance(to: UnsafeRawPointer($0)) } ?? count
+            var lineEnd = firstZero
+            while lineEnd > 0 && bytes[lineEnd - 1] != 0x0A { lineEnd -= 1 }
+            var dataEnd = count
+            while dataEnd > lineEnd && bytes[dataEnd - 1] == 0 { dataEnd -= 1 }
+            return (lineEnd, dataEnd)
+        }
     }
 
     /// The log files in index order.

@@ -154,7 +154,9 @@ extension RecordEncoding {
                 requestBytes: requestBytes,
                 status: entry.status,
                 durationMs: entry.durationMs,
-                refusals: entry.refusals
+                refusals: entry.refusals,
+                category: entry.category,
+                direction: entry.direction
             )
             record.forwardedBytes = entry.forwardedBytes
             record.forwardedSHA256 = entry.forwardedSHA256

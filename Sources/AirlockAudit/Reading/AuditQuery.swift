@@ -15,6 +15,10 @@ public struct AuditQuery: Sendable {
     public var rule: String?
     /// Matches the client IP or the configured client name exactly, or a substring of the mTLS subject.
     public var client: String?
+    /// Matches the reason category (`policy_block`, `limit`, …) or the reason code (`body_too_large`, …) exactly.
+    public var reason: String?
+    /// Egress or inbound callbacks only; records written before directions were recorded count as egress.
+    public var direction: AuditDirection?
     /// `since` and `until` in the log's time format: formatted once per query, not once per entry.
     private var sinceText: String?
     private var untilText: String?
@@ -25,7 +29,9 @@ public struct AuditQuery: Sendable {
         vendor: String? = nil,
         decision: AuditDecision? = nil,
         rule: String? = nil,
-        client: String? = nil
+        client: String? = nil,
+        reason: String? = nil,
+        direction: AuditDirection? = nil
     ) {
         self.since = since
         self.until = until
@@ -35,6 +41,8 @@ public struct AuditQuery: Sendable {
         self.decision = decision
         self.rule = rule
         self.client = client
+        self.reason = reason
+        self.direction = direction
     }
 
     public func matches(_ entry: AuditEntry) -> Bool {
@@ -46,6 +54,8 @@ public struct AuditQuery: Sendable {
         if let vendor, entry.vendor != vendor { return false }
         if let decision, entry.decision != decision { return false }
         if let rule, entry.rule != rule, !(entry.findings ?? []).contains(where: { $0.id == rule }) { return false }
+        if let reason, entry.category?.rawValue != reason, entry.reason != reason { return false }
+        if let direction, entry.effectiveDirection != direction { return false }
         if let client {
             let subjectMatches = entry.client?.subject.map { $0.contains(client) } ?? false
             if entry.client?.ip != client && entry.client?.name != client && !subjectMatches { return false }

@@ -1,7 +1,8 @@
 import AirlockSupport
 import Foundation
 
-/// Counts and bytes over a set of decisions.
+/// Counts and bytes over a set of decisions. `total`, `byVendor`, `byDecision` and `byReason` count egress (the lab's
+/// requests to vendors); vendors' callbacks into the lab are counted apart, in `inbound` and `inboundByVendor`.
 public struct AuditStats: Sendable, Codable, Equatable {
     public struct Bucket: Sendable, Codable, Equatable {
         public var requests = 0
@@ -33,21 +34,35 @@ public struct AuditStats: Sendable, Codable, Equatable {
     public var byVendor: [String: Bucket] = [:]
     public var byDecision: [String: Bucket] = [:]
     public var byRule: [String: RuleBucket] = [:]
+    /// Egress per reason category (`-` for records written before categories were recorded).
+    public var byReason: [String: Bucket] = [:]
+    /// Inbound callbacks: all of them, and per vendor.
+    public var inbound = Bucket()
+    public var inboundByVendor: [String: Bucket] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case total
+        case total, inbound
         case byVendor = "by_vendor"
         case byDecision = "by_decision"
         case byRule = "by_rule"
+        case byReason = "by_reason"
+        case inboundByVendor = "inbound_by_vendor"
     }
 
     public init() {}
 
     public init(_ decisions: [AuditEntry]) {
         for entry in decisions where entry.event == .decision {
-            Self.add(entry, to: &total)
-            Self.add(entry, to: &byVendor[entry.vendor ?? "-", default: Bucket()])
-            Self.add(entry, to: &byDecision[entry.decision?.rawValue ?? "-", default: Bucket()])
+            switch entry.effectiveDirection {
+            case .egress:
+                Self.add(entry, to: &total)
+                Self.add(entry, to: &byVendor[entry.vendor ?? "-", default: Bucket()])
+                Self.add(entry, to: &byDecision[entry.decision?.rawValue ?? "-", default: Bucket()])
+                Self.add(entry, to: &byReason[entry.category?.rawValue ?? "-", default: Bucket()])
+            case .inbound:
+                Self.add(entry, to: &inbound)
+                Self.add(entry, to: &inboundByVendor[entry.vendor ?? "-", default: Bucket()])
+            }
             var seen = Set<String>()
             for finding in entry.findings ?? [] {
                 var bucket = byRule[finding.id, default: RuleBucket()]

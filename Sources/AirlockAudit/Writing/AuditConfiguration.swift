@@ -36,6 +36,8 @@ public struct AuditConfiguration: Sendable {
     /// The id of the Airlock replica writing this log, put in every line it writes (`"replica"`), so the logs of
     /// several replicas stay attributable once shipped together. Nil: no `replica` member.
     public var replica: String?
+    /// A JSON-lines copy of the decisions for log shippers; nil: none.
+    public var stream: AuditStreamConfiguration?
     /// The writes and syncs of log files and body packs: the system calls, or a test's recording or failing layer.
     var fileOperations = FileOperations.system
 
@@ -93,6 +95,15 @@ public struct AuditConfiguration: Sendable {
         }
         guard commitBatch >= 1 else {
             throw AuditError(.invalidArgument, "commit_batch must be at least 1 (got \(commitBatch))")
+        }
+        if case .file(let path, let maxBytes, let keep) = stream {
+            guard maxBytes >= 4096, keep >= 1 else {
+                throw AuditError(.invalidArgument, "stream max_bytes must be at least 4096 and keep at least 1")
+            }
+            // The stream must never be taken for (or written over) a file of the durable log.
+            guard LogFiles.index(of: path.lastPathComponent) == nil else {
+                throw AuditError(.invalidArgument, "the stream cannot be named like a log file (audit-NNNNNN.jsonl)")
+            }
         }
         return self
     }

@@ -19,6 +19,9 @@ public struct AuditStatistics: Sendable, Equatable {
     public var rotations = 0
     public var bodiesStored = 0
     public var recoveries = 0
+    /// Lines copied to the decision stream (``AuditStreamConfiguration``), and writes of it that failed.
+    public var streamLines = 0
+    public var streamFailures = 0
 
     public init() {}
 }

@@ -34,6 +34,10 @@ final class AuditWriter {
     /// The lines of the batch being written, kept between batches for its capacity.
     private var lineBuffer: [UInt8] = []
     private var unsignedRecords = 0
+    /// The JSON-lines copy for shippers, if configured, and how much of `lineBuffer` (its decision and outcome lines,
+    /// not its checkpoint) is durable and waits for it.
+    private let stream: DecisionStream?
+    private var streamPending = 0
     private var lastCheckpoint = ContinuousClock.now
     private(set) var failure: AuditError?
     var statistics = AuditStatistics()
@@ -43,6 +47,7 @@ final class AuditWriter {
         self.storedBodies = storedBodies
         self.root = configuration.directory.standardizedFileURL.path
         self.signingKey = signingKey
+        self.stream = configuration.stream.map(DecisionStream.init)
     }
 
     // MARK: Opening and recovery
@@ -73,6 +78,7 @@ final class AuditWriter {
             throw AuditError.posix(.unwritable, "cannot lock", path: "\(root)/\(LogFiles.lockName)", errno: failure)
         }
         lockFile = lock
+        try stream?.start()
 
         let files = try LogFiles.list(root)
         guard let last = files.last else {
@@ -347,6 +353,7 @@ final class AuditWriter {
             }
         }
         unsignedRecords += written
+        let recordsEnd = buffer.count
         var checkpoints = 0
         if unsignedRecords >= configuration.checkpointEvery || (unsignedRecords > 0 && checkpointIsDue) {
             do {
@@ -369,9 +376,22 @@ final class AuditWriter {
             return (records.map { _ in .failed(error) }, time)
         }
         statistics.records += written
+        streamPending = recordsEnd
         if checkpoints > 0 { markCheckpointed() }
         if let file, file.size >= configuration.rotateBytes { rotate() }
         return (results, time)
+    }
+
+    /// Copies the last batch's durable decision and outcome lines to the stream (after their callers were answered:
+    /// the stream never delays a request).
+    /// Returns whether anything was copied.
+    func publishStream() -> Bool {
+        guard let stream, streamPending > 0 else { return false }
+        stream.append(lineBuffer[..<streamPending])
+        streamPending = 0
+        statistics.streamLines = stream.linesWritten
+        statistics.streamFailures = stream.failures
+        return true
     }
 
     /// Called when the writer thread wakes with nothing queued.
@@ -406,6 +426,7 @@ final class AuditWriter {
 
     /// Releases the files without a final checkpoint, as a crash would.
     func release() {
+        stream?.close()
         file?.close()
         file = nil
         pack?.close()

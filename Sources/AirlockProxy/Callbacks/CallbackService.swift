@@ -131,11 +131,7 @@ final class CallbackService: Sendable {
             self.recordAndDeliver(request, route: route, restored: restoredBody.body, on: eventLoop)
         }.flatMapError { _ in
             self.refuse(
-                EgressRefusal(
-                    status: .unprocessableEntity,
-                    code: "uninspectable_callback",
-                    message: "the callback body could not be restored, so it was not delivered"
-                ),
+                EgressRefusal(.callbackNotRestorable),
                 request,
                 route,
                 outcome: .refused,
@@ -155,42 +151,22 @@ final class CallbackService: Sendable {
 
     static func headRefusal(_ head: HTTPRequestHead, route: Route) -> (EgressRefusal, Outcome)? {
         guard head.method == .POST else {
-            let refusal = EgressRefusal(
-                status: .methodNotAllowed,
-                code: "method_not_allowed",
-                message: "callbacks are accepted with POST only"
-            )
-            return (refusal, .refused)
+            return (EgressRefusal(.callbackMethodNotAllowed), .refused)
         }
         let auth = route.configuration.auth
         let presented = head.headers[auth.header]
         guard presented.count == 1, auth.secret.matches(presented[0]) else {
-            let refusal = EgressRefusal(
-                status: .unauthorized,
-                code: "callback_unauthorized",
-                message:
-                    "the callback did not carry valid \(auth.header) authentication for vendor "
-                    + route.configuration.vendor
+            return (
+                EgressRefusal(.callbackUnauthorized(header: auth.header, vendor: route.configuration.vendor)),
+                .unauthorized
             )
-            return (refusal, .unauthorized)
         }
         let headers = head.headers
         if let encoding = headers.first(name: "content-encoding"), encoding.lowercased() != "identity" {
-            let refusal = EgressRefusal(
-                status: .unsupportedMediaType,
-                code: "uninspectable_callback",
-                // The header's value is the sender's and may hold anything: never echoed (nor recorded).
-                message: "callbacks must not be compressed (a Content-Encoding was sent); nothing was delivered"
-            )
-            return (refusal, .refused)
+            return (EgressRefusal(.callbackCompressed), .refused)
         }
         guard OutgoingCallbacks.isJSON(headers.first(name: "content-type")) else {
-            let refusal = EgressRefusal(
-                status: .unsupportedMediaType,
-                code: "uninspectable_callback",
-                message: "callbacks must be application/json; nothing was delivered"
-            )
-            return (refusal, .refused)
+            return (EgressRefusal(.callbackNotJSON), .refused)
         }
         return nil
     }
@@ -202,11 +178,7 @@ final class CallbackService: Sendable {
                 try Self.parser.locate(bytes, format: .json)
             }
         } catch {
-            return EgressRefusal(
-                status: .unprocessableEntity,
-                code: "uninspectable_callback",
-                message: "the callback body is not valid JSON (\(error.reason)); nothing was delivered"
-            )
+            return EgressRefusal(.callbackNotParseable(reason: error.reason))
         }
         return nil
     }
@@ -262,6 +234,8 @@ final class CallbackService: Sendable {
                     decision: .forwarded,
                     reason: nil,
                     rule: nil,
+                    category: .allowed,
+                    direction: .inbound,
                     requestBytes: request.body.readableBytes,
                     forwarded: received
                 ),
@@ -317,13 +291,7 @@ final class CallbackService: Sendable {
                 let timedOut: Bool
                 if case .timeout = failure { timedOut = true } else { timedOut = false }
                 return eventLoop.makeSucceededFuture(
-                    Self.answer(
-                        EgressRefusal(
-                            status: timedOut ? .gatewayTimeout : .badGateway,
-                            code: timedOut ? "callback_delivery_timeout" : "callback_delivery_failed",
-                            message: "the callback could not be delivered inside the lab (\(failure.label))"
-                        )
-                    )
+                    Self.answer(EgressRefusal(.callbackDeliveryFailed(label: failure.label, timedOut: timedOut)))
                 )
             }
         }.flatMapError { _ in
@@ -388,6 +356,8 @@ final class CallbackService: Sendable {
                 decision: refusal.status.code >= 500 ? .error : .blocked,
                 reason: refusal.code,
                 rule: refusal.rule,
+                category: refusal.category,
+                direction: .inbound,
                 requestBytes: request.body.readableBytes,
                 forwarded: nil,
                 status: Int(refusal.status.code)

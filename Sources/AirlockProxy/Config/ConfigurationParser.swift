@@ -114,7 +114,7 @@ struct ConfigurationParser {
             "audit",
             allowed: [
                 "enabled", "directory", "signing_key", "store_bodies", "rotate_bytes", "checkpoint_every",
-                "checkpoint_interval_seconds", "commit_delay_ms", "min_free_bytes", "max_directory_bytes",
+                "checkpoint_interval_seconds", "commit_delay_ms", "min_free_bytes", "max_directory_bytes", "stream",
             ]
         )
         var audit = self.defaultAudit
@@ -160,7 +160,34 @@ struct ConfigurationParser {
         if let value = map["max_directory_bytes"] {
             audit.maxDirectoryBytes = try self.positiveInteger(value, "audit.max_directory_bytes", unit: "bytes")
         }
+        if let value = map["stream"] {
+            audit.log.stream = try self.auditStream(value)
+        }
         return audit
+    }
+
+    /// `stream: stdout`, or `stream: {path: FILE, max_bytes: N, keep: N}`.
+    private func auditStream(_ node: Node) throws(ConfigurationError) -> AuditStreamConfiguration {
+        if let scalar = node.scalar {
+            guard scalar.string == "stdout" else {
+                throw self.error(node, "audit.stream must be stdout or a mapping with path, max_bytes and keep")
+            }
+            return .standardOutput
+        }
+        let map = try self.mapping(node, "audit.stream", allowed: ["path", "max_bytes", "keep"])
+        let path = try self.path(try self.required(map, "path", in: node, "audit.stream"), "audit.stream.path")
+        var maxBytes = AuditStreamConfiguration.defaultMaxBytes
+        if let value = map["max_bytes"] {
+            guard let bytes = value.int, bytes >= 4096 else {
+                throw self.error(value, "audit.stream.max_bytes must be an integer of at least 4096 (bytes)")
+            }
+            maxBytes = bytes
+        }
+        var keep = AuditStreamConfiguration.defaultKeep
+        if let value = map["keep"] {
+            keep = try self.positiveInteger(value, "audit.stream.keep", unit: "rotated files")
+        }
+        return .file(path: URL(fileURLWithPath: path), maxBytes: maxBytes, keep: keep)
     }
 
     // MARK: Scalars

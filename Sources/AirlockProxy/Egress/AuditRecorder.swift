@@ -110,7 +110,9 @@ public struct AuditRecorder: EgressRecorder {
             requestBytes: record.requestBytes,
             status: record.status,
             refusals: record.aggregated.map { RefusalWindow(count: $0.count, first: $0.first, last: $0.last) },
-            candidate: inspection?.candidate
+            candidate: inspection?.candidate,
+            category: record.category,
+            direction: record.direction
         )
     }
 }

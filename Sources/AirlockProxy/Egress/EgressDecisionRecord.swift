@@ -1,3 +1,4 @@
+import AirlockAudit
 import Foundation
 import NIOHTTP1
 
@@ -23,6 +24,10 @@ public struct EgressDecisionRecord: Sendable {
     /// Refusal code (`route_not_allowed`, `blocked_by_policy`, …) or nil when forwarded.
     public var reason: String?
     public var rule: String?
+    /// The kind of reason (``RefusalCause/category``; `allowed` when forwarded).
+    public var category: ReasonCategory
+    /// A request of the lab to a vendor, or a vendor's callback into the lab.
+    public var direction: AuditDirection
     /// Body bytes received from the lab.
     public var requestBytes: Int
     /// The request exactly as it will be sent, when forwarded.
@@ -57,6 +62,8 @@ public struct EgressDecisionRecord: Sendable {
         decision: Decision,
         reason: String?,
         rule: String?,
+        category: ReasonCategory,
+        direction: AuditDirection,
         requestBytes: Int,
         forwarded: EgressRequest?,
         inspection: EgressInspection? = nil,
@@ -74,6 +81,8 @@ public struct EgressDecisionRecord: Sendable {
         self.decision = decision
         self.reason = reason
         self.rule = rule
+        self.category = category
+        self.direction = direction
         self.requestBytes = requestBytes
         self.forwarded = forwarded
     }

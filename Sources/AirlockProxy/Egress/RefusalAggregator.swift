@@ -1,3 +1,4 @@
+import AirlockAudit
 import Foundation
 import Logging
 import NIOCore
@@ -19,6 +20,9 @@ final class RefusalAggregator: Sendable {
         var code: String
         var status: Int
         var rule: String?
+        var category: ReasonCategory
+        /// A request of the lab, or a callback refused on its way in.
+        var direction: AuditDirection
         /// A vendor name, or ``noVendor``.
         var vendor: String
         var method: String
@@ -68,6 +72,7 @@ final class RefusalAggregator: Sendable {
         method: HTTPMethod?,
         path: String,
         client: EgressClient,
+        direction: AuditDirection,
         at time: Date = Date()
     ) {
         guard !self.recorder.isPassThrough else { return }
@@ -75,6 +80,8 @@ final class RefusalAggregator: Sendable {
             code: refusal.code,
             status: Int(refusal.status.code),
             rule: refusal.rule,
+            category: refusal.category,
+            direction: direction,
             vendor: vendor ?? Self.noVendor,
             method: Self.methodName(method),
             path: path,
@@ -150,6 +157,8 @@ final class RefusalAggregator: Sendable {
             decision: key.status >= 500 ? .error : .blocked,
             reason: key.code,
             rule: key.rule,
+            category: key.category,
+            direction: key.direction,
             requestBytes: 0,
             forwarded: nil,
             status: key.status,

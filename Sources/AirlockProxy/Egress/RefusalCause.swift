@@ -1,3 +1,4 @@
+import AirlockAudit
 import NIOHTTP1
 
 /// Every reason Airlock itself refuses a request, and the one place each maps to the status, code and message the
@@ -65,6 +66,22 @@ enum RefusalCause: Sendable, Hashable {
     case requestUnframeable(vendor: String)
     /// 502: the vendor redirected off its own origin (or outside its base path); the lab never sees where.
     case vendorRedirectRefused(vendor: String)
+
+    // Inbound callbacks (the vendor is the client).
+    /// 405: callbacks are POSTed.
+    case callbackMethodNotAllowed
+    /// 401: the callback did not carry the vendor's configured authentication in `header`.
+    case callbackUnauthorized(header: String, vendor: String)
+    /// 415: a compressed callback (its Content-Encoding value is never echoed).
+    case callbackCompressed
+    /// 415: not `application/json`.
+    case callbackNotJSON
+    /// 422: the body does not parse as JSON.
+    case callbackNotParseable(reason: String)
+    /// 422: the pseudonyms in the body could not be restored.
+    case callbackNotRestorable
+    /// 502/504: the lab's receiver could not take the callback.
+    case callbackDeliveryFailed(label: String, timedOut: Bool)
 
     /// Status, code and message: the whole mapping.
     // Over 80 lines: one exhaustive switch, so every refusal's status, code and message stay in one place.
@@ -198,6 +215,65 @@ enum RefusalCause: Sendable, Hashable {
                 .badGateway, "vendor_redirect_refused",
                 "vendor \(vendor) redirected to a URL outside its own origin; the redirect was not passed on"
             )
+        case .callbackMethodNotAllowed:
+            (.methodNotAllowed, "method_not_allowed", "callbacks are accepted with POST only")
+        case .callbackUnauthorized(let header, let vendor):
+            (
+                .unauthorized, "callback_unauthorized",
+                "the callback did not carry valid \(header) authentication for vendor \(vendor)"
+            )
+        case .callbackCompressed:
+            (
+                // The header's value is the sender's and may hold anything: never echoed (nor recorded).
+                .unsupportedMediaType, "uninspectable_callback",
+                "callbacks must not be compressed (a Content-Encoding was sent); nothing was delivered"
+            )
+        case .callbackNotJSON:
+            (
+                .unsupportedMediaType, "uninspectable_callback",
+                "callbacks must be application/json; nothing was delivered"
+            )
+        case .callbackNotParseable(let reason):
+            (
+                .unprocessableEntity, "uninspectable_callback",
+                "the callback body is not valid JSON (\(reason)); nothing was delivered"
+            )
+        case .callbackNotRestorable:
+            (
+                .unprocessableEntity, "uninspectable_callback",
+                "the callback body could not be restored, so it was not delivered"
+            )
+        case .callbackDeliveryFailed(let label, let timedOut):
+            (
+                timedOut ? .gatewayTimeout : .badGateway,
+                timedOut ? "callback_delivery_timeout" : "callback_delivery_failed",
+                "the callback could not be delivered inside the lab (\(label))"
+            )
+        }
+    }
+
+    /// The category reviewers filter by, recorded next to the code: every cause belongs to exactly one.
+    var category: ReasonCategory {
+        switch self {
+        case .blockedByPolicy, .noPolicyForContent:
+            .policyBlock
+        case .badRequest, .expectationFailed, .uninspectableBody, .uninspectableRequest, .inspectionFailed,
+            .responseInspectionFailed, .callbackCompressed, .callbackNotJSON, .callbackNotParseable,
+            .callbackNotRestorable:
+            .uninspectable
+        case .unknownVendor, .notACallback, .routeNotAllowed, .clientNotAllowed, .callbackMethodNotAllowed:
+            .routeNotAllowed
+        case .clientUnauthenticated, .callbackUnauthorized:
+            .unauthenticated
+        case .uriTooLong, .bodyTooLarge, .requestHeadTimeout, .requestBodyTimeout, .vendorResponseTooLarge:
+            .limit
+        case .vendorUnreachable, .vendorTLSVerificationFailed, .vendorTLSFailed, .vendorConnectionClosed,
+            .vendorTimeout, .vendorBadResponse, .requestUnframeable, .vendorRedirectRefused, .callbackDeliveryFailed:
+            .vendorError
+        case .auditUnavailable:
+            .audit
+        case .shuttingDown:
+            .unavailable
         }
     }
 
@@ -212,7 +288,7 @@ extension EgressRefusal {
     /// The refusal for `cause`; `inspection` says what the policy found before refusing, if it got that far.
     init(_ cause: RefusalCause, inspection: EgressInspection? = nil) {
         let (status, code, message) = cause.rendering
-        self.init(status: status, code: code, message: message, rule: cause.rule)
+        self.init(status: status, code: code, message: message, rule: cause.rule, category: cause.category)
         self.inspection = inspection
     }
 }

@@ -208,6 +208,8 @@ final class EgressExchange {
             decision: decision,
             reason: refusal?.code,
             rule: refusal?.rule,
+            category: refusal?.category ?? .allowed,
+            direction: .egress,
             requestBytes: requestBytes,
             forwarded: forwarded,
             inspection: refusal?.inspection,

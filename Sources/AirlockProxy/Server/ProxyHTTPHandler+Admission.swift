@@ -25,7 +25,7 @@ extension ProxyHTTPHandler {
         case .accepted(let acceptedPath, let acceptedQuery):
             (path, query) = (acceptedPath, acceptedQuery)
         case .refused(let cause):
-            self.refuseEarly(EgressRefusal(cause), vendorIndex: nil, keepAlive: keepAlive)
+            self.refuseEarly(EgressRefusal(cause), vendorIndex: nil, callback: false, keepAlive: keepAlive)
             return
         }
         let callback = self.core.callbacks?.route(for: path)
@@ -35,13 +35,14 @@ extension ProxyHTTPHandler {
             self.refuseEarly(
                 refusal,
                 vendorIndex: routed?.0.index,
+                callback: false,
                 keepAlive: keepAlive,
                 record: routed.map { _ in (head, EgressDecisionRecord.withheldPath) }
             )
             return
         }
         guard let (vendor, rest) = routed else {
-            self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, keepAlive: keepAlive)
+            self.refuseEarly(self.core.unroutedRefusal, vendorIndex: nil, callback: false, keepAlive: keepAlive)
             return
         }
         self.access.routed(
@@ -60,6 +61,7 @@ extension ProxyHTTPHandler {
             self.refuseEarly(
                 refusal,
                 vendorIndex: vendor.index,
+                callback: callback != nil,
                 keepAlive: keepAlive,
                 record: (head, recordedPath ?? record.1)
             )
@@ -70,6 +72,7 @@ extension ProxyHTTPHandler {
             self.refuseEarly(
                 EgressRefusal(cause),
                 vendorIndex: vendor.index,
+                callback: callback != nil,
                 keepAlive: false,
                 record: recorded ? record : nil
             )

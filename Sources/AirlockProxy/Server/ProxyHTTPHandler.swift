@@ -148,6 +148,7 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             self.refuseEarly(
                 EgressRefusal(.bodyTooLarge(limit: self.core.maxBodyBytes)),
                 vendorIndex: incoming.vendor.index,
+                callback: incoming.callback != nil,
                 keepAlive: false,
                 record: (incoming.head, Self.auditPath(incoming.path, callback: incoming.callback))
             )
@@ -208,9 +209,12 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
     }
 
     /// Answers before the body has been read (nothing is ever forwarded); the state machine skips the rest of it.
+    /// `callback`: the request was routed to a vendor's callback (recorded as inbound, as is everything refused on
+    /// the callback listener).
     func refuseEarly(
         _ refusal: EgressRefusal,
         vendorIndex: Int?,
+        callback: Bool,
         keepAlive: Bool,
         record: (head: HTTPRequestHead, path: String)? = nil
     ) {
@@ -220,21 +224,29 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
             refusal,
             vendorIndex: vendorIndex,
             method: record?.head.method ?? self.requestMethod,
-            path: record?.path
+            path: record?.path,
+            callback: callback
         )
         self.write(refusal: refusal, vendorIndex: vendorIndex, keepAlive: early.keepAlive, closeNow: false)
     }
 
     /// Counts a refusal made before any policy saw the request; the aggregator records it (at most one record per
     /// kind and client a second) without holding up the answer.
-    private func countRefusal(_ refusal: EgressRefusal, vendorIndex: Int?, method: HTTPMethod?, path: String?) {
+    private func countRefusal(
+        _ refusal: EgressRefusal,
+        vendorIndex: Int?,
+        method: HTTPMethod?,
+        path: String?,
+        callback: Bool
+    ) {
         guard !self.core.recorder.isPassThrough else { return }
         self.core.refusals.count(
             refusal,
             vendor: vendorIndex.map { self.core.vendors[$0].configuration.name },
             method: method,
             path: path ?? EgressDecisionRecord.withheldPath,
-            client: self.client
+            client: self.client,
+            direction: callback || !self.core.servesVendorRoutes ? .inbound : .egress
         )
     }
 
@@ -248,7 +260,13 @@ final class ProxyHTTPHandler: ChannelInboundHandler {
         }
         let incoming = self.incoming.take()
         let refusal = EgressRefusal(timeout.cause)
-        self.countRefusal(refusal, vendorIndex: incoming?.vendor.index, method: incoming?.head.method, path: nil)
+        self.countRefusal(
+            refusal,
+            vendorIndex: incoming?.vendor.index,
+            method: incoming?.head.method,
+            path: nil,
+            callback: incoming?.callback != nil
+        )
         self.write(refusal: refusal, vendorIndex: incoming?.vendor.index, keepAlive: false, closeNow: true)
     }
 

@@ -15,16 +15,28 @@ struct Log: AsyncParsableCommand {
 
 extension Log {
     struct Location: ParsableArguments {
-        @Option(name: .long, help: "The audit directory (audit.directory in the config).")
-        var dir: String = "airlock-data/audit"
+        @Option(
+            name: .long,
+            help:
+                "The audit directory (audit.directory in the config); repeat for several replicas' logs, merged by time."
+        )
+        var dir: [String] = []
 
-        var url: URL { URL(fileURLWithPath: dir) }
+        static let defaultDirectory = "airlock-data/audit"
+
+        var urls: [URL] { (dir.isEmpty ? [Self.defaultDirectory] : dir).map { URL(fileURLWithPath: $0) } }
+    }
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, csv, json
     }
 
     struct Filters: ParsableArguments {
-        @Option(help: "Only decisions at or after this RFC 3339 time (e.g. 2026-11-26T09:00:00Z) or date.")
+        @Option(
+            help: "Only decisions at or after this time: RFC 3339 (2026-11-26T09:00:00Z), a date, or ago (24h, 7d)."
+        )
         var since: String?
-        @Option(help: "Only decisions at or before this RFC 3339 time or date.")
+        @Option(help: "Only decisions at or before this time: RFC 3339, a date, or ago (30m, 24h, 7d).")
         var until: String?
         @Option(help: "Only this vendor.")
         var vendor: String?
@@ -34,28 +46,36 @@ extension Log {
         var rule: String?
         @Option(help: "Only this client IP or `clients:` name, or clients whose mTLS subject contains this text.")
         var client: String?
+        @Option(help: "Only this reason category (policy_block, limit, ...) or reason code (body_too_large, ...).")
+        var reason: String?
+        @Option(help: "Only egress (the lab's requests) or inbound (vendors' callbacks).")
+        var direction: String?
 
         func validate() throws {
             for (name, value) in [("--since", since), ("--until", until)] {
-                if let value, RFC3339.parse(value) == nil {
-                    throw ValidationError(
-                        "\(name) '\(value)' is not an RFC 3339 time; use e.g. 2026-11-26T09:00:00Z or 2026-11-26."
-                    )
+                if let value, AuditTime.parse(value) == nil {
+                    throw ValidationError("\(name) '\(value)' is not \(AuditTime.accepted).")
                 }
             }
             if let decision, AuditDecision(rawValue: decision) == nil {
                 throw ValidationError("--decision must be forwarded, blocked or error (got '\(decision)').")
             }
+            if let direction, AuditDirection(rawValue: direction) == nil {
+                throw ValidationError("--direction must be egress or inbound (got '\(direction)').")
+            }
         }
 
-        var query: AuditQuery {
+        /// Relative times count back from `now`, taken once for both bounds.
+        func query(now: Date = Date()) -> AuditQuery {
             AuditQuery(
-                since: since.flatMap(RFC3339.parse),
-                until: until.flatMap(RFC3339.parse),
+                since: since.flatMap { AuditTime.parse($0, now: now) },
+                until: until.flatMap { AuditTime.parse($0, now: now) },
                 vendor: vendor,
                 decision: decision.flatMap(AuditDecision.init(rawValue:)),
                 rule: rule,
-                client: client
+                client: client,
+                reason: reason,
+                direction: direction.flatMap(AuditDirection.init(rawValue:))
             )
         }
     }
@@ -70,10 +90,11 @@ extension Log {
         }
     }
 
-    /// The decisions `show` and `stats` work on, completed with their outcomes; exit code 1 when unreadable.
+    /// The decisions `show` and `stats` work on, completed with their outcomes and merged by time across the
+    /// directories; exit code 1 when one is unreadable.
     static func decisions(in location: Location, matching filters: Filters) throws -> [AuditEntry] {
         try reporting { () throws(AuditError) in
-            try AuditLogReader(directory: location.url).decisions(matching: filters.query)
+            try MergedAuditReader(directories: location.urls).decisions(matching: filters.query())
         }
     }
 
@@ -96,7 +117,8 @@ extension Log {
         static let configuration = CommandConfiguration(
             abstract: "Check the hash chain, the file sequence and every checkpoint signature.",
             discussion: """
-                Walks every audit-NNNNNN.jsonl file in order. Prints one summary line to standard output:
+                Walks every audit-NNNNNN.jsonl file in order. With several --dir (replicas' logs), checks each one
+                and prefixes its lines with the directory. Prints one summary line to standard output:
                   OK: N records (N decisions, N outcomes) in N files, seq 1-N, N checkpoints (…), FIRST .. LAST
                 or, to standard error, the first bad record and what is wrong with it:
                   seq N: edited | deleted | reordered | truncated | bad signature | forged checkpoint |
@@ -105,7 +127,7 @@ extension Log {
                 Without --public-key, Certs/audit-signing.pub is used if it exists; a log with signed checkpoints
                 fails when no public key is available. Repeat --public-key for a log signed by several keys.
 
-                Exit codes: 0 the log verifies; 1 it does not (or cannot be read).
+                Exit codes: 0 the log verifies (every log, with several --dir); 1 one does not (or cannot be read).
                 """
         )
 
@@ -120,17 +142,20 @@ extension Log {
             if keys.isEmpty, FileManager.default.fileExists(atPath: "Certs/audit-signing.pub") {
                 keys = [URL(fileURLWithPath: "Certs/audit-signing.pub")]
             }
-            do {
-                let summary = try AuditVerifier.verify(
-                    directory: location.url,
-                    publicKeys: keys,
-                    checkBodies: checkBodies
-                )
-                Log.print(summary.description)
-            } catch {
-                FileHandle.standardError.write(Data("FAILED: \(error.description)\n".utf8))
-                throw ExitCode(1)
+            // Every directory is checked, even after one fails; with several, each line names its directory.
+            let urls = location.urls
+            var failed = false
+            for url in urls {
+                let prefix = urls.count > 1 ? "\(url.path): " : ""
+                do {
+                    let summary = try AuditVerifier.verify(directory: url, publicKeys: keys, checkBodies: checkBodies)
+                    Log.print(prefix + summary.description)
+                } catch {
+                    FileHandle.standardError.write(Data("\(prefix)FAILED: \(error.description)\n".utf8))
+                    failed = true
+                }
             }
+            if failed { throw ExitCode(1) }
         }
     }
 }
@@ -140,11 +165,16 @@ extension Log {
 extension Log {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List decisions, with the vendor's answer, as a table or JSON lines.",
+            abstract: "List decisions, with the vendor's answer, as a table, CSV or JSON lines.",
             discussion: """
                 One row per decision, completed with its outcome (vendor status, duration). Columns: TIME, ID,
-                CLIENT, VENDOR, METHOD, PATH (as forwarded), DECISION, RULES (blocking rule, then finding rule
-                ids with counts), FWD BYTES, STATUS, MS. With --json, one JSON object per line instead.
+                CLIENT, VENDOR, DIRECTION (egress, or inbound for a vendor's callback), METHOD, PATH (as
+                forwarded), DECISION, REASON (category: policy_block, uninspectable, route_not_allowed,
+                unauthenticated, limit, vendor_error, audit, unavailable or allowed, then the blocking rule or the
+                reason code), RULES (blocking rule, then finding rule ids with counts), FORWARDED BYTES, STATUS,
+                DURATION MS. --format csv writes the same columns as RFC 4180 CSV with a header line (cells that a
+                spreadsheet would read as a formula are prefixed with '); --format json (or --json) one JSON object
+                per line. With several --dir, the logs' decisions are merged by time.
                 Refusals made before any policy saw the request (unknown prefix, route not allowed, failed callback
                 auth, timeouts, ...) are aggregated: one row stands for N of them from one client, marked ×N in
                 DECISION ("refusals": {"count", "first", "last"} in JSON).
@@ -158,7 +188,9 @@ extension Log {
 
         @OptionGroup var location: Location
         @OptionGroup var filters: Filters
-        @Flag(help: "Print JSON lines instead of a table.")
+        @Option(help: "table (default), csv or json (JSON lines).")
+        var format: Format = .table
+        @Flag(help: "Print JSON lines instead of a table (same as --format json).")
         var json = false
         @Flag(help: "Only the asset gateway's fetches (path /assets/<token fingerprint>).")
         var assets = false
@@ -167,27 +199,23 @@ extension Log {
             let rows = try Log.decisions(in: location, matching: filters).filter { row in
                 !self.assets || (row.path ?? "").hasPrefix("/assets/")
             }
-            if json {
+            switch json ? .json : format {
+            case .json:
                 let encoder = Log.jsonEncoder()
                 for row in rows { Log.print(String(decoding: try encoder.encode(row), as: UTF8.self)) }
                 return
+            case .csv:
+                Log.printCSV(rows)
+                return
+            case .table:
+                break
             }
-            var table = [
-                ["TIME", "ID", "CLIENT", "VENDOR", "METHOD", "PATH", "DECISION", "RULES", "FWD BYTES", "STATUS", "MS"]
-            ]
+            let pathColumn = DecisionColumns.names.firstIndex(of: "path")
+            var table = [DecisionColumns.names.map { $0.replacingOccurrences(of: "_", with: " ").uppercased() }]
             for row in rows {
-                var rules = row.rule.map { ["\($0)(block)"] } ?? []
-                rules += (row.findings ?? []).map { "\($0.id)×\($0.count)" }
-                let client = [row.client?.name, row.client?.ip, row.client?.subject].compactMap { $0 }
-                    .joined(separator: " ")
-                table.append([
-                    row.time, row.id ?? "-", client, row.vendor ?? "-", row.method ?? "-",
-                    Log.clip(row.path ?? "-", 48),
-                    (row.decision?.rawValue ?? "-") + (row.refusals.map { "×\($0.count)" } ?? ""),
-                    rules.isEmpty ? "-" : rules.joined(separator: ","),
-                    row.forwardedBytes.map(String.init) ?? "-", row.status.map(String.init) ?? "-",
-                    row.durationMs.map { String(format: "%.1f", $0) } ?? "-",
-                ])
+                var cells = DecisionColumns.cells(row).map { $0 ?? "-" }
+                if let pathColumn { cells[pathColumn] = Log.clip(cells[pathColumn], 48) }
+                table.append(cells)
             }
             Log.printTable(table)
             let requests = rows.reduce(0) { $0 + $1.requests }
@@ -195,6 +223,20 @@ extension Log {
             if requests != rows.count { summary += " (\(requests) requests)" }
             Log.print(summary)
         }
+    }
+
+    /// The rows as CSV with a header line, written in chunks (a large log is not held twice as text).
+    static func printCSV(_ rows: [AuditEntry]) {
+        var text = CSVRow.line(DecisionColumns.names) + "\r\n"
+        for row in rows {
+            text += CSVRow.line(DecisionColumns.cells(row))
+            text += "\r\n"
+            if text.utf8.count >= 1 << 16 {
+                FileHandle.standardOutput.write(Data(text.utf8))
+                text.removeAll(keepingCapacity: true)
+            }
+        }
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     /// Cuts long cells and replaces control characters, so a logged path cannot drive the terminal.
@@ -224,7 +266,9 @@ extension Log {
         static let configuration = CommandConfiguration(
             abstract: "Count requests and bytes per vendor, per decision and per rule.",
             discussion: """
-                Takes the same filters as `show`. Bytes are request bytes as received and forwarded bytes as sent
+                Takes the same filters as `show`. The vendor, decision and reason tables count egress (the lab's
+                requests to vendors); vendors' callbacks into the lab (inbound) are counted apart, per vendor, in
+                the CALLBACKS table. Bytes are request bytes as received and forwarded bytes as sent
                 (after redaction). Per rule: requests it matched in, total matches, requests it blocked, and
                 matches per action. An aggregated refusal record counts as the requests it stands for.
                 With --json, one JSON object.
@@ -257,9 +301,9 @@ extension Log {
                 Log.print(String(decoding: try Log.jsonEncoder().encode(stats), as: UTF8.self))
                 return
             }
-            func buckets(_ title: String, _ buckets: [String: AuditStats.Bucket]) {
+            func buckets(_ title: String, _ buckets: [String: AuditStats.Bucket], total: AuditStats.Bucket) {
                 var table = [[title, "REQUESTS", "FORWARDED", "BLOCKED", "ERROR", "REQUEST BYTES", "FORWARDED BYTES"]]
-                for (name, bucket) in buckets.sorted(by: { $0.key < $1.key }) + [("TOTAL", stats.total)] {
+                for (name, bucket) in buckets.sorted(by: { $0.key < $1.key }) + [("TOTAL", total)] {
                     table.append([
                         name, "\(bucket.requests)", "\(bucket.forwarded)", "\(bucket.blocked)", "\(bucket.error)",
                         "\(bucket.requestBytes)", "\(bucket.forwardedBytes)",
@@ -268,8 +312,10 @@ extension Log {
                 Log.printTable(table)
                 Log.print("")
             }
-            buckets("VENDOR", stats.byVendor)
-            buckets("DECISION", stats.byDecision)
+            buckets("VENDOR", stats.byVendor, total: stats.total)
+            buckets("DECISION", stats.byDecision, total: stats.total)
+            buckets("REASON", stats.byReason, total: stats.total)
+            if stats.inbound.requests > 0 { buckets("CALLBACKS", stats.inboundByVendor, total: stats.inbound) }
             var rules = [["RULE", "REQUESTS", "MATCHES", "BLOCKED", "ACTIONS"]]
             for (rule, bucket) in stats.byRule.sorted(by: { $0.key < $1.key }) {
                 let actions = bucket.actions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -325,7 +371,16 @@ extension Log {
 
         func run() async throws {
             let body = try Log.reporting { () throws(AuditError) in
-                try AuditLogReader(directory: location.url).body(for: reference)
+                // With several directories, the first that holds the body answers.
+                let urls = location.urls
+                for url in urls.dropLast() {
+                    do throws(AuditError) {
+                        return try AuditLogReader(directory: url).body(for: reference)
+                    } catch {
+                        guard error.code == .notFound else { throw error }
+                    }
+                }
+                return try AuditLogReader(directory: urls[urls.count - 1]).body(for: reference)
             }
             FileHandle.standardOutput.write(Data(body))
         }
