@@ -1,3 +1,4 @@
+import AirlockAudit
 import AirlockRedaction
 import AirlockSupport
 import Foundation
@@ -202,6 +203,8 @@ final class AssetGateway: Sendable {
             decision: .forwarded,
             reason: Self.reason("asset_served", record),
             rule: nil,
+            category: .allowed,
+            direction: .egress,
             requestBytes: record.bytes,
             forwarded: served
         )
@@ -237,6 +240,21 @@ final class AssetGateway: Sendable {
         }
     }
 
+    /// The reason category of a refused fetch: a token that does not open (or was revoked) is unauthenticated, a
+    /// source outside the allowlist not allowed, a failed fetch the source's error, a refusal by the policy its own.
+    static func category(_ status: HTTPResponseStatus, code: String, rule: String?) -> ReasonCategory {
+        switch status {
+        case .badGateway, .gatewayTimeout: return .vendorError
+        case .unprocessableEntity: return .uninspectable
+        case .payloadTooLarge: return .limit
+        case .serviceUnavailable: return .audit
+        case .forbidden where rule != nil: return .policyBlock
+        case .forbidden where code == "asset_source_not_allowed": return .routeNotAllowed
+        case .forbidden, .gone, .notFound: return .unauthenticated
+        default: return rule != nil ? .policyBlock : .uninspectable
+        }
+    }
+
     private func refuse(
         _ status: HTTPResponseStatus,
         _ code: String,
@@ -255,6 +273,8 @@ final class AssetGateway: Sendable {
             decision: status == .badGateway ? .error : .blocked,
             reason: Self.reason(code, record),
             rule: rule,
+            category: Self.category(status, code: code, rule: rule),
+            direction: .egress,
             requestBytes: record.bytes,
             forwarded: nil,
             inspection: inspection,

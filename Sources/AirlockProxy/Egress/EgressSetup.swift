@@ -89,6 +89,8 @@ public struct EgressSetup: Sendable {
     }
 
     /// Loads and compiles every vendor's policy into a new inspector (for start-up and for reloads).
+    // Over 80 lines: one pass over the vendors that shares the compiled-policy cache and the lazily read key
+    // between vendor policies, candidates and route policies.
     public static func compile(
         _ configuration: ProxyConfiguration,
         keys: PseudonymKeys? = nil

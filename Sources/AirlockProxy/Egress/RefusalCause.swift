@@ -261,10 +261,14 @@ enum RefusalCause: Sendable, Hashable {
             .responseInspectionFailed, .callbackCompressed, .callbackNotJSON, .callbackNotParseable,
             .callbackNotRestorable:
             .uninspectable
-        case .unknownVendor, .notACallback, .routeNotAllowed, .clientNotAllowed, .callbackMethodNotAllowed:
+        case .unknownVendor, .notACallback, .routeNotAllowed, .clientNotAllowed, .callbackMethodNotAllowed,
+            .forwardHostNotListed, .forwardPortNotAllowed, .notAForwardProxy, .plainHTTPProxyRefused,
+            .proxyRequestInTunnel, .tunnelHostMismatch:
             .routeNotAllowed
-        case .clientUnauthenticated, .callbackUnauthorized:
+        case .clientUnauthenticated, .callbackUnauthorized, .proxyAuthenticationRequired:
             .unauthenticated
+        case .interceptionFailed:
+            .uninspectable
         case .uriTooLong, .bodyTooLarge, .requestHeadTimeout, .requestBodyTimeout, .vendorResponseTooLarge:
             .limit
         case .vendorUnreachable, .vendorTLSVerificationFailed, .vendorTLSFailed, .vendorConnectionClosed,

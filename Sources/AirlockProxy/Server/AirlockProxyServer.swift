@@ -242,46 +242,27 @@ public final class AirlockProxyServer: Sendable {
             $0.refusalFlush = refusalFlush
         }
         if let (core, tls) = self.callbackListener, let address = self.configuration.callbacks?.listen?.address {
-            do {
-                let channel = try await ListenerBindError.binding("callbacks.listen.address", address) {
+            let channel = try await self.bindOrUnwind {
+                try await ListenerBindError.binding("callbacks.listen.address", address) {
                     try await self.bindHTTPS(address, core: core, tls: tls)
                 }
-                self.channels.withLock { $0.callbacks = channel }
-            } catch {
-                try? await listener.close()
-                throw error
             }
+            self.channels.withLock { $0.callbacks = channel }
         }
         if let assets = self.assets {
-            do {
-                let tracker = self.tracker
-                let channel = try await assets.bind(group: self.group) { tracker.add($0) }
-                self.channels.withLock { $0.assets = channel }
-            } catch {
-                try? await listener.close()
-                let callbackChannel = self.channels.withLock { $0.callbacks }
-                try? await callbackChannel?.close()
-                throw error
-            }
+            let tracker = self.tracker
+            let channel = try await self.bindOrUnwind { try await assets.bind(group: self.group) { tracker.add($0) } }
+            self.channels.withLock { $0.assets = channel }
         }
         if let forward = self.forward {
-            do {
-                let channel = try await self.bindForward(forward)
-                self.channels.withLock { $0.forward = channel }
-            } catch {
-                try? await listener.close()
-                let (callbackChannel, assetChannel) = self.channels.withLock { ($0.callbacks, $0.assets) }
-                try? await callbackChannel?.close()
-                try? await assetChannel?.close()
-                throw error
-            }
+            let channel = try await self.bindOrUnwind { try await self.bindForward(forward) }
+            self.channels.withLock { $0.forward = channel }
         }
-
         if let admin = self.configuration.admin {
             let registry = self.metrics.registry
             let readiness = self.readiness
-            do {
-                let adminChannel = try await ListenerBindError.binding("admin.address", admin.address) {
+            let adminChannel = try await self.bindOrUnwind {
+                try await ListenerBindError.binding("admin.address", admin.address) {
                     try await ServerBootstrap(group: self.group)
                         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                         .childChannelInitializer { channel in
@@ -294,17 +275,8 @@ public final class AirlockProxyServer: Sendable {
                         .bind(host: admin.address.host, port: admin.address.port)
                         .get()
                 }
-                self.channels.withLock { $0.admin = adminChannel }
-            } catch {
-                try? await listener.close()
-                let (callbackChannel, assetChannel, forwardChannel) = self.channels.withLock {
-                    ($0.callbacks, $0.assets, $0.forward)
-                }
-                try? await callbackChannel?.close()
-                try? await assetChannel?.close()
-                try? await forwardChannel?.close()
-                throw error
             }
+            self.channels.withLock { $0.admin = adminChannel }
         }
         self.readiness.set(true)
         self.logger.info(
@@ -324,6 +296,18 @@ public final class AirlockProxyServer: Sendable {
                 routes and read pseudonyms restored; give callbacks their own listener (callbacks.listen)
                 """
             )
+        }
+    }
+
+    /// Binds one more listener; if that fails, closes every listener bound so far (the lab's, callbacks, assets,
+    /// forward) before rethrowing, so a failed start leaves nothing listening.
+    private func bindOrUnwind(_ bind: () async throws -> any Channel) async throws -> any Channel {
+        do {
+            return try await bind()
+        } catch {
+            let bound = self.channels.withLock { [$0.listener, $0.callbacks, $0.assets, $0.forward] }
+            for channel in bound.compactMap({ $0 }) { try? await channel.close() }
+            throw error
         }
     }
 

@@ -128,7 +128,8 @@ final class ForwardConnectHandler: ChannelInboundHandler, RemovableChannelHandle
                 vendor: vendorIndex.map { core.vendors[$0].configuration.name },
                 method: .CONNECT,
                 path: EgressDecisionRecord.withheldPath,
-                client: sender
+                client: sender,
+                direction: .egress
             )
         }
         var headers: HTTPHeaders = ["Content-Type": "application/json"]

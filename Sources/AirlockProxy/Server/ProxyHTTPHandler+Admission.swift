@@ -5,6 +5,8 @@ import NIOHTTP1
 /// before its body is read; refused here, nothing of it is ever forwarded.
 extension ProxyHTTPHandler {
     /// Routes and checks a request head (see ``RequestAdmission``): refused before its body is read, or admitted.
+    // Over 80 lines: the admission order is the security argument (framing, proxy form, target, vendor, tunnel
+    // host, callback, client, route), read top to bottom; each step is one call and its refusal.
     func admit(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         self.requestMethod = head.method
         self.clientIndex = nil
@@ -16,7 +18,7 @@ extension ProxyHTTPHandler {
         let keepAlive = RequestAdmission.mayKeepAlive(head, ambiguity: ambiguity)
         if let refusal = self.proxyFormRefusal(head) {
             // After a CONNECT the request decoder reads no further message: the connection closes.
-            self.refuseEarly(refusal, vendorIndex: self.tunnel?.vendor.index, keepAlive: false)
+            self.refuseEarly(refusal, vendorIndex: self.tunnel?.vendor.index, callback: false, keepAlive: false)
             return
         }
         let path: Substring

@@ -7,6 +7,8 @@ struct Airlock: AsyncParsableCommand {
         commandName: "airlock",
         abstract: "A redacting TLS proxy between an AI lab and its data-labeling vendors.",
         version: AirlockVersion.text,
-        subcommands: [Serve.self, Check.self, Test.self, Redact.self, Log.self, Review.self, Certs.self, Assets.self, Keys.self]
+        subcommands: [
+            Serve.self, Check.self, Test.self, Redact.self, Log.self, Review.self, Certs.self, Assets.self, Keys.self,
+        ]
     )
 }

@@ -75,8 +75,12 @@ extension Log {
             if keys.isEmpty, FileManager.default.fileExists(atPath: "Certs/audit-signing.pub") {
                 keys = [URL(fileURLWithPath: "Certs/audit-signing.pub")]
             }
+            // One log per hunt: its chain and checkpoints are what the signed report covers.
+            guard location.urls.count == 1, let directory = location.urls.first else {
+                Log.fail("log hunt reads one audit directory (--dir once); hunt each replica's log on its own")
+            }
             let options = RetroHunt.Options(
-                directory: location.url,
+                directory: directory,
                 query: AuditQuery(
                     since: since.flatMap(RFC3339.parse),
                     until: until.flatMap(RFC3339.parse),
