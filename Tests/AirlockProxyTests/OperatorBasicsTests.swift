@@ -125,7 +125,12 @@ struct OperatorBasicsTests {
             "version: 1\nname: broken\nterms: [{id: x, label: X, action: explode, values: [a]}]\n",
             to: "policy.yaml"
         )
-        try directory.write("too short\n", to: "pseudonym.key")
+        try directory.write("c2hvcnQ=\n", to: "pseudonym.key")  // base64 of 6 bytes
+        // Owner-only, as every key file must be: the check then reads the key and reports its length.
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o600],
+            ofItemAtPath: directory.directory + "/pseudonym.key"
+        )
         try directory.write("not a key\n", to: "signing.key")
         let result = try await Self.airlock(["check", "--config", directory.configPath])
         #expect(result.exitCode == 1)
