@@ -293,6 +293,13 @@ struct CallbackTests {
         ("https://[fd12:3456::1]/", true),
         ("https://[fe80::1%25eth0]/", true),
         ("https://[::ffff:10.0.0.1]/", true),
+        // The same addresses spelled without `::` or with leading zero groups: a client reads them all alike.
+        ("https://[0:0:0:0:0:0:0:1]:8080/", true),
+        ("https://[0::1]/", true),
+        ("https://[0:0:0:0:0:ffff:10.0.0.1]/", true),
+        ("https://[0:0:0:0:0:ffff:a9fe:a9fe]/latest", true),
+        ("https://[0000:0000:0000:0000:0000:0000:0000:0000]/", true),
+        ("https://[::ffff:93.184.216.34]/", false),
         ("https://[2001:db8::1]/", false),
         ("https://api.example.org@labeling.corp.example.com/", true),
         ("https://labeling.corp.example.com\\@hooks.example.org/", true),

@@ -1,3 +1,5 @@
+import AirlockPolicy
+
 /// Decides whether a host name is inside the lab: the configured globs, plus what can never be a vendor-reachable
 /// public name (loopback, private, link-local and CGNAT addresses, `localhost`, single-label names, numeric hosts).
 public struct InternalHosts: Sendable {
@@ -81,15 +83,15 @@ public struct InternalHosts: Sendable {
 
     static func isInternalIPv6(_ name: String) -> Bool {
         let address = name.split(separator: "%").first.map(String.init) ?? name  // zone ids are link-local
-        if address == "::" || address == "::1" { return true }
-        if address.hasPrefix("::ffff:"), let v4 = Self.ipv4(String(address.dropFirst(7))) {
-            return Self.isInternalIPv4(v4)
+        // Read as its 16 bytes, so every spelling of one address (`::1`, `0::1`, `0:0:0:0:0:0:0:1`,
+        // `0:0:0:0:0:ffff:a00:1`) is judged alike; text that is no address is inside (fail closed).
+        guard let bytes = CIDRRange.parseAddress(address), bytes.count == 16 else { return true }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return Self.isInternalIPv4(Array(bytes[12...]))  // ::ffff:a.b.c.d
         }
-        let first = address.split(separator: ":", omittingEmptySubsequences: false).first ?? ""
-        guard let head = UInt16(first.isEmpty ? "0" : first, radix: 16) else { return true }
-        if head & 0xFE00 == 0xFC00 { return true }  // fc00::/7 unique local
-        if head & 0xFFC0 == 0xFE80 { return true }  // fe80::/10 link-local
-        if head & 0xFFC0 == 0xFEC0 { return true }  // fec0::/10 site-local (deprecated)
-        return first.isEmpty  // ::x forms other than the above: IPv4-compatible, unspecified
+        if bytes[0] & 0xFE == 0xFC { return true }  // fc00::/7 unique local
+        if bytes[0] == 0xFE, bytes[1] & 0xC0 == 0x80 { return true }  // fe80::/10 link-local
+        if bytes[0] == 0xFE, bytes[1] & 0xC0 == 0xC0 { return true }  // fec0::/10 site-local (deprecated)
+        return bytes[0] == 0 && bytes[1] == 0  // 0::/16: unspecified, loopback, IPv4-compatible
     }
 }
