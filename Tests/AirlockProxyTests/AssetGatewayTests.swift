@@ -434,4 +434,18 @@ struct BucketURLScannerTests {
             )
         }
     }
+
+    /// Cloud Storage's JSON API serves an object's bytes from `www.googleapis.com` (`?alt=media`), not only from
+    /// `storage.googleapis.com`: a link of that form names the lab's bucket and fetches the object all the same.
+    @Test(arguments: [
+        "https://www.googleapis.com/storage/v1/b/lab-data/o/q3%2Fplan.png?alt=media",
+        "https://www.googleapis.com/download/storage/v1/b/lab-data/o/q3%2Fplan.png?alt=media",
+        "https://WWW.GOOGLEAPIS.COM/download/storage/v1/b/lab-data/o/plan.png?alt=media",
+    ])
+    func cloudStorageJSONAPILinksAreBucketURLs(url: String) {
+        var buffer = ByteBuffer()
+        buffer.writeString(#"{"note": "see \#(url)"}"#)
+        #expect(BucketURL.matches(url))
+        #expect(BucketURLScanner().names(buffer, contentType: "application/json", contentEncoding: nil, vendor: "v"))
+    }
 }

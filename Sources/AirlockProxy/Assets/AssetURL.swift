@@ -61,7 +61,7 @@ struct AssetURL: Equatable {
 }
 
 /// Whether a text names a cloud bucket object: `gs://` and `s3://` URLs, Google Cloud Storage and Amazon S3 hosts,
-/// and any link carrying a presigned-URL signature. Lenient, as a vendor's client is.
+/// Cloud Storage's JSON API, and any link carrying a presigned-URL signature. Lenient, as a vendor's client is.
 enum BucketURL {
     static func matches(_ text: String) -> Bool {
         let lowered = text.lowercased()
@@ -73,7 +73,15 @@ enum BucketURL {
         let trimmed = lowered.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("gs://") || trimmed.hasPrefix("s3://") { return true }
         guard let url = CallbackURL(text) else { return false }
-        return Self.isBucketHost(url.host)
+        return Self.isBucketHost(url.host) || Self.isCloudStorageAPI(host: url.host, path: url.path)
+    }
+
+    /// Cloud Storage's JSON API on `www.googleapis.com`: `/storage/v1/b/<bucket>/…` and its media download path
+    /// `/download/storage/v1/b/<bucket>/…` name a bucket and fetch its objects like `storage.googleapis.com`.
+    static func isCloudStorageAPI(host: String, path: String) -> Bool {
+        guard host == "www.googleapis.com" else { return false }
+        let lowered = path.lowercased()
+        return ["/storage/", "/download/storage/", "/upload/storage/"].contains { lowered.hasPrefix($0) }
     }
 
     static func isBucketHost(_ host: String) -> Bool {

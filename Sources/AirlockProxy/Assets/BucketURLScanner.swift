@@ -10,9 +10,10 @@ import NIOCore
 struct BucketURLScanner: Sendable {
     private let redactor: Redactor
 
-    /// `gs://` / `s3://` URLs, Google Cloud Storage and S3 hosts, presigned-URL signature and credential parameters.
+    /// `gs://` / `s3://` URLs, Google Cloud Storage and S3 hosts, Cloud Storage's JSON API
+    /// (`www.googleapis.com/storage/…`, `/download/storage/…`), presigned-URL signature and credential parameters.
     static let expression =
-        #"(?i)(?:(?:gs|s3)://[a-z0-9]|storage\.googleapis\.com|storage\.cloud\.google\.com|s3[.\-][a-z0-9.\-]*amazonaws\.com|x-(?:amz|goog)-(?:signature|credential)=)"#
+        #"(?i)(?:(?:gs|s3)://[a-z0-9]|storage\.googleapis\.com|storage\.cloud\.google\.com|googleapis\.com/(?:download/|upload/)?storage/|s3[.\-][a-z0-9.\-]*amazonaws\.com|x-(?:amz|goog)-(?:signature|credential)=)"#
 
     init() {
         let policy = Policy(
