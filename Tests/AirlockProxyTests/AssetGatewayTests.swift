@@ -227,6 +227,21 @@ struct AssetGatewayTests {
         )
     }
 
+    /// A refused token names its vendor in the record only when that vendor is configured: a token too long to open
+    /// (anyone may send one) must not write a vendor name of its sender's choosing into the audit log and the logs.
+    @Test func anOverlongTokenDoesNotNameItsVendorInTheRecord() async throws {
+        let harness = try await AssetHarness()
+        let overlong = "/assets/planted-vendor-name." + String(repeating: "A", count: 8200)
+        let answer = try await harness.fetch(overlong)
+        let decisions = try await harness.decisions()
+        let logged = harness.logs.text
+        await harness.close()
+        #expect(answer.status == 403 && answer.error?["code"] as? String == "asset_token_malformed", "\(answer.body)")
+        let refusal = decisions.first { $0.reason == "asset_token_malformed" }
+        #expect(refusal != nil && refusal?.vendor == "unknown", "\(String(describing: refusal?.vendor))")
+        #expect(!logged.contains("planted-vendor-name"))
+    }
+
     @Test func sourcesOutsideTheAllowlistAreNeverFetched() async throws {
         let harness = try await AssetHarness()
         let outside = "https://127.0.0.1:\(harness.outside.port)/datasets/secret.txt"

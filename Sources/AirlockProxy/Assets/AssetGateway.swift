@@ -77,7 +77,11 @@ final class AssetGateway: Sendable {
         switch AssetToken.open(text, keys: self.keys, vendors: self.vendors, now: self.now()) {
         case .success(let opened): token = opened
         case .failure(let failure):
-            if failure != .unknownVendor, let dot = text.firstIndex(of: ".") { record.vendor = String(text[..<dot]) }
+            // Only a configured vendor is named: the prefix of a token that did not open (one too long to read)
+            // is text of the sender's choosing.
+            if let dot = text.firstIndex(of: "."), self.vendors.contains(String(text[..<dot])) {
+                record.vendor = String(text[..<dot])
+            }
             return self.refuse(.forbidden, failure.rawValue, "the asset token is not valid", record, on: eventLoop)
         }
         record.vendor = token.vendor
