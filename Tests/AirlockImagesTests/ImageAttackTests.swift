@@ -104,6 +104,34 @@ struct ImageAttackTests {
         }
     }
 
+    /// Review reproducer (failing on purpose): bytes after the end of the image's zlib stream, in one more `IDAT`
+    /// chunk, are ignored by every decoder (libpng calls them "extra compressed data") yet kept by the byte-level
+    /// strip, which keeps every `IDAT` as it is: a polyglot or a pipeline's note hidden there leaves. Passes once the
+    /// strip (or the verification of what leaves) ends the image data where its zlib stream ends, or refuses the file.
+    @Test func bytesAfterTheZlibStreamInAnExtraIDATChunkNeverLeave() throws {
+        var png = try Screenshots.render(Self.controls)
+        let hidden = Array("Tidewater eval numbers".utf8)
+        var chunk = Array("IDAT".utf8) + hidden
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in chunk {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        crc ^= 0xFFFF_FFFF
+        chunk =
+            withUnsafeBytes(of: UInt32(hidden.count).bigEndian, Array.init) + chunk
+            + withUnsafeBytes(of: crc.bigEndian, Array.init)
+        png.insert(contentsOf: chunk, at: png.count - 12)  // before IEND
+        #expect(Self.pngChunks(png).suffix(3) == ["IDAT", "IDAT", "IEND"] && Self.contains(png, "Tidewater"))
+        for ocr in [true, false] {
+            let outcome = try Self.redact(png, type: "image/png", images: ImageRules(ocr: ocr))
+            if let sent = outcome.forwardedBody {
+                let leaked = Self.contains(sent, "Tidewater")
+                #expect(!leaked, "ocr: \(ocr)")
+            }
+        }
+    }
+
     @Test func aScreenshotInADataURLDeclaredAsTextIsReadAndPaintedAsAnImage() throws {
         let png = try Screenshots.render([.init(text: "Nightingale launch checklist")] + Self.controls)
         let body = #"{"attachment": "data:text/plain;base64,"# + Data(png).base64EncodedString() + #""}"#
