@@ -132,6 +132,22 @@ struct ImageAttackTests {
         }
     }
 
+    /// Review reproducer (failing on purpose): bytes between a JPEG's last scan and its `EOI` are read as entropy-coded
+    /// data and kept, though a decoder stops at the last block (libjpeg: "extraneous bytes before marker 0xd9"): a
+    /// note hidden there leaves. Passes once the strip (or the re-encoding of what leaves) drops them, or refuses.
+    @Test func bytesBetweenTheLastScanAndTheEndMarkerNeverLeave() throws {
+        var jpeg = try Screenshots.render(Self.controls, format: "JPEG")
+        jpeg.insert(contentsOf: Array("Tidewater eval numbers".utf8), at: jpeg.count - 2)  // before EOI
+        #expect(Self.contains(jpeg, "Tidewater"))
+        for ocr in [true, false] {
+            let outcome = try Self.redact(jpeg, type: "image/jpeg", images: ImageRules(ocr: ocr))
+            if let sent = outcome.forwardedBody {
+                let leaked = Self.contains(sent, "Tidewater")
+                #expect(!leaked, "ocr: \(ocr)")
+            }
+        }
+    }
+
     @Test func aScreenshotInADataURLDeclaredAsTextIsReadAndPaintedAsAnImage() throws {
         let png = try Screenshots.render([.init(text: "Nightingale launch checklist")] + Self.controls)
         let body = #"{"attachment": "data:text/plain;base64,"# + Data(png).base64EncodedString() + #""}"#
