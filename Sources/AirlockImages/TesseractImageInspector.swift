@@ -54,20 +54,22 @@ public final class TesseractImageInspector: ImageInspector {
                     + "images.max_pixels (\(rules.maxPixels))"
             )
         }
-        guard rules.ocr else { return ImageInspection(bytes: try Self.verified(stripped.bytes, format: format)) }
         guard let decoded = LeptonicaImage.decode(image) else {
             throw .uninspectable("an \(format.mediaType) image cannot be decoded")
         }
         guard decoded.width == stripped.width, decoded.height == stripped.height else {
             throw .uninspectable("an \(format.mediaType) image decodes to another size than its header declares")
         }
+        // Every image leaves encoded again from its decoded pixels, never as its own bytes: the byte-level strip
+        // keeps the image data as written, and a file can carry bytes no decoder shows inside it (after a PNG's zlib
+        // stream, before a JPEG's end marker), which would leave with it.
+        guard rules.ocr else { return ImageInspection(bytes: try Self.reencoded(decoded, format: format)) }
         guard let canvas = decoded.opaqueRGB() else {
             throw .uninspectable("an \(format.mediaType) image cannot be converted for reading")
         }
         let lines = try recognize(canvas, rules: rules, deadline: deadline, format: format)
         let matched = try OCRMatching.matchedWords(lines, matcher: text, onMatch: rules.onMatch)
         var boxes: [(rule: String, count: Int)] = []
-        var painted = false
         for (l, line) in lines.enumerated() {
             for (w, word) in line.words.enumerated() {
                 let rule: String
@@ -80,7 +82,6 @@ public final class TesseractImageInspector: ImageInspector {
                 }
                 let margin = max(2, word.box.height / 6)
                 canvas.paint(word.box.grown(by: margin, within: canvas.width, canvas.height))
-                painted = true
                 if let k = boxes.firstIndex(where: { $0.rule == rule }) {
                     boxes[k].count += 1
                 } else {
@@ -88,16 +89,18 @@ public final class TesseractImageInspector: ImageInspector {
                 }
             }
         }
-        // An image with transparency leaves as it was read (blended over white, opaque), painted or not: text drawn
-        // in transparent pixels would otherwise leave for a vendor who drops the alpha channel.
-        guard painted || stripped.transparent else {
-            return ImageInspection(bytes: try Self.verified(stripped.bytes, format: format))
-        }
-        guard let encoded = canvas.encoded(as: Self.leptonicaFormat(format)) else {
+        // What leaves is the canvas as read (an image with transparency blended over white, opaque: text drawn in
+        // transparent pixels would otherwise leave for a vendor who drops the alpha channel), painted or not.
+        return ImageInspection(bytes: try Self.reencoded(canvas, format: format), boxes: boxes)
+    }
+
+    /// `image` encoded in `format` by Leptonica, stripped and checked like any image that leaves.
+    static func reencoded(_ image: LeptonicaImage, format: ImageFormat) throws(ImageRefusal) -> [UInt8] {
+        guard let encoded = image.encoded(as: Self.leptonicaFormat(format)) else {
             throw .uninspectable("an \(format.mediaType) image cannot be encoded again")
         }
         let clean = try Self.strip(encoded.withUnsafeBufferPointer { $0 }, format: format)
-        return ImageInspection(bytes: try Self.verified(clean.bytes, format: format), boxes: boxes)
+        return try Self.verified(clean.bytes, format: format)
     }
 
     /// The words of `canvas`, read at twice its size when it is small (boxes mapped back), within `deadline`.
