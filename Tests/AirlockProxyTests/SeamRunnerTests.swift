@@ -42,6 +42,38 @@ import Testing
         }
     }
 
+    /// The proxy's whole egress chain (asset and callback wrappers around the policy) answers what the policy
+    /// answers: a wrapper that fell back to the protocol's `false` sent image-bearing requests to the event loop.
+    @Test func theEgressChainPassesOnWhetherThePolicyReadsImages() throws {
+        struct ReadsImages: EgressInspector {
+            let answer: Bool
+            func inspect(_ request: EgressRequest) throws -> EgressDecision { .forward(request) }
+            func transformResponse(_ response: EgressResponse, for request: EgressRequest) throws -> EgressResponse {
+                response
+            }
+            func readsImages(_ request: EgressRequest) -> Bool { self.answer }
+        }
+        let configuration = try ProxyConfiguration.parse(
+            yaml: """
+                listen: {address: 127.0.0.1:8443, tls: {certificate: a.crt, key: a.key}}
+                vendors:
+                  - {name: scale, path_prefix: /scale, upstream: "https://127.0.0.1:1", routes: ["POST /v1/*"],
+                     policy: none}
+                """,
+            file: "a.yaml",
+            baseDirectory: "/tmp"
+        )
+        let request = ReloadableInspectorTests.request(#"{"a": 1}"#)
+        for answer in [false, true] {
+            let chain = AssetRewritingInspector.chain(
+                around: ReadsImages(answer: answer),
+                configuration: configuration,
+                minter: nil
+            )
+            #expect(chain.readsImages(request) == answer)
+        }
+    }
+
     @Test func aThrowingSeamFailsAndTheResultComesBackOnTheLoop() async throws {
         struct Failure: Error {}
         let loop = MultiThreadedEventLoopGroup.singleton.next()

@@ -41,6 +41,12 @@ struct AssetRewritingInspector: EgressInspector {
         }
     }
 
+    /// The wrapped chain's answer: this wrapper adds no image reading, and must not hide that the policy reads them
+    /// (the request would then be inspected on an event loop, OCR included).
+    func readsImages(_ request: EgressRequest) -> Bool {
+        self.inner?.readsImages(request) ?? false
+    }
+
     private func finish(_ decision: EgressDecision, plan: OutgoingAssets.Plan?) -> EgressDecision {
         guard case .forward(var request) = decision else { return decision }
         if let plan {
